@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The ftscope authors */
+#ifndef FTSCOPE_RUNDIR_H
+#define FTSCOPE_RUNDIR_H
+
+/*
+ * Reading a run directory (docs/results.md), for show/export/reports and --resume.
+ * Works on complete, running and interrupted runs.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+
+struct cJSON;
+
+struct run_data {
+	char *dir;
+	struct cJSON *meta;    /* ft_meta.json, or NULL if missing/unreadable (warned) */
+	struct cJSON **pkgs;   /* last line per package, in first-appearance order; owned */
+	size_t n;
+	size_t bad_lines;      /* unparsable lines skipped (a truncated tail, ...) */
+};
+
+/*
+ * Load dir. Accepts a run dir, or a results dir holding exactly one ft_* run (the newest
+ * is taken, with a note, if there are several). Returns 0, or -1 after printing why
+ * (not a directory, no ft_results.jsonl and no ft_meta.json).
+ */
+int run_load(const char *dir, struct run_data *rd);
+void run_data_release(struct run_data *rd);
+/* The package object named `name`, or NULL. */
+struct cJSON *run_find_pkg(const struct run_data *rd, const char *name);
+
+#endif

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The ftscope authors */
+#ifndef FTSCOPE_SUPERVISE_H
+#define FTSCOPE_SUPERVISE_H
+
+/*
+ * One supervised process tree: `/bin/sh -c command` in its own process group, stdout and
+ * stderr captured to files (bounded), the whole tree monitored for progress through /proc
+ * until it exits, hangs or times out; then every process of it is killed and reaped.
+ *
+ * Hang rules (design.md "Iteration verdicts"):
+ *  - lock_wait: every live thread of the tree is blocked in an untimed futex wait (or waits
+ *    for a child), at least one in a futex, and no thread gained CPU time, for
+ *    deadlock_window seconds;
+ *  - stall: no byte on stdout or stderr and no CPU progress for stall_threshold seconds;
+ *  - timeout: timeout seconds elapsed.
+ * Before killing a hung tree, every process of it that catches SIGABRT (faulthandler) gets
+ * one, so Python dumps all its threads' stacks to stderr; that text is kept.
+ *
+ * The caller must have made itself a child subreaper (supervise_init) so orphans of the
+ * tree stay reachable and are reaped here.
+ */
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "ftscope/util.h"
+
+enum killed_by {
+	KILLED_NONE = 0,
+	KILLED_DEADLOCK,  /* lock_wait rule */
+	KILLED_STALL,     /* stall rule */
+	KILLED_TIMEOUT,
+	KILLED_INTERRUPT, /* *interrupted became non-zero (Ctrl-C) */
+};
+const char *killed_by_name(enum killed_by k); /* NULL for KILLED_NONE */
+
+struct iter_spec {
+	const char *command;      /* run by /bin/sh -c */
+	const char *cwd;
+	char *const *envp;        /* the complete environment */
+	const char *stdout_path;  /* capture files; NULL: discard */
+	const char *stderr_path;
+	double timeout;           /* seconds; <= 0: none */
+	double stall_threshold;   /* seconds; <= 0: off */
+	double deadlock_window;   /* seconds; <= 0: off */
+	size_t max_output;        /* bytes kept per capture file (and per collect buffer) */
+	struct sbuf *collect_stdout; /* if set, stdout is also kept here (bounded) */
+	volatile sig_atomic_t *interrupted;
+	/* Called about every 100 ms while the tree runs (progress line). */
+	void (*tick)(void *arg, double elapsed);
+	void *tick_arg;
+};
+
+struct hang_thread {
+	int pid, tid;
+	char comm[20];
+	char state;
+	long syscall;
+	unsigned long long futex_uaddr;
+	unsigned long long futex_op;
+	bool blocked; /* untimed futex wait or waiting for a child */
+};
+
+struct iter_outcome {
+	bool started;            /* false: fork/exec failed (spawn_error says why) */
+	char *spawn_error;
+	bool exited;             /* the shell exited normally (exit_code valid) */
+	int exit_code;           /* 0..255, or -SIG when a signal ended it */
+	int term_signal;         /* the signal that ended it, else 0 */
+	bool core_dumped;
+	double duration_s;
+	double cpu_s;            /* user + sys of every reaped process of the tree */
+	long max_rss_kb;
+	int processes;           /* distinct processes seen in the tree */
+	enum killed_by killed_by;
+	double detected_after_s; /* last progress -> verdict, for hangs */
+	struct hang_thread *threads; /* the tree's threads when the hang was declared */
+	size_t nthreads;
+	char *python_stacks;     /* output the SIGABRT dump produced, or NULL */
+	size_t stdout_bytes, stderr_bytes;
+	bool output_truncated;
+	bool output_stalled;     /* no output for >= stall_threshold at the end */
+	char *stdout_tail;       /* last 4096 bytes */
+	char *stderr_tail;
+	char *last_output_line;  /* last non-empty line of either stream (<= 200 chars) */
+};
+
+/* Become a child subreaper. 0 or -errno. */
+int supervise_init(void);
+int supervise_run(const struct iter_spec *spec, struct iter_outcome *out);
+void iter_outcome_release(struct iter_outcome *o);
+
+#endif

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The ftscope authors */
+#ifndef FTSCOPE_UTIL_H
+#define FTSCOPE_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Allocation that dies on out-of-memory (the CLI has no OOM branches). */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t sz);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);         /* xstrdup(NULL) == NULL */
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Growable byte buffer; buf is always NUL-terminated. SBUF_INIT or sbuf_init(). */
+struct sbuf {
+	char *buf;
+	size_t len, cap;
+};
+#define SBUF_INIT { NULL, 0, 0 }
+void sbuf_init(struct sbuf *sb);
+void sbuf_add(struct sbuf *sb, const void *data, size_t n);
+void sbuf_adds(struct sbuf *sb, const char *s);
+void sbuf_addf(struct sbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sbuf_addc(struct sbuf *sb, char c);
+void sbuf_reset(struct sbuf *sb);
+void sbuf_release(struct sbuf *sb);
+/* Returns the malloc'd string (caller frees) and resets sb. */
+char *sbuf_detach(struct sbuf *sb);
+/* Shell-quote s ('...' with '\'' escapes) and append. */
+void sbuf_add_shquoted(struct sbuf *sb, const char *s);
+
+/* Growable array of owned strings. */
+struct strv {
+	char **v;
+	size_t n, cap;
+};
+#define STRV_INIT { NULL, 0, 0 }
+void strv_push(struct strv *sv, const char *s);        /* copies s */
+void strv_push_owned(struct strv *sv, char *s);        /* takes s */
+bool strv_contains(const struct strv *sv, const char *s);
+void strv_release(struct strv *sv);
+/* Split s on any of seps, trimming blanks, dropping empty items. */
+void strv_split(struct strv *sv, const char *s, const char *seps);
+
+/* Files. All return 0 or -errno unless said otherwise. */
+int read_file(const char *path, char **out, size_t *len);     /* *out malloc'd, NUL-terminated */
+int write_file_atomic(const char *path, const void *data, size_t len); /* tmp + fsync + rename */
+int append_line_fsync(const char *path, const char *line);   /* appends line + '\n', fsyncs */
+int mkdir_p(const char *path, mode_t mode);
+int rm_rf(const char *path);
+bool path_exists(const char *path);
+bool is_dir(const char *path);
+char *path_join(const char *a, const char *b);               /* malloc'd */
+char *abs_path(const char *path);                            /* malloc'd; realpath or cwd-joined */
+
+/* Time. */
+double now_monotonic(void);
+double now_wall(void);
+/* "2026-11-22T10:11:12Z" into buf (>= 32 bytes). */
+void iso_utc(double t, char *buf, size_t n);
+
+/* Numbers from the command line: strict, with end check. 0 or -EINVAL. */
+int parse_int(const char *s, long min, long max, long *out);
+int parse_double(const char *s, double min, double max, double *out);
+
+/* String helpers. */
+bool starts_with(const char *s, const char *prefix);
+bool ends_with(const char *s, const char *suffix);
+char *trim(char *s);                                        /* in place */
+/* Last n bytes of s (at a UTF-8 boundary), malloc'd. */
+char *tail_bytes(const char *s, size_t len, size_t n);
+
+/* Signals by name: "SIGSEGV" for 11; NULL for unknown. */
+const char *signal_name(int sig);
+int signal_from_name(const char *name);                     /* -1 if unknown */
+
+#endif

@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) 2026 The ftscope authors
+#
+# Provision a machine for building and testing ftscope. Idempotent; run as root.
+#   1. Debian (bookworm) build and runtime packages.
+#   2. A free-threaded CPython 3.13 built from Debian trixie's source package python3.13
+#      (pristine upstream tarball, --disable-gil, frame pointers, ensurepip) into a cache prefix.
+#   3. trixie's pure-Python pytest stack (_all.deb) unpacked into its site-packages, and
+#      setuptools installed from trixie's source package (Debian's binary one is patched for
+#      Debian's interpreter and fails on ours).
+# Cold: a few minutes. Warm: a stamp check per step, about a second.
+#
+# Environment: FTSCOPE_CACHE (default /var/cache/ftscope), FTSCOPE_SETUP_QUIET=1.
+# Prints nothing on a warm cache unless asked; the interpreter path is in
+# $FTSCOPE_CACHE/python3.13t/bin/python3.13t.
+set -euo pipefail
+
+CACHE=${FTSCOPE_CACHE:-/var/cache/ftscope}
+PREFIX=$CACHE/python3.13t
+PY=$PREFIX/bin/python3.13t
+APTDIR=$CACHE/apt-trixie
+SRC=$CACHE/src
+LOG=$CACHE/logs
+JOBS=${FTSCOPE_BUILD_JOBS:-3}
+
+# Keep this list in step with the README's "Requirements".
+DEB_PACKAGES=(
+	build-essential pkg-config dpkg-dev xz-utils ca-certificates
+	libelf-dev libdw-dev libunwind-dev libcjson-dev libgit2-dev libxml2-dev libyaml-dev
+	libssl-dev zlib1g-dev libbz2-dev libffi-dev liblzma-dev libsqlite3-dev libreadline-dev
+	libncurses-dev uuid-dev libgdbm-dev libexpat1-dev
+	perl procps gdb jq git
+)
+PYTEST_DEBS=(python3-pytest python3-pluggy python3-iniconfig python3-packaging python3-pygments)
+
+say() { [ "${FTSCOPE_SETUP_QUIET:-0}" = 1 ] || echo "setup: $*" >&2; }
+die() { echo "setup: error: $*" >&2; exit 1; }
+
+[ "$(id -u)" = 0 ] || die "must run as root (it installs Debian packages)"
+mkdir -p "$CACHE" "$SRC" "$LOG"
+
+# Serialize concurrent setups (parallel make targets, two terminals).
+exec 9>"$CACHE/.setup.lock"
+flock 9
+
+step_debs() {
+	local missing=() p
+	for p in "${DEB_PACKAGES[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+			missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	say "installing Debian packages: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >"$LOG/apt-update.log" 2>&1 || {
+		cat "$LOG/apt-update.log" >&2
+		die "apt-get update failed"
+	}
+	# libunwind-dev (nongnu) conflicts with LLVM's libunwind-14-dev: apt removes the latter.
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >"$LOG/apt-install.log" 2>&1 || {
+		tail -40 "$LOG/apt-install.log" >&2
+		die "apt-get install failed (log: $LOG/apt-install.log)"
+	}
+}
+
+# A private apt configuration that knows trixie, so the host's own apt state is untouched.
+apt_trixie() {
+	apt-get -o Dir::Etc::SourceList="$APTDIR/sources.list" \
+		-o Dir::Etc::SourceParts=/dev/null \
+		-o Dir::State::Lists="$APTDIR/lists" \
+		-o Dir::Cache="$APTDIR/cache" \
+		-o Dir::Etc::Preferences=/dev/null -o Dir::Etc::PreferencesParts=/dev/null \
+		-o APT::Get::List-Cleanup=false -o Debug::NoLocking=true \
+		-o Acquire::Retries=3 "$@"
+}
+
+step_trixie_lists() {
+	[ -f "$APTDIR/.updated" ] && return 0
+	mkdir -p "$APTDIR/lists/partial" "$APTDIR/cache/archives/partial"
+	cat >"$APTDIR/sources.list" <<-SRC
+		deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main
+		deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main
+	SRC
+	say "fetching Debian trixie package lists (private apt config in $APTDIR)"
+	apt_trixie update -qq >"$LOG/apt-trixie.log" 2>&1 || {
+		cat "$LOG/apt-trixie.log" >&2
+		die "cannot read Debian trixie's package lists"
+	}
+	touch "$APTDIR/.updated"
+}
+
+# Download a trixie source package; print the path of its upstream tarball.
+fetch_orig() {
+	local pkg=$1 dir=$SRC/$1 orig
+	mkdir -p "$dir"
+	orig=$(ls "$dir"/*.orig.tar.* 2>/dev/null | grep -v '\.asc$' | head -1 || true)
+	if [ -z "$orig" ]; then
+		step_trixie_lists
+		say "downloading trixie source package $pkg"
+		(cd "$dir" && apt_trixie source --download-only -qq "$pkg") >"$LOG/src-$pkg.log" 2>&1 || {
+			cat "$LOG/src-$pkg.log" >&2
+			die "cannot download trixie source package $pkg"
+		}
+		orig=$(ls "$dir"/*.orig.tar.* | grep -v '\.asc$' | head -1)
+	fi
+	echo "$orig"
+}
+
+step_python() {
+	[ -x "$PY" ] && [ -f "$PREFIX/.ftscope-ok" ] && return 0
+	local orig build
+	orig=$(fetch_orig python3.13)
+	build=$SRC/python3.13-build
+	rm -rf "$build"
+	mkdir -p "$build"
+	tar -xf "$orig" -C "$build" --strip-components=1
+	say "building free-threaded CPython from $(basename "$orig") (a few minutes; log in $LOG)"
+	(
+		cd "$build"
+		./configure --disable-gil --prefix="$PREFIX" --with-ensurepip=install \
+			--with-system-expat --without-system-libmpdec --enable-shared LDFLAGS="-Wl,-rpath,$PREFIX/lib" \
+			CFLAGS="-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer"
+		make -j"$JOBS"
+		make install
+	) >"$LOG/python-build.log" 2>&1 || {
+		tail -40 "$LOG/python-build.log" >&2
+		die "building CPython failed (log: $LOG/python-build.log)"
+	}
+	"$PY" -c 'import sys, sysconfig; assert sysconfig.get_config_var("Py_GIL_DISABLED") == 1; assert not sys._is_gil_enabled()' ||
+		die "the built interpreter is not free-threaded"
+	rm -rf "$build"
+	touch "$PREFIX/.ftscope-ok"
+}
+
+site_packages() { "$PY" -c 'import sysconfig; print(sysconfig.get_path("purelib"))'; }
+
+step_pytest() {
+	local site stamp
+	site=$(site_packages)
+	stamp=$site/.ftscope-pytest-ok
+	[ -f "$stamp" ] && return 0
+	step_trixie_lists
+	local dl=$SRC/debs tmp
+	mkdir -p "$dl"
+	say "downloading trixie's ${PYTEST_DEBS[*]}"
+	(cd "$dl" && apt_trixie download -qq "${PYTEST_DEBS[@]}") >"$LOG/pytest-debs.log" 2>&1 || {
+		cat "$LOG/pytest-debs.log" >&2
+		die "cannot download the pytest packages from trixie"
+	}
+	tmp=$(mktemp -d)
+	local d
+	for d in "$dl"/*.deb; do dpkg-deb -x "$d" "$tmp"; done
+	cp -a "$tmp"/usr/lib/python3/dist-packages/. "$site"/
+	rm -rf "$tmp"
+	"$PY" -c 'import pytest, pluggy' || die "pytest does not import in $PY"
+	touch "$stamp"
+}
+
+step_setuptools() {
+	local site
+	site=$(site_packages)
+	[ -f "$site/.ftscope-setuptools-ok" ] && return 0
+	local orig tree
+	orig=$(fetch_orig setuptools)
+	tree=$(mktemp -d)
+	tar -xf "$orig" -C "$tree" --strip-components=1
+	say "installing setuptools from $(basename "$orig")"
+	(cd "$tree" && "$PY" -m pip install -q --no-index --no-build-isolation .) \
+		>"$LOG/setuptools.log" 2>&1 || {
+		tail -30 "$LOG/setuptools.log" >&2
+		die "installing setuptools failed"
+	}
+	rm -rf "$tree"
+	"$PY" -c 'import setuptools' || die "setuptools does not import"
+	touch "$site/.ftscope-setuptools-ok"
+}
+
+step_debs
+step_python
+step_pytest
+step_setuptools
+[ "${1:-}" = --print-python ] && echo "$PY"
+exit 0

@@ -1,0 +1,1238 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The ftscope authors */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "ftscope/cmd.h"
+#include "ftscope/error.h"
+#include "ftscope/exit.h"
+#include "ftscope/gitrepo.h"
+#include "ftscope/registry.h"
+#include "ftscope/results.h"
+#include "ftscope/rundir.h"
+#include "ftscope/supervise.h"
+#include "ftscope/sysinfo.h"
+#include "ftscope/testreport.h"
+#include "ftscope/version.h"
+#include "ftscope/workspace.h"
+
+static const char *const run_usage[] = {
+	"usage: ftscope run --target-python PATH (--registry-dir DIR | --package-dir PATH) [options]",
+	"       ftscope run --resume RUN_DIR [options]",
+	"",
+	"Run each package's test suite --iterations times under the free-threaded interpreter",
+	"with PYTHON_GIL=0, watch every process of it, and classify the package.",
+	"",
+	"Packages:",
+	"  --registry-dir DIR         labeille/laruche registry (index.yaml + packages/*.yaml);",
+	"                             default $FTSCOPE_REGISTRY_DIR, $LABEILLE_REGISTRY_DIR,",
+	"                             ~/.local/share/labeille/registry",
+	"  --packages A,B             only these registry packages",
+	"  --top N                    the first N selected packages (index order)",
+	"  --package-dir PATH         one local checkout instead of a registry",
+	"  --repos-dir DIR            clones (default: repos)",
+	"  --venvs-dir DIR            venvs (default: venvs)",
+	"  --results-dir DIR          where ft_YYYYMMDD_HHMMSS/ is made (default: results)",
+	"Iterations:",
+	"  --target-python PATH       a free-threaded CPython (configure --disable-gil)",
+	"  --iterations N             runs per package (default 10)",
+	"  --timeout S                per iteration; default: the registry's timeout, else 600",
+	"  --deadlock-window S        all threads blocked in untimed lock waits with no CPU for",
+	"                             S seconds is a deadlock (default 2)",
+	"  --stall-threshold S        no output and no CPU for S seconds is a stall (default 60)",
+	"  --stop-on-first-pass       stop a package's iterations at its first pass",
+	"  --compare-with-gil         also run every package with PYTHON_GIL=1",
+	"  --detect-extensions        probe extension modules for GIL fallback (default)",
+	"  --no-detect-extensions     skip the import probe",
+	"  --tsan                     the target is a TSAN build: collect ThreadSanitizer reports",
+	"  --check-stability          report the machine's load before starting",
+	"  --extra-deps A,B           pip install these into every venv (offline: paths/wheels)",
+	"  --test-command-suffix STR  appended to every test command",
+	"  --test-command-override STR  replaces every test command",
+	"  --env KEY=VALUE            extra environment for installs and tests (repeatable)",
+	"  --max-output BYTES         captured bytes kept per stream and iteration (default 16M)",
+	"  --tracer auto|none         process monitor (ptrace/ebpf tracers: not in this build)",
+	"  --jobs N                   packages in parallel (default 1)",
+	"  --resume RUN_DIR           continue an interrupted run (its options are reused)",
+	"  -v, --verbose              more detail",
+	NULL,
+};
+
+enum {
+	OPT_TARGET = 0x100, OPT_ITERATIONS, OPT_TIMEOUT, OPT_STALL, OPT_WINDOW, OPT_PACKAGES,
+	OPT_TOP, OPT_COMPARE, OPT_STOP_FIRST, OPT_DETECT, OPT_NO_DETECT, OPT_TSAN, OPT_STABILITY,
+	OPT_EXTRA_DEPS, OPT_SUFFIX, OPT_OVERRIDE, OPT_ENV, OPT_REGISTRY, OPT_REPOS, OPT_VENVS,
+	OPT_RESULTS, OPT_PACKAGE_DIR, OPT_TRACER, OPT_JOBS, OPT_RESUME, OPT_MAX_OUTPUT, OPT_HELP,
+};
+
+struct run_opts {
+	char *target_python;
+	long iterations;
+	double timeout; /* < 0: unset */
+	double stall_threshold, deadlock_window;
+	struct strv packages;
+	long top;
+	bool compare_with_gil, stop_on_first_pass, detect_extensions, tsan, check_stability;
+	struct strv extra_deps;
+	char *suffix, *override;
+	struct strv env;
+	char *registry_dir, *repos_dir, *venvs_dir, *results_dir, *package_dir;
+	char *tracer;
+	long jobs;
+	char *resume;
+	long max_output;
+};
+
+static void run_opts_init(struct run_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->iterations = 10;
+	o->timeout = -1;
+	o->stall_threshold = 60;
+	o->deadlock_window = 2;
+	o->detect_extensions = true;
+	o->jobs = 1;
+	o->max_output = 16L << 20;
+}
+
+static void run_opts_release(struct run_opts *o)
+{
+	free(o->target_python);
+	strv_release(&o->packages);
+	strv_release(&o->extra_deps);
+	free(o->suffix);
+	free(o->override);
+	strv_release(&o->env);
+	free(o->registry_dir);
+	free(o->repos_dir);
+	free(o->venvs_dir);
+	free(o->results_dir);
+	free(o->package_dir);
+	free(o->tracer);
+	free(o->resume);
+}
+
+static void set_str(char **dst, const char *v)
+{
+	free(*dst);
+	*dst = xstrdup(v);
+}
+
+static const struct option run_longopts[] = {
+	{ "target-python", required_argument, NULL, OPT_TARGET },
+	{ "iterations", required_argument, NULL, OPT_ITERATIONS },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "stall-threshold", required_argument, NULL, OPT_STALL },
+	{ "deadlock-window", required_argument, NULL, OPT_WINDOW },
+	{ "packages", required_argument, NULL, OPT_PACKAGES },
+	{ "top", required_argument, NULL, OPT_TOP },
+	{ "compare-with-gil", no_argument, NULL, OPT_COMPARE },
+	{ "stop-on-first-pass", no_argument, NULL, OPT_STOP_FIRST },
+	{ "detect-extensions", no_argument, NULL, OPT_DETECT },
+	{ "no-detect-extensions", no_argument, NULL, OPT_NO_DETECT },
+	{ "tsan", no_argument, NULL, OPT_TSAN },
+	{ "check-stability", no_argument, NULL, OPT_STABILITY },
+	{ "extra-deps", required_argument, NULL, OPT_EXTRA_DEPS },
+	{ "test-command-suffix", required_argument, NULL, OPT_SUFFIX },
+	{ "test-command-override", required_argument, NULL, OPT_OVERRIDE },
+	{ "env", required_argument, NULL, OPT_ENV },
+	{ "registry-dir", required_argument, NULL, OPT_REGISTRY },
+	{ "repos-dir", required_argument, NULL, OPT_REPOS },
+	{ "venvs-dir", required_argument, NULL, OPT_VENVS },
+	{ "results-dir", required_argument, NULL, OPT_RESULTS },
+	{ "package-dir", required_argument, NULL, OPT_PACKAGE_DIR },
+	{ "tracer", required_argument, NULL, OPT_TRACER },
+	{ "jobs", required_argument, NULL, OPT_JOBS },
+	{ "resume", required_argument, NULL, OPT_RESUME },
+	{ "max-output", required_argument, NULL, OPT_MAX_OUTPUT },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+static long parse_size(const char *s)
+{
+	char *end;
+	long v;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || v <= 0 || end == s)
+		return -1;
+	if (!strcmp(end, "K") || !strcmp(end, "k"))
+		v <<= 10;
+	else if (!strcmp(end, "M") || !strcmp(end, "m"))
+		v <<= 20;
+	else if (!strcmp(end, "G") || !strcmp(end, "g"))
+		v <<= 30;
+	else if (*end)
+		return -1;
+	return v;
+}
+
+/* Parse argv into o (may be called twice: stored args of a resumed run, then the new ones).
+ * Returns 1 if --help was asked. Usage errors die. */
+static int run_parse(int argc, char **argv, struct run_opts *o)
+{
+	int c;
+	long l;
+	double d;
+	optind = 0; /* reset getopt for a second pass */
+	while ((c = getopt_long(argc, argv, "+v", run_longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_TARGET:
+			set_str(&o->target_python, optarg);
+			break;
+		case OPT_ITERATIONS:
+			if (parse_int(optarg, 1, 100000, &l) < 0)
+				die_usage("run", "--iterations wants a whole number >= 1, not '%s'", optarg);
+			o->iterations = l;
+			break;
+		case OPT_TIMEOUT:
+		case OPT_STALL:
+		case OPT_WINDOW:
+			if (parse_double(optarg, 0, 1e7, &d) < 0 || (c == OPT_TIMEOUT && d <= 0))
+				die_usage("run", "--%s wants seconds, not '%s'",
+					  c == OPT_TIMEOUT ? "timeout" : c == OPT_STALL ? "stall-threshold"
+											: "deadlock-window",
+					  optarg);
+			if (c == OPT_TIMEOUT)
+				o->timeout = d;
+			else if (c == OPT_STALL)
+				o->stall_threshold = d;
+			else
+				o->deadlock_window = d;
+			break;
+		case OPT_PACKAGES:
+			strv_split(&o->packages, optarg, ",");
+			break;
+		case OPT_TOP:
+			if (parse_int(optarg, 1, 1000000, &l) < 0)
+				die_usage("run", "--top wants a whole number >= 1, not '%s'", optarg);
+			o->top = l;
+			break;
+		case OPT_COMPARE:
+			o->compare_with_gil = true;
+			break;
+		case OPT_STOP_FIRST:
+			o->stop_on_first_pass = true;
+			break;
+		case OPT_DETECT:
+			o->detect_extensions = true;
+			break;
+		case OPT_NO_DETECT:
+			o->detect_extensions = false;
+			break;
+		case OPT_TSAN:
+			o->tsan = true;
+			break;
+		case OPT_STABILITY:
+			o->check_stability = true;
+			break;
+		case OPT_EXTRA_DEPS:
+			strv_split(&o->extra_deps, optarg, ",");
+			break;
+		case OPT_SUFFIX:
+			set_str(&o->suffix, optarg);
+			break;
+		case OPT_OVERRIDE:
+			set_str(&o->override, optarg);
+			break;
+		case OPT_ENV:
+			if (!strchr(optarg, '=') || optarg[0] == '=')
+				die_usage("run", "--env wants KEY=VALUE, not '%s'", optarg);
+			strv_push(&o->env, optarg);
+			break;
+		case OPT_REGISTRY:
+			set_str(&o->registry_dir, optarg);
+			break;
+		case OPT_REPOS:
+			set_str(&o->repos_dir, optarg);
+			break;
+		case OPT_VENVS:
+			set_str(&o->venvs_dir, optarg);
+			break;
+		case OPT_RESULTS:
+			set_str(&o->results_dir, optarg);
+			break;
+		case OPT_PACKAGE_DIR:
+			set_str(&o->package_dir, optarg);
+			break;
+		case OPT_TRACER:
+			if (strcmp(optarg, "auto") && strcmp(optarg, "none") && strcmp(optarg, "ptrace") &&
+			    strcmp(optarg, "ebpf"))
+				die_usage("run", "--tracer wants auto, none, ptrace or ebpf, not '%s'", optarg);
+			set_str(&o->tracer, optarg);
+			break;
+		case OPT_JOBS:
+			if (parse_int(optarg, 1, 64, &l) < 0)
+				die_usage("run", "--jobs wants a number from 1 to 64, not '%s'", optarg);
+			o->jobs = l;
+			break;
+		case OPT_RESUME:
+			set_str(&o->resume, optarg);
+			break;
+		case OPT_MAX_OUTPUT:
+			if ((o->max_output = parse_size(optarg)) < 4096)
+				die_usage("run", "--max-output wants a size >= 4096 (e.g. 16M), not '%s'",
+					  optarg);
+			break;
+		case 'v':
+			ft_verbose++;
+			break;
+		case OPT_HELP:
+			return 1;
+		default:
+			die_usage("run", "unknown option");
+		}
+	}
+	if (optind < argc)
+		die_usage("run", "unexpected argument '%s'", argv[optind]);
+	return 0;
+}
+
+/* ---- run state ---- */
+
+static volatile sig_atomic_t interrupted;
+static void on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+struct run_ctx {
+	struct run_opts *o;
+	char *run_dir;
+	char *results_path, *meta_path;
+	cJSON *meta;
+	cJSON *profile;
+	struct strv base_env; /* host env, cleaned */
+	size_t pkg_index, pkg_total;
+	double t0;
+	bool tty;
+};
+
+struct progress {
+	struct run_ctx *rc;
+	const char *pkg;
+	const char *phase;
+	int iter, iters;
+	int counts[5];
+};
+
+static void progress_draw(void *arg, double elapsed)
+{
+	struct progress *p = arg;
+	struct run_ctx *rc = p->rc;
+	double total = now_monotonic() - rc->t0;
+	if (!rc->tty)
+		return;
+	(void)elapsed;
+	fprintf(stderr,
+		"\r\033[K[%zu/%zu] %-22.22s %s %d/%d  pass %d fail %d crash %d timeout %d "
+		"deadlock %d  %d:%02d:%02d",
+		rc->pkg_index, rc->pkg_total, p->pkg, p->phase, p->iter, p->iters, p->counts[0],
+		p->counts[1], p->counts[2], p->counts[3], p->counts[4], (int)total / 3600,
+		(int)total / 60 % 60, (int)total % 60);
+	fflush(stderr);
+}
+
+static void progress_clear(struct run_ctx *rc)
+{
+	if (rc->tty) {
+		fprintf(stderr, "\r\033[K");
+		fflush(stderr);
+	}
+}
+
+static int write_meta(struct run_ctx *rc)
+{
+	char *text = cJSON_Print(rc->meta);
+	int ret = write_file_atomic(rc->meta_path, text, strlen(text));
+	free(text);
+	if (ret < 0) {
+		errno = -ret;
+		return error_errno("cannot write '%s'", rc->meta_path);
+	}
+	return 0;
+}
+
+static char *pkg_dirname(const char *name)
+{
+	char *s = xstrdup(name);
+	for (char *p = s; *p; p++)
+		if (*p == '/' || *p == ' ' || (p == s && *p == '.'))
+			*p = '_';
+	return s;
+}
+
+static double effective_timeout(const struct run_opts *o, const struct pkg_entry *e)
+{
+	if (o->timeout > 0)
+		return o->timeout;
+	if (e->timeout > 0)
+		return e->timeout;
+	return 600;
+}
+
+static char *test_command(const struct run_opts *o, const struct pkg_entry *e)
+{
+	const char *base = o->override ? o->override
+		       : e->test_command ? e->test_command
+					 : "python -m pytest";
+	if (o->suffix && *o->suffix)
+		return xasprintf("%s %s", base, o->suffix);
+	return xstrdup(base);
+}
+
+static void env_apply_user(struct strv *env, const struct run_opts *o)
+{
+	for (size_t i = 0; i < o->env.n; i++) {
+		char *k = xstrdup(o->env.v[i]), *eq = strchr(k, '=');
+		*eq = '\0';
+		env_set(env, k, eq + 1);
+		free(k);
+	}
+}
+
+/* Environment of one test iteration. */
+static void iteration_env(struct run_ctx *rc, const char *venv, const char *gil,
+			  const char *junit, struct strv *env)
+{
+	const char *addopts;
+	char *ao;
+	for (size_t i = 0; i < rc->base_env.n; i++)
+		strv_push(env, rc->base_env.v[i]);
+	env_for_venv(env, venv);
+	env_set(env, "PYTHON_GIL", gil);
+	env_set(env, "PYTHONFAULTHANDLER", "1");
+	env_set(env, "PYTHONDONTWRITEBYTECODE", "1");
+	env_set(env, "PYTHONUNBUFFERED", "1");
+	env_set(env, "PY_COLORS", "0");
+	if (rc->o->tsan)
+		env_set(env, "TSAN_OPTIONS", "halt_on_error=0 exitcode=0 second_deadlock_stack=1");
+	env_apply_user(env, rc->o);
+	/* pytest, however the command starts it: JUnit report, no cache in the checkout, and
+	 * -v so the last output line names the running test. */
+	addopts = env_get(env, "PYTEST_ADDOPTS");
+	ao = xasprintf("%s%s-v -p no:cacheprovider -o junit_family=xunit1 --junitxml=%s",
+		       addopts ? addopts : "", addopts && *addopts ? " " : "", junit);
+	env_set(env, "PYTEST_ADDOPTS", ao);
+	free(ao);
+}
+
+static cJSON *load_iteration(const char *path)
+{
+	char *text = NULL;
+	cJSON *j = NULL;
+	if (read_file(path, &text, NULL) == 0) {
+		j = cJSON_Parse(text);
+		if (!cJSON_IsObject(j) || iter_status_from_name(json_str(j, "status")) < 0) {
+			cJSON_Delete(j);
+			j = NULL;
+		}
+	}
+	free(text);
+	return j;
+}
+
+/*
+ * Run iterations [first..n] of one mode ("0" free-threaded, "1" GIL) and append them to arr.
+ * Returns false if interrupted.
+ */
+static bool run_iterations(struct run_ctx *rc, const struct pkg_entry *e, const char *pkgdir,
+			   const char *art, const char *cwd, const char *venv, const char *gil,
+			   cJSON *arr, struct progress *pg)
+{
+	const struct run_opts *o = rc->o;
+	char *cmd = test_command(o, e);
+	bool ok = true;
+	int have = cJSON_GetArraySize(arr);
+	for (int i = have + 1; i <= o->iterations; i++) {
+		char *rel = xasprintf("artifacts/%s/%s%d", pkgdir, gil[0] == '1' ? "gil-" : "", i);
+		char *dir = path_join(rc->run_dir, rel);
+		char *outp = path_join(dir, "stdout"), *errp = path_join(dir, "stderr");
+		char *junit = path_join(dir, "junit.xml"), *itp = path_join(dir, "iteration.json");
+		char *stderr_text = NULL, *json;
+		struct strv env = STRV_INIT;
+		struct iter_outcome out;
+		struct test_report tr = { 0 };
+		struct iter_spec spec = {
+			.command = cmd,
+			.cwd = cwd,
+			.stdout_path = outp,
+			.stderr_path = errp,
+			.timeout = effective_timeout(o, e),
+			.stall_threshold = o->stall_threshold,
+			.deadlock_window = o->deadlock_window,
+			.max_output = (size_t)o->max_output,
+			.interrupted = &interrupted,
+			.tick = progress_draw,
+			.tick_arg = pg,
+		};
+		cJSON *it;
+		rm_rf(dir);
+		mkdir_p(dir, 0755);
+		iteration_env(rc, venv, gil, junit, &env);
+		spec.envp = env.v;
+		pg->iter = i;
+		supervise_run(&spec, &out);
+		if (out.killed_by == KILLED_INTERRUPT || interrupted) {
+			ok = false; /* an unfinished iteration is not recorded */
+		} else {
+			if (junit_parse_file(junit, &tr) < 0)
+				pytest_summary_parse(out.stdout_tail, &tr);
+			read_file(errp, &stderr_text, NULL);
+			it = iteration_json(i, gil, &out, &tr, stderr_text, rel);
+			json = cJSON_Print(it);
+			if (write_file_atomic(itp, json, strlen(json)) < 0)
+				warning("cannot write '%s'", itp);
+			free(json);
+			pg->counts[iter_status_from_name(json_str(it, "status"))]++;
+			debug("%s iteration %d (PYTHON_GIL=%s): %s in %.1fs", e->name, i, gil,
+			      json_str(it, "status"), out.duration_s);
+			cJSON_AddItemToArray(arr, it);
+			if (!out.started)
+				warning("%s: %s", e->name, out.spawn_error);
+		}
+		free(stderr_text);
+		test_report_release(&tr);
+		iter_outcome_release(&out);
+		strv_release(&env);
+		free(rel);
+		free(dir);
+		free(outp);
+		free(errp);
+		free(junit);
+		free(itp);
+		if (!ok)
+			break;
+		if (o->stop_on_first_pass && !strcmp(json_str(cJSON_GetArrayItem(arr, i - 1), "status"),
+						     "pass"))
+			break;
+	}
+	free(cmd);
+	return ok;
+}
+
+/* Iterations already on disk from an interrupted attempt (--resume). */
+static void recover_iterations(const char *run_dir, const char *pkgdir, const char *prefix,
+			       long max, cJSON *arr)
+{
+	for (long i = 1; i <= max; i++) {
+		char *p = xasprintf("%s/artifacts/%s/%s%ld/iteration.json", run_dir, pkgdir, prefix, i);
+		cJSON *j = load_iteration(p);
+		free(p);
+		if (!j)
+			break;
+		cJSON_AddItemToArray(arr, j);
+	}
+}
+
+/* Install step: output to install.log; returns 0 or -1 with the last 500 chars in *why. */
+static int run_install(struct run_ctx *rc, const char *command, const char *cwd,
+		       const struct strv *env, double timeout, const char *log, char **why)
+{
+	struct iter_outcome o;
+	char *out = NULL, *cmd = xasprintf("exec 2>&1\n%s", command);
+	int ret = -1;
+	run_collect(cmd, cwd, env, timeout, NULL, &out, &o);
+	if (out)
+		write_file_atomic(log, out, strlen(out));
+	if (o.started && o.exited && o.exit_code == 0 && !o.killed_by) {
+		ret = 0;
+	} else {
+		struct sbuf sb = SBUF_INIT;
+		char *tail = out ? tail_bytes(out, strlen(out), 500) : xstrdup("");
+		if (o.killed_by)
+			sbuf_addf(&sb, "install command timed out after %.0f s; ", timeout);
+		else if (o.term_signal)
+			sbuf_addf(&sb, "install command killed by %s; ", signal_name(o.term_signal));
+		else if (!o.started)
+			sbuf_addf(&sb, "%s; ", o.spawn_error);
+		sbuf_adds(&sb, trim(tail));
+		*why = sbuf_detach(&sb);
+		free(tail);
+	}
+	(void)rc;
+	free(cmd);
+	free(out);
+	iter_outcome_release(&o);
+	return ret;
+}
+
+/* Everything for one package; returns its result object (never NULL). */
+static cJSON *process_package(struct run_ctx *rc, const struct pkg_entry *e, const cJSON *prev)
+{
+	const struct run_opts *o = rc->o;
+	char *pkgdir = pkg_dirname(e->name);
+	char *art = xasprintf("%s/artifacts/%s", rc->run_dir, pkgdir);
+	char *repo_dir = NULL, *venv = NULL, *commit = NULL, *why = NULL;
+	const char *cwd;
+	char ts[32];
+	double t0 = now_monotonic(), ti;
+	struct progress pg = { .rc = rc, .pkg = e->name, .phase = "setup", .iters = (int)o->iterations };
+	struct strv env = STRV_INIT;
+	struct sbuf err = SBUF_INIT;
+	cJSON *pkg = cJSON_CreateObject(), *iters = cJSON_CreateArray(), *giters = NULL;
+	char *tc = test_command(o, e);
+
+	(void)prev;
+	iso_utc(now_wall(), ts, sizeof(ts));
+	cJSON_AddStringToObject(pkg, "package", e->name);
+	json_set_str(pkg, "repo", e->local_dir ? e->local_dir : e->repo);
+	json_set_str(pkg, "install_command", e->install_command ? e->install_command : "pip install -e .");
+	json_set_str(pkg, "test_command", tc);
+	cJSON_AddNumberToObject(pkg, "timeout_s", effective_timeout(o, e));
+	cJSON_AddStringToObject(pkg, "started_at", ts);
+	cJSON_AddStringToObject(pkg, "install_from", "source");
+	cJSON_AddNullToObject(pkg, "sdist_version");
+	cJSON_AddNullToObject(pkg, "sdist_tag_matched");
+	cJSON_AddFalseToObject(pkg, "ft_wheel_found");
+	cJSON_AddNullToObject(pkg, "ft_wheel_version");
+	cJSON_AddNullToObject(pkg, "commit");
+	cJSON_AddFalseToObject(pkg, "install_ok");
+	cJSON_AddNullToObject(pkg, "install_error");
+	cJSON_AddNumberToObject(pkg, "install_duration_s", 0);
+	cJSON_AddTrueToObject(pkg, "import_ok");
+	cJSON_AddNullToObject(pkg, "import_error");
+	cJSON_AddFalseToObject(pkg, "interrupted");
+	cJSON_AddItemToObject(pkg, "iterations", iters);
+	mkdir_p(art, 0755);
+	progress_draw(&pg, 0);
+
+	/* 1. The source tree. */
+	if (e->local_dir) {
+		cwd = e->local_dir;
+		commit = gitrepo_head(cwd);
+	} else if (!e->repo) {
+		why = xstrdup("no repository URL in the registry entry");
+		goto done;
+	} else {
+		int depth = e->clone_depth < 0 ? 1 : e->clone_depth;
+		repo_dir = path_join(o->repos_dir, pkgdir);
+		if (gitrepo_sync(e->repo, repo_dir, depth, &commit, &err) < 0) {
+			why = sbuf_detach(&err);
+			goto done;
+		}
+		cwd = repo_dir;
+	}
+	json_set_str(pkg, "commit", commit);
+
+	/* 2. venv and install. */
+	venv = xasprintf("%s/%s-ft", o->venvs_dir, pkgdir);
+	ti = now_monotonic();
+	if (venv_ensure(o->target_python, venv, &err) < 0) {
+		why = sbuf_detach(&err);
+		goto done;
+	}
+	for (size_t i = 0; i < rc->base_env.n; i++)
+		strv_push(&env, rc->base_env.v[i]);
+	env_for_venv(&env, venv);
+	env_set(&env, "PYTHON_GIL", NULL);
+	env_apply_user(&env, o);
+	{
+		char *log = path_join(art, "install.log");
+		int r = run_install(rc, e->install_command ? e->install_command : "pip install -e .",
+				    cwd, &env, effective_timeout(o, e), log, &why);
+		free(log);
+		if (r < 0)
+			goto done;
+	}
+	if (o->extra_deps.n) {
+		struct sbuf cmd = SBUF_INIT;
+		char *log = path_join(art, "extra-deps.log"), *w = NULL;
+		sbuf_adds(&cmd, "pip install");
+		for (size_t i = 0; i < o->extra_deps.n; i++) {
+			sbuf_addc(&cmd, ' ');
+			sbuf_add_shquoted(&cmd, o->extra_deps.v[i]);
+		}
+		if (run_install(rc, cmd.buf, cwd, &env, effective_timeout(o, e), log, &w) < 0) {
+			warning("%s: installing --extra-deps failed: %s", e->name, w);
+			json_set_str(pkg, "extra_deps_error", w);
+		}
+		free(w);
+		free(log);
+		sbuf_release(&cmd);
+	}
+	json_set_bool(pkg, "install_ok", true);
+	json_set_num(pkg, "install_duration_s", round_to(now_monotonic() - ti, 2));
+	if (interrupted)
+		goto done;
+
+	/* 3. Import probe, without PYTHON_GIL (see src/py/probe_ext.py). */
+	if (o->detect_extensions) {
+		char *script = path_join(art, "probe_ext.py"), *pj = path_join(art, "probe.json"), *t;
+		cJSON *probe;
+		pg.phase = "probe";
+		progress_draw(&pg, 0);
+		probe = extension_probe(venv, pkg_import_name(e), art, &env, script, 120);
+		t = cJSON_Print(probe);
+		write_file_atomic(pj, t, strlen(t));
+		free(t);
+		json_set_bool(pkg, "import_ok", json_bool(probe, "import_ok", false));
+		json_set_str(pkg, "import_error", json_str(probe, "import_error"));
+		json_set(pkg, "extension_compat", probe);
+		free(script);
+		free(pj);
+		if (!json_bool(pkg, "import_ok", false))
+			goto done;
+	}
+
+	/* 4. Iterations: free-threaded, then (optionally) with the GIL. */
+	recover_iterations(rc->run_dir, pkgdir, "", o->iterations, iters);
+	pg.phase = "iter";
+	for (int i = 0; i < cJSON_GetArraySize(iters); i++)
+		pg.counts[iter_status_from_name(json_str(cJSON_GetArrayItem(iters, i), "status"))]++;
+	if (!run_iterations(rc, e, pkgdir, art, cwd, venv, "0", iters, &pg))
+		goto done;
+	if (o->compare_with_gil) {
+		giters = cJSON_CreateArray();
+		cJSON_AddItemToObject(pkg, "gil_enabled_iterations", giters);
+		recover_iterations(rc->run_dir, pkgdir, "gil-", o->iterations, giters);
+		pg.phase = "gil";
+		memset(pg.counts, 0, sizeof(pg.counts));
+		run_iterations(rc, e, pkgdir, art, cwd, venv, "1", giters, &pg);
+	}
+done:
+	if (why) {
+		json_set_str(pkg, "install_error", why);
+		json_set_bool(pkg, "install_ok", false);
+	}
+	json_set_bool(pkg, "interrupted", interrupted != 0);
+	json_set_num(pkg, "duration_s", round_to(now_monotonic() - t0, 2));
+	pkg_aggregate(pkg);
+	progress_clear(rc);
+	strv_release(&env);
+	sbuf_release(&err);
+	free(why);
+	free(tc);
+	free(commit);
+	free(venv);
+	free(repo_dir);
+	free(art);
+	free(pkgdir);
+	return pkg;
+}
+
+/* ---- workers: one forked process per package, so --jobs and Ctrl-C work the same way ---- */
+
+struct worker {
+	pid_t pid;
+	size_t idx;
+};
+
+static char *pkg_result_path(struct run_ctx *rc, const char *name)
+{
+	char *d = pkg_dirname(name), *p = xasprintf("%s/artifacts/%s/package.json", rc->run_dir, d);
+	free(d);
+	return p;
+}
+
+static _Noreturn void worker_main(struct run_ctx *rc, const struct pkg_entry *e)
+{
+	cJSON *pkg;
+	char *text, *path;
+	int r;
+	supervise_init();
+	pkg = process_package(rc, e, NULL);
+	text = cJSON_PrintUnformatted(pkg);
+	path = pkg_result_path(rc, e->name);
+	r = write_file_atomic(path, text, strlen(text));
+	fflush(stderr);
+	_exit(r < 0 ? 3 : interrupted ? 4 : 0);
+}
+
+static const char *count_str(const cJSON *pkg)
+{
+	static char buf[64];
+	snprintf(buf, sizeof(buf), "%d/%d passed", (int)json_num(pkg, "pass_count", 0),
+		 (int)json_num(pkg, "iterations_completed", 0));
+	return buf;
+}
+
+/* Collect a finished worker: append its package line. */
+static void collect_worker(struct run_ctx *rc, const struct pkg_entry *e, int status)
+{
+	char *path = pkg_result_path(rc, e->name), *text = NULL, *line;
+	cJSON *pkg = NULL;
+	if (read_file(path, &text, NULL) == 0)
+		pkg = cJSON_Parse(text);
+	if (!cJSON_IsObject(pkg)) {
+		/* The worker died without a result: say so in the results, keep the run going. */
+		cJSON_Delete(pkg);
+		pkg = cJSON_CreateObject();
+		cJSON_AddStringToObject(pkg, "package", e->name);
+		cJSON_AddFalseToObject(pkg, "install_ok");
+		json_set_str(pkg, "install_error",
+			     WIFSIGNALED(status) ? "ftscope worker died by a signal"
+						 : "ftscope worker exited without a result");
+		cJSON_AddItemToObject(pkg, "iterations", cJSON_CreateArray());
+		cJSON_AddBoolToObject(pkg, "interrupted", interrupted != 0);
+		pkg_aggregate(pkg);
+		warning("%s: worker ended abnormally (status 0x%x)", e->name, status);
+	}
+	line = cJSON_PrintUnformatted(pkg);
+	if (append_line_fsync(rc->results_path, line) < 0)
+		error_errno("cannot append to '%s'", rc->results_path);
+	if (!json_bool(pkg, "interrupted", false)) {
+		cJSON *n = cJSON_GetObjectItemCaseSensitive(rc->meta, "packages_completed");
+		cJSON_SetNumberValue(n, n->valuedouble + 1);
+	}
+	{
+		cJSON *n = cJSON_GetObjectItemCaseSensitive(rc->meta, "total_iterations");
+		cJSON_SetNumberValue(n, n->valuedouble + json_num(pkg, "iterations_completed", 0) +
+						cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
+							pkg, "gil_enabled_iterations")));
+	}
+	write_meta(rc);
+	printf("%-24s %-24s %s%s\n", e->name, json_str(pkg, "category"), count_str(pkg),
+	       json_bool(pkg, "interrupted", false) ? " (interrupted)" : "");
+	fflush(stdout);
+	free(line);
+	free(text);
+	free(path);
+	cJSON_Delete(pkg);
+}
+
+static void run_packages(struct run_ctx *rc, struct pkg_entry **pkgs, size_t n)
+{
+	struct worker *w = xcalloc((size_t)rc->o->jobs, sizeof(*w));
+	size_t next = 0, running = 0;
+	if (rc->o->jobs > 1)
+		rc->tty = false; /* several workers cannot share one progress line */
+	while (next < n || running) {
+		int st;
+		pid_t pid;
+		while (!interrupted && next < n && running < (size_t)rc->o->jobs) {
+			size_t slot = 0;
+			while (w[slot].pid)
+				slot++;
+			rc->pkg_index = next + 1;
+			fflush(stdout);
+			fflush(stderr);
+			pid = fork();
+			if (pid < 0) {
+				error_errno("fork");
+				interrupted = 1;
+				break;
+			}
+			if (pid == 0)
+				worker_main(rc, pkgs[next]);
+			w[slot].pid = pid;
+			w[slot].idx = next++;
+			running++;
+		}
+		if (!running)
+			break;
+		pid = waitpid(-1, &st, 0);
+		if (pid < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (long k = 0; k < rc->o->jobs; k++) {
+			if (w[k].pid != pid)
+				continue;
+			collect_worker(rc, pkgs[w[k].idx], st);
+			w[k].pid = 0;
+			running--;
+		}
+	}
+	free(w);
+}
+
+/* ---- set-up ---- */
+
+static char *default_registry(void)
+{
+	const char *e = getenv("FTSCOPE_REGISTRY_DIR"), *home = getenv("HOME");
+	if (e && *e)
+		return xstrdup(e);
+	e = getenv("LABEILLE_REGISTRY_DIR");
+	if (e && *e)
+		return xstrdup(e);
+	return xasprintf("%s/.local/share/labeille/registry", home ? home : "");
+}
+
+static char *new_run_dir(const char *results_dir)
+{
+	char name[64];
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(name, sizeof(name), "ft_%Y%m%d_%H%M%S", &tm);
+	for (int k = 1; k < 1000; k++) {
+		char *d = k == 1 ? path_join(results_dir, name) : xasprintf("%s/%s_%d", results_dir, name, k);
+		if (mkdir(d, 0755) == 0)
+			return d;
+		if (errno != EEXIST) {
+			error_errno("cannot create '%s'", d);
+			free(d);
+			return NULL;
+		}
+		free(d);
+	}
+	return NULL;
+}
+
+static cJSON *config_json(const struct run_opts *o)
+{
+	cJSON *c = cJSON_CreateObject(), *env = cJSON_CreateObject();
+	struct sbuf deps = SBUF_INIT;
+	cJSON_AddStringToObject(c, "target_python", o->target_python);
+	cJSON_AddNumberToObject(c, "iterations", (double)o->iterations);
+	if (o->timeout > 0)
+		cJSON_AddNumberToObject(c, "timeout", o->timeout);
+	else
+		cJSON_AddNullToObject(c, "timeout");
+	cJSON_AddNumberToObject(c, "stall_threshold", o->stall_threshold);
+	cJSON_AddNumberToObject(c, "deadlock_window", o->deadlock_window);
+	cJSON_AddBoolToObject(c, "compare_with_gil", o->compare_with_gil);
+	cJSON_AddBoolToObject(c, "tsan_build", o->tsan);
+	cJSON_AddBoolToObject(c, "stop_on_first_pass", o->stop_on_first_pass);
+	cJSON_AddBoolToObject(c, "detect_extensions", o->detect_extensions);
+	for (size_t i = 0; i < o->extra_deps.n; i++)
+		sbuf_addf(&deps, "%s%s", i ? "," : "", o->extra_deps.v[i]);
+	json_set_str(c, "extra_deps", deps.len ? deps.buf : NULL);
+	json_set_str(c, "test_command_suffix", o->suffix);
+	json_set_str(c, "test_command_override", o->override);
+	cJSON_AddStringToObject(c, "install_from", "source");
+	cJSON_AddFalseToObject(c, "trust_ft_wheels");
+	cJSON_AddFalseToObject(c, "trust_ft_wheels_any_version");
+	for (size_t i = 0; i < o->env.n; i++) {
+		char *k = xstrdup(o->env.v[i]), *eq = strchr(k, '=');
+		*eq = '\0';
+		cJSON_AddStringToObject(env, k, eq + 1);
+		free(k);
+	}
+	cJSON_AddItemToObject(c, "env", env);
+	cJSON_AddStringToObject(c, "tracer", "none");
+	cJSON_AddStringToObject(c, "monitor", "procfs");
+	cJSON_AddNumberToObject(c, "jobs", (double)o->jobs);
+	json_set_str(c, "registry_dir", o->package_dir ? NULL : o->registry_dir);
+	json_set_str(c, "package_dir", o->package_dir);
+	json_set_str(c, "repos_dir", o->repos_dir);
+	json_set_str(c, "venvs_dir", o->venvs_dir);
+	cJSON_AddNumberToObject(c, "max_output", (double)o->max_output);
+	sbuf_release(&deps);
+	return c;
+}
+
+/* Host environment minus what would change which Python or which GIL mode runs. */
+static void base_env(struct strv *env)
+{
+	env_from_current(env);
+	env_set(env, "PYTHONHOME", NULL);
+	env_set(env, "PYTHONPATH", NULL);
+	env_set(env, "PYTHON_GIL", NULL);
+	env_set(env, "VIRTUAL_ENV", NULL);
+	env_set(env, "PYTHONSTARTUP", NULL);
+}
+
+/* Package from --package-dir: name from pyproject/setup.cfg, else the directory's name. */
+static void package_dir_entry(const char *dir, struct pkg_entry *e)
+{
+	char *text = NULL, *py = path_join(dir, "pyproject.toml"), *name = NULL;
+	memset(e, 0, sizeof(*e));
+	if (read_file(py, &text, NULL) == 0) {
+		char *p = strstr(text, "\nname");
+		if (!p && starts_with(text, "name"))
+			p = text;
+		if (p) {
+			char *q = strchr(p, '"'), *r = q ? strchr(q + 1, '"') : NULL;
+			char *nl = strchr(p + 1, '\n');
+			if (q && r && (!nl || q < nl))
+				name = xstrndup(q + 1, (size_t)(r - q - 1));
+		}
+	}
+	if (!name) {
+		char *a = abs_path(dir), *b = strrchr(a, '/');
+		name = xstrdup(b && b[1] ? b + 1 : a);
+		free(a);
+	}
+	e->name = name;
+	e->local_dir = abs_path(dir);
+	e->clone_depth = -1;
+	e->enriched = true;
+	free(text);
+	free(py);
+}
+
+static void print_stability(struct run_ctx *rc)
+{
+	char *text = NULL;
+	double load = -1;
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	cJSON *s = cJSON_CreateObject();
+	bool ok;
+	if (read_file("/proc/loadavg", &text, NULL) == 0)
+		load = strtod(text, NULL);
+	free(text);
+	ok = load >= 0 && load < 0.5 * (double)cpus;
+	cJSON_AddNumberToObject(s, "load_1m", load);
+	cJSON_AddNumberToObject(s, "cpus", (double)cpus);
+	cJSON_AddBoolToObject(s, "ok", ok);
+	cJSON_AddStringToObject(s, "note", ok ? "load below half the CPUs"
+					      : "machine busy: timings and race rates are noisy");
+	json_set(rc->meta, "stability", s);
+	if (ok)
+		info("stability: load %.2f on %ld CPUs: ok", load, cpus);
+	else
+		warning("stability: load %.2f on %ld CPUs: the machine is busy; durations and race "
+			"rates will be noisy", load, cpus);
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_opts o;
+	struct run_ctx rc = { .o = &o };
+	struct registry reg = { 0 };
+	struct pkg_entry **sel = NULL, single;
+	struct strv skipped = STRV_INIT;
+	struct sbuf err = SBUF_INIT;
+	struct run_data prev = { 0 };
+	struct sigaction sa = { .sa_handler = on_signal };
+	size_t nsel = 0;
+	int ret = FT_EXIT_FAILURE;
+	bool have_single = false;
+	char ts[32];
+
+	run_opts_init(&o);
+	memset(&single, 0, sizeof(single));
+	if (run_parse(argc, argv, &o)) {
+		for (const char *const *l = run_usage; *l; l++)
+			puts(*l);
+		run_opts_release(&o);
+		return FT_EXIT_OK;
+	}
+	if (o.resume) {
+		/* The run's own options, then whatever this command line adds. */
+		char *rd = xstrdup(o.resume);
+		const cJSON *args, *a;
+		struct strv av = STRV_INIT;
+		if (run_load(rd, &prev) < 0 || !prev.meta)
+			die("cannot resume '%s': not a readable ftscope run directory", rd);
+		args = cJSON_GetObjectItemCaseSensitive(prev.meta, "cli_args");
+		strv_push(&av, "run");
+		cJSON_ArrayForEach(a, args)
+			if (cJSON_IsString(a))
+				strv_push(&av, a->valuestring);
+		run_opts_release(&o);
+		run_opts_init(&o);
+		run_parse((int)av.n, av.v, &o);
+		run_parse(argc, argv, &o);
+		set_str(&o.resume, prev.dir);
+		strv_release(&av);
+		free(rd);
+	}
+	if (o.tracer && (!strcmp(o.tracer, "ptrace") || !strcmp(o.tracer, "ebpf")))
+		die("--tracer %s is not available in this build yet: use auto or none (the /proc "
+		    "progress monitor)", o.tracer);
+	if (!o.target_python)
+		die_usage("run", "--target-python is required");
+	if (!o.repos_dir)
+		o.repos_dir = xstrdup("repos");
+	if (!o.venvs_dir)
+		o.venvs_dir = xstrdup("venvs");
+	if (!o.results_dir)
+		o.results_dir = xstrdup("results");
+	{
+		/* Paths stay valid whatever directory a command runs in. */
+		char **paths[] = { &o.repos_dir, &o.venvs_dir, &o.results_dir };
+		for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
+			char *a;
+			if (mkdir_p(*paths[i], 0755) < 0)
+				die_errno("cannot create '%s'", *paths[i]);
+			a = abs_path(*paths[i]);
+			free(*paths[i]);
+			*paths[i] = a;
+		}
+	}
+
+	/* The interpreter first: nothing runs with a wrong one. */
+	if (python_check(o.target_python, &rc.profile, &err) < 0)
+		die("%s", err.buf);
+	{
+		char *a = abs_path(o.target_python);
+		free(o.target_python);
+		o.target_python = a;
+	}
+
+	/* Which packages. */
+	if (o.package_dir) {
+		if (!is_dir(o.package_dir))
+			die("--package-dir '%s' is not a directory", o.package_dir);
+		package_dir_entry(o.package_dir, &single);
+		have_single = true;
+		sel = xcalloc(1, sizeof(*sel));
+		sel[0] = &single;
+		nsel = 1;
+	} else {
+		if (!o.registry_dir)
+			o.registry_dir = default_registry();
+		if (!is_dir(o.registry_dir))
+			die("no packages to run: registry '%s' does not exist (give --registry-dir or "
+			    "--package-dir)", o.registry_dir);
+		if (registry_load(o.registry_dir, &reg) < 0)
+			die("cannot use registry '%s'", o.registry_dir);
+		if (registry_select(&reg, &o.packages, o.top, json_str(rc.profile, "minor"), &sel,
+				    &nsel, &skipped) < 0)
+			die("cannot select packages from '%s'", o.registry_dir);
+		for (size_t i = 0; i < skipped.n; i++)
+			info("skipping %s", skipped.v[i]);
+		if (!nsel)
+			die("no packages selected from registry '%s'", o.registry_dir);
+	}
+
+	/* The run directory and its metadata. */
+	rc.t0 = now_monotonic();
+	if (prev.dir) {
+		rc.run_dir = xstrdup(prev.dir);
+		rc.meta = cJSON_Duplicate(prev.meta, true);
+		json_set_str(rc.meta, "status", "running");
+		{
+			cJSON *r = cJSON_GetObjectItemCaseSensitive(rc.meta, "resumed_at");
+			iso_utc(now_wall(), ts, sizeof(ts));
+			if (!cJSON_IsArray(r)) {
+				r = cJSON_CreateArray();
+				json_set(rc.meta, "resumed_at", r);
+			}
+			cJSON_AddItemToArray(r, cJSON_CreateString(ts));
+		}
+	} else {
+		cJSON *args = cJSON_CreateArray(), *sk = cJSON_CreateArray();
+		const char *base;
+		rc.run_dir = new_run_dir(o.results_dir);
+		if (!rc.run_dir)
+			die("cannot create a run directory in '%s'", o.results_dir);
+		base = strrchr(rc.run_dir, '/') + 1;
+		rc.meta = cJSON_CreateObject();
+		iso_utc(now_wall(), ts, sizeof(ts));
+		cJSON_AddStringToObject(rc.meta, "run_id", base);
+		cJSON_AddStringToObject(rc.meta, "timestamp", ts);
+		cJSON_AddStringToObject(rc.meta, "ftscope_version", FTSCOPE_VERSION);
+		cJSON_AddStringToObject(rc.meta, "status", "running");
+		cJSON_AddStringToObject(rc.meta, "started_at", ts);
+		cJSON_AddNullToObject(rc.meta, "finished_at");
+		cJSON_AddItemToObject(rc.meta, "system_profile", system_profile_json(o.results_dir));
+		cJSON_AddItemToObject(rc.meta, "python_profile", cJSON_Duplicate(rc.profile, true));
+		cJSON_AddItemToObject(rc.meta, "config", config_json(&o));
+		for (int i = 1; i < argc; i++)
+			cJSON_AddItemToArray(args, cJSON_CreateString(argv[i]));
+		cJSON_AddItemToObject(rc.meta, "cli_args", args);
+		for (size_t i = 0; i < skipped.n; i++) {
+			cJSON *s = cJSON_CreateObject();
+			char *colon = strstr(skipped.v[i], ": ");
+			char *name = colon ? xstrndup(skipped.v[i], (size_t)(colon - skipped.v[i]))
+					   : xstrdup(skipped.v[i]);
+			cJSON_AddStringToObject(s, "package", name);
+			cJSON_AddStringToObject(s, "reason", colon ? colon + 2 : "");
+			cJSON_AddItemToArray(sk, s);
+			free(name);
+		}
+		cJSON_AddItemToObject(rc.meta, "packages_skipped", sk);
+		cJSON_AddNumberToObject(rc.meta, "packages_total", (double)nsel);
+		cJSON_AddNumberToObject(rc.meta, "packages_completed", 0);
+		cJSON_AddNumberToObject(rc.meta, "total_iterations", 0);
+		cJSON_AddNumberToObject(rc.meta, "total_duration_s", 0);
+	}
+	rc.meta_path = path_join(rc.run_dir, "ft_meta.json");
+	rc.results_path = path_join(rc.run_dir, "ft_results.jsonl");
+	if (o.check_stability)
+		print_stability(&rc);
+	if (write_meta(&rc) < 0)
+		die("cannot start the run");
+	info("run directory: %s", rc.run_dir);
+
+	/* Skip what a resumed run already finished. */
+	if (prev.dir) {
+		size_t k = 0;
+		for (size_t i = 0; i < nsel; i++) {
+			const cJSON *p = run_find_pkg(&prev, sel[i]->name);
+			if (p && !json_bool(p, "interrupted", false))
+				continue;
+			sel[k++] = sel[i];
+		}
+		info("resuming: %zu of %zu packages left", k, nsel);
+		nsel = k;
+	}
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	base_env(&rc.base_env);
+	rc.tty = isatty(2);
+	rc.pkg_total = nsel;
+	if (supervise_init() < 0)
+		warning_errno("cannot become a child subreaper; orphaned test processes may escape");
+
+	run_packages(&rc, sel, nsel);
+
+	/* Close the run: counts, status, the summary. */
+	{
+		struct run_data now = { 0 };
+		double prev_dur = json_num(rc.meta, "total_duration_s", 0);
+		iso_utc(now_wall(), ts, sizeof(ts));
+		json_set_str(rc.meta, "status", interrupted ? "interrupted" : "complete");
+		json_set_str(rc.meta, "finished_at", ts);
+		json_set_num(rc.meta, "total_duration_s",
+			     round_to(prev_dur + now_monotonic() - rc.t0, 2));
+		if (run_load(rc.run_dir, &now) == 0) {
+			size_t done = 0;
+			double iters = 0;
+			for (size_t i = 0; i < now.n; i++) {
+				if (!json_bool(now.pkgs[i], "interrupted", false))
+					done++;
+				iters += json_num(now.pkgs[i], "iterations_completed", 0) +
+					 cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
+						 now.pkgs[i], "gil_enabled_iterations"));
+			}
+			json_set_num(rc.meta, "packages_completed", (double)done);
+			json_set_num(rc.meta, "total_iterations", iters);
+			run_data_release(&now);
+		}
+		if (write_meta(&rc) < 0)
+			goto out;
+	}
+	if (interrupted) {
+		fprintf(stderr, "ftscope: interrupted; finished iterations are saved. Continue with:\n"
+				"  ftscope run --resume %s\n", rc.run_dir);
+		ret = FT_EXIT_INTERRUPTED;
+		goto out;
+	}
+	{
+		char *show_argv[] = { "show", rc.run_dir, NULL };
+		printf("\n");
+		fflush(stdout);
+		optind = 0; /* cmd_show parses its own options */
+		cmd_show(2, show_argv);
+	}
+	ret = FT_EXIT_OK;
+out:
+	free(sel);
+	if (have_single)
+		pkg_entry_release(&single);
+	registry_release(&reg);
+	run_data_release(&prev);
+	strv_release(&skipped);
+	strv_release(&rc.base_env);
+	sbuf_release(&err);
+	cJSON_Delete(rc.meta);
+	cJSON_Delete(rc.profile);
+	free(rc.run_dir);
+	free(rc.meta_path);
+	free(rc.results_path);
+	run_opts_release(&o);
+	return ret;
+}

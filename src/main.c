@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The ftscope authors */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ftscope/cmd.h"
+#include "ftscope/error.h"
+#include "ftscope/exit.h"
+#include "ftscope/version.h"
+
+static const struct cmd_struct {
+	const char *name;
+	int (*fn)(int, char **);
+	const char *help;
+} commands[] = {
+	{ "run", cmd_run, "run package test suites under free-threaded CPython" },
+	{ "show", cmd_show, "summarise a run: categories and a per-package table" },
+	{ "export", cmd_export, "export a run's package results as CSV or JSON" },
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: ftscope [--version] [--help] <command> [<args>]\n\ncommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+	fprintf(f, "\n'ftscope <command> --help' describes a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+	int ret;
+	if (argc < 2) {
+		usage(stderr);
+		return FT_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return FT_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("ftscope %s\n", FTSCOPE_VERSION);
+		return FT_EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		if (strcmp(argv[1], commands[i].name))
+			continue;
+		ret = commands[i].fn(argc - 1, argv + 1);
+		/* A full disk or closed pipe must not pass as success (git's run_builtin). */
+		if (fflush(stdout) || ferror(stdout)) {
+			if (errno != EPIPE)
+				die_errno("write failure on standard output");
+		}
+		return ret;
+	}
+	fprintf(stderr, "ftscope: error: '%s' is not an ftscope command\n", argv[1]);
+	usage(stderr);
+	return FT_EXIT_USAGE;
+}

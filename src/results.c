@@ -1,0 +1,447 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The ftscope authors */
+#include <math.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "ftscope/procfs.h"
+#include "ftscope/results.h"
+
+void json_set(cJSON *obj, const char *key, cJSON *val)
+{
+	if (cJSON_GetObjectItemCaseSensitive(obj, key))
+		cJSON_ReplaceItemInObjectCaseSensitive(obj, key, val);
+	else
+		cJSON_AddItemToObject(obj, key, val);
+}
+
+void json_set_str(cJSON *obj, const char *key, const char *s)
+{
+	json_set(obj, key, s ? cJSON_CreateString(s) : cJSON_CreateNull());
+}
+
+void json_set_num(cJSON *obj, const char *key, double v)
+{
+	json_set(obj, key, cJSON_CreateNumber(v));
+}
+
+void json_set_bool(cJSON *obj, const char *key, bool v)
+{
+	json_set(obj, key, cJSON_CreateBool(v));
+}
+
+double json_num(const cJSON *obj, const char *key, double dflt)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	return cJSON_IsNumber(v) ? v->valuedouble : dflt;
+}
+
+const char *json_str(const cJSON *obj, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+bool json_bool(const cJSON *obj, const char *key, bool dflt)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	return cJSON_IsBool(v) ? cJSON_IsTrue(v) : dflt;
+}
+
+double round_to(double v, int decimals)
+{
+	double f = pow(10, decimals);
+	return round(v * f) / f;
+}
+
+static void strv_push_unique(struct strv *sv, const char *s)
+{
+	if (!strv_contains(sv, s))
+		strv_push(sv, s);
+}
+
+void stderr_evidence_scan(const char *text, struct stderr_evidence *ev)
+{
+	regex_t tsan, gil, cur, frame;
+	regmatch_t m[3];
+	const char *p;
+	memset(ev, 0, sizeof(*ev));
+	if (!text)
+		return;
+	regcomp(&tsan, "WARNING: ThreadSanitizer: ([^\n]*) \\(pid=[0-9]+\\)", REG_EXTENDED);
+	regcomp(&gil, "global interpreter lock \\(GIL\\) has been enabled to load module '([^']+)'",
+		REG_EXTENDED);
+	regcomp(&cur, "Current thread 0x[0-9a-f]+ \\(most recent call first\\):\n", REG_EXTENDED);
+	regcomp(&frame, "^  File \"([^\"]*)\", line [0-9]+ in ([^\n]*)", REG_EXTENDED | REG_NEWLINE);
+	for (p = text; !regexec(&tsan, p, 2, m, 0); p += m[0].rm_eo) {
+		char *k = xstrndup(p + m[1].rm_so, (size_t)(m[1].rm_eo - m[1].rm_so));
+		strv_push_unique(&ev->tsan_kinds, k);
+		free(k);
+	}
+	for (p = text; !regexec(&gil, p, 2, m, 0); p += m[0].rm_eo) {
+		char *k = xstrndup(p + m[1].rm_so, (size_t)(m[1].rm_eo - m[1].rm_so));
+		strv_push_unique(&ev->gil_modules, k);
+		free(k);
+	}
+	/* The last fatal dump's current thread, innermost frame. */
+	{
+		const char *last = NULL;
+		for (p = text; !regexec(&cur, p, 1, m, 0); p += m[0].rm_eo)
+			last = p + m[0].rm_eo;
+		if (last && !regexec(&frame, last, 3, m, 0) && m[0].rm_so == 0) {
+			char *file = xstrndup(last + m[1].rm_so, (size_t)(m[1].rm_eo - m[1].rm_so));
+			char *fn = xstrndup(last + m[2].rm_so, (size_t)(m[2].rm_eo - m[2].rm_so));
+			const char *base = strrchr(file, '/');
+			ev->py_frame = xasprintf("%s:%s", base ? base + 1 : file, trim(fn));
+			free(file);
+			free(fn);
+		}
+	}
+	regfree(&tsan);
+	regfree(&gil);
+	regfree(&cur);
+	regfree(&frame);
+}
+
+void stderr_evidence_release(struct stderr_evidence *ev)
+{
+	free(ev->py_frame);
+	strv_release(&ev->tsan_kinds);
+	strv_release(&ev->gil_modules);
+}
+
+char *crash_signature_basic(int sig, const char *py_frame)
+{
+	const char *name = signal_name(sig);
+	if (!name)
+		name = "signal";
+	if (py_frame)
+		return xasprintf("%s: %s", name, py_frame);
+	return xstrdup(name);
+}
+
+static cJSON *strv_json(const struct strv *sv)
+{
+	cJSON *a = cJSON_CreateArray();
+	for (size_t i = 0; i < sv->n; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(sv->v[i]));
+	return a;
+}
+
+static cJSON *threads_json(const struct iter_outcome *o)
+{
+	cJSON *a = cJSON_CreateArray();
+	for (size_t i = 0; i < o->nthreads; i++) {
+		const struct hang_thread *h = &o->threads[i];
+		cJSON *t = cJSON_CreateObject();
+		char state[2] = { h->state, 0 }, buf[64];
+		cJSON_AddNumberToObject(t, "pid", h->pid);
+		cJSON_AddNumberToObject(t, "tid", h->tid);
+		cJSON_AddStringToObject(t, "comm", h->comm);
+		cJSON_AddStringToObject(t, "state", state);
+		if (h->syscall == FT_SYS_FUTEX)
+			cJSON_AddStringToObject(t, "syscall", "futex");
+		else if (h->syscall == FT_SYS_WAIT4)
+			cJSON_AddStringToObject(t, "syscall", "wait4");
+		else if (h->syscall == FT_SYS_WAITID)
+			cJSON_AddStringToObject(t, "syscall", "waitid");
+		else if (h->syscall == -2)
+			cJSON_AddStringToObject(t, "syscall", "running");
+		else if (h->syscall >= 0) {
+			snprintf(buf, sizeof(buf), "%ld", h->syscall);
+			cJSON_AddStringToObject(t, "syscall", buf);
+		} else
+			cJSON_AddNullToObject(t, "syscall");
+		if (h->syscall == FT_SYS_FUTEX) {
+			snprintf(buf, sizeof(buf), "0x%llx", h->futex_uaddr);
+			cJSON_AddStringToObject(t, "futex_uaddr", buf);
+			futex_op_name(h->futex_op, buf, sizeof(buf));
+			cJSON_AddStringToObject(t, "futex_op", buf);
+		} else {
+			cJSON_AddNullToObject(t, "futex_uaddr");
+			cJSON_AddNullToObject(t, "futex_op");
+		}
+		cJSON_AddBoolToObject(t, "blocked", h->blocked);
+		cJSON_AddItemToArray(a, t);
+	}
+	return a;
+}
+
+cJSON *iteration_json(int index, const char *gil, const struct iter_outcome *o,
+		      const struct test_report *tr, const char *stderr_text,
+		      const char *artifacts_rel)
+{
+	cJSON *it = cJSON_CreateObject();
+	struct stderr_evidence ev;
+	int crash_sig = 0;
+	enum iter_status st = verdict_iteration(o->exited, o->exit_code, o->term_signal,
+						o->killed_by, &crash_sig);
+	stderr_evidence_scan(stderr_text ? stderr_text : o->stderr_tail, &ev);
+
+	cJSON_AddNumberToObject(it, "index", index);
+	cJSON_AddStringToObject(it, "status", iter_status_name(st));
+	if (o->started && (o->exited || o->term_signal))
+		cJSON_AddNumberToObject(it, "exit_code", o->exit_code);
+	else
+		cJSON_AddNullToObject(it, "exit_code");
+	cJSON_AddNumberToObject(it, "duration_s", round_to(o->duration_s, 3));
+	if (crash_sig) {
+		char *sig = crash_signature_basic(crash_sig, ev.py_frame);
+		cJSON_AddStringToObject(it, "crash_signal", signal_name(crash_sig));
+		cJSON_AddStringToObject(it, "crash_signature", sig);
+		free(sig);
+	} else {
+		cJSON_AddNullToObject(it, "crash_signal");
+		cJSON_AddNullToObject(it, "crash_signature");
+	}
+	cJSON_AddItemToObject(it, "tsan_warnings", strv_json(&ev.tsan_kinds));
+	cJSON_AddBoolToObject(it, "output_stalled", o->output_stalled);
+	json_set_str(it, "last_output_line", o->last_output_line);
+	json_set_str(it, "stderr_tail", o->stderr_tail ? o->stderr_tail : "");
+	if (tr && tr->n) {
+		cJSON *res = cJSON_CreateObject();
+		for (size_t i = 0; i < tr->n; i++)
+			json_set_str(res, tr->tests[i].id, tr->tests[i].outcome);
+		cJSON_AddItemToObject(it, "test_results", res);
+	}
+	if (tr && tr->have_counts) {
+		cJSON_AddNumberToObject(it, "tests_passed", tr->passed);
+		cJSON_AddNumberToObject(it, "tests_failed", tr->failed);
+		cJSON_AddNumberToObject(it, "tests_errored", tr->errored);
+		cJSON_AddNumberToObject(it, "tests_skipped", tr->skipped);
+	} else {
+		cJSON_AddNullToObject(it, "tests_passed");
+		cJSON_AddNullToObject(it, "tests_failed");
+		cJSON_AddNullToObject(it, "tests_errored");
+		cJSON_AddNullToObject(it, "tests_skipped");
+	}
+	/* ftscope's own fields */
+	cJSON_AddStringToObject(it, "gil", gil);
+	json_set_str(it, "stdout_tail", o->stdout_tail ? o->stdout_tail : "");
+	json_set_str(it, "killed_by", killed_by_name(o->killed_by));
+	if (o->term_signal)
+		cJSON_AddStringToObject(it, "term_signal", signal_name(o->term_signal)
+							   ? signal_name(o->term_signal) : "?");
+	else
+		cJSON_AddNullToObject(it, "term_signal");
+	cJSON_AddNumberToObject(it, "cpu_s", round_to(o->cpu_s, 3));
+	cJSON_AddNumberToObject(it, "max_rss_kb", (double)o->max_rss_kb);
+	cJSON_AddNumberToObject(it, "processes", o->processes);
+	cJSON_AddNumberToObject(it, "stdout_bytes", (double)o->stdout_bytes);
+	cJSON_AddNumberToObject(it, "stderr_bytes", (double)o->stderr_bytes);
+	cJSON_AddBoolToObject(it, "output_truncated", o->output_truncated);
+	cJSON_AddItemToObject(it, "gil_enabled_warnings", strv_json(&ev.gil_modules));
+	json_set_str(it, "artifacts", artifacts_rel);
+	if (o->killed_by && o->killed_by != KILLED_INTERRUPT) {
+		cJSON *h = cJSON_CreateObject();
+		cJSON_AddStringToObject(h, "reason", o->killed_by == KILLED_DEADLOCK ? "lock_wait"
+						     : o->killed_by == KILLED_STALL  ? "stall"
+										     : "timeout");
+		cJSON_AddNumberToObject(h, "detected_after_s", round_to(o->detected_after_s, 2));
+		cJSON_AddItemToObject(h, "threads", threads_json(o));
+		json_set_str(h, "python_stacks", o->python_stacks);
+		cJSON_AddItemToObject(it, "hang", h);
+	} else {
+		cJSON_AddNullToObject(it, "hang");
+	}
+	if (!o->started)
+		json_set_str(it, "spawn_error", o->spawn_error);
+	stderr_evidence_release(&ev);
+	return it;
+}
+
+struct tally {
+	int n, pass, fail, crash, timeout, deadlock, tsan, stall, lockwait;
+	double dur_sum;
+	int dur_n;
+};
+
+static void tally_iterations(const cJSON *arr, struct tally *t)
+{
+	const cJSON *it;
+	memset(t, 0, sizeof(*t));
+	cJSON_ArrayForEach(it, arr)
+	{
+		const char *st = json_str(it, "status");
+		const cJSON *hang = cJSON_GetObjectItemCaseSensitive(it, "hang");
+		const cJSON *tsan = cJSON_GetObjectItemCaseSensitive(it, "tsan_warnings");
+		double d = json_num(it, "duration_s", 0);
+		int s = iter_status_from_name(st);
+		if (s < 0)
+			continue;
+		t->n++;
+		if (d > 0) {
+			t->dur_sum += d;
+			t->dur_n++;
+		}
+		switch ((enum iter_status)s) {
+		case ITER_PASS:
+			t->pass++;
+			break;
+		case ITER_FAIL:
+			t->fail++;
+			break;
+		case ITER_CRASH:
+			t->crash++;
+			break;
+		case ITER_TIMEOUT:
+			t->timeout++;
+			break;
+		case ITER_DEADLOCK:
+			t->deadlock++;
+			break;
+		}
+		if (cJSON_GetArraySize(tsan) > 0)
+			t->tsan++;
+		if (cJSON_IsObject(hang)) {
+			const char *r = json_str(hang, "reason");
+			if (r && !strcmp(r, "stall"))
+				t->stall++;
+			else if (r && !strcmp(r, "lock_wait"))
+				t->lockwait++;
+		}
+	}
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static cJSON *sorted_json(struct strv *sv)
+{
+	if (sv->n)
+		qsort(sv->v, sv->n, sizeof(char *), cmp_str);
+	return strv_json(sv);
+}
+
+/* Tests that failed (FAILED/ERROR) in some iterations and passed in others. */
+static cJSON *flaky_tests(const cJSON *arr)
+{
+	struct strv ids = STRV_INIT;
+	int *fails = NULL, *passes = NULL;
+	const cJSON *it;
+	cJSON *out = cJSON_CreateObject();
+	cJSON_ArrayForEach(it, arr)
+	{
+		const cJSON *res = cJSON_GetObjectItemCaseSensitive(it, "test_results"), *t;
+		cJSON_ArrayForEach(t, res)
+		{
+			size_t k;
+			for (k = 0; k < ids.n; k++)
+				if (!strcmp(ids.v[k], t->string))
+					break;
+			if (k == ids.n) {
+				strv_push(&ids, t->string);
+				fails = xrealloc(fails, ids.n * sizeof(int));
+				passes = xrealloc(passes, ids.n * sizeof(int));
+				fails[k] = passes[k] = 0;
+			}
+			if (cJSON_IsString(t) && (!strcmp(t->valuestring, "FAILED") ||
+						  !strcmp(t->valuestring, "ERROR")))
+				fails[k]++;
+			else if (cJSON_IsString(t) && !strcmp(t->valuestring, "PASSED"))
+				passes[k]++;
+		}
+	}
+	/* Descending fail count, then id. */
+	for (;;) {
+		int best = -1;
+		for (size_t k = 0; k < ids.n; k++) {
+			if (fails[k] <= 0 || passes[k] <= 0)
+				continue;
+			if (best < 0 || fails[k] > fails[best] ||
+			    (fails[k] == fails[best] && strcmp(ids.v[k], ids.v[best]) < 0))
+				best = (int)k;
+		}
+		if (best < 0)
+			break;
+		cJSON_AddNumberToObject(out, ids.v[best], fails[best]);
+		fails[best] = -1;
+	}
+	free(fails);
+	free(passes);
+	strv_release(&ids);
+	return out;
+}
+
+void pkg_aggregate(cJSON *pkg)
+{
+	const cJSON *iters = cJSON_GetObjectItemCaseSensitive(pkg, "iterations");
+	const cJSON *giters = cJSON_GetObjectItemCaseSensitive(pkg, "gil_enabled_iterations");
+	const cJSON *ext = cJSON_GetObjectItemCaseSensitive(pkg, "extension_compat");
+	struct tally t, g;
+	struct strv sigs = STRV_INIT, tsan = STRV_INIT, gilmods = STRV_INIT;
+	struct pkg_counts c = { 0 };
+	const cJSON *it;
+	cJSON *hc;
+
+	tally_iterations(iters, &t);
+	cJSON_ArrayForEach(it, iters)
+	{
+		const char *sig = json_str(it, "crash_signature");
+		const cJSON *k, *w = cJSON_GetObjectItemCaseSensitive(it, "tsan_warnings");
+		if (sig)
+			strv_push_unique(&sigs, sig);
+		cJSON_ArrayForEach(k, w)
+			if (cJSON_IsString(k))
+				strv_push_unique(&tsan, k->valuestring);
+		w = cJSON_GetObjectItemCaseSensitive(it, "gil_enabled_warnings");
+		cJSON_ArrayForEach(k, w)
+			if (cJSON_IsString(k))
+				strv_push_unique(&gilmods, k->valuestring);
+	}
+	if (cJSON_IsObject(ext)) {
+		const cJSON *e, *exts = cJSON_GetObjectItemCaseSensitive(ext, "extensions");
+		cJSON_ArrayForEach(e, exts)
+			if (json_bool(e, "triggered_gil_fallback", false) && json_str(e, "module_name"))
+				strv_push_unique(&gilmods, json_str(e, "module_name"));
+	}
+
+	json_set_num(pkg, "iterations_completed", t.n);
+	json_set_num(pkg, "pass_count", t.pass);
+	json_set_num(pkg, "fail_count", t.fail);
+	json_set_num(pkg, "crash_count", t.crash);
+	json_set_num(pkg, "timeout_count", t.timeout + t.deadlock);
+	json_set_num(pkg, "deadlock_count", t.deadlock);
+	json_set_num(pkg, "tsan_warning_iterations", t.tsan);
+	json_set_num(pkg, "pass_rate", t.n ? round_to((double)t.pass / t.n, 4) : 0.0);
+	json_set_num(pkg, "mean_duration_s", t.dur_n ? round_to(t.dur_sum / t.dur_n, 2) : 0.0);
+	json_set(pkg, "failure_signatures", sorted_json(&sigs));
+	json_set(pkg, "tsan_warning_types", sorted_json(&tsan));
+	json_set(pkg, "flaky_tests", flaky_tests(iters));
+	json_set(pkg, "gil_fallback_modules", sorted_json(&gilmods));
+	hc = cJSON_CreateObject();
+	cJSON_AddNumberToObject(hc, "deadlock", t.lockwait);
+	cJSON_AddNumberToObject(hc, "stall", t.stall);
+	cJSON_AddNumberToObject(hc, "timeout", t.timeout);
+	json_set(pkg, "hang_count", hc);
+
+	c.install_ok = json_bool(pkg, "install_ok", false);
+	c.import_ok = json_bool(pkg, "import_ok", true);
+	c.iterations = t.n;
+	c.pass = t.pass;
+	c.fail = t.fail;
+	c.crash = t.crash;
+	c.timeout = t.timeout;
+	c.deadlock = t.deadlock;
+	c.tsan_iterations = t.tsan;
+	c.gil_fallback = gilmods.n > 0 ||
+			 (cJSON_IsObject(ext) && json_bool(ext, "gil_fallback_active", false));
+	json_set_str(pkg, "category", verdict_category(&c));
+
+	if (cJSON_IsArray(giters)) {
+		tally_iterations(giters, &g);
+		json_set_num(pkg, "gil_enabled_pass_rate",
+			     g.n ? round_to((double)g.pass / g.n, 4) : 0.0);
+		json_set_str(pkg, "gil_comparison",
+			     verdict_gil_comparison(t.n - t.pass, t.n, g.n - g.pass, g.n));
+	}
+	strv_release(&sigs);
+	strv_release(&tsan);
+	strv_release(&gilmods);
+}

@@ -1,0 +1,613 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The ftscope authors */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ftscope/error.h"
+#include "ftscope/procfs.h"
+#include "ftscope/supervise.h"
+#include "ftscope/util.h"
+
+#define TAIL_KEEP 4096
+#define RING_CAP 16384
+#define SAMPLE_INTERVAL 0.2
+#define HANG_CAPTURE_MAX (256 * 1024)
+#define ABRT_GRACE 2.0   /* seconds for faulthandler to write its dump */
+#define EXIT_GRACE 2.0   /* seconds to wait for pipes after the shell exited */
+
+const char *killed_by_name(enum killed_by k)
+{
+	switch (k) {
+	case KILLED_DEADLOCK:
+		return "deadlock";
+	case KILLED_STALL:
+		return "stall";
+	case KILLED_TIMEOUT:
+		return "timeout";
+	case KILLED_INTERRUPT:
+		return "interrupt";
+	default:
+		return NULL;
+	}
+}
+
+int supervise_init(void)
+{
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+struct capture {
+	int fd;         /* read end of the pipe, -1 at EOF */
+	int file;       /* capture file, -1 if none */
+	size_t total;   /* bytes read */
+	size_t written; /* bytes written to the file */
+	bool truncated;
+	double last_data;
+	char ring[RING_CAP];
+	size_t ring_len;
+};
+
+struct sup {
+	const struct iter_spec *spec;
+	struct iter_outcome *out;
+	pid_t root;
+	int root_status;
+	bool root_done;
+	double t0, root_done_at;
+	struct capture cap[2];
+	struct sbuf hang_buf;
+	bool capturing_hang;
+	/* progress state */
+	struct tree_sample cur, prev;
+	double last_progress;
+	double blocked_since; /* < 0: not all blocked */
+	pid_t *seen;
+	size_t nseen, capseen;
+};
+
+static void ring_add(struct capture *c, const char *data, size_t n)
+{
+	if (n >= RING_CAP) {
+		memcpy(c->ring, data + n - RING_CAP, RING_CAP);
+		c->ring_len = RING_CAP;
+		return;
+	}
+	if (c->ring_len + n > RING_CAP) {
+		size_t drop = c->ring_len + n - RING_CAP;
+		memmove(c->ring, c->ring + drop, c->ring_len - drop);
+		c->ring_len -= drop;
+	}
+	memcpy(c->ring + c->ring_len, data, n);
+	c->ring_len += n;
+}
+
+static void file_write(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return; /* a full disk must not stop supervision */
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+/* Drain what is readable now from one pipe. */
+static bool capture_read(struct sup *s, struct capture *c)
+{
+	char buf[65536];
+	bool got = false;
+	for (;;) {
+		ssize_t n = read(c->fd, buf, sizeof(buf));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break; /* EAGAIN */
+		}
+		if (n == 0) {
+			close(c->fd);
+			c->fd = -1;
+			break;
+		}
+		got = true;
+		c->total += (size_t)n;
+		c->last_data = now_monotonic();
+		ring_add(c, buf, (size_t)n);
+		if (c == &s->cap[0] && s->spec->collect_stdout &&
+		    s->spec->collect_stdout->len < s->spec->max_output)
+			sbuf_add(s->spec->collect_stdout, buf, (size_t)n);
+		if (s->capturing_hang && s->hang_buf.len < HANG_CAPTURE_MAX)
+			sbuf_add(&s->hang_buf, buf, (size_t)n);
+		if (c->file >= 0 && c->written < s->spec->max_output) {
+			size_t room = s->spec->max_output - c->written, k = (size_t)n < room ? (size_t)n : room;
+			file_write(c->file, buf, k);
+			c->written += k;
+			if (k < (size_t)n)
+				c->truncated = true;
+		} else if (c->file >= 0) {
+			c->truncated = true;
+		}
+	}
+	return got;
+}
+
+static bool pump_output(struct sup *s, int timeout_ms)
+{
+	struct pollfd pfd[2];
+	int n = 0;
+	bool got = false;
+	for (int i = 0; i < 2; i++) {
+		if (s->cap[i].fd < 0)
+			continue;
+		pfd[n].fd = s->cap[i].fd;
+		pfd[n].events = POLLIN;
+		pfd[n].revents = 0;
+		n++;
+	}
+	if (!n) {
+		if (timeout_ms > 0)
+			usleep((useconds_t)timeout_ms * 1000);
+		return false;
+	}
+	if (poll(pfd, (nfds_t)n, timeout_ms) <= 0)
+		return false;
+	for (int i = 0; i < 2; i++)
+		if (s->cap[i].fd >= 0)
+			got |= capture_read(s, &s->cap[i]);
+	return got;
+}
+
+static void note_seen(struct sup *s, pid_t pid)
+{
+	for (size_t i = 0; i < s->nseen; i++)
+		if (s->seen[i] == pid)
+			return;
+	if (s->nseen == s->capseen) {
+		s->capseen = s->capseen ? s->capseen * 2 : 16;
+		s->seen = xrealloc(s->seen, s->capseen * sizeof(*s->seen));
+	}
+	s->seen[s->nseen++] = pid;
+}
+
+/* Reap every finished process (we are the subreaper of the tree). */
+static void reap(struct sup *s)
+{
+	int st;
+	struct rusage ru;
+	pid_t w;
+	while ((w = wait4(-1, &st, WNOHANG | __WALL, &ru)) > 0) {
+		s->out->cpu_s += (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+				 (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+		if (ru.ru_maxrss > s->out->max_rss_kb)
+			s->out->max_rss_kb = ru.ru_maxrss;
+		if (w == s->root) {
+			s->root_status = st;
+			s->root_done = true;
+			s->root_done_at = now_monotonic();
+		}
+	}
+}
+
+static const struct task_sample *find_prev(const struct tree_sample *p, pid_t tid)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (p->tasks[i].tid == tid)
+			return &p->tasks[i];
+	return NULL;
+}
+
+/* Take a sample; return whether any thread made CPU progress (or threads came or went). */
+static bool sample(struct sup *s, bool *all_blocked)
+{
+	struct tree_sample tmp;
+	bool progress = false, any_futex = false, blocked = true;
+	size_t live = 0, matched = 0;
+	tmp = s->prev;
+	s->prev = s->cur;
+	s->cur = tmp;
+	tree_sample_take(&s->cur, s->root_done ? 0 : s->root, getpid());
+	for (size_t i = 0; i < s->cur.npids; i++)
+		note_seen(s, s->cur.pids[i]);
+	if (s->cur.rss_kb > s->out->max_rss_kb)
+		s->out->max_rss_kb = s->cur.rss_kb;
+	for (size_t i = 0; i < s->cur.n; i++) {
+		const struct task_sample *t = &s->cur.tasks[i], *p;
+		if (t->state == 'Z' || t->state == 'X')
+			continue;
+		live++;
+		p = find_prev(&s->prev, t->tid);
+		if (!p || p->cpu_ticks != t->cpu_ticks)
+			progress = true;
+		else
+			matched++;
+		if (t->untimed_futex_wait && (t->state == 'S' || t->state == 'D'))
+			any_futex = true;
+		else if (!(t->child_wait && t->state == 'S'))
+			blocked = false;
+	}
+	/* Threads that went away since the previous sample are progress too. */
+	{
+		size_t prev_live = 0;
+		for (size_t i = 0; i < s->prev.n; i++)
+			if (s->prev.tasks[i].state != 'Z' && s->prev.tasks[i].state != 'X')
+				prev_live++;
+		if (prev_live != matched)
+			progress = true;
+	}
+	*all_blocked = live > 0 && blocked && any_futex;
+	return progress;
+}
+
+static void record_threads(struct sup *s)
+{
+	struct iter_outcome *o = s->out;
+	free(o->threads);
+	o->nthreads = s->cur.n;
+	o->threads = xcalloc(s->cur.n ? s->cur.n : 1, sizeof(*o->threads));
+	for (size_t i = 0; i < s->cur.n; i++) {
+		const struct task_sample *t = &s->cur.tasks[i];
+		struct hang_thread *h = &o->threads[i];
+		h->pid = t->pid;
+		h->tid = t->tid;
+		memcpy(h->comm, t->comm, sizeof(h->comm));
+		h->state = t->state;
+		h->syscall = t->syscall;
+		if (t->syscall == FT_SYS_FUTEX) {
+			h->futex_uaddr = t->args[0];
+			h->futex_op = t->args[1];
+		}
+		h->blocked = (t->untimed_futex_wait || t->child_wait) && t->state != 'R';
+	}
+}
+
+static bool pid_gone(pid_t pid)
+{
+	char path[64], *text = NULL;
+	bool gone;
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (read_file(path, &text, NULL) < 0)
+		return true;
+	/* A zombie has written all it will write. */
+	gone = strstr(text, ") Z ") != NULL || strstr(text, ") X ") != NULL;
+	free(text);
+	return gone;
+}
+
+/*
+ * Ask every Python process of the tree for its stacks: faulthandler (PYTHONFAULTHANDLER=1,
+ * and pytest enables it too) dumps all threads on SIGABRT before the process dies.
+ */
+static void capture_python_stacks(struct sup *s)
+{
+	pid_t abrt[64];
+	size_t n = 0;
+	double deadline;
+	for (size_t i = 0; i < s->cur.npids && n < ARRAY_SIZE(abrt); i++)
+		if (proc_catches_signal(s->cur.pids[i], SIGABRT))
+			abrt[n++] = s->cur.pids[i];
+	if (!n)
+		return;
+	pump_output(s, 0);
+	s->capturing_hang = true;
+	for (size_t i = 0; i < n; i++)
+		kill(abrt[i], SIGABRT);
+	deadline = now_monotonic() + ABRT_GRACE;
+	while (now_monotonic() < deadline) {
+		bool all_gone = true;
+		pump_output(s, 50);
+		reap(s);
+		for (size_t i = 0; i < n; i++)
+			if (!pid_gone(abrt[i]))
+				all_gone = false;
+		if (all_gone)
+			break;
+	}
+	pump_output(s, 0);
+	s->capturing_hang = false;
+	if (s->hang_buf.len)
+		s->out->python_stacks = sbuf_detach(&s->hang_buf);
+}
+
+/* SIGKILL the whole tree until nothing of it is left, reaping as we go. */
+static void kill_tree(struct sup *s)
+{
+	double deadline = now_monotonic() + 10.0;
+	struct tree_sample ts = { 0 };
+	kill(-s->root, SIGKILL);
+	for (;;) {
+		bool any = false;
+		tree_sample_take(&ts, s->root_done ? 0 : s->root, getpid());
+		for (size_t i = 0; i < ts.npids; i++) {
+			note_seen(s, ts.pids[i]);
+			kill(ts.pids[i], SIGKILL);
+			any = true;
+		}
+		reap(s);
+		pump_output(s, 0);
+		if (!any || now_monotonic() > deadline)
+			break;
+		usleep(10000);
+	}
+	if (now_monotonic() > deadline)
+		warning("processes of the test tree survived SIGKILL for 10 s (stuck in the kernel?)");
+	tree_sample_release(&ts);
+}
+
+static void hang(struct sup *s, enum killed_by kind)
+{
+	double now = now_monotonic();
+	s->out->killed_by = kind;
+	s->out->detected_after_s = now - s->last_progress;
+	if (kind != KILLED_INTERRUPT) {
+		record_threads(s);
+		capture_python_stacks(s);
+	}
+	kill_tree(s);
+}
+
+static char *last_line(const struct capture *c)
+{
+	const char *b = c->ring, *e = c->ring + c->ring_len, *p, *start;
+	char *line, *cr;
+	size_t len;
+	while (e > b && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	if (e == b)
+		return NULL;
+	for (p = e; p > b && p[-1] != '\n'; p--)
+		;
+	start = p;
+	line = xstrndup(start, (size_t)(e - start));
+	cr = strrchr(line, '\r'); /* progress bars: keep what is shown last */
+	if (cr && cr[1]) {
+		char *t = xstrdup(cr + 1);
+		free(line);
+		line = t;
+	}
+	len = strlen(line);
+	if (len > 200) {
+		char *t = tail_bytes(line, len, 200);
+		free(line);
+		line = t;
+	}
+	return line;
+}
+
+static void finish_capture(struct sup *s, struct capture *c, char **tail, size_t *bytes)
+{
+	*tail = tail_bytes(c->ring, c->ring_len, TAIL_KEEP);
+	*bytes = c->total;
+	if (c->truncated && c->file >= 0) {
+		/* The file keeps the head; append the tail that is not in it yet. */
+		size_t after = c->total - c->written;
+		size_t k = after < c->ring_len ? after : c->ring_len;
+		char *marker = xasprintf("\n[ftscope: output truncated at %zu bytes: %zu of %zu bytes "
+					 "omitted; the last %zu follow]\n",
+					 c->written, after - k, c->total, k);
+		file_write(c->file, marker, strlen(marker));
+		file_write(c->file, c->ring + c->ring_len - k, k);
+		free(marker);
+		s->out->output_truncated = true;
+	}
+	if (c->file >= 0) {
+		fsync(c->file);
+		close(c->file);
+	}
+	if (c->fd >= 0)
+		close(c->fd);
+}
+
+static _Noreturn void child_exec(const struct iter_spec *spec, int out_w, int err_w, pid_t parent)
+{
+	struct sigaction sa = { .sa_handler = SIG_DFL };
+	sigset_t none;
+	struct rlimit core = { 0, 0 };
+	int devnull;
+	setpgid(0, 0);
+	for (int sig = 1; sig < NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			sigaction(sig, &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	if (getppid() != parent)
+		_exit(127);
+	devnull = open("/dev/null", O_RDONLY);
+	if (devnull >= 0)
+		dup2(devnull, 0);
+	dup2(out_w, 1);
+	dup2(err_w, 2);
+	setrlimit(RLIMIT_CORE, &core);
+	if (spec->cwd && chdir(spec->cwd) < 0) {
+		dprintf(2, "ftscope: error: cannot enter '%s': %s\n", spec->cwd, strerror(errno));
+		_exit(127);
+	}
+	execle("/bin/sh", "sh", "-c", spec->command, (char *)NULL, spec->envp);
+	dprintf(2, "ftscope: error: cannot execute /bin/sh: %s\n", strerror(errno));
+	_exit(127);
+}
+
+static int open_capture(const char *path)
+{
+	if (!path)
+		return -1;
+	return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+}
+
+int supervise_run(const struct iter_spec *spec, struct iter_outcome *out)
+{
+	struct sup s = { .spec = spec, .out = out, .blocked_since = -1 };
+	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 };
+	double next_sample = 0, next_tick = 0;
+	int ret = -1;
+	memset(out, 0, sizeof(*out));
+	sbuf_init(&s.hang_buf);
+	s.cap[0].fd = s.cap[1].fd = -1;
+	s.cap[0].file = open_capture(spec->stdout_path);
+	s.cap[1].file = open_capture(spec->stderr_path);
+	if ((spec->stdout_path && s.cap[0].file < 0) || (spec->stderr_path && s.cap[1].file < 0)) {
+		out->spawn_error = xasprintf("cannot create capture files in '%s': %s",
+					     spec->stdout_path, strerror(errno));
+		goto out;
+	}
+	if (pipe2(outp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
+		out->spawn_error = xasprintf("pipe: %s", strerror(errno));
+		goto out;
+	}
+	s.t0 = now_monotonic();
+	s.root = fork();
+	if (s.root < 0) {
+		out->spawn_error = xasprintf("fork: %s", strerror(errno));
+		goto out;
+	}
+	if (s.root == 0)
+		child_exec(spec, outp[1], errp[1], getppid());
+	setpgid(s.root, s.root);
+	out->started = true;
+	close(outp[1]);
+	close(errp[1]);
+	outp[1] = errp[1] = -1;
+	s.cap[0].fd = outp[0];
+	s.cap[1].fd = errp[0];
+	outp[0] = errp[0] = -1;
+	fcntl(s.cap[0].fd, F_SETFL, O_NONBLOCK);
+	fcntl(s.cap[1].fd, F_SETFL, O_NONBLOCK);
+	s.last_progress = s.t0;
+	note_seen(&s, s.root);
+
+	for (;;) {
+		double now;
+		bool got = pump_output(&s, 50);
+		reap(&s);
+		now = now_monotonic();
+		if (got)
+			s.last_progress = now;
+		if (spec->tick && now >= next_tick) {
+			spec->tick(spec->tick_arg, now - s.t0);
+			next_tick = now + 0.1;
+		}
+		if (s.root_done) {
+			/* The test command is over: anything it left behind goes too. */
+			if (s.cap[0].fd < 0 && s.cap[1].fd < 0)
+				break;
+			if (now - s.root_done_at > EXIT_GRACE) {
+				kill_tree(&s);
+				pump_output(&s, 0);
+				break;
+			}
+			continue;
+		}
+		if (spec->interrupted && *spec->interrupted) {
+			hang(&s, KILLED_INTERRUPT);
+			break;
+		}
+		if (spec->timeout > 0 && now - s.t0 >= spec->timeout) {
+			sample(&s, &(bool){ false });
+			hang(&s, KILLED_TIMEOUT);
+			break;
+		}
+		if (now < next_sample)
+			continue;
+		next_sample = now + SAMPLE_INTERVAL;
+		{
+			bool all_blocked = false, progress = sample(&s, &all_blocked);
+			if (progress)
+				s.last_progress = now;
+			if (!all_blocked)
+				s.blocked_since = -1;
+			else if (s.blocked_since < 0)
+				s.blocked_since = now;
+			if (spec->deadlock_window > 0 && all_blocked) {
+				double quiet_from = s.blocked_since > s.last_progress ? s.blocked_since
+										      : s.last_progress;
+				if (now - quiet_from >= spec->deadlock_window) {
+					hang(&s, KILLED_DEADLOCK);
+					break;
+				}
+			}
+			if (spec->stall_threshold > 0 && now - s.last_progress >= spec->stall_threshold) {
+				hang(&s, KILLED_STALL);
+				break;
+			}
+		}
+	}
+	/* Whatever happened, nothing of the tree may outlive the iteration. */
+	if (!s.root_done)
+		kill_tree(&s);
+	while (!s.root_done) { /* the root is our child: it must be reaped */
+		int st;
+		struct rusage ru;
+		pid_t w = wait4(s.root, &st, __WALL, &ru);
+		if (w == s.root) {
+			s.root_status = st;
+			s.root_done = true;
+		} else if (w < 0 && errno != EINTR) {
+			break;
+		}
+	}
+	reap(&s);
+	out->duration_s = now_monotonic() - s.t0;
+	if (WIFEXITED(s.root_status)) {
+		out->exited = true;
+		out->exit_code = WEXITSTATUS(s.root_status);
+	} else if (WIFSIGNALED(s.root_status)) {
+		out->term_signal = WTERMSIG(s.root_status);
+		out->exit_code = -out->term_signal;
+		out->core_dumped = WCOREDUMP(s.root_status);
+	}
+	{
+		double last_data = s.cap[0].last_data > s.cap[1].last_data ? s.cap[0].last_data
+									   : s.cap[1].last_data;
+		if (last_data == 0)
+			last_data = s.t0;
+		out->output_stalled = spec->stall_threshold > 0 &&
+				      now_monotonic() - last_data >= spec->stall_threshold;
+		out->last_output_line = last_line(s.cap[0].last_data >= s.cap[1].last_data ? &s.cap[0]
+											: &s.cap[1]);
+		if (!out->last_output_line)
+			out->last_output_line = last_line(s.cap[0].last_data >= s.cap[1].last_data
+								  ? &s.cap[1] : &s.cap[0]);
+	}
+	out->processes = (int)s.nseen;
+	ret = 0;
+out:
+	finish_capture(&s, &s.cap[0], &out->stdout_tail, &out->stdout_bytes);
+	finish_capture(&s, &s.cap[1], &out->stderr_tail, &out->stderr_bytes);
+	for (int i = 0; i < 2; i++) {
+		if (outp[i] >= 0)
+			close(outp[i]);
+		if (errp[i] >= 0)
+			close(errp[i]);
+	}
+	sbuf_release(&s.hang_buf);
+	tree_sample_release(&s.cur);
+	tree_sample_release(&s.prev);
+	free(s.seen);
+	return ret;
+}
+
+void iter_outcome_release(struct iter_outcome *o)
+{
+	free(o->spawn_error);
+	free(o->threads);
+	free(o->python_stacks);
+	free(o->stdout_tail);
+	free(o->stderr_tail);
+	free(o->last_output_line);
+	memset(o, 0, sizeof(*o));
+}

@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The ftscope authors */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "ftscope/error.h"
+#include "ftscope/results.h"
+#include "ftscope/workspace.h"
+
+#include "py_probe_ext.h"
+#include "py_profile.h"
+
+extern char **environ;
+
+void env_from_current(struct strv *env)
+{
+	for (char **e = environ; *e; e++)
+		strv_push(env, *e);
+}
+
+void env_set(struct strv *env, const char *key, const char *val)
+{
+	size_t kl = strlen(key);
+	for (size_t i = 0; i < env->n; i++) {
+		if (strncmp(env->v[i], key, kl) || env->v[i][kl] != '=')
+			continue;
+		free(env->v[i]);
+		if (val) {
+			env->v[i] = xasprintf("%s=%s", key, val);
+		} else {
+			memmove(&env->v[i], &env->v[i + 1], (env->n - i) * sizeof(char *));
+			env->n--;
+		}
+		return;
+	}
+	if (val)
+		strv_push_owned(env, xasprintf("%s=%s", key, val));
+}
+
+const char *env_get(const struct strv *env, const char *key)
+{
+	size_t kl = strlen(key);
+	for (size_t i = 0; i < env->n; i++)
+		if (!strncmp(env->v[i], key, kl) && env->v[i][kl] == '=')
+			return env->v[i] + kl + 1;
+	return NULL;
+}
+
+int run_collect(const char *command, const char *cwd, const struct strv *env, double timeout,
+		const char *log_path, char **stdout_text, struct iter_outcome *o)
+{
+	struct sbuf out = SBUF_INIT;
+	struct iter_spec spec = {
+		.command = command,
+		.cwd = cwd,
+		.envp = env->v,
+		.stdout_path = NULL,
+		.stderr_path = log_path,
+		.timeout = timeout,
+		.max_output = 8 << 20,
+		.collect_stdout = &out,
+	};
+	int ret = supervise_run(&spec, o);
+	if (stdout_text)
+		*stdout_text = sbuf_detach(&out);
+	else
+		sbuf_release(&out);
+	return ret;
+}
+
+/* The last line of text that parses as a JSON object. */
+static cJSON *last_json_line(const char *text)
+{
+	const char *end, *start;
+	if (!text)
+		return NULL;
+	end = text + strlen(text);
+	while (end > text) {
+		cJSON *j;
+		while (end > text && (end[-1] == '\n' || end[-1] == '\r'))
+			end--;
+		for (start = end; start > text && start[-1] != '\n'; start--)
+			;
+		if (start < end && *start == '{') {
+			j = cJSON_ParseWithLength(start, (size_t)(end - start));
+			if (cJSON_IsObject(j))
+				return j;
+			cJSON_Delete(j);
+		}
+		end = start;
+	}
+	return NULL;
+}
+
+static void base_probe_env(struct strv *env)
+{
+	env_from_current(env);
+	env_set(env, "PYTHON_GIL", NULL);
+	env_set(env, "PYTHONHOME", NULL);
+	env_set(env, "PYTHONPATH", NULL);
+	env_set(env, "PYTHONSTARTUP", NULL);
+	env_set(env, "PYTHONDONTWRITEBYTECODE", "1");
+}
+
+int python_check(const char *python, cJSON **profile, struct sbuf *err)
+{
+	struct strv env = STRV_INIT;
+	struct sbuf cmd = SBUF_INIT;
+	struct iter_outcome o;
+	struct stat st;
+	char *out = NULL;
+	cJSON *j = NULL;
+	int ret = -1;
+	*profile = NULL;
+	if (stat(python, &st) < 0) {
+		sbuf_addf(err, "target Python '%s' does not exist", python);
+		return -1;
+	}
+	if (S_ISDIR(st.st_mode) || access(python, X_OK) < 0) {
+		sbuf_addf(err, "target Python '%s' is not an executable file", python);
+		return -1;
+	}
+	base_probe_env(&env);
+	sbuf_add_shquoted(&cmd, python);
+	sbuf_adds(&cmd, " -I -c ");
+	sbuf_add_shquoted(&cmd, py_profile);
+	if (run_collect(cmd.buf, NULL, &env, 60, NULL, &out, &o) < 0 || !o.exited ||
+	    o.exit_code != 0) {
+		sbuf_addf(err, "target Python '%s' does not run (%s): %s", python,
+			  o.killed_by ? "timed out" : "exit status", o.stderr_tail ? o.stderr_tail : "");
+		goto out;
+	}
+	j = last_json_line(out);
+	if (!j) {
+		sbuf_addf(err, "target Python '%s' did not describe itself (is it CPython 3.13+?)",
+			  python);
+		goto out;
+	}
+	if (!json_bool(j, "gil_disabled", false)) {
+		sbuf_addf(err,
+			  "target Python '%s' (%s %s) is not a free-threaded build: it was not "
+			  "configured with --disable-gil, and PYTHON_GIL=0 is a fatal error there "
+			  "(\"config_read_gil: Disabling the GIL is not supported by this build\")",
+			  python, json_str(j, "implementation") ? json_str(j, "implementation") : "?",
+			  json_str(j, "version") ? json_str(j, "version") : "?");
+		goto out;
+	}
+	*profile = j;
+	j = NULL;
+	ret = 0;
+out:
+	cJSON_Delete(j);
+	free(out);
+	iter_outcome_release(&o);
+	sbuf_release(&cmd);
+	strv_release(&env);
+	return ret;
+}
+
+static char *venv_home_of(const char *dir)
+{
+	char *cfg = path_join(dir, "pyvenv.cfg"), *text = NULL, *home = NULL, *line, *save = NULL;
+	if (read_file(cfg, &text, NULL) == 0) {
+		for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			char *eq = strchr(line, '=');
+			if (!eq)
+				continue;
+			*eq = '\0';
+			if (!strcmp(trim(line), "executable"))
+				home = xstrdup(trim(eq + 1));
+		}
+	}
+	free(text);
+	free(cfg);
+	return home;
+}
+
+static int write_pip_wrapper(const char *dir, const char *name)
+{
+	char *path = xasprintf("%s/bin/%s", dir, name);
+	static const char body[] = "#!/bin/sh\n"
+				   "# ftscope: the venv's pip is the interpreter's pip module\n"
+				   "exec \"$(dirname \"$0\")/python\" -m pip \"$@\"\n";
+	int ret = write_file_atomic(path, body, sizeof(body) - 1);
+	if (!ret && chmod(path, 0755) < 0)
+		ret = -errno;
+	free(path);
+	return ret;
+}
+
+int venv_ensure(const char *python, const char *dir, struct sbuf *err)
+{
+	struct strv env = STRV_INIT;
+	struct sbuf cmd = SBUF_INIT;
+	struct iter_outcome o = { 0 };
+	char *home = venv_home_of(dir), *real = abs_path(python), *vpy = path_join(dir, "bin/python");
+	int ret = -1;
+	if (home && access(vpy, X_OK) == 0) {
+		char *rh = abs_path(home);
+		bool same = !strcmp(rh, real);
+		free(rh);
+		if (same) {
+			ret = 0;
+			goto out;
+		}
+	}
+	if (path_exists(dir) && rm_rf(dir) < 0) {
+		sbuf_addf(err, "cannot remove the stale venv '%s'", dir);
+		goto out;
+	}
+	base_probe_env(&env);
+	sbuf_add_shquoted(&cmd, python);
+	sbuf_adds(&cmd, " -m venv --without-pip --system-site-packages ");
+	sbuf_add_shquoted(&cmd, dir);
+	if (run_collect(cmd.buf, NULL, &env, 300, NULL, NULL, &o) < 0 || !o.exited ||
+	    o.exit_code) {
+		sbuf_addf(err, "creating the venv '%s' failed: %s", dir,
+			  o.stderr_tail ? trim(o.stderr_tail) : "");
+		goto out;
+	}
+	if (write_pip_wrapper(dir, "pip") < 0 || write_pip_wrapper(dir, "pip3") < 0) {
+		sbuf_addf(err, "cannot write pip wrappers into '%s/bin'", dir);
+		goto out;
+	}
+	ret = 0;
+out:
+	iter_outcome_release(&o);
+	sbuf_release(&cmd);
+	strv_release(&env);
+	free(home);
+	free(real);
+	free(vpy);
+	return ret;
+}
+
+void env_for_venv(struct strv *env, const char *venv_dir)
+{
+	const char *path = env_get(env, "PATH");
+	char *p = xasprintf("%s/bin:%s", venv_dir, path ? path : "/usr/local/bin:/usr/bin:/bin");
+	env_set(env, "PATH", p);
+	free(p);
+	env_set(env, "VIRTUAL_ENV", venv_dir);
+	env_set(env, "PYTHONHOME", NULL);
+	env_set(env, "PYTHONPATH", NULL);
+	/* Offline installs: no index (there may be none), no isolated build env (it would need
+	 * the index for setuptools). pip reads PIP_NO_BUILD_ISOLATION inverted: 0 = off. */
+	env_set(env, "PIP_NO_INDEX", "1");
+	env_set(env, "PIP_NO_BUILD_ISOLATION", "0");
+	env_set(env, "PIP_DISABLE_PIP_VERSION_CHECK", "1");
+	env_set(env, "PIP_NO_INPUT", "1");
+}
+
+cJSON *extension_probe(const char *venv_dir, const char *import_name, const char *cwd,
+		       const struct strv *env_in, const char *script_path, double timeout)
+{
+	struct strv env = STRV_INIT;
+	struct sbuf cmd = SBUF_INIT;
+	struct iter_outcome o = { 0 };
+	char *out = NULL, *vpy = path_join(venv_dir, "bin/python");
+	cJSON *j = NULL;
+	for (size_t i = 0; i < env_in->n; i++)
+		strv_push(&env, env_in->v[i]);
+	env_set(&env, "PYTHON_GIL", NULL); /* see probe_ext.py */
+	if (write_file_atomic(script_path, py_probe_ext, strlen(py_probe_ext)) == 0) {
+		sbuf_add_shquoted(&cmd, vpy);
+		sbuf_addc(&cmd, ' ');
+		sbuf_add_shquoted(&cmd, script_path);
+		sbuf_addc(&cmd, ' ');
+		sbuf_add_shquoted(&cmd, import_name);
+		if (run_collect(cmd.buf, cwd, &env, timeout, NULL, &out, &o) == 0)
+			j = last_json_line(out);
+	}
+	if (!j) {
+		j = cJSON_CreateObject();
+		cJSON_AddStringToObject(j, "package", import_name);
+		cJSON_AddBoolToObject(j, "is_pure_python", true);
+		cJSON_AddItemToObject(j, "extensions", cJSON_CreateArray());
+		cJSON_AddBoolToObject(j, "gil_fallback_active", false);
+		cJSON_AddBoolToObject(j, "all_extensions_compatible", true);
+		cJSON_AddBoolToObject(j, "import_ok", false);
+		json_set_str(j, "import_error", o.stderr_tail && *o.stderr_tail ? o.stderr_tail : NULL);
+		cJSON_AddStringToObject(j, "probe_error",
+					o.killed_by ? "the import probe timed out"
+					: o.term_signal ? "the import probe crashed"
+							: "the import probe gave no result");
+		if (o.term_signal)
+			cJSON_AddStringToObject(j, "probe_signal", signal_name(o.term_signal)
+								   ? signal_name(o.term_signal) : "?");
+	}
+	iter_outcome_release(&o);
+	sbuf_release(&cmd);
+	strv_release(&env);
+	free(out);
+	free(vpy);
+	return j;
+}
