@@ -12,13 +12,25 @@
  *    plain path is turned into file://);
  *  - dir is a repository: fetch origin, hard reset to the fetched head, remove untracked
  *    files (git clean -fdx semantics, so stale build products do not survive).
- * url may be an http(s) URL, a file:// URL or a local path.
+ * url may be an http(s) URL, a file:// URL or a local path (made absolute for origin).
+ * The target is the remote's HEAD (its default branch, followed if it changes); a full
+ * repository stays full whatever depth says; a shallow one is fetched with `git fetch
+ * --depth N origin HEAD`, or `--unshallow` for depth 0. Untracked empty directories go too;
+ * nested repositories and symlinks are removed, never followed; submodules are left alone.
+ * libgit2 (like git's safe.directory) refuses repositories owned by another user: the
+ * message then says so. No network timeout (libgit2 1.5 has none): a hung server hangs.
+ * git CLI children run with GIT_TERMINAL_PROMPT=0 and are reaped with waitpid(pid): a
+ * process-wide SIGCHLD reaper would steal their status.
  * On success *commit is the 40-hex HEAD (malloc'd) and 0 is returned; on failure -1 and a
  * one-line reason is appended to err.
  */
 int gitrepo_sync(const char *url, const char *dir, int depth, char **commit, struct sbuf *err);
 
-/* HEAD commit of the repository containing dir, malloc'd; NULL if not a git repository. */
+/*
+ * HEAD commit of the repository containing dir (searching upward), malloc'd; NULL if not a
+ * git repository or HEAD is unborn. Works on repositories owned by another user (`sudo
+ * ftscope run --package-dir .`): it then reads HEAD, loose and packed refs by hand.
+ */
 char *gitrepo_head(const char *dir);
 
 #endif
