@@ -46,7 +46,7 @@ OBJS := $(SRCS:%.c=$(BUILD)/obj/%.o)
 LIB_OBJS := $(filter-out $(BUILD)/obj/src/main.o,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
-DEPS := $(OBJS:.o=.d) $(UNIT_BINS:=.d)
+DEPS := $(OBJS:.o=.d) $(UNIT_BINS:$(BUILD)/tests/unit/%=$(BUILD)/deps/unit/%.d)
 
 .PHONY: all check test unit e2e demo ft-python setup clean
 .DELETE_ON_ERROR:
@@ -77,8 +77,8 @@ $(BUILD)/ftscope: $(OBJS)
 	$(call msg,LINK,$@)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_OBJS) $(BUILD)/CFLAGS.stamp
-	@mkdir -p $(dir $@)
-	$(call msg,CC,$@)$(CC) $(ALL_CFLAGS) -Itests/unit -MMD -MP -MF $@.d -o $@ $< $(LIB_OBJS) $(ALL_LDFLAGS) $(LIBS)
+	@mkdir -p $(dir $@) $(BUILD)/deps/unit
+	$(call msg,CC,$@)$(CC) $(ALL_CFLAGS) -Itests/unit -MMD -MP -MF $(BUILD)/deps/unit/$*.d -o $@ $< $(LIB_OBJS) $(ALL_LDFLAGS) $(LIBS)
 
 -include $(DEPS)
 

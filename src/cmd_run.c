@@ -303,10 +303,17 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 /* ---- run state ---- */
 
 static volatile sig_atomic_t interrupted;
+/* Workers to pass a signal on to: a Ctrl-C reaches the whole process group, but a
+ * `kill PID` or a service manager's SIGTERM reaches only this process. */
+#define MAX_WORKERS 64
+static volatile pid_t worker_pids[MAX_WORKERS];
+
 static void on_signal(int sig)
 {
-	(void)sig;
 	interrupted = 1;
+	for (int i = 0; i < MAX_WORKERS; i++)
+		if (worker_pids[i] > 0)
+			kill(worker_pids[i], sig);
 }
 
 struct run_ctx {
@@ -826,9 +833,13 @@ static void run_packages(struct run_ctx *rc, struct pkg_entry **pkgs, size_t n)
 				interrupted = 1;
 				break;
 			}
-			if (pid == 0)
+			if (pid == 0) {
+				for (int k = 0; k < MAX_WORKERS; k++)
+					worker_pids[k] = 0;
 				worker_main(rc, pkgs[next]);
+			}
 			w[slot].pid = pid;
+			worker_pids[slot] = pid;
 			w[slot].idx = next++;
 			running++;
 		}
@@ -843,6 +854,7 @@ static void run_packages(struct run_ctx *rc, struct pkg_entry **pkgs, size_t n)
 		for (long k = 0; k < rc->o->jobs; k++) {
 			if (w[k].pid != pid)
 				continue;
+			worker_pids[k] = 0;
 			collect_worker(rc, pkgs[w[k].idx], st);
 			w[k].pid = 0;
 			running--;

@@ -69,6 +69,7 @@ struct sup {
 	struct capture cap[2];
 	struct sbuf hang_buf;
 	bool capturing_hang;
+	char *pre_kill_line; /* last output line before ftscope signalled the tree */
 	/* progress state */
 	struct tree_sample cur, prev;
 	double last_progress;
@@ -348,9 +349,14 @@ static void kill_tree(struct sup *s)
 	tree_sample_release(&ts);
 }
 
+static char *last_line(const struct capture *c);
+static char *latest_line(const struct sup *s);
+
 static void hang(struct sup *s, enum killed_by kind)
 {
 	double now = now_monotonic();
+	pump_output(s, 0);
+	s->pre_kill_line = latest_line(s);
 	s->out->killed_by = kind;
 	s->out->detected_after_s = now - s->last_progress;
 	if (kind != KILLED_INTERRUPT) {
@@ -386,6 +392,19 @@ static char *last_line(const struct capture *c)
 		line = t;
 	}
 	return line;
+}
+
+/* Last non-empty line of the stream written to last (the other one if that has none). */
+static char *latest_line(const struct sup *s)
+{
+	const struct capture *a = &s->cap[0], *b = &s->cap[1];
+	char *l;
+	if (b->last_data > a->last_data) {
+		a = &s->cap[1];
+		b = &s->cap[0];
+	}
+	l = last_line(a);
+	return l ? l : last_line(b);
 }
 
 static void finish_capture(struct sup *s, struct capture *c, char **tail, size_t *bytes)
@@ -577,11 +596,8 @@ int supervise_run(const struct iter_spec *spec, struct iter_outcome *out)
 			last_data = s.t0;
 		out->output_stalled = spec->stall_threshold > 0 &&
 				      now_monotonic() - last_data >= spec->stall_threshold;
-		out->last_output_line = last_line(s.cap[0].last_data >= s.cap[1].last_data ? &s.cap[0]
-											: &s.cap[1]);
-		if (!out->last_output_line)
-			out->last_output_line = last_line(s.cap[0].last_data >= s.cap[1].last_data
-								  ? &s.cap[1] : &s.cap[0]);
+		out->last_output_line = s.pre_kill_line ? s.pre_kill_line : latest_line(&s);
+		s.pre_kill_line = NULL;
 	}
 	out->processes = (int)s.nseen;
 	ret = 0;
@@ -595,6 +611,7 @@ out:
 			close(errp[i]);
 	}
 	sbuf_release(&s.hang_buf);
+	free(s.pre_kill_line);
 	tree_sample_release(&s.cur);
 	tree_sample_release(&s.prev);
 	free(s.seen);

@@ -35,13 +35,17 @@ static inline __attribute__((format(printf, 2, 3))) int ok(int cond, const char 
 			printf("#   got %lld, want %lld\n", _g, _w);                      \
 	} while (0)
 
+static __attribute__((noinline, unused)) const char *tap_s(const char *s)
+{
+	return s ? s : "(null)";
+}
+
 #define is_str(got, want, ...)                                                             \
 	do {                                                                               \
 		const char *_g = (got), *_w = (want);                                      \
 		int _eq = (_g == NULL && _w == NULL) || (_g && _w && !strcmp(_g, _w));     \
 		if (!ok(_eq, __VA_ARGS__))                                                 \
-			printf("#   got '%s', want '%s'\n", _g ? _g : "(null)",             \
-			       _w ? _w : "(null)");                                        \
+			printf("#   got '%s', want '%s'\n", tap_s(_g), tap_s(_w));            \
 	} while (0)
 
 static inline int tap_done(void)
