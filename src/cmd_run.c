@@ -17,6 +17,7 @@
 #include "ftscope/error.h"
 #include "ftscope/exit.h"
 #include "ftscope/gitrepo.h"
+#include "ftscope/ptracer.h"
 #include "ftscope/registry.h"
 #include "ftscope/results.h"
 #include "ftscope/rundir.h"
@@ -61,7 +62,11 @@ static const char *const run_usage[] = {
 	"  --test-command-override STR  replaces every test command",
 	"  --env KEY=VALUE            extra environment for installs and tests (repeatable)",
 	"  --max-output BYTES         captured bytes kept per stream and iteration (default 16M)",
-	"  --tracer auto|none         process monitor (ptrace/ebpf tracers: not in this build)",
+	"  --max-pids N               tasks (processes + threads) one iteration may have at once",
+	"                             (pids cgroup; default 4096; 0: no limit)",
+	"  --tracer auto|ptrace|none  how processes are watched: ptrace follows every process and",
+	"                             thread (crash stops, exit of every process); none reads",
+	"                             /proc only; auto (default): ptrace where permitted",
 	"  --jobs N                   packages in parallel (default 1)",
 	"  --resume RUN_DIR           continue an interrupted run (its options are reused)",
 	"  -v, --verbose              more detail",
@@ -72,7 +77,8 @@ enum {
 	OPT_TARGET = 0x100, OPT_ITERATIONS, OPT_TIMEOUT, OPT_STALL, OPT_WINDOW, OPT_PACKAGES,
 	OPT_TOP, OPT_COMPARE, OPT_STOP_FIRST, OPT_DETECT, OPT_NO_DETECT, OPT_TSAN, OPT_STABILITY,
 	OPT_EXTRA_DEPS, OPT_SUFFIX, OPT_OVERRIDE, OPT_ENV, OPT_REGISTRY, OPT_REPOS, OPT_VENVS,
-	OPT_RESULTS, OPT_PACKAGE_DIR, OPT_TRACER, OPT_JOBS, OPT_RESUME, OPT_MAX_OUTPUT, OPT_HELP,
+	OPT_RESULTS, OPT_PACKAGE_DIR, OPT_TRACER, OPT_JOBS, OPT_RESUME, OPT_MAX_OUTPUT, OPT_MAX_PIDS,
+	OPT_HELP,
 };
 
 struct run_opts {
@@ -91,6 +97,7 @@ struct run_opts {
 	long jobs;
 	char *resume;
 	long max_output;
+	long max_pids;
 };
 
 static void run_opts_init(struct run_opts *o)
@@ -103,6 +110,7 @@ static void run_opts_init(struct run_opts *o)
 	o->detect_extensions = true;
 	o->jobs = 1;
 	o->max_output = 16L << 20;
+	o->max_pids = 4096;
 }
 
 static void run_opts_release(struct run_opts *o)
@@ -155,6 +163,7 @@ static const struct option run_longopts[] = {
 	{ "jobs", required_argument, NULL, OPT_JOBS },
 	{ "resume", required_argument, NULL, OPT_RESUME },
 	{ "max-output", required_argument, NULL, OPT_MAX_OUTPUT },
+	{ "max-pids", required_argument, NULL, OPT_MAX_PIDS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -286,6 +295,12 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 				die_usage("run", "--max-output wants a size >= 4096 (e.g. 16M), not '%s'",
 					  optarg);
 			break;
+		case OPT_MAX_PIDS:
+			if (parse_int(optarg, 0, 4194304, &l) < 0 || (l > 0 && l < 16))
+				die_usage("run", "--max-pids wants 0 (no limit) or a number >= 16, not '%s'",
+					  optarg);
+			o->max_pids = l;
+			break;
 		case 'v':
 			ft_verbose++;
 			break;
@@ -303,6 +318,7 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 /* ---- run state ---- */
 
 static volatile sig_atomic_t interrupted;
+static bool task_limit_warned;
 /* Workers to pass a signal on to: a Ctrl-C reaches the whole process group, but a
  * `kill PID` or a service manager's SIGTERM reaches only this process. */
 #define MAX_WORKERS 64
@@ -326,6 +342,7 @@ struct run_ctx {
 	size_t pkg_index, pkg_total;
 	double t0;
 	bool tty;
+	enum tracer_kind tracer;
 };
 
 struct progress {
@@ -483,6 +500,8 @@ static bool run_iterations(struct run_ctx *rc, const struct pkg_entry *e, const 
 			.deadlock_window = o->deadlock_window,
 			.max_output = (size_t)o->max_output,
 			.interrupted = &interrupted,
+			.max_tasks = o->max_pids,
+			.tracer = rc->tracer,
 			.tick = progress_draw,
 			.tick_arg = pg,
 		};
@@ -510,6 +529,10 @@ static bool run_iterations(struct run_ctx *rc, const struct pkg_entry *e, const 
 			cJSON_AddItemToArray(arr, it);
 			if (!out.started)
 				warning("%s: %s", e->name, out.spawn_error);
+			if (out.task_limit_off && !task_limit_warned) {
+				warning("no per-iteration task limit: %s", out.task_limit_off);
+				task_limit_warned = true;
+			}
 		}
 		free(stderr_text);
 		test_report_release(&tr);
@@ -897,7 +920,7 @@ static char *new_run_dir(const char *results_dir)
 	return NULL;
 }
 
-static cJSON *config_json(const struct run_opts *o)
+static cJSON *config_json(const struct run_opts *o, enum tracer_kind tracer)
 {
 	cJSON *c = cJSON_CreateObject(), *env = cJSON_CreateObject();
 	struct sbuf deps = SBUF_INIT;
@@ -928,7 +951,7 @@ static cJSON *config_json(const struct run_opts *o)
 		free(k);
 	}
 	cJSON_AddItemToObject(c, "env", env);
-	cJSON_AddStringToObject(c, "tracer", "none");
+	cJSON_AddStringToObject(c, "tracer", tracer == TRACER_PTRACE ? "ptrace" : "none");
 	cJSON_AddStringToObject(c, "monitor", "procfs");
 	cJSON_AddNumberToObject(c, "jobs", (double)o->jobs);
 	json_set_str(c, "registry_dir", o->package_dir ? NULL : o->registry_dir);
@@ -936,6 +959,7 @@ static cJSON *config_json(const struct run_opts *o)
 	json_set_str(c, "repos_dir", o->repos_dir);
 	json_set_str(c, "venvs_dir", o->venvs_dir);
 	cJSON_AddNumberToObject(c, "max_output", (double)o->max_output);
+	cJSON_AddNumberToObject(c, "max_pids", (double)o->max_pids);
 	sbuf_release(&deps);
 	return c;
 }
@@ -1047,9 +1071,20 @@ int cmd_run(int argc, char **argv)
 		strv_release(&av);
 		free(rd);
 	}
-	if (o.tracer && (!strcmp(o.tracer, "ptrace") || !strcmp(o.tracer, "ebpf")))
-		die("--tracer %s is not available in this build yet: use auto or none (the /proc "
-		    "progress monitor)", o.tracer);
+	if (o.tracer && !strcmp(o.tracer, "ebpf"))
+		die("--tracer ebpf is not available in this build yet: use auto, ptrace or none");
+	{
+		const char *why = NULL;
+		bool can = ptrace_permitted(&why);
+		if (o.tracer && !strcmp(o.tracer, "ptrace") && !can)
+			die("--tracer ptrace: %s", why);
+		rc.tracer = can && !(o.tracer && !strcmp(o.tracer, "none")) ? TRACER_PTRACE
+									     : TRACER_NONE;
+		if (!can && (!o.tracer || !strcmp(o.tracer, "auto")))
+			warning("tracer: ptrace is not permitted here (%s); using the /proc monitor "
+				"only", why);
+		debug("tracer: %s", rc.tracer == TRACER_PTRACE ? "ptrace" : "none");
+	}
 	if (!o.target_python)
 		die_usage("run", "--target-python is required");
 	if (!o.repos_dir)
@@ -1138,7 +1173,7 @@ int cmd_run(int argc, char **argv)
 		cJSON_AddNullToObject(rc.meta, "finished_at");
 		cJSON_AddItemToObject(rc.meta, "system_profile", system_profile_json(o.results_dir));
 		cJSON_AddItemToObject(rc.meta, "python_profile", cJSON_Duplicate(rc.profile, true));
-		cJSON_AddItemToObject(rc.meta, "config", config_json(&o));
+		cJSON_AddItemToObject(rc.meta, "config", config_json(&o, rc.tracer));
 		for (int i = 1; i < argc; i++)
 			cJSON_AddItemToArray(args, cJSON_CreateString(argv[i]));
 		cJSON_AddItemToObject(rc.meta, "cli_args", args);

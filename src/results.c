@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 
 #include "ftscope/procfs.h"
+#include "ftscope/supervise.h"
 #include "ftscope/results.h"
 
 void json_set(cJSON *obj, const char *key, cJSON *val)
@@ -179,7 +180,7 @@ cJSON *iteration_json(int index, const char *gil, const struct iter_outcome *o,
 	struct stderr_evidence ev;
 	int crash_sig = 0;
 	enum iter_status st = verdict_iteration(o->exited, o->exit_code, o->term_signal,
-						o->killed_by, &crash_sig);
+						o->runner_crash_sig, o->killed_by, &crash_sig);
 	stderr_evidence_scan(stderr_text ? stderr_text : o->stderr_tail, &ev);
 
 	cJSON_AddNumberToObject(it, "index", index);
@@ -235,6 +236,17 @@ cJSON *iteration_json(int index, const char *gil, const struct iter_outcome *o,
 	cJSON_AddNumberToObject(it, "stderr_bytes", (double)o->stderr_bytes);
 	cJSON_AddBoolToObject(it, "output_truncated", o->output_truncated);
 	cJSON_AddItemToObject(it, "gil_enabled_warnings", strv_json(&ev.gil_modules));
+	if (o->task_limit > 0) {
+		cJSON_AddNumberToObject(it, "task_limit", (double)o->task_limit);
+		cJSON_AddNumberToObject(it, "task_limit_hits",
+					(double)(o->task_limit_hits > 0 ? o->task_limit_hits : 0));
+		if (o->peak_tasks >= 0)
+			cJSON_AddNumberToObject(it, "peak_tasks", (double)o->peak_tasks);
+		else
+			cJSON_AddNullToObject(it, "peak_tasks");
+	} else {
+		cJSON_AddNullToObject(it, "task_limit");
+	}
 	json_set_str(it, "artifacts", artifacts_rel);
 	if (o->killed_by && o->killed_by != KILLED_INTERRUPT) {
 		cJSON *h = cJSON_CreateObject();
@@ -247,6 +259,31 @@ cJSON *iteration_json(int index, const char *gil, const struct iter_outcome *o,
 		cJSON_AddItemToObject(it, "hang", h);
 	} else {
 		cJSON_AddNullToObject(it, "hang");
+	}
+	cJSON_AddStringToObject(it, "tracer", o->tracer == TRACER_PTRACE ? "ptrace" : "none");
+	if (o->tracer_error)
+		cJSON_AddStringToObject(it, "tracer_error", o->tracer_error);
+	{
+		cJSON *cr = cJSON_CreateArray();
+		for (size_t i = 0; i < o->ncrashes; i++) {
+			const struct proc_crash *c = &o->crashes[i];
+			cJSON *j = cJSON_CreateObject();
+			char addr[32];
+			cJSON_AddNumberToObject(j, "pid", c->pid);
+			cJSON_AddNumberToObject(j, "ppid", c->ppid);
+			cJSON_AddStringToObject(j, "comm", c->comm);
+			cJSON_AddStringToObject(j, "parent_comm", c->parent_comm);
+			cJSON_AddStringToObject(j, "signal", signal_name(c->sig) ? signal_name(c->sig) : "?");
+			cJSON_AddBoolToObject(j, "runner", c->runner);
+			if (c->tid) {
+				cJSON_AddNumberToObject(j, "tid", c->tid);
+				cJSON_AddNumberToObject(j, "si_code", c->fault_code);
+				snprintf(addr, sizeof(addr), "0x%llx", c->fault_addr);
+				cJSON_AddStringToObject(j, "si_addr", addr);
+			}
+			cJSON_AddItemToArray(cr, j);
+		}
+		cJSON_AddItemToObject(it, "crashes", cr);
 	}
 	if (!o->started)
 		json_set_str(it, "spawn_error", o->spawn_error);

@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -13,8 +14,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ftscope/cgroup.h"
 #include "ftscope/error.h"
 #include "ftscope/procfs.h"
+#include "ftscope/ptracer.h"
 #include "ftscope/supervise.h"
 #include "ftscope/util.h"
 
@@ -76,6 +79,9 @@ struct sup {
 	double blocked_since; /* < 0: not all blocked */
 	pid_t *seen;
 	size_t nseen, capseen;
+	struct cgroup cg;
+	struct ptracer pt;
+	bool tracing;
 };
 
 static void ring_add(struct capture *c, const char *data, size_t n)
@@ -192,6 +198,17 @@ static void reap(struct sup *s)
 	struct rusage ru;
 	pid_t w;
 	while ((w = wait4(-1, &st, WNOHANG | __WALL, &ru)) > 0) {
+		if (s->tracing && (WIFSTOPPED(st) || ptracer_owns(&s->pt, w))) {
+			size_t before = s->pt.nends;
+			ptracer_handle(&s->pt, w, st);
+			if (WIFSTOPPED(st))
+				continue;
+			/* Only our own children's rusage counts: a traced grandchild's is in its
+			 * parent's, and a thread's in its process's. */
+			if (w != s->root &&
+			    (s->pt.nends == before || s->pt.ends[s->pt.nends - 1].ppid != getpid()))
+				continue;
+		}
 		s->out->cpu_s += (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
 				 (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 		if (ru.ru_maxrss > s->out->max_rss_kb)
@@ -202,6 +219,59 @@ static void reap(struct sup *s)
 			s->root_done_at = now_monotonic();
 		}
 	}
+}
+
+static bool is_python_comm(const char *comm)
+{
+	return starts_with(comm, "python");
+}
+
+/* Crash stop (ptrace): remember which thread got which signal, with the process held. */
+static void on_crash(void *arg, struct ptracer *pt, pid_t tid, pid_t tgid, int sig,
+		     const siginfo_t *si)
+{
+	struct sup *s = arg;
+	struct iter_outcome *o = s->out;
+	struct proc_crash *c;
+	(void)pt;
+	o->crashes = xrealloc(o->crashes, (o->ncrashes + 1) * sizeof(*o->crashes));
+	c = &o->crashes[o->ncrashes++];
+	memset(c, 0, sizeof(*c));
+	c->pid = tgid;
+	c->tid = tid;
+	c->sig = sig;
+	c->fault_code = si->si_code;
+	c->fault_addr = (unsigned long long)(uintptr_t)si->si_addr;
+}
+
+/* After the tree is gone: every crashed process, and whether it was the test runner. */
+static void classify_crashes(struct sup *s)
+{
+	struct iter_outcome *o = s->out;
+	for (size_t i = 0; i < s->pt.nends; i++) {
+		const struct proc_end *e = &s->pt.ends[i];
+		struct proc_crash *c = NULL;
+		if (!e->crashed)
+			continue;
+		for (size_t k = 0; k < o->ncrashes; k++)
+			if (o->crashes[k].pid == e->pid)
+				c = &o->crashes[k];
+		if (!c) {
+			o->crashes = xrealloc(o->crashes, (o->ncrashes + 1) * sizeof(*o->crashes));
+			c = &o->crashes[o->ncrashes++];
+			memset(c, 0, sizeof(*c));
+			c->pid = e->pid;
+		}
+		c->ppid = e->ppid;
+		memcpy(c->comm, e->comm, sizeof(c->comm));
+		memcpy(c->parent_comm, e->parent_comm, sizeof(c->parent_comm));
+		c->sig = WTERMSIG(e->status);
+		c->runner = e->pid == s->root ||
+			    (is_python_comm(e->comm) && !is_python_comm(e->parent_comm));
+		if (c->runner && !o->runner_crash_sig)
+			o->runner_crash_sig = c->sig;
+	}
+	/* Crash stops whose process did not die of it (a handler recovered) stay listed. */
 }
 
 static const struct task_sample *find_prev(const struct tree_sample *p, pid_t tid)
@@ -304,6 +374,7 @@ static void capture_python_stacks(struct sup *s)
 	if (!n)
 		return;
 	pump_output(s, 0);
+	s->pt.on_crash = NULL; /* our own SIGABRT is not a crash to snapshot */
 	s->capturing_hang = true;
 	for (size_t i = 0; i < n; i++)
 		kill(abrt[i], SIGABRT);
@@ -332,11 +403,21 @@ static void kill_tree(struct sup *s)
 	kill(-s->root, SIGKILL);
 	for (;;) {
 		bool any = false;
+		pid_t *members = NULL;
+		size_t nm = 0;
 		tree_sample_take(&ts, s->root_done ? 0 : s->root, getpid());
 		for (size_t i = 0; i < ts.npids; i++) {
 			note_seen(s, ts.pids[i]);
 			kill(ts.pids[i], SIGKILL);
 			any = true;
+		}
+		if (cgroup_pids(&s->cg, &members, &nm) == 0) {
+			for (size_t i = 0; i < nm; i++)
+				if (!pid_gone(members[i])) {
+					kill(members[i], SIGKILL);
+					any = true;
+				}
+			free(members);
 		}
 		reap(s);
 		pump_output(s, 0);
@@ -431,13 +512,15 @@ static void finish_capture(struct sup *s, struct capture *c, char **tail, size_t
 		close(c->fd);
 }
 
-static _Noreturn void child_exec(const struct iter_spec *spec, int out_w, int err_w, pid_t parent)
+static _Noreturn void child_exec(const struct iter_spec *spec, const struct cgroup *cg, int out_w,
+				 int err_w, pid_t parent)
 {
 	struct sigaction sa = { .sa_handler = SIG_DFL };
 	sigset_t none;
 	struct rlimit core = { 0, 0 };
 	int devnull;
 	setpgid(0, 0);
+	cgroup_enter_self(cg);
 	for (int sig = 1; sig < NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			sigaction(sig, &sa, NULL);
@@ -456,6 +539,8 @@ static _Noreturn void child_exec(const struct iter_spec *spec, int out_w, int er
 		dprintf(2, "ftscope: error: cannot enter '%s': %s\n", spec->cwd, strerror(errno));
 		_exit(127);
 	}
+	if (spec->tracer == TRACER_PTRACE)
+		ptracer_child_prepare(); /* the parent seizes us here, before the command runs */
 	execle("/bin/sh", "sh", "-c", spec->command, (char *)NULL, spec->envp);
 	dprintf(2, "ftscope: error: cannot execute /bin/sh: %s\n", strerror(errno));
 	_exit(127);
@@ -488,6 +573,10 @@ int supervise_run(const struct iter_spec *spec, struct iter_outcome *out)
 		out->spawn_error = xasprintf("pipe: %s", strerror(errno));
 		goto out;
 	}
+	if (spec->max_tasks > 0) {
+		if (cgroup_create(&s.cg, spec->max_tasks, &out->task_limit_off) == 0)
+			out->task_limit = spec->max_tasks;
+	}
 	s.t0 = now_monotonic();
 	s.root = fork();
 	if (s.root < 0) {
@@ -495,9 +584,22 @@ int supervise_run(const struct iter_spec *spec, struct iter_outcome *out)
 		goto out;
 	}
 	if (s.root == 0)
-		child_exec(spec, outp[1], errp[1], getppid());
+		child_exec(spec, &s.cg, outp[1], errp[1], getppid());
 	setpgid(s.root, s.root);
 	out->started = true;
+	if (spec->tracer == TRACER_PTRACE) {
+		int r;
+		s.pt.on_crash = on_crash;
+		s.pt.arg = &s;
+		r = ptracer_attach_child(&s.pt, s.root);
+		if (r == 0) {
+			s.tracing = true;
+			out->tracer = TRACER_PTRACE;
+		} else {
+			out->tracer_error = xasprintf("ptrace: %s", strerror(-r));
+			kill(s.root, SIGCONT); /* run it untraced */
+		}
+	}
 	close(outp[1]);
 	close(errp[1]);
 	outp[1] = errp[1] = -1;
@@ -600,6 +702,10 @@ int supervise_run(const struct iter_spec *spec, struct iter_outcome *out)
 		s.pre_kill_line = NULL;
 	}
 	out->processes = (int)s.nseen;
+	if (s.tracing)
+		classify_crashes(&s);
+	out->task_limit_hits = cgroup_limit_hits(&s.cg);
+	out->peak_tasks = cgroup_peak(&s.cg);
 	ret = 0;
 out:
 	finish_capture(&s, &s.cap[0], &out->stdout_tail, &out->stdout_bytes);
@@ -612,6 +718,8 @@ out:
 	}
 	sbuf_release(&s.hang_buf);
 	free(s.pre_kill_line);
+	cgroup_destroy(&s.cg);
+	ptracer_release(&s.pt);
 	tree_sample_release(&s.cur);
 	tree_sample_release(&s.prev);
 	free(s.seen);
@@ -626,5 +734,7 @@ void iter_outcome_release(struct iter_outcome *o)
 	free(o->stdout_tail);
 	free(o->stderr_tail);
 	free(o->last_output_line);
+	free(o->tracer_error);
+	free(o->crashes);
 	memset(o, 0, sizeof(*o));
 }

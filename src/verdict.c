@@ -38,7 +38,7 @@ bool is_crash_signal(int sig)
 }
 
 enum iter_status verdict_iteration(bool exited, int exit_code, int term_signal,
-				   enum killed_by killed_by, int *crash_sig)
+				   int runner_crash_sig, enum killed_by killed_by, int *crash_sig)
 {
 	*crash_sig = 0;
 	switch (killed_by) {
@@ -52,6 +52,10 @@ enum iter_status verdict_iteration(bool exited, int exit_code, int term_signal,
 	}
 	if (!exited && is_crash_signal(term_signal)) {
 		*crash_sig = term_signal;
+		return ITER_CRASH;
+	}
+	if (is_crash_signal(runner_crash_sig)) {
+		*crash_sig = runner_crash_sig;
 		return ITER_CRASH;
 	}
 	if (exited && exit_code > 128 && is_crash_signal(exit_code - 128)) {

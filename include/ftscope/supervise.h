@@ -36,6 +36,22 @@ enum killed_by {
 };
 const char *killed_by_name(enum killed_by k); /* NULL for KILLED_NONE */
 
+enum tracer_kind {
+	TRACER_NONE = 0, /* /proc progress monitor only */
+	TRACER_PTRACE,   /* + ptrace: every process's end, crash stops, snapshots */
+};
+
+/* A process of the tree that ended by a crash signal (ptrace tracer only). */
+struct proc_crash {
+	int pid, ppid;
+	char comm[20], parent_comm[20];
+	int sig;
+	bool runner;       /* started by the test command, not by Python: the test runner */
+	int tid;           /* thread that received the signal (0 if not seen) */
+	int fault_code;        /* siginfo si_code */
+	unsigned long long fault_addr; /* siginfo si_addr */
+};
+
 struct iter_spec {
 	const char *command;      /* run by /bin/sh -c */
 	const char *cwd;
@@ -47,6 +63,8 @@ struct iter_spec {
 	double deadlock_window;   /* seconds; <= 0: off */
 	size_t max_output;        /* bytes kept per capture file (and per collect buffer) */
 	struct sbuf *collect_stdout; /* if set, stdout is also kept here (bounded) */
+	long max_tasks;           /* pids cgroup limit for the tree; 0: none */
+	enum tracer_kind tracer;
 	volatile sig_atomic_t *interrupted;
 	/* Called about every 100 ms while the tree runs (progress line). */
 	void (*tick)(void *arg, double elapsed);
@@ -85,6 +103,15 @@ struct iter_outcome {
 	char *stdout_tail;       /* last 4096 bytes */
 	char *stderr_tail;
 	char *last_output_line;  /* last non-empty line of either stream (<= 200 chars) */
+	long task_limit;         /* the pids limit in force, 0 if none */
+	const char *task_limit_off; /* why there was none although asked (static), or NULL */
+	long task_limit_hits;    /* forks/clones refused by the limit */
+	long peak_tasks;         /* most tasks alive at once (cgroup), -1 unknown */
+	enum tracer_kind tracer; /* the tracer that ran (may fall back to NONE) */
+	char *tracer_error;      /* why ptrace could not be used, or NULL */
+	int runner_crash_sig;    /* crash signal that ended the test runner (ptrace), else 0 */
+	struct proc_crash *crashes; /* every crashed process of the tree (ptrace) */
+	size_t ncrashes;
 };
 
 /* Become a child subreaper. 0 or -errno. */

@@ -20,12 +20,13 @@ bool is_crash_signal(int sig);
 
 /*
  * Iteration status. Hangs decided by the supervisor come first (deadlock for lock_wait and
- * stall, timeout for timeout); then a crash signal that ended the test command, or a shell's
- * 128+N for a crash signal N; then exit 0 = pass, anything else = fail. *crash_sig gets the
- * crash signal (0 if none). Never looks at the output.
+ * stall, timeout for timeout); then a crash signal that ended the test command, or the test
+ * runner under it (runner_crash_sig, seen by the ptrace tracer even when the shell goes on),
+ * or a shell's 128+N for a crash signal N; then exit 0 = pass, anything else = fail.
+ * *crash_sig gets the crash signal (0 if none). Never looks at the output.
  */
 enum iter_status verdict_iteration(bool exited, int exit_code, int term_signal,
-				   enum killed_by killed_by, int *crash_sig);
+				   int runner_crash_sig, enum killed_by killed_by, int *crash_sig);
 
 struct pkg_counts {
 	bool install_ok;

@@ -12,40 +12,45 @@ static void test_iteration(void)
 {
 	static const struct {
 		bool exited;
-		int exit_code, term_signal;
+		int exit_code, term_signal, runner_sig;
 		enum killed_by killed;
 		const char *want;
 		int want_sig;
 		const char *why;
 	} t[] = {
-		{ true, 0, 0, KILLED_NONE, "pass", 0, "exit 0" },
-		{ true, 1, 0, KILLED_NONE, "fail", 0, "pytest test failure" },
-		{ true, 5, 0, KILLED_NONE, "fail", 0, "pytest: no tests collected" },
-		{ false, -11, SIGSEGV, KILLED_NONE, "crash", SIGSEGV, "runner killed by SIGSEGV" },
-		{ false, -6, SIGABRT, KILLED_NONE, "crash", SIGABRT, "failed assert" },
-		{ false, -7, SIGBUS, KILLED_NONE, "crash", SIGBUS, "SIGBUS" },
-		{ false, -4, SIGILL, KILLED_NONE, "crash", SIGILL, "SIGILL" },
-		{ false, -8, SIGFPE, KILLED_NONE, "crash", SIGFPE, "SIGFPE" },
-		{ false, -5, SIGTRAP, KILLED_NONE, "crash", SIGTRAP, "SIGTRAP" },
-		{ false, -31, SIGSYS, KILLED_NONE, "crash", SIGSYS, "SIGSYS" },
-		{ true, 139, 0, KILLED_NONE, "crash", SIGSEGV, "shell reported 128+11" },
-		{ true, 134, 0, KILLED_NONE, "crash", SIGABRT, "shell reported 128+6" },
-		{ true, 135, 0, KILLED_NONE, "crash", SIGBUS, "shell reported 128+7 (labeille missed it)" },
-		{ true, 137, 0, KILLED_NONE, "fail", 0, "shell reported SIGKILL: not a crash" },
-		{ true, 130, 0, KILLED_NONE, "fail", 0, "shell reported SIGINT: not a crash" },
-		{ false, -9, SIGKILL, KILLED_NONE, "fail", 0, "OOM killer's SIGKILL is not a crash" },
-		{ false, -15, SIGTERM, KILLED_NONE, "fail", 0, "SIGTERM is not a crash" },
-		{ false, -9, SIGKILL, KILLED_DEADLOCK, "deadlock", 0, "killed on lock-wait rule" },
-		{ false, -6, SIGABRT, KILLED_DEADLOCK, "deadlock", 0,
+		{ true, 0, 0, 0, KILLED_NONE, "pass", 0, "exit 0" },
+		{ true, 1, 0, 0, KILLED_NONE, "fail", 0, "pytest test failure" },
+		{ true, 5, 0, 0, KILLED_NONE, "fail", 0, "pytest: no tests collected" },
+		{ false, -11, SIGSEGV, 0, KILLED_NONE, "crash", SIGSEGV, "runner killed by SIGSEGV" },
+		{ false, -6, SIGABRT, 0, KILLED_NONE, "crash", SIGABRT, "failed assert" },
+		{ false, -7, SIGBUS, 0, KILLED_NONE, "crash", SIGBUS, "SIGBUS" },
+		{ false, -4, SIGILL, 0, KILLED_NONE, "crash", SIGILL, "SIGILL" },
+		{ false, -8, SIGFPE, 0, KILLED_NONE, "crash", SIGFPE, "SIGFPE" },
+		{ false, -5, SIGTRAP, 0, KILLED_NONE, "crash", SIGTRAP, "SIGTRAP" },
+		{ false, -31, SIGSYS, 0, KILLED_NONE, "crash", SIGSYS, "SIGSYS" },
+		{ true, 139, 0, 0, KILLED_NONE, "crash", SIGSEGV, "shell reported 128+11" },
+		{ true, 134, 0, 0, KILLED_NONE, "crash", SIGABRT, "shell reported 128+6" },
+		{ true, 135, 0, 0, KILLED_NONE, "crash", SIGBUS, "shell reported 128+7 (labeille missed it)" },
+		{ true, 137, 0, 0, KILLED_NONE, "fail", 0, "shell reported SIGKILL: not a crash" },
+		{ true, 130, 0, 0, KILLED_NONE, "fail", 0, "shell reported SIGINT: not a crash" },
+		{ false, -9, SIGKILL, 0, KILLED_NONE, "fail", 0, "OOM killer's SIGKILL is not a crash" },
+		{ false, -15, SIGTERM, 0, KILLED_NONE, "fail", 0, "SIGTERM is not a crash" },
+		{ false, -9, SIGKILL, 0, KILLED_DEADLOCK, "deadlock", 0, "killed on lock-wait rule" },
+		{ false, -6, SIGABRT, 0, KILLED_DEADLOCK, "deadlock", 0,
 		  "our SIGABRT for the stack dump is not a crash" },
-		{ false, -9, SIGKILL, KILLED_STALL, "deadlock", 0, "stall fallback" },
-		{ false, -9, SIGKILL, KILLED_TIMEOUT, "timeout", 0, "timeout" },
-		{ true, 0, 0, KILLED_TIMEOUT, "timeout", 0, "timeout wins over a late exit 0" },
+		{ false, -9, SIGKILL, 0, KILLED_STALL, "deadlock", 0, "stall fallback" },
+		{ false, -9, SIGKILL, 0, KILLED_TIMEOUT, "timeout", 0, "timeout" },
+		{ true, 0, 0, 0, KILLED_TIMEOUT, "timeout", 0, "timeout wins over a late exit 0" },
+		{ true, 1, 0, SIGSEGV, KILLED_NONE, "crash", SIGSEGV,
+		  "runner died of SIGSEGV, the shell went on and exited 1 (ptrace sees it)" },
+		{ true, 0, 0, SIGABRT, KILLED_NONE, "crash", SIGABRT, "runner abort, shell exit 0" },
+		{ true, 0, 0, 0, KILLED_NONE, "pass", 0, "a child crash is not the runner's" },
+		{ false, -9, SIGKILL, SIGSEGV, KILLED_DEADLOCK, "deadlock", 0, "hang wins" },
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		int sig = -1;
 		enum iter_status st = verdict_iteration(t[i].exited, t[i].exit_code, t[i].term_signal,
-							t[i].killed, &sig);
+							t[i].runner_sig, t[i].killed, &sig);
 		is_str(iter_status_name(st), t[i].want, "iteration: %s", t[i].why);
 		is_int(sig, t[i].want_sig, "iteration signal: %s", t[i].why);
 	}

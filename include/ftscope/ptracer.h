@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The ftscope authors */
+#ifndef FTSCOPE_PTRACER_H
+#define FTSCOPE_PTRACER_H
+
+/*
+ * The ptrace tracer: follows every process and thread of a supervised tree
+ * (PTRACE_SEIZE with clone/fork/vfork/exec tracing and EXITKILL), passes signals through
+ * unchanged, and
+ *  - stops a thread at the delivery of a crash signal, before any handler runs, so the
+ *    caller can snapshot the whole process; then delivers the signal as it would have been;
+ *  - stops every task on request (hang snapshots) and resumes them;
+ *  - reports how every process of the tree ended, including those whose parent is not us
+ *    (a tracer is told of a tracee's exit before its real parent).
+ *
+ * Events (strace's next_event/dispatch_event split): the owner's wait4(-1, __WALL) loop passes
+ * each status of a traced task to ptracer_handle(); the tracer restarts the task as each kind
+ * of stop requires:
+ *   PTRACE_EVENT_STOP, our interrupt       -> stays stopped until ptracer_resume_all
+ *   PTRACE_EVENT_STOP, group-stop          -> PTRACE_LISTEN (the stop is the test's own)
+ *   PTRACE_EVENT_STOP, new task attached   -> PTRACE_CONT
+ *   PTRACE_EVENT_{CLONE,FORK,VFORK,EXEC,VFORK_DONE} -> PTRACE_CONT (new tid recorded)
+ *   PTRACE_EVENT_EXIT                      -> identity read (comm, parent), PTRACE_CONT
+ *   signal-delivery-stop, crash signal     -> crash callback, then PTRACE_CONT with the signal
+ *   signal-delivery-stop, other signal     -> PTRACE_CONT with the signal
+ */
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct ptask {
+	pid_t tid, tgid;
+	bool stopped;     /* in a stop we hold (interrupt or signal stop of a stopped world) */
+	bool want_stop;   /* PTRACE_INTERRUPT sent, waiting for the stop */
+	bool exited;
+	int pending_sig;  /* signal to deliver when resumed */
+	bool identified;  /* comm/ppid read (at the exit stop) */
+	pid_t ppid;
+	char comm[20], parent_comm[20];
+};
+
+struct proc_end {
+	pid_t pid, ppid;
+	int status;       /* wait status */
+	bool crashed;     /* ended by a crash signal */
+	char comm[20], parent_comm[20];
+};
+
+struct ptracer;
+
+/* Called in a thread's signal-delivery-stop for a crash signal, once per process, with every
+ * thread of that process stopped (ptracer_stopped_tasks lists them); the tracer resumes them
+ * and delivers the signal afterwards. */
+typedef void (*crash_fn)(void *arg, struct ptracer *pt, pid_t tid, pid_t tgid, int sig,
+			 const siginfo_t *si);
+
+struct ptracer {
+	struct ptask *tasks;
+	size_t n, cap;
+	struct proc_end *ends;
+	size_t nends, capends;
+	pid_t *crashed_tgids; /* processes already snapshotted for a crash */
+	size_t ncrashed;
+	crash_fn on_crash;
+	void *arg;
+};
+
+/* Can this process trace its children? Tries it once on a throwaway child. */
+bool ptrace_permitted(const char **why);
+
+/* In the child before exec: stop, so the parent can seize before the command runs. */
+void ptracer_child_prepare(void);
+/* In the parent: wait for the child's self-stop, seize it, let it run. 0 or -errno. */
+int ptracer_attach_child(struct ptracer *pt, pid_t child);
+/* Attach to every thread of a running process (ftscope dump). 0 or -errno. */
+int ptracer_attach_process(struct ptracer *pt, pid_t pid);
+/* Detach from every task (the process continues). */
+void ptracer_detach_all(struct ptracer *pt);
+
+/* true if tid is traced by pt. */
+bool ptracer_owns(const struct ptracer *pt, pid_t tid);
+/* Handle a wait status of a traced task (see above). Exits are recorded in pt->ends. */
+void ptracer_handle(struct ptracer *pt, pid_t tid, int status);
+/*
+ * Stop every live task (tgid > 0: only that process's threads) and wait until each is
+ * stopped or gone, handling other events meanwhile; gives up after timeout_s. Returns the
+ * number of stopped tasks.
+ */
+int ptracer_stop_all(struct ptracer *pt, pid_t tgid, double timeout_s);
+void ptracer_resume_all(struct ptracer *pt);
+/* Live tasks of process tgid (or all with 0) that are currently stopped, into out (max n). */
+size_t ptracer_stopped_tasks(const struct ptracer *pt, pid_t tgid, pid_t *out, size_t max);
+void ptracer_release(struct ptracer *pt);
+
+#endif

@@ -1,0 +1,355 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The ftscope authors */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ftscope/ptracer.h"
+#include "ftscope/util.h"
+#include "ftscope/verdict.h"
+
+#define SEIZE_OPTS                                                                          \
+	(PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC | \
+	 PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL)
+
+static pid_t tgid_of(pid_t tid)
+{
+	char path[64], *text = NULL, *p;
+	pid_t tgid = tid;
+	snprintf(path, sizeof(path), "/proc/%d/status", tid);
+	if (read_file(path, &text, NULL) == 0 && (p = strstr(text, "\nTgid:")))
+		tgid = (pid_t)strtol(p + 6, NULL, 10);
+	free(text);
+	return tgid;
+}
+
+static struct ptask *find(struct ptracer *pt, pid_t tid)
+{
+	for (size_t i = 0; i < pt->n; i++)
+		if (pt->tasks[i].tid == tid && !pt->tasks[i].exited)
+			return &pt->tasks[i];
+	return NULL;
+}
+
+bool ptracer_owns(const struct ptracer *pt, pid_t tid)
+{
+	return find((struct ptracer *)pt, tid) != NULL;
+}
+
+static struct ptask *add(struct ptracer *pt, pid_t tid, pid_t tgid)
+{
+	struct ptask *t = find(pt, tid);
+	if (t)
+		return t;
+	if (pt->n == pt->cap) {
+		pt->cap = pt->cap ? pt->cap * 2 : 32;
+		pt->tasks = xrealloc(pt->tasks, pt->cap * sizeof(*pt->tasks));
+	}
+	t = &pt->tasks[pt->n++];
+	memset(t, 0, sizeof(*t));
+	t->tid = tid;
+	t->tgid = tgid > 0 ? tgid : tgid_of(tid);
+	return t;
+}
+
+bool ptrace_permitted(const char **why)
+{
+	static int cached = -1;
+	static const char *cached_why;
+	pid_t c;
+	int st;
+	if (cached >= 0) {
+		*why = cached_why;
+		return cached;
+	}
+	cached = 0;
+	c = fork();
+	if (c == 0) {
+		raise(SIGSTOP);
+		_exit(0);
+	}
+	if (c < 0) {
+		cached_why = "fork failed";
+	} else {
+		waitpid(c, &st, WSTOPPED);
+		if (ptrace(PTRACE_SEIZE, c, 0, PTRACE_O_EXITKILL) == 0) {
+			cached = 1;
+			cached_why = NULL;
+		} else {
+			cached_why = errno == EPERM ? "ptrace is not permitted (needs root or "
+						      "CAP_SYS_PTRACE; seccomp or Yama may forbid it)"
+						    : "ptrace failed";
+		}
+		kill(c, SIGKILL);
+		waitpid(c, &st, __WALL);
+	}
+	*why = cached_why;
+	return cached;
+}
+
+void ptracer_child_prepare(void)
+{
+	raise(SIGSTOP);
+}
+
+int ptracer_attach_child(struct ptracer *pt, pid_t child)
+{
+	int st;
+	if (waitpid(child, &st, WSTOPPED) < 0)
+		return -errno;
+	if (!WIFSTOPPED(st))
+		return -ECHILD;
+	if (ptrace(PTRACE_SEIZE, child, 0, SEIZE_OPTS) < 0)
+		return -errno;
+	add(pt, child, child);
+	kill(child, SIGCONT);
+	return 0;
+}
+
+int ptracer_attach_process(struct ptracer *pt, pid_t pid)
+{
+	/* Threads may start while we attach: list until no new one appears. */
+	for (int round = 0; round < 10; round++) {
+		char path[64];
+		DIR *d;
+		struct dirent *de;
+		bool added = false;
+		snprintf(path, sizeof(path), "/proc/%d/task", pid);
+		d = opendir(path);
+		if (!d)
+			return -errno;
+		while ((de = readdir(d))) {
+			pid_t tid = (pid_t)atoi(de->d_name);
+			if (tid <= 0 || find(pt, tid))
+				continue;
+			if (ptrace(PTRACE_SEIZE, tid, 0, PTRACE_O_TRACECLONE) < 0) {
+				int e = -errno;
+				if (e == -ESRCH)
+					continue; /* the thread ended meanwhile */
+				closedir(d);
+				return e;
+			}
+			add(pt, tid, pid);
+			added = true;
+		}
+		closedir(d);
+		if (!added)
+			return 0;
+	}
+	return 0;
+}
+
+void ptracer_detach_all(struct ptracer *pt)
+{
+	for (size_t i = 0; i < pt->n; i++) {
+		struct ptask *t = &pt->tasks[i];
+		if (t->exited)
+			continue;
+		ptrace(PTRACE_DETACH, t->tid, 0, t->stopped ? t->pending_sig : 0);
+		t->exited = true;
+	}
+}
+
+/* Who a process is (comm, parent, parent's comm), read while it still exists: at its
+ * PTRACE_EVENT_EXIT stop. After our wait4 returns its exit, its parent may reap it at once. */
+static void capture_identity(struct ptask *t)
+{
+	char path[64], *text = NULL;
+	snprintf(path, sizeof(path), "/proc/%d/stat", t->tid);
+	if (read_file(path, &text, NULL) == 0) {
+		char *lp = strchr(text, '('), *rp = strrchr(text, ')');
+		if (rp)
+			t->ppid = (pid_t)strtol(rp + 4, NULL, 10);
+		if (lp && rp && rp > lp)
+			snprintf(t->comm, sizeof(t->comm), "%.*s", (int)(rp - lp - 1), lp + 1);
+	}
+	free(text);
+	text = NULL;
+	if (t->ppid > 0) {
+		snprintf(path, sizeof(path), "/proc/%d/comm", t->ppid);
+		if (read_file(path, &text, NULL) == 0)
+			snprintf(t->parent_comm, sizeof(t->parent_comm), "%s", trim(text));
+		free(text);
+	}
+	t->identified = true;
+}
+
+static void record_end(struct ptracer *pt, struct ptask *t, int status)
+{
+	struct proc_end *e;
+	if (!t->identified)
+		capture_identity(t); /* best effort: no exit stop was seen */
+	if (pt->nends == pt->capends) {
+		pt->capends = pt->capends ? pt->capends * 2 : 16;
+		pt->ends = xrealloc(pt->ends, pt->capends * sizeof(*pt->ends));
+	}
+	e = &pt->ends[pt->nends++];
+	e->pid = t->tid;
+	e->ppid = t->ppid;
+	e->status = status;
+	e->crashed = WIFSIGNALED(status) && is_crash_signal(WTERMSIG(status));
+	memcpy(e->comm, t->comm, sizeof(e->comm));
+	memcpy(e->parent_comm, t->parent_comm, sizeof(e->parent_comm));
+}
+
+static bool crashed_before(struct ptracer *pt, pid_t tgid)
+{
+	for (size_t i = 0; i < pt->ncrashed; i++)
+		if (pt->crashed_tgids[i] == tgid)
+			return true;
+	pt->crashed_tgids = xrealloc(pt->crashed_tgids, (pt->ncrashed + 1) * sizeof(pid_t));
+	pt->crashed_tgids[pt->ncrashed++] = tgid;
+	return false;
+}
+
+static bool is_group_stop_sig(int sig)
+{
+	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+void ptracer_handle(struct ptracer *pt, pid_t tid, int status)
+{
+	struct ptask *t = find(pt, tid);
+	int sig, ev;
+	if (!t)
+		t = add(pt, tid, 0); /* a new task's first stop can beat its parent's event */
+	if (WIFEXITED(status) || WIFSIGNALED(status)) {
+		t->exited = true;
+		t->stopped = false;
+		if (t->tid == t->tgid)
+			record_end(pt, t, status);
+		return;
+	}
+	if (!WIFSTOPPED(status))
+		return;
+	sig = WSTOPSIG(status);
+	ev = (unsigned)status >> 16;
+	switch (ev) {
+	case PTRACE_EVENT_STOP:
+		if (t->want_stop) {
+			t->stopped = true;
+			t->want_stop = false;
+		} else if (is_group_stop_sig(sig)) {
+			ptrace(PTRACE_LISTEN, tid, 0, 0);
+		} else {
+			ptrace(PTRACE_CONT, tid, 0, 0);
+		}
+		return;
+	case PTRACE_EVENT_CLONE:
+	case PTRACE_EVENT_FORK:
+	case PTRACE_EVENT_VFORK: {
+		unsigned long msg = 0;
+		ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg);
+		if (msg)
+			add(pt, (pid_t)msg, ev == PTRACE_EVENT_CLONE ? 0 : (pid_t)msg);
+		ptrace(PTRACE_CONT, tid, 0, 0);
+		return;
+	}
+	case 0:
+		break;
+	default: /* EXEC, VFORK_DONE, EXIT */
+		if (ev == PTRACE_EVENT_EXIT && t->tid == t->tgid)
+			capture_identity(t);
+		if (ev == PTRACE_EVENT_EXEC)
+			t->tgid = tgid_of(tid); /* a non-leader exec takes over the leader's pid */
+		ptrace(PTRACE_CONT, tid, 0, 0);
+		return;
+	}
+	/* A signal-delivery-stop. */
+	if (t->want_stop) {
+		/* We asked for a stop and got this one: hold it, deliver the signal later. */
+		t->pending_sig = sig;
+		t->stopped = true;
+		t->want_stop = false;
+		return;
+	}
+	if (is_crash_signal(sig) && pt->on_crash && !crashed_before(pt, t->tgid)) {
+		/* Before any handler runs: hold the whole process still for the snapshot. */
+		siginfo_t si;
+		pid_t tgid = t->tgid;
+		memset(&si, 0, sizeof(si));
+		ptrace(PTRACE_GETSIGINFO, tid, 0, &si);
+		t->stopped = true;
+		ptracer_stop_all(pt, tgid, 1.0);
+		pt->on_crash(pt->arg, pt, tid, tgid, sig, &si);
+		t = find(pt, tid); /* the table may have grown meanwhile */
+		if (t)
+			t->stopped = false;
+		ptracer_resume_all(pt);
+	}
+	ptrace(PTRACE_CONT, tid, 0, sig);
+}
+
+int ptracer_stop_all(struct ptracer *pt, pid_t tgid, double timeout_s)
+{
+	double deadline = now_monotonic() + timeout_s;
+	int stopped = 0;
+	for (size_t i = 0; i < pt->n; i++) {
+		struct ptask *t = &pt->tasks[i];
+		if (t->exited || t->stopped || (tgid > 0 && t->tgid != tgid))
+			continue;
+		if (ptrace(PTRACE_INTERRUPT, t->tid, 0, 0) == 0)
+			t->want_stop = true;
+	}
+	for (;;) {
+		bool waiting = false;
+		int st;
+		pid_t w;
+		for (size_t i = 0; i < pt->n; i++)
+			if (pt->tasks[i].want_stop && !pt->tasks[i].exited)
+				waiting = true;
+		if (!waiting || now_monotonic() > deadline)
+			break;
+		w = waitpid(-1, &st, WNOHANG | __WALL);
+		if (w > 0) {
+			ptracer_handle(pt, w, st);
+			continue;
+		}
+		if (w < 0 && errno == ECHILD)
+			break;
+		usleep(200);
+	}
+	for (size_t i = 0; i < pt->n; i++) {
+		struct ptask *t = &pt->tasks[i];
+		t->want_stop = false;
+		if (!t->exited && t->stopped && (tgid <= 0 || t->tgid == tgid))
+			stopped++;
+	}
+	return stopped;
+}
+
+void ptracer_resume_all(struct ptracer *pt)
+{
+	for (size_t i = 0; i < pt->n; i++) {
+		struct ptask *t = &pt->tasks[i];
+		if (t->exited || !t->stopped)
+			continue;
+		ptrace(PTRACE_CONT, t->tid, 0, t->pending_sig);
+		t->pending_sig = 0;
+		t->stopped = false;
+	}
+}
+
+size_t ptracer_stopped_tasks(const struct ptracer *pt, pid_t tgid, pid_t *out, size_t max)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < pt->n && k < max; i++) {
+		const struct ptask *t = &pt->tasks[i];
+		if (!t->exited && t->stopped && (tgid <= 0 || t->tgid == tgid))
+			out[k++] = t->tid;
+	}
+	return k;
+}
+
+void ptracer_release(struct ptracer *pt)
+{
+	free(pt->tasks);
+	free(pt->ends);
+	free(pt->crashed_tgids);
+	memset(pt, 0, sizeof(*pt));
+}
