@@ -41,7 +41,7 @@ ALL_CFLAGS = $(CFLAGS_BASE) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS_SAN) $(EXTRA_LDFLAGS)
 LIBS = $(PKG_LIBS) -lm
 
-SRCS := $(wildcard src/*.c)
+SRCS := $(wildcard src/*.c symbolizer/*.c)
 OBJS := $(SRCS:%.c=$(BUILD)/obj/%.o)
 LIB_OBJS := $(filter-out $(BUILD)/obj/src/main.o,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
