@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The ftscope authors */
+#ifndef FTSCOPE_SYMBOLIZER_H
+#define FTSCOPE_SYMBOLIZER_H
+
+/*
+ * Native stacks of a ptrace-stopped process: unwinding (libunwind-ptrace) and
+ * symbolization (our own /proc/PID/maps cache, libelf symbol tables bounded by st_size,
+ * libdw for DWARF file:line). symbolizer/README.md has the design and the pitfalls.
+ *
+ * Lifecycle:
+ *
+ *	struct symbolizer *s = symbolizer_new(pid);        (NULL + errno)
+ *	... every thread of pid ptrace-stopped (PTRACE_SEIZE + PTRACE_INTERRUPT) ...
+ *	struct frame *frames; size_t n;
+ *	if (!unwind_thread(s, tid, 256, &frames, &n)) {
+ *		... frames[0] is the innermost frame ...
+ *		frames_free(frames, n);
+ *	}
+ *	symbolizer_free(s);
+ *
+ * One symbolizer per traced process; keep it across snapshots of that process so the
+ * caches stay warm. ELF files are cached process-wide (keyed by device, inode, size and
+ * mtime), so symbolizers of a process tree share libc's and python's tables while at
+ * least one of them is alive. Nothing here is thread-safe: use from one thread only.
+ *
+ * Errors: functions returning int give 0 or a negative errno; they never print except
+ * through debug() (-v), and never die().
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/*
+ * One native frame. Every char * is owned by the frame (malloc'd) and freed by
+ * frame_release(); a zeroed frame (FRAME_INIT) is valid and empty.
+ */
+struct frame {
+	uint64_t ip;            /* absolute pc (return address for callers) */
+	uint64_t sp;            /* the frame's stack pointer (UNW_REG_SP: the callee's CFA), or 0 */
+	char *module;           /* basename of the mapping ("libc.so.6", "python3.13t",
+	                         * "[vdso]"), or NULL */
+	char *module_path;      /* full path of the mapping, or NULL */
+	uint64_t module_offset; /* ip relative to the module's load bias (stable across ASLR) */
+	char *build_id;         /* hex, or NULL */
+	char *function;         /* symbol, or NULL if none is trustworthy */
+	uint64_t func_offset;   /* ip - symbol start (gdb's "f3+23"; for callers ip, not ip-1) */
+	uint64_t func_size;     /* st_size of the symbol: the looked-up pc (ip, or ip-1 unless
+	                         * exact_ip) is always inside [start, start + func_size);
+	                         * 0 for a sizeless symbol matched at its exact address
+	                         * (__restore_rt) */
+	char *src_file;         /* DWARF line info (absolute when the CU says so), or NULL */
+	int src_line;           /* ... or 0 */
+	bool signal_frame;      /* the sigreturn trampoline (__restore_rt); the frame after it
+	                         * is the interrupted context, looked up at its exact pc */
+	bool exact_ip;          /* looked up at ip (frame #0, signal frames), else at ip-1 */
+	/* filled by the Python merge (another engineer): */
+	bool is_python;
+	char *py_file;
+	char *py_func;
+	int py_line;
+};
+#define FRAME_INIT { 0 }
+
+/* Free the strings of f and zero it (f itself is not freed). NULL ok. */
+void frame_release(struct frame *f);
+/* frame_release() each of frames[0..n) then free(frames). NULL ok. */
+void frames_free(struct frame *frames, size_t n);
+
+/* Per process: maps cache, references into the ELF/DWARF caches, libunwind address space. */
+struct symbolizer;
+
+/* Flags for symbolizer_new_flags(). */
+enum symbolizer_flags {
+	/* Ignore separate debug files (/usr/lib/debug, .gnu_debuglink): symbols come from
+	 * the binaries only, as on a machine without -dbg packages. Mostly for tests. */
+	SYMBOLIZER_NO_DEBUGINFO = 1 << 0,
+	/* Skip DWARF line lookups (src_file/src_line stay NULL/0): faster first snapshot. */
+	SYMBOLIZER_NO_LINES = 1 << 1,
+};
+
+/* NULL + errno on failure (ESRCH: no such process, EACCES...). Owned by the caller. */
+struct symbolizer *symbolizer_new(pid_t pid);
+struct symbolizer *symbolizer_new_flags(pid_t pid, unsigned flags);
+void symbolizer_free(struct symbolizer *s);     /* NULL ok */
+pid_t symbolizer_pid(const struct symbolizer *s);
+
+/*
+ * Re-read /proc/PID/maps: call it at the start of every snapshot but the first (the
+ * process may have dlopen'ed, dlclose'd or exec'ed since). Mappings that did not change
+ * keep their parsed ELF; the next walk flushes libunwind's cache if anything changed.
+ * Lookups that miss every mapping re-read maps once by themselves. 0 or -errno.
+ */
+int symbolizer_refresh_maps(struct symbolizer *s);
+
+/*
+ * Fill f from ip; f is overwritten without being released (pass a zeroed or released
+ * frame). is_return_address: look up ip-1 (callers' frames); exact ip for frame #0 and
+ * signal frames. Returns 0 (fields that cannot be trusted stay NULL/0), or -ENOENT when ip
+ * is in no mapping (f->ip is still set).
+ */
+int symbolizer_lookup(struct symbolizer *s, uint64_t ip, bool is_return_address, struct frame *f);
+
+/*
+ * Address of symbol `name` (function or object, .dynsym/.symtab/debug file) in the first
+ * mapped module whose basename starts with `module_prefix` ("libc.so", "python3.13t",
+ * "libpython3.13t.so"; NULL = any module, main executable first). 0 or -ENOENT.
+ */
+int symbolizer_find_symbol(struct symbolizer *s, const char *module_prefix, const char *name,
+			   uint64_t *addr);
+
+/*
+ * Unwind one ptrace-stopped thread (tid must be a thread of symbolizer_pid(s): that is not
+ * checked) with
+ * libunwind-ptrace and symbolize each frame. *frames is a malloc'd array of *n frames,
+ * innermost first (caller frees with frames_free). max bounds the depth (e.g. 256);
+ * unwinding also stops at a repeated (ip, sp) pair or when libunwind gives up, so the
+ * result may be partial. 0 (at least frame #0) or -errno (-ESRCH: thread gone or not
+ * stopped).
+ */
+int unwind_thread(struct symbolizer *s, pid_t tid, size_t max, struct frame **frames, size_t *n);
+
+/*
+ * Streaming form (strace-style backends): fn is called once per frame, innermost first;
+ * the frame is borrowed for the call only. A non-zero return from fn stops the walk and
+ * is returned. Otherwise 0 or -errno as unwind_thread().
+ */
+typedef int (*frame_fn)(void *data, const struct frame *f);
+
+/*
+ * Unwinder backends (strace's unwinder_ops pattern). unwind_thread() uses
+ * unwinder_libunwind; a BPF stack-id backend would provide the same operations.
+ */
+struct unwinder_ops {
+	const char *name;
+	/* Per-process state, created lazily by walk() if init() was not called. 0 or -errno. */
+	int (*init)(struct symbolizer *s);
+	int (*walk)(struct symbolizer *s, pid_t tid, size_t max, frame_fn fn, void *data);
+	void (*fini)(struct symbolizer *s);
+};
+extern const struct unwinder_ops unwinder_libunwind;
+
+/* Read len bytes at addr of the process (process_vm_readv, falling back to
+ * /proc/PID/mem). 0, or -errno (-EFAULT for a partial read). */
+int symbolizer_read_mem(struct symbolizer *s, uint64_t addr, void *buf, size_t len);
+
+#endif

@@ -1,0 +1,669 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The ftscope authors */
+/*
+ * ELF files behind the target's mappings: PT_LOADs (for the load bias), build-id,
+ * function symbols from .symtab/.dynsym and the separate debug file, and DWARF lines via
+ * libdw. Parsed once per file and shared by every symbolizer (cache_head).
+ *
+ * Symbol lookups honour st_size: Debian's stripped libc has only exported symbols, and the
+ * nearest preceding one is usually unrelated (__nptl_death_event has st_size 1, and a
+ * futex wait 0xd6 bytes after it belongs to the local __futex_abstimed_wait_common).
+ * A pc outside every [st_value, st_value + st_size) gets no name.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <elfutils/libdwfl.h>
+#include <gelf.h>
+#include <libelf.h>
+
+#include "ftscope/error.h"
+#include "ftscope/util.h"
+#include "internal.h"
+
+#define DEBUG_ROOT "/usr/lib/debug"
+
+struct sym {
+	uint64_t start, size;
+	uint32_t name; /* offset into elf_file.names */
+	uint32_t rank; /* lower is preferred among aliases, see sym_rank() */
+};
+
+struct elf_file {
+	struct elf_file *next; /* cache_head list (shared files only) */
+	unsigned refs;
+	bool shared;
+	/* identity of a shared file */
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	unsigned flags;
+
+	char *path;
+	int fd;      /* kept open for libdw and by-name lookups; -1 for memory images */
+	void *image; /* memory image ([vdso]) */
+	size_t image_len;
+
+	struct elf_load *loads;
+	size_t nloads;
+	char *build_id;
+	char *debuglink;
+	char *debug_path;
+
+	struct sym *syms; /* sorted by start, one per address */
+	size_t nsyms, syms_cap;
+	uint64_t *max_end; /* max_end[i] = max end of syms[0..i] (sizeless: start + 1) */
+	struct sbuf names;
+
+	bool dwfl_tried;
+	Dwfl *dwfl;
+	Dwfl_Module *mod;
+	Dwarf_Addr dwbias;
+};
+
+static struct elf_file *cache_head;
+
+static void elf_lib_init(void)
+{
+	static bool done;
+	if (!done) {
+		elf_version(EV_CURRENT);
+		done = true;
+	}
+}
+
+/*
+ * Among aliases at one address prefer what is visible without debug files (so a machine
+ * with and without libc6-dbg names a frame alike): .dynsym before .symtab, then GLOBAL,
+ * WEAK, LOCAL. Finer ties (fewer leading underscores: pthread_mutex_lock over
+ * __pthread_mutex_lock) are broken in sym_cmp().
+ */
+static uint32_t sym_rank(bool dynsym, int bind)
+{
+	uint32_t r = dynsym ? 0 : 4;
+	if (bind == STB_WEAK)
+		r += 1;
+	else if (bind != STB_GLOBAL)
+		r += 2;
+	return r;
+}
+
+static void add_symbols(struct elf_file *ef, Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh)
+{
+	Elf_Data *data = elf_getdata(scn, NULL);
+	bool dynsym = sh->sh_type == SHT_DYNSYM;
+	size_t n, i;
+
+	if (!data || !sh->sh_entsize)
+		return;
+	n = sh->sh_size / sh->sh_entsize;
+	for (i = 1; i < n; i++) {
+		GElf_Sym sym;
+		const char *name;
+		size_t len;
+		struct sym *s;
+
+		if (!gelf_getsym(data, (int)i, &sym))
+			break;
+		if (GELF_ST_TYPE(sym.st_info) != STT_FUNC || sym.st_shndx == SHN_UNDEF ||
+		    sym.st_shndx == SHN_ABS || !sym.st_value)
+			continue;
+		name = elf_strptr(elf, sh->sh_link, sym.st_name);
+		if (!name || !*name)
+			continue;
+		len = strcspn(name, "@"); /* "sem_unlink@@GLIBC_2.34" in .symtab */
+		if (!len)
+			continue;
+		if (ef->nsyms == ef->syms_cap) {
+			ef->syms_cap = ef->syms_cap ? 2 * ef->syms_cap : 256;
+			ef->syms = xrealloc(ef->syms, ef->syms_cap * sizeof(*ef->syms));
+		}
+		s = &ef->syms[ef->nsyms++];
+		s->start = sym.st_value;
+		s->size = sym.st_size;
+		s->rank = sym_rank(dynsym, GELF_ST_BIND(sym.st_info));
+		s->name = (uint32_t)ef->names.len;
+		sbuf_add(&ef->names, name, len);
+		sbuf_addc(&ef->names, '\0');
+	}
+}
+
+static void set_build_id(struct elf_file *ef, const unsigned char *desc, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	char *p;
+	size_t i;
+
+	if (!n || n > 64 || ef->build_id)
+		return;
+	p = ef->build_id = xmalloc(2 * n + 1);
+	for (i = 0; i < n; i++) {
+		*p++ = hex[desc[i] >> 4];
+		*p++ = hex[desc[i] & 15];
+	}
+	*p = '\0';
+}
+
+static void scan_notes(struct elf_file *ef, Elf_Data *data)
+{
+	size_t off = 0, name_off, desc_off;
+	GElf_Nhdr nh;
+
+	while (data && off < data->d_size &&
+	       (off = gelf_getnote(data, off, &nh, &name_off, &desc_off)) > 0) {
+		if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+		    !memcmp((char *)data->d_buf + name_off, "GNU", 4))
+			set_build_id(ef, (unsigned char *)data->d_buf + desc_off, nh.n_descsz);
+	}
+}
+
+/* Headers, build-id, debuglink and symbols of one ELF (main file or debug file). */
+static int parse_elf(struct elf_file *ef, Elf *elf, bool main_file)
+{
+	GElf_Ehdr eh;
+	size_t shstrndx, nph, i;
+	Elf_Scn *scn = NULL;
+
+	if (elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh))
+		return -EINVAL;
+	if (main_file) {
+		if (elf_getphdrnum(elf, &nph) == 0) {
+			for (i = 0; i < nph; i++) {
+				GElf_Phdr ph;
+				struct elf_load *l;
+
+				if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD)
+					continue;
+				ef->loads = xrealloc(ef->loads, (ef->nloads + 1) * sizeof(*l));
+				l = &ef->loads[ef->nloads++];
+				l->vaddr = ph.p_vaddr;
+				l->offset = ph.p_offset;
+				l->filesz = ph.p_filesz;
+				l->memsz = ph.p_memsz;
+				l->flags = ph.p_flags;
+			}
+		}
+	}
+	if (elf_getshdrstrndx(elf, &shstrndx) < 0)
+		shstrndx = 0;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		const char *name;
+
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		name = shstrndx ? elf_strptr(elf, shstrndx, sh.sh_name) : NULL;
+		if (sh.sh_type == SHT_SYMTAB || (main_file && sh.sh_type == SHT_DYNSYM)) {
+			add_symbols(ef, elf, scn, &sh);
+		} else if (main_file && sh.sh_type == SHT_NOTE) {
+			scan_notes(ef, elf_getdata(scn, NULL));
+		} else if (main_file && name && !strcmp(name, ".gnu_debuglink") &&
+			   sh.sh_type == SHT_PROGBITS) {
+			Elf_Data *d = elf_getdata(scn, NULL);
+			if (d && d->d_size > 4 && memchr(d->d_buf, '\0', d->d_size))
+				ef->debuglink = xstrdup(d->d_buf);
+		}
+	}
+	/* Section headers can be missing (stripped harder, some memory images). */
+	if (main_file && !ef->build_id && elf_getphdrnum(elf, &nph) == 0) {
+		for (i = 0; i < nph; i++) {
+			GElf_Phdr ph;
+			if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_NOTE)
+				scan_notes(ef, elf_getdata_rawchunk(elf, (int64_t)ph.p_offset,
+								    ph.p_filesz, ELF_T_NHDR));
+		}
+	}
+	return 0;
+}
+
+static bool file_build_id_matches(const char *path, const char *want)
+{
+	struct elf_file tmp = { .fd = -1 };
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	Elf *elf;
+	bool ret = false;
+
+	if (fd < 0)
+		return false;
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (elf && elf_kind(elf) == ELF_K_ELF) {
+		Elf_Scn *scn = NULL;
+		while ((scn = elf_nextscn(elf, scn))) {
+			GElf_Shdr sh;
+			if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_NOTE)
+				scan_notes(&tmp, elf_getdata(scn, NULL));
+		}
+		ret = !tmp.build_id || !strcmp(tmp.build_id, want);
+	}
+	free(tmp.build_id);
+	if (elf)
+		elf_end(elf);
+	close(fd);
+	return ret;
+}
+
+/* The separate debug file, as gdb and libdw look for it: build-id first, then debuglink. */
+static char *find_debug_file(const struct elf_file *ef)
+{
+	char *dir = NULL, *slash, *cand;
+	size_t i;
+
+	if (ef->build_id && strlen(ef->build_id) > 2) {
+		cand = xasprintf(DEBUG_ROOT "/.build-id/%.2s/%s.debug", ef->build_id,
+				 ef->build_id + 2);
+		if (!access(cand, R_OK))
+			return cand;
+		free(cand);
+	}
+	if (!ef->debuglink || !ef->path || ef->path[0] != '/' || strchr(ef->debuglink, '/'))
+		return NULL;
+	dir = xstrdup(ef->path);
+	slash = strrchr(dir, '/');
+	slash[1] = '\0';
+	for (i = 0; i < 3; i++) {
+		struct stat st;
+		if (i == 0)
+			cand = xasprintf("%s%s", dir, ef->debuglink);
+		else if (i == 1)
+			cand = xasprintf("%s.debug/%s", dir, ef->debuglink);
+		else
+			cand = xasprintf(DEBUG_ROOT "%s%s", dir, ef->debuglink);
+		/* The debuglink may name the file itself (same basename, same directory). */
+		if (!stat(cand, &st) && !(st.st_dev == ef->dev && st.st_ino == ef->ino) &&
+		    (!ef->build_id || file_build_id_matches(cand, ef->build_id))) {
+			free(dir);
+			return cand;
+		}
+		free(cand);
+	}
+	free(dir);
+	return NULL;
+}
+
+static void load_debug_symbols(struct elf_file *ef)
+{
+	char *path = find_debug_file(ef);
+	int fd;
+	Elf *elf;
+
+	if (!path)
+		return;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		free(path);
+		return;
+	}
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (elf && !parse_elf(ef, elf, false)) {
+		ef->debug_path = path;
+		path = NULL;
+	}
+	if (elf)
+		elf_end(elf);
+	close(fd);
+	free(path);
+}
+
+static int count_underscores(const char *s)
+{
+	int n = 0;
+	while (s[n] == '_')
+		n++;
+	return n;
+}
+
+static int sym_cmp(const void *a, const void *b, void *names)
+{
+	const struct sym *x = a, *y = b;
+	const char *nx = (const char *)names + x->name, *ny = (const char *)names + y->name;
+	int d;
+	size_t lx, ly;
+
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	if (!x->size != !y->size)
+		return x->size ? -1 : 1; /* sized before sizeless */
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	d = count_underscores(nx) - count_underscores(ny);
+	if (d)
+		return d;
+	lx = strlen(nx);
+	ly = strlen(ny);
+	if (lx != ly)
+		return lx < ly ? -1 : 1;
+	return strcmp(nx, ny);
+}
+
+/* Sort, keep the preferred alias per address, and build the max_end prefix. */
+static void finish_symbols(struct elf_file *ef)
+{
+	size_t i, j = 0;
+	uint64_t max = 0;
+
+	if (!ef->nsyms)
+		return;
+	qsort_r(ef->syms, ef->nsyms, sizeof(*ef->syms), sym_cmp, ef->names.buf);
+	for (i = 0; i < ef->nsyms; i++)
+		if (!j || ef->syms[j - 1].start != ef->syms[i].start)
+			ef->syms[j++] = ef->syms[i];
+	ef->nsyms = j;
+	ef->syms = xrealloc(ef->syms, j * sizeof(*ef->syms));
+	ef->syms_cap = j;
+	ef->max_end = xmalloc(j * sizeof(*ef->max_end));
+	for (i = 0; i < j; i++) {
+		const struct sym *s = &ef->syms[i];
+		uint64_t end = s->start + (s->size ? s->size : 1);
+		if (end > max)
+			max = end;
+		ef->max_end[i] = max;
+	}
+}
+
+static void elf_file_destroy(struct elf_file *ef)
+{
+	if (ef->dwfl)
+		dwfl_end(ef->dwfl);
+	if (ef->fd >= 0)
+		close(ef->fd);
+	free(ef->image);
+	free(ef->path);
+	free(ef->loads);
+	free(ef->build_id);
+	free(ef->debuglink);
+	free(ef->debug_path);
+	free(ef->syms);
+	free(ef->max_end);
+	sbuf_release(&ef->names);
+	free(ef);
+}
+
+struct elf_file *elf_file_open(int fd, const char *path, unsigned flags)
+{
+	struct elf_file *ef;
+	struct stat st;
+	Elf *elf = NULL;
+
+	elf_lib_init();
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return NULL;
+	}
+	flags &= SYMBOLIZER_NO_DEBUGINFO; /* the only flag that changes what is parsed */
+	for (ef = cache_head; ef; ef = ef->next) {
+		if (ef->dev == st.st_dev && ef->ino == st.st_ino && ef->size == st.st_size &&
+		    ef->mtime.tv_sec == st.st_mtim.tv_sec &&
+		    ef->mtime.tv_nsec == st.st_mtim.tv_nsec && ef->flags == flags) {
+			close(fd);
+			ef->refs++;
+			return ef;
+		}
+	}
+
+	ef = xcalloc(1, sizeof(*ef));
+	ef->refs = 1;
+	ef->fd = fd;
+	ef->dev = st.st_dev;
+	ef->ino = st.st_ino;
+	ef->size = st.st_size;
+	ef->mtime = st.st_mtim;
+	ef->flags = flags;
+	ef->path = xstrdup(path);
+	sbuf_init(&ef->names);
+	sbuf_addc(&ef->names, '\0'); /* offset 0 = "" */
+
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf || parse_elf(ef, elf, true) < 0) {
+		debug("symbolizer: '%s' is not an ELF file: %s", path, elf_errmsg(-1));
+		if (elf)
+			elf_end(elf);
+		elf_file_destroy(ef);
+		return NULL;
+	}
+	elf_end(elf);
+	if (!(flags & SYMBOLIZER_NO_DEBUGINFO))
+		load_debug_symbols(ef);
+	finish_symbols(ef);
+	debug("symbolizer: loaded '%s' (%zu symbols%s%s)", path, ef->nsyms,
+	      ef->debug_path ? ", debug file " : "", ef->debug_path ? ef->debug_path : "");
+
+	ef->shared = true;
+	ef->next = cache_head;
+	cache_head = ef;
+	return ef;
+}
+
+struct elf_file *elf_file_from_memory(const char *name, const void *buf, size_t len,
+				      unsigned flags)
+{
+	struct elf_file *ef;
+	Elf *elf;
+
+	elf_lib_init();
+	ef = xcalloc(1, sizeof(*ef));
+	ef->refs = 1;
+	ef->fd = -1;
+	ef->flags = flags;
+	ef->path = xstrdup(name);
+	ef->image = xmalloc(len);
+	ef->image_len = len;
+	memcpy(ef->image, buf, len);
+	sbuf_init(&ef->names);
+	sbuf_addc(&ef->names, '\0');
+	elf = elf_memory(ef->image, len);
+	if (!elf || parse_elf(ef, elf, true) < 0) {
+		if (elf)
+			elf_end(elf);
+		elf_file_destroy(ef);
+		return NULL;
+	}
+	elf_end(elf);
+	finish_symbols(ef);
+	ef->dwfl_tried = true; /* no DWARF in memory images */
+	return ef;
+}
+
+struct elf_file *elf_file_get(struct elf_file *ef)
+{
+	ef->refs++;
+	return ef;
+}
+
+void elf_file_put(struct elf_file *ef)
+{
+	struct elf_file **pp;
+
+	if (!ef || --ef->refs)
+		return;
+	if (ef->shared) {
+		for (pp = &cache_head; *pp; pp = &(*pp)->next) {
+			if (*pp == ef) {
+				*pp = ef->next;
+				break;
+			}
+		}
+	}
+	elf_file_destroy(ef);
+}
+
+const struct elf_load *elf_file_loads(const struct elf_file *ef, size_t *n)
+{
+	*n = ef->nloads;
+	return ef->loads;
+}
+
+const char *elf_file_build_id(const struct elf_file *ef)
+{
+	return ef->build_id;
+}
+
+const char *elf_file_debug_path(const struct elf_file *ef)
+{
+	return ef->debug_path;
+}
+
+bool elf_file_symbolize(const struct elf_file *ef, uint64_t vaddr, struct elf_sym_hit *hit)
+{
+	size_t lo = 0, hi = ef->nsyms, j;
+
+	/* lo = number of symbols starting at or below vaddr */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ef->syms[mid].start <= vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* Walk back over the symbols that could still contain vaddr (nested or big ones). */
+	for (j = lo; j-- > 0 && ef->max_end[j] > vaddr;) {
+		const struct sym *s = &ef->syms[j];
+		if (s->size ? vaddr - s->start < s->size : vaddr == s->start) {
+			hit->name = ef->names.buf + s->name;
+			hit->start = s->start;
+			hit->size = s->size;
+			return true;
+		}
+	}
+	return false;
+}
+
+static int find_no_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
+			     Dwarf_Addr base, const char *file_name, const char *debuglink_file,
+			     GElf_Word debuglink_crc, char **debuginfo_file_name)
+{
+	return -1;
+}
+
+static const Dwfl_Callbacks dwfl_callbacks = {
+	.find_elf = dwfl_build_id_find_elf,
+	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.section_address = dwfl_offline_section_address,
+};
+
+static const Dwfl_Callbacks dwfl_callbacks_nodebug = {
+	.find_elf = dwfl_build_id_find_elf,
+	.find_debuginfo = find_no_debuginfo,
+	.section_address = dwfl_offline_section_address,
+};
+
+/* A Dwfl holding just this file at base 0, so dwfl addresses are ELF vaddrs (+dwbias). */
+static void dwfl_open(struct elf_file *ef)
+{
+	const char *base = strrchr(ef->path, '/');
+	int fd;
+
+	ef->dwfl_tried = true;
+	fd = dup(ef->fd);
+	if (fd < 0)
+		return;
+	ef->dwfl = dwfl_begin((ef->flags & SYMBOLIZER_NO_DEBUGINFO) ? &dwfl_callbacks_nodebug
+								    : &dwfl_callbacks);
+	if (!ef->dwfl) {
+		close(fd);
+		return;
+	}
+	dwfl_report_begin(ef->dwfl);
+	ef->mod = dwfl_report_elf(ef->dwfl, base ? base + 1 : ef->path, ef->path, fd, 0, false);
+	dwfl_report_end(ef->dwfl, NULL, NULL);
+	if (!ef->mod) {
+		close(fd);
+	} else if (!dwfl_module_getdwarf(ef->mod, &ef->dwbias)) {
+		/* No DWARF anywhere (stripped, no debug package): don't keep libdw's copy. */
+		ef->mod = NULL;
+	}
+	if (!ef->mod) {
+		debug("symbolizer: no DWARF for '%s': %s", ef->path, dwfl_errmsg(-1));
+		dwfl_end(ef->dwfl);
+		ef->dwfl = NULL;
+	}
+}
+
+int elf_file_srcline(struct elf_file *ef, uint64_t vaddr, const char **file, int *line)
+{
+	Dwfl_Line *dl;
+	const char *src;
+	int lineno = 0;
+
+	if (!ef->dwfl_tried)
+		dwfl_open(ef);
+	if (!ef->mod)
+		return -ENOENT;
+	dl = dwfl_module_getsrc(ef->mod, vaddr + ef->dwbias);
+	if (!dl)
+		return -ENOENT;
+	src = dwfl_lineinfo(dl, NULL, &lineno, NULL, NULL, NULL);
+	if (!src || lineno <= 0)
+		return -ENOENT;
+	*file = src;
+	*line = lineno;
+	return 0;
+}
+
+static int symbol_by_name_in(Elf *elf, const char *name, uint64_t *vaddr)
+{
+	size_t want = strlen(name);
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *data;
+		size_t i, n;
+
+		if (!gelf_getshdr(scn, &sh) ||
+		    (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM) ||
+		    !sh.sh_entsize || !(data = elf_getdata(scn, NULL)))
+			continue;
+		n = sh.sh_size / sh.sh_entsize;
+		for (i = 1; i < n; i++) {
+			GElf_Sym sym;
+			const char *s;
+			int type;
+
+			if (!gelf_getsym(data, (int)i, &sym))
+				break;
+			type = GELF_ST_TYPE(sym.st_info);
+			if ((type != STT_FUNC && type != STT_OBJECT && type != STT_NOTYPE) ||
+			    sym.st_shndx == SHN_UNDEF || !sym.st_value)
+				continue;
+			s = elf_strptr(elf, sh.sh_link, sym.st_name);
+			if (s && !strncmp(s, name, want) && (s[want] == '\0' || s[want] == '@')) {
+				*vaddr = sym.st_value;
+				return 0;
+			}
+		}
+	}
+	return -ENOENT;
+}
+
+int elf_file_symbol_by_name(struct elf_file *ef, const char *name, uint64_t *vaddr)
+{
+	int ret = -ENOENT;
+	Elf *elf;
+	int fd;
+
+	if (ef->image)
+		elf = elf_memory(ef->image, ef->image_len);
+	else
+		elf = elf_begin(ef->fd, ELF_C_READ_MMAP, NULL);
+	if (elf) {
+		ret = symbol_by_name_in(elf, name, vaddr);
+		elf_end(elf);
+	}
+	if (ret < 0 && ef->debug_path && (fd = open(ef->debug_path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+		if (elf) {
+			ret = symbol_by_name_in(elf, name, vaddr);
+			elf_end(elf);
+		}
+		close(fd);
+	}
+	return ret;
+}

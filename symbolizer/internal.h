@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The ftscope authors */
+#ifndef FTSCOPE_SYMBOLIZER_INTERNAL_H
+#define FTSCOPE_SYMBOLIZER_INTERNAL_H
+
+/*
+ * Private to symbolizer/: the maps cache (maps.c), the ELF/DWARF file cache (elfsyms.c)
+ * and the libunwind backend (unwind.c) share these. Not part of the contract in
+ * include/ftscope/symbolizer.h.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "ftscope/symbolizer.h"
+
+/* ---- elfsyms.c: process-wide cache of parsed ELF files ---- */
+
+struct elf_file;
+
+/* One PT_LOAD program header. */
+struct elf_load {
+	uint64_t vaddr, offset, filesz, memsz;
+	uint32_t flags; /* PF_X | PF_W | PF_R */
+};
+
+/* A symbol found for an address; name is borrowed from the elf_file. */
+struct elf_sym_hit {
+	const char *name;
+	uint64_t start, size; /* ELF virtual addresses */
+};
+
+/*
+ * Get the parsed ELF behind fd (an open file; consumed in every case). path is the
+ * mapping's path as the target sees it (used for .gnu_debuglink lookups and by libdw).
+ * Files are shared by identity (st_dev, st_ino, st_size, st_mtim, flags); the reference
+ * returned is owned by the caller (elf_file_put). NULL + debug() on failure.
+ */
+struct elf_file *elf_file_open(int fd, const char *path, unsigned flags);
+/* An ELF image read from the target's memory ([vdso]); not shared. Copies buf. */
+struct elf_file *elf_file_from_memory(const char *name, const void *buf, size_t len,
+				      unsigned flags);
+struct elf_file *elf_file_get(struct elf_file *ef); /* one more reference */
+void elf_file_put(struct elf_file *ef);             /* NULL ok */
+
+const struct elf_load *elf_file_loads(const struct elf_file *ef, size_t *n);
+const char *elf_file_build_id(const struct elf_file *ef); /* hex, or NULL; borrowed */
+const char *elf_file_debug_path(const struct elf_file *ef); /* separate debug file, or NULL */
+
+/* Function symbol containing vaddr (st_size respected; sizeless symbols only at their
+ * exact address). false if none. */
+bool elf_file_symbolize(const struct elf_file *ef, uint64_t vaddr, struct elf_sym_hit *hit);
+/* DWARF line of vaddr through libdw (loaded on first use). *file borrowed. 0 or -ENOENT. */
+int elf_file_srcline(struct elf_file *ef, uint64_t vaddr, const char **file, int *line);
+/* st_value of a defined function/object symbol called name (version suffix ignored). */
+int elf_file_symbol_by_name(struct elf_file *ef, const char *name, uint64_t *vaddr);
+
+/* ---- maps.c: the per-process object ---- */
+
+struct map_entry {
+	uint64_t start, end, offset;
+	uint64_t inode;
+	unsigned dev_major, dev_minor;
+	char perms[5];
+	char *path;        /* without " (deleted)"; NULL for anonymous mappings */
+	const char *base;  /* basename inside path */
+	bool deleted;
+	/* resolved lazily by maps_elf() */
+	bool elf_tried;
+	bool bias_ok;
+	struct elf_file *elf;
+	uint64_t bias;     /* load bias: runtime address = ELF vaddr + bias */
+};
+
+struct symbolizer {
+	pid_t pid;
+	unsigned flags;
+	struct map_entry *maps; /* sorted by start, non-overlapping */
+	size_t nmaps;
+	unsigned maps_gen;      /* bumped by every refresh */
+	bool miss_refreshed;    /* a lookup miss already re-read maps since the last refresh */
+	int mem_fd;             /* /proc/PID/mem, -1 until needed */
+	bool no_vm_readv;       /* process_vm_readv failed with ENOSYS/EPERM: use mem_fd */
+	void *unw;              /* unwind.c's state (address space, page cache), lazily */
+};
+
+struct map_entry *maps_find(struct symbolizer *s, uint64_t addr);
+/* ELF of the mapping (borrowed, owned by the entry) with m->bias set; NULL if none. */
+struct elf_file *maps_elf(struct symbolizer *s, struct map_entry *m);
+
+#endif
