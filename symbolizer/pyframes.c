@@ -1,0 +1,1535 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The ftscope authors */
+/*
+ * Python stacks out of process from CPython's _Py_DebugOffsets (3.13, 3.14; default and
+ * free-threaded). Sources of truth for the layouts: 3.13.5's Include/internal/pycore_runtime.h
+ * (+ pycore_runtime_init.h), 3.14's Include/internal/pycore_debug_offsets.h. Everything read
+ * from the target is untrusted: every loop is bounded and every length is checked.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <inttypes.h>
+#include <libelf.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "ftscope/pyframes.h"
+#include "ftscope/util.h"
+
+/*
+ * Mirrors of _Py_DebugOffsets; every member is a uint64 filled by offsetof()/sizeof() at
+ * build time. Members are inserted mid-struct between minors, so select by version first.
+ */
+struct dbg_head {
+	char cookie[8];
+	uint64_t version;
+	uint64_t free_threaded;
+};
+
+struct dbg313 {
+	struct dbg_head h;
+	struct { uint64_t size, finalizing, interpreters_head; } runtime_state;
+	struct {
+		uint64_t size, id, next, threads_head, gc, imports_modules, sysdict, builtins,
+			ceval_gil, gil_runtime_state, gil_runtime_state_enabled,
+			gil_runtime_state_locked, gil_runtime_state_holder;
+	} interpreter_state;
+	struct {
+		uint64_t size, prev, next, interp, current_frame, thread_id, native_thread_id,
+			datastack_chunk, status;
+	} thread_state;
+	struct { uint64_t size, previous, executable, instr_ptr, localsplus, owner; } interpreter_frame;
+	struct {
+		uint64_t size, filename, name, qualname, linetable, firstlineno, argcount,
+			localsplusnames, localspluskinds, co_code_adaptive;
+	} code_object;
+	struct { uint64_t size, ob_type; } pyobject;
+	struct { uint64_t size, tp_name, tp_repr, tp_flags; } type_object;
+	struct { uint64_t size, ob_item, ob_size; } tuple_object;
+	struct { uint64_t size, ob_item, ob_size; } list_object;
+	struct { uint64_t size, ma_keys, ma_values; } dict_object;
+	struct { uint64_t size, ob_fval; } float_object;
+	struct { uint64_t size, lv_tag, ob_digit; } long_object;
+	struct { uint64_t size, ob_size, ob_sval; } bytes_object;
+	struct { uint64_t size, state, length, asciiobject_size; } unicode_object;
+	struct { uint64_t size, collecting; } gc;
+};
+
+struct dbg314 {
+	struct dbg_head h;
+	struct { uint64_t size, finalizing, interpreters_head; } runtime_state;
+	struct {
+		uint64_t size, id, next, threads_head, threads_main, gc, imports_modules, sysdict,
+			builtins, ceval_gil, gil_runtime_state, gil_runtime_state_enabled,
+			gil_runtime_state_locked, gil_runtime_state_holder, code_object_generation,
+			tlbc_generation;
+	} interpreter_state;
+	struct {
+		uint64_t size, prev, next, interp, current_frame, thread_id, native_thread_id,
+			datastack_chunk, status;
+	} thread_state;
+	struct {
+		uint64_t size, previous, executable, instr_ptr, localsplus, owner, stackpointer,
+			tlbc_index;
+	} interpreter_frame;
+	struct {
+		uint64_t size, filename, name, qualname, linetable, firstlineno, argcount,
+			localsplusnames, localspluskinds, co_code_adaptive, co_tlbc;
+	} code_object;
+	struct { uint64_t size, ob_type; } pyobject;
+	struct { uint64_t size, tp_name, tp_repr, tp_flags; } type_object;
+	struct { uint64_t size, ob_item, ob_size; } tuple_object;
+	struct { uint64_t size, ob_item, ob_size; } list_object;
+	struct { uint64_t size, used, table, mask; } set_object;
+	struct { uint64_t size, ma_keys, ma_values; } dict_object;
+	struct { uint64_t size, ob_fval; } float_object;
+	struct { uint64_t size, lv_tag, ob_digit; } long_object;
+	struct { uint64_t size, ob_size, ob_sval; } bytes_object;
+	struct { uint64_t size, state, length, asciiobject_size; } unicode_object;
+	struct { uint64_t size, collecting; } gc;
+	struct { uint64_t size, gi_name, gi_iframe, gi_frame_state; } gen_object;
+	struct { uint64_t next, prev; } llist_node;
+	struct {
+		uint64_t eval_breaker, remote_debugger_support, remote_debugging_enabled,
+			debugger_pending_call, debugger_script_path, debugger_script_path_size;
+	} debugger_support;
+};
+
+_Static_assert(sizeof(struct dbg313) == 73 * 8, "3.13 _Py_DebugOffsets is 73 words");
+_Static_assert(sizeof(struct dbg314) == 95 * 8, "3.14 _Py_DebugOffsets is 95 words");
+
+/* The offsets the reader uses, whatever the version. */
+struct py_layout {
+	uint32_t version;
+	int minor;
+	bool ft;
+	struct { uint64_t size, interpreters_head; } rt;
+	struct {
+		uint64_t size, id, next, threads_head, threads_main, gil, gil_enabled, gil_locked,
+			gil_holder;
+	} is;
+	struct { uint64_t size, next, current_frame, thread_id, native_thread_id; } ts;
+	struct { uint64_t size, previous, executable, instr_ptr, owner, tlbc_index; } fr;
+	struct {
+		uint64_t size, filename, qualname, linetable, firstlineno, code_adaptive, tlbc;
+	} co;
+	struct { uint64_t size, ob_type; } ob;
+	struct { uint64_t size, tp_name; } ty;
+	struct { uint64_t size, ob_size, ob_sval; } by;
+	struct { uint64_t size, state, length, ascii_size; } un;
+};
+
+#define MAX_STRUCT_SIZE (1u << 20)
+#define PAGE 4096u
+#define CACHE_SLOTS 512u        /* 2 MiB of target pages per reader */
+#define CODE_SLOTS 1024u
+#define USER_ADDR_END (1ull << 47)
+
+struct page_slot {
+	uint64_t page;
+	uint32_t gen;
+	int8_t state;           /* 1 readable, -1 unreadable */
+	unsigned char data[PAGE];
+};
+
+struct code_info {
+	uint64_t addr;
+	uint32_t gen;
+	bool ok;
+	char *file, *func;
+	int firstlineno;
+	uint8_t *lt;            /* co_linetable bytes, NULL if unreadable */
+	size_t ltlen;
+};
+
+struct addr_set {
+	uint64_t *keys;
+	uint32_t *gens;
+	size_t cap;             /* power of two */
+	uint32_t gen;
+};
+
+struct pyreader {
+	pid_t pid;
+	struct py_layout L;
+	char version[32];
+	uint64_t runtime;
+	const char *how;
+	uint64_t code_type, unicode_type, bytes_type; /* 0 if unknown */
+	uint64_t code_type_guess;       /* learned from tp_name when PyCode_Type is unknown */
+	int memfd;
+	bool use_procmem;
+	uint32_t gen;
+	struct page_slot *cache;
+	struct code_info *codes;
+	struct addr_set interps, tstates, frames;
+};
+
+/*
+ * Target memory.
+ */
+
+static int procmem_read(struct pyreader *r, uint64_t addr, void *buf, size_t len)
+{
+	size_t done = 0;
+	if (r->memfd < 0) {
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%d/mem", (int)r->pid);
+		r->memfd = open(path, O_RDONLY | O_CLOEXEC);
+		if (r->memfd < 0)
+			return -errno;
+	}
+	while (done < len) {
+		ssize_t n = pread(r->memfd, (char *)buf + done, len - done, (off_t)(addr + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno == ESRCH ? -ESRCH : -EFAULT;
+		if (n == 0)
+			return -EFAULT;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+/* Uncached read of exactly len bytes: 0, -EFAULT (unmapped) or -ESRCH (gone). */
+static int mem_read_raw(struct pyreader *r, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)addr, len };
+	ssize_t n;
+	if (!addr || addr >= USER_ADDR_END || len > USER_ADDR_END - addr)
+		return -EFAULT;
+	if (r->use_procmem)
+		return procmem_read(r, addr, buf, len);
+	n = process_vm_readv(r->pid, &local, 1, &remote, 1, 0);
+	if (n == (ssize_t)len)
+		return 0;
+	if (n < 0 && (errno == ENOSYS || errno == EPERM)) {
+		/* No CONFIG_CROSS_MEMORY_ATTACH, or a policy against it: /proc/PID/mem. */
+		r->use_procmem = true;
+		return procmem_read(r, addr, buf, len);
+	}
+	if (n < 0 && errno == ESRCH)
+		return -ESRCH;
+	return -EFAULT;
+}
+
+static int fill_slot(struct pyreader *r, struct page_slot *s, uint64_t page)
+{
+	int err = mem_read_raw(r, page, s->data, PAGE);
+	if (err == -ESRCH)
+		return err;
+	s->page = page;
+	s->gen = r->gen;
+	s->state = err ? -1 : 1;
+	return 0;
+}
+
+/* Cached read (pages stay valid for one snapshot, see r->gen). */
+static int mem_read(struct pyreader *r, uint64_t addr, void *buf, size_t len)
+{
+	unsigned char *out = buf;
+	if (!addr || addr >= USER_ADDR_END || len > USER_ADDR_END - addr)
+		return -EFAULT;
+	if (!r->cache || len > 16 * PAGE)
+		return mem_read_raw(r, addr, buf, len);
+	while (len) {
+		uint64_t page = addr & ~(uint64_t)(PAGE - 1);
+		size_t off = (size_t)(addr - page), chunk = PAGE - off;
+		struct page_slot *s = &r->cache[(page / PAGE) % CACHE_SLOTS];
+		if (chunk > len)
+			chunk = len;
+		if (s->gen != r->gen || s->page != page) {
+			int err = fill_slot(r, s, page);
+			if (err)
+				return err;
+		}
+		if (s->state < 0)
+			return -EFAULT;
+		memcpy(out, s->data + off, chunk);
+		out += chunk;
+		addr += chunk;
+		len -= chunk;
+	}
+	return 0;
+}
+
+static int rd_u64(struct pyreader *r, uint64_t addr, uint64_t *v)
+{
+	return mem_read(r, addr, v, sizeof(*v));
+}
+
+static int rd_i64(struct pyreader *r, uint64_t addr, int64_t *v)
+{
+	return mem_read(r, addr, v, sizeof(*v));
+}
+
+static int rd_i32(struct pyreader *r, uint64_t addr, int32_t *v)
+{
+	return mem_read(r, addr, v, sizeof(*v));
+}
+
+/*
+ * Cycle detection: open-addressed sets of addresses, cleared in O(1) by a generation bump.
+ */
+
+static void aset_init(struct addr_set *s, size_t cap)
+{
+	s->keys = xcalloc(cap, sizeof(*s->keys));
+	s->gens = xcalloc(cap, sizeof(*s->gens));
+	s->cap = cap;
+	s->gen = 0;
+}
+
+static void aset_release(struct addr_set *s)
+{
+	free(s->keys);
+	free(s->gens);
+	memset(s, 0, sizeof(*s));
+}
+
+static void aset_clear(struct addr_set *s)
+{
+	if (++s->gen == 0) {
+		memset(s->gens, 0, s->cap * sizeof(*s->gens));
+		s->gen = 1;
+	}
+}
+
+/* false if k is already in the set (a cycle) or the set is full */
+static bool aset_add(struct addr_set *s, uint64_t k)
+{
+	size_t mask = s->cap - 1, i = (size_t)(((k >> 3) * 0x9e3779b97f4a7c15ull) >> 20) & mask;
+	for (size_t probes = 0; probes < s->cap; probes++, i = (i + 1) & mask) {
+		if (s->gens[i] != s->gen) {
+			s->gens[i] = s->gen;
+			s->keys[i] = k;
+			return true;
+		}
+		if (s->keys[i] == k)
+			return false;
+	}
+	return false;
+}
+
+/*
+ * Location table (Objects/locations.md): entries start with a byte 1cccclll, length lll+1 code
+ * units, code cccc: 15 none, 14 long, 13 no columns, 10-12 one line, 0-9 short.
+ */
+
+struct lt_cursor {
+	const uint8_t *p, *end;
+	bool bad;
+};
+
+static uint8_t lt_byte(struct lt_cursor *c)
+{
+	if (c->p >= c->end || (*c->p & 0x80)) {
+		c->bad = true;  /* truncated, or ran into the next entry */
+		return 0;
+	}
+	return *c->p++;
+}
+
+static uint32_t lt_varint(struct lt_cursor *c)
+{
+	uint8_t b = lt_byte(c);
+	uint32_t v = b & 63;
+	unsigned shift = 0;
+	while ((b & 64) && !c->bad) {
+		shift += 6;
+		if (shift > 30) {
+			c->bad = true;
+			return 0;
+		}
+		b = lt_byte(c);
+		v |= (uint32_t)(b & 63) << shift;
+	}
+	return v;
+}
+
+static int32_t lt_svarint(struct lt_cursor *c)
+{
+	uint32_t u = lt_varint(c);
+	int32_t v = (int32_t)(u >> 1);
+	return (u & 1) ? -v : v;
+}
+
+int py_linetable_lookup(const uint8_t *tab, size_t len, int firstlineno, uint64_t addrq,
+			struct py_location *loc)
+{
+	struct lt_cursor c = { tab, tab + len, false };
+	uint64_t addr = 0;
+	int64_t line = firstlineno;
+
+	while (c.p < c.end) {
+		uint8_t first = *c.p++;
+		int code = (first >> 3) & 15;
+		uint64_t end = addr + (first & 7) + 1;
+		struct py_location l = { -1, -1, -1, -1 };
+
+		if (!(first & 0x80))
+			return -EINVAL;
+		switch (code) {
+		case 15:
+			break;
+		case 14:
+			line += lt_svarint(&c);
+			l.line = (int)line;
+			l.end_line = (int)(line + lt_varint(&c));
+			l.col = (int)lt_varint(&c) - 1;
+			l.end_col = (int)lt_varint(&c) - 1;
+			break;
+		case 13:
+			line += lt_svarint(&c);
+			l.line = l.end_line = (int)line;
+			break;
+		case 10:
+		case 11:
+		case 12:
+			line += code - 10;
+			l.line = l.end_line = (int)line;
+			l.col = lt_byte(&c);
+			l.end_col = lt_byte(&c);
+			break;
+		default: {
+			uint8_t second = lt_byte(&c);
+			l.line = l.end_line = (int)line;
+			l.col = code * 8 + ((second >> 4) & 7);
+			l.end_col = l.col + (second & 15);
+			break;
+		}
+		}
+		if (c.bad || line < -(1 << 30) || line > (1 << 30))
+			return -EINVAL;
+		if (addr <= addrq && addrq < end) {
+			*loc = l;
+			return 0;
+		}
+		addr = end;
+	}
+	return -ENOENT;
+}
+
+/*
+ * Debug offsets: parse, normalize, validate.
+ */
+
+static void version_string(uint32_t v, char *buf, size_t n)
+{
+	static const char *const level[16] = { [0xa] = "a", [0xb] = "b", [0xc] = "rc" };
+	unsigned lv = (v >> 4) & 0xf;
+	if (lv == 0xf)
+		snprintf(buf, n, "%u.%u.%u", v >> 24, (v >> 16) & 0xff, (v >> 8) & 0xff);
+	else
+		snprintf(buf, n, "%u.%u.%u%s%u", v >> 24, (v >> 16) & 0xff, (v >> 8) & 0xff,
+			 level[lv] ? level[lv] : "?", v & 0xf);
+}
+
+static int check_size(struct sbuf *why, const char *sname, uint64_t size)
+{
+	if (size && size < MAX_STRUCT_SIZE)
+		return 0;
+	sbuf_addf(why, "corrupt debug offsets: %s.size is %" PRIu64, sname, size);
+	return -1;
+}
+
+static int check_field(struct sbuf *why, const char *sname, uint64_t size, const char *fname,
+		       uint64_t off, uint64_t width)
+{
+	if (off < MAX_STRUCT_SIZE && off + width <= size)
+		return 0;
+	sbuf_addf(why, "corrupt debug offsets: %s.%s (%" PRIu64 ") + %" PRIu64
+		  " is beyond %s.size (%" PRIu64 ")", sname, fname, off, width, sname, size);
+	return -1;
+}
+
+/* a + b, or an impossible offset if either is implausible */
+static uint64_t sum_off(uint64_t a, uint64_t b)
+{
+	return a < MAX_STRUCT_SIZE && b < MAX_STRUCT_SIZE ? a + b : UINT64_MAX;
+}
+
+#define SIZE(sec) check_size(why, #sec, d->sec.size)
+#define FIELD(sec, f, w) check_field(why, #sec, d->sec.size, #f, d->sec.f, (w))
+
+/* The members both layouts share, checked on either mirror (a macro: two struct types). */
+#define CHECK_COMMON(d)                                                                   \
+	(SIZE(runtime_state) || FIELD(runtime_state, finalizing, 8) ||                      \
+	 FIELD(runtime_state, interpreters_head, 8) ||                                      \
+	 SIZE(interpreter_state) || FIELD(interpreter_state, id, 8) ||                      \
+	 FIELD(interpreter_state, next, 8) || FIELD(interpreter_state, threads_head, 8) ||  \
+	 FIELD(interpreter_state, gc, 1) || FIELD(interpreter_state, imports_modules, 8) || \
+	 FIELD(interpreter_state, sysdict, 8) || FIELD(interpreter_state, builtins, 8) ||   \
+	 FIELD(interpreter_state, ceval_gil, 8) ||                                          \
+	 FIELD(interpreter_state, gil_runtime_state, 1) ||                                  \
+	 check_field(why, "interpreter_state", d->interpreter_state.size,                   \
+		     "gil_runtime_state+gil_runtime_state_enabled",                          \
+		     sum_off(d->interpreter_state.gil_runtime_state,                         \
+			     d->interpreter_state.gil_runtime_state_enabled), 4) ||          \
+	 FIELD(interpreter_state, gil_runtime_state_locked, 4) ||                          \
+	 FIELD(interpreter_state, gil_runtime_state_holder, 8) ||                          \
+	 SIZE(thread_state) || FIELD(thread_state, prev, 8) || FIELD(thread_state, next, 8) || \
+	 FIELD(thread_state, interp, 8) || FIELD(thread_state, current_frame, 8) ||        \
+	 FIELD(thread_state, thread_id, 8) || FIELD(thread_state, native_thread_id, 8) ||  \
+	 FIELD(thread_state, datastack_chunk, 8) || FIELD(thread_state, status, 4) ||      \
+	 SIZE(interpreter_frame) || FIELD(interpreter_frame, previous, 8) ||               \
+	 FIELD(interpreter_frame, executable, 8) || FIELD(interpreter_frame, instr_ptr, 8) || \
+	 FIELD(interpreter_frame, localsplus, 8) || FIELD(interpreter_frame, owner, 1) ||  \
+	 SIZE(code_object) || FIELD(code_object, filename, 8) || FIELD(code_object, name, 8) || \
+	 FIELD(code_object, qualname, 8) || FIELD(code_object, linetable, 8) ||            \
+	 FIELD(code_object, firstlineno, 4) || FIELD(code_object, argcount, 4) ||          \
+	 FIELD(code_object, localsplusnames, 8) || FIELD(code_object, localspluskinds, 8) || \
+	 FIELD(code_object, co_code_adaptive, 2) ||                                        \
+	 SIZE(pyobject) || FIELD(pyobject, ob_type, 8) ||                                  \
+	 SIZE(type_object) || FIELD(type_object, tp_name, 8) ||                            \
+	 FIELD(type_object, tp_repr, 8) || FIELD(type_object, tp_flags, 8) ||              \
+	 SIZE(tuple_object) || FIELD(tuple_object, ob_item, 8) ||                          \
+	 FIELD(tuple_object, ob_size, 8) ||                                                \
+	 SIZE(list_object) || FIELD(list_object, ob_item, 8) || FIELD(list_object, ob_size, 8) || \
+	 SIZE(dict_object) || FIELD(dict_object, ma_keys, 8) ||                            \
+	 FIELD(dict_object, ma_values, 8) ||                                               \
+	 SIZE(float_object) || FIELD(float_object, ob_fval, 8) ||                          \
+	 SIZE(long_object) || FIELD(long_object, lv_tag, 8) ||                             \
+	 FIELD(long_object, ob_digit, 1) ||                                                \
+	 SIZE(bytes_object) || FIELD(bytes_object, ob_size, 8) ||                          \
+	 FIELD(bytes_object, ob_sval, 1) ||                                                \
+	 SIZE(unicode_object) || FIELD(unicode_object, state, 4) ||                        \
+	 FIELD(unicode_object, length, 8) ||                                               \
+	 FIELD(unicode_object, asciiobject_size, 0) ||                                     \
+	 SIZE(gc) || FIELD(gc, collecting, 4))
+
+#define NORMALIZE_COMMON(L, d)                                                            \
+	do {                                                                              \
+		(L)->rt.size = d->runtime_state.size;                                     \
+		(L)->rt.interpreters_head = d->runtime_state.interpreters_head;           \
+		(L)->is.size = d->interpreter_state.size;                                 \
+		(L)->is.id = d->interpreter_state.id;                                     \
+		(L)->is.next = d->interpreter_state.next;                                 \
+		(L)->is.threads_head = d->interpreter_state.threads_head;                 \
+		(L)->is.gil = d->interpreter_state.gil_runtime_state;                     \
+		(L)->is.gil_enabled = d->interpreter_state.gil_runtime_state_enabled;     \
+		(L)->is.gil_locked = d->interpreter_state.gil_runtime_state_locked;       \
+		(L)->is.gil_holder = d->interpreter_state.gil_runtime_state_holder;       \
+		(L)->ts.size = d->thread_state.size;                                      \
+		(L)->ts.next = d->thread_state.next;                                      \
+		(L)->ts.current_frame = d->thread_state.current_frame;                    \
+		(L)->ts.thread_id = d->thread_state.thread_id;                            \
+		(L)->ts.native_thread_id = d->thread_state.native_thread_id;              \
+		(L)->fr.size = d->interpreter_frame.size;                                 \
+		(L)->fr.previous = d->interpreter_frame.previous;                         \
+		(L)->fr.executable = d->interpreter_frame.executable;                     \
+		(L)->fr.instr_ptr = d->interpreter_frame.instr_ptr;                       \
+		(L)->fr.owner = d->interpreter_frame.owner;                               \
+		(L)->co.size = d->code_object.size;                                       \
+		(L)->co.filename = d->code_object.filename;                               \
+		(L)->co.qualname = d->code_object.qualname;                               \
+		(L)->co.linetable = d->code_object.linetable;                             \
+		(L)->co.firstlineno = d->code_object.firstlineno;                         \
+		(L)->co.code_adaptive = d->code_object.co_code_adaptive;                  \
+		(L)->ob.size = d->pyobject.size;                                          \
+		(L)->ob.ob_type = d->pyobject.ob_type;                                    \
+		(L)->ty.size = d->type_object.size;                                       \
+		(L)->ty.tp_name = d->type_object.tp_name;                                 \
+		(L)->by.size = d->bytes_object.size;                                      \
+		(L)->by.ob_size = d->bytes_object.ob_size;                                \
+		(L)->by.ob_sval = d->bytes_object.ob_sval;                                \
+		(L)->un.size = d->unicode_object.size;                                    \
+		(L)->un.state = d->unicode_object.state;                                  \
+		(L)->un.length = d->unicode_object.length;                                \
+		(L)->un.ascii_size = d->unicode_object.asciiobject_size;                  \
+	} while (0)
+
+static int check_unicode(struct sbuf *why, uint64_t size, uint64_t state, uint64_t length,
+			 uint64_t ascii_size)
+{
+	/* Compact data follows PyASCIIObject / PyCompactUnicodeObject (+ utf8_length, utf8). */
+	if (ascii_size >= state + 4 && ascii_size >= length + 8 && ascii_size + 16 <= size)
+		return 0;
+	sbuf_addf(why, "corrupt debug offsets: unicode_object.asciiobject_size (%" PRIu64
+		  ") does not fit between its fields and unicode_object.size (%" PRIu64 ")",
+		  ascii_size, size);
+	return -1;
+}
+
+static int parse_313(const struct dbg313 *d, struct py_layout *L, struct sbuf *why)
+{
+	if (CHECK_COMMON(d) ||
+	    check_unicode(why, d->unicode_object.size, d->unicode_object.state,
+			  d->unicode_object.length, d->unicode_object.asciiobject_size))
+		return -1;
+	NORMALIZE_COMMON(L, d);
+	return 0;
+}
+
+static int parse_314(const struct dbg314 *d, struct py_layout *L, struct sbuf *why)
+{
+	bool ft = d->h.free_threaded;
+	if (CHECK_COMMON(d) ||
+	    check_unicode(why, d->unicode_object.size, d->unicode_object.state,
+			  d->unicode_object.length, d->unicode_object.asciiobject_size) ||
+	    FIELD(interpreter_state, threads_main, 8) ||
+	    FIELD(interpreter_state, code_object_generation, 8) ||
+	    FIELD(interpreter_frame, stackpointer, 8) ||
+	    SIZE(set_object) || FIELD(set_object, used, 8) || FIELD(set_object, table, 8) ||
+	    FIELD(set_object, mask, 8) ||
+	    SIZE(gen_object) || FIELD(gen_object, gi_name, 8) || FIELD(gen_object, gi_iframe, 8) ||
+	    FIELD(gen_object, gi_frame_state, 1))
+		return -1;
+	/* Thread-local bytecode exists in free-threaded builds only (0 elsewhere). */
+	if (ft && (FIELD(interpreter_frame, tlbc_index, 4) || FIELD(code_object, co_tlbc, 8) ||
+		   FIELD(interpreter_state, tlbc_generation, 4)))
+		return -1;
+	if (ft && (!d->interpreter_frame.tlbc_index || !d->code_object.co_tlbc)) {
+		sbuf_addf(why, "corrupt debug offsets: free-threaded 3.14 without tlbc offsets");
+		return -1;
+	}
+	NORMALIZE_COMMON(L, d);
+	L->is.threads_main = d->interpreter_state.threads_main;
+	if (ft) {
+		L->fr.tlbc_index = d->interpreter_frame.tlbc_index;
+		L->co.tlbc = d->code_object.co_tlbc;
+	}
+	return 0;
+}
+
+#undef SIZE
+#undef FIELD
+
+static int parse_offsets(const void *raw, size_t len, struct py_layout *L, struct sbuf *why)
+{
+	struct dbg_head h;
+	unsigned major, minor, level;
+	char vs[32];
+
+	memset(L, 0, sizeof(*L));
+	if (len < sizeof(h)) {
+		sbuf_addf(why, "debug offsets truncated (%zu bytes)", len);
+		return -1;
+	}
+	memcpy(&h, raw, sizeof(h));
+	if (memcmp(h.cookie, "xdebugpy", 8)) {
+		sbuf_addf(why, "no debug offsets (cookie \"xdebugpy\" missing)");
+		return -1;
+	}
+	major = (unsigned)(h.version >> 24) & 0xff;
+	minor = (unsigned)(h.version >> 16) & 0xff;
+	level = (unsigned)(h.version >> 4) & 0xf;
+	version_string((uint32_t)h.version, vs, sizeof(vs));
+	if (h.version >> 32 || major != 3 || minor < 13 || minor > 14) {
+		if (h.version >> 32 || major != 3)
+			sbuf_addf(why, "debug offsets of version 0x%" PRIx64 " are not supported",
+				  h.version);
+		else
+			sbuf_addf(why, "debug offsets of version %u.%u are not supported "
+				  "(ftscope reads 3.13 and 3.14)", major, minor);
+		return -1;
+	}
+	if (level != 0xf) {
+		sbuf_addf(why, "debug offsets of version %s are not supported (final releases only)",
+			  vs);
+		return -1;
+	}
+	if (h.free_threaded > 1) {
+		sbuf_addf(why, "corrupt debug offsets: free_threaded is %" PRIu64, h.free_threaded);
+		return -1;
+	}
+	L->version = (uint32_t)h.version;
+	L->minor = (int)minor;
+	L->ft = h.free_threaded;
+	if (minor == 13) {
+		struct dbg313 d;
+		if (len < sizeof(d)) {
+			sbuf_addf(why, "debug offsets truncated (%zu of %zu bytes)", len, sizeof(d));
+			return -1;
+		}
+		memcpy(&d, raw, sizeof(d));
+		return parse_313(&d, L, why);
+	} else {
+		struct dbg314 d;
+		if (len < sizeof(d)) {
+			sbuf_addf(why, "debug offsets truncated (%zu of %zu bytes)", len, sizeof(d));
+			return -1;
+		}
+		memcpy(&d, raw, sizeof(d));
+		return parse_314(&d, L, why);
+	}
+}
+
+int py_debug_offsets_check(const void *raw, size_t len, struct sbuf *why)
+{
+	struct py_layout L;
+	return parse_offsets(raw, len, &L, why);
+}
+
+/*
+ * Finding _PyRuntime: /proc/PID/maps + the ELF file of python/libpython.
+ */
+
+struct map_ent {
+	uint64_t start, end, offset, inode;
+	char perms[5];
+	char *path;
+};
+
+static void maps_free(struct map_ent *m, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(m[i].path);
+	free(m);
+}
+
+static int maps_read(pid_t pid, struct map_ent **out, size_t *nout)
+{
+	char path[64], *text = NULL, *line, *save = NULL;
+	struct map_ent *m = NULL;
+	size_t n = 0, cap = 0, len;
+	int err;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	err = read_file(path, &text, &len);
+	if (err)
+		return err;
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		struct map_ent e = { 0 };
+		int pos = 0;
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %" SCNx64 " %*s %" SCNu64 " %n",
+			   &e.start, &e.end, e.perms, &e.offset, &e.inode, &pos) < 5)
+			continue;
+		if (!pos || !line[pos] || line[pos] != '/')
+			continue;       /* anonymous, [heap], [stack]... */
+		e.path = xstrdup(line + pos);
+		if (n == cap) {
+			cap = cap ? 2 * cap : 64;
+			m = xrealloc(m, cap * sizeof(*m));
+		}
+		m[n++] = e;
+	}
+	free(text);
+	*out = m;
+	*nout = n;
+	return 0;
+}
+
+static bool is_python_path(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	return strstr(base ? base + 1 : path, "python") != NULL;
+}
+
+struct elf_info {
+	uint64_t runtime_sym, runtime_sec;      /* link-time addresses, 0 if absent */
+	uint64_t code_type, unicode_type, bytes_type;
+	struct { uint64_t vaddr, offset; bool exec; } load[16];
+	size_t nload;
+};
+
+static void scan_symtab(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, struct elf_info *info)
+{
+	static const char *const names[] = { "_PyRuntime", "PyCode_Type", "PyUnicode_Type",
+					     "PyBytes_Type" };
+	uint64_t *dst[] = { &info->runtime_sym, &info->code_type, &info->unicode_type,
+			    &info->bytes_type };
+	Elf_Data *data = elf_getdata(scn, NULL);
+	size_t count;
+
+	if (!data || !sh->sh_entsize)
+		return;
+	count = sh->sh_size / sh->sh_entsize;
+	for (size_t i = 0; i < count; i++) {
+		GElf_Sym sym;
+		const char *name;
+		if (!gelf_getsym(data, (int)i, &sym) || sym.st_shndx == SHN_UNDEF || !sym.st_value ||
+		    GELF_ST_TYPE(sym.st_info) != STT_OBJECT)
+			continue;
+		name = elf_strptr(e, sh->sh_link, sym.st_name);
+		if (!name || (name[0] != '_' && name[0] != 'P'))
+			continue;
+		for (size_t k = 0; k < ARRAY_SIZE(names); k++)
+			if (!*dst[k] && !strcmp(name, names[k]))
+				*dst[k] = sym.st_value;
+	}
+}
+
+static int elf_read_info(int fd, struct elf_info *info)
+{
+	Elf *e;
+	Elf_Scn *scn = NULL;
+	size_t phnum, shstrndx;
+	int ret = -1;
+
+	memset(info, 0, sizeof(*info));
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return -1;
+	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!e)
+		return -1;
+	if (elf_kind(e) != ELF_K_ELF || elf_getphdrnum(e, &phnum) || elf_getshdrstrndx(e, &shstrndx))
+		goto out;
+	for (size_t i = 0; i < phnum && info->nload < ARRAY_SIZE(info->load); i++) {
+		GElf_Phdr ph;
+		if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		info->load[info->nload].vaddr = ph.p_vaddr;
+		info->load[info->nload].offset = ph.p_offset;
+		info->load[info->nload].exec = ph.p_flags & PF_X;
+		info->nload++;
+	}
+	/* .dynsym first: the exported names are there even in stripped files. */
+	for (int pass = 0; pass < 2; pass++) {
+		while ((scn = elf_nextscn(e, scn))) {
+			GElf_Shdr sh;
+			const char *name;
+			if (!gelf_getshdr(scn, &sh))
+				continue;
+			if (sh.sh_type == (pass ? SHT_SYMTAB : SHT_DYNSYM))
+				scan_symtab(e, scn, &sh, info);
+			name = elf_strptr(e, shstrndx, sh.sh_name);
+			if (!pass && name && !strcmp(name, ".PyRuntime"))
+				info->runtime_sec = sh.sh_addr;
+		}
+		if (info->runtime_sym && info->code_type && info->unicode_type && info->bytes_type)
+			break;
+	}
+	ret = 0;
+out:
+	elf_end(e);
+	return ret;
+}
+
+static int open_mapped_file(pid_t pid, const struct map_ent *m)
+{
+	char path[PATH_MAX + 64];
+	int fd;
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid, m->start,
+		 m->end);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	snprintf(path, sizeof(path), "/proc/%d/root%s", (int)pid, m->path);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	return open(m->path, O_RDONLY | O_CLOEXEC);
+}
+
+/*
+ * Load bias of the file mapped by maps[i..]: from a mapping whose file offset is the page of a
+ * PT_LOAD's p_offset, bias = start - page(p_vaddr). Executable segments first: ctypes may map
+ * the binary a second time for trampolines, and that copy has no executable mapping.
+ */
+static bool load_bias(const struct map_ent *maps, size_t n, const struct map_ent *f,
+		      const struct elf_info *info, uint64_t *bias)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < n; i++) {
+			const struct map_ent *m = &maps[i];
+			if (m->inode != f->inode || strcmp(m->path, f->path))
+				continue;
+			if (!pass && !strchr(m->perms, 'x'))
+				continue;
+			for (size_t k = 0; k < info->nload; k++) {
+				if ((info->load[k].offset & ~(uint64_t)(PAGE - 1)) != m->offset)
+					continue;
+				*bias = m->start - (info->load[k].vaddr & ~(uint64_t)(PAGE - 1));
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+/* addr is inside a writable mapping of the file f */
+static bool in_writable_map(const struct map_ent *maps, size_t n, const struct map_ent *f,
+			    uint64_t addr)
+{
+	for (size_t i = 0; i < n; i++)
+		if (maps[i].inode == f->inode && !strcmp(maps[i].path, f->path) &&
+		    maps[i].perms[1] == 'w' && addr >= maps[i].start && addr + 24 <= maps[i].end)
+			return true;
+	return false;
+}
+
+static bool has_cookie(struct pyreader *r, uint64_t addr)
+{
+	char cookie[8];
+	return !mem_read_raw(r, addr, cookie, sizeof(cookie)) && !memcmp(cookie, "xdebugpy", 8);
+}
+
+/* Scan one writable mapping for the cookie followed by a 3.13+ version. */
+static uint64_t scan_map(struct pyreader *r, const struct map_ent *m)
+{
+	size_t chunk = 1u << 20;
+	uint64_t *buf = xmalloc(chunk + 16), found = 0;
+	for (uint64_t a = m->start; a < m->end && !found; a += chunk) {
+		size_t len = m->end - a < chunk ? (size_t)(m->end - a) : chunk;
+		if (mem_read_raw(r, a, buf, len))
+			continue;
+		for (size_t i = 0; i + 2 <= len / 8; i++) {
+			uint64_t v = buf[i + 1];
+			if (memcmp(&buf[i], "xdebugpy", 8) || (v >> 24) != 3 ||
+			    ((v >> 16) & 0xff) < 13)
+				continue;
+			found = a + 8 * i;
+			break;
+		}
+	}
+	free(buf);
+	return found;
+}
+
+static int locate_runtime(struct pyreader *r, unsigned flags, struct sbuf *why)
+{
+	struct map_ent *maps = NULL;
+	size_t n = 0;
+	bool any_python = false;
+	int ret = -1, err;
+
+	err = maps_read(r->pid, &maps, &n);
+	if (err) {
+		sbuf_addf(why, "cannot read /proc/%d/maps: %s", (int)r->pid, strerror(-err));
+		return -1;
+	}
+	/* (a) symbol, (b) section, per python file in map order */
+	for (size_t i = 0; i < n; i++) {
+		struct elf_info info;
+		uint64_t bias = 0;
+		bool seen = false;
+		int fd;
+
+		if (!is_python_path(maps[i].path))
+			continue;
+		for (size_t k = 0; k < i && !seen; k++)
+			seen = maps[k].inode == maps[i].inode && !strcmp(maps[k].path, maps[i].path);
+		if (seen)
+			continue;
+		any_python = true;
+		fd = open_mapped_file(r->pid, &maps[i]);
+		if (fd < 0)
+			continue;
+		err = elf_read_info(fd, &info);
+		close(fd);
+		if (err || !load_bias(maps, n, &maps[i], &info, &bias))
+			continue;
+		if (flags & PYREADER_NO_SYMBOL)
+			info.runtime_sym = 0;
+		if (flags & PYREADER_NO_SECTION)
+			info.runtime_sec = 0;
+		if (info.runtime_sym && in_writable_map(maps, n, &maps[i], bias + info.runtime_sym) &&
+		    has_cookie(r, bias + info.runtime_sym)) {
+			r->runtime = bias + info.runtime_sym;
+			r->how = "symbol";
+		} else if (info.runtime_sec &&
+			   in_writable_map(maps, n, &maps[i], bias + info.runtime_sec) &&
+			   has_cookie(r, bias + info.runtime_sec)) {
+			r->runtime = bias + info.runtime_sec;
+			r->how = "section";
+		} else {
+			continue;
+		}
+		r->code_type = info.code_type ? bias + info.code_type : 0;
+		r->unicode_type = info.unicode_type ? bias + info.unicode_type : 0;
+		r->bytes_type = info.bytes_type ? bias + info.bytes_type : 0;
+		ret = 0;
+		goto out;
+	}
+	/* (c) cookie scan of writable file-backed python mappings */
+	for (size_t i = 0; i < n; i++) {
+		uint64_t a;
+		if (!is_python_path(maps[i].path) || maps[i].perms[1] != 'w')
+			continue;
+		a = scan_map(r, &maps[i]);
+		if (a) {
+			r->runtime = a;
+			r->how = "scan";
+			ret = 0;
+			goto out;
+		}
+	}
+	sbuf_addf(why, "no Python runtime in process %d (not CPython 3.13+?)", (int)r->pid);
+	if (any_python)
+		sbuf_addf(why, ": python is mapped but has no _PyRuntime with debug offsets");
+out:
+	maps_free(maps, n);
+	return ret;
+}
+
+/*
+ * The reader.
+ */
+
+int pyreader_open(pid_t pid, struct pyreader **out, struct sbuf *why)
+{
+	return pyreader_open_flags(pid, 0, out, why);
+}
+
+/* Read and validate the table at r->runtime, then set up the snapshot caches. */
+static int load_offsets(struct pyreader *r, struct sbuf *why)
+{
+	unsigned char raw[sizeof(struct dbg314)];
+	struct dbg_head h;
+	size_t len;
+	int err;
+
+	err = mem_read_raw(r, r->runtime, &h, sizeof(h));
+	if (err) {
+		sbuf_addf(why, "cannot read the debug offsets of process %d at 0x%" PRIx64 ": %s",
+			  (int)r->pid, r->runtime, strerror(-err));
+		return -1;
+	}
+	len = ((h.version >> 16) & 0xff) == 13 ? sizeof(struct dbg313) : sizeof(struct dbg314);
+	err = mem_read_raw(r, r->runtime, raw, len);
+	if (err) {
+		/* A 3.12 table is shorter; report the version, not the read. */
+		len = sizeof(h);
+		memcpy(raw, &h, len);
+	}
+	if (parse_offsets(raw, len, &r->L, why))
+		return -1;
+	version_string(r->L.version, r->version, sizeof(r->version));
+	r->cache = xcalloc(CACHE_SLOTS, sizeof(*r->cache));
+	r->codes = xcalloc(CODE_SLOTS, sizeof(*r->codes));
+	aset_init(&r->interps, 2048);
+	aset_init(&r->tstates, 32768);
+	aset_init(&r->frames, 16384);
+	return 0;
+}
+
+static struct pyreader *reader_new(pid_t pid, unsigned flags, struct sbuf *why)
+{
+	struct pyreader *r;
+	if (kill(pid, 0) && errno == ESRCH) {
+		sbuf_addf(why, "no process %d", (int)pid);
+		return NULL;
+	}
+	r = xcalloc(1, sizeof(*r));
+	r->pid = pid;
+	r->memfd = -1;
+	r->use_procmem = flags & PYREADER_PROCMEM;
+	return r;
+}
+
+int pyreader_open_flags(pid_t pid, unsigned flags, struct pyreader **out, struct sbuf *why)
+{
+	struct pyreader *r = reader_new(pid, flags, why);
+	int ret = -1;
+
+	if (!r || locate_runtime(r, flags, why) || load_offsets(r, why))
+		goto out;
+	ret = 0;
+out:
+	if (ret) {
+		pyreader_free(r);
+		r = NULL;
+	}
+	*out = r;
+	return ret;
+}
+
+int pyreader_open_runtime(pid_t pid, uint64_t runtime, struct pyreader **out, struct sbuf *why)
+{
+	struct pyreader *r = reader_new(pid, 0, why);
+	int ret = -1;
+
+	if (!r)
+		goto out;
+	r->runtime = runtime;
+	r->how = "given";
+	if (load_offsets(r, why))
+		goto out;
+	ret = 0;
+out:
+	if (ret) {
+		pyreader_free(r);
+		r = NULL;
+	}
+	*out = r;
+	return ret;
+}
+
+static void code_info_release(struct code_info *c)
+{
+	free(c->file);
+	free(c->func);
+	free(c->lt);
+	memset(c, 0, sizeof(*c));
+}
+
+void pyreader_free(struct pyreader *r)
+{
+	if (!r)
+		return;
+	if (r->codes)
+		for (size_t i = 0; i < CODE_SLOTS; i++)
+			code_info_release(&r->codes[i]);
+	free(r->codes);
+	free(r->cache);
+	aset_release(&r->interps);
+	aset_release(&r->tstates);
+	aset_release(&r->frames);
+	if (r->memfd >= 0)
+		close(r->memfd);
+	free(r);
+}
+
+const char *pyreader_version(const struct pyreader *r)
+{
+	return r->version;
+}
+
+uint32_t pyreader_version_hex(const struct pyreader *r)
+{
+	return r->L.version;
+}
+
+bool pyreader_free_threaded(const struct pyreader *r)
+{
+	return r->L.ft;
+}
+
+uint64_t pyreader_runtime_addr(const struct pyreader *r)
+{
+	return r->runtime;
+}
+
+const char *pyreader_runtime_how(const struct pyreader *r)
+{
+	return r->how;
+}
+
+/* Start a snapshot: invalidate cached pages and code objects. */
+static void snapshot_begin(struct pyreader *r)
+{
+	if (++r->gen == 0) {
+		for (size_t i = 0; i < CACHE_SLOTS; i++)
+			r->cache[i].gen = 0;
+		for (size_t i = 0; i < CODE_SLOTS; i++)
+			code_info_release(&r->codes[i]);
+		r->gen = 1;
+	}
+}
+
+/*
+ * Objects.
+ */
+
+static bool type_is(struct pyreader *r, uint64_t obj, uint64_t type)
+{
+	uint64_t t;
+	if (!type)
+		return true;    /* symbol unknown: cannot check */
+	return !rd_u64(r, obj + r->L.ob.ob_type, &t) && t == type;
+}
+
+static void utf8_put(struct sbuf *sb, uint32_t cp)
+{
+	char b[4];
+	if (cp >= 0xdc80 && cp <= 0xdcff) {
+		/* surrogateescape: an undecodable byte of a file name */
+		sbuf_addc(sb, (char)(cp - 0xdc00));
+		return;
+	}
+	if (cp == 0 || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		cp = 0xfffd;
+	if (cp < 0x80) {
+		sbuf_addc(sb, (char)cp);
+	} else if (cp < 0x800) {
+		b[0] = (char)(0xc0 | cp >> 6);
+		b[1] = (char)(0x80 | (cp & 0x3f));
+		sbuf_add(sb, b, 2);
+	} else if (cp < 0x10000) {
+		b[0] = (char)(0xe0 | cp >> 12);
+		b[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		b[2] = (char)(0x80 | (cp & 0x3f));
+		sbuf_add(sb, b, 3);
+	} else {
+		b[0] = (char)(0xf0 | cp >> 18);
+		b[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		b[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		b[3] = (char)(0x80 | (cp & 0x3f));
+		sbuf_add(sb, b, 4);
+	}
+}
+
+/* A str object as malloc'd UTF-8, or NULL. */
+static char *read_str(struct pyreader *r, uint64_t obj)
+{
+	const struct py_layout *L = &r->L;
+	uint32_t state, kind;
+	int64_t length;
+	uint64_t data;
+	bool compact, ascii;
+	unsigned char *buf;
+	struct sbuf sb = SBUF_INIT;
+	size_t n;
+
+	if (!obj || !type_is(r, obj, r->unicode_type) || mem_read(r, obj + L->un.state, &state, 4) ||
+	    rd_i64(r, obj + L->un.length, &length) || length < 0 || length > (1ll << 40))
+		return NULL;
+	if (L->minor >= 14 && L->ft) {
+		/* 3.14t: `interned` is a whole byte, then kind:3 compact:1 ascii:1 */
+		kind = (state >> 8) & 7;
+		compact = (state >> 11) & 1;
+		ascii = (state >> 12) & 1;
+	} else {
+		/* interned:2 kind:3 compact:1 ascii:1 statically_allocated:1 */
+		kind = (state >> 2) & 7;
+		compact = (state >> 5) & 1;
+		ascii = (state >> 6) & 1;
+	}
+	if ((kind != 1 && kind != 2 && kind != 4) || (ascii && kind != 1))
+		return NULL;
+	if (compact && ascii)
+		data = obj + L->un.ascii_size;
+	else if (compact)
+		data = obj + L->un.ascii_size + 16;
+	else if (rd_u64(r, obj + L->un.ascii_size + 16, &data))
+		return NULL;
+	n = length > PY_MAX_STRLEN ? PY_MAX_STRLEN : (size_t)length;
+	buf = xmalloc(n * kind + 1);
+	if (mem_read(r, data, buf, n * kind)) {
+		free(buf);
+		return NULL;
+	}
+	sbuf_init(&sb);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t cp;
+		if (kind == 1) {
+			cp = buf[i];
+			if (ascii && cp >= 0x80)
+				cp = 0xfffd;
+		} else if (kind == 2) {
+			uint16_t u;
+			memcpy(&u, buf + 2 * i, 2);
+			cp = u;
+		} else {
+			memcpy(&cp, buf + 4 * i, 4);
+		}
+		utf8_put(&sb, cp);
+	}
+	free(buf);
+	return sbuf_detach(&sb);
+}
+
+/* A bytes object's contents (malloc'd), or -1. */
+static int read_bytes(struct pyreader *r, uint64_t obj, uint8_t **out, size_t *len)
+{
+	int64_t size;
+	uint8_t *buf;
+	if (!obj || !type_is(r, obj, r->bytes_type) || rd_i64(r, obj + r->L.by.ob_size, &size) ||
+	    size < 0 || size > PY_MAX_BYTESLEN)
+		return -1;
+	buf = xmalloc((size_t)size + 1);
+	if (mem_read(r, obj + r->L.by.ob_sval, buf, (size_t)size)) {
+		free(buf);
+		return -1;
+	}
+	*out = buf;
+	*len = (size_t)size;
+	return 0;
+}
+
+/* f_executable is a code object (PyCode_Type, or a type named "code" without symbols). */
+static bool is_code(struct pyreader *r, uint64_t exe)
+{
+	uint64_t t, name;
+	char buf[8];
+
+	if (rd_u64(r, exe + r->L.ob.ob_type, &t) || !t)
+		return false;
+	if (r->code_type)
+		return t == r->code_type;
+	if (r->code_type_guess)
+		return t == r->code_type_guess;
+	if (rd_u64(r, t + r->L.ty.tp_name, &name) || mem_read(r, name, buf, 5) ||
+	    memcmp(buf, "code", 5))
+		return false;
+	r->code_type_guess = t;
+	return true;
+}
+
+static const struct code_info *code_lookup(struct pyreader *r, uint64_t code)
+{
+	const struct py_layout *L = &r->L;
+	size_t i = (size_t)(((code >> 4) * 0x9e3779b97f4a7c15ull) >> 32) % CODE_SLOTS;
+	struct code_info *c = NULL;
+	uint64_t file, qual;
+	int32_t first;
+
+	for (size_t probe = 0; probe < 8; probe++) {
+		struct code_info *s = &r->codes[(i + probe) % CODE_SLOTS];
+		if (s->gen == r->gen && s->addr == code)
+			return s;
+		if (!c && s->gen != r->gen)
+			c = s;
+	}
+	if (!c)
+		c = &r->codes[i];       /* evict */
+	code_info_release(c);
+	c->addr = code;
+	c->gen = r->gen;
+	c->ok = true;
+	if (rd_u64(r, code + L->co.filename, &file) || rd_u64(r, code + L->co.qualname, &qual) ||
+	    rd_i32(r, code + L->co.firstlineno, &first)) {
+		c->ok = false;
+		return c;
+	}
+	c->file = read_str(r, file);
+	c->func = read_str(r, qual);
+	c->firstlineno = first;
+	{
+		uint64_t lt;
+		if (!rd_u64(r, code + L->co.linetable, &lt) && read_bytes(r, lt, &c->lt, &c->ltlen))
+			c->lt = NULL;
+	}
+	return c;
+}
+
+/* Current line of a frame: instr_ptr relative to the bytecode it runs (3.14t: its TLBC copy). */
+static int frame_line(struct pyreader *r, const struct code_info *c, uint64_t code,
+		      uint64_t instr_ptr, int32_t tlbc_index)
+{
+	uint64_t base = code + r->L.co.code_adaptive;
+	struct py_location loc;
+
+	if (!c->lt)
+		return -1;
+	if (r->L.co.tlbc && tlbc_index > 0) {
+		uint64_t arr, entry;
+		int64_t size;
+		if (rd_u64(r, code + r->L.co.tlbc, &arr) || rd_i64(r, arr, &size) ||
+		    tlbc_index >= size || size > 65536 ||
+		    rd_u64(r, arr + 8 + 8 * (uint64_t)tlbc_index, &entry) || !entry)
+			return -1;
+		base = entry;
+	}
+	if (instr_ptr < base || instr_ptr - base > (64u << 20) || (instr_ptr - base) % 2)
+		return -1;
+	if (py_linetable_lookup(c->lt, c->ltlen, c->firstlineno, (instr_ptr - base) / 2, &loc))
+		return -1;
+	return loc.line;
+}
+
+static bool owner_is_shim(const struct py_layout *L, unsigned owner)
+{
+	/* 3.13: FRAME_OWNED_BY_CSTACK = 3; 3.14: _INTERPRETER = 3, _CSTACK = 4 */
+	return L->minor >= 14 ? owner == 3 || owner == 4 : owner == 3;
+}
+
+static void walk_frames(struct pyreader *r, uint64_t frame, struct py_thread *t)
+{
+	const struct py_layout *L = &r->L;
+	size_t cap = 0;
+	ssize_t pending = -1;   /* last emitted frame, entry if its caller is a shim */
+	unsigned char fbuf[512];
+	size_t flen = L->fr.size < sizeof(fbuf) ? (size_t)L->fr.size : sizeof(fbuf);
+
+	aset_clear(&r->frames);
+	for (size_t steps = 0; frame && steps < 3 * PY_MAX_FRAMES; steps++) {
+		uint64_t exe, prev, ip;
+		int32_t tlbc = 0;
+		unsigned owner;
+		const struct code_info *c;
+		struct py_frame *f;
+
+		if (!aset_add(&r->frames, frame) || mem_read(r, frame, fbuf, flen))
+			break;
+		/* offsets were validated against fr.size; frames are small (80/88 bytes) */
+		if (L->fr.previous + 8 > flen || L->fr.executable + 8 > flen ||
+		    L->fr.instr_ptr + 8 > flen || L->fr.owner >= flen || L->fr.tlbc_index + 4 > flen)
+			break;
+		memcpy(&prev, fbuf + L->fr.previous, 8);
+		memcpy(&exe, fbuf + L->fr.executable, 8);
+		memcpy(&ip, fbuf + L->fr.instr_ptr, 8);
+		owner = fbuf[L->fr.owner];
+		if (L->fr.tlbc_index)
+			memcpy(&tlbc, fbuf + L->fr.tlbc_index, 4);
+		if (L->minor >= 14)
+			exe &= ~(uint64_t)3;    /* _PyStackRef tag bits */
+		if (owner_is_shim(L, owner)) {
+			if (pending >= 0)
+				t->frames[pending].entry = true;
+			pending = -1;
+			frame = prev;
+			continue;
+		}
+		pending = -1;
+		if (owner > (L->minor >= 14 ? 4u : 3u) || !exe || !is_code(r, exe)) {
+			frame = prev;
+			continue;
+		}
+		c = code_lookup(r, exe);
+		if (!c->ok) {
+			frame = prev;
+			continue;
+		}
+		if (t->n == cap) {
+			cap = cap ? 2 * cap : 16;
+			t->frames = xrealloc(t->frames, cap * sizeof(*t->frames));
+		}
+		f = &t->frames[t->n];
+		f->file = xstrdup(c->file ? c->file : "???");
+		f->func = xstrdup(c->func ? c->func : "???");
+		f->firstlineno = c->firstlineno;
+		f->line = frame_line(r, c, exe, ip, tlbc);
+		f->entry = false;
+		pending = (ssize_t)t->n++;
+		if (t->n >= PY_MAX_FRAMES)
+			return;
+		frame = prev;
+	}
+	if (!frame && pending >= 0)
+		t->frames[pending].entry = true;
+}
+
+/* Each interpreter, bounded and cycle-checked; fn returns non-zero to stop. */
+static int for_each_interp(struct pyreader *r, int (*fn)(struct pyreader *, uint64_t, void *),
+			   void *data)
+{
+	uint64_t interp;
+	int err = rd_u64(r, r->runtime + r->L.rt.interpreters_head, &interp);
+	if (err)
+		return err;
+	aset_clear(&r->interps);
+	for (size_t i = 0; interp && i < PY_MAX_INTERPRETERS; i++) {
+		int stop;
+		if (!aset_add(&r->interps, interp))
+			break;
+		stop = fn(r, interp, data);
+		if (stop)
+			return stop < 0 ? stop : 0;
+		if (rd_u64(r, interp + r->L.is.next, &interp))
+			break;
+	}
+	return 0;
+}
+
+struct threads_acc {
+	struct py_thread *v;
+	size_t n, cap;
+};
+
+static int collect_interp(struct pyreader *r, uint64_t interp, void *data)
+{
+	const struct py_layout *L = &r->L;
+	struct threads_acc *acc = data;
+	int64_t id = 0;
+	uint64_t ts, main_ts = 0;
+
+	if (rd_i64(r, interp + L->is.id, &id) || rd_u64(r, interp + L->is.threads_head, &ts))
+		return 0;
+	if (L->is.threads_main && rd_u64(r, interp + L->is.threads_main, &main_ts))
+		main_ts = 0;
+	while (ts && acc->n < PY_MAX_THREADS) {
+		struct py_thread *t;
+		uint64_t frame, next;
+		if (!aset_add(&r->tstates, ts))
+			break;
+		if (acc->n == acc->cap) {
+			acc->cap = acc->cap ? 2 * acc->cap : 16;
+			acc->v = xrealloc(acc->v, acc->cap * sizeof(*acc->v));
+		}
+		t = &acc->v[acc->n];
+		memset(t, 0, sizeof(*t));
+		if (rd_u64(r, ts + L->ts.native_thread_id, &t->native_tid) ||
+		    rd_u64(r, ts + L->ts.thread_id, &t->thread_id) ||
+		    rd_u64(r, ts + L->ts.current_frame, &frame) || rd_u64(r, ts + L->ts.next, &next))
+			break;
+		t->interp_id = id < 0 || id > INT32_MAX ? -1 : (int)id;
+		if (L->minor >= 14)
+			t->main_thread = main_ts && ts == main_ts;
+		else
+			t->main_thread = id == 0 && t->native_tid == (uint64_t)r->pid;
+		acc->n++;
+		walk_frames(r, frame, t);
+		ts = next;
+	}
+	return acc->n >= PY_MAX_THREADS;
+}
+
+int pyreader_threads(struct pyreader *r, struct py_thread **threads, size_t *n)
+{
+	struct threads_acc acc = { NULL, 0, 0 };
+	int ret = -1;
+
+	snapshot_begin(r);
+	aset_clear(&r->tstates);
+	ret = for_each_interp(r, collect_interp, &acc);
+	if (ret) {
+		py_threads_free(acc.v, acc.n);
+		acc.v = NULL;
+		acc.n = 0;
+	}
+	*threads = acc.v;
+	*n = acc.n;
+	return ret;
+}
+
+void py_threads_free(struct py_thread *t, size_t n)
+{
+	if (!t)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		for (size_t k = 0; k < t[i].n; k++) {
+			free(t[i].frames[k].file);
+			free(t[i].frames[k].func);
+		}
+		free(t[i].frames);
+	}
+	free(t);
+}
+
+struct gil_query {
+	int id;
+	uint64_t interp;
+};
+
+static int find_interp(struct pyreader *r, uint64_t interp, void *data)
+{
+	struct gil_query *q = data;
+	int64_t id;
+	if (rd_i64(r, interp + r->L.is.id, &id) || id != q->id)
+		return 0;
+	q->interp = interp;
+	return 1;
+}
+
+int pyreader_gil(struct pyreader *r, int interp_id, struct py_gil *gil)
+{
+	const struct py_layout *L = &r->L;
+	struct gil_query q = { interp_id, 0 };
+	int32_t v;
+	int err;
+
+	memset(gil, 0, sizeof(*gil));
+	snapshot_begin(r);
+	err = for_each_interp(r, find_interp, &q);
+	if (err)
+		return err;
+	if (!q.interp)
+		return -ENOENT;
+	gil->enabled = 1;
+	if (L->ft) {
+		/* gil_runtime_state_enabled is relative to struct _gil_runtime_state, unlike
+		 * _locked and _holder, which are relative to PyInterpreterState. */
+		err = rd_i32(r, q.interp + L->is.gil + L->is.gil_enabled, &v);
+		if (err)
+			return err;
+		gil->enabled = v;
+	}
+	err = rd_i32(r, q.interp + L->is.gil_locked, &v);
+	if (!err)
+		err = rd_u64(r, q.interp + L->is.gil_holder, &gil->holder);
+	if (err)
+		return err;
+	gil->locked = v;
+	if (gil->holder && rd_u64(r, gil->holder + L->ts.native_thread_id, &gil->holder_tid))
+		gil->holder_tid = 0;
+	return 0;
+}
