@@ -519,6 +519,15 @@ static bool run_iterations(struct run_ctx *rc, const struct pkg_entry *e, const 
 				pytest_summary_parse(out.stdout_tail, &tr);
 			read_file(errp, &stderr_text, NULL);
 			it = iteration_json(i, gil, &out, &tr, stderr_text, rel);
+			if (out.forensics) {
+				char *fp = path_join(dir, "forensics.json"), *ft = cJSON_Print(out.forensics);
+				if (write_file_atomic(fp, ft, strlen(ft)) < 0)
+					warning("cannot write '%s'", fp);
+				else
+					cJSON_AddStringToObject(it, "forensics", "forensics.json");
+				free(fp);
+				free(ft);
+			}
 			json = cJSON_Print(it);
 			if (write_file_atomic(itp, json, strlen(json)) < 0)
 				warning("cannot write '%s'", itp);

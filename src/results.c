@@ -11,6 +11,7 @@
 #include "ftscope/procfs.h"
 #include "ftscope/supervise.h"
 #include "ftscope/results.h"
+#include "ftscope/signature.h"
 
 void json_set(cJSON *obj, const char *key, cJSON *val)
 {
@@ -125,6 +126,54 @@ char *crash_signature_basic(int sig, const char *py_frame)
 	return xstrdup(name);
 }
 
+static const struct proc_crash *runner_crash(const struct iter_outcome *o)
+{
+	for (size_t i = 0; i < o->ncrashes; i++)
+		if (o->crashes[i].runner)
+			return &o->crashes[i];
+	return NULL;
+}
+
+/* The hang in a few lines per thread: what it waits on, who holds it, where it is. */
+static cJSON *hang_waits(const cJSON *snap)
+{
+	cJSON *a = cJSON_CreateArray();
+	const cJSON *p, *t;
+	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(snap, "processes"))
+	cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(p, "threads"))
+	{
+		const cJSON *w = cJSON_GetObjectItemCaseSensitive(t, "wait"), *fr;
+		cJSON *j = cJSON_CreateObject();
+		const char *native = NULL;
+		char *py = NULL;
+		cJSON_AddNumberToObject(j, "pid", json_num(p, "pid", 0));
+		cJSON_AddNumberToObject(j, "tid", json_num(t, "tid", 0));
+		json_set_str(j, "comm", json_str(t, "comm"));
+		json_set_str(j, "lock", cJSON_IsObject(w) ? json_str(w, "lock") : NULL);
+		if (cJSON_IsObject(w) && cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(w, "owner")))
+			cJSON_AddNumberToObject(j, "owner", json_num(w, "owner", 0));
+		else
+			cJSON_AddNullToObject(j, "owner");
+		cJSON_ArrayForEach(fr, cJSON_GetObjectItemCaseSensitive(t, "frames"))
+		{
+			if (json_bool(fr, "python", false) && !py) {
+				const char *file = json_str(fr, "file");
+				const char *b = file ? strrchr(file, '/') : NULL;
+				py = xasprintf("%s:%d %s", b ? b + 1 : (file ? file : "?"),
+					       (int)json_num(fr, "line", 0), json_str(fr, "function"));
+			} else if (!json_bool(fr, "python", false) && !native &&
+				   !json_bool(fr, "plumbing", false)) {
+				native = json_str(fr, "function");
+			}
+		}
+		json_set_str(j, "python", py);
+		json_set_str(j, "native", native);
+		free(py);
+		cJSON_AddItemToArray(a, j);
+	}
+	return a;
+}
+
 static cJSON *strv_json(const struct strv *sv)
 {
 	cJSON *a = cJSON_CreateArray();
@@ -191,10 +240,22 @@ cJSON *iteration_json(int index, const char *gil, const struct iter_outcome *o,
 		cJSON_AddNullToObject(it, "exit_code");
 	cJSON_AddNumberToObject(it, "duration_s", round_to(o->duration_s, 3));
 	if (crash_sig) {
-		char *sig = crash_signature_basic(crash_sig, ev.py_frame);
+		const struct proc_crash *rc = runner_crash(o);
 		cJSON_AddStringToObject(it, "crash_signal", signal_name(crash_sig));
-		cJSON_AddStringToObject(it, "crash_signature", sig);
-		free(sig);
+		if (rc && rc->sig_text) {
+			/* Symbolized: signal + top frames + innermost Python frame (ptrace). */
+			cJSON_AddStringToObject(it, "crash_signature", rc->sig_text);
+			cJSON_AddStringToObject(it, "crash_signature_id", rc->sig_id);
+			cJSON_AddItemToObject(it, "crash_frames", cJSON_Duplicate(rc->top_frames, true));
+			json_set_str(it, "crash_python_frame", rc->py_frame);
+		} else {
+			char *sig = crash_signature_basic(crash_sig, ev.py_frame);
+			char id[17];
+			hash_hex(sig, id);
+			cJSON_AddStringToObject(it, "crash_signature", sig);
+			cJSON_AddStringToObject(it, "crash_signature_id", id);
+			free(sig);
+		}
 	} else {
 		cJSON_AddNullToObject(it, "crash_signal");
 		cJSON_AddNullToObject(it, "crash_signature");
@@ -256,6 +317,13 @@ cJSON *iteration_json(int index, const char *gil, const struct iter_outcome *o,
 		cJSON_AddNumberToObject(h, "detected_after_s", round_to(o->detected_after_s, 2));
 		cJSON_AddItemToObject(h, "threads", threads_json(o));
 		json_set_str(h, "python_stacks", o->python_stacks);
+		if (o->hang_snapshot) {
+			cJSON_AddItemToObject(h, "waits", hang_waits(o->hang_snapshot));
+			cJSON_AddItemToObject(h, "cycles", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(
+								   o->hang_snapshot, "cycles"), true));
+			cJSON_AddNumberToObject(h, "snapshot_ms",
+						json_num(o->hang_snapshot, "hold_ms", 0));
+		}
 		cJSON_AddItemToObject(it, "hang", h);
 	} else {
 		cJSON_AddNullToObject(it, "hang");
@@ -275,6 +343,8 @@ cJSON *iteration_json(int index, const char *gil, const struct iter_outcome *o,
 			cJSON_AddStringToObject(j, "parent_comm", c->parent_comm);
 			cJSON_AddStringToObject(j, "signal", signal_name(c->sig) ? signal_name(c->sig) : "?");
 			cJSON_AddBoolToObject(j, "runner", c->runner);
+			json_set_str(j, "signature", c->sig_text);
+			json_set_str(j, "signature_id", c->sig_id[0] ? c->sig_id : NULL);
 			if (c->tid) {
 				cJSON_AddNumberToObject(j, "tid", c->tid);
 				cJSON_AddNumberToObject(j, "si_code", c->fault_code);

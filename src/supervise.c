@@ -14,10 +14,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "ftscope/cgroup.h"
 #include "ftscope/error.h"
 #include "ftscope/procfs.h"
 #include "ftscope/ptracer.h"
+#include "ftscope/signature.h"
+#include "ftscope/snapshot.h"
 #include "ftscope/supervise.h"
 #include "ftscope/util.h"
 
@@ -226,14 +230,25 @@ static bool is_python_comm(const char *comm)
 	return starts_with(comm, "python");
 }
 
-/* Crash stop (ptrace): remember which thread got which signal, with the process held. */
+static void add_forensics(struct iter_outcome *o, cJSON *snap)
+{
+	if (!o->forensics)
+		o->forensics = cJSON_CreateArray();
+	cJSON_AddItemToArray(o->forensics, snap);
+}
+
+/* Crash stop (ptrace): snapshot the held process, sign the crash, before any handler runs. */
 static void on_crash(void *arg, struct ptracer *pt, pid_t tid, pid_t tgid, int sig,
 		     const siginfo_t *si)
 {
 	struct sup *s = arg;
 	struct iter_outcome *o = s->out;
 	struct proc_crash *c;
-	(void)pt;
+	struct snapshot snap = { 0 };
+	struct crash_sig cs;
+	pid_t tids[4096];
+	size_t n = ptracer_stopped_tasks(pt, tgid, tids, ARRAY_SIZE(tids));
+	const char *name = signal_name(sig) ? signal_name(sig) : "signal";
 	o->crashes = xrealloc(o->crashes, (o->ncrashes + 1) * sizeof(*o->crashes));
 	c = &o->crashes[o->ncrashes++];
 	memset(c, 0, sizeof(*c));
@@ -242,6 +257,69 @@ static void on_crash(void *arg, struct ptracer *pt, pid_t tid, pid_t tgid, int s
 	c->sig = sig;
 	c->fault_code = si->si_code;
 	c->fault_addr = (unsigned long long)(uintptr_t)si->si_addr;
+	snap.reason = xstrdup("crash");
+	snap.taken_at = now_wall();
+	if (snapshot_process(&snap, tgid, tids, n, tid) == 0) {
+		cJSON *j, *fr;
+		snapshot_analyze(&snap);
+		snapshot_crash_signature(&snap, name, &cs);
+		memcpy(c->sig_id, cs.id, sizeof(c->sig_id));
+		c->sig_text = xstrdup(cs.text);
+		c->py_frame = xstrdup(cs.py_frame);
+		fr = cJSON_CreateArray();
+		for (size_t i = 0; i < cs.nframes; i++)
+			cJSON_AddItemToArray(fr, cJSON_CreateString(cs.frames[i]));
+		c->top_frames = fr;
+		crash_sig_release(&cs);
+		j = snapshot_json(&snap);
+		cJSON_AddStringToObject(j, "signal", name);
+		cJSON_AddNumberToObject(j, "crashed_tid", tid);
+		cJSON_AddStringToObject(j, "signature_id", c->sig_id);
+		cJSON_AddStringToObject(j, "signature", c->sig_text);
+		add_forensics(o, j);
+	}
+	snapshot_release(&snap);
+}
+
+/* Hang (ptrace): hold every task of the tree and snapshot each process. true if Python
+ * stacks were read, so faulthandler's dump is not needed. */
+static bool hang_snapshot(struct sup *s, const char *reason)
+{
+	struct snapshot snap = { 0 };
+	pid_t *tids = xcalloc(s->pt.n ? s->pt.n : 1, sizeof(pid_t));
+	pid_t *done = xcalloc(s->pt.n ? s->pt.n : 1, sizeof(pid_t));
+	size_t ndone = 0;
+	bool python = false;
+	double t0 = now_monotonic();
+	cJSON *j;
+	ptracer_stop_all(&s->pt, 0, 2.0);
+	snap.reason = xstrdup(reason);
+	snap.taken_at = now_wall();
+	for (size_t i = 0; i < s->pt.n; i++) {
+		const struct ptask *t = &s->pt.tasks[i];
+		size_t n, k;
+		if (t->exited || !t->stopped)
+			continue;
+		for (k = 0; k < ndone && done[k] != t->tgid; k++)
+			;
+		if (k < ndone)
+			continue;
+		done[ndone++] = t->tgid;
+		n = ptracer_stopped_tasks(&s->pt, t->tgid, tids, s->pt.n);
+		snapshot_process(&snap, t->tgid, tids, n, 0);
+	}
+	snapshot_analyze(&snap);
+	for (size_t i = 0; i < snap.n; i++)
+		if (snap.procs[i].python_version)
+			python = true;
+	snap.duration_s = now_monotonic() - t0; /* the tree was held this long */
+	j = snapshot_json(&snap);
+	add_forensics(s->out, j);
+	s->out->hang_snapshot = j;
+	snapshot_release(&snap);
+	free(tids);
+	free(done);
+	return python;
 }
 
 /* After the tree is gone: every crashed process, and whether it was the test runner. */
@@ -442,7 +520,13 @@ static void hang(struct sup *s, enum killed_by kind)
 	s->out->detected_after_s = now - s->last_progress;
 	if (kind != KILLED_INTERRUPT) {
 		record_threads(s);
-		capture_python_stacks(s);
+		if (!s->tracing || !hang_snapshot(s, kind == KILLED_DEADLOCK ? "deadlock"
+						     : kind == KILLED_STALL  ? "stall"
+									     : "timeout")) {
+			if (s->tracing)
+				ptracer_resume_all(&s->pt);
+			capture_python_stacks(s);
+		}
 	}
 	kill_tree(s);
 }
@@ -735,6 +819,12 @@ void iter_outcome_release(struct iter_outcome *o)
 	free(o->stderr_tail);
 	free(o->last_output_line);
 	free(o->tracer_error);
+	for (size_t i = 0; i < o->ncrashes; i++) {
+		free(o->crashes[i].sig_text);
+		free(o->crashes[i].py_frame);
+		cJSON_Delete(o->crashes[i].top_frames);
+	}
 	free(o->crashes);
+	cJSON_Delete(o->forensics);
 	memset(o, 0, sizeof(*o));
 }

@@ -169,7 +169,11 @@ struct pyreader {
 	struct page_slot *cache;
 	struct code_info *codes;
 	struct addr_set interps, tstates, frames;
+	struct { uint64_t type; int kind; } tcache[64]; /* type object -> TK_* */
+	size_t ntcache;
 };
+
+enum { TK_OTHER, TK_LOCK, TK_RLOCK, TK_CFUNC };
 
 /*
  * Target memory.
@@ -1322,6 +1326,112 @@ static bool owner_is_shim(const struct py_layout *L, unsigned owner)
 	return L->minor >= 14 ? owner == 3 || owner == 4 : owner == 3;
 }
 
+static int type_kind(struct pyreader *r, uint64_t obj)
+{
+	uint64_t type, name;
+	char buf[32];
+	int kind = TK_OTHER;
+	if (obj < 4096 || obj >= USER_ADDR_END || (obj & 7) || rd_u64(r, obj + r->L.ob.ob_type, &type) ||
+	    !type)
+		return TK_OTHER;
+	for (size_t i = 0; i < r->ntcache; i++)
+		if (r->tcache[i].type == type)
+			return r->tcache[i].kind;
+	if (rd_u64(r, type + r->L.ty.tp_name, &name) || mem_read(r, name, buf, sizeof(buf)))
+		return TK_OTHER; /* not a type: do not cache */
+	buf[sizeof(buf) - 1] = '\0';
+	if (!strcmp(buf, "_thread.lock"))
+		kind = TK_LOCK;
+	else if (!strcmp(buf, "_thread.RLock"))
+		kind = TK_RLOCK;
+	else if (!strcmp(buf, "builtin_function_or_method"))
+		kind = TK_CFUNC;
+	if (r->ntcache < sizeof(r->tcache) / sizeof(r->tcache[0])) {
+		r->tcache[r->ntcache].type = type;
+		r->tcache[r->ntcache].kind = kind;
+		r->ntcache++;
+	}
+	return kind;
+}
+
+static void add_lockref(struct py_thread *t, struct pyreader *r, uint64_t obj, int kind,
+			bool in_with, size_t frame)
+{
+	uint64_t hdr = r->L.ob.ob_type + 8; /* ob_type ends the object header */
+	struct py_lockref *l;
+	for (size_t i = 0; i < t->nlocks; i++)
+		if (t->locks[i].obj == obj && t->locks[i].frame == frame) {
+			t->locks[i].in_with |= in_with;
+			return;
+		}
+	t->locks = xrealloc(t->locks, (t->nlocks + 1) * sizeof(*t->locks));
+	l = &t->locks[t->nlocks++];
+	memset(l, 0, sizeof(*l));
+	l->obj = obj;
+	l->in_with = in_with;
+	l->frame = frame;
+	if (kind == TK_LOCK) {
+		l->mutex = obj + hdr;                  /* lockobject { HEAD; PyMutex lock; } */
+	} else {
+		l->rlock = true;                       /* { HEAD; PyThread_type_lock; ident; } */
+		rd_u64(r, obj + hdr, &l->mutex);
+		rd_u64(r, obj + hdr + 8, &l->rlock_owner);
+	}
+}
+
+/*
+ * Lock objects in a frame's locals and value stack. The slot count is co_nlocalsplus +
+ * co_stacksize (3.13/3.14 PyCodeObject: co_stacksize just before co_firstlineno,
+ * co_nlocalsplus just after); dead slots above the stack top may hold stale values, so what
+ * this finds is evidence, not proof.
+ */
+static void scan_locks(struct pyreader *r, uint64_t frame, uint64_t code, struct py_thread *t,
+		       size_t idx)
+{
+	const struct py_layout *L = &r->L;
+	uint64_t base = frame + L->fr.size - 8; /* localsplus[] ends the frame struct */
+	uint64_t hdr = L->ob.ob_type + 8;
+	int32_t nlocalsplus, stacksize;
+	if (L->minor != 13 && L->minor != 14)
+		return;
+	if (rd_i32(r, code + L->co.firstlineno - 4, &stacksize) ||
+	    rd_i32(r, code + L->co.firstlineno + 4, &nlocalsplus) || stacksize < 0 ||
+	    nlocalsplus < 0 || stacksize + nlocalsplus > 4096)
+		return;
+	for (int32_t i = 0; i < nlocalsplus + stacksize; i++) {
+		uint64_t v, ml, self, mname;
+		char buf[16];
+		int kind;
+		if (rd_u64(r, base + 8 * (uint64_t)i, &v))
+			break;
+		if (L->minor >= 14)
+			v &= ~(uint64_t)3; /* _PyStackRef tag bits */
+		kind = type_kind(r, v);
+		if (kind == TK_LOCK || kind == TK_RLOCK) {
+			add_lockref(t, r, v, kind, false, idx);
+			continue;
+		}
+		if (kind != TK_CFUNC)
+			continue;
+		/* PyCFunctionObject { HEAD; PyMethodDef *m_ml; PyObject *m_self; ... } */
+		if (rd_u64(r, v + hdr, &ml) || rd_u64(r, v + hdr + 8, &self) ||
+		    rd_u64(r, ml, &mname) || mem_read(r, mname, buf, 9) || memcmp(buf, "__exit__", 9))
+			continue;
+		kind = type_kind(r, self);
+		if (kind == TK_LOCK || kind == TK_RLOCK)
+			add_lockref(t, r, self, kind, true, idx);
+	}
+}
+
+uint64_t pyreader_parked_mutex(struct pyreader *r, uint64_t futex_uaddr)
+{
+	uint64_t addr;
+	/* struct wait_entry { void *park_arg; uintptr_t addr; _PySemaphore sema; ... } */
+	if (futex_uaddr < 16 || rd_u64(r, futex_uaddr - 8, &addr))
+		return 0;
+	return addr;
+}
+
 static void walk_frames(struct pyreader *r, uint64_t frame, struct py_thread *t)
 {
 	const struct py_layout *L = &r->L;
@@ -1379,6 +1489,7 @@ static void walk_frames(struct pyreader *r, uint64_t frame, struct py_thread *t)
 		f->firstlineno = c->firstlineno;
 		f->line = frame_line(r, c, exe, ip, tlbc);
 		f->entry = false;
+		scan_locks(r, frame, exe, t, t->n);
 		pending = (ssize_t)t->n++;
 		if (t->n >= PY_MAX_FRAMES)
 			return;
@@ -1481,6 +1592,7 @@ void py_threads_free(struct py_thread *t, size_t n)
 			free(t[i].frames[k].func);
 		}
 		free(t[i].frames);
+		free(t[i].locks);
 	}
 	free(t);
 }

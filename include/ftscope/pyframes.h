@@ -56,6 +56,21 @@ struct py_frame {
 	bool entry;
 };
 
+/*
+ * A lock object referenced by a frame's locals or value stack (3.13/3.14 `_thread.lock`,
+ * `_thread.RLock`), directly or through the `__exit__` bound method that a `with lock:`
+ * block keeps on the stack for its whole body -- the one trace of ownership a PyMutex-based
+ * lock leaves (it records no owner).
+ */
+struct py_lockref {
+	uint64_t obj;           /* the lock object */
+	uint64_t mutex;         /* Lock: address of its PyMutex; RLock: its PyThread lock (sem_t) */
+	bool rlock;
+	uint64_t rlock_owner;   /* RLock: owner's thread ident (pthread_t), 0 if free */
+	bool in_with;           /* the frame is inside `with lock:` */
+	size_t frame;           /* index into py_thread.frames */
+};
+
 struct py_thread {
 	uint64_t native_tid;    /* PyThreadState.native_thread_id: the Linux TID (0 if unbound) */
 	uint64_t thread_id;     /* PyThreadState.thread_id: pthread_self(), as faulthandler prints */
@@ -65,6 +80,8 @@ struct py_thread {
 	/* The interpreter's main thread (3.14: interp->threads.main; 3.13: native_tid == pid in
 	 * the main interpreter). */
 	bool main_thread;
+	struct py_lockref *locks; /* locks its frames reference (see struct py_lockref) */
+	size_t nlocks;
 };
 
 struct pyreader;
@@ -116,6 +133,13 @@ const char *pyreader_runtime_how(const struct pyreader *r);
  */
 int pyreader_threads(struct pyreader *r, struct py_thread **threads, size_t *n);
 void py_threads_free(struct py_thread *t, size_t n);
+
+/*
+ * The PyMutex a thread parked in CPython's parking lot waits for: its futex is the semaphore
+ * inside a `struct wait_entry` on its own stack, whose `addr` field (just before it) is the
+ * PyMutex. 0 if that cannot be read.
+ */
+uint64_t pyreader_parked_mutex(struct pyreader *r, uint64_t futex_uaddr);
 
 /* The GIL of one interpreter (lock forensics). */
 struct py_gil {

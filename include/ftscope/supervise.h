@@ -50,7 +50,13 @@ struct proc_crash {
 	int tid;           /* thread that received the signal (0 if not seen) */
 	int fault_code;        /* siginfo si_code */
 	unsigned long long fault_addr; /* siginfo si_addr */
+	char sig_id[17];   /* crash signature id ("" if no snapshot) */
+	char *sig_text;    /* crash signature text, or NULL */
+	char *py_frame;    /* innermost Python frame of the crashing thread, or NULL */
+	struct cJSON *top_frames; /* the signature's frames (array), or NULL */
 };
+
+struct cJSON;
 
 struct iter_spec {
 	const char *command;      /* run by /bin/sh -c */
@@ -112,6 +118,8 @@ struct iter_outcome {
 	int runner_crash_sig;    /* crash signal that ended the test runner (ptrace), else 0 */
 	struct proc_crash *crashes; /* every crashed process of the tree (ptrace) */
 	size_t ncrashes;
+	struct cJSON *forensics; /* array of snapshots (snapshot.h JSON form), or NULL */
+	struct cJSON *hang_snapshot; /* borrowed: the hang's snapshot inside forensics */
 };
 
 /* Become a child subreaper. 0 or -errno. */

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The ftscope authors */
+#ifndef FTSCOPE_SNAPSHOT_H
+#define FTSCOPE_SNAPSHOT_H
+
+/*
+ * A snapshot of stopped processes: per thread its registers' syscall, the native stack
+ * (libunwind) merged with the Python stack (debug offsets) at the eval-loop frames
+ * (pystack's rule), and what it waits on -- futex address and op, the kind of lock (from
+ * the native frames: pthread mutex, PyThread lock, parking lot, condvar, join...), the owner
+ * where the lock word records one (pthread mutex __owner, PI futex); then the wait-for graph
+ * and its cycles.
+ *
+ * Every thread of a snapshotted process must be ptrace-stopped (ptracer_stop_all) while
+ * snapshot_process runs. The result is plain data; snapshot_json turns it into the
+ * forensics.json form (docs/results.md) and snapshot_print_json prints that for a person.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "ftscope/symbolizer.h"
+#include "ftscope/waitgraph.h"
+
+struct cJSON;
+
+struct snap_wait {
+	const char *kind;       /* "futex", "child", "syscall", "running", NULL: not blocked */
+	uint64_t uaddr, op;
+	bool untimed;
+	const char *lock;       /* "pthread_mutex", "pi_futex", "threading.Lock", "threading.RLock",
+				   "PyMutex", "thread join", "condition variable", "semaphore",
+				   "stop-the-world", "unknown" */
+	const char *via;        /* the frame that told us (function name), or NULL */
+	int owner;              /* owner tid, 0 unknown */
+	bool owner_certain;     /* read from the lock word */
+	const char *owner_note; /* why there is no owner, or how it was inferred */
+	uint64_t lock_obj;      /* the Python lock object waited for, 0 if not identified */
+	int ncandidates;        /* threads that could hold it (inside `with` on it) */
+};
+
+struct snap_thread {
+	pid_t tid;
+	char comm[20];
+	char state;
+	long syscall;           /* -1 not in a syscall */
+	uint64_t args[6];
+	struct frame *frames;   /* merged, innermost first */
+	size_t nframes;
+	bool merged;            /* Python frames merged into the native stack */
+	size_t npython;         /* Python frames (merged or, if not mergeable, appended) */
+	char *unwind_error;
+	struct snap_wait wait;
+	bool crashed;           /* the thread that received the crash signal */
+};
+
+struct snap_process {
+	pid_t pid;
+	char *exe;
+	char *cmdline;
+	char *python_version;   /* NULL: no Python runtime found (py_error says why) */
+	bool free_threaded;
+	int gil_enabled;        /* -1 unknown */
+	char *py_error;
+	struct snap_thread *threads;
+	size_t n;
+};
+
+struct snapshot {
+	char *reason;           /* "deadlock", "stall", "timeout", "crash", "dump" */
+	double taken_at;        /* wall clock */
+	double duration_s;      /* time the processes were held stopped for this snapshot */
+	struct snap_process *procs;
+	size_t n;
+	struct wg_edge *edges;
+	size_t nedges;
+	struct wg_cycle *cycles;
+	size_t ncycles;
+};
+
+/* Snapshot one process whose listed threads are ptrace-stopped; appends to snap->procs.
+ * crashed_tid marks the thread that got a crash signal (0: none). 0 or -errno. */
+int snapshot_process(struct snapshot *snap, pid_t pid, const pid_t *tids, size_t ntids,
+		     pid_t crashed_tid);
+/* Wait-for edges and cycles over all processes of snap. */
+void snapshot_analyze(struct snapshot *snap);
+struct cJSON *snapshot_json(const struct snapshot *snap);
+void snapshot_release(struct snapshot *snap);
+
+/* Print a snapshot (its JSON form, as stored) for a terminal: threads, merged stacks
+ * (innermost first), waits, owners, cycles. `all_frames` keeps eval-loop plumbing. */
+void snapshot_print_json(FILE *f, const struct cJSON *snap, bool all_frames);
+
+/* The crashing thread's merged frames as signature input (see signature.h). */
+struct crash_sig;
+int snapshot_crash_signature(const struct snapshot *snap, const char *kind, struct crash_sig *out);
+
+#endif

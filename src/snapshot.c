@@ -1,0 +1,660 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The ftscope authors */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/user.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "ftscope/procfs.h"
+#include "ftscope/pyframes.h"
+#include "ftscope/results.h"
+#include "ftscope/signature.h"
+#include "ftscope/snapshot.h"
+#include "ftscope/util.h"
+
+#define MAX_NATIVE_FRAMES 256
+
+static bool is_eval_frame(const char *fn)
+{
+	return fn && (starts_with(fn, "_PyEval_EvalFrameDefault") ||
+		      (starts_with(fn, "_TAIL_CALL_") && strstr(fn, ".llvm.")));
+}
+
+static void copy_py_frame(struct frame *dst, const struct py_frame *p)
+{
+	memset(dst, 0, sizeof(*dst));
+	dst->is_python = true;
+	dst->py_file = xstrdup(p->file);
+	dst->py_func = xstrdup(p->func);
+	dst->py_line = p->line;
+}
+
+/*
+ * pystack's merge: each native eval-loop frame stands for the Python frames from the
+ * current position up to and including the next entry frame. Only when the counts agree;
+ * otherwise the Python frames follow the native ones, unmerged.
+ */
+static void merge(struct snap_thread *t, struct frame *nat, size_t nn, const struct py_thread *py)
+{
+	size_t evals = 0, entries = 0, k = 0, pi = 0;
+	size_t cap = nn + (py ? py->n : 0);
+	for (size_t i = 0; i < nn; i++)
+		evals += is_eval_frame(nat[i].function);
+	for (size_t i = 0; py && i < py->n; i++)
+		entries += py->frames[i].entry;
+	t->frames = xcalloc(cap ? cap : 1, sizeof(*t->frames));
+	t->npython = py ? py->n : 0;
+	t->merged = py && py->n && evals == entries;
+	for (size_t i = 0; i < nn; i++) {
+		if (t->merged && is_eval_frame(nat[i].function)) {
+			while (pi < py->n) {
+				bool entry = py->frames[pi].entry;
+				copy_py_frame(&t->frames[k++], &py->frames[pi++]);
+				if (entry)
+					break;
+			}
+		}
+		t->frames[k++] = nat[i]; /* moves ownership of the strings */
+		memset(&nat[i], 0, sizeof(nat[i]));
+	}
+	if (py && !t->merged)
+		for (pi = 0; pi < py->n; pi++)
+			copy_py_frame(&t->frames[k++], &py->frames[pi]);
+	t->nframes = k;
+}
+
+static bool has_frame(const struct snap_thread *t, size_t depth, const char *const *names)
+{
+	for (size_t i = 0; i < t->nframes && i < depth; i++) {
+		const char *fn = t->frames[i].function;
+		if (!fn)
+			continue;
+		for (const char *const *n = names; *n; n++) {
+			size_t l = strlen(*n);
+			if (!strncmp(fn, *n, l) && (fn[l] == '\0' || fn[l] == '.'))
+				return true;
+		}
+	}
+	return false;
+}
+
+#define FUTEX_CMD(op) ((int)((op) & ~(0x80ULL | 0x100ULL)))
+
+/* What the thread waits on, from its syscall and its native frames. */
+static void classify_wait(struct symbolizer *sym, struct snap_thread *t)
+{
+	static const char *const n_join[] = { "ThreadHandle_join", "_PyThread_join", "thread_join",
+					      "PyThread_join_thread", NULL };
+	static const char *const n_stw[] = { "_PyEval_StopTheWorld", "stop_the_world",
+					     "tstate_wait_attach", NULL };
+	static const char *const n_rlock[] = { "rlock_acquire", "_PyRecursiveMutex_Lock",
+					       "_PyRecursiveMutex_LockTimed", NULL };
+	static const char *const n_lock[] = { "lock_PyThread_acquire_lock", "acquire_timed",
+					      "PyThread_acquire_lock_timed", "lock_acquire_parse_args",
+					      NULL };
+	static const char *const n_pymutex[] = { "_PyMutex_LockTimed", "_PyMutex_LockSlow",
+						 "PyMutex_Lock", NULL };
+	static const char *const n_event[] = { "PyEvent_WaitTimed", "_PyEvent_WaitTimed",
+					       "PyEvent_Wait", "_PyParkingLot_Park", NULL };
+	static const char *const n_pmutex[] = { "pthread_mutex_lock", "__pthread_mutex_lock",
+						"___pthread_mutex_lock", "__lll_lock_wait",
+						"pthread_mutex_timedlock", "__pthread_mutex_lock_full",
+						NULL };
+	static const char *const n_cond[] = { "pthread_cond_wait", "__pthread_cond_wait",
+					      "___pthread_cond_wait", "pthread_cond_timedwait",
+					      "pthread_cond_clockwait", NULL };
+	static const char *const n_sem[] = { "sem_wait", "sem_timedwait", "sem_clockwait",
+					     "__new_sem_wait_slow64", "__new_sem_wait_slow", NULL };
+	struct snap_wait *w = &t->wait;
+	memset(w, 0, sizeof(*w));
+	if (t->syscall == FT_SYS_WAIT4 || t->syscall == FT_SYS_WAITID) {
+		w->kind = "child";
+		return;
+	}
+	if (t->syscall != FT_SYS_FUTEX) {
+		w->kind = t->syscall >= 0 ? "syscall" : NULL;
+		return;
+	}
+	w->kind = "futex";
+	w->uaddr = t->args[0];
+	w->op = t->args[1];
+	w->untimed = futex_op_is_wait(w->op) && t->args[3] == 0;
+	/* Innermost frames tell which primitive it is; Python-level markers win. */
+	if (has_frame(t, 40, n_stw)) {
+		w->lock = "stop-the-world";
+	} else if (has_frame(t, 40, n_join)) {
+		w->lock = "thread join";
+		w->owner_note = "waits for another thread to finish";
+	} else if (has_frame(t, 40, n_rlock)) {
+		w->lock = "threading.RLock";
+	} else if (has_frame(t, 40, n_lock)) {
+		w->lock = "threading.Lock";
+		w->owner_note = "a PyThread lock records no owner";
+	} else if (has_frame(t, 40, n_pymutex)) {
+		w->lock = "PyMutex";
+		w->owner_note = "PyMutex records no owner";
+	} else if (has_frame(t, 40, n_event)) {
+		w->lock = "parking lot";
+		w->owner_note = "parking-lot waits record no owner";
+	} else if (has_frame(t, 12, n_pmutex)) {
+		w->lock = "pthread_mutex";
+	} else if (has_frame(t, 12, n_cond)) {
+		w->lock = "condition variable";
+		w->owner_note = "condition variables have no owner";
+	} else if (has_frame(t, 12, n_sem)) {
+		w->lock = "semaphore";
+		w->owner_note = "semaphores have no owner";
+	} else {
+		w->lock = "unknown";
+	}
+	/* Owners recorded in the lock word. */
+	if (FUTEX_CMD(w->op) == 6 || FUTEX_CMD(w->op) == 13) { /* LOCK_PI, LOCK_PI2 */
+		uint32_t v;
+		if (symbolizer_read_mem(sym, w->uaddr, &v, sizeof(v)) == 0 && (v & 0x3fffffff)) {
+			w->lock = "pi_futex";
+			w->owner = (int)(v & 0x3fffffff);
+			w->owner_certain = true;
+		}
+	} else if (FUTEX_CMD(w->op) == 0 && !strcmp(w->lock, "pthread_mutex")) {
+		/* glibc x86_64 struct __pthread_mutex_s: __lock, __count, __owner, __nusers, __kind */
+		int32_t m[5];
+		if (symbolizer_read_mem(sym, w->uaddr, m, sizeof(m)) == 0 && m[2] > 0 &&
+		    (m[0] == 1 || m[0] == 2) && (m[4] & ~0x7f) == 0) {
+			w->owner = m[2];
+			w->owner_certain = true;
+		} else {
+			w->owner_note = "the mutex word has no owner (unlocked or not a pthread mutex)";
+		}
+	}
+}
+
+static int read_regs(pid_t tid, struct snap_thread *t)
+{
+	struct user_regs_struct r;
+	if (ptrace(PTRACE_GETREGS, tid, 0, &r) < 0)
+		return -errno;
+	t->syscall = (long)r.orig_rax;
+	t->args[0] = r.rdi;
+	t->args[1] = r.rsi;
+	t->args[2] = r.rdx;
+	t->args[3] = r.r10;
+	t->args[4] = r.r8;
+	t->args[5] = r.r9;
+	return 0;
+}
+
+static void read_task_stat(pid_t pid, pid_t tid, struct snap_thread *t)
+{
+	char path[96], *text = NULL;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
+	t->state = '?';
+	if (read_file(path, &text, NULL) == 0) {
+		char *lp = strchr(text, '('), *rp = strrchr(text, ')');
+		if (lp && rp && rp > lp) {
+			snprintf(t->comm, sizeof(t->comm), "%.*s", (int)(rp - lp - 1), lp + 1);
+			t->state = rp[2];
+		}
+	}
+	free(text);
+}
+
+static char *read_cmdline(pid_t pid)
+{
+	char path[64], *text = NULL;
+	size_t len = 0;
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	if (read_file(path, &text, &len) < 0)
+		return NULL;
+	for (size_t i = 0; i + 1 < len; i++)
+		if (text[i] == '\0')
+			text[i] = ' ';
+	return text;
+}
+
+static const struct py_thread *py_of(const struct py_thread *pyt, size_t n, pid_t tid)
+{
+	for (size_t k = 0; k < n; k++)
+		if (pyt[k].native_tid == (uint64_t)tid)
+			return &pyt[k];
+	return NULL;
+}
+
+static const struct py_lockref *find_lock(const struct py_thread *pyt, size_t n, uint64_t mutex)
+{
+	for (size_t k = 0; k < n; k++)
+		for (size_t i = 0; i < pyt[k].nlocks; i++)
+			if (mutex && pyt[k].locks[i].mutex == mutex)
+				return &pyt[k].locks[i];
+	return NULL;
+}
+
+/*
+ * Python locks: which lock object a thread waits for (a Lock's waiter parks on its own
+ * semaphore, whose parking-lot entry names the PyMutex; an RLock's waiter waits on the
+ * RLock's own PyThread lock), and who holds it: an RLock records its owner; a Lock does
+ * not, so the holder is inferred from the threads that are inside `with` on it.
+ */
+static void resolve_python_lock(struct snap_process *p, struct snap_thread *t,
+				struct pyreader *pr, const struct py_thread *pyt, size_t npyt)
+{
+	struct snap_wait *w = &t->wait;
+	const struct py_lockref *l = NULL;
+	if (!w->kind || strcmp(w->kind, "futex") || !w->lock)
+		return;
+	if (!strcmp(w->lock, "threading.Lock") || !strcmp(w->lock, "PyMutex") ||
+	    !strcmp(w->lock, "parking lot"))
+		l = find_lock(pyt, npyt, pyreader_parked_mutex(pr, w->uaddr));
+	if (!l)
+		l = find_lock(pyt, npyt, w->uaddr); /* RLock: the futex is its sem_t */
+	if (!l)
+		return;
+	w->lock_obj = l->obj;
+	w->lock = l->rlock ? "threading.RLock" : "threading.Lock";
+	if (l->rlock) {
+		w->owner_note = "the RLock is free (a wake-up is in flight)";
+		for (size_t k = 0; l->rlock_owner && k < npyt; k++)
+			if (pyt[k].thread_id == l->rlock_owner) {
+				w->owner = (int)pyt[k].native_tid;
+				w->owner_certain = true;
+				w->owner_note = NULL;
+			}
+		return;
+	}
+	for (size_t k = 0; k < npyt; k++)
+		for (size_t i = 0; i < pyt[k].nlocks; i++) {
+			const struct py_lockref *c = &pyt[k].locks[i];
+			if (c->obj != l->obj || !c->in_with)
+				continue;
+			if (!w->owner)
+				w->owner = (int)pyt[k].native_tid;
+			w->ncandidates++;
+			break;
+		}
+	if (w->ncandidates == 1)
+		w->owner_note = "inferred: the only thread inside `with` on this lock";
+	else if (w->ncandidates > 1)
+		w->owner_note = "inferred: first of several threads inside `with` on this lock";
+	else
+		w->owner_note = "a PyMutex records no owner and no thread is inside `with` on it";
+	(void)p;
+}
+
+int snapshot_process(struct snapshot *snap, pid_t pid, const pid_t *tids, size_t ntids,
+		     pid_t crashed_tid)
+{
+	struct snap_process *p;
+	struct symbolizer *sym = symbolizer_new(pid);
+	struct pyreader *pr = NULL;
+	struct py_thread *pyt = NULL;
+	size_t npyt = 0;
+	struct sbuf why = SBUF_INIT;
+	char path[64], buf[4096];
+	ssize_t l;
+	double t0 = now_monotonic();
+	if (!sym)
+		return -errno;
+	snap->procs = xrealloc(snap->procs, (snap->n + 1) * sizeof(*snap->procs));
+	p = &snap->procs[snap->n++];
+	memset(p, 0, sizeof(*p));
+	p->pid = pid;
+	p->gil_enabled = -1;
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	l = readlink(path, buf, sizeof(buf) - 1);
+	if (l > 0) {
+		buf[l] = '\0';
+		p->exe = xstrdup(buf);
+	}
+	p->cmdline = read_cmdline(pid);
+	if (pyreader_open(pid, &pr, &why) == 0) {
+		struct py_gil gil;
+		p->python_version = xstrdup(pyreader_version(pr));
+		p->free_threaded = pyreader_free_threaded(pr);
+		if (pyreader_threads(pr, &pyt, &npyt) < 0)
+			p->py_error = xstrdup("cannot read the Python thread states");
+		if (pyreader_gil(pr, 0, &gil) == 0)
+			p->gil_enabled = gil.enabled;
+	} else {
+		p->py_error = sbuf_detach(&why);
+	}
+	p->threads = xcalloc(ntids ? ntids : 1, sizeof(*p->threads));
+	for (size_t i = 0; i < ntids; i++) {
+		struct snap_thread *t = &p->threads[p->n++];
+		struct frame *nat = NULL;
+		size_t nn = 0;
+		const struct py_thread *py = NULL;
+		int r;
+		t->tid = tids[i];
+		t->crashed = tids[i] == crashed_tid;
+		t->syscall = -1;
+		read_task_stat(pid, tids[i], t);
+		read_regs(tids[i], t);
+		r = unwind_thread(sym, tids[i], MAX_NATIVE_FRAMES, &nat, &nn);
+		if (r < 0)
+			t->unwind_error = xasprintf("unwinding failed: %s", strerror(-r));
+		py = py_of(pyt, npyt, tids[i]);
+		merge(t, nat, nn, py);
+		frames_free(nat, nn);
+		classify_wait(sym, t);
+		if (pr)
+			resolve_python_lock(p, t, pr, pyt, npyt);
+	}
+	py_threads_free(pyt, npyt);
+	pyreader_free(pr);
+	symbolizer_free(sym);
+	sbuf_release(&why);
+	snap->duration_s += now_monotonic() - t0;
+	return 0;
+}
+
+static bool tid_in_snapshot(const struct snapshot *snap, int tid)
+{
+	for (size_t i = 0; i < snap->n; i++)
+		for (size_t k = 0; k < snap->procs[i].n; k++)
+			if (snap->procs[i].threads[k].tid == tid)
+				return true;
+	return false;
+}
+
+void snapshot_analyze(struct snapshot *snap)
+{
+	free(snap->edges);
+	snap->edges = NULL;
+	snap->nedges = 0;
+	for (size_t i = 0; i < snap->n; i++)
+		for (size_t k = 0; k < snap->procs[i].n; k++) {
+			const struct snap_thread *t = &snap->procs[i].threads[k];
+			if (!t->wait.owner || !tid_in_snapshot(snap, t->wait.owner))
+				continue;
+			snap->edges = xrealloc(snap->edges, (snap->nedges + 1) * sizeof(*snap->edges));
+			snap->edges[snap->nedges].waiter = t->tid;
+			snap->edges[snap->nedges].owner = t->wait.owner;
+			snap->edges[snap->nedges].certain = t->wait.owner_certain;
+			snap->nedges++;
+		}
+	wg_cycles_free(snap->cycles, snap->ncycles);
+	waitgraph_cycles(snap->edges, snap->nedges, &snap->cycles, &snap->ncycles);
+}
+
+static cJSON *frame_json(const struct frame *f)
+{
+	cJSON *j = cJSON_CreateObject();
+	char off[32];
+	if (f->is_python) {
+		cJSON_AddTrueToObject(j, "python");
+		json_set_str(j, "function", f->py_func);
+		json_set_str(j, "file", f->py_file);
+		cJSON_AddNumberToObject(j, "line", f->py_line);
+		return j;
+	}
+	json_set_str(j, "function", f->function);
+	json_set_str(j, "module", f->module);
+	snprintf(off, sizeof(off), "0x%llx", (unsigned long long)f->module_offset);
+	cJSON_AddStringToObject(j, "offset", off);
+	if (f->src_file) {
+		cJSON_AddStringToObject(j, "file", f->src_file);
+		cJSON_AddNumberToObject(j, "line", f->src_line);
+	}
+	if (f->function) {
+		char *n = normalize_function(f->function);
+		if (frame_is_ignored(n, f->module) || is_eval_frame(f->function))
+			cJSON_AddTrueToObject(j, "plumbing");
+		free(n);
+	}
+	return j;
+}
+
+static cJSON *wait_json(const struct snap_wait *w)
+{
+	cJSON *j;
+	char buf[64];
+	if (!w->kind)
+		return cJSON_CreateNull();
+	j = cJSON_CreateObject();
+	cJSON_AddStringToObject(j, "kind", w->kind);
+	if (!strcmp(w->kind, "futex")) {
+		snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)w->uaddr);
+		cJSON_AddStringToObject(j, "futex_uaddr", buf);
+		futex_op_name(w->op, buf, sizeof(buf));
+		cJSON_AddStringToObject(j, "futex_op", buf);
+		cJSON_AddBoolToObject(j, "untimed", w->untimed);
+		json_set_str(j, "lock", w->lock);
+		if (w->owner)
+			cJSON_AddNumberToObject(j, "owner", w->owner);
+		else
+			cJSON_AddNullToObject(j, "owner");
+		cJSON_AddBoolToObject(j, "owner_certain", w->owner_certain);
+		json_set_str(j, "owner_note", w->owner_note);
+		if (w->lock_obj) {
+			snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)w->lock_obj);
+			cJSON_AddStringToObject(j, "lock_object", buf);
+		}
+		if (w->ncandidates)
+			cJSON_AddNumberToObject(j, "owner_candidates", w->ncandidates);
+	}
+	return j;
+}
+
+cJSON *snapshot_json(const struct snapshot *snap)
+{
+	cJSON *j = cJSON_CreateObject(), *procs = cJSON_CreateArray(), *edges, *cycles;
+	char ts[32];
+	iso_utc(snap->taken_at, ts, sizeof(ts));
+	json_set_str(j, "reason", snap->reason);
+	cJSON_AddStringToObject(j, "taken_at", ts);
+	cJSON_AddNumberToObject(j, "hold_ms", round_to(snap->duration_s * 1000, 2));
+	for (size_t i = 0; i < snap->n; i++) {
+		const struct snap_process *p = &snap->procs[i];
+		cJSON *pj = cJSON_CreateObject(), *threads = cJSON_CreateArray();
+		cJSON_AddNumberToObject(pj, "pid", p->pid);
+		json_set_str(pj, "exe", p->exe);
+		json_set_str(pj, "cmdline", p->cmdline);
+		if (p->python_version) {
+			cJSON *py = cJSON_CreateObject();
+			cJSON_AddStringToObject(py, "version", p->python_version);
+			cJSON_AddBoolToObject(py, "free_threaded", p->free_threaded);
+			if (p->gil_enabled >= 0)
+				cJSON_AddBoolToObject(py, "gil_enabled", p->gil_enabled > 0);
+			cJSON_AddItemToObject(pj, "python", py);
+		} else {
+			cJSON_AddNullToObject(pj, "python");
+		}
+		json_set_str(pj, "python_error", p->py_error);
+		for (size_t k = 0; k < p->n; k++) {
+			const struct snap_thread *t = &p->threads[k];
+			cJSON *tj = cJSON_CreateObject(), *fr = cJSON_CreateArray();
+			char st[2] = { t->state, 0 };
+			cJSON_AddNumberToObject(tj, "tid", t->tid);
+			cJSON_AddStringToObject(tj, "comm", t->comm);
+			cJSON_AddStringToObject(tj, "state", st);
+			cJSON_AddNumberToObject(tj, "syscall", (double)t->syscall);
+			cJSON_AddBoolToObject(tj, "crashed", t->crashed);
+			cJSON_AddItemToObject(tj, "wait", wait_json(&t->wait));
+			cJSON_AddBoolToObject(tj, "merged", t->merged);
+			cJSON_AddNumberToObject(tj, "python_frames", (double)t->npython);
+			json_set_str(tj, "unwind_error", t->unwind_error);
+			for (size_t f = 0; f < t->nframes; f++)
+				cJSON_AddItemToArray(fr, frame_json(&t->frames[f]));
+			cJSON_AddItemToObject(tj, "frames", fr);
+			cJSON_AddItemToArray(threads, tj);
+		}
+		cJSON_AddItemToObject(pj, "threads", threads);
+		cJSON_AddItemToArray(procs, pj);
+	}
+	cJSON_AddItemToObject(j, "processes", procs);
+	edges = cJSON_CreateArray();
+	for (size_t i = 0; i < snap->nedges; i++) {
+		cJSON *e = cJSON_CreateObject();
+		cJSON_AddNumberToObject(e, "waiter", snap->edges[i].waiter);
+		cJSON_AddNumberToObject(e, "owner", snap->edges[i].owner);
+		cJSON_AddBoolToObject(e, "certain", snap->edges[i].certain);
+		cJSON_AddItemToArray(edges, e);
+	}
+	cJSON_AddItemToObject(j, "edges", edges);
+	cycles = cJSON_CreateArray();
+	for (size_t i = 0; i < snap->ncycles; i++) {
+		cJSON *c = cJSON_CreateObject(), *tids = cJSON_CreateArray();
+		for (size_t k = 0; k < snap->cycles[i].n; k++)
+			cJSON_AddItemToArray(tids, cJSON_CreateNumber(snap->cycles[i].tids[k]));
+		cJSON_AddItemToObject(c, "tids", tids);
+		cJSON_AddBoolToObject(c, "certain", snap->cycles[i].certain);
+		cJSON_AddItemToArray(cycles, c);
+	}
+	cJSON_AddItemToObject(j, "cycles", cycles);
+	return j;
+}
+
+void snapshot_release(struct snapshot *snap)
+{
+	for (size_t i = 0; i < snap->n; i++) {
+		struct snap_process *p = &snap->procs[i];
+		for (size_t k = 0; k < p->n; k++) {
+			frames_free(p->threads[k].frames, p->threads[k].nframes);
+			free(p->threads[k].unwind_error);
+		}
+		free(p->threads);
+		free(p->exe);
+		free(p->cmdline);
+		free(p->python_version);
+		free(p->py_error);
+	}
+	free(snap->procs);
+	free(snap->edges);
+	wg_cycles_free(snap->cycles, snap->ncycles);
+	free(snap->reason);
+	memset(snap, 0, sizeof(*snap));
+}
+
+int snapshot_crash_signature(const struct snapshot *snap, const char *kind, struct crash_sig *out)
+{
+	for (size_t i = 0; i < snap->n; i++)
+		for (size_t k = 0; k < snap->procs[i].n; k++) {
+			const struct snap_thread *t = &snap->procs[i].threads[k];
+			struct sig_frame *sf;
+			int r;
+			if (!t->crashed)
+				continue;
+			sf = xcalloc(t->nframes ? t->nframes : 1, sizeof(*sf));
+			for (size_t f = 0; f < t->nframes; f++) {
+				const struct frame *fr = &t->frames[f];
+				sf[f].function = fr->function;
+				sf[f].module = fr->module;
+				sf[f].module_offset = fr->module_offset;
+				sf[f].is_python = fr->is_python;
+				sf[f].py_file = fr->py_file;
+				sf[f].py_func = fr->py_func;
+			}
+			r = crash_signature(kind, sf, t->nframes, out);
+			free(sf);
+			return r;
+		}
+	return crash_signature(kind, NULL, 0, out);
+}
+
+/* ---- printing (from the stored JSON, so `deadlocks` and `dump` share it) ---- */
+
+static int json_int(const cJSON *o, const char *k)
+{
+	return (int)json_num(o, k, 0);
+}
+
+static void print_frame(FILE *f, int idx, const cJSON *fr)
+{
+	const char *fn = json_str(fr, "function"), *file = json_str(fr, "file");
+	if (json_bool(fr, "python", false)) {
+		fprintf(f, "      #%-3d py   %s (%s:%d)\n", idx, fn ? fn : "???", file ? file : "???",
+			json_int(fr, "line"));
+		return;
+	}
+	fprintf(f, "      #%-3d %s", idx, fn ? fn : "??");
+	fprintf(f, " in %s+%s", json_str(fr, "module") ? json_str(fr, "module") : "?",
+		json_str(fr, "offset") ? json_str(fr, "offset") : "?");
+	if (file) {
+		const char *b = strrchr(file, '/');
+		fprintf(f, " (%s:%d)", b ? b + 1 : file, json_int(fr, "line"));
+	}
+	fputc('\n', f);
+}
+
+void snapshot_print_json(FILE *f, const cJSON *snap, bool all_frames)
+{
+	const cJSON *p, *t, *c;
+	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(snap, "processes"))
+	{
+		const cJSON *py = cJSON_GetObjectItemCaseSensitive(p, "python");
+		fprintf(f, "Process %d: %s\n", json_int(p, "pid"),
+			json_str(p, "cmdline") ? json_str(p, "cmdline") : "?");
+		if (cJSON_IsObject(py))
+			fprintf(f, "  Python %s%s%s\n", json_str(py, "version"),
+				json_bool(py, "free_threaded", false) ? " (free-threaded" : " (GIL build",
+				json_bool(py, "free_threaded", false)
+					? (json_bool(py, "gil_enabled", false) ? ", GIL re-enabled)" : ")")
+					: ")");
+		else if (json_str(p, "python_error"))
+			fprintf(f, "  no Python stacks: %s\n", json_str(p, "python_error"));
+		cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(p, "threads"))
+		{
+			const cJSON *w = cJSON_GetObjectItemCaseSensitive(t, "wait"), *fr;
+			int idx = 0, hidden = 0;
+			fprintf(f, "\n  Thread %d \"%s\" [%s]%s", json_int(t, "tid"), json_str(t, "comm"),
+				json_str(t, "state"), json_bool(t, "crashed", false) ? " CRASHED" : "");
+			if (cJSON_IsObject(w) && json_str(w, "futex_uaddr")) {
+				const cJSON *own = cJSON_GetObjectItemCaseSensitive(w, "owner");
+				fprintf(f, "\n    waits on %s (futex %s, %s%s)", json_str(w, "lock"),
+					json_str(w, "futex_uaddr"), json_str(w, "futex_op"),
+					json_bool(w, "untimed", false) ? ", no timeout" : ", with timeout");
+				if (json_str(w, "lock_object"))
+					fprintf(f, "\n    lock object %s", json_str(w, "lock_object"));
+				if (cJSON_IsNumber(own))
+					fprintf(f, "\n    held by thread %d%s%s", own->valueint,
+						json_bool(w, "owner_certain", false) ? "" : " -- ",
+						json_bool(w, "owner_certain", false)
+							? ""
+							: (json_str(w, "owner_note") ? json_str(w, "owner_note")
+										      : "inferred"));
+				else
+					fprintf(f, "\n    owner unknown%s%s",
+						json_str(w, "owner_note") ? ": " : "",
+						json_str(w, "owner_note") ? json_str(w, "owner_note") : "");
+			} else if (cJSON_IsObject(w) && !strcmp(json_str(w, "kind"), "child")) {
+				fprintf(f, "\n    waits for a child process");
+			}
+			if (!json_bool(t, "merged", false) && json_int(t, "python_frames") > 0)
+				fprintf(f, "\n    (Python frames listed after the native ones: the "
+					   "stacks could not be merged)");
+			fputc('\n', f);
+			cJSON_ArrayForEach(fr, cJSON_GetObjectItemCaseSensitive(t, "frames"))
+			{
+				if (!all_frames && json_bool(fr, "plumbing", false)) {
+					hidden++;
+					idx++;
+					continue;
+				}
+				print_frame(f, idx++, fr);
+			}
+			if (hidden)
+				fprintf(f, "      (%d interpreter/libc plumbing frames hidden; --all-frames "
+					   "shows them)\n", hidden);
+			if (json_str(t, "unwind_error"))
+				fprintf(f, "      %s\n", json_str(t, "unwind_error"));
+		}
+		fputc('\n', f);
+	}
+	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(snap, "cycles"))
+	{
+		const cJSON *tid;
+		int first = -1;
+		fprintf(f, "Deadlock cycle%s: ", json_bool(c, "certain", false) ? "" : " (inferred)");
+		cJSON_ArrayForEach(tid, cJSON_GetObjectItemCaseSensitive(c, "tids"))
+		{
+			if (first < 0)
+				first = tid->valueint;
+			fprintf(f, "thread %d -> ", tid->valueint);
+		}
+		fprintf(f, "thread %d\n", first);
+	}
+}
