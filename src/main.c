@@ -17,6 +17,9 @@ static const struct cmd_struct {
 	{ "run", cmd_run, "run package test suites under free-threaded CPython" },
 	{ "show", cmd_show, "summarise a run: categories and a per-package table" },
 	{ "export", cmd_export, "export a run's package results as CSV or JSON" },
+	{ "deadlocks", cmd_deadlocks, "threads, stacks, lock owners and cycles of hung iterations" },
+	{ "dump", cmd_dump, "snapshot a live process: every thread's stacks and lock waits" },
+	{ "doctor", cmd_doctor, "what this host allows (ptrace, cgroups, BPF); check a Python" },
 };
 
 static void usage(FILE *f)

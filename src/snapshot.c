@@ -333,6 +333,8 @@ int snapshot_process(struct snapshot *snap, pid_t pid, const pid_t *tids, size_t
 		t->syscall = -1;
 		read_task_stat(pid, tids[i], t);
 		read_regs(tids[i], t);
+		if (t->state == 't') /* our ptrace stop: say what it was doing before */
+			t->state = t->syscall >= 0 ? 'S' : 'R';
 		r = unwind_thread(sym, tids[i], MAX_NATIVE_FRAMES, &nat, &nn);
 		if (r < 0)
 			t->unwind_error = xasprintf("unwinding failed: %s", strerror(-r));

@@ -15,5 +15,8 @@
 int cmd_run(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_deadlocks(int argc, char **argv);
+int cmd_dump(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
 
 #endif

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The ftscope authors */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "ftscope/cgroup.h"
+#include "ftscope/cmd.h"
+#include "ftscope/error.h"
+#include "ftscope/exit.h"
+#include "ftscope/ptracer.h"
+#include "ftscope/pyframes.h"
+#include "ftscope/results.h"
+#include "ftscope/util.h"
+#include "ftscope/workspace.h"
+
+static const char *const doctor_usage[] = {
+	"usage: ftscope doctor [--target-python PATH]",
+	"",
+	"What this host allows ftscope to do (ptrace, the pids cgroup, BPF) and, with",
+	"--target-python, whether that interpreter is free-threaded and readable from outside",
+	"(debug offsets found). Exit 0 when runs can be fully supervised, 1 otherwise.",
+	NULL,
+};
+
+static int failures;
+
+static void line(bool ok, bool required, const char *what, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void line(bool ok, bool required, const char *what, const char *fmt, ...)
+{
+	va_list ap;
+	printf("  %-6s %-22s ", ok ? "ok" : required ? "FAIL" : "note", what);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	if (!ok && required)
+		failures++;
+}
+
+/* Start the interpreter asleep and read its runtime from outside. */
+static void check_readable(const char *python)
+{
+	struct pyreader *r = NULL;
+	struct sbuf why = SBUF_INIT;
+	struct py_thread *t = NULL;
+	size_t n = 0;
+	int p[2], st;
+	char c;
+	pid_t pid;
+	if (pipe(p) < 0)
+		return;
+	pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 1);
+		close(p[0]);
+		unsetenv("PYTHON_GIL");
+		execl(python, python, "-I", "-c",
+		      "import sys, time; sys.stdout.write('r'); sys.stdout.flush(); time.sleep(60)",
+		      (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	if (pid < 0 || read(p[0], &c, 1) != 1) {
+		line(false, true, "python readable", "the interpreter did not start");
+	} else if (pyreader_open(pid, &r, &why) < 0) {
+		line(false, true, "python readable", "%s", why.buf);
+	} else {
+		int k = pyreader_threads(r, &t, &n);
+		line(k == 0 && n > 0, true, "python readable",
+		     "%s %s, runtime found by %s, %zu thread state(s) with %zu frame(s)",
+		     pyreader_version(r), pyreader_free_threaded(r) ? "free-threaded" : "with GIL",
+		     pyreader_runtime_how(r), n, n ? t[0].n : 0);
+	}
+	close(p[0]);
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+	}
+	py_threads_free(t, n);
+	pyreader_free(r);
+	sbuf_release(&why);
+}
+
+int cmd_doctor(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "target-python", required_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *python = NULL, *why = NULL;
+	struct utsname u;
+	struct cgroup cg;
+	int c;
+	optind = 0;
+	failures = 0;
+	while ((c = getopt_long(argc, argv, "t:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 't':
+			python = optarg;
+			break;
+		case 'h':
+			for (const char *const *l = doctor_usage; *l; l++)
+				puts(*l);
+			return FT_EXIT_OK;
+		default:
+			die_usage("doctor", "unknown option");
+		}
+	}
+	if (optind != argc)
+		die_usage("doctor", "unexpected argument '%s'", argv[optind]);
+	uname(&u);
+	printf("Host: %s %s %s\n", u.sysname, u.release, u.machine);
+	line(geteuid() == 0, false, "root", geteuid() == 0 ? "yes" : "no: test trees of other "
+								      "users cannot be traced");
+	{
+		bool ok = ptrace_permitted(&why);
+		line(ok, true, "ptrace", ok ? "permitted: --tracer ptrace (crash stops, snapshots)"
+					    : "%s; only the /proc monitor will run", why);
+	}
+	if (cgroup_create(&cg, 64, &why) == 0) {
+		line(true, false, "pids cgroup", "%s: --max-pids contains fork storms",
+		     cg.v2 ? "cgroup v2" : "cgroup v1");
+		cgroup_destroy(&cg);
+	} else {
+		line(false, false, "pids cgroup", "%s: --max-pids is not enforced", why);
+	}
+	line(path_exists("/sys/kernel/btf/vmlinux"), false, "BTF",
+	     path_exists("/sys/kernel/btf/vmlinux") ? "present (the eBPF tracer is not in this build)"
+						     : "missing: an eBPF tracer could not load");
+	line(is_dir("/usr/lib/debug/.build-id"), false, "libc debug symbols",
+	     is_dir("/usr/lib/debug/.build-id") ? "installed: frames inside libc are named"
+						 : "missing (install libc6-dbg): libc frames show as "
+						   "module+offset");
+	if (python) {
+		struct sbuf err = SBUF_INIT;
+		cJSON *profile = NULL;
+		printf("Target Python: %s\n", python);
+		if (python_check(python, &profile, &err) == 0) {
+			line(true, true, "free-threaded", "%s (%s)", json_str(profile, "version"),
+			     json_str(profile, "compiler") ? json_str(profile, "compiler") : "?");
+			check_readable(python);
+		} else {
+			line(false, true, "free-threaded", "%s", err.buf);
+		}
+		cJSON_Delete(profile);
+		sbuf_release(&err);
+	}
+	printf("%s\n", failures ? "Some checks failed." : "All required checks passed.");
+	return failures ? FT_EXIT_FAILURE : FT_EXIT_OK;
+}

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The ftscope authors */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "ftscope/cmd.h"
+#include "ftscope/error.h"
+#include "ftscope/exit.h"
+#include "ftscope/ptracer.h"
+#include "ftscope/snapshot.h"
+#include "ftscope/util.h"
+
+static const char *const dump_usage[] = {
+	"usage: sudo ftscope dump PID [--json] [--all-frames]",
+	"",
+	"Snapshot a running process ftscope did not start: stop every thread for a moment,",
+	"read its native and Python stacks and what each thread waits on, then let it go on.",
+	"",
+	"  --json          machine-readable output (the forensics.json form)",
+	"  --all-frames    also show interpreter and libc plumbing frames",
+	NULL,
+};
+
+static struct ptracer dump_pt;
+
+static void dump_cleanup(void)
+{
+	ptracer_detach_all(&dump_pt); /* never leave a process stopped */
+}
+
+int cmd_dump(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "all-frames", no_argument, NULL, 'a' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool as_json = false, all_frames = false;
+	struct snapshot snap = { 0 };
+	pid_t *tids = NULL;
+	long pid;
+	size_t n;
+	int c, r;
+	double t0;
+	cJSON *j;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "jah", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			as_json = true;
+			break;
+		case 'a':
+			all_frames = true;
+			break;
+		case 'h':
+			for (const char *const *l = dump_usage; *l; l++)
+				puts(*l);
+			return FT_EXIT_OK;
+		default:
+			die_usage("dump", "unknown option");
+		}
+	}
+	if (optind + 1 != argc || parse_int(argv[optind], 1, 1 << 30, &pid) < 0)
+		die_usage("dump", "expected one process id");
+	if (kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+		die("no process %ld", pid);
+	set_die_cleanup(dump_cleanup);
+	t0 = now_monotonic();
+	r = ptracer_attach_process(&dump_pt, (pid_t)pid);
+	if (r < 0) {
+		ptracer_detach_all(&dump_pt);
+		errno = -r;
+		die_errno("cannot attach to pid %ld%s", pid,
+			  r == -EPERM ? " (run as root, or check ptrace_scope / seccomp)" : "");
+	}
+	ptracer_stop_all(&dump_pt, (pid_t)pid, 2.0);
+	tids = xcalloc(dump_pt.n ? dump_pt.n : 1, sizeof(pid_t));
+	n = ptracer_stopped_tasks(&dump_pt, (pid_t)pid, tids, dump_pt.n);
+	snap.reason = xstrdup("dump");
+	snap.taken_at = now_wall();
+	r = snapshot_process(&snap, (pid_t)pid, tids, n, 0);
+	ptracer_detach_all(&dump_pt); /* the process goes on */
+	snap.duration_s = now_monotonic() - t0;
+	set_die_cleanup(NULL);
+	if (r < 0) {
+		errno = -r;
+		snapshot_release(&snap);
+		free(tids);
+		ptracer_release(&dump_pt);
+		die_errno("cannot snapshot pid %ld", pid);
+	}
+	snapshot_analyze(&snap);
+	j = snapshot_json(&snap);
+	if (as_json) {
+		char *t = cJSON_Print(j);
+		puts(t);
+		free(t);
+	} else {
+		snapshot_print_json(stdout, j, all_frames);
+		printf("(%zu threads held for %.1f ms)\n", n, snap.duration_s * 1000);
+	}
+	cJSON_Delete(j);
+	snapshot_release(&snap);
+	free(tids);
+	ptracer_release(&dump_pt);
+	return FT_EXIT_OK;
+}
