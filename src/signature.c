@@ -128,6 +128,19 @@ char *normalize_function(const char *name)
 		free(s);
 		s = t;
 	}
+	/* glibc's CPU-specific string variants (IFUNC): __strlen_evex, __memcpy_avx_unaligned_erms
+	 * -> strlen, memcpy; otherwise the same bug signs differently on another CPU. */
+	{
+		static const char *const bases[] = { "mem", "str", "stp", "wmem", "wcs", "raw", NULL };
+		if (starts_with(s, "__"))
+			for (const char *const *b = bases; *b; b++)
+				if (starts_with(s + 2, *b) && strchr(s + 2, '_')) {
+					char *t = xstrndup(s + 2, (size_t)(strchr(s + 2, '_') - (s + 2)));
+					free(s);
+					s = t;
+					break;
+				}
+	}
 	/* Rust: strip the ::h<16 hex> hash. */
 	{
 		char *h = strstr(s, "::h");

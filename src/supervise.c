@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -86,6 +87,7 @@ struct sup {
 	struct cgroup cg;
 	struct ptracer pt;
 	bool tracing;
+	int sigchld_fd; /* signalfd: a child changed state (exit or ptrace stop) */
 };
 
 static void ring_add(struct capture *c, const char *data, size_t n)
@@ -157,15 +159,28 @@ static bool capture_read(struct sup *s, struct capture *c)
 	return got;
 }
 
+static void reap(struct sup *s);
+
+/*
+ * Wait up to timeout_ms for output or a child state change (SIGCHLD via signalfd), and
+ * handle what came: a traced task waits in its ptrace stop until we resume it, so stops must
+ * be serviced at once, not at the next poll timeout.
+ */
 static bool pump_output(struct sup *s, int timeout_ms)
 {
-	struct pollfd pfd[2];
+	struct pollfd pfd[3];
 	int n = 0;
 	bool got = false;
 	for (int i = 0; i < 2; i++) {
 		if (s->cap[i].fd < 0)
 			continue;
 		pfd[n].fd = s->cap[i].fd;
+		pfd[n].events = POLLIN;
+		pfd[n].revents = 0;
+		n++;
+	}
+	if (s->sigchld_fd >= 0) {
+		pfd[n].fd = s->sigchld_fd;
 		pfd[n].events = POLLIN;
 		pfd[n].revents = 0;
 		n++;
@@ -177,6 +192,12 @@ static bool pump_output(struct sup *s, int timeout_ms)
 	}
 	if (poll(pfd, (nfds_t)n, timeout_ms) <= 0)
 		return false;
+	if (s->sigchld_fd >= 0) {
+		struct signalfd_siginfo si[16];
+		while (read(s->sigchld_fd, si, sizeof(si)) > 0)
+			;
+		reap(s);
+	}
 	for (int i = 0; i < 2; i++)
 		if (s->cap[i].fd >= 0)
 			got |= capture_read(s, &s->cap[i]);
@@ -639,7 +660,9 @@ static int open_capture(const char *path)
 
 int supervise_run(const struct iter_spec *spec, struct iter_outcome *out)
 {
-	struct sup s = { .spec = spec, .out = out, .blocked_since = -1 };
+	struct sup s = { .spec = spec, .out = out, .blocked_since = -1, .sigchld_fd = -1 };
+	sigset_t chld, oldmask;
+	bool masked = false;
 	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 };
 	double next_sample = 0, next_tick = 0;
 	int ret = -1;
@@ -661,6 +684,10 @@ int supervise_run(const struct iter_spec *spec, struct iter_outcome *out)
 		if (cgroup_create(&s.cg, spec->max_tasks, &out->task_limit_off) == 0)
 			out->task_limit = spec->max_tasks;
 	}
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	masked = sigprocmask(SIG_BLOCK, &chld, &oldmask) == 0; /* the child unblocks all itself */
+	s.sigchld_fd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
 	s.t0 = now_monotonic();
 	s.root = fork();
 	if (s.root < 0) {
@@ -800,6 +827,10 @@ out:
 		if (errp[i] >= 0)
 			close(errp[i]);
 	}
+	if (s.sigchld_fd >= 0)
+		close(s.sigchld_fd);
+	if (masked)
+		sigprocmask(SIG_SETMASK, &oldmask, NULL);
 	sbuf_release(&s.hang_buf);
 	free(s.pre_kill_line);
 	cgroup_destroy(&s.cg);

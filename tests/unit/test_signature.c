@@ -27,6 +27,12 @@ static void test_normalize(void)
 		{ "mycrate::module::func::h0123456789abcdef", "mycrate::module::func" },
 		{ "  spaced  ", "spaced" },
 		{ "foo [clone .cold]", "foo" },
+		{ "__strlen_evex", "strlen" },
+		{ "__strlen_avx2", "strlen" },
+		{ "__memcpy_avx_unaligned_erms", "memcpy" },
+		{ "__memmove_evex_unaligned_erms", "memmove" },
+		{ "__strchr_sse2", "strchr" },
+		{ "__stack_chk_fail", "__stack_chk_fail" },
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		char *n = normalize_function(t[i].in);

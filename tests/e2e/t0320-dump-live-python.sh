@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) 2026 The ftscope authors
+#
+# `ftscope dump` of a live Python process ftscope did not start: every thread with its
+# Python frames; afterwards the process runs on and finishes normally.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+need_ftscope
+need_root
+need_ft_python
+
+cat >live.py <<'PY'
+import sys, threading
+ev = threading.Event()
+def waiting_worker():
+    ev.wait()
+ts = [threading.Thread(target=waiting_worker) for _ in range(3)]
+for t in ts:
+    t.start()
+print("ready", flush=True)
+sys.stdin.readline()          # the test says when to go on
+ev.set()
+for t in ts:
+    t.join()
+print("finished normally", flush=True)
+PY
+mkfifo in
+"$FT_PYTHON" live.py <in >out &
+pid=$!
+exec 3>in
+for _ in $(seq 100); do grep -q ready out 2>/dev/null && break; sleep 0.05; done
+
+run_ftscope dump $pid --json
+is "$FTSCOPE_RC" 0 "dump exits 0"
+is "$(jqfile "$FTSCOPE_OUT" '.processes[0].python.version | startswith("3.13")')" true "Python 3.13 found"
+is "$(jqfile "$FTSCOPE_OUT" '.processes[0].python.free_threaded')" true "free-threaded"
+is "$(jqfile "$FTSCOPE_OUT" '.processes[0].threads | length')" 4 "four threads"
+is "$(jqfile "$FTSCOPE_OUT" '[.processes[0].threads[] | select(any(.frames[]; .python and .function == "waiting_worker"))] | length')" 3 \
+	"three threads in waiting_worker"
+is "$(jqfile "$FTSCOPE_OUT" '[.processes[0].threads[] | select(.merged)] | length')" 4 "native and Python stacks merged"
+is "$(jqfile "$FTSCOPE_OUT" '[.processes[0].threads[] | select(any(.frames[]; .python and .function == "<module>" and .line == 9))] | length')" 1 \
+	"the main thread is at live.py:9"
+ok kill -0 $pid "alive after the dump"
+echo go >&3
+exec 3>&-
+wait $pid
+is "$?" 0 "the process then finished normally (exit 0)"
+ok grep -q "finished normally" out "and printed its last line"
+done_testing

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) 2026 The ftscope authors
+#
+# ftscope doctor: what the host allows, and whether an interpreter is usable.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+need_ftscope
+need_root
+need_ft_python
+
+run_ftscope doctor --target-python "$FT_PYTHON"
+is "$FTSCOPE_RC" 0 "doctor passes on this host"
+ok grep -q "ok.*ptrace.*permitted" "$FTSCOPE_OUT" "ptrace permitted"
+ok grep -q "ok.*free-threaded.*3\.13" "$FTSCOPE_OUT" "the interpreter is free-threaded 3.13"
+ok grep -q "ok.*python readable.*runtime found" "$FTSCOPE_OUT" "its runtime is readable from outside"
+if [ -x /usr/bin/python3 ]; then
+	run_ftscope doctor --target-python /usr/bin/python3
+	is "$FTSCOPE_RC" 1 "a GIL-only interpreter fails the check"
+	ok grep -q "FAIL.*not a free-threaded build" "$FTSCOPE_OUT" "and says why"
+else
+	skip "GIL interpreter" "no /usr/bin/python3"
+fi
+run_ftscope doctor --target-python /nonexistent/python
+is "$FTSCOPE_RC" 1 "a missing interpreter fails"
+done_testing
