@@ -8,6 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <grp.h>
+#include <pwd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -68,6 +70,8 @@ static const char *const run_usage[] = {
 	"                             thread (crash stops, exit of every process); none reads",
 	"                             /proc only; auto (default): ptrace where permitted",
 	"  --jobs N                   packages in parallel (default 1)",
+	"  --user NAME                run installs and tests as NAME (default: the sudo user;",
+	"                             as plain root: nobody; --user root runs them as root)",
 	"  --resume RUN_DIR           continue an interrupted run (its options are reused)",
 	"  -v, --verbose              more detail",
 	NULL,
@@ -78,7 +82,7 @@ enum {
 	OPT_TOP, OPT_COMPARE, OPT_STOP_FIRST, OPT_DETECT, OPT_NO_DETECT, OPT_TSAN, OPT_STABILITY,
 	OPT_EXTRA_DEPS, OPT_SUFFIX, OPT_OVERRIDE, OPT_ENV, OPT_REGISTRY, OPT_REPOS, OPT_VENVS,
 	OPT_RESULTS, OPT_PACKAGE_DIR, OPT_TRACER, OPT_JOBS, OPT_RESUME, OPT_MAX_OUTPUT, OPT_MAX_PIDS,
-	OPT_HELP,
+	OPT_USER, OPT_HELP,
 };
 
 struct run_opts {
@@ -98,6 +102,7 @@ struct run_opts {
 	char *resume;
 	long max_output;
 	long max_pids;
+	char *user;
 };
 
 static void run_opts_init(struct run_opts *o)
@@ -128,6 +133,7 @@ static void run_opts_release(struct run_opts *o)
 	free(o->package_dir);
 	free(o->tracer);
 	free(o->resume);
+	free(o->user);
 }
 
 static void set_str(char **dst, const char *v)
@@ -164,6 +170,7 @@ static const struct option run_longopts[] = {
 	{ "resume", required_argument, NULL, OPT_RESUME },
 	{ "max-output", required_argument, NULL, OPT_MAX_OUTPUT },
 	{ "max-pids", required_argument, NULL, OPT_MAX_PIDS },
+	{ "user", required_argument, NULL, OPT_USER },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -301,6 +308,9 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 					  optarg);
 			o->max_pids = l;
 			break;
+		case OPT_USER:
+			set_str(&o->user, optarg);
+			break;
 		case 'v':
 			ft_verbose++;
 			break;
@@ -428,6 +438,41 @@ static void env_apply_user(struct strv *env, const struct run_opts *o)
 	}
 }
 
+/* The test user's identity in the environment; HOME falls back to one inside the venv. */
+static void env_for_user(struct strv *env, const char *venv)
+{
+	const struct run_as *ra = supervise_user();
+	char *home;
+	if (!ra)
+		return;
+	env_set(env, "USER", ra->name);
+	env_set(env, "LOGNAME", ra->name);
+	if (ra->home[0]) {
+		env_set(env, "HOME", ra->home);
+		return;
+	}
+	home = path_join(venv, "home");
+	mkdir_p(home, 0755);
+	if (chown(home, ra->uid, ra->gid) < 0)
+		warning_errno("cannot give '%s' to user '%s'", home, ra->name);
+	env_set(env, "HOME", home);
+	free(home);
+}
+
+/* A directory the test user must be able to write. */
+static void give_to_user(const char *path, bool recursive)
+{
+	const struct run_as *ra = supervise_user();
+	int r;
+	if (!ra)
+		return;
+	r = recursive ? chown_tree(path, ra->uid, ra->gid) : (chown(path, ra->uid, ra->gid) < 0 ? -errno : 0);
+	if (r < 0) {
+		errno = -r;
+		warning_errno("cannot give '%s' to user '%s'", path, ra->name);
+	}
+}
+
 /* Environment of one test iteration. */
 static void iteration_env(struct run_ctx *rc, const char *venv, const char *gil,
 			  const char *junit, struct strv *env)
@@ -437,6 +482,7 @@ static void iteration_env(struct run_ctx *rc, const char *venv, const char *gil,
 	for (size_t i = 0; i < rc->base_env.n; i++)
 		strv_push(env, rc->base_env.v[i]);
 	env_for_venv(env, venv);
+	env_for_user(env, venv);
 	env_set(env, "PYTHON_GIL", gil);
 	env_set(env, "PYTHONFAULTHANDLER", "1");
 	env_set(env, "PYTHONDONTWRITEBYTECODE", "1");
@@ -508,6 +554,7 @@ static bool run_iterations(struct run_ctx *rc, const struct pkg_entry *e, const 
 		cJSON *it;
 		rm_rf(dir);
 		mkdir_p(dir, 0755);
+		give_to_user(dir, false); /* pytest writes junit.xml there */
 		iteration_env(rc, venv, gil, junit, &env);
 		spec.envp = env.v;
 		pg->iter = i;
@@ -659,13 +706,19 @@ static cJSON *process_package(struct run_ctx *rc, const struct pkg_entry *e, con
 	} else {
 		int depth = e->clone_depth < 0 ? 1 : e->clone_depth;
 		repo_dir = path_join(o->repos_dir, pkgdir);
+		/* A checkout we gave to a test user earlier is ours again while git works on it
+		 * (libgit2 refuses repositories owned by someone else, as git does). */
+		if (geteuid() == 0 && is_dir(repo_dir))
+			chown_tree(repo_dir, 0, 0);
 		if (gitrepo_sync(e->repo, repo_dir, depth, &commit, &err) < 0) {
 			why = sbuf_detach(&err);
 			goto done;
 		}
 		cwd = repo_dir;
+		give_to_user(repo_dir, true); /* installs and tests write into the checkout */
 	}
 	json_set_str(pkg, "commit", commit);
+	give_to_user(art, false);
 
 	/* 2. venv and install. */
 	venv = xasprintf("%s/%s-ft", o->venvs_dir, pkgdir);
@@ -677,6 +730,7 @@ static cJSON *process_package(struct run_ctx *rc, const struct pkg_entry *e, con
 	for (size_t i = 0; i < rc->base_env.n; i++)
 		strv_push(&env, rc->base_env.v[i]);
 	env_for_venv(&env, venv);
+	env_for_user(&env, venv);
 	env_set(&env, "PYTHON_GIL", NULL);
 	env_apply_user(&env, o);
 	{
@@ -969,6 +1023,8 @@ static cJSON *config_json(const struct run_opts *o, enum tracer_kind tracer)
 	json_set_str(c, "venvs_dir", o->venvs_dir);
 	cJSON_AddNumberToObject(c, "max_output", (double)o->max_output);
 	cJSON_AddNumberToObject(c, "max_pids", (double)o->max_pids);
+	json_set_str(c, "run_as_user", supervise_user() ? supervise_user()->name
+							: (geteuid() == 0 ? "root" : getenv("USER")));
 	sbuf_release(&deps);
 	return c;
 }
@@ -982,6 +1038,42 @@ static void base_env(struct strv *env)
 	env_set(env, "PYTHON_GIL", NULL);
 	env_set(env, "VIRTUAL_ENV", NULL);
 	env_set(env, "PYTHONSTARTUP", NULL);
+}
+
+/*
+ * Can the test user reach path with access mode (R_OK/W_OK/X_OK)? Asked as that user in a
+ * child, so every parent directory's permissions count.
+ */
+static bool user_can(const struct run_as *ra, const char *path, int mode)
+{
+	int st;
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (initgroups(ra->name, ra->gid) < 0 || setgid(ra->gid) < 0 || setuid(ra->uid) < 0)
+			_exit(2);
+		_exit(access(path, mode) == 0 ? 0 : 1);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) < 0)
+		return true; /* cannot tell: let the commands say it */
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+static void check_user_access(const struct run_opts *o)
+{
+	const struct run_as *ra = supervise_user();
+	const char *dirs[] = { o->repos_dir, o->venvs_dir, o->results_dir, o->target_python };
+	if (!ra)
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
+		if (!user_can(ra, dirs[i], X_OK))
+			die("the test user '%s' cannot reach '%s' (a parent directory is not searchable "
+			    "for it); make it reachable, or choose the user with --user NAME (--user "
+			    "root runs tests as root)",
+			    ra->name, dirs[i]);
+	if (o->package_dir && !user_can(ra, o->package_dir, W_OK | X_OK))
+		warning("the test user '%s' cannot write '%s': installs that build in the checkout "
+			"will fail (--user NAME chooses another user)",
+			ra->name, o->package_dir);
 }
 
 /* Package from --package-dir: name from pyproject/setup.cfg, else the directory's name. */
@@ -1115,6 +1207,37 @@ int cmd_run(int argc, char **argv)
 		}
 	}
 
+	/* Whose rights the test code runs with: never root unless asked. */
+	{
+		const char *name = o.user;
+		struct run_as ra;
+		struct passwd *pw;
+		if (!name && geteuid() == 0) {
+			const char *su = getenv("SUDO_USER");
+			name = su && *su && strcmp(su, "root") ? su : "nobody";
+		}
+		if (name && geteuid() != 0 && o.user)
+			die("--user needs root (ftscope runs as uid %d)", (int)geteuid());
+		if (name && geteuid() == 0 && strcmp(name, "root")) {
+			pw = getpwnam(name);
+			if (!pw)
+				die("--user: no user '%s' on this system", name);
+			memset(&ra, 0, sizeof(ra));
+			ra.uid = pw->pw_uid;
+			ra.gid = pw->pw_gid;
+			snprintf(ra.name, sizeof(ra.name), "%s", pw->pw_name);
+			if (pw->pw_dir && is_dir(pw->pw_dir)) {
+				struct stat st;
+				if (stat(pw->pw_dir, &st) == 0 && st.st_uid == pw->pw_uid)
+					snprintf(ra.home, sizeof(ra.home), "%s", pw->pw_dir);
+			}
+			supervise_set_user(&ra);
+			debug("test code runs as %s (uid %d)", ra.name, (int)ra.uid);
+		} else if (geteuid() == 0) {
+			warning("test code runs as root (--user root)");
+		}
+	}
+
 	/* The interpreter first: nothing runs with a wrong one. */
 	if (python_check(o.target_python, &rc.profile, &err) < 0)
 		die("%s", err.buf);
@@ -1123,6 +1246,8 @@ int cmd_run(int argc, char **argv)
 		free(o.target_python);
 		o.target_python = a;
 	}
+
+	check_user_access(&o);
 
 	/* Which packages. */
 	if (o.package_dir) {

@@ -13,6 +13,7 @@
 #include <sys/signalfd.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <grp.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -47,6 +48,21 @@ const char *killed_by_name(enum killed_by k)
 	default:
 		return NULL;
 	}
+}
+
+static struct run_as run_as_user;
+static bool run_as_set;
+
+void supervise_set_user(const struct run_as *ra)
+{
+	run_as_set = ra != NULL;
+	if (ra)
+		run_as_user = *ra;
+}
+
+const struct run_as *supervise_user(void)
+{
+	return run_as_set ? &run_as_user : NULL;
 }
 
 int supervise_init(void)
@@ -626,6 +642,16 @@ static _Noreturn void child_exec(const struct iter_spec *spec, const struct cgro
 	int devnull;
 	setpgid(0, 0);
 	cgroup_enter_self(cg);
+	if (run_as_set) {
+		/* Drop to the test user before anything of the test runs. */
+		if (initgroups(run_as_user.name, run_as_user.gid) < 0 ||
+		    setgid(run_as_user.gid) < 0 || setuid(run_as_user.uid) < 0 ||
+		    getuid() != run_as_user.uid) {
+			dprintf(2, "ftscope: error: cannot switch to user '%s': %s\n",
+				run_as_user.name, strerror(errno));
+			_exit(126);
+		}
+	}
 	for (int sig = 1; sig < NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
 			sigaction(sig, &sa, NULL);

@@ -336,6 +336,36 @@ int rm_rf(const char *path)
 	return ret;
 }
 
+int chown_tree(const char *path, uid_t uid, gid_t gid)
+{
+	struct stat st;
+	DIR *d;
+	struct dirent *de;
+	int ret = 0;
+	if (lstat(path, &st) < 0)
+		return -errno;
+	if ((st.st_uid != uid || st.st_gid != gid) && lchown(path, uid, gid) < 0)
+		ret = -errno;
+	if (!S_ISDIR(st.st_mode))
+		return ret;
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		char *sub;
+		int r;
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		sub = path_join(path, de->d_name);
+		r = chown_tree(sub, uid, gid);
+		if (r < 0 && !ret)
+			ret = r;
+		free(sub);
+	}
+	closedir(d);
+	return ret;
+}
+
 bool path_exists(const char *path)
 {
 	return access(path, F_OK) == 0;

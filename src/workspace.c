@@ -214,6 +214,12 @@ int venv_ensure(const char *python, const char *dir, struct sbuf *err)
 		sbuf_addf(err, "cannot remove the stale venv '%s'", dir);
 		goto out;
 	}
+	/* Made here so that a test user who cannot write the venvs directory still owns it. */
+	if (mkdir_p(dir, 0755) < 0 ||
+	    (supervise_user() && chown(dir, supervise_user()->uid, supervise_user()->gid) < 0)) {
+		sbuf_addf(err, "cannot create the venv directory '%s': %s", dir, strerror(errno));
+		goto out;
+	}
 	base_probe_env(&env);
 	sbuf_add_shquoted(&cmd, python);
 	sbuf_adds(&cmd, " -m venv --without-pip --system-site-packages ");

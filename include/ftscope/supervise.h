@@ -124,6 +124,20 @@ struct iter_outcome {
 
 /* Become a child subreaper. 0 or -errno. */
 int supervise_init(void);
+
+/*
+ * The user every supervised command runs as (tests, installs, probes): the supervisor keeps
+ * its privileges, the children drop to uid/gid with the user's groups before exec.
+ * Applies to every later supervise_run; NULL: run as ourselves.
+ */
+struct run_as {
+	uid_t uid;
+	gid_t gid;
+	char name[64];
+	char home[512];  /* the user's home, or "" if it does not exist */
+};
+void supervise_set_user(const struct run_as *ra);
+const struct run_as *supervise_user(void); /* NULL if not switching */
 int supervise_run(const struct iter_spec *spec, struct iter_outcome *out);
 void iter_outcome_release(struct iter_outcome *o);
 

@@ -54,6 +54,8 @@ int write_file_atomic(const char *path, const void *data, size_t len); /* tmp + 
 int append_line_fsync(const char *path, const char *line);   /* appends line + '\n', fsyncs */
 int mkdir_p(const char *path, mode_t mode);
 int rm_rf(const char *path);
+/* lchown every entry of a tree whose owner differs (symlinks are not followed). */
+int chown_tree(const char *path, uid_t uid, gid_t gid);
 bool path_exists(const char *path);
 bool is_dir(const char *path);
 char *path_join(const char *a, const char *b);               /* malloc'd */

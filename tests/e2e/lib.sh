@@ -58,6 +58,9 @@ TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/ftscope-$TEST_NAME.XXXXXX") || {
 	echo "Bail out! cannot create a temporary directory"
 	exit 1
 }
+# ftscope runs test code as an unprivileged user (nobody, when root runs it without sudo):
+# that user must be able to reach the repos and venvs made in here.
+chmod 0755 "$TEST_TMP"
 cd "$TEST_TMP" || exit 1
 
 # ---------------------------------------------------------------- TAP
