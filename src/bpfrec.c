@@ -1,0 +1,728 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The ftscope authors */
+/*
+ * User side of the eBPF recorder (bpf/recorder.bpf.c); the API is in ftscope/bpfrec.h.
+ * Lifecycle as in libbpf-bootstrap: open -> rodata and map sizes -> load -> fill maps ->
+ * attach -> poll. JSON ownership: bpfrec_summary() returns a fresh tree the caller owns.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/types.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <cjson/cJSON.h>
+
+#include "ftscope/bpfrec.h"
+#include "ftscope/error.h"
+#include "ftscope/recorder_event.h"
+#include "ftscope/util.h"
+#include "recorder.skel.h"
+
+#define BPFREC_MAX_EVENTS 20000  /* in-memory cap on signal + lifecycle records */
+#define BPFREC_TOP_WAITS 16
+#define BPFREC_BUSIEST 8
+#define TRACKED_MAX 4096
+#define THREADS_MAX 16384        /* live and blocked */
+#define WAITS_MAX 8192
+#define RINGBUF_BYTES (1u << 20)
+#define BTF_PATH "/sys/kernel/btf/vmlinux"
+
+struct bpfrec {
+	struct ftscope_recorder *skel;
+	struct ring_buffer *rb;
+	uint64_t t0_ns;              /* last reset */
+	struct recorder_event *ev;   /* consumed events, time order */
+	size_t nev, cap;
+	uint64_t dropped;            /* events past BPFREC_MAX_EVENTS */
+	bool discard;                /* draining for a reset */
+};
+
+/* --- libbpf's log ---------------------------------------------------------------------- */
+
+/* While bpfrec_open() runs, libbpf's warnings are collected here to build `why`. */
+static struct sbuf *libbpf_capture;
+
+static void log_lines(enum libbpf_print_level level, char *s)
+{
+	char *line, *save = NULL;
+
+	for (line = strtok_r(s, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (level == LIBBPF_WARN && !libbpf_capture)
+			warning("%s", line);
+		else
+			debug("%s", line);
+	}
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char *s;
+
+	if (vasprintf(&s, fmt, ap) < 0)
+		return 0;
+	if (level == LIBBPF_WARN && libbpf_capture)
+		sbuf_adds(libbpf_capture, s);
+	/* The verifier log is long: only with -vv. */
+	if (!(libbpf_capture && strstr(s, "-- BEGIN PROG LOAD LOG --") && ft_verbose < 2))
+		log_lines(level, s);
+	free(s);
+	return 0;
+}
+
+/* The last n (<= 4) non-empty lines of text[0..len), joined with " | ", into sb; the
+ * verifier's statistics lines do not count. */
+static void add_last_lines(struct sbuf *sb, const char *text, size_t len, int n)
+{
+	const char *p = text, *end = text + len, *start[4];
+	size_t l[4];
+	int k = 0, first;
+
+	if (n > (int)ARRAY_SIZE(start))
+		n = ARRAY_SIZE(start);
+	while (p < end) {
+		const char *e = memchr(p, '\n', end - p);
+
+		if (!e)
+			e = end;
+		if (e > p && strncmp(p, "processed ", 10) && strncmp(p, "verification time", 17)) {
+			start[k % n] = p;
+			l[k % n] = e - p;
+			k++;
+		}
+		p = e + 1;
+	}
+	first = k > n ? k - n : 0;
+	for (int i = first; i < k; i++)
+		sbuf_addf(sb, "%s%.*s", i == first ? "" : " | ",
+			  (int)(l[i % n] > 200 ? 200 : l[i % n]), start[i % n]);
+}
+
+/*
+ * The last libbpf warning that says more than "failed to load object", first sentence
+ * only, without the "libbpf: " prefix.
+ */
+static void add_libbpf_reason(struct sbuf *why, const char *text)
+{
+	static const char *const generic[] = {
+		"failed to load object", "failed to load BPF skeleton", "Failed to bump RLIMIT_MEMLOCK",
+		"failed to open object",
+	};
+	const char *p = text, *best = NULL;
+	size_t best_len = 0;
+
+	while (*p) {
+		const char *e = strchrnul(p, '\n'), *s = p;
+		bool skip = e == p;
+
+		for (size_t i = 0; i < ARRAY_SIZE(generic) && !skip; i++)
+			skip = memmem(p, e - p, generic[i], strlen(generic[i])) != NULL;
+		if (!skip) {
+			if (!strncmp(s, "libbpf: ", 8))
+				s += 8;
+			best = s;
+			best_len = e - s;
+		}
+		p = *e ? e + 1 : e;
+	}
+	if (best) {
+		const char *dot = memmem(best, best_len, ". ", 2);
+
+		if (dot)
+			best_len = dot - best;
+		if (best_len > 200)
+			best_len = 200;
+		sbuf_addf(why, ": %.*s", (int)best_len, best);
+	}
+}
+
+/* One line: what failed, strerror, and libbpf's reason (the verifier's last lines). */
+static void explain(struct sbuf *why, const char *step, int err, const struct sbuf *log)
+{
+	const char *text = log->buf ? log->buf : "";
+	const char *begin = strstr(text, "-- BEGIN PROG LOAD LOG --\n");
+	const char *end = begin ? strstr(begin, "-- END PROG LOAD LOG --") : NULL;
+	const char *prog = NULL;
+
+	sbuf_addf(why, "cannot %s the eBPF recorder: %s", step, strerror(err));
+	if (err == EPERM)
+		sbuf_adds(why, " (needs root, or CAP_BPF and CAP_PERFMON)");
+	/* The program is named on the line that opens its log. */
+	for (const char *p = text; begin && (p = strstr(p, "prog '")) && p < begin; p++)
+		prog = p;
+	if (begin && end) {
+		const char *q = prog ? strchr(prog + 6, '\'') : NULL;
+		if (q)
+			sbuf_addf(why, "; verifier rejected program '%.*s'", (int)(q - prog - 6), prog + 6);
+		else
+			sbuf_adds(why, "; verifier rejected a program");
+		sbuf_adds(why, ": ");
+		begin += strlen("-- BEGIN PROG LOAD LOG --\n");
+		add_last_lines(why, begin, end - begin, 3);
+	} else {
+		add_libbpf_reason(why, text);
+	}
+}
+
+/* --- Events ------------------------------------------------------------------------------ */
+
+static int on_event(void *ctx, void *data, size_t size)
+{
+	struct bpfrec *r = ctx;
+	const struct recorder_event *e = data;
+
+	if (r->discard || size < sizeof(*e) || e->ts_ns < r->t0_ns)
+		return 0;
+	if (r->nev == BPFREC_MAX_EVENTS) {
+		r->dropped++;
+		return 0;
+	}
+	if (r->nev == r->cap) {
+		r->cap = r->cap ? 2 * r->cap : 256;
+		r->ev = xrealloc(r->ev, r->cap * sizeof(*r->ev));
+	}
+	r->ev[r->nev++] = *e;
+	return 0;
+}
+
+uint64_t bpfrec_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
+}
+
+/* --- Open / close -------------------------------------------------------------------------- */
+
+int bpfrec_open(struct bpfrec **out, struct sbuf *why)
+{
+	static bool print_set;
+	struct sbuf log = SBUF_INIT;
+	struct bpfrec *r = xcalloc(1, sizeof(*r));
+	uint64_t t_start = bpfrec_now_ns();
+	struct ftscope_recorder *skel;
+	int ret = -1, err;
+
+	*out = NULL;
+	if (!print_set) {
+		libbpf_set_print(libbpf_print);
+		print_set = true;
+	}
+	libbpf_capture = &log;
+	if (access(BTF_PATH, R_OK) < 0) {
+		sbuf_addf(why, "cannot load the eBPF recorder: the kernel has no BTF (%s: %s)",
+			  BTF_PATH, strerror(errno));
+		goto out;
+	}
+
+	/* Open the BPF object */
+	skel = r->skel = ftscope_recorder__open();
+	if (!skel) {
+		explain(why, "open", errno, &log);
+		goto out;
+	}
+
+	/* Parameterize: read-only settings and map sizes */
+	skel->rodata->record_eagain = false;
+	bpf_map__set_max_entries(skel->maps.tracked, TRACKED_MAX);
+	bpf_map__set_max_entries(skel->maps.live, THREADS_MAX);
+	bpf_map__set_max_entries(skel->maps.blocked, THREADS_MAX);
+	bpf_map__set_max_entries(skel->maps.waits, WAITS_MAX);
+	bpf_map__set_max_entries(skel->maps.events, RINGBUF_BYTES);
+
+	/* Load and verify the programs */
+	err = ftscope_recorder__load(skel);
+	if (err) {
+		explain(why, "load", -err, &log);
+		goto out;
+	}
+
+	/* Fill the filter maps: empty until bpfrec_track() */
+
+	/* Attach the tracepoints */
+	err = ftscope_recorder__attach(skel);
+	if (err) {
+		explain(why, "attach", -err, &log);
+		goto out;
+	}
+
+	/* Set up ring-buffer polling */
+	r->rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, r, NULL);
+	if (!r->rb) {
+		explain(why, "set up the ring buffer of", errno, &log);
+		goto out;
+	}
+	r->t0_ns = bpfrec_now_ns();
+	debug("eBPF recorder loaded and attached in %.1f ms",
+	      (r->t0_ns - t_start) / 1e6);
+	*out = r;
+	r = NULL;
+	ret = 0;
+out:
+	libbpf_capture = NULL;
+	sbuf_release(&log);
+	bpfrec_close(r);
+	return ret;
+}
+
+void bpfrec_close(struct bpfrec *r)
+{
+	if (!r)
+		return;
+	ring_buffer__free(r->rb);
+	ftscope_recorder__destroy(r->skel);
+	free(r->ev);
+	free(r);
+}
+
+int bpfrec_fd(const struct bpfrec *r)
+{
+	return ring_buffer__epoll_fd(r->rb);
+}
+
+int bpfrec_consume(struct bpfrec *r)
+{
+	return ring_buffer__consume(r->rb);
+}
+
+/* --- Tracking and reset ---------------------------------------------------------------------- */
+
+static void stats_add_live(struct recorder_stats *st, int64_t n)
+{
+	int64_t live = __atomic_add_fetch(&st->live_threads, n, __ATOMIC_SEQ_CST);
+	uint64_t peak = __atomic_load_n(&st->peak_threads, __ATOMIC_SEQ_CST);
+
+	while (live > 0 && (uint64_t)live > peak &&
+	       !__atomic_compare_exchange_n(&st->peak_threads, &peak, (uint64_t)live, false,
+					    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		;
+}
+
+int bpfrec_track(struct bpfrec *r, pid_t tgid)
+{
+	char path[64];
+	struct dirent *de;
+	__u32 key = tgid;
+	__u8 one = 1;
+	DIR *d;
+
+	if (bpf_map_update_elem(bpf_map__fd(r->skel->maps.tracked), &key, &one, BPF_ANY) < 0)
+		return -errno;
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)tgid);
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		struct recorder_thread t = { .tgid = key };
+		char *end;
+		unsigned long tid = strtoul(de->d_name, &end, 10);
+
+		if (*end || !tid)
+			continue;
+		key = tid;
+		if (bpf_map_update_elem(bpf_map__fd(r->skel->maps.live), &key, &t, BPF_NOEXIST) == 0)
+			stats_add_live(&r->skel->bss->stats, 1);
+	}
+	closedir(d);
+	return 0;
+}
+
+/* Delete every key; bounded, as the kernel side may insert meanwhile. */
+static void map_clear(const struct bpf_map *map)
+{
+	int fd = bpf_map__fd(map);
+	size_t limit = 2 * (size_t)bpf_map__max_entries(map);
+	unsigned char key[64];
+
+	if (bpf_map__key_size(map) > sizeof(key))
+		return;
+	while (limit-- && bpf_map_get_next_key(fd, NULL, key) == 0)
+		bpf_map_delete_elem(fd, key);
+}
+
+void bpfrec_reset(struct bpfrec *r)
+{
+	struct recorder_stats *st = &r->skel->bss->stats;
+
+	r->t0_ns = bpfrec_now_ns();
+	r->discard = true;
+	ring_buffer__consume(r->rb);
+	r->discard = false;
+	/* The filter first, so that nothing new is recorded while the rest is cleared. */
+	map_clear(r->skel->maps.tracked);
+	map_clear(r->skel->maps.live);
+	map_clear(r->skel->maps.blocked);
+	map_clear(r->skel->maps.waits);
+	/* Orphan the CPUs' running slots before zeroing the counters they would decrement. */
+	__atomic_add_fetch(&st->gen, 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&st->n_running, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&st->overlap_start_ns, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&st->overlap_ns, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&st->on_cpu_ns, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&st->live_threads, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&st->peak_threads, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&st->total_waits, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&st->contended_waits, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&st->ringbuf_drops, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&st->map_full, 0, __ATOMIC_SEQ_CST);
+	r->nev = 0;
+	r->dropped = 0;
+}
+
+/* --- Reading the maps ---------------------------------------------------------------------- */
+
+static int cmp_u32(const void *a, const void *b)
+{
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The keys of a u32-keyed hash map, sorted and deduplicated (iterating while the kernel
+ * deletes can restart from the first key). *n keys, malloc'd.
+ */
+static __u32 *map_keys_u32(const struct bpf_map *map, size_t *n)
+{
+	int fd = bpf_map__fd(map);
+	size_t cap = bpf_map__max_entries(map), k = 0, limit = 2 * cap;
+	__u32 *keys = xcalloc(cap ? cap : 1, sizeof(*keys)), key, *prev = NULL;
+
+	while (k < cap && limit-- && bpf_map_get_next_key(fd, prev, &key) == 0) {
+		keys[k] = key;
+		prev = &keys[k++];
+	}
+	qsort(keys, k, sizeof(*keys), cmp_u32);
+	*n = 0;
+	for (size_t i = 0; i < k; i++)
+		if (i == 0 || keys[i] != keys[i - 1])
+			keys[(*n)++] = keys[i];
+	return keys;
+}
+
+static int cmp_blocked(const void *a, const void *b)
+{
+	const struct bpf_blocked *x = a, *y = b;
+
+	if (x->since_ns != y->since_ns)
+		return x->since_ns < y->since_ns ? -1 : 1;
+	return x->tid - y->tid;
+}
+
+/* All blocked threads, oldest first; *n entries, malloc'd. */
+static struct bpf_blocked *blocked_all(struct bpfrec *r, size_t *n)
+{
+	int fd = bpf_map__fd(r->skel->maps.blocked);
+	size_t nkeys, k = 0;
+	__u32 *keys = map_keys_u32(r->skel->maps.blocked, &nkeys);
+	struct bpf_blocked *out = xcalloc(nkeys ? nkeys : 1, sizeof(*out));
+
+	for (size_t i = 0; i < nkeys; i++) {
+		struct recorder_blocked b;
+
+		if (bpf_map_lookup_elem(fd, &keys[i], &b) < 0)
+			continue;
+		out[k++] = (struct bpf_blocked){
+			.tid = keys[i],
+			.tgid = b.tgid,
+			.since_ns = b.since_ns,
+			.uaddr = b.kind == RECORDER_BLOCK_CHILD ? (uint64_t)(int64_t)(int32_t)b.uaddr
+								  : b.uaddr,
+			.op = b.op,
+			.timed = b.timed,
+			.child_wait = b.kind == RECORDER_BLOCK_CHILD,
+		};
+	}
+	free(keys);
+	qsort(out, k, sizeof(*out), cmp_blocked);
+	*n = k;
+	return out;
+}
+
+size_t bpfrec_threads(struct bpfrec *r, struct bpf_blocked *blocked, size_t max,
+		      size_t *nblocked)
+{
+	size_t nlive, nb;
+	__u32 *keys = map_keys_u32(r->skel->maps.live, &nlive);
+	struct bpf_blocked *all = blocked_all(r, &nb);
+
+	free(keys);
+	if (nb > max)
+		nb = max;
+	if (nb)
+		memcpy(blocked, all, nb * sizeof(*all));
+	free(all);
+	if (nblocked)
+		*nblocked = nb;
+	return nlive;
+}
+
+/* --- Summary ------------------------------------------------------------------------------ */
+
+static double ms(uint64_t ns)
+{
+	return (double)(ns / 1000) / 1000.0; /* microsecond resolution */
+}
+
+static double t_ms(const struct bpfrec *r, uint64_t ts)
+{
+	return ts > r->t0_ns ? ms(ts - r->t0_ns) : 0;
+}
+
+static void add_sig_name(cJSON *j, int sig)
+{
+	const char *name = signal_name(sig);
+	char buf[32];
+
+	if (!name) {
+		if (sig >= SIGRTMIN && sig <= SIGRTMAX)
+			snprintf(buf, sizeof(buf), "SIGRTMIN+%d", sig - SIGRTMIN);
+		else
+			snprintf(buf, sizeof(buf), "SIG%d", sig);
+		name = buf;
+	}
+	cJSON_AddStringToObject(j, "name", name);
+}
+
+static void add_comm(cJSON *j, const char comm[RECORDER_COMM_LEN])
+{
+	char buf[RECORDER_COMM_LEN + 1];
+
+	memcpy(buf, comm, RECORDER_COMM_LEN);
+	buf[RECORDER_COMM_LEN] = '\0';
+	cJSON_AddStringToObject(j, "comm", buf);
+}
+
+static int cmp_event(const void *a, const void *b)
+{
+	const struct recorder_event *x = a, *y = b;
+
+	return x->ts_ns < y->ts_ns ? -1 : x->ts_ns > y->ts_ns;
+}
+
+static void summary_events(struct bpfrec *r, cJSON *root)
+{
+	cJSON *sigs = cJSON_AddArrayToObject(root, "signals");
+	cJSON *life = cJSON_AddArrayToObject(root, "lifecycle");
+
+	/* Ring-buffer order is reservation order; CPUs may disagree by a few ns. */
+	qsort(r->ev, r->nev, sizeof(*r->ev), cmp_event);
+	for (size_t i = 0; i < r->nev; i++) {
+		const struct recorder_event *e = &r->ev[i];
+		cJSON *j = cJSON_CreateObject();
+
+		cJSON_AddNumberToObject(j, "t_ms", t_ms(r, e->ts_ns));
+		switch (e->kind) {
+		case RECORDER_EV_SIG_GENERATE:
+		case RECORDER_EV_SIG_DELIVER:
+			cJSON_AddStringToObject(j, "kind", e->kind == RECORDER_EV_SIG_GENERATE ?
+							   "generate" : "deliver");
+			cJSON_AddNumberToObject(j, "sig", e->sig);
+			add_sig_name(j, e->sig);
+			cJSON_AddNumberToObject(j, "from_pid", e->from_pid);
+			cJSON_AddNumberToObject(j, "to_pid", e->pid);
+			cJSON_AddNumberToObject(j, "to_tid", e->tid);
+			cJSON_AddNumberToObject(j, "code", e->code);
+			if (e->kind == RECORDER_EV_SIG_GENERATE)
+				cJSON_AddNumberToObject(j, "result", e->result);
+			cJSON_AddItemToArray(sigs, j);
+			break;
+		case RECORDER_EV_FORK:
+		case RECORDER_EV_EXEC:
+		case RECORDER_EV_EXIT:
+			cJSON_AddStringToObject(j, "event", e->kind == RECORDER_EV_FORK ? "fork" :
+							    e->kind == RECORDER_EV_EXEC ? "exec" : "exit");
+			cJSON_AddNumberToObject(j, "pid", e->pid);
+			cJSON_AddNumberToObject(j, "tid", e->tid);
+			cJSON_AddNumberToObject(j, "ppid", e->ppid);
+			add_comm(j, e->comm);
+			if (e->kind == RECORDER_EV_EXIT) {
+				cJSON_AddNumberToObject(j, "exit_code", (e->exit_code >> 8) & 0xff);
+				cJSON_AddNumberToObject(j, "signal", e->exit_code & 0x7f);
+				cJSON_AddBoolToObject(j, "core", (e->exit_code & 0x80) != 0);
+			}
+			cJSON_AddItemToArray(life, j);
+			break;
+		default:
+			cJSON_Delete(j);
+		}
+	}
+}
+
+struct wait_row {
+	struct recorder_wait_key key;
+	struct recorder_wait_val val;
+	uint64_t pending;
+};
+
+static int cmp_wait_row(const void *a, const void *b)
+{
+	const struct wait_row *x = a, *y = b;
+
+	if (x->val.total_ns != y->val.total_ns)
+		return x->val.total_ns > y->val.total_ns ? -1 : 1;
+	if (x->key.tgid != y->key.tgid)
+		return x->key.tgid < y->key.tgid ? -1 : 1;
+	return x->key.uaddr < y->key.uaddr ? -1 : x->key.uaddr > y->key.uaddr;
+}
+
+static void summary_waits(struct bpfrec *r, cJSON *root, uint64_t now)
+{
+	const struct recorder_stats *st = &r->skel->bss->stats;
+	int fd = bpf_map__fd(r->skel->maps.waits);
+	size_t cap = bpf_map__max_entries(r->skel->maps.waits), limit = 2 * cap, n = 0, nb;
+	struct wait_row *rows = xcalloc(cap + THREADS_MAX, sizeof(*rows));
+	struct recorder_wait_key key, *prev = NULL;
+	struct bpf_blocked *bl = blocked_all(r, &nb);
+	cJSON *lw = cJSON_AddObjectToObject(root, "lock_waits");
+	cJSON *top = cJSON_AddArrayToObject(lw, "top");
+	size_t shown = 0;
+
+	while (n < cap && limit-- && bpf_map_get_next_key(fd, prev, &key) == 0) {
+		rows[n].key = key;
+		prev = &rows[n].key;
+		if (bpf_map_lookup_elem(fd, &key, &rows[n].val) == 0)
+			n++;
+	}
+	/* Fold in the waits still going on: they are what a deadlock looks like. */
+	for (size_t i = 0; i < nb; i++) {
+		uint64_t d = now > bl[i].since_ns ? now - bl[i].since_ns : 0;
+		size_t k;
+
+		if (bl[i].child_wait)
+			continue;
+		for (k = 0; k < n; k++)
+			if (rows[k].key.tgid == (__u32)bl[i].tgid && rows[k].key.uaddr == bl[i].uaddr)
+				break;
+		if (k == n) {
+			rows[n].key = (struct recorder_wait_key){ .tgid = bl[i].tgid,
+								  .uaddr = bl[i].uaddr };
+			rows[n].val.peak = 1;
+			n++;
+		}
+		rows[k].pending++;
+		rows[k].val.count++;
+		rows[k].val.total_ns += d;
+		if (d > rows[k].val.max_ns)
+			rows[k].val.max_ns = d;
+	}
+	free(bl);
+	qsort(rows, n, sizeof(*rows), cmp_wait_row);
+	for (size_t k = 0; k < n && shown < BPFREC_TOP_WAITS; k++) {
+		cJSON *j;
+		char addr[32];
+
+		if (!rows[k].val.count)
+			continue;
+		j = cJSON_CreateObject();
+		snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)rows[k].key.uaddr);
+		cJSON_AddNumberToObject(j, "tgid", rows[k].key.tgid);
+		cJSON_AddStringToObject(j, "uaddr", addr);
+		cJSON_AddNumberToObject(j, "count", rows[k].val.count);
+		cJSON_AddNumberToObject(j, "total_ms", ms(rows[k].val.total_ns));
+		cJSON_AddNumberToObject(j, "max_ms", ms(rows[k].val.max_ns));
+		cJSON_AddNumberToObject(j, "waiters", rows[k].val.peak);
+		cJSON_AddNumberToObject(j, "pending", rows[k].pending);
+		cJSON_AddItemToArray(top, j);
+		shown++;
+	}
+	free(rows);
+	cJSON_AddNumberToObject(lw, "total_waits", st->total_waits);
+	cJSON_AddNumberToObject(lw, "contended_waits", st->contended_waits);
+}
+
+struct busy_row {
+	__u32 tid;
+	struct recorder_thread t;
+};
+
+static int cmp_busy(const void *a, const void *b)
+{
+	const struct busy_row *x = a, *y = b;
+
+	if (x->t.on_cpu_ns != y->t.on_cpu_ns)
+		return x->t.on_cpu_ns > y->t.on_cpu_ns ? -1 : 1;
+	return x->tid < y->tid ? -1 : x->tid > y->tid;
+}
+
+static void summary_concurrency(struct bpfrec *r, cJSON *root, uint64_t now)
+{
+	const struct recorder_stats *st = &r->skel->bss->stats;
+	cJSON *c = cJSON_AddObjectToObject(root, "concurrency");
+	uint64_t on_cpu = st->on_cpu_ns, overlap = st->overlap_ns, start;
+	int ncpu = libbpf_num_possible_cpus();
+	size_t nlive, nrows = 0;
+	__u32 *keys = map_keys_u32(r->skel->maps.live, &nlive);
+	struct busy_row *rows = xcalloc(nlive ? nlive : 1, sizeof(*rows));
+	struct recorder_cpu *slots = ncpu > 0 ? xcalloc(ncpu, sizeof(*slots)) : NULL;
+	__u32 zero = 0;
+	cJSON *busiest;
+
+	for (size_t i = 0; i < nlive; i++) {
+		rows[nrows].tid = keys[i];
+		if (bpf_map_lookup_elem(bpf_map__fd(r->skel->maps.live), &keys[i],
+					&rows[nrows].t) == 0)
+			nrows++;
+	}
+	/* Threads on a CPU right now have not been credited yet (a spinning thread may never
+	 * be switched out). */
+	if (slots && bpf_map_lookup_elem(bpf_map__fd(r->skel->maps.cpu_slot), &zero, slots) == 0) {
+		for (int cpu = 0; cpu < ncpu; cpu++) {
+			uint64_t d;
+
+			if (!slots[cpu].tid || slots[cpu].gen != st->gen || now <= slots[cpu].since_ns)
+				continue;
+			d = now - slots[cpu].since_ns;
+			on_cpu += d;
+			for (size_t i = 0; i < nrows; i++)
+				if (rows[i].tid == slots[cpu].tid)
+					rows[i].t.on_cpu_ns += d;
+		}
+	}
+	start = st->overlap_start_ns;
+	if (st->n_running >= 2 && start && now > start)
+		overlap += now - start;
+	cJSON_AddNumberToObject(c, "peak_threads", st->peak_threads);
+	cJSON_AddNumberToObject(c, "live_threads", nlive);
+	cJSON_AddNumberToObject(c, "cpu_overlap_ms", ms(overlap));
+	cJSON_AddNumberToObject(c, "on_cpu_ms", ms(on_cpu));
+	qsort(rows, nrows, sizeof(*rows), cmp_busy);
+	busiest = cJSON_AddArrayToObject(c, "busiest");
+	for (size_t i = 0; i < nrows && i < BPFREC_BUSIEST; i++) {
+		cJSON *j = cJSON_CreateObject();
+
+		cJSON_AddNumberToObject(j, "tid", rows[i].tid);
+		cJSON_AddNumberToObject(j, "tgid", rows[i].t.tgid);
+		cJSON_AddNumberToObject(j, "on_cpu_ms", ms(rows[i].t.on_cpu_ns));
+		cJSON_AddItemToArray(busiest, j);
+	}
+	free(slots);
+	free(rows);
+	free(keys);
+}
+
+cJSON *bpfrec_summary(struct bpfrec *r)
+{
+	const struct recorder_stats *st = &r->skel->bss->stats;
+	cJSON *root = cJSON_CreateObject(), *d;
+	uint64_t now;
+
+	bpfrec_consume(r);
+	now = bpfrec_now_ns();
+	summary_events(r, root);
+	summary_waits(r, root, now);
+	summary_concurrency(r, root, now);
+	d = cJSON_AddObjectToObject(root, "dropped");
+	cJSON_AddNumberToObject(d, "ringbuf", st->ringbuf_drops);
+	cJSON_AddNumberToObject(d, "events", r->dropped);
+	cJSON_AddNumberToObject(d, "map_full", st->map_full);
+	return root;
+}
