@@ -11,7 +11,7 @@
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 BUILD := build
-PKGS := libelf libdw libunwind-ptrace libcjson libgit2 libxml-2.0 yaml-0.1
+PKGS := libelf libdw libunwind-ptrace libcjson libgit2 libxml-2.0 yaml-0.1 libbpf
 
 ifeq ($(V),1)
 Q :=
@@ -93,8 +93,9 @@ unit: $(UNIT_BINS)
 # Unit and e2e tests are TAP; prove runs them all and ends with "Result: PASS|FAIL".
 check: setup
 	$(Q)$(MAKE) --no-print-directory all unit
+	$(Q)$(MAKE) --no-print-directory fuzz-smoke FUZZ_SMOKE_RECORD=1
 	$(Q)FTSCOPE=$(CURDIR)/$(BUILD)/ftscope FT_PYTHON=$$(bash scripts/setup.sh --print-python) \
-		prove -j$(or $(PROVE_JOBS),2) --timer $(UNIT_BINS) tests/e2e/t*.sh
+		prove -j$(or $(PROVE_JOBS),2) --timer $(UNIT_BINS) tests/e2e/t*.sh tests/fuzz/smoke-tap.sh
 test: check
 
 demo: setup all
@@ -102,3 +103,96 @@ demo: setup all
 
 clean:
 	rm -rf $(BUILD)
+
+# ---- eBPF programs --------------------------------------------------------------------------
+# bpf/<probe>.bpf.c -> build/bpf/<probe>.bpf.o (clang -target bpf, then `bpftool gen object`,
+# which also drops the DWARF) -> build/bpf/<probe>.skel.h (`bpftool gen skeleton`, struct
+# ftscope_<probe>). The object that includes a skeleton depends on it explicitly and gets
+# -I$(BUILD)/bpf. CO-RE types come from the hand-written bpf/vmlinux.h (see bpf/README.md),
+# so the build does not read the build host's kernel BTF. Needs clang >= 12 and bpftool.
+BPFTOOL ?= $(or $(shell command -v bpftool 2>/dev/null),/usr/sbin/bpftool)
+CLANG ?= clang
+BPF_ARCH ?= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/ppc64le/powerpc/')
+# clang -target bpf does not search the host's system include dirs (for <bpf/*.h>).
+CLANG_BPF_SYS_INCLUDES ?= $(shell $(CLANG) -v -E - </dev/null 2>&1 | \
+	sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
+# -mcpu=v3: atomic fetch-add/xchg (kernel >= 5.12).
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(BPF_ARCH) -Wall -Ibpf -Iinclude \
+	$(CLANG_BPF_SYS_INCLUDES)
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/bpf/%.bpf.o)
+BPF_SKELS := $(BPF_SRCS:bpf/%.bpf.c=$(BUILD)/bpf/%.skel.h)
+
+all: $(BPF_SKELS)
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c
+	@mkdir -p $(dir $@)
+	$(call msg,BPF,$@)$(CLANG) $(BPF_CFLAGS) -MMD -MP -MT $@ -MF $(@:.o=.d) -c $< -o $(@:.o=.tmp.o)
+	$(Q)$(BPFTOOL) gen object $@ $(@:.o=.tmp.o) && rm -f $(@:.o=.tmp.o)
+
+$(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
+	$(call msg,GEN-SKEL,$@)$(BPFTOOL) gen skeleton $< name ftscope_$* > $@
+
+$(BUILD)/obj/src/bpfrec.o: $(BUILD)/bpf/recorder.skel.h
+$(BUILD)/obj/src/bpfrec.o: private ALL_CFLAGS += -I$(BUILD)/bpf
+
+-include $(BPF_OBJS:.o=.d)
+
+# The recorder's overhead benchmark (root): `make bench-bpfrec`.
+BPFREC_BENCH_OBJS := $(addprefix $(BUILD)/obj/src/,bpfrec.o util.o error.o)
+$(BUILD)/bench/bpfrec_overhead: bench/bpfrec_overhead.c $(BPFREC_BENCH_OBJS) $(BUILD)/CFLAGS.stamp
+	@mkdir -p $(dir $@)
+	$(call msg,CC,$@)$(CC) $(ALL_CFLAGS) -o $@ $< $(BPFREC_BENCH_OBJS) $(ALL_LDFLAGS) $(LIBS)
+.PHONY: bench-bpfrec
+bench-bpfrec: $(BUILD)/bench/bpfrec_overhead
+	$(Q)$< 7
+
+# ---- fuzzing (libFuzzer, clang) -------------------------------------------------------------
+# make fuzz        build tests/fuzz/fuzz_*.c, each linked with the library compiled by clang
+#                  with -fsanitize=fuzzer-no-link,address,undefined (all under build/fuzz/),
+#                  and run each for FUZZ_TIME seconds from the seeds in tests/fuzz/corpus/<t>/
+#                  (new inputs: build/fuzz/corpus/<t>/, crashes: build/fuzz/artifacts/)
+# make fuzz-smoke  the same, FUZZ_SMOKE_TIME seconds each; `make check` runs it and prove
+#                  reports it (tests/fuzz/smoke-tap.sh). Without clang's fuzzer runtime
+#                  (Debian: clang, libclang-rt-14-dev) it says so and succeeds.
+FUZZ_CC ?= clang
+FUZZ_TIME ?= 60
+FUZZ_SMOKE_TIME ?= 10
+FUZZ_SAN := address,undefined
+FUZZ_CFLAGS = $(CFLAGS_BASE) -O1 -fno-sanitize-recover=undefined -Wno-format-nonliteral \
+	-I$(BUILD)/bpf $(PKG_CFLAGS)
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_LIB_OBJS := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(filter-out src/main.c,$(SRCS)))
+FUZZ_RUN := bash tests/fuzz/run-fuzzers.sh
+
+.PHONY: fuzz fuzz-smoke fuzz-build
+$(BUILD)/fuzz/obj/%.o: %.c $(PY_HEADERS) $(BPF_SKELS) $(BUILD)/CFLAGS.stamp
+	@mkdir -p $(dir $@)
+	$(call msg,FUZZ-CC,$<)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) \
+		-MMD -MP -c $< -o $@
+$(BUILD)/fuzz/libftscope.a: $(FUZZ_LIB_OBJS)
+	$(call msg,AR,$@)rm -f $@ && ar rcs $@ $^
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/fuzz/libftscope.a
+	$(call msg,FUZZ-LD,$@)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -MMD -MP \
+		-MF $(BUILD)/fuzz/obj/$*.d -o $@ $< $(BUILD)/fuzz/libftscope.a $(LIBS)
+-include $(FUZZ_LIB_OBJS:.o=.d) $(FUZZ_BINS:$(BUILD)/fuzz/%=$(BUILD)/fuzz/obj/%.d)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz:
+	$(Q)$(FUZZ_RUN) --check $(FUZZ_CC) || { echo "fuzz: $(FUZZ_CC) cannot build libFuzzer" \
+		"targets (Debian: clang, libclang-rt-14-dev)" >&2; exit 1; }
+	$(Q)$(MAKE) --no-print-directory fuzz-build
+	$(Q)$(FUZZ_RUN) $(BUILD) $(FUZZ_TIME) $(notdir $(FUZZ_BINS))
+
+fuzz-smoke:
+	@mkdir -p $(BUILD)/fuzz && rm -f $(BUILD)/fuzz/smoke.result $(BUILD)/fuzz/smoke.result.skip
+	$(Q)if $(FUZZ_RUN) --check $(FUZZ_CC); then \
+		$(MAKE) --no-print-directory fuzz-build && \
+		$(FUZZ_RUN) $(if $(FUZZ_SMOKE_RECORD),--record $(BUILD)/fuzz/smoke.result) \
+			$(BUILD) $(FUZZ_SMOKE_TIME) $(notdir $(FUZZ_BINS)); \
+	else \
+		why="$(FUZZ_CC) cannot build libFuzzer targets (Debian: clang, libclang-rt-14-dev)"; \
+		echo "fuzz-smoke: skipped: $$why"; echo "$$why" > $(BUILD)/fuzz/smoke.result.skip; \
+	fi

@@ -30,7 +30,7 @@ DEB_PACKAGES=(
 	libelf-dev libdw-dev libunwind-dev libcjson-dev libgit2-dev libxml2-dev libyaml-dev
 	libssl-dev zlib1g-dev libbz2-dev libffi-dev liblzma-dev libsqlite3-dev libreadline-dev
 	libncurses-dev uuid-dev libgdbm-dev libexpat1-dev
-	perl procps gdb jq git libc6-dbg
+	perl procps gdb jq git libc6-dbg clang bpftool libbpf-dev chromium
 )
 PYTEST_DEBS=(python3-pytest python3-pluggy python3-iniconfig python3-packaging python3-pygments)
 

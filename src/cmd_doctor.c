@@ -13,6 +13,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "ftscope/bpfrec.h"
 #include "ftscope/cgroup.h"
 #include "ftscope/cmd.h"
 #include "ftscope/error.h"
@@ -138,8 +139,21 @@ int cmd_doctor(int argc, char **argv)
 		line(false, false, "pids cgroup", "%s: --max-pids is not enforced", why);
 	}
 	line(path_exists("/sys/kernel/btf/vmlinux"), false, "BTF",
-	     path_exists("/sys/kernel/btf/vmlinux") ? "present (the eBPF tracer is not in this build)"
-						     : "missing: an eBPF tracer could not load");
+	     path_exists("/sys/kernel/btf/vmlinux") ? "present (/sys/kernel/btf/vmlinux)"
+						     : "missing: the eBPF recorder cannot load");
+	{
+		struct sbuf bwhy = SBUF_INIT;
+		struct bpfrec *r = NULL;
+		double t0 = now_monotonic();
+		int ok = bpfrec_open(&r, &bwhy) == 0;
+		double ms = (now_monotonic() - t0) * 1000;
+		bpfrec_close(r);
+		if (ok)
+			line(true, false, "eBPF recorder", "loads and attaches (%.0f ms): --tracer ebpf", ms);
+		else
+			line(false, false, "eBPF recorder", "%s; --tracer auto uses ptrace", bwhy.buf);
+		sbuf_release(&bwhy);
+	}
 	line(is_dir("/usr/lib/debug/.build-id"), false, "libc debug symbols",
 	     is_dir("/usr/lib/debug/.build-id") ? "installed: frames inside libc are named"
 						 : "missing (install libc6-dbg): libc frames show as "

@@ -86,9 +86,12 @@ int cmd_dump(int argc, char **argv)
 	n = ptracer_stopped_tasks(&dump_pt, (pid_t)pid, tids, dump_pt.n);
 	snap.reason = xstrdup("dump");
 	snap.taken_at = now_wall();
+	snap.defer_lines = true; /* keep the process stopped as briefly as possible */
 	r = snapshot_process(&snap, (pid_t)pid, tids, n, 0);
 	ptracer_detach_all(&dump_pt); /* the process goes on */
 	snap.duration_s = now_monotonic() - t0;
+	if (r == 0)
+		snapshot_fill_lines(&snap);
 	set_die_cleanup(NULL);
 	if (r < 0) {
 		errno = -r;

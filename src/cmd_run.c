@@ -15,6 +15,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "ftscope/bpfrec.h"
 #include "ftscope/cmd.h"
 #include "ftscope/error.h"
 #include "ftscope/exit.h"
@@ -23,9 +24,11 @@
 #include "ftscope/registry.h"
 #include "ftscope/results.h"
 #include "ftscope/rundir.h"
+#include "ftscope/srcscan.h"
 #include "ftscope/supervise.h"
 #include "ftscope/sysinfo.h"
 #include "ftscope/testreport.h"
+#include "ftscope/tsan.h"
 #include "ftscope/version.h"
 #include "ftscope/workspace.h"
 
@@ -57,7 +60,9 @@ static const char *const run_usage[] = {
 	"  --compare-with-gil         also run every package with PYTHON_GIL=1",
 	"  --detect-extensions        probe extension modules for GIL fallback (default)",
 	"  --no-detect-extensions     skip the import probe",
-	"  --tsan                     the target is a TSAN build: collect ThreadSanitizer reports",
+	"  --tsan                     collect ThreadSanitizer reports (a TSAN interpreter, or",
+	"                             TSAN-built extensions: the runtime is then preloaded)",
+	"  --tsan-suppressions FILE   TSAN suppressions (race:, race_top:, ...); implies --tsan",
 	"  --check-stability          report the machine's load before starting",
 	"  --extra-deps A,B           pip install these into every venv (offline: paths/wheels)",
 	"  --test-command-suffix STR  appended to every test command",
@@ -66,9 +71,11 @@ static const char *const run_usage[] = {
 	"  --max-output BYTES         captured bytes kept per stream and iteration (default 16M)",
 	"  --max-pids N               tasks (processes + threads) one iteration may have at once",
 	"                             (pids cgroup; default 4096; 0: no limit)",
-	"  --tracer auto|ptrace|none  how processes are watched: ptrace follows every process and",
-	"                             thread (crash stops, exit of every process); none reads",
-	"                             /proc only; auto (default): ptrace where permitted",
+	"  --tracer auto|ebpf|ptrace|none  how processes are watched: ptrace follows every",
+	"                             process and thread (crash stops, every exit, snapshots);",
+	"                             ebpf adds the eBPF recorder (signals, lock waits, thread",
+	"                             states in real time; drives the deadlock window); none reads",
+	"                             /proc only; auto (default): ebpf, else ptrace, else none",
 	"  --jobs N                   packages in parallel (default 1)",
 	"  --user NAME                run installs and tests as NAME (default: the sudo user;",
 	"                             as plain root: nobody; --user root runs them as root)",
@@ -82,7 +89,7 @@ enum {
 	OPT_TOP, OPT_COMPARE, OPT_STOP_FIRST, OPT_DETECT, OPT_NO_DETECT, OPT_TSAN, OPT_STABILITY,
 	OPT_EXTRA_DEPS, OPT_SUFFIX, OPT_OVERRIDE, OPT_ENV, OPT_REGISTRY, OPT_REPOS, OPT_VENVS,
 	OPT_RESULTS, OPT_PACKAGE_DIR, OPT_TRACER, OPT_JOBS, OPT_RESUME, OPT_MAX_OUTPUT, OPT_MAX_PIDS,
-	OPT_USER, OPT_HELP,
+	OPT_USER, OPT_TSAN_SUPP, OPT_HELP,
 };
 
 struct run_opts {
@@ -103,6 +110,7 @@ struct run_opts {
 	long max_output;
 	long max_pids;
 	char *user;
+	char *tsan_suppressions;
 };
 
 static void run_opts_init(struct run_opts *o)
@@ -134,6 +142,7 @@ static void run_opts_release(struct run_opts *o)
 	free(o->tracer);
 	free(o->resume);
 	free(o->user);
+	free(o->tsan_suppressions);
 }
 
 static void set_str(char **dst, const char *v)
@@ -155,6 +164,7 @@ static const struct option run_longopts[] = {
 	{ "detect-extensions", no_argument, NULL, OPT_DETECT },
 	{ "no-detect-extensions", no_argument, NULL, OPT_NO_DETECT },
 	{ "tsan", no_argument, NULL, OPT_TSAN },
+	{ "tsan-suppressions", required_argument, NULL, OPT_TSAN_SUPP },
 	{ "check-stability", no_argument, NULL, OPT_STABILITY },
 	{ "extra-deps", required_argument, NULL, OPT_EXTRA_DEPS },
 	{ "test-command-suffix", required_argument, NULL, OPT_SUFFIX },
@@ -249,6 +259,10 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 			o->detect_extensions = false;
 			break;
 		case OPT_TSAN:
+			o->tsan = true;
+			break;
+		case OPT_TSAN_SUPP:
+			set_str(&o->tsan_suppressions, optarg);
 			o->tsan = true;
 			break;
 		case OPT_STABILITY:
@@ -353,6 +367,9 @@ struct run_ctx {
 	double t0;
 	bool tty;
 	enum tracer_kind tracer;
+	char *tracer_reason;
+	char *tsan_preload;        /* TSAN runtime to LD_PRELOAD (--tsan, uninstrumented python) */
+	struct tsan_supp tsan_supp; /* --tsan-suppressions, parsed */
 };
 
 struct progress {
@@ -473,6 +490,33 @@ static void give_to_user(const char *path, bool recursive)
 	}
 }
 
+/*
+ * ThreadSanitizer's environment (--tsan). exitcode=0: reports never fail an iteration (the
+ * category says tsan_warnings); log_path: each process writes DIR/tsan.<pid>, because pytest's
+ * fd capture would swallow the reports of passing tests. With a preloaded runtime (the
+ * interpreter is not instrumented, its extensions are): ignore_noninstrumented_modules=1, or
+ * the interpreter's own malloc/free, whose synchronization TSAN cannot see, read as races.
+ */
+static void tsan_env(const struct run_ctx *rc, const char *log_dir, struct strv *env)
+{
+	struct sbuf sb = SBUF_INIT;
+	sbuf_adds(&sb, "halt_on_error=0 exitcode=0 second_deadlock_stack=1");
+	if (rc->tsan_preload) {
+		const char *pre = env_get(env, "LD_PRELOAD");
+		char *v = pre && *pre ? xasprintf("%s %s", rc->tsan_preload, pre)
+				      : xstrdup(rc->tsan_preload);
+		sbuf_adds(&sb, " ignore_noninstrumented_modules=1");
+		env_set(env, "LD_PRELOAD", v);
+		free(v);
+	}
+	if (rc->o->tsan_suppressions)
+		sbuf_addf(&sb, " suppressions='%s'", rc->o->tsan_suppressions);
+	if (log_dir)
+		sbuf_addf(&sb, " log_path='%s/tsan'", log_dir);
+	env_set(env, "TSAN_OPTIONS", sb.buf);
+	sbuf_release(&sb);
+}
+
 /* Environment of one test iteration. */
 static void iteration_env(struct run_ctx *rc, const char *venv, const char *gil,
 			  const char *junit, struct strv *env)
@@ -488,8 +532,11 @@ static void iteration_env(struct run_ctx *rc, const char *venv, const char *gil,
 	env_set(env, "PYTHONDONTWRITEBYTECODE", "1");
 	env_set(env, "PYTHONUNBUFFERED", "1");
 	env_set(env, "PY_COLORS", "0");
-	if (rc->o->tsan)
-		env_set(env, "TSAN_OPTIONS", "halt_on_error=0 exitcode=0 second_deadlock_stack=1");
+	if (rc->o->tsan) {
+		char *dir = xstrndup(junit, (size_t)(strrchr(junit, '/') - junit));
+		tsan_env(rc, dir, env);
+		free(dir);
+	}
 	env_apply_user(env, rc->o);
 	/* pytest, however the command starts it: JUnit report, no cache in the checkout, and
 	 * -v so the last output line names the running test. */
@@ -562,9 +609,20 @@ static bool run_iterations(struct run_ctx *rc, const struct pkg_entry *e, const 
 		if (out.killed_by == KILLED_INTERRUPT || interrupted) {
 			ok = false; /* an unfinished iteration is not recorded */
 		} else {
-			if (junit_parse_file(junit, &tr) < 0)
-				pytest_summary_parse(out.stdout_tail, &tr);
 			read_file(errp, &stderr_text, NULL);
+			if (o->tsan) {
+				/* TSAN's log_path files join stderr as the iteration's evidence. */
+				struct sbuf ev = SBUF_INIT;
+				if (stderr_text)
+					sbuf_adds(&ev, stderr_text);
+				if (tsan_read_logs(dir, "tsan", &ev) > 0) {
+					free(stderr_text);
+					stderr_text = sbuf_detach(&ev);
+				}
+				sbuf_release(&ev);
+			}
+			if (junit_parse_file(junit, &tr) < 0 && !unittest_parse(stderr_text, &tr))
+				pytest_summary_parse(out.stdout_tail, &tr);
 			it = iteration_json(i, gil, &out, &tr, stderr_text, rel);
 			if (out.forensics) {
 				char *fp = path_join(dir, "forensics.json"), *ft = cJSON_Print(out.forensics);
@@ -727,6 +785,7 @@ static cJSON *process_package(struct run_ctx *rc, const struct pkg_entry *e, con
 		why = sbuf_detach(&err);
 		goto done;
 	}
+	give_to_user(venv, true); /* a venv reused from a run as another user */
 	for (size_t i = 0; i < rc->base_env.n; i++)
 		strv_push(&env, rc->base_env.v[i]);
 	env_for_venv(&env, venv);
@@ -735,8 +794,10 @@ static cJSON *process_package(struct run_ctx *rc, const struct pkg_entry *e, con
 	env_apply_user(&env, o);
 	{
 		char *log = path_join(art, "install.log");
+		/* A short --timeout is about the tests; an install (a C build) gets at least 600 s. */
+		double itime = effective_timeout(o, e) > 600 ? effective_timeout(o, e) : 600;
 		int r = run_install(rc, e->install_command ? e->install_command : "pip install -e .",
-				    cwd, &env, effective_timeout(o, e), log, &why);
+				    cwd, &env, itime, log, &why);
 		free(log);
 		if (r < 0)
 			goto done;
@@ -749,7 +810,7 @@ static cJSON *process_package(struct run_ctx *rc, const struct pkg_entry *e, con
 			sbuf_addc(&cmd, ' ');
 			sbuf_add_shquoted(&cmd, o->extra_deps.v[i]);
 		}
-		if (run_install(rc, cmd.buf, cwd, &env, effective_timeout(o, e), log, &w) < 0) {
+		if (run_install(rc, cmd.buf, cwd, &env, effective_timeout(o, e) > 600 ? effective_timeout(o, e) : 600, log, &w) < 0) {
 			warning("%s: installing --extra-deps failed: %s", e->name, w);
 			json_set_str(pkg, "extra_deps_error", w);
 		}
@@ -759,10 +820,13 @@ static cJSON *process_package(struct run_ctx *rc, const struct pkg_entry *e, con
 	}
 	json_set_bool(pkg, "install_ok", true);
 	json_set_num(pkg, "install_duration_s", round_to(now_monotonic() - ti, 2));
+	srcscan_attach(pkg, cwd); /* extension_compat.source_scan: Py_mod_gil & co. */
 	if (interrupted)
 		goto done;
 
 	/* 3. Import probe, without PYTHON_GIL (see src/py/probe_ext.py). */
+	if (o->tsan)
+		tsan_env(rc, NULL, &env); /* TSAN-built extensions import only with the runtime */
 	if (o->detect_extensions) {
 		char *script = path_join(art, "probe_ext.py"), *pj = path_join(art, "probe.json"), *t;
 		cJSON *probe;
@@ -774,6 +838,7 @@ static cJSON *process_package(struct run_ctx *rc, const struct pkg_entry *e, con
 		free(t);
 		json_set_bool(pkg, "import_ok", json_bool(probe, "import_ok", false));
 		json_set_str(pkg, "import_error", json_str(probe, "import_error"));
+		srcscan_carry(pkg, probe); /* keep the source scan */
 		json_set(pkg, "extension_compat", probe);
 		free(script);
 		free(pj);
@@ -997,6 +1062,8 @@ static cJSON *config_json(const struct run_opts *o, enum tracer_kind tracer)
 	cJSON_AddNumberToObject(c, "deadlock_window", o->deadlock_window);
 	cJSON_AddBoolToObject(c, "compare_with_gil", o->compare_with_gil);
 	cJSON_AddBoolToObject(c, "tsan_build", o->tsan);
+	json_set_str(c, "tsan_suppressions", o->tsan_suppressions);
+	cJSON_AddNullToObject(c, "tsan_preload"); /* set once the run dir exists */
 	cJSON_AddBoolToObject(c, "stop_on_first_pass", o->stop_on_first_pass);
 	cJSON_AddBoolToObject(c, "detect_extensions", o->detect_extensions);
 	for (size_t i = 0; i < o->extra_deps.n; i++)
@@ -1014,7 +1081,7 @@ static cJSON *config_json(const struct run_opts *o, enum tracer_kind tracer)
 		free(k);
 	}
 	cJSON_AddItemToObject(c, "env", env);
-	cJSON_AddStringToObject(c, "tracer", tracer == TRACER_PTRACE ? "ptrace" : "none");
+	cJSON_AddStringToObject(c, "tracer", tracer_name(tracer));
 	cJSON_AddStringToObject(c, "monitor", "procfs");
 	cJSON_AddNumberToObject(c, "jobs", (double)o->jobs);
 	json_set_str(c, "registry_dir", o->package_dir ? NULL : o->registry_dir);
@@ -1070,6 +1137,9 @@ static void check_user_access(const struct run_opts *o)
 			    "for it); make it reachable, or choose the user with --user NAME (--user "
 			    "root runs tests as root)",
 			    ra->name, dirs[i]);
+	if (o->tsan_suppressions && !user_can(ra, o->tsan_suppressions, R_OK))
+		die("the test user '%s' cannot read '%s' (TSAN would abort every process)", ra->name,
+		    o->tsan_suppressions);
 	if (o->package_dir && !user_can(ra, o->package_dir, W_OK | X_OK))
 		warning("the test user '%s' cannot write '%s': installs that build in the checkout "
 			"will fail (--user NAME chooses another user)",
@@ -1142,7 +1212,7 @@ int cmd_run(int argc, char **argv)
 	size_t nsel = 0;
 	int ret = FT_EXIT_FAILURE;
 	bool have_single = false;
-	char ts[32];
+	char ts[32], *tsan_runtime = NULL;
 
 	run_opts_init(&o);
 	memset(&single, 0, sizeof(single));
@@ -1172,19 +1242,41 @@ int cmd_run(int argc, char **argv)
 		strv_release(&av);
 		free(rd);
 	}
-	if (o.tracer && !strcmp(o.tracer, "ebpf"))
-		die("--tracer ebpf is not available in this build yet: use auto, ptrace or none");
+	/* The tracer: ebpf (the recorder + ptrace) where BPF loads, else ptrace, else none. */
 	{
-		const char *why = NULL;
-		bool can = ptrace_permitted(&why);
-		if (o.tracer && !strcmp(o.tracer, "ptrace") && !can)
+		const char *want = o.tracer ? o.tracer : "auto", *why = NULL;
+		bool can_ptrace = ptrace_permitted(&why);
+		struct sbuf bwhy = SBUF_INIT;
+		struct bpfrec *probe = NULL;
+		bool can_bpf = false;
+		if (!strcmp(want, "auto") || !strcmp(want, "ebpf")) {
+			can_bpf = can_ptrace && bpfrec_open(&probe, &bwhy) == 0;
+			bpfrec_close(probe);
+		}
+		if (!strcmp(want, "ebpf") && !can_bpf)
+			die("--tracer ebpf: %s", can_ptrace ? bwhy.buf : why);
+		if (!strcmp(want, "ptrace") && !can_ptrace)
 			die("--tracer ptrace: %s", why);
-		rc.tracer = can && !(o.tracer && !strcmp(o.tracer, "none")) ? TRACER_PTRACE
-									     : TRACER_NONE;
-		if (!can && (!o.tracer || !strcmp(o.tracer, "auto")))
-			warning("tracer: ptrace is not permitted here (%s); using the /proc monitor "
-				"only", why);
-		debug("tracer: %s", rc.tracer == TRACER_PTRACE ? "ptrace" : "none");
+		if (!strcmp(want, "none")) {
+			rc.tracer = TRACER_NONE;
+			rc.tracer_reason = xstrdup("asked for (--tracer none)");
+		} else if (can_bpf) {
+			rc.tracer = TRACER_EBPF;
+			rc.tracer_reason = xstrdup(!strcmp(want, "auto")
+							  ? "auto: the eBPF recorder loads and ptrace is permitted"
+							  : "asked for (--tracer ebpf)");
+		} else if (can_ptrace) {
+			rc.tracer = TRACER_PTRACE;
+			rc.tracer_reason = !strcmp(want, "auto")
+						   ? xasprintf("auto: the eBPF recorder does not load (%s)",
+							       bwhy.buf ? bwhy.buf : "?")
+						   : xstrdup("asked for (--tracer ptrace)");
+		} else {
+			rc.tracer = TRACER_NONE;
+			rc.tracer_reason = xasprintf("auto: %s; only the /proc monitor runs", why);
+		}
+		info("tracer: %s (%s)", tracer_name(rc.tracer), rc.tracer_reason);
+		sbuf_release(&bwhy);
 	}
 	if (!o.target_python)
 		die_usage("run", "--target-python is required");
@@ -1245,6 +1337,23 @@ int cmd_run(int argc, char **argv)
 		char *a = abs_path(o.target_python);
 		free(o.target_python);
 		o.target_python = a;
+	}
+
+	/* ThreadSanitizer: suppressions, and the runtime an uninstrumented python needs. */
+	if (o.tsan_suppressions) {
+		char *a = abs_path(o.tsan_suppressions);
+		free(o.tsan_suppressions);
+		o.tsan_suppressions = a;
+		if (tsan_supp_load(a, &rc.tsan_supp) < 0)
+			die("cannot use --tsan-suppressions '%s'", a);
+		stderr_evidence_set_tsan_suppressions(&rc.tsan_supp);
+	}
+	if (o.tsan && tsan_binary_instrumented(o.target_python) == 0) {
+		tsan_runtime = tsan_runtime_path();
+		if (!tsan_runtime)
+			die("--tsan: '%s' is not built with ThreadSanitizer and no TSAN runtime "
+			    "(libtsan.so) was found to preload; install libtsan2 or set "
+			    "FTSCOPE_TSAN_RUNTIME", o.target_python);
 	}
 
 	check_user_access(&o);
@@ -1327,8 +1436,25 @@ int cmd_run(int argc, char **argv)
 		cJSON_AddNumberToObject(rc.meta, "total_iterations", 0);
 		cJSON_AddNumberToObject(rc.meta, "total_duration_s", 0);
 	}
+	if (tsan_runtime) {
+		/* The runtime, and a constructor that starts it before main() (tsan.h says why). */
+		char *dir = path_join(rc.run_dir, "tsan"), *init = tsan_build_init_lib(tsan_runtime, dir);
+		char *why = NULL;
+		rc.tsan_preload = init ? xasprintf("%s %s", tsan_runtime, init) : xstrdup(tsan_runtime);
+		if (tsan_preload_check(rc.tsan_preload, &why) < 0)
+			die("--tsan: a shell with LD_PRELOAD='%s' fails (%s)", rc.tsan_preload, why);
+		info("tsan: the interpreter is not instrumented; preloading %s", rc.tsan_preload);
+		json_set_str(cJSON_GetObjectItemCaseSensitive(rc.meta, "config"), "tsan_preload",
+			     rc.tsan_preload);
+		free(init);
+		free(dir);
+	}
 	rc.meta_path = path_join(rc.run_dir, "ft_meta.json");
 	rc.results_path = path_join(rc.run_dir, "ft_results.jsonl");
+	json_set_str(cJSON_GetObjectItemCaseSensitive(rc.meta, "config"), "tracer",
+		     tracer_name(rc.tracer));
+	json_set_str(cJSON_GetObjectItemCaseSensitive(rc.meta, "config"), "tracer_reason",
+		     rc.tracer_reason);
 	if (o.check_stability)
 		print_stability(&rc);
 	if (write_meta(&rc) < 0)
@@ -1408,10 +1534,15 @@ out:
 	run_data_release(&prev);
 	strv_release(&skipped);
 	strv_release(&rc.base_env);
+	free(rc.tsan_preload);
+	free(tsan_runtime);
+	stderr_evidence_set_tsan_suppressions(NULL);
+	tsan_supp_release(&rc.tsan_supp);
 	sbuf_release(&err);
 	cJSON_Delete(rc.meta);
 	cJSON_Delete(rc.profile);
 	free(rc.run_dir);
+	free(rc.tracer_reason);
 	free(rc.meta_path);
 	free(rc.results_path);
 	run_opts_release(&o);

@@ -346,6 +346,9 @@ static void add_details(struct sbuf *sb, const cJSON *pkg)
 		strv_push_owned(&parts, xasprintf("GIL fallback: %s", gil));
 	if (cmp)
 		strv_push_owned(&parts, xasprintf("vs GIL: %s", cmp));
+	/* A pass proves little when the suite never ran two threads at once. */
+	if (cJSON_IsFalse(jget(pkg, "concurrency_exercised")))
+		strv_push(&parts, "no concurrency exercised");
 
 	for (size_t i = 0; i < parts.n; i++)
 		sbuf_addf(&joined, "%s%s", i ? ", " : "", parts.v[i]);

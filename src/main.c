@@ -20,6 +20,11 @@ static const struct cmd_struct {
 	{ "deadlocks", cmd_deadlocks, "threads, stacks, lock owners and cycles of hung iterations" },
 	{ "dump", cmd_dump, "snapshot a live process: every thread's stacks and lock waits" },
 	{ "doctor", cmd_doctor, "what this host allows (ptrace, cgroups, BPF); check a Python" },
+	{ "report", cmd_report, "a run as a markdown, text or self-contained HTML report" },
+	{ "flaky", cmd_flaky, "per-test flakiness: failure rates, intervals, patterns, streaks" },
+	{ "crashes", cmd_crashes, "crash-signature clusters across iterations, packages and runs" },
+	{ "compat", cmd_compat, "extension modules: GIL fallback and free-threading declarations" },
+	{ "compare", cmd_compare, "what changed between two runs: categories, crashes, deadlocks" },
 };
 
 static void usage(FILE *f)

@@ -99,9 +99,18 @@ void ptracer_child_prepare(void)
 
 int ptracer_attach_child(struct ptracer *pt, pid_t child)
 {
-	int st;
-	if (waitpid(child, &st, WSTOPPED) < 0)
+	int st = 0;
+	pid_t w = 0;
+	/* The child stops itself before exec; never wait for that forever. */
+	for (int i = 0; i < 5000 && w == 0; i++) {
+		w = waitpid(child, &st, WSTOPPED | WNOHANG);
+		if (w == 0)
+			usleep(1000);
+	}
+	if (w < 0)
 		return -errno;
+	if (w == 0)
+		return -ETIMEDOUT;
 	if (!WIFSTOPPED(st))
 		return -ECHILD;
 	if (ptrace(PTRACE_SEIZE, child, 0, SEIZE_OPTS) < 0)

@@ -66,24 +66,31 @@ static void strv_push_unique(struct strv *sv, const char *s)
 		strv_push(sv, s);
 }
 
+static const struct tsan_supp *tsan_suppressions;
+
+void stderr_evidence_set_tsan_suppressions(const struct tsan_supp *s)
+{
+	tsan_suppressions = s;
+}
+
 void stderr_evidence_scan(const char *text, struct stderr_evidence *ev)
 {
-	regex_t tsan, gil, cur, frame;
+	regex_t gil, cur, frame;
 	regmatch_t m[3];
 	const char *p;
 	memset(ev, 0, sizeof(*ev));
 	if (!text)
 		return;
-	regcomp(&tsan, "WARNING: ThreadSanitizer: ([^\n]*) \\(pid=[0-9]+\\)", REG_EXTENDED);
+	/* Whole ThreadSanitizer reports; the kinds of those no suppression covers. */
+	tsan_parse(text, strlen(text), &ev->tsan);
+	tsan_supp_apply(tsan_suppressions, &ev->tsan);
+	for (size_t i = 0; i < ev->tsan.n; i++)
+		if (!ev->tsan.v[i].suppressed)
+			strv_push_unique(&ev->tsan_kinds, ev->tsan.v[i].kind);
 	regcomp(&gil, "global interpreter lock \\(GIL\\) has been enabled to load module '([^']+)'",
 		REG_EXTENDED);
 	regcomp(&cur, "Current thread 0x[0-9a-f]+ \\(most recent call first\\):\n", REG_EXTENDED);
 	regcomp(&frame, "^  File \"([^\"]*)\", line [0-9]+ in ([^\n]*)", REG_EXTENDED | REG_NEWLINE);
-	for (p = text; !regexec(&tsan, p, 2, m, 0); p += m[0].rm_eo) {
-		char *k = xstrndup(p + m[1].rm_so, (size_t)(m[1].rm_eo - m[1].rm_so));
-		strv_push_unique(&ev->tsan_kinds, k);
-		free(k);
-	}
 	for (p = text; !regexec(&gil, p, 2, m, 0); p += m[0].rm_eo) {
 		char *k = xstrndup(p + m[1].rm_so, (size_t)(m[1].rm_eo - m[1].rm_so));
 		strv_push_unique(&ev->gil_modules, k);
@@ -103,7 +110,6 @@ void stderr_evidence_scan(const char *text, struct stderr_evidence *ev)
 			free(fn);
 		}
 	}
-	regfree(&tsan);
 	regfree(&gil);
 	regfree(&cur);
 	regfree(&frame);
@@ -113,6 +119,7 @@ void stderr_evidence_release(struct stderr_evidence *ev)
 {
 	free(ev->py_frame);
 	strv_release(&ev->tsan_kinds);
+	tsan_reports_release(&ev->tsan);
 	strv_release(&ev->gil_modules);
 }
 
@@ -124,6 +131,31 @@ char *crash_signature_basic(int sig, const char *py_frame)
 	if (py_frame)
 		return xasprintf("%s: %s", name, py_frame);
 	return xstrdup(name);
+}
+
+/* Name the recorder's hottest futex addresses where the hang snapshot knows them. */
+static void resolve_lock_waits(cJSON *rec, const cJSON *snap)
+{
+	const cJSON *lw = cJSON_GetObjectItemCaseSensitive(rec, "lock_waits"), *e, *p, *t;
+	if (!snap || !cJSON_IsObject(lw))
+		return;
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(lw, "top"))
+	{
+		const char *addr = json_str(e, "uaddr");
+		if (!addr)
+			continue;
+		cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(snap, "processes"))
+		cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(p, "threads"))
+		{
+			const cJSON *w = cJSON_GetObjectItemCaseSensitive(t, "wait");
+			if (!cJSON_IsObject(w) || !json_str(w, "futex_uaddr") ||
+			    strcmp(json_str(w, "futex_uaddr"), addr) || cJSON_HasObjectItem(e, "lock"))
+				continue;
+			json_set_str((cJSON *)e, "lock", json_str(w, "lock"));
+			json_set_str((cJSON *)e, "lock_object", json_str(w, "lock_object"));
+			cJSON_AddNumberToObject((cJSON *)e, "waiter", json_num(t, "tid", 0));
+		}
+	}
 }
 
 static const struct proc_crash *runner_crash(const struct iter_outcome *o)
@@ -221,6 +253,43 @@ static cJSON *threads_json(const struct iter_outcome *o)
 	return a;
 }
 
+/* One TSAN report for an iteration record: what it is, where, and its signature. */
+static cJSON *tsan_report_json(const struct tsan_report *r)
+{
+	const struct tsan_stack *keys[2];
+	size_t nk = tsan_key_stacks(r, keys, 2);
+	cJSON *j = cJSON_CreateObject();
+	cJSON_AddStringToObject(j, "kind", r->kind);
+	cJSON_AddStringToObject(j, "signature_id", r->id);
+	cJSON_AddStringToObject(j, "signature", r->signature);
+	json_set_str(j, "summary", r->summary);
+	json_set_str(j, "location", r->location);
+	for (size_t k = 0; k < 2; k++) {
+		cJSON *a = cJSON_CreateArray();
+		char *top[3];
+		size_t n = k < nk ? tsan_top_frames(keys[k], top, 3) : 0;
+		for (size_t i = 0; i < n; i++) {
+			cJSON_AddItemToArray(a, cJSON_CreateString(top[i]));
+			free(top[i]);
+		}
+		cJSON_AddItemToObject(j, k ? "frames_b" : "frames_a", a);
+	}
+	cJSON_AddBoolToObject(j, "suppressed", r->suppressed);
+	if (r->suppressed_by)
+		cJSON_AddStringToObject(j, "suppressed_by", r->suppressed_by);
+	if (r->truncated)
+		cJSON_AddTrueToObject(j, "truncated");
+	return j;
+}
+
+static cJSON *tsan_reports_json(const struct tsan_reports *rs)
+{
+	cJSON *a = cJSON_CreateArray();
+	for (size_t i = 0; i < rs->n && i < TSAN_REPORTS_MAX; i++)
+		cJSON_AddItemToArray(a, tsan_report_json(&rs->v[i]));
+	return a;
+}
+
 cJSON *iteration_json(int index, const char *gil, const struct iter_outcome *o,
 		      const struct test_report *tr, const char *stderr_text,
 		      const char *artifacts_rel)
@@ -261,6 +330,10 @@ cJSON *iteration_json(int index, const char *gil, const struct iter_outcome *o,
 		cJSON_AddNullToObject(it, "crash_signature");
 	}
 	cJSON_AddItemToObject(it, "tsan_warnings", strv_json(&ev.tsan_kinds));
+	cJSON_AddItemToObject(it, "tsan_reports", tsan_reports_json(&ev.tsan));
+	cJSON_AddNumberToObject(it, "tsan_reports_omitted",
+				(double)(ev.tsan.more + (ev.tsan.n > TSAN_REPORTS_MAX
+								 ? ev.tsan.n - TSAN_REPORTS_MAX : 0)));
 	cJSON_AddBoolToObject(it, "output_stalled", o->output_stalled);
 	json_set_str(it, "last_output_line", o->last_output_line);
 	json_set_str(it, "stderr_tail", o->stderr_tail ? o->stderr_tail : "");
@@ -328,7 +401,21 @@ cJSON *iteration_json(int index, const char *gil, const struct iter_outcome *o,
 	} else {
 		cJSON_AddNullToObject(it, "hang");
 	}
-	cJSON_AddStringToObject(it, "tracer", o->tracer == TRACER_PTRACE ? "ptrace" : "none");
+	cJSON_AddStringToObject(it, "tracer", tracer_name(o->tracer));
+	{
+		/* Was concurrency exercised at all? (a pass proves little if it was not) */
+		cJSON *c = cJSON_CreateObject();
+		cJSON_AddNumberToObject(c, "peak_threads", o->peak_threads);
+		cJSON_AddNumberToObject(c, "cpu_overlap_ms", round_to(o->cpu_overlap_ms, 1));
+		cJSON_AddNumberToObject(c, "contended_waits", (double)o->contended_waits);
+		cJSON_AddStringToObject(c, "source", o->recorder ? "ebpf" : "proc");
+		cJSON_AddItemToObject(it, "concurrency", c);
+	}
+	if (o->recorder) {
+		cJSON *rec = cJSON_Duplicate(o->recorder, true);
+		resolve_lock_waits(rec, o->hang_snapshot);
+		cJSON_AddItemToObject(it, "recorder", rec);
+	}
 	if (o->tracer_error)
 		cJSON_AddStringToObject(it, "tracer_error", o->tracer_error);
 	{
@@ -476,6 +563,166 @@ static cJSON *flaky_tests(const cJSON *arr)
 	return out;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+double median_of(double *v, size_t n)
+{
+	if (!n)
+		return 0;
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Durations and peak RSS of the passing iterations in arr; *nt and *nr are their counts. */
+static void passing_samples(const cJSON *arr, double **t, size_t *nt, double **r, size_t *nr)
+{
+	const cJSON *it;
+	size_t n = (size_t)cJSON_GetArraySize(arr);
+	*t = xcalloc(n ? n : 1, sizeof(double));
+	*r = xcalloc(n ? n : 1, sizeof(double));
+	*nt = *nr = 0;
+	cJSON_ArrayForEach(it, arr)
+	{
+		const char *st = json_str(it, "status");
+		double d = json_num(it, "duration_s", 0), kb = json_num(it, "max_rss_kb", 0);
+		if (!st || strcmp(st, "pass") || d <= 0)
+			continue;
+		(*t)[(*nt)++] = d;
+		if (kb > 0)
+			(*r)[(*nr)++] = kb;
+	}
+}
+
+static void add_num_or_null(cJSON *o, const char *key, bool have, double v)
+{
+	if (have)
+		cJSON_AddNumberToObject(o, key, v);
+	else
+		cJSON_AddNullToObject(o, key);
+}
+
+cJSON *pep779_json(const cJSON *ft_iters, const cJSON *gil_iters)
+{
+	double *ft_t, *ft_r, *gil_t, *gil_r;
+	double ft_s, gil_s, ft_kb = 0, gil_kb = 0, time_ratio, rss_ratio = 0;
+	size_t n_ft_t, n_ft_r, n_gil_t, n_gil_r;
+	bool rss;
+	cJSON *o = NULL;
+
+	passing_samples(ft_iters, &ft_t, &n_ft_t, &ft_r, &n_ft_r);
+	passing_samples(gil_iters, &gil_t, &n_gil_t, &gil_r, &n_gil_r);
+	if (!n_ft_t || !n_gil_t) {
+		o = cJSON_CreateNull();
+		goto out;
+	}
+	ft_s = median_of(ft_t, n_ft_t);
+	gil_s = median_of(gil_t, n_gil_t);
+	time_ratio = round_to(ft_s / gil_s, 3);
+	rss = n_ft_r && n_gil_r;
+	if (rss) {
+		ft_kb = median_of(ft_r, n_ft_r);
+		gil_kb = median_of(gil_r, n_gil_r);
+		rss_ratio = round_to(ft_kb / gil_kb, 3);
+	}
+	o = cJSON_CreateObject();
+	cJSON_AddNumberToObject(o, "time_ratio", time_ratio);
+	add_num_or_null(o, "rss_ratio", rss, rss_ratio);
+	cJSON_AddBoolToObject(o, "time_ok", time_ratio <= PEP779_TIME_LIMIT);
+	if (rss)
+		cJSON_AddBoolToObject(o, "rss_ok", rss_ratio <= PEP779_RSS_LIMIT);
+	else
+		cJSON_AddNullToObject(o, "rss_ok");
+	cJSON_AddNumberToObject(o, "ft_median_s", round_to(ft_s, 3));
+	cJSON_AddNumberToObject(o, "gil_median_s", round_to(gil_s, 3));
+	add_num_or_null(o, "ft_median_rss_kb", rss, round_to(ft_kb, 0));
+	add_num_or_null(o, "gil_median_rss_kb", rss, round_to(gil_kb, 0));
+	cJSON_AddNumberToObject(o, "ft_passes", (double)n_ft_t);
+	cJSON_AddNumberToObject(o, "gil_passes", (double)n_gil_t);
+out:
+	free(ft_t);
+	free(ft_r);
+	free(gil_t);
+	free(gil_r);
+	return o;
+}
+
+/* One race signature over a package's iterations. */
+struct race_tally {
+	const cJSON *first; /* the first report with this signature */
+	int count, iterations, last_iter, suppressed;
+};
+
+static int race_order(const void *a, const void *b)
+{
+	const struct race_tally *x = a, *y = b;
+	bool xs = x->suppressed == x->count, ys = y->suppressed == y->count;
+	if (xs != ys)
+		return xs ? 1 : -1;
+	if (x->count - x->suppressed != y->count - y->suppressed)
+		return (y->count - y->suppressed) - (x->count - x->suppressed);
+	if (x->count != y->count)
+		return y->count - x->count;
+	return strcmp(json_str(x->first, "signature_id"), json_str(y->first, "signature_id"));
+}
+
+/*
+ * tsan_races: the iterations' TSAN reports deduplicated by signature; fully suppressed ones
+ * last, the others by unsuppressed reports, then reports, descending. "suppressed" only when
+ * every report of the signature was.
+ */
+static cJSON *tsan_races(const cJSON *iters)
+{
+	struct race_tally *t = NULL;
+	size_t n = 0;
+	int k = 0;
+	const cJSON *it, *r;
+	cJSON *out = cJSON_CreateArray();
+	cJSON_ArrayForEach(it, iters)
+	{
+		k++;
+		cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(it, "tsan_reports"))
+		{
+			const char *id = json_str(r, "signature_id");
+			size_t i;
+			if (!id)
+				continue;
+			for (i = 0; i < n; i++)
+				if (!strcmp(json_str(t[i].first, "signature_id"), id))
+					break;
+			if (i == n) {
+				t = xrealloc(t, (n + 1) * sizeof(*t));
+				memset(&t[n], 0, sizeof(*t));
+				t[n++].first = r;
+			}
+			t[i].count++;
+			t[i].suppressed += json_bool(r, "suppressed", false);
+			if (t[i].last_iter != k) {
+				t[i].iterations++;
+				t[i].last_iter = k;
+			}
+		}
+	}
+	if (n)
+		qsort(t, n, sizeof(*t), race_order);
+	for (size_t i = 0; i < n; i++) {
+		cJSON *j = cJSON_CreateObject();
+		cJSON_AddStringToObject(j, "signature_id", json_str(t[i].first, "signature_id"));
+		json_set_str(j, "kind", json_str(t[i].first, "kind"));
+		json_set_str(j, "signature", json_str(t[i].first, "signature"));
+		json_set_str(j, "summary", json_str(t[i].first, "summary"));
+		cJSON_AddNumberToObject(j, "count", t[i].count);
+		cJSON_AddNumberToObject(j, "iterations", t[i].iterations);
+		cJSON_AddBoolToObject(j, "suppressed", t[i].suppressed == t[i].count);
+		cJSON_AddItemToArray(out, j);
+	}
+	free(t);
+	return out;
+}
+
 void pkg_aggregate(cJSON *pkg)
 {
 	const cJSON *iters = cJSON_GetObjectItemCaseSensitive(pkg, "iterations");
@@ -520,6 +767,7 @@ void pkg_aggregate(cJSON *pkg)
 	json_set_num(pkg, "mean_duration_s", t.dur_n ? round_to(t.dur_sum / t.dur_n, 2) : 0.0);
 	json_set(pkg, "failure_signatures", sorted_json(&sigs));
 	json_set(pkg, "tsan_warning_types", sorted_json(&tsan));
+	json_set(pkg, "tsan_races", tsan_races(iters));
 	json_set(pkg, "flaky_tests", flaky_tests(iters));
 	json_set(pkg, "gil_fallback_modules", sorted_json(&gilmods));
 	hc = cJSON_CreateObject();
@@ -527,6 +775,34 @@ void pkg_aggregate(cJSON *pkg)
 	cJSON_AddNumberToObject(hc, "stall", t.stall);
 	cJSON_AddNumberToObject(hc, "timeout", t.timeout);
 	json_set(pkg, "hang_count", hc);
+	{
+		/* concurrency_exercised: some free-threaded iteration had two or more threads and
+		 * they overlapped on CPUs or contended for a lock. */
+		const cJSON *cc;
+		bool exercised = false;
+		double peak = 0, overlap = 0, waits = 0;
+		cJSON *cj = cJSON_CreateObject();
+		cJSON_ArrayForEach(it, iters)
+		{
+			cc = cJSON_GetObjectItemCaseSensitive(it, "concurrency");
+			if (!cJSON_IsObject(cc))
+				continue;
+			if (json_num(cc, "peak_threads", 0) > peak)
+				peak = json_num(cc, "peak_threads", 0);
+			overlap += json_num(cc, "cpu_overlap_ms", 0);
+			waits += json_num(cc, "contended_waits", 0);
+			if (json_num(cc, "peak_threads", 0) >= 2 &&
+			    (json_num(cc, "cpu_overlap_ms", 0) > 0 ||
+			     json_num(cc, "contended_waits", 0) > 0))
+				exercised = true;
+		}
+		cJSON_AddNumberToObject(cj, "peak_threads", peak);
+		cJSON_AddNumberToObject(cj, "cpu_overlap_ms", round_to(overlap, 1));
+		cJSON_AddNumberToObject(cj, "contended_waits", waits);
+		json_set(pkg, "concurrency", cj);
+		if (t.n)
+			json_set_bool(pkg, "concurrency_exercised", exercised);
+	}
 
 	c.install_ok = json_bool(pkg, "install_ok", false);
 	c.import_ok = json_bool(pkg, "import_ok", true);
@@ -547,6 +823,7 @@ void pkg_aggregate(cJSON *pkg)
 			     g.n ? round_to((double)g.pass / g.n, 4) : 0.0);
 		json_set_str(pkg, "gil_comparison",
 			     verdict_gil_comparison(t.n - t.pass, t.n, g.n - g.pass, g.n));
+		json_set(pkg, "pep779", pep779_json(iters, giters));
 	}
 	strv_release(&sigs);
 	strv_release(&tsan);

@@ -288,7 +288,7 @@ int snapshot_process(struct snapshot *snap, pid_t pid, const pid_t *tids, size_t
 		     pid_t crashed_tid)
 {
 	struct snap_process *p;
-	struct symbolizer *sym = symbolizer_new(pid);
+	struct symbolizer *sym = symbolizer_new_flags(pid, snap->defer_lines ? SYMBOLIZER_NO_LINES : 0);
 	struct pyreader *pr = NULL;
 	struct py_thread *pyt = NULL;
 	size_t npyt = 0;
@@ -351,6 +351,29 @@ int snapshot_process(struct snapshot *snap, pid_t pid, const pid_t *tids, size_t
 	sbuf_release(&why);
 	snap->duration_s += now_monotonic() - t0;
 	return 0;
+}
+
+void snapshot_fill_lines(struct snapshot *snap)
+{
+	for (size_t i = 0; i < snap->n; i++) {
+		struct snap_process *p = &snap->procs[i];
+		struct symbolizer *sym = symbolizer_new(p->pid);
+		if (!sym)
+			continue;
+		for (size_t k = 0; k < p->n; k++)
+			for (size_t f = 0; f < p->threads[k].nframes; f++) {
+				struct frame *fr = &p->threads[k].frames[f], tmp = FRAME_INIT;
+				if (fr->is_python || fr->src_file || !fr->ip)
+					continue;
+				if (symbolizer_lookup(sym, fr->ip, !fr->exact_ip, &tmp) == 0 && tmp.src_file) {
+					fr->src_file = tmp.src_file;
+					fr->src_line = tmp.src_line;
+					tmp.src_file = NULL;
+				}
+				frame_release(&tmp);
+			}
+		symbolizer_free(sym);
+	}
 }
 
 static bool tid_in_snapshot(const struct snapshot *snap, int tid)

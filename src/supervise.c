@@ -18,6 +18,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "ftscope/bpfrec.h"
 #include "ftscope/cgroup.h"
 #include "ftscope/error.h"
 #include "ftscope/procfs.h"
@@ -33,6 +34,35 @@
 #define HANG_CAPTURE_MAX (256 * 1024)
 #define ABRT_GRACE 2.0   /* seconds for faulthandler to write its dump */
 #define EXIT_GRACE 2.0   /* seconds to wait for pipes after the shell exited */
+
+const char *tracer_name(enum tracer_kind t)
+{
+	return t == TRACER_EBPF ? "ebpf" : t == TRACER_PTRACE ? "ptrace" : "none";
+}
+
+/* One recorder per process (loading costs tens of ms), opened on first use. */
+static struct bpfrec *recorder;
+static bool recorder_failed;
+static char *recorder_error;
+
+static struct bpfrec *recorder_get(char **why)
+{
+	struct sbuf err = SBUF_INIT;
+	if (recorder || recorder_failed) {
+		if (!recorder && why)
+			*why = xstrdup(recorder_error);
+		return recorder;
+	}
+	if (bpfrec_open(&recorder, &err) < 0) {
+		recorder = NULL;
+		recorder_failed = true;
+		recorder_error = sbuf_detach(&err);
+		if (why)
+			*why = xstrdup(recorder_error);
+	}
+	sbuf_release(&err);
+	return recorder;
+}
 
 const char *killed_by_name(enum killed_by k)
 {
@@ -104,6 +134,10 @@ struct sup {
 	struct ptracer pt;
 	bool tracing;
 	int sigchld_fd; /* signalfd: a child changed state (exit or ptrace stop) */
+	struct bpfrec *rec;          /* eBPF recorder for this tree, or NULL */
+	struct bpf_blocked *blocked; /* its blocked-thread view */
+	size_t blocked_cap;
+	double last_overlap_sample;
 };
 
 static void ring_add(struct capture *c, const char *data, size_t n)
@@ -184,7 +218,7 @@ static void reap(struct sup *s);
  */
 static bool pump_output(struct sup *s, int timeout_ms)
 {
-	struct pollfd pfd[3];
+	struct pollfd pfd[4];
 	int n = 0;
 	bool got = false;
 	for (int i = 0; i < 2; i++) {
@@ -201,6 +235,12 @@ static bool pump_output(struct sup *s, int timeout_ms)
 		pfd[n].revents = 0;
 		n++;
 	}
+	if (s->rec && bpfrec_fd(s->rec) >= 0) {
+		pfd[n].fd = bpfrec_fd(s->rec);
+		pfd[n].events = POLLIN;
+		pfd[n].revents = 0;
+		n++;
+	}
 	if (!n) {
 		if (timeout_ms > 0)
 			usleep((useconds_t)timeout_ms * 1000);
@@ -208,6 +248,8 @@ static bool pump_output(struct sup *s, int timeout_ms)
 	}
 	if (poll(pfd, (nfds_t)n, timeout_ms) <= 0)
 		return false;
+	if (s->rec)
+		bpfrec_consume(s->rec);
 	if (s->sigchld_fd >= 0) {
 		struct signalfd_siginfo si[16];
 		while (read(s->sigchld_fd, si, sizeof(si)) > 0)
@@ -436,7 +478,51 @@ static bool sample(struct sup *s, bool *all_blocked)
 			progress = true;
 	}
 	*all_blocked = live > 0 && blocked && any_futex;
+	/* Concurrency seen by /proc (without the recorder): live threads, threads that ran in
+	 * the same interval, futex waits. */
+	{
+		int ran = 0;
+		if ((int)live > s->out->peak_threads)
+			s->out->peak_threads = (int)live;
+		for (size_t i = 0; i < s->cur.n; i++) {
+			const struct task_sample *t = &s->cur.tasks[i], *p = find_prev(&s->prev, t->tid);
+			if (p && p->cpu_ticks != t->cpu_ticks)
+				ran++;
+			if (t->untimed_futex_wait && (!p || !p->untimed_futex_wait || p->args[0] != t->args[0]))
+				s->out->contended_waits++;
+		}
+		if (ran >= 2 && s->last_overlap_sample > 0)
+			s->out->cpu_overlap_ms += (now_monotonic() - s->last_overlap_sample) * 1000;
+		s->last_overlap_sample = now_monotonic();
+	}
 	return progress;
+}
+
+/* The deadlock rule on the recorder's live view: every live thread of the tree blocked
+ * (untimed futex or child wait, at least one futex); returns when the last one blocked. */
+static bool bpf_all_blocked(struct sup *s, double *quiet_from)
+{
+	size_t nb = 0, live;
+	bool any_futex = false;
+	uint64_t latest = 0;
+	if (s->blocked_cap < 4096) {
+		s->blocked_cap = 4096;
+		s->blocked = xrealloc(s->blocked, s->blocked_cap * sizeof(*s->blocked));
+	}
+	live = bpfrec_threads(s->rec, s->blocked, s->blocked_cap, &nb);
+	if ((int)live > s->out->peak_threads)
+		s->out->peak_threads = (int)live;
+	if (!live || nb != live)
+		return false;
+	for (size_t i = 0; i < nb; i++) {
+		if (s->blocked[i].timed)
+			return false;
+		any_futex |= !s->blocked[i].child_wait;
+		if (s->blocked[i].since_ns > latest)
+			latest = s->blocked[i].since_ns;
+	}
+	*quiet_from = (double)latest / 1e9; /* bpf_ktime_get_ns: CLOCK_MONOTONIC */
+	return any_futex;
 }
 
 static void record_threads(struct sup *s)
@@ -670,7 +756,7 @@ static _Noreturn void child_exec(const struct iter_spec *spec, const struct cgro
 		dprintf(2, "ftscope: error: cannot enter '%s': %s\n", spec->cwd, strerror(errno));
 		_exit(127);
 	}
-	if (spec->tracer == TRACER_PTRACE)
+	if (spec->tracer == TRACER_PTRACE || spec->tracer == TRACER_EBPF)
 		ptracer_child_prepare(); /* the parent seizes us here, before the command runs */
 	execle("/bin/sh", "sh", "-c", spec->command, (char *)NULL, spec->envp);
 	dprintf(2, "ftscope: error: cannot execute /bin/sh: %s\n", strerror(errno));
@@ -713,6 +799,8 @@ int supervise_run(const struct iter_spec *spec, struct iter_outcome *out)
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
 	masked = sigprocmask(SIG_BLOCK, &chld, &oldmask) == 0; /* the child unblocks all itself */
+	if (spec->tracer == TRACER_EBPF && recorder_get(NULL))
+		bpfrec_reset(recorder); /* nothing of the previous tree is kept */
 	s.sigchld_fd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
 	s.t0 = now_monotonic();
 	s.root = fork();
@@ -724,14 +812,19 @@ int supervise_run(const struct iter_spec *spec, struct iter_outcome *out)
 		child_exec(spec, &s.cg, outp[1], errp[1], getppid());
 	setpgid(s.root, s.root);
 	out->started = true;
-	if (spec->tracer == TRACER_PTRACE) {
+	if (spec->tracer == TRACER_EBPF) {
+		s.rec = recorder_get(&out->tracer_error);
+		if (s.rec)
+			bpfrec_track(s.rec, s.root);
+	}
+	if (spec->tracer == TRACER_PTRACE || spec->tracer == TRACER_EBPF) {
 		int r;
 		s.pt.on_crash = on_crash;
 		s.pt.arg = &s;
 		r = ptracer_attach_child(&s.pt, s.root);
 		if (r == 0) {
 			s.tracing = true;
-			out->tracer = TRACER_PTRACE;
+			out->tracer = s.rec ? TRACER_EBPF : TRACER_PTRACE;
 		} else {
 			out->tracer_error = xasprintf("ptrace: %s", strerror(-r));
 			kill(s.root, SIGCONT); /* run it untraced */
@@ -779,9 +872,21 @@ int supervise_run(const struct iter_spec *spec, struct iter_outcome *out)
 			hang(&s, KILLED_TIMEOUT);
 			break;
 		}
+		if (s.rec && spec->deadlock_window > 0) {
+			double quiet_from;
+			if (bpf_all_blocked(&s, &quiet_from) &&
+			    now - (quiet_from > s.last_progress ? quiet_from : s.last_progress) >=
+				    spec->deadlock_window) {
+				sample(&s, &(bool){ false }); /* the /proc view for the record */
+				hang(&s, KILLED_DEADLOCK);
+				break;
+			}
+		}
 		if (now < next_sample)
 			continue;
-		next_sample = now + SAMPLE_INTERVAL;
+		/* With the recorder the window needs no /proc polling; /proc still serves the
+		 * stall rule (CPU progress), at a slower pace. */
+		next_sample = now + (s.rec ? 1.0 : SAMPLE_INTERVAL);
 		{
 			bool all_blocked = false, progress = sample(&s, &all_blocked);
 			if (progress)
@@ -790,7 +895,7 @@ int supervise_run(const struct iter_spec *spec, struct iter_outcome *out)
 				s.blocked_since = -1;
 			else if (s.blocked_since < 0)
 				s.blocked_since = now;
-			if (spec->deadlock_window > 0 && all_blocked) {
+			if (!s.rec && spec->deadlock_window > 0 && all_blocked) {
 				double quiet_from = s.blocked_since > s.last_progress ? s.blocked_since
 										      : s.last_progress;
 				if (now - quiet_from >= spec->deadlock_window) {
@@ -841,6 +946,24 @@ int supervise_run(const struct iter_spec *spec, struct iter_outcome *out)
 	out->processes = (int)s.nseen;
 	if (s.tracing)
 		classify_crashes(&s);
+	if (s.rec) {
+		const cJSON *c, *lw;
+		bpfrec_consume(s.rec);
+		out->recorder = bpfrec_summary(s.rec);
+		c = cJSON_GetObjectItemCaseSensitive(out->recorder, "concurrency");
+		lw = cJSON_GetObjectItemCaseSensitive(out->recorder, "lock_waits");
+		if (cJSON_IsObject(c)) {
+			const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, "peak_threads");
+			if (cJSON_IsNumber(v) && v->valueint > out->peak_threads)
+				out->peak_threads = v->valueint;
+			v = cJSON_GetObjectItemCaseSensitive(c, "cpu_overlap_ms");
+			out->cpu_overlap_ms = cJSON_IsNumber(v) ? v->valuedouble : 0;
+		}
+		if (cJSON_IsObject(lw)) {
+			const cJSON *v = cJSON_GetObjectItemCaseSensitive(lw, "contended_waits");
+			out->contended_waits = cJSON_IsNumber(v) ? (long)v->valuedouble : 0;
+		}
+	}
 	out->task_limit_hits = cgroup_limit_hits(&s.cg);
 	out->peak_tasks = cgroup_peak(&s.cg);
 	ret = 0;
@@ -861,6 +984,7 @@ out:
 	free(s.pre_kill_line);
 	cgroup_destroy(&s.cg);
 	ptracer_release(&s.pt);
+	free(s.blocked);
 	tree_sample_release(&s.cur);
 	tree_sample_release(&s.prev);
 	free(s.seen);
@@ -883,5 +1007,6 @@ void iter_outcome_release(struct iter_outcome *o)
 	}
 	free(o->crashes);
 	cJSON_Delete(o->forensics);
+	cJSON_Delete(o->recorder);
 	memset(o, 0, sizeof(*o));
 }

@@ -18,5 +18,10 @@ int cmd_export(int argc, char **argv);
 int cmd_deadlocks(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_flaky(int argc, char **argv);
+int cmd_crashes(int argc, char **argv);
+int cmd_compat(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 
 #endif

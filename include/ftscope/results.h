@@ -12,9 +12,11 @@
  * with cJSON_AddItemTo*; the root is freed once with cJSON_Delete.
  */
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "ftscope/supervise.h"
 #include "ftscope/testreport.h"
+#include "ftscope/tsan.h"
 #include "ftscope/util.h"
 #include "ftscope/verdict.h"
 
@@ -24,11 +26,22 @@ struct cJSON;
 struct stderr_evidence {
 	char *py_frame;            /* innermost frame of faulthandler's current thread:
 				      "file.py:func" (basename), or NULL */
-	struct strv tsan_kinds;    /* "data race", ... unique, in order */
+	struct strv tsan_kinds;    /* kinds of the unsuppressed TSAN reports ("data race", ...),
+				      unique, in order (labeille's tsan_warnings) */
+	struct tsan_reports tsan;  /* every ThreadSanitizer report (src/tsan.c), suppressions
+				      applied */
 	struct strv gil_modules;   /* modules named by "GIL has been enabled to load module" */
 };
 void stderr_evidence_scan(const char *text, struct stderr_evidence *ev);
 void stderr_evidence_release(struct stderr_evidence *ev);
+/*
+ * TSAN suppressions that stderr_evidence_scan() marks reports with (borrowed; NULL: none).
+ * Set once by `run --tsan-suppressions` before any iteration.
+ */
+void stderr_evidence_set_tsan_suppressions(const struct tsan_supp *s);
+
+/* Per-iteration bound on "tsan_reports" (the rest are counted in "tsan_reports_omitted"). */
+#define TSAN_REPORTS_MAX 50
 
 /* "SIGSEGV" or "SIGSEGV: test_x.py:worker" (stage 1 signature: signal + innermost Python
  * frame; native frames come with the ptrace tracer). malloc'd. */
@@ -46,10 +59,31 @@ struct cJSON *iteration_json(int index, const char *gil, const struct iter_outco
  * Recompute every derived field of a package object from its "iterations" (and
  * "gil_enabled_iterations", "extension_compat", "install_ok", "import_ok"):
  * iterations_completed, *_count, pass_rate, mean_duration_s, failure_signatures,
- * tsan_warning_types, tsan_warning_iterations, flaky_tests, gil_fallback_modules, category,
- * gil_enabled_pass_rate, gil_comparison, hang_count.
+ * tsan_warning_types, tsan_warning_iterations, tsan_races, flaky_tests, gil_fallback_modules,
+ * category, gil_enabled_pass_rate, gil_comparison, hang_count.
  */
 void pkg_aggregate(struct cJSON *pkg);
+
+/*
+ * PEP 779's criteria for the free-threaded build against the GIL build: at most 15% slower
+ * and at most 20% more memory.
+ */
+#define PEP779_TIME_LIMIT 1.15
+#define PEP779_RSS_LIMIT 1.20
+
+/*
+ * A package's "pep779" object (docs/results.md) from its free-threaded and GIL-enabled
+ * iteration arrays, over the *passing* iterations of each mode only (a crash or a hang says
+ * nothing about speed): {time_ratio, rss_ratio, time_ok, rss_ok, ft_median_s, gil_median_s,
+ * ft_median_rss_kb, gil_median_rss_kb, ft_passes, gil_passes}. Ratios are FT median / GIL
+ * median, rounded to 3 decimals, and *_ok compares the rounded ratio with the limit. The
+ * memory fields are null when either mode has no max_rss_kb > 0. Returns a cJSON null when
+ * either mode has no passing iteration with a duration. Caller owns the node.
+ */
+struct cJSON *pep779_json(const struct cJSON *ft_iters, const struct cJSON *gil_iters);
+
+/* The median of v[0..n) (sorts v); 0 when n == 0. */
+double median_of(double *v, size_t n);
 
 /* Helpers for optional values. */
 void json_set(struct cJSON *obj, const char *key, struct cJSON *val); /* replaces */

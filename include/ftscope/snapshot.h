@@ -78,12 +78,16 @@ struct snapshot {
 	size_t nedges;
 	struct wg_cycle *cycles;
 	size_t ncycles;
+	bool defer_lines;       /* no DWARF lines while held: snapshot_fill_lines afterwards */
 };
 
 /* Snapshot one process whose listed threads are ptrace-stopped; appends to snap->procs.
  * crashed_tid marks the thread that got a crash signal (0: none). 0 or -errno. */
 int snapshot_process(struct snapshot *snap, pid_t pid, const pid_t *tids, size_t ntids,
 		     pid_t crashed_tid);
+/* file:line of native frames, looked up after the processes are released (DWARF reading,
+ * often of compressed debug sections, is the slowest part of a snapshot). */
+void snapshot_fill_lines(struct snapshot *snap);
 /* Wait-for edges and cycles over all processes of snap. */
 void snapshot_analyze(struct snapshot *snap);
 struct cJSON *snapshot_json(const struct snapshot *snap);

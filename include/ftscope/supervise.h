@@ -39,7 +39,10 @@ const char *killed_by_name(enum killed_by k); /* NULL for KILLED_NONE */
 enum tracer_kind {
 	TRACER_NONE = 0, /* /proc progress monitor only */
 	TRACER_PTRACE,   /* + ptrace: every process's end, crash stops, snapshots */
+	TRACER_EBPF,     /* ptrace + the eBPF recorder: signals, lock waits, thread states in
+			    real time; the deadlock window is driven by its blocked-thread map */
 };
+const char *tracer_name(enum tracer_kind t);
 
 /* A process of the tree that ended by a crash signal (ptrace tracer only). */
 struct proc_crash {
@@ -118,6 +121,11 @@ struct iter_outcome {
 	int runner_crash_sig;    /* crash signal that ended the test runner (ptrace), else 0 */
 	struct proc_crash *crashes; /* every crashed process of the tree (ptrace) */
 	size_t ncrashes;
+	struct cJSON *recorder;  /* the eBPF recorder's summary (bpfrec.h), or NULL */
+	/* Was concurrency exercised? From the recorder, else from /proc samples. */
+	int peak_threads;        /* most live threads of the tree at once */
+	double cpu_overlap_ms;   /* time two or more threads were on a CPU together */
+	long contended_waits;    /* futex waits seen (blocking lock acquisitions) */
 	struct cJSON *forensics; /* array of snapshots (snapshot.h JSON form), or NULL */
 	struct cJSON *hang_snapshot; /* borrowed: the hang's snapshot inside forensics */
 };

@@ -30,6 +30,17 @@ int junit_parse_file(const char *path, struct test_report *r);
 int junit_parse_buf(const char *buf, size_t len, struct test_report *r);
 /* Fill the counts from pytest's last summary line in text; false if none is found. */
 bool pytest_summary_parse(const char *text, struct test_report *r);
+/*
+ * `python -m unittest -v` output (it goes to stderr), src/unittest_parse.c: one outcome per
+ * "test_x (pkg.mod.Class.test_x) ... ok|FAIL|ERROR|skipped '..'|expected failure|unexpected
+ * success" line (3.11+; before 3.11 "test_x (pkg.mod.Class)"; a docstring line may come
+ * between the name and the outcome, test output before the outcome), ids "pkg.mod.Class.test_x";
+ * a failed subtest fails its test. Counts from the last "Ran N tests" with its "OK (...)" /
+ * "FAILED (failures=1, errors=2, ...)" line, else from the outcomes. Expected failures count
+ * as skipped and unexpected successes as passed (as with junit). False if text has neither
+ * a test line nor a "Ran N tests" line (r is then untouched).
+ */
+bool unittest_parse(const char *text, struct test_report *r);
 void test_report_release(struct test_report *r);
 
 #endif

@@ -1,0 +1,105 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) 2026 The ftscope authors
+#
+# Helpers shared by the bench/*.sh scripts (sourced, never run).
+#   FTSCOPE=path     the binary to measure (default: build/ftscope of this checkout)
+#   FTSCOPE_PYTHON=  the free-threaded interpreter (default: scripts/setup.sh --print-python)
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT_DIR=$(cd "$BENCH_DIR/.." && pwd)
+FTSCOPE=${FTSCOPE:-$ROOT_DIR/build/ftscope}
+BENCH_MISSING=()
+
+bench_missing() { BENCH_MISSING+=("$*"); }
+
+# need_root: ptrace of other users' processes, the pids cgroup, dropping to the test user.
+need_root() {
+	[ "$(id -u)" = 0 ] || bench_missing "root (run with sudo)"
+}
+
+need_cmd() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || bench_missing "command '$c' (apt-get install $c)"
+	done
+}
+
+need_ftscope() {
+	[ -x "$FTSCOPE" ] || bench_missing "ftscope binary $FTSCOPE (make -C $ROOT_DIR)"
+}
+
+# Sets PY to the free-threaded interpreter.
+need_python() {
+	PY=${FTSCOPE_PYTHON:-}
+	if [ -z "$PY" ]; then
+		if [ "$(id -u)" = 0 ]; then
+			PY=$(FTSCOPE_SETUP_QUIET=1 bash "$ROOT_DIR/scripts/setup.sh" --print-python 2>/dev/null) || PY=
+		else
+			PY=${FTSCOPE_CACHE:-/var/cache/ftscope}/python3.13t/bin/python3.13t
+		fi
+	fi
+	if [ -z "$PY" ] || [ ! -x "$PY" ]; then
+		bench_missing "free-threaded python (bash $ROOT_DIR/scripts/setup.sh, or FTSCOPE_PYTHON=)"
+		return 0
+	fi
+	if [ "$("$PY" -c 'import sysconfig; print(sysconfig.get_config_var("Py_GIL_DISABLED") or 0)' 2>/dev/null)" != 1 ]; then
+		bench_missing "a free-threaded python: $PY is not one"
+	fi
+}
+
+need_ptrace() {
+	local s
+	if [ -r /proc/sys/kernel/yama/ptrace_scope ]; then
+		s=$(cat /proc/sys/kernel/yama/ptrace_scope)
+		[ "$s" -le 2 ] || bench_missing "ptrace (kernel.yama.ptrace_scope=$s forbids attaching)"
+	fi
+}
+
+# Call after the need_* checks: lists everything missing at once and exits 2.
+bench_check() {
+	local m
+	if [ ${#BENCH_MISSING[@]} -gt 0 ]; then
+		echo "$(basename "$0"): cannot run, missing:" >&2
+		for m in "${BENCH_MISSING[@]}"; do echo "  - $m" >&2; done
+		exit 2
+	fi
+}
+
+# now: wall clock in seconds with microseconds (bash 5's EPOCHREALTIME, no fork).
+now() { echo "$EPOCHREALTIME"; }
+
+# elapsed START END: END-START in seconds, 6 decimals.
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.6f\n", b - a }'; }
+
+# stats: numbers on stdin (one per line) -> "n median min max mean" (medians of even n average
+# the two middle values).
+stats() {
+	awk '{ v[n++] = $1 + 0 }
+	END {
+		if (n == 0) { print "0 nan nan nan nan"; exit }
+		for (i = 1; i < n; i++) { x = v[i]; for (j = i - 1; j >= 0 && v[j] > x; j--) v[j+1] = v[j]; v[j+1] = x }
+		s = 0; for (i = 0; i < n; i++) s += v[i]
+		med = (n % 2) ? v[int(n/2)] : (v[n/2 - 1] + v[n/2]) / 2
+		printf "%d %.6f %.6f %.6f %.6f\n", n, med, v[0], v[n-1], s / n
+	}'
+}
+
+# loadavg: the 1-minute load average and the core count, for the header.
+machine_note() {
+	local load
+	load=$(cut -d' ' -f1 /proc/loadavg)
+	echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+	if awk -v l="$load" -v c="$(nproc)" 'BEGIN { exit !(l >= c * 0.75) }'; then
+		echo "warning: the machine is busy (load $load on $(nproc) cores): timings will be noisy"
+	fi
+}
+
+# use_ftscope_copy DIR: measure a private copy of the binary, so a rebuild of build/ by
+# someone else during the benchmark (make clean, relinking) cannot break or change it.
+use_ftscope_copy() {
+	cp "$FTSCOPE" "$1/ftscope"
+	FTSCOPE_SRC=$FTSCOPE
+	FTSCOPE=$1/ftscope
+	echo "ftscope: $FTSCOPE_SRC ($("$FTSCOPE" --version 2>/dev/null || echo '?'), copied to $1 for the run)"
+}

@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) 2026 The ftscope authors
+#
+# All-thread dump of a live free-threaded process: `ftscope dump PID --json` against
+# `gdb -p PID -batch -ex 'thread apply all bt'` on the same process.
+#
+# The target is a PYTHON_GIL=0 process with THREADS threads (default 100), each blocked on its
+# own threading.Event inside a recursive function DEPTH (default 5) frames deep. After one
+# untimed warm-up of each tool (whose outputs are kept to count what each one shows), the two
+# tools are timed alternately N times each (default 5; the order flips every round). After
+# every single run the target is checked: alive, not stopped, no tracer left, every thread
+# still there. At the end the events are set and the target must finish normally (all threads
+# join, exit status 0), which shows it was not harmed. ftscope's own hold time (how long the
+# target was stopped) comes from `hold_ms` of N more untimed dumps.
+#
+#   bash bench/dump_vs_gdb.sh            N=5 THREADS=100 DEPTH=5 by default
+#   N=10 THREADS=200 bash bench/dump_vs_gdb.sh
+set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=common.sh
+. "$(dirname "$0")/common.sh"
+
+N=${N:-5}
+THREADS=${THREADS:-100}
+DEPTH=${DEPTH:-5}
+
+need_root
+need_cmd gdb awk
+need_ftscope
+need_python
+need_ptrace
+bench_check
+
+WORK=$(mktemp -d /tmp/ftscope-bench-dump.XXXXXX)
+TARGET_PID=
+cleanup() {
+	if [ -n "$TARGET_PID" ] && kill -0 "$TARGET_PID" 2>/dev/null; then
+		kill -KILL "$TARGET_PID" 2>/dev/null || true
+		wait "$TARGET_PID" 2>/dev/null || true
+	fi
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+cat >"$WORK/target.py" <<'EOF'
+import os, sys, threading
+
+nthreads, depth, fifo = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+events = [threading.Event() for _ in range(nthreads)]
+ready = threading.Barrier(nthreads + 1)
+
+def recurse(i, depth):
+    if depth == 1:
+        ready.wait()
+        events[i].wait()          # untimed: blocks in a PyMutex/parking-lot futex wait
+        return
+    recurse(i, depth - 1)
+
+threads = [threading.Thread(target=recurse, args=(i, depth), name=f"worker-{i}")
+           for i in range(nthreads)]
+for t in threads:
+    t.start()
+ready.wait()
+print("READY", os.getpid(), flush=True)
+with open(fifo) as f:             # the main thread blocks here until the benchmark is done
+    f.read()
+for e in events:
+    e.set()
+for t in threads:
+    t.join()
+print("DONE", sum(not t.is_alive() for t in threads), flush=True)
+EOF
+
+mkfifo "$WORK/go"
+PYTHON_GIL=0 "$PY" "$WORK/target.py" "$THREADS" "$DEPTH" "$WORK/go" >"$WORK/target.out" 2>"$WORK/target.err" &
+TARGET_PID=$!
+for _ in $(seq 1 300); do
+	grep -q READY "$WORK/target.out" 2>/dev/null && break
+	kill -0 "$TARGET_PID" 2>/dev/null || { cat "$WORK/target.err" >&2; echo "target died" >&2; exit 1; }
+	sleep 0.1
+done
+grep -q READY "$WORK/target.out" || { echo "target not ready after 30 s" >&2; exit 1; }
+TASKS=$(ls "/proc/$TARGET_PID/task" | wc -l)
+
+# check_target WHEN: the target is alive, running (not in a ptrace/job-control stop), has no
+# tracer attached and still has all its threads.
+check_target() {
+	local st tp n
+	kill -0 "$TARGET_PID" 2>/dev/null || { echo "FAIL: target died after $1" >&2; exit 1; }
+	st=$(awk '/^State:/ { print $2 }' "/proc/$TARGET_PID/status")
+	tp=$(awk '/^TracerPid:/ { print $2 }' "/proc/$TARGET_PID/status")
+	n=$(ls "/proc/$TARGET_PID/task" | wc -l)
+	if [ "$st" = t ] || [ "$st" = T ] || [ "$tp" != 0 ] || [ "$n" != "$TASKS" ]; then
+		echo "FAIL: after $1 the target is state=$st tracer=$tp tasks=$n (want $TASKS)" >&2
+		exit 1
+	fi
+	# Every worker thread must still be asleep (state S), none left stopped.
+	if grep -l '^State:[[:space:]]*[tT]' /proc/"$TARGET_PID"/task/*/status >/dev/null 2>&1; then
+		echo "FAIL: after $1 some thread of the target is still stopped" >&2
+		exit 1
+	fi
+}
+
+run_ftscope() { "$FTSCOPE" dump "$TARGET_PID" --json; }
+run_gdb() { gdb -p "$TARGET_PID" -batch -ex 'thread apply all bt'; }
+
+echo "dump_vs_gdb: pid $TARGET_PID, $TASKS tasks ($THREADS workers blocked in Event.wait, $DEPTH recursive frames deep), N=$N"
+machine_note
+use_ftscope_copy "$WORK"
+echo "gdb:     $(gdb --version | head -1)"
+echo
+
+# Warm-up (untimed): page cache, gdb's symbol loading; keep what each tool produced.
+run_ftscope >"$WORK/ftscope.json" 2>"$WORK/ftscope.err" || { cat "$WORK/ftscope.err" >&2; echo "ftscope dump failed" >&2; exit 1; }
+check_target "ftscope warm-up"
+run_gdb >"$WORK/gdb.txt" 2>&1 || { tail "$WORK/gdb.txt" >&2; echo "gdb failed" >&2; exit 1; }
+check_target "gdb warm-up"
+
+: >"$WORK/t.ftscope"
+: >"$WORK/t.gdb"
+for i in $(seq 1 "$N"); do
+	if [ $((i % 2)) = 1 ]; then order="ftscope gdb"; else order="gdb ftscope"; fi
+	for tool in $order; do
+		t0=$(now)
+		if [ "$tool" = ftscope ]; then
+			"$FTSCOPE" dump "$TARGET_PID" --json >/dev/null 2>"$WORK/err" || { cat "$WORK/err" >&2; exit 1; }
+		else
+			gdb -p "$TARGET_PID" -batch -ex 'thread apply all bt' >/dev/null 2>"$WORK/err" || { cat "$WORK/err" >&2; exit 1; }
+		fi
+		t1=$(now)
+		elapsed "$t0" "$t1" >>"$WORK/t.$tool"
+		check_target "$tool run $i"
+	done
+done
+
+# ftscope's hold time (untimed runs, to a file).
+: >"$WORK/hold"
+for i in $(seq 1 "$N"); do
+	run_ftscope >"$WORK/hold.json" 2>/dev/null
+	"$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); d=d[0] if isinstance(d,list) else d; print(d.get("hold_ms","nan"))' "$WORK/hold.json" >>"$WORK/hold"
+	check_target "ftscope hold run $i"
+done
+
+# What each produced (from the warm-up outputs).
+read -r F_THREADS F_NATIVE F_PY F_FULL F_MERGED <<<"$("$PY" - "$WORK/ftscope.json" "$DEPTH" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1])); depth = int(sys.argv[2])
+snap = d[0] if isinstance(d, list) else d
+threads = [t for p in snap["processes"] for t in p["threads"]]
+native = sum(1 for t in threads for f in t.get("frames", []) if not f.get("python"))
+py = sum(1 for t in threads for f in t.get("frames", []) if f.get("python"))
+# a worker is complete when its Python stack shows all DEPTH recursive frames and Event.wait
+full = sum(1 for t in threads
+           if sum(1 for f in t.get("frames", []) if f.get("python") and f["function"] == "recurse") == depth
+           and any(f.get("python") and f["function"] == "Event.wait" for f in t.get("frames", [])))
+merged = sum(1 for t in threads if t.get("merged"))
+print(len(threads), native, py, full, merged)
+EOF
+)"
+G_THREADS=$(grep -c '^Thread [0-9]' "$WORK/gdb.txt" || true)
+G_NATIVE=$(grep -c '^#[0-9]' "$WORK/gdb.txt" || true)
+G_EVAL=$(grep -c '_PyEval_EvalFrameDefault' "$WORK/gdb.txt" || true)
+G_PYNAMES=$(grep -c 'recurse' "$WORK/gdb.txt" || true)
+
+read -r _ F_MED F_MIN F_MAX _ <<<"$(stats <"$WORK/t.ftscope")"
+read -r _ G_MED G_MIN G_MAX _ <<<"$(stats <"$WORK/t.gdb")"
+read -r _ H_MED H_MIN H_MAX _ <<<"$(stats <"$WORK/hold")"
+
+# Release the workers: the target must finish by itself, all threads joined.
+echo go >"$WORK/go"
+rc=0
+for _ in $(seq 1 100); do kill -0 "$TARGET_PID" 2>/dev/null || break; sleep 0.1; done
+wait "$TARGET_PID" || rc=$?
+TARGET_PID=
+if [ "$rc" = 0 ] && grep -q "^DONE $THREADS\$" "$WORK/target.out"; then
+	AFTER="finished normally after $((2 * N + 2 + N)) attaches: all $THREADS threads joined, exit 0"
+else
+	AFTER="HARMED: exit $rc, output: $(tr '\n' ' ' <"$WORK/target.out") $(tail -3 "$WORK/target.err" | tr '\n' ' ')"
+fi
+
+printf '%-10s %12s %12s %12s   %s\n' tool "median (s)" "min (s)" "max (s)" "runs"
+printf '%-10s %12.4f %12.4f %12.4f   %s\n' ftscope "$F_MED" "$F_MIN" "$F_MAX" "$(paste -sd' ' "$WORK/t.ftscope" | awk '{for(i=1;i<=NF;i++) printf "%.3f ", $i}')"
+printf '%-10s %12.4f %12.4f %12.4f   %s\n' gdb "$G_MED" "$G_MIN" "$G_MAX" "$(paste -sd' ' "$WORK/t.gdb" | awk '{for(i=1;i<=NF;i++) printf "%.3f ", $i}')"
+echo
+awk -v g="$G_MED" -v f="$F_MED" -v gm="$G_MIN" -v fm="$F_MIN" 'BEGIN {
+	r = g / f
+	printf "ratio gdb/ftscope: %.1fx (median), %.1fx (min)   goal >= 20x: %s\n", r, gm / fm, (r >= 20 ? "met" : "NOT met")
+}'
+printf 'ftscope hold (target stopped), hold_ms: median %.1f ms, min %.1f, max %.1f (%d dumps)\n' "$H_MED" "$H_MIN" "$H_MAX" "$N"
+echo
+echo "what each produced (warm-up outputs):"
+printf '  ftscope: %s threads, %s native frames, %s Python frames (%s of %s workers with all %s recurse frames + Event.wait; %s threads merged)\n' \
+	"$F_THREADS" "$F_NATIVE" "$F_PY" "$F_FULL" "$THREADS" "$DEPTH" "$F_MERGED"
+printf '  gdb:     %s threads, %s native frames, 0 Python frames (%s _PyEval_EvalFrameDefault frames, "recurse" named %s times)\n' \
+	"$G_THREADS" "$G_NATIVE" "$G_EVAL" "$G_PYNAMES"
+echo "target afterwards: $AFTER"
+case $AFTER in HARMED*) exit 1 ;; esac

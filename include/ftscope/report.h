@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The ftscope authors */
+#ifndef FTSCOPE_REPORT_H
+#define FTSCOPE_REPORT_H
+
+/*
+ * `ftscope report`: a run turned into a document (markdown, text or a self-contained HTML
+ * page). report_build() reads everything the formats need out of a loaded run once (the
+ * model); report_markdown(), report_text() and report_html() only lay it out. labeille's
+ * `ft report` sections come first, then ftscope's (GIL comparison, PEP 779 ratios, crash
+ * clusters).
+ *
+ * The model borrows the run's JSON (keep the run_data alive while the report lives); what
+ * it owns is freed by report_release().
+ */
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ftscope/category.h"
+#include "ftscope/stats.h"
+#include "ftscope/util.h"
+
+struct cJSON;
+struct run_data;
+
+/* A deadlocked thread as the report shows it. */
+struct report_thread {
+	long tid;
+	const char *comm;       /* borrowed; may be NULL */
+	const char *lock;       /* "threading.Lock", ...; NULL: not waiting on a lock */
+	const char *native;     /* innermost meaningful native frame; may be NULL */
+	long owner;             /* holder tid, 0 unknown */
+	bool in_cycle;
+	struct strv python;     /* Python frames, innermost first: "file.py:24 func" */
+};
+
+/* The hung iteration shown for a deadlocked package. */
+struct report_hang {
+	const struct cJSON *iter;    /* NULL: no hung iteration found */
+	bool gil;                    /* a PYTHON_GIL=1 iteration */
+	const char *reason;          /* hang.reason */
+	double detected_after_s;
+	const struct cJSON *cycles;  /* hang.cycles, borrowed; may be NULL */
+	struct report_thread *threads;
+	size_t nthreads;
+	bool from_forensics;         /* Python stacks read from forensics.json */
+};
+
+struct report_pkg {
+	const struct cJSON *obj;     /* the package object, borrowed */
+	const char *name;
+	enum ft_category cat;
+	double pass_rate;            /* 0..1 */
+	long iters, passes, crashes, deadlocks, tsan_iters;
+	long gil_iters, gil_passes;  /* gil_iters -1: no GIL-enabled iterations */
+	const char *gil_comparison;  /* NULL without --compare-with-gil */
+	struct cJSON *pep779;        /* owned object; NULL when not measured or null */
+	bool is_ext;                 /* the probe found C extensions */
+	bool has_tsan;
+	enum flaky_pattern pattern;
+	int score;                   /* investigation priority; -1: not triaged */
+	char *reason;                /* why (labeille's "severity:crash; 3 crashes; ...") */
+	struct report_hang hang;     /* for deadlocked packages */
+};
+
+/* Iterations (across packages and both GIL modes) that crashed with one signature. */
+struct report_cluster {
+	const char *key;             /* signature id, else the signature text (borrowed) */
+	const char *id;              /* NULL when the signature has no id (no tracer) */
+	const char *signature;       /* the full text; may be NULL */
+	char *signal;                /* "SIGSEGV", or NULL */
+	struct strv frames;          /* native frames, innermost first */
+	char *py_frame;              /* "test_x.py:work", or NULL */
+	long ft, gil, child;         /* runner crashes without / with the GIL; child crashes */
+	size_t *pkgs;                /* indexes into report.pkgs */
+	long *pkg_counts;
+	size_t npkgs;
+};
+
+enum report_status { REPORT_COMPLETE, REPORT_INTERRUPTED, REPORT_RUNNING, REPORT_UNKNOWN };
+
+#define REPORT_RATE_BUCKETS 6
+
+struct report {
+	const struct run_data *rd;
+	const char *run_id;
+	enum report_status status;
+	long packages_total;         /* ft_meta.json's, 0 unknown */
+	bool compare_with_gil;
+	struct report_pkg *pkgs;     /* in run order */
+	size_t n;
+	size_t cat_counts[CAT_NR];
+	size_t rate_buckets[REPORT_RATE_BUCKETS];
+	struct report_cluster *clusters; /* most iterations first */
+	size_t nclusters;
+	size_t *triage;              /* indexes into pkgs, highest score first */
+	size_t ntriage;
+	char *generated_at;          /* when the report was made (for partial runs) */
+};
+
+/* Build the model of rd (reads forensics.json files for the deadlock details). */
+void report_build(struct report *r, const struct run_data *rd);
+void report_release(struct report *r);
+
+/* Formats: append the document to out. */
+void report_markdown(struct sbuf *out, const struct report *r);
+void report_text(struct sbuf *out, const struct report *r, bool utf8);
+void report_html(struct sbuf *out, const struct report *r);
+
+/* ---- shared by the formats ---- */
+
+/* Header rows: label and value, e.g. "Python", "3.13.5 (CPython, free-threaded)". */
+struct report_kv {
+	const char *label;
+	char *value;
+};
+/* Fills kv (up to max rows) and returns how many; free the values with report_kv_free. */
+size_t report_header_rows(const struct report *r, struct report_kv *kv, size_t max);
+void report_kv_free(struct report_kv *kv, size_t n);
+/* "this run was interrupted: ..." for partial runs, or NULL. malloc'd. */
+char *report_partial_note(const struct report *r);
+/* The gil_comparison meaning for people ("fails only without the GIL"). Static. */
+const char *report_gil_meaning(const char *verdict);
+/*
+ * The packages a section lists, in its order, as indexes into r->pkgs (malloc'd; *n set):
+ *   CRASHES       category crash, most crashes first (labeille)
+ *   DEADLOCKS     category deadlock, or any hung iteration (with the GIL too), by name
+ *   INTERMITTENT  category intermittent, lowest pass rate first (labeille)
+ *   TSAN          TSAN warnings or races, by name
+ *   EXTENSIONS    C extensions found by the probe, or a GIL fallback seen, by name
+ *   GIL           compared with the GIL: ft_only, gil_helps, pre_existing, same; by name
+ *   PEP779        compared with the GIL: highest time ratio first, unmeasured last
+ *   ALL           every package: severity, then pass rate (highest first), then name (show)
+ */
+enum report_section {
+	SEC_CRASHES,
+	SEC_DEADLOCKS,
+	SEC_INTERMITTENT,
+	SEC_TSAN,
+	SEC_EXTENSIONS,
+	SEC_GIL,
+	SEC_PEP779,
+	SEC_ALL,
+};
+size_t *report_section(const struct report *r, enum report_section s, size_t *n);
+
+/* Numbers as the formats show them. */
+void report_add_rate(struct sbuf *sb, long pass, long n);   /* "1/3 (33%)", "N/A" */
+void report_add_mib(struct sbuf *sb, double kb);            /* "37.9 MiB" */
+void report_add_ratio(struct sbuf *sb, double ratio);       /* "1.072 (+7.2%)" */
+/* The geometric means of the time and RSS ratios (0 if none); *nt and *nr their counts. */
+void report_pep779_geomean(const struct report *r, double *time, size_t *nt, double *rss,
+			   size_t *nr);
+/* Clusters of package p, as indexes into r->clusters, most iterations first. */
+size_t report_pkg_clusters(const struct report *r, size_t p, size_t *out, size_t max);
+
+/* ---- pure helpers (unit-tested) ---- */
+
+/* labeille's pass-rate buckets: 0 "100%", 1 "90-99%", 2 "50-89%", 3 "1-49%", 4 "0%",
+ * 5 "N/A" (no iteration). */
+int report_rate_bucket(long iterations, double pass_rate);
+const char *report_rate_bucket_label(int bucket);
+
+/*
+ * labeille's investigation priority of a package object: severity (crash 50, deadlock 45,
+ * intermittent 30, incompatible 25, tsan_warnings 20, install/import failure 10, unknown 5)
+ * + 5 per crash (at most 20) + 5 per deadlock (at most 15) + 15 for a C extension that
+ * crashes, is intermittent or has TSAN warnings + 10 for TSAN warnings. -1 for the
+ * compatible categories (not triaged). reason (may be NULL) gets labeille's reason text.
+ */
+int report_triage_score(const struct cJSON *pkg, struct sbuf *reason);
+
+/*
+ * Split a crash signature: "SIGSEGV | f | g | py x.py:work" (ftscope), "SIGSEGV: x.py:work"
+ * (no tracer), "SIGABRT". *signal and *py_frame are malloc'd or NULL; frames appended.
+ */
+void report_split_signature(const char *sig, char **signal, struct strv *frames,
+			    char **py_frame);
+
+/* Markdown: text with the characters markdown would interpret backslash-escaped, and
+ * control characters as blanks; md_code: a code span (table-safe: '|' escaped). */
+void md_text(struct sbuf *sb, const char *s);
+void md_code(struct sbuf *sb, const char *s);
+
+/* HTML: & < > " ' escaped, control characters (except tab) as blanks; NULL adds nothing. */
+void html_escape(struct sbuf *sb, const char *s);
+
+/*
+ * Chart axes: a "nice" tick step (1, 2, 2.5 or 5 times a power of ten) so that [0, v] needs
+ * at most max_ticks steps; v <= 0 gives 1. chart_axis_max: the first multiple of that step
+ * >= v. chart_px: v scaled from [0, max] to [0, width] pixels, clamped to that range.
+ */
+double chart_nice_step(double v, int max_ticks);
+double chart_axis_max(double v, int max_ticks);
+double chart_px(double v, double max, double width);
+
+#endif

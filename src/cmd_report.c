@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The ftscope authors */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ftscope/category.h"
+#include "ftscope/cmd.h"
+#include "ftscope/error.h"
+#include "ftscope/exit.h"
+#include "ftscope/report.h"
+#include "ftscope/rundir.h"
+#include "ftscope/util.h"
+
+static const char *const report_usage[] = {
+	"usage: ftscope report RUN_DIR [--format markdown|text|html] [-o FILE]",
+	"",
+	"A run (complete, interrupted or still running) as a document to share: the summary,",
+	"crashes with their signatures, deadlocks with their wait-for cycles and blocked Python",
+	"frames, intermittent failures, TSAN warnings, C extension compatibility, the GIL",
+	"comparison, PEP 779 ratios (time <= 1.15, memory <= 1.20) and crash clusters.",
+	"",
+	"  RUN_DIR            a run directory, or a results directory (its newest run)",
+	"  --format markdown  labeille's report sections, then ftscope's (the default)",
+	"  --format text      summary, package table and the \"Investigation Priority\" list",
+	"  --format html      one self-contained page: the markdown's tables plus SVG charts",
+	"                     (categories, pass rates, PEP 779 ratios); no script, no network",
+	"  -o, --output FILE  write FILE (atomically) instead of standard output",
+	"  -h, --help         show this help",
+	NULL,
+};
+
+enum report_format { FORMAT_MARKDOWN, FORMAT_TEXT, FORMAT_HTML };
+
+struct report_opts {
+	const char *dir;
+	enum report_format format;
+	const char *output; /* NULL: stdout */
+};
+
+static void print_usage(FILE *f)
+{
+	for (size_t i = 0; report_usage[i]; i++)
+		fprintf(f, "%s\n", report_usage[i]);
+}
+
+static void parse_report_options(int argc, char **argv, struct report_opts *opts)
+{
+	enum { OPT_FORMAT = 0x100 };
+	static const struct option longopts[] = {
+		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":ho:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			print_usage(stdout);
+			exit(FT_EXIT_OK);
+		case OPT_FORMAT:
+			if (!strcmp(optarg, "markdown") || !strcmp(optarg, "md"))
+				opts->format = FORMAT_MARKDOWN;
+			else if (!strcmp(optarg, "text"))
+				opts->format = FORMAT_TEXT;
+			else if (!strcmp(optarg, "html"))
+				opts->format = FORMAT_HTML;
+			else
+				die_usage("report", "--format must be markdown, text or html, not '%s'",
+					  optarg);
+			break;
+		case 'o':
+			if (!*optarg)
+				die_usage("report", "-o needs a file name");
+			opts->output = optarg;
+			break;
+		case ':':
+			die_usage("report", "option '%s' needs a value", argv[optind - 1]);
+		default:
+			die_usage("report", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		die_usage("report", "missing RUN_DIR");
+	if (optind + 1 < argc)
+		die_usage("report", "unexpected argument '%s'", argv[optind + 1]);
+	opts->dir = argv[optind];
+}
+
+int cmd_report(int argc, char **argv)
+{
+	struct report_opts opts = { .format = FORMAT_MARKDOWN, .output = NULL };
+	struct run_data rd;
+	struct report r;
+	struct sbuf out = SBUF_INIT;
+	int ret = FT_EXIT_FAILURE, err;
+
+	parse_report_options(argc, argv, &opts);
+	if (run_load(opts.dir, &rd) < 0)
+		return FT_EXIT_FAILURE;
+
+	report_build(&r, &rd);
+	switch (opts.format) {
+	case FORMAT_MARKDOWN:
+		report_markdown(&out, &r);
+		break;
+	case FORMAT_TEXT:
+		/* symbols as `show` prints them; a file gets ASCII unless FTSCOPE_SYMBOLS says */
+		report_text(&out, &r, category_utf8_ok(opts.output ? -1 : STDOUT_FILENO));
+		break;
+	case FORMAT_HTML:
+		report_html(&out, &r);
+		break;
+	}
+
+	if (opts.output) {
+		err = write_file_atomic(opts.output, out.buf, out.len);
+		if (err) {
+			errno = -err;
+			error_errno("cannot write '%s'", opts.output);
+			goto out;
+		}
+		info("wrote the report of %zu package%s to '%s'", rd.n, rd.n == 1 ? "" : "s",
+		     opts.output);
+	} else if (fwrite(out.buf, 1, out.len, stdout) != out.len) {
+		goto out; /* main() reports the stdout error after fflush */
+	}
+	ret = FT_EXIT_OK;
+out:
+	sbuf_release(&out);
+	report_release(&r);
+	run_data_release(&rd);
+	return ret;
+}

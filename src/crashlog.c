@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The ftscope authors */
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "ftscope/crashlog.h"
+#include "ftscope/results.h"
+#include "ftscope/rundir.h"
+#include "ftscope/signature.h"
+#include "ftscope/util.h"
+
+const char *run_label(const struct run_data *rd)
+{
+	const char *id = json_str(rd->meta, "run_id"), *base;
+	size_t len = strlen(rd->dir);
+
+	if (id && *id)
+		return id;
+	/* "results/ft_x/" reads as "results/ft_x" (the string is ours to trim) */
+	while (len > 1 && rd->dir[len - 1] == '/')
+		rd->dir[--len] = '\0';
+	base = strrchr(rd->dir, '/');
+	return base && base[1] ? base + 1 : rd->dir;
+}
+
+static struct crash_occ *new_occ(struct crashlog *cl)
+{
+	if (cl->n == cl->cap) {
+		cl->cap = cl->cap ? 2 * cl->cap : 32;
+		cl->v = xrealloc(cl->v, cl->cap * sizeof(*cl->v));
+	}
+	memset(&cl->v[cl->n], 0, sizeof(cl->v[0]));
+	return &cl->v[cl->n++];
+}
+
+static void set_signature(struct crash_occ *o, const char *text, const char *id,
+			  const char *signal)
+{
+	o->signature = text ? text : signal ? signal : "unknown crash";
+	sig_parts_parse(o->signature, &o->parts);
+	if (!o->parts.signal && signal)
+		o->parts.signal = xstrdup(signal);
+	if (id && strlen(id) == 16)
+		memcpy(o->id, id, 17);
+	else
+		hash_hex(o->signature, o->id); /* labeille's signatures, or no tracer */
+}
+
+static void add_iterations(struct crashlog *cl, const struct run_data *rd, size_t run,
+			   const cJSON *pkg, const cJSON *iters, bool gil)
+{
+	const char *name = json_str(pkg, "package");
+	size_t first = cl->n;
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, iters)
+	{
+		const char *status = json_str(it, "status");
+		const cJSON *c, *runner = NULL;
+		struct crash_occ *o;
+
+		cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(it, "crashes"))
+			if (json_bool(c, "runner", false) && !runner)
+				runner = c;
+		if (status && !strcmp(status, "crash")) {
+			o = new_occ(cl);
+			o->iter = it;
+			o->iteration = (int)json_num(it, "index", 0);
+			o->gil = gil;
+			o->pid = runner ? (int)json_num(runner, "pid", 0) : 0;
+			o->comm = runner ? json_str(runner, "comm") : NULL;
+			set_signature(o, json_str(it, "crash_signature"),
+				      json_str(it, "crash_signature_id"),
+				      json_str(it, "crash_signal"));
+		}
+		cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(it, "crashes"))
+		{
+			if (json_bool(c, "runner", true))
+				continue;
+			o = new_occ(cl);
+			o->iter = it;
+			o->iteration = (int)json_num(it, "index", 0);
+			o->gil = gil;
+			o->child = true;
+			o->pid = (int)json_num(c, "pid", 0);
+			o->comm = json_str(c, "comm");
+			set_signature(o, json_str(c, "signature"), json_str(c, "signature_id"),
+				      json_str(c, "signal"));
+		}
+	}
+	for (size_t i = first; i < cl->n; i++) {
+		struct crash_occ *o = &cl->v[i];
+		o->run = run;
+		o->run_label = run_label(rd);
+		o->run_dir = rd->dir;
+		o->package = name;
+		o->started_at = json_str(pkg, "started_at");
+	}
+}
+
+void crashlog_add_run(struct crashlog *cl, const struct run_data *rd, size_t run, const char *only)
+{
+	for (size_t i = 0; i < rd->n; i++) {
+		const cJSON *pkg = rd->pkgs[i];
+		const char *name = json_str(pkg, "package");
+		const cJSON *ft = cJSON_GetObjectItemCaseSensitive(pkg, "iterations");
+		const cJSON *gil = cJSON_GetObjectItemCaseSensitive(pkg, "gil_enabled_iterations");
+
+		if (!name || (only && strcmp(name, only)))
+			continue;
+		add_iterations(cl, rd, run, pkg, ft, false);
+		add_iterations(cl, rd, run, pkg, gil, true);
+	}
+}
+
+static int str_cmp0(const char *a, const char *b)
+{
+	if (!a || !b)
+		return (a != NULL) - (b != NULL);
+	return strcmp(a, b);
+}
+
+static int occ_cmp(const void *pa, const void *pb)
+{
+	const struct crash_occ *a = pa, *b = pb;
+	int c;
+
+	if (a->run != b->run)
+		return a->run < b->run ? -1 : 1;
+	if ((c = str_cmp0(a->started_at, b->started_at)))
+		return c;
+	if ((c = strcmp(a->package, b->package)))
+		return c;
+	if (a->gil != b->gil)
+		return a->gil ? 1 : -1;
+	if (a->iteration != b->iteration)
+		return a->iteration < b->iteration ? -1 : 1;
+	if (a->child != b->child)
+		return a->child ? 1 : -1;
+	return a->pid < b->pid ? -1 : a->pid > b->pid;
+}
+
+void crashlog_sort(struct crashlog *cl)
+{
+	if (cl->n > 1)
+		qsort(cl->v, cl->n, sizeof(*cl->v), occ_cmp);
+}
+
+void crashlog_release(struct crashlog *cl)
+{
+	for (size_t i = 0; i < cl->n; i++)
+		sig_parts_release(&cl->v[i].parts);
+	free(cl->v);
+	memset(cl, 0, sizeof(*cl));
+}

@@ -1,0 +1,1149 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The ftscope authors */
+/*
+ * The HTML report: one self-contained page (inline CSS, SVG charts drawn here, no script,
+ * nothing fetched), readable offline and printable. Every string from the run goes through
+ * html_escape(): package names, frames, test ids and paths are data, never markup.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "ftscope/report.h"
+#include "ftscope/results.h"
+#include "ftscope/rundir.h"
+#include "ftscope/version.h"
+
+#define HTML_MAX_THREADS 16
+#define HTML_MAX_DECLS 10
+#define PEP_AXIS_CAP 3.0 /* ratios beyond are drawn clipped, with their value */
+
+void html_escape(struct sbuf *sb, const char *s)
+{
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		switch (c) {
+		case '&':
+			sbuf_adds(sb, "&amp;");
+			break;
+		case '<':
+			sbuf_adds(sb, "&lt;");
+			break;
+		case '>':
+			sbuf_adds(sb, "&gt;");
+			break;
+		case '"':
+			sbuf_adds(sb, "&quot;");
+			break;
+		case '\'':
+			sbuf_adds(sb, "&#39;");
+			break;
+		default:
+			sbuf_addc(sb, (c < 0x20 && c != '\t') || c == 0x7f ? ' ' : (char)c);
+		}
+	}
+}
+
+double chart_nice_step(double v, int max_ticks)
+{
+	static const double mult[] = { 1, 2, 2.5, 5, 10 };
+	double raw, mag;
+	if (!(v > 0) || max_ticks < 1)
+		return 1;
+	raw = v / max_ticks;
+	mag = pow(10, floor(log10(raw)));
+	for (size_t i = 0; i < ARRAY_SIZE(mult); i++)
+		if (mult[i] * mag >= raw * (1 - 1e-9))
+			return mult[i] * mag;
+	return 10 * mag;
+}
+
+double chart_axis_max(double v, int max_ticks)
+{
+	double step = chart_nice_step(v, max_ticks);
+	if (!(v > 0))
+		return step;
+	return ceil(v / step * (1 - 1e-9)) * step;
+}
+
+double chart_px(double v, double max, double width)
+{
+	double x;
+	if (!(max > 0) || !(v > 0))
+		return 0;
+	x = v / max * width;
+	return x > width ? width : x;
+}
+
+/* ---- colours: one per category, shared by badges and charts ---- */
+
+static const char *const cat_colors[CAT_NR] = {
+	[CAT_COMPATIBLE] = "#1a7f37",
+	[CAT_COMPATIBLE_GIL_FALLBACK] = "#4d9a3a",
+	[CAT_TSAN_WARNINGS] = "#b08800",
+	[CAT_INTERMITTENT] = "#d4760a",
+	[CAT_INCOMPATIBLE] = "#cf222e",
+	[CAT_CRASH] = "#a40e26",
+	[CAT_DEADLOCK] = "#6639ba",
+	[CAT_INSTALL_FAILURE] = "#57606a",
+	[CAT_IMPORT_FAILURE] = "#7d4e24",
+	[CAT_UNKNOWN] = "#8c959f",
+};
+
+static const char *const bucket_colors[REPORT_RATE_BUCKETS] = {
+	"#1a7f37", "#4ac26b", "#d4a72c", "#e16f24", "#cf222e", "#8c959f",
+};
+
+#define OK_COLOR "#2da44e"
+#define OVER_COLOR "#cf222e"
+
+static const char css[] =
+	":root{--fg:#1f2328;--muted:#59636e;--border:#d1d9e0;--panel:#f6f8fa;--accent:#0969da}"
+	"*{box-sizing:border-box}"
+	"body{margin:0;background:#fff;color:var(--fg);font:14px/1.55 -apple-system,"
+	"BlinkMacSystemFont,'Segoe UI','Noto Sans',Helvetica,Arial,sans-serif}"
+	"main{max-width:1180px;margin:0 auto;padding:28px 28px 56px}"
+	"a{color:var(--accent);text-decoration:none}a:hover{text-decoration:underline}"
+	"h1{font-size:26px;line-height:1.25;margin:2px 0 10px}"
+	"h2{font-size:19px;margin:40px 0 10px;padding-bottom:6px;border-bottom:1px solid var(--border)}"
+	"h3{font-size:15px;margin:22px 0 6px}"
+	"p{margin:6px 0 10px}"
+	".eyebrow{color:var(--muted);font-size:12px;letter-spacing:.08em;text-transform:uppercase}"
+	".pill{display:inline-block;vertical-align:middle;margin-left:10px;padding:2px 10px;"
+	"border-radius:999px;font-size:12px;font-weight:600;background:#dafbe1;color:#116329}"
+	".pill.partial{background:#fff1c2;color:#7a4d00}"
+	".banner{margin:14px 0;padding:10px 14px;border:1px solid #e7c66c;border-left:4px solid "
+	"#bf8700;background:#fff8e1;border-radius:6px}"
+	"dl.meta{display:grid;grid-template-columns:max-content 1fr;gap:3px 18px;margin:14px 0;"
+	"font-size:13px}"
+	"dl.meta dt{color:var(--muted)}dl.meta dd{margin:0;word-break:break-word}"
+	"nav.toc{margin:16px 0 4px;padding:8px 12px;background:var(--panel);border-radius:6px;"
+	"font-size:13px}"
+	"nav.toc a{margin-right:14px;white-space:nowrap}"
+	".cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(150px,1fr));gap:12px;"
+	"margin:18px 0 6px}"
+	".card{border:1px solid var(--border);border-radius:8px;padding:10px 14px;"
+	"border-top:4px solid #8c959f}"
+	".card .v{font-size:24px;font-weight:650;font-variant-numeric:tabular-nums}"
+	".card .l{color:var(--muted);font-size:12px}"
+	".charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:16px;"
+	"margin:12px 0}"
+	"figure{margin:0;padding:12px 14px;border:1px solid var(--border);border-radius:8px;"
+	"display:flex;flex-direction:column}"
+	"figcaption{font-weight:600;font-size:13px;margin-bottom:6px}"
+	"figure svg{display:block;width:100%;height:auto;margin:auto 0}"
+	".tables{display:grid;grid-template-columns:repeat(auto-fit,minmax(320px,1fr));gap:16px;"
+	"align-items:start}"
+	".dot{display:inline-block;width:10px;height:10px;border-radius:50%;margin-right:8px}"
+	".scroll{overflow-x:auto}"
+	"table{border-collapse:collapse;width:100%;margin:8px 0 14px;font-size:13px}"
+	"th,td{border:1px solid var(--border);padding:5px 9px;text-align:left;vertical-align:top}"
+	"th{background:var(--panel);font-weight:600;white-space:nowrap}"
+	"tbody tr:nth-child(even) td{background:#fbfcfd}"
+	"td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}"
+	"td.c,th.c{text-align:center}"
+	"tr.total td{font-weight:600;background:var(--panel)}"
+	"tr.incycle td{background:#fff8e1!important}"
+	"code{font:12px/1.45 ui-monospace,SFMono-Regular,'SF Mono',Menlo,Consolas,monospace;"
+	"background:#eff2f5;padding:1px 5px;border-radius:4px;word-break:break-word}"
+	".frames code{display:inline-block;margin:1px 0}"
+	".arrow{color:var(--muted);padding:0 3px}"
+	".badge{display:inline-block;padding:1px 9px;border-radius:999px;font-size:12px;"
+	"font-weight:600;color:#fff;white-space:nowrap}"
+	".ok{color:#1a7f37;font-weight:600}.over{color:#cf222e;font-weight:700}"
+	".na{color:var(--muted)}.note{color:var(--muted);font-size:13px}"
+	".tid{font-weight:650;font-variant-numeric:tabular-nums}"
+	".hang{margin:14px 0 20px;padding:2px 16px 6px;border:1px solid var(--border);"
+	"border-left:4px solid #6639ba;border-radius:6px}"
+	".cycle{font-size:14px}"
+	"footer{margin-top:44px;padding-top:10px;border-top:1px solid var(--border);"
+	"color:var(--muted);font-size:12px}"
+	"@media print{main{max-width:none;padding:0}nav.toc{display:none}h2{break-after:avoid}"
+	"figure,.hang,tr{break-inside:avoid}}";
+
+/* ---- small writers ---- */
+
+static void esc(struct sbuf *sb, const char *s)
+{
+	html_escape(sb, s);
+}
+
+static void code(struct sbuf *sb, const char *s)
+{
+	if (!s || !*s) {
+		sbuf_adds(sb, "<span class=\"na\">—</span>");
+		return;
+	}
+	sbuf_adds(sb, "<code>");
+	esc(sb, s);
+	sbuf_adds(sb, "</code>");
+}
+
+static void badge(struct sbuf *sb, enum ft_category c)
+{
+	sbuf_addf(sb, "<span class=\"badge\" style=\"background:%s\">%s</span>", cat_colors[c],
+		  category_name(c));
+}
+
+static void rate(struct sbuf *sb, long pass, long n)
+{
+	report_add_rate(sb, pass, n);
+}
+
+static void verdict(struct sbuf *sb, const cJSON *pep, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(pep, key);
+	if (!cJSON_IsBool(v))
+		sbuf_adds(sb, "<span class=\"na\">n/a</span>");
+	else if (cJSON_IsTrue(v))
+		sbuf_adds(sb, "<span class=\"ok\">\u2713 within</span>");
+	else
+		sbuf_adds(sb, "<span class=\"over\">\u2717 over</span>");
+}
+
+static void section_open(struct sbuf *sb, const char *id, const char *title)
+{
+	sbuf_addf(sb, "<section id=\"%s\">\n<h2>%s</h2>\n", id, title);
+}
+
+/* Trim s to max code points with an ellipsis, escaped. */
+static void esc_trunc(struct sbuf *sb, const char *s, size_t max)
+{
+	size_t cps = 0, i = 0;
+	for (; s[i]; i++) {
+		if (((unsigned char)s[i] & 0xc0) == 0x80)
+			continue;
+		if (cps++ == max)
+			break;
+	}
+	if (!s[i]) {
+		esc(sb, s);
+		return;
+	}
+	{
+		char *t = xstrndup(s, i);
+		esc(sb, t);
+		free(t);
+	}
+	sbuf_adds(sb, "\u2026");
+}
+
+/* ---- charts ---- */
+
+static void svg_open(struct sbuf *sb, int w, int h, const char *title)
+{
+	sbuf_addf(sb,
+		  "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" width=\"%d\" "
+		  "height=\"%d\" role=\"img\" font-family=\"-apple-system,'Segoe UI','Noto Sans',"
+		  "Helvetica,Arial,sans-serif\" font-size=\"12\" fill=\"#1f2328\"><title>",
+		  w, h, w, h);
+	esc(sb, title);
+	sbuf_adds(sb, "</title>\n");
+}
+
+static void chart_categories(struct sbuf *sb, const struct report *r)
+{
+	/* every category, in severity order, so the chart has the same shape in every report */
+	const int W = 520, label_w = 170, bar_x = 178, bar_w = 250, row = 23, top = 4;
+	int y = top;
+	svg_open(sb, W, top * 2 + CAT_NR * row, "Packages by category");
+	for (int c = 0; c < CAT_NR; c++, y += row) {
+		size_t k = r->cat_counts[c];
+		double w = chart_px((double)k, (double)r->n, bar_w);
+		sbuf_addf(sb, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\"%s>%s</text>", label_w,
+			  y + 16, k ? "" : " fill=\"#8c959f\"", category_label(c));
+		sbuf_addf(sb, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"14\" rx=\"3\" "
+			      "fill=\"#eef1f4\"/>",
+			  bar_x, y + 5, bar_w);
+		if (k)
+			sbuf_addf(sb, "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"14\" "
+				      "rx=\"3\" fill=\"%s\"/>",
+				  bar_x, y + 5, w < 3 ? 3 : w, cat_colors[c]);
+		sbuf_addf(sb, "<text x=\"%d\" y=\"%d\" font-weight=\"600\"%s>%zu</text>",
+			  bar_x + bar_w + 10, y + 16, k ? "" : " fill=\"#8c959f\"", k);
+		if (k)
+			sbuf_addf(sb, "<text x=\"%d\" y=\"%d\" fill=\"#59636e\">%.0f%%</text>",
+				  bar_x + bar_w + 40, y + 16, 100.0 * (double)k / (double)r->n);
+		sbuf_addc(sb, '\n');
+	}
+	sbuf_adds(sb, "</svg>\n");
+}
+
+static void chart_rate_distribution(struct sbuf *sb, const struct report *r)
+{
+	const int W = 520, H = 236, left = 40, right = 510, top = 20, bottom = 190;
+	const double band = (double)(right - left) / REPORT_RATE_BUCKETS, bw = 46;
+	size_t max = 0;
+	double axis, step;
+
+	for (int b = 0; b < REPORT_RATE_BUCKETS; b++)
+		if (r->rate_buckets[b] > max)
+			max = r->rate_buckets[b];
+	step = chart_nice_step(max ? (double)max : 1, 4);
+	if (step < 1)
+		step = 1;
+	axis = ceil((max ? (double)max : 1) / step) * step;
+	svg_open(sb, W, H, "Packages by free-threaded pass rate");
+	for (double t = 0; t <= axis + 1e-9; t += step) {
+		double y = bottom - chart_px(t, axis, bottom - top);
+		sbuf_addf(sb, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\"/>"
+			      "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\" fill=\"#59636e\">%.0f</text>\n",
+			  left, right, y, y, t == 0 ? "#8c959f" : "#e3e7eb", left - 6, y + 4, t);
+	}
+	for (int b = 0; b < REPORT_RATE_BUCKETS; b++) {
+		double h = chart_px((double)r->rate_buckets[b], axis, bottom - top);
+		double x = left + band * b + (band - bw) / 2, cx = left + band * b + band / 2;
+		if (h > 0)
+			sbuf_addf(sb, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.0f\" height=\"%.1f\" "
+				      "rx=\"3\" fill=\"%s\"/>",
+				  x, bottom - h, bw, h, bucket_colors[b]);
+		sbuf_addf(sb, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
+			      "font-weight=\"600\">%zu</text>",
+			  cx, bottom - h - 6, r->rate_buckets[b]);
+		sbuf_addf(sb, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n", cx,
+			  bottom + 18, report_rate_bucket_label(b));
+	}
+	sbuf_addf(sb, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" fill=\"#59636e\">"
+		      "pass rate without the GIL (packages per bucket)</text>",
+		  (left + right) / 2, H - 6);
+	sbuf_adds(sb, "</svg>\n");
+}
+
+/* One panel of the PEP 779 chart: ratios of `key` for the rows, limit line at `limit`. */
+static void pep_panel(struct sbuf *sb, const struct report *r, const size_t *idx, size_t n,
+		      const char *key, const char *okkey, double limit, double axis, int x0,
+		      int width, int top, int row, const char *title)
+{
+	int bottom = top + (int)n * row;
+	double step = chart_nice_step(axis, 5), lx = x0 + chart_px(limit, axis, width);
+
+	sbuf_addf(sb, "<text x=\"%d\" y=\"%d\" font-weight=\"600\">", x0, top - 14);
+	esc(sb, title);
+	sbuf_adds(sb, "</text>\n");
+	for (double t = 0; t <= axis + 1e-9; t += step) {
+		double x = x0 + chart_px(t, axis, width);
+		sbuf_addf(sb, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" stroke=\"%s\"/>"
+			      "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" fill=\"#59636e\">%g</text>\n",
+			  x, x, top - 4, bottom, t == 0 ? "#8c959f" : "#e3e7eb", x, bottom + 16, t);
+	}
+	/* parity (1.0) and the PEP's limit */
+	sbuf_addf(sb, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" stroke=\"#57606a\"/>\n",
+		  x0 + chart_px(1, axis, width), x0 + chart_px(1, axis, width), top - 4, bottom);
+	for (size_t i = 0; i < n; i++) {
+		const cJSON *pep = r->pkgs[idx[i]].pep779;
+		double v = json_num(pep, key, 0);
+		const cJSON *ok = cJSON_GetObjectItemCaseSensitive(pep, okkey);
+		int y = top + (int)i * row + (row - 14) / 2;
+		double w = chart_px(v, axis, width);
+		if (!(v > 0)) {
+			sbuf_addf(sb, "<text x=\"%d\" y=\"%d\" fill=\"#8c959f\">n/a</text>\n", x0 + 4,
+				  y + 11);
+			continue;
+		}
+		sbuf_addf(sb, "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"14\" rx=\"2\" "
+			      "fill=\"%s\"><title>",
+			  x0, y, w < 2 ? 2 : w, cJSON_IsTrue(ok) ? OK_COLOR : OVER_COLOR);
+		esc(sb, r->pkgs[idx[i]].name);
+		sbuf_addf(sb, ": %.3f</title></rect>", v);
+		/* values in a column right of the panel: they never cross the limit line */
+		sbuf_addf(sb, "<text x=\"%d\" y=\"%d\" font-weight=\"600\" fill=\"%s\">%s%.2f</text>\n",
+			  x0 + width + 8, y + 11, cJSON_IsTrue(ok) ? "#1a7f37" : OVER_COLOR,
+			  v > axis ? "\u00bb" : "", v);
+	}
+	sbuf_addf(sb, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" stroke=\"%s\" "
+		      "stroke-width=\"1.6\" stroke-dasharray=\"5 3\"/>"
+		      "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" fill=\"%s\" "
+		      "font-weight=\"600\">limit %.2f</text>\n",
+		  lx, lx, top - 4, bottom, OVER_COLOR, lx, bottom + 30, OVER_COLOR, limit);
+}
+
+static void chart_pep779(struct sbuf *sb, const struct report *r, const size_t *idx, size_t n)
+{
+	const int W = 980, label_w = 190, top = 40, row = 24, pw = 330, gap = 60;
+	const int x1 = label_w + 14, x2 = x1 + pw + gap;
+	double maxv = 1.3, axis;
+
+	for (size_t i = 0; i < n; i++) {
+		double t = json_num(r->pkgs[idx[i]].pep779, "time_ratio", 0);
+		double m = json_num(r->pkgs[idx[i]].pep779, "rss_ratio", 0);
+		maxv = t > maxv ? t : maxv;
+		maxv = m > maxv ? m : maxv;
+	}
+	if (maxv > PEP_AXIS_CAP)
+		maxv = PEP_AXIS_CAP;
+	axis = chart_axis_max(maxv, 5);
+	svg_open(sb, W, top + (int)n * row + 40,
+		 "Free-threaded / GIL-enabled ratios of wall time and peak RSS per package, "
+		 "against PEP 779's limits");
+	for (size_t i = 0; i < n; i++) {
+		int y = top + (int)i * row;
+		if (i % 2 == 0)
+			sbuf_addf(sb, "<rect x=\"0\" y=\"%d\" width=\"%d\" height=\"%d\" "
+				      "fill=\"#f6f8fa\"/>",
+				  y, W, row);
+		sbuf_addf(sb, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", label_w, y + 16);
+		esc_trunc(sb, r->pkgs[idx[i]].name, 28);
+		sbuf_adds(sb, "<title>");
+		esc(sb, r->pkgs[idx[i]].name);
+		sbuf_adds(sb, "</title></text>\n");
+	}
+	pep_panel(sb, r, idx, n, "time_ratio", "time_ok", PEP779_TIME_LIMIT, axis, x1, pw, top,
+		  row, "Wall time, free-threaded / GIL");
+	pep_panel(sb, r, idx, n, "rss_ratio", "rss_ok", PEP779_RSS_LIMIT, axis, x2, pw, top, row,
+		  "Peak RSS, free-threaded / GIL");
+	sbuf_adds(sb, "</svg>\n");
+}
+
+/* ---- sections ---- */
+
+static void header(struct sbuf *sb, const struct report *r)
+{
+	struct report_kv kv[16];
+	size_t n = report_header_rows(r, kv, ARRAY_SIZE(kv));
+	char *note = report_partial_note(r);
+
+	sbuf_adds(sb, "<header>\n<div class=\"eyebrow\">ftscope report \u00b7 ");
+	esc(sb, r->run_id);
+	sbuf_adds(sb, "</div>\n<h1>Free-Threading Compatibility Report");
+	sbuf_addf(sb, "<span class=\"pill%s\">%s</span></h1>\n",
+		  r->status == REPORT_COMPLETE ? "" : " partial",
+		  r->status == REPORT_COMPLETE	  ? "complete"
+		  : r->status == REPORT_INTERRUPTED ? "interrupted: partial results"
+		  : r->status == REPORT_RUNNING	  ? "in progress: partial results"
+						  : "status unknown");
+	if (note) {
+		sbuf_adds(sb, "<div class=\"banner\"><strong>Partial results.</strong> ");
+		esc(sb, note);
+		sbuf_adds(sb, "</div>\n");
+	}
+	sbuf_adds(sb, "<dl class=\"meta\">\n");
+	for (size_t i = 0; i < n; i++) {
+		sbuf_addf(sb, "<dt>%s</dt><dd>", kv[i].label);
+		esc(sb, kv[i].value);
+		sbuf_adds(sb, "</dd>\n");
+	}
+	sbuf_adds(sb, "</dl>\n</header>\n");
+	report_kv_free(kv, n);
+	free(note);
+}
+
+static void toc(struct sbuf *sb, const struct report *r, const bool *present)
+{
+	static const struct {
+		enum report_section s;
+		const char *id, *title;
+	} items[] = {
+		{ SEC_CRASHES, "crashes", "Crashes" },
+		{ SEC_DEADLOCKS, "deadlocks", "Deadlocks" },
+		{ SEC_INTERMITTENT, "intermittent", "Intermittent" },
+		{ SEC_TSAN, "tsan", "TSAN" },
+		{ SEC_EXTENSIONS, "extensions", "C extensions" },
+		{ SEC_GIL, "gil", "GIL comparison" },
+		{ SEC_PEP779, "pep779", "PEP 779 ratios" },
+	};
+	sbuf_adds(sb, "<nav class=\"toc\"><a href=\"#summary\">Summary</a>");
+	for (size_t i = 0; i < ARRAY_SIZE(items); i++)
+		if (present[items[i].s] || items[i].s == SEC_GIL || items[i].s == SEC_PEP779)
+			sbuf_addf(sb, "<a href=\"#%s\">%s</a>", items[i].id, items[i].title);
+	if (r->nclusters)
+		sbuf_adds(sb, "<a href=\"#clusters\">Crash clusters</a>");
+	sbuf_adds(sb, "<a href=\"#packages\">All packages</a></nav>\n");
+}
+
+static void card(struct sbuf *sb, const char *color, const char *value, const char *label)
+{
+	sbuf_addf(sb, "<div class=\"card\" style=\"border-top-color:%s\"><div class=\"v\">%s</div>"
+		      "<div class=\"l\">%s</div></div>\n",
+		  color, value, label);
+}
+
+static void cards(struct sbuf *sb, const struct report *r)
+{
+	char v[64];
+	size_t usable = 0;
+	double gt, gr;
+	size_t nt, nr;
+
+	for (int c = 0; c < CAT_NR; c++)
+		if (category_is_usable(c))
+			usable += r->cat_counts[c];
+	sbuf_adds(sb, "<div class=\"cards\">\n");
+	snprintf(v, sizeof(v), "%zu", r->n);
+	card(sb, "#0969da", v, "packages tested");
+	snprintf(v, sizeof(v), "%zu", r->cat_counts[CAT_COMPATIBLE] +
+					    r->cat_counts[CAT_COMPATIBLE_GIL_FALLBACK]);
+	card(sb, cat_colors[CAT_COMPATIBLE], v, "pass every iteration");
+	snprintf(v, sizeof(v), "%zu", usable);
+	card(sb, cat_colors[CAT_INTERMITTENT], v, "usable (pass at least sometimes)");
+	snprintf(v, sizeof(v), "%zu", r->cat_counts[CAT_CRASH]);
+	card(sb, cat_colors[CAT_CRASH], v, "crash");
+	snprintf(v, sizeof(v), "%zu", r->cat_counts[CAT_DEADLOCK]);
+	card(sb, cat_colors[CAT_DEADLOCK], v, "deadlock");
+	report_pep779_geomean(r, &gt, &nt, &gr, &nr);
+	if (nt) {
+		snprintf(v, sizeof(v), "%.2f\u00d7", gt);
+		card(sb, gt <= PEP779_TIME_LIMIT ? OK_COLOR : OVER_COLOR, v,
+		     "wall time FT/GIL, geometric mean (limit 1.15)");
+	}
+	if (nr) {
+		snprintf(v, sizeof(v), "%.2f\u00d7", gr);
+		card(sb, gr <= PEP779_RSS_LIMIT ? OK_COLOR : OVER_COLOR, v,
+		     "peak RSS FT/GIL, geometric mean (limit 1.20)");
+	}
+	sbuf_adds(sb, "</div>\n");
+}
+
+static void summary(struct sbuf *sb, const struct report *r)
+{
+	section_open(sb, "summary", "Summary");
+	sbuf_adds(sb, "<div class=\"charts\">\n<figure><figcaption>Packages by category"
+		      "</figcaption>\n");
+	chart_categories(sb, r);
+	sbuf_adds(sb, "</figure>\n<figure><figcaption>Pass-rate distribution</figcaption>\n");
+	chart_rate_distribution(sb, r);
+	sbuf_adds(sb, "</figure>\n</div>\n<div class=\"tables\">\n<table><thead><tr><th>Category"
+		      "</th><th class=\"num\">Count</th><th class=\"num\">Percentage</th></tr>"
+		      "</thead><tbody>\n");
+	for (int c = 0; c < CAT_NR; c++) {
+		if (!r->cat_counts[c])
+			continue;
+		sbuf_addf(sb, "<tr><td><span class=\"dot\" style=\"background:%s\"></span>%s</td>"
+			      "<td class=\"num\">%zu</td><td class=\"num\">%.1f%%</td></tr>\n",
+			  cat_colors[c], category_label(c), r->cat_counts[c],
+			  100.0 * (double)r->cat_counts[c] / (double)r->n);
+	}
+	sbuf_addf(sb, "<tr class=\"total\"><td>Total</td><td class=\"num\">%zu</td><td></td></tr>"
+		      "</tbody></table>\n",
+		  r->n);
+	sbuf_adds(sb, "<table><thead><tr><th>Pass rate (free-threaded)</th><th class=\"num\">"
+		      "Packages</th></tr></thead><tbody>\n");
+	for (int b = 0; b < REPORT_RATE_BUCKETS; b++)
+		sbuf_addf(sb, "<tr><td>%s</td><td class=\"num\">%zu</td></tr>\n",
+			  report_rate_bucket_label(b), r->rate_buckets[b]);
+	sbuf_adds(sb, "</tbody></table>\n</div>\n</section>\n");
+}
+
+static void frames(struct sbuf *sb, const struct strv *f, size_t max)
+{
+	if (!f->n) {
+		sbuf_adds(sb, "<span class=\"na\">—</span>");
+		return;
+	}
+	for (size_t i = 0; i < f->n && i < max; i++) {
+		if (i)
+			sbuf_adds(sb, "<span class=\"arrow\">\u2190</span>");
+		code(sb, f->v[i]);
+	}
+}
+
+static void crashes(struct sbuf *sb, const struct report *r, const size_t *idx, size_t n)
+{
+	section_open(sb, "crashes", "Packages with crashes");
+	sbuf_adds(sb, "<p>The test runner died of a signal: likely thread-safety bugs in C code. "
+		      "Frames are innermost first (<code>f</code> \u2190 <code>g</code>: f called "
+		      "by g).</p>\n<div class=\"scroll\"><table><thead><tr><th>Package</th><th>"
+		      "Pass rate</th><th class=\"num\">Crashes</th><th>Signature id</th><th>Signal"
+		      "</th><th>Top frames</th><th>Python frame</th></tr></thead><tbody>\n");
+	for (size_t i = 0; i < n; i++) {
+		const struct report_pkg *p = &r->pkgs[idx[i]];
+		size_t cl[64], ncl = report_pkg_clusters(r, idx[i], cl, ARRAY_SIZE(cl));
+		const struct report_cluster *c = NULL;
+		for (size_t k = 0; k < ncl && !c; k++)
+			if (r->clusters[cl[k]].ft + r->clusters[cl[k]].gil > 0)
+				c = &r->clusters[cl[k]];
+		sbuf_adds(sb, "<tr><td>");
+		esc(sb, p->name);
+		sbuf_adds(sb, "</td><td>");
+		rate(sb, p->passes, p->iters);
+		sbuf_addf(sb, "</td><td class=\"num\">%ld</td><td>", p->crashes);
+		code(sb, c ? c->id : NULL);
+		if (ncl > 1)
+			sbuf_addf(sb, " <span class=\"note\">+%zu more</span>", ncl - 1);
+		sbuf_adds(sb, "</td><td>");
+		esc(sb, c && c->signal ? c->signal : "?");
+		sbuf_adds(sb, "</td><td class=\"frames\">");
+		if (c)
+			frames(sb, &c->frames, 3);
+		sbuf_adds(sb, "</td><td>");
+		code(sb, c ? c->py_frame : NULL);
+		sbuf_adds(sb, "</td></tr>\n");
+	}
+	sbuf_adds(sb, "</tbody></table></div>\n</section>\n");
+}
+
+static long count_status(const cJSON *arr, const char *status)
+{
+	const cJSON *it;
+	long n = 0;
+	cJSON_ArrayForEach(it, arr)
+	{
+		const char *st = json_str(it, "status");
+		n += st && !strcmp(st, status);
+	}
+	return n;
+}
+
+static void hang_detail(struct sbuf *sb, const struct report_pkg *p)
+{
+	const struct report_hang *h = &p->hang;
+	const char *last = json_str(h->iter, "last_output_line");
+	const cJSON *c, *t;
+	size_t shown = 0;
+
+	sbuf_adds(sb, "<div class=\"hang\">\n<h3>");
+	esc(sb, p->name);
+	sbuf_addf(sb, "</h3>\n<p>Iteration %d (<code>PYTHON_GIL=%d</code>): ",
+		  (int)json_num(h->iter, "index", 0), h->gil ? 1 : 0);
+	esc(sb, h->reason ? h->reason : "hang");
+	sbuf_addf(sb, ", detected %.1f s after the last progress", h->detected_after_s);
+	if (last) {
+		sbuf_adds(sb, "; last output ");
+		code(sb, last);
+	}
+	sbuf_adds(sb, ".</p>\n");
+	if (cJSON_GetArraySize(h->cycles) == 0)
+		sbuf_adds(sb, "<p class=\"note\">No wait-for cycle was found (threads may wait on "
+			      "something outside the process tree, or on a lock whose owner is "
+			      "unknown).</p>\n");
+	cJSON_ArrayForEach(c, h->cycles)
+	{
+		const cJSON *tids = cJSON_GetObjectItemCaseSensitive(c, "tids");
+		sbuf_adds(sb, "<p class=\"cycle\"><strong>Wait-for cycle:</strong> ");
+		cJSON_ArrayForEach(t, tids)
+			sbuf_addf(sb, "thread <span class=\"tid\">%ld</span> "
+				      "<span class=\"arrow\">\u2192</span> ",
+				  (long)t->valuedouble);
+		if (cJSON_GetArraySize(tids))
+			sbuf_addf(sb, "thread <span class=\"tid\">%ld</span>",
+				  (long)cJSON_GetArrayItem(tids, 0)->valuedouble);
+		sbuf_addf(sb, " <span class=\"note\">(%s)</span></p>\n",
+			  json_bool(c, "certain", false)
+				  ? "certain: owners read from the lock words"
+				  : "inferred: a lock's holder deduced from <code>with</code> blocks");
+	}
+	if (!h->nthreads) {
+		sbuf_adds(sb, "<p class=\"note\">No lock-wait snapshot: <code>ftscope deadlocks"
+			      "</code> shows what the /proc monitor and faulthandler saw.</p>\n</div>\n");
+		return;
+	}
+	sbuf_addf(sb, "<div class=\"scroll\"><table><thead><tr><th>Thread</th><th>Waits on</th>"
+		      "<th>Held by</th><th>Python frames (innermost first%s)</th><th>Native frame"
+		      "</th></tr></thead><tbody>\n",
+		  h->from_forensics ? "" : ", innermost only");
+	for (size_t i = 0; i < h->nthreads && shown < HTML_MAX_THREADS; i++, shown++) {
+		const struct report_thread *th = &h->threads[i];
+		sbuf_addf(sb, "<tr%s><td><span class=\"tid\">%ld</span> ",
+			  th->in_cycle ? " class=\"incycle\"" : "", th->tid);
+		if (th->comm)
+			code(sb, th->comm);
+		sbuf_adds(sb, "</td><td>");
+		esc(sb, th->lock ? th->lock : "—");
+		sbuf_adds(sb, "</td><td>");
+		if (th->owner)
+			sbuf_addf(sb, "thread <span class=\"tid\">%ld</span>", th->owner);
+		else
+			sbuf_adds(sb, "<span class=\"na\">—</span>");
+		sbuf_adds(sb, "</td><td class=\"frames\">");
+		for (size_t k = 0; k < th->python.n; k++) {
+			if (k)
+				sbuf_adds(sb, "<br>");
+			code(sb, th->python.v[k]);
+		}
+		if (!th->python.n)
+			sbuf_adds(sb, "<span class=\"na\">—</span>");
+		sbuf_adds(sb, "</td><td>");
+		code(sb, th->native);
+		sbuf_adds(sb, "</td></tr>\n");
+	}
+	sbuf_adds(sb, "</tbody></table></div>\n");
+	if (h->nthreads > shown)
+		sbuf_addf(sb, "<p class=\"note\">\u2026 and %zu more threads.</p>\n",
+			  h->nthreads - shown);
+	sbuf_adds(sb, "<p class=\"note\">Highlighted: the threads of the cycle. "
+		      "<code>ftscope deadlocks RUN_DIR --package ");
+	esc(sb, p->name);
+	sbuf_adds(sb, "</code> prints every thread's full native and Python stack.</p>\n</div>\n");
+}
+
+static void deadlocks(struct sbuf *sb, const struct report *r, const size_t *idx, size_t n)
+{
+	section_open(sb, "deadlocks", "Packages with deadlocks");
+	sbuf_adds(sb, "<p>Every thread blocked in an untimed wait and no CPU progress for the "
+		      "deadlock window: the hang is caught in seconds and snapshotted before the "
+		      "kill.</p>\n<table><thead><tr><th>Package</th><th class=\"num\">Deadlocks"
+		      "</th><th class=\"num\">With the GIL</th><th class=\"num\">Detected after"
+		      "</th><th>Last output</th></tr></thead><tbody>\n");
+	for (size_t i = 0; i < n; i++) {
+		const struct report_pkg *p = &r->pkgs[idx[i]];
+		sbuf_adds(sb, "<tr><td>");
+		esc(sb, p->name);
+		sbuf_addf(sb, "</td><td class=\"num\">%ld/%ld</td><td class=\"num\">", p->deadlocks,
+			  p->iters);
+		if (p->gil_iters >= 0)
+			sbuf_addf(sb, "%ld/%ld",
+				  count_status(cJSON_GetObjectItemCaseSensitive(
+						       p->obj, "gil_enabled_iterations"),
+					       "deadlock"),
+				  p->gil_iters);
+		else
+			sbuf_adds(sb, "<span class=\"na\">—</span>");
+		if (p->hang.iter)
+			sbuf_addf(sb, "</td><td class=\"num\">%.1f s</td><td>",
+				  p->hang.detected_after_s);
+		else
+			sbuf_adds(sb, "</td><td class=\"num\">—</td><td>");
+		code(sb, p->hang.iter ? json_str(p->hang.iter, "last_output_line") : NULL);
+		sbuf_adds(sb, "</td></tr>\n");
+	}
+	sbuf_adds(sb, "</tbody></table>\n");
+	for (size_t i = 0; i < n; i++)
+		if (r->pkgs[idx[i]].hang.iter)
+			hang_detail(sb, &r->pkgs[idx[i]]);
+	sbuf_adds(sb, "</section>\n");
+}
+
+static void intermittent(struct sbuf *sb, const struct report *r, const size_t *idx, size_t n)
+{
+	section_open(sb, "intermittent", "Packages with intermittent failures");
+	sbuf_adds(sb, "<p>Some iterations pass and some fail: likely race conditions.</p>\n"
+		      "<table><thead><tr><th>Package</th><th>Pass rate</th><th class=\"num\">Flaky "
+		      "tests</th><th>Pattern</th><th>Most flaky test</th></tr></thead><tbody>\n");
+	for (size_t i = 0; i < n; i++) {
+		const struct report_pkg *p = &r->pkgs[idx[i]];
+		const cJSON *flaky = cJSON_GetObjectItemCaseSensitive(p->obj, "flaky_tests");
+		const cJSON *top = cJSON_GetArrayItem(flaky, 0);
+		sbuf_adds(sb, "<tr><td>");
+		esc(sb, p->name);
+		sbuf_adds(sb, "</td><td>");
+		rate(sb, p->passes, p->iters);
+		sbuf_addf(sb, "</td><td class=\"num\">%d</td><td>%s<br><span class=\"note\">%s"
+			      "</span></td><td>",
+			  cJSON_GetArraySize(flaky), flaky_pattern_name(p->pattern),
+			  flaky_pattern_hint(p->pattern));
+		if (top && top->string) {
+			code(sb, top->string);
+			sbuf_addf(sb, " <span class=\"note\">failed %ld\u00d7</span>",
+				  (long)json_num(flaky, top->string, 0));
+		} else {
+			sbuf_adds(sb, "<span class=\"na\">—</span>");
+		}
+		sbuf_adds(sb, "</td></tr>\n");
+	}
+	sbuf_adds(sb, "</tbody></table>\n</section>\n");
+}
+
+static void iterations_field(struct sbuf *sb, const cJSON *v)
+{
+	const cJSON *x;
+	int k = 0;
+	if (cJSON_IsNumber(v)) {
+		sbuf_addf(sb, "%ld", (long)v->valuedouble);
+		return;
+	}
+	cJSON_ArrayForEach(x, v)
+	{
+		if (k == 8) {
+			sbuf_adds(sb, ", \u2026");
+			break;
+		}
+		if (cJSON_IsNumber(x))
+			sbuf_addf(sb, "%s%ld", k++ ? ", " : "", (long)x->valuedouble);
+		else if (cJSON_IsString(x)) {
+			sbuf_adds(sb, k++ ? ", " : "");
+			esc(sb, x->valuestring);
+		}
+	}
+	if (!cJSON_IsArray(v))
+		sbuf_adds(sb, "<span class=\"na\">—</span>");
+}
+
+static void tsan(struct sbuf *sb, const struct report *r, const size_t *idx, size_t n)
+{
+	bool races = false;
+	section_open(sb, "tsan", "TSAN warnings");
+	sbuf_adds(sb, "<p>ThreadSanitizer reported data races, even where the tests pass.</p>\n"
+		      "<table><thead><tr><th>Package</th><th>Warning types</th><th class=\"num\">"
+		      "Iterations affected</th></tr></thead><tbody>\n");
+	for (size_t i = 0; i < n; i++) {
+		const struct report_pkg *p = &r->pkgs[idx[i]];
+		const cJSON *t;
+		int k = 0;
+		sbuf_adds(sb, "<tr><td>");
+		esc(sb, p->name);
+		sbuf_adds(sb, "</td><td>");
+		cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(p->obj, "tsan_warning_types"))
+		{
+			if (!cJSON_IsString(t) || k == 3)
+				continue;
+			sbuf_adds(sb, k++ ? ", " : "");
+			esc(sb, t->valuestring);
+		}
+		if (!k)
+			sbuf_adds(sb, "<span class=\"na\">—</span>");
+		sbuf_addf(sb, "</td><td class=\"num\">%ld/%ld</td></tr>\n", p->tsan_iters, p->iters);
+		races |= cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(p->obj, "tsan_races")) > 0;
+	}
+	sbuf_adds(sb, "</tbody></table>\n");
+	if (races) {
+		sbuf_adds(sb, "<h3>Races by signature</h3>\n<div class=\"scroll\"><table><thead><tr>"
+			      "<th>Package</th><th>Signature id</th><th>Kind</th><th>Summary</th>"
+			      "<th class=\"num\">Reports</th><th>Iterations</th></tr></thead><tbody>\n");
+		for (size_t i = 0; i < n; i++) {
+			const struct report_pkg *p = &r->pkgs[idx[i]];
+			const cJSON *race;
+			cJSON_ArrayForEach(race, cJSON_GetObjectItemCaseSensitive(p->obj, "tsan_races"))
+			{
+				sbuf_adds(sb, "<tr><td>");
+				esc(sb, p->name);
+				sbuf_adds(sb, "</td><td>");
+				code(sb, json_str(race, "signature_id"));
+				sbuf_adds(sb, "</td><td>");
+				esc(sb, json_str(race, "kind") ? json_str(race, "kind") : "?");
+				sbuf_adds(sb, "</td><td>");
+				code(sb, json_str(race, "summary"));
+				sbuf_addf(sb, "</td><td class=\"num\">%ld</td><td>",
+					  (long)json_num(race, "count", 0));
+				iterations_field(sb, cJSON_GetObjectItemCaseSensitive(race, "iterations"));
+				sbuf_adds(sb, "</td></tr>\n");
+			}
+		}
+		sbuf_adds(sb, "</tbody></table></div>\n");
+	}
+	sbuf_adds(sb, "</section>\n");
+}
+
+static const char *source_status(const cJSON *ext)
+{
+	const cJSON *scan = cJSON_GetObjectItemCaseSensitive(ext, "source_scan"), *d;
+	const cJSON *decls = cJSON_GetObjectItemCaseSensitive(scan, "declarations");
+	bool all_not_used = true;
+	if (!cJSON_IsObject(scan))
+		return "not scanned";
+	if (cJSON_GetArraySize(decls) == 0)
+		return "Not declared";
+	cJSON_ArrayForEach(d, decls)
+		all_not_used &= json_bool(d, "is_not_used", false);
+	return all_not_used ? "Declared (NOT_USED)" : "Declared (USED)";
+}
+
+static void extensions(struct sbuf *sb, const struct report *r, const size_t *idx, size_t n)
+{
+	section_open(sb, "extensions", "C extension compatibility");
+	sbuf_adds(sb, "<p>GIL fallback: an extension module without a <code>Py_mod_gil</code> "
+		      "slot made the interpreter re-enable the GIL when imported (seen by the "
+		      "import probe or in the iterations' stderr).</p>\n<div class=\"scroll\">"
+		      "<table><thead><tr><th>Package</th><th class=\"num\">Extension modules</th>"
+		      "<th>GIL fallback</th><th>Source Py_mod_gil</th><th>Source declarations</th>"
+		      "<th>Status</th></tr></thead><tbody>\n");
+	for (size_t i = 0; i < n; i++) {
+		const struct report_pkg *p = &r->pkgs[idx[i]];
+		const cJSON *ext = cJSON_GetObjectItemCaseSensitive(p->obj, "extension_compat"), *e;
+		const cJSON *decls = cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(ext, "source_scan"), "declarations");
+		int next = 0, k = 0;
+		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(ext, "extensions"))
+			next += json_bool(e, "is_extension", true);
+		sbuf_adds(sb, "<tr><td>");
+		esc(sb, p->name);
+		sbuf_addf(sb, "</td><td class=\"num\">%d</td><td>", next);
+		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(p->obj, "gil_fallback_modules"))
+		{
+			if (!cJSON_IsString(e))
+				continue;
+			sbuf_adds(sb, k++ ? ", " : "<span class=\"over\">Yes</span>: ");
+			code(sb, e->valuestring);
+		}
+		if (!k)
+			sbuf_adds(sb, json_bool(ext, "gil_fallback_active", false)
+					      ? "<span class=\"over\">Yes</span>"
+					      : "<span class=\"ok\">No</span>");
+		sbuf_addf(sb, "</td><td>%s</td><td class=\"frames\">", source_status(ext));
+		k = 0;
+		cJSON_ArrayForEach(e, decls)
+		{
+			char *loc;
+			if (k++ == HTML_MAX_DECLS) {
+				sbuf_addf(sb, "<br><span class=\"note\">\u2026 and %d more</span>",
+					  cJSON_GetArraySize(decls) - HTML_MAX_DECLS);
+				break;
+			}
+			loc = xasprintf("%s:%d", json_str(e, "file") ? json_str(e, "file") : "?",
+					(int)json_num(e, "line_number", 0));
+			sbuf_adds(sb, k > 1 ? "<br>" : "");
+			code(sb, loc);
+			sbuf_adds(sb, " ");
+			esc(sb, json_str(e, "kind") ? json_str(e, "kind") : "Py_mod_gil");
+			sbuf_addf(sb, " \u2192 %s", json_bool(e, "is_not_used", false) ? "NOT_USED"
+										: "USED");
+			free(loc);
+		}
+		if (!k)
+			sbuf_adds(sb, "<span class=\"na\">—</span>");
+		sbuf_adds(sb, "</td><td>");
+		badge(sb, p->cat);
+		sbuf_adds(sb, "</td></tr>\n");
+	}
+	sbuf_adds(sb, "</tbody></table></div>\n</section>\n");
+}
+
+static void gil(struct sbuf *sb, const struct report *r)
+{
+	size_t n, *idx = report_section(r, SEC_GIL, &n);
+	section_open(sb, "gil", "GIL comparison");
+	if (!n) {
+		sbuf_adds(sb, "<p class=\"note\">Not measured: run with <code>--compare-with-gil"
+			      "</code> to run every suite again with the GIL enabled "
+			      "(<code>PYTHON_GIL=1</code>).</p>\n</section>\n");
+		goto out;
+	}
+	sbuf_adds(sb, "<p>The same suites with the GIL enabled (<code>PYTHON_GIL=1</code>) on the "
+		      "same interpreter: what fails only without the GIL is a free-threading "
+		      "problem.</p>\n<table><thead><tr><th>Package</th><th>Pass rate, "
+		      "free-threaded</th><th>Pass rate, GIL enabled</th><th>Verdict</th><th>"
+		      "Meaning</th></tr></thead><tbody>\n");
+	for (size_t i = 0; i < n; i++) {
+		const struct report_pkg *p = &r->pkgs[idx[i]];
+		sbuf_adds(sb, "<tr><td>");
+		esc(sb, p->name);
+		sbuf_adds(sb, "</td><td>");
+		rate(sb, p->passes, p->iters);
+		sbuf_adds(sb, "</td><td>");
+		rate(sb, p->gil_passes, p->gil_iters);
+		sbuf_adds(sb, "</td><td><code>");
+		esc(sb, p->gil_comparison);
+		sbuf_addf(sb, "</code></td><td>%s</td></tr>\n", report_gil_meaning(p->gil_comparison));
+	}
+	sbuf_adds(sb, "</tbody></table>\n</section>\n");
+out:
+	free(idx);
+}
+
+static void pep779(struct sbuf *sb, const struct report *r)
+{
+	size_t n, *idx = report_section(r, SEC_PEP779, &n), nt, nr;
+	double gt, gr;
+	section_open(sb, "pep779", "PEP 779 ratios");
+	if (!n) {
+		sbuf_adds(sb, "<p class=\"note\">Not measured: the ratios need <code>"
+			      "--compare-with-gil</code>.</p>\n</section>\n");
+		goto out;
+	}
+	sbuf_addf(sb, "<p>PEP 779 asks the free-threaded build to be at most %.0f%% slower and to "
+		      "use at most %.0f%% more memory than the GIL build. Per package: the median "
+		      "wall time and the median peak RSS of the <em>passing</em> iterations, "
+		      "free-threaded (<code>PYTHON_GIL=0</code>) over GIL-enabled (<code>"
+		      "PYTHON_GIL=1</code>). Green bars are within the limit (dashed), red ones "
+		      "over it.</p>\n<p class=\"note\">Both modes run on the same free-threaded "
+		      "interpreter, so this is the cost of running without the GIL, not of the "
+		      "whole free-threaded build; and a test suite (start-up, I/O, sleeps) is not "
+		      "a benchmark.</p>\n",
+		  (PEP779_TIME_LIMIT - 1) * 100, (PEP779_RSS_LIMIT - 1) * 100);
+	{
+		/* the chart shows the measured packages (sorted first); the table lists all */
+		size_t measured = 0;
+		while (measured < n && r->pkgs[idx[measured]].pep779)
+			measured++;
+		if (measured) {
+			sbuf_adds(sb, "<figure><figcaption>Free-threaded / GIL-enabled, per package"
+				      "</figcaption>\n");
+			chart_pep779(sb, r, idx, measured);
+			sbuf_adds(sb, "</figure>\n");
+		}
+	}
+	sbuf_addf(sb, "<div class=\"scroll\"><table><thead><tr><th>Package</th><th "
+		      "class=\"num\">Time, FT</th><th class=\"num\">Time, GIL</th><th class=\"num\">"
+		      "Time ratio</th><th class=\"c\">\u2264 %.2f</th><th class=\"num\">RSS, FT</th>"
+		      "<th class=\"num\">RSS, GIL</th><th class=\"num\">RSS ratio</th><th "
+		      "class=\"c\">\u2264 %.2f</th></tr></thead><tbody>\n",
+		  PEP779_TIME_LIMIT, PEP779_RSS_LIMIT);
+	for (size_t i = 0; i < n; i++) {
+		const struct report_pkg *p = &r->pkgs[idx[i]];
+		const cJSON *pep = p->pep779;
+		sbuf_adds(sb, "<tr><td>");
+		esc(sb, p->name);
+		if (!pep) {
+			sbuf_adds(sb, "</td><td colspan=\"8\" class=\"na\">not measured: no passing "
+				      "iteration in both modes</td></tr>\n");
+			continue;
+		}
+		sbuf_addf(sb, "</td><td class=\"num\">%.2f s</td><td class=\"num\">%.2f s</td>"
+			      "<td class=\"num\">",
+			  json_num(pep, "ft_median_s", 0), json_num(pep, "gil_median_s", 0));
+		report_add_ratio(sb, json_num(pep, "time_ratio", 0));
+		sbuf_adds(sb, "</td><td class=\"c\">");
+		verdict(sb, pep, "time_ok");
+		if (json_num(pep, "rss_ratio", 0) > 0) {
+			sbuf_adds(sb, "</td><td class=\"num\">");
+			report_add_mib(sb, json_num(pep, "ft_median_rss_kb", 0));
+			sbuf_adds(sb, "</td><td class=\"num\">");
+			report_add_mib(sb, json_num(pep, "gil_median_rss_kb", 0));
+			sbuf_adds(sb, "</td><td class=\"num\">");
+			report_add_ratio(sb, json_num(pep, "rss_ratio", 0));
+		} else {
+			sbuf_adds(sb, "</td><td class=\"num na\">n/a</td><td class=\"num na\">n/a</td>"
+				      "<td class=\"num na\">n/a");
+		}
+		sbuf_adds(sb, "</td><td class=\"c\">");
+		verdict(sb, pep, "rss_ok");
+		sbuf_adds(sb, "</td></tr>\n");
+	}
+	report_pep779_geomean(r, &gt, &nt, &gr, &nr);
+	if (nt) {
+		sbuf_addf(sb, "<tr class=\"total\"><td>Geometric mean (%zu)</td><td></td><td></td>"
+			      "<td class=\"num\">",
+			  nt);
+		report_add_ratio(sb, gt);
+		sbuf_addf(sb, "</td><td class=\"c\">%s</td><td></td><td></td><td class=\"num\">",
+			  gt <= PEP779_TIME_LIMIT ? "<span class=\"ok\">\u2713 within</span>"
+						  : "<span class=\"over\">\u2717 over</span>");
+		if (nr) {
+			report_add_ratio(sb, gr);
+			sbuf_addf(sb, "</td><td class=\"c\">%s</td></tr>\n",
+				  gr <= PEP779_RSS_LIMIT ? "<span class=\"ok\">\u2713 within</span>"
+							 : "<span class=\"over\">\u2717 over</span>");
+		} else {
+			sbuf_adds(sb, "n/a</td><td></td></tr>\n");
+		}
+	}
+	sbuf_adds(sb, "</tbody></table></div>\n</section>\n");
+out:
+	free(idx);
+}
+
+static void clusters(struct sbuf *sb, const struct report *r)
+{
+	section_open(sb, "clusters", "Crash clusters");
+	sbuf_adds(sb, "<p>Crashes grouped by signature across packages and iterations (both GIL "
+		      "modes, and child processes a suite survived): one row is one bug, whichever "
+		      "package shows it.</p>\n<div class=\"scroll\"><table><thead><tr><th>Signature "
+		      "id</th><th>Signal</th><th>Top frames</th><th>Python frame</th><th>Iterations"
+		      "</th><th>Packages</th></tr></thead><tbody>\n");
+	for (size_t i = 0; i < r->nclusters; i++) {
+		const struct report_cluster *c = &r->clusters[i];
+		sbuf_adds(sb, "<tr><td>");
+		code(sb, c->id);
+		sbuf_adds(sb, "</td><td>");
+		esc(sb, c->signal ? c->signal : "?");
+		sbuf_adds(sb, "</td><td class=\"frames\">");
+		frames(sb, &c->frames, 3);
+		sbuf_adds(sb, "</td><td>");
+		code(sb, c->py_frame);
+		sbuf_adds(sb, "</td><td>");
+		if (c->ft)
+			sbuf_addf(sb, "%ld", c->ft);
+		if (c->gil)
+			sbuf_addf(sb, "%s%ld with the GIL", c->ft ? " + " : "", c->gil);
+		if (c->child)
+			sbuf_addf(sb, "%s%ld in a child process", c->ft || c->gil ? " + " : "",
+				  c->child);
+		sbuf_adds(sb, "</td><td>");
+		for (size_t k = 0; k < c->npkgs; k++) {
+			sbuf_adds(sb, k ? ", " : "");
+			esc(sb, r->pkgs[c->pkgs[k]].name);
+			sbuf_addf(sb, " <span class=\"note\">(%ld)</span>", c->pkg_counts[k]);
+		}
+		sbuf_adds(sb, "</td></tr>\n");
+	}
+	sbuf_adds(sb, "</tbody></table></div>\n</section>\n");
+}
+
+static void all_packages(struct sbuf *sb, const struct report *r)
+{
+	size_t n, *idx = report_section(r, SEC_ALL, &n);
+	section_open(sb, "packages", "All packages");
+	sbuf_adds(sb, "<div class=\"scroll\"><table><thead><tr><th>Package</th><th>Category</th>"
+		      "<th>Pass rate</th><th class=\"num\">Crashes</th><th class=\"num\">Deadlocks"
+		      "</th>");
+	if (r->compare_with_gil)
+		sbuf_adds(sb, "<th>Pass rate, GIL</th><th class=\"num\">Time ratio</th>"
+			      "<th class=\"num\">RSS ratio</th>");
+	sbuf_adds(sb, "<th>Priority</th></tr></thead><tbody>\n");
+	for (size_t i = 0; i < n; i++) {
+		const struct report_pkg *p = &r->pkgs[idx[i]];
+		sbuf_adds(sb, "<tr><td>");
+		esc(sb, p->name);
+		sbuf_adds(sb, "</td><td>");
+		badge(sb, p->cat);
+		sbuf_adds(sb, "</td><td>");
+		rate(sb, p->passes, p->iters);
+		sbuf_addf(sb, "</td><td class=\"num\">%ld</td><td class=\"num\">%ld</td>", p->crashes,
+			  p->deadlocks);
+		if (r->compare_with_gil) {
+			double t = json_num(p->pep779, "time_ratio", 0);
+			double m = json_num(p->pep779, "rss_ratio", 0);
+			sbuf_adds(sb, "<td>");
+			rate(sb, p->gil_passes, p->gil_iters);
+			if (t > 0)
+				sbuf_addf(sb, "</td><td class=\"num\"><span class=\"%s\">%.3f</span>",
+					  t <= PEP779_TIME_LIMIT ? "ok" : "over", t);
+			else
+				sbuf_adds(sb, "</td><td class=\"num na\">n/a");
+			if (m > 0)
+				sbuf_addf(sb, "</td><td class=\"num\"><span class=\"%s\">%.3f</span></td>",
+					  m <= PEP779_RSS_LIMIT ? "ok" : "over", m);
+			else
+				sbuf_adds(sb, "</td><td class=\"num na\">n/a</td>");
+		}
+		if (p->score >= 0) {
+			sbuf_addf(sb, "<td><strong>%d</strong> <span class=\"note\">", p->score);
+			esc(sb, p->reason);
+			sbuf_adds(sb, "</span></td></tr>\n");
+		} else {
+			sbuf_adds(sb, "<td><span class=\"na\">—</span></td></tr>\n");
+		}
+	}
+	sbuf_adds(sb, "</tbody></table></div>\n</section>\n");
+	free(idx);
+}
+
+void report_html(struct sbuf *out, const struct report *r)
+{
+	static const enum report_section listed[] = { SEC_CRASHES, SEC_DEADLOCKS,
+						      SEC_INTERMITTENT, SEC_TSAN, SEC_EXTENSIONS };
+	size_t *idx[SEC_ALL + 1] = { NULL }, n[SEC_ALL + 1] = { 0 };
+	bool present[SEC_ALL + 1] = { false };
+
+	for (size_t i = 0; i < ARRAY_SIZE(listed); i++) {
+		idx[listed[i]] = report_section(r, listed[i], &n[listed[i]]);
+		present[listed[i]] = n[listed[i]] > 0;
+	}
+	sbuf_adds(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+		       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+		       "<meta name=\"generator\" content=\"ftscope " FTSCOPE_VERSION "\">\n"
+		       "<title>Free-threading compatibility report \u00b7 ");
+	esc(out, r->run_id);
+	sbuf_addf(out, "</title>\n<style>%s</style>\n</head>\n<body>\n<main>\n", css);
+	header(out, r);
+	toc(out, r, present);
+	cards(out, r);
+	summary(out, r);
+	if (present[SEC_CRASHES])
+		crashes(out, r, idx[SEC_CRASHES], n[SEC_CRASHES]);
+	if (present[SEC_DEADLOCKS])
+		deadlocks(out, r, idx[SEC_DEADLOCKS], n[SEC_DEADLOCKS]);
+	if (present[SEC_INTERMITTENT])
+		intermittent(out, r, idx[SEC_INTERMITTENT], n[SEC_INTERMITTENT]);
+	if (present[SEC_TSAN])
+		tsan(out, r, idx[SEC_TSAN], n[SEC_TSAN]);
+	if (present[SEC_EXTENSIONS])
+		extensions(out, r, idx[SEC_EXTENSIONS], n[SEC_EXTENSIONS]);
+	gil(out, r);
+	pep779(out, r);
+	if (r->nclusters)
+		clusters(out, r);
+	all_packages(out, r);
+	sbuf_adds(out, "<footer>Generated by ftscope " FTSCOPE_VERSION " from run <code>");
+	esc(out, r->run_id);
+	sbuf_adds(out, "</code>");
+	if (r->status != REPORT_COMPLETE) {
+		sbuf_adds(out, " on ");
+		esc(out, r->generated_at);
+	}
+	sbuf_adds(out, ". Self-contained: no script, nothing fetched.</footer>\n</main>\n</body>\n"
+		       "</html>\n");
+	for (size_t i = 0; i < ARRAY_SIZE(idx); i++)
+		free(idx[i]);
+}

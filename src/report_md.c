@@ -1,0 +1,730 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The ftscope authors */
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "ftscope/report.h"
+#include "ftscope/results.h"
+#include "ftscope/rundir.h"
+#include "ftscope/version.h"
+
+/* Threads listed per deadlock, frames per thread: a report, not a dump (`ftscope deadlocks`). */
+#define MD_MAX_THREADS 12
+#define MD_MAX_DECLS 10
+
+static bool is_alnum(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+void md_text(struct sbuf *sb, const char *s)
+{
+	const char *start = s;
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c < 0x20 || c == 0x7f)
+			sbuf_addc(sb, ' ');
+		else if (c == '&')
+			sbuf_adds(sb, "&amp;");
+		else if (c == '_' && s > start && is_alnum((unsigned char)s[-1]) &&
+			 is_alnum((unsigned char)s[1]))
+			sbuf_addc(sb, '_'); /* intraword: never emphasis in GFM (snake_case) */
+		else if (strchr("\\`*_[]<>|~", c))
+			sbuf_addf(sb, "\\%c", c);
+		else
+			sbuf_addc(sb, (char)c);
+	}
+}
+
+void md_code(struct sbuf *sb, const char *s)
+{
+	/* a code span delimited by more backticks than the longest run inside it */
+	size_t run = 0, longest = 0, n;
+	for (const char *p = s; p && *p; p++) {
+		run = *p == '`' ? run + 1 : 0;
+		if (run > longest)
+			longest = run;
+	}
+	n = longest + 1;
+	for (size_t i = 0; i < n; i++)
+		sbuf_addc(sb, '`');
+	if (longest)
+		sbuf_addc(sb, ' ');
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c < 0x20 || c == 0x7f)
+			sbuf_addc(sb, ' ');
+		else if (c == '|')
+			sbuf_adds(sb, "\\|"); /* GFM tables split cells at '|' even in code */
+		else
+			sbuf_addc(sb, (char)c);
+	}
+	if (longest)
+		sbuf_addc(sb, ' ');
+	for (size_t i = 0; i < n; i++)
+		sbuf_addc(sb, '`');
+}
+
+static void md_code_or_dash(struct sbuf *sb, const char *s)
+{
+	if (s && *s)
+		md_code(sb, s);
+	else
+		sbuf_adds(sb, "—");
+}
+
+static void header(struct sbuf *out, const struct report *r)
+{
+	struct report_kv kv[16];
+	size_t n = report_header_rows(r, kv, ARRAY_SIZE(kv));
+	char *note = report_partial_note(r);
+
+	sbuf_adds(out, "# Free-Threading Compatibility Report\n\n");
+	if (note) {
+		sbuf_adds(out, "> **Partial results.** ");
+		md_text(out, note);
+		sbuf_adds(out, "\n\n");
+	}
+	for (size_t i = 0; i < n; i++) {
+		sbuf_addf(out, "- **%s:** ", kv[i].label);
+		md_text(out, kv[i].value);
+		sbuf_addc(out, '\n');
+	}
+	sbuf_addc(out, '\n');
+	report_kv_free(kv, n);
+	free(note);
+}
+
+static void summary(struct sbuf *out, const struct report *r)
+{
+	sbuf_adds(out, "## Summary\n\n| Category | Count | Percentage |\n|----------|------:|-----------:|\n");
+	for (int c = 0; c < CAT_NR; c++) {
+		if (!r->cat_counts[c])
+			continue;
+		sbuf_addf(out, "| %s | %zu | %.1f%% |\n", category_label(c), r->cat_counts[c],
+			  100.0 * (double)r->cat_counts[c] / (double)r->n);
+	}
+	sbuf_addf(out, "| **Total** | **%zu** | |\n\n", r->n);
+
+	sbuf_adds(out, "Pass-rate distribution (free-threaded iterations):\n\n"
+		       "| Pass rate | Packages |\n|-----------|---------:|\n");
+	for (int b = 0; b < REPORT_RATE_BUCKETS; b++)
+		sbuf_addf(out, "| %s | %zu |\n", report_rate_bucket_label(b), r->rate_buckets[b]);
+	sbuf_addc(out, '\n');
+}
+
+static void frames_cell(struct sbuf *out, const struct strv *frames, size_t max)
+{
+	if (!frames->n) {
+		sbuf_adds(out, "—");
+		return;
+	}
+	for (size_t i = 0; i < frames->n && i < max; i++) {
+		if (i)
+			sbuf_adds(out, " ← ");
+		md_code(out, frames->v[i]);
+	}
+}
+
+static void crashes(struct sbuf *out, const struct report *r)
+{
+	size_t n, *idx = report_section(r, SEC_CRASHES, &n);
+	if (!n)
+		goto out;
+	sbuf_adds(out, "## Packages with crashes\n\n"
+		       "The test runner died of a signal: likely thread-safety bugs in C code. Top "
+		       "frames are innermost first (`f ← g`: f called by g).\n\n"
+		       "| Package | Pass rate | Crashes | Signature id | Signal | Top frames | "
+		       "Python frame |\n"
+		       "|---------|-----------|--------:|--------------|--------|------------|"
+		       "--------------|\n");
+	for (size_t i = 0; i < n; i++) {
+		const struct report_pkg *p = &r->pkgs[idx[i]];
+		size_t cl[64], ncl = report_pkg_clusters(r, idx[i], cl, ARRAY_SIZE(cl));
+		const struct report_cluster *c = NULL;
+		/* the package's most frequent signature among its own crashes */
+		for (size_t k = 0; k < ncl && !c; k++) {
+			const struct report_cluster *x = &r->clusters[cl[k]];
+			if (x->ft + x->gil > 0)
+				c = x;
+		}
+		sbuf_adds(out, "| ");
+		md_text(out, p->name);
+		sbuf_adds(out, " | ");
+		report_add_rate(out, p->passes, p->iters);
+		sbuf_addf(out, " | %ld | ", p->crashes);
+		md_code_or_dash(out, c ? c->id : NULL);
+		if (ncl > 1)
+			sbuf_addf(out, " (+%zu more)", ncl - 1);
+		sbuf_adds(out, " | ");
+		md_text(out, c && c->signal ? c->signal : "?");
+		sbuf_adds(out, " | ");
+		if (c)
+			frames_cell(out, &c->frames, 3);
+		else
+			sbuf_adds(out, "—");
+		sbuf_adds(out, " | ");
+		md_code_or_dash(out, c ? c->py_frame : NULL);
+		sbuf_adds(out, " |\n");
+	}
+	sbuf_addc(out, '\n');
+out:
+	free(idx);
+}
+
+static long count_status(const cJSON *arr, const char *status)
+{
+	const cJSON *it;
+	long n = 0;
+	cJSON_ArrayForEach(it, arr)
+	{
+		const char *st = json_str(it, "status");
+		n += st && !strcmp(st, status);
+	}
+	return n;
+}
+
+static void cycle_line(struct sbuf *out, const cJSON *cycle)
+{
+	const cJSON *t, *tids = cJSON_GetObjectItemCaseSensitive(cycle, "tids");
+	bool certain = json_bool(cycle, "certain", false);
+	cJSON_ArrayForEach(t, tids)
+		sbuf_addf(out, "thread %ld → ", (long)t->valuedouble);
+	if (cJSON_GetArraySize(tids) > 0)
+		sbuf_addf(out, "thread %ld", (long)cJSON_GetArrayItem(tids, 0)->valuedouble);
+	sbuf_addf(out, " (%s)", certain ? "certain: owners read from the lock words"
+					: "inferred: a lock's holder deduced from `with` blocks");
+}
+
+static void hang_detail(struct sbuf *out, const struct report_pkg *p)
+{
+	const struct report_hang *h = &p->hang;
+	const char *last = json_str(h->iter, "last_output_line");
+	const cJSON *c;
+	size_t shown = 0;
+
+	sbuf_adds(out, "### ");
+	md_text(out, p->name);
+	sbuf_addf(out, "\n\nIteration %d (PYTHON_GIL=%d): ", (int)json_num(h->iter, "index", 0),
+		  h->gil ? 1 : 0);
+	md_text(out, h->reason ? h->reason : "hang");
+	sbuf_addf(out, ", detected %.1f s after the last progress", h->detected_after_s);
+	if (last) {
+		sbuf_adds(out, "; last output ");
+		md_code(out, last);
+	}
+	sbuf_adds(out, ".\n\n");
+	if (cJSON_GetArraySize(h->cycles) == 0)
+		sbuf_adds(out, "No wait-for cycle was found (threads may wait on something outside "
+			       "the process tree, or on a lock whose owner is unknown).\n\n");
+	cJSON_ArrayForEach(c, h->cycles)
+	{
+		sbuf_adds(out, "**Wait-for cycle:** ");
+		cycle_line(out, c);
+		sbuf_adds(out, "\n\n");
+	}
+	if (!h->nthreads) {
+		sbuf_adds(out, "No lock-wait snapshot: `ftscope deadlocks` shows what the /proc "
+			       "monitor and faulthandler saw.\n\n");
+		return;
+	}
+	sbuf_addf(out, "| Thread | Waits on | Held by | Python frames (innermost first%s) | "
+		       "Native frame |\n|--------|----------|---------|---------------|"
+		       "--------------|\n",
+		  h->from_forensics ? "" : ", innermost only");
+	for (size_t i = 0; i < h->nthreads && shown < MD_MAX_THREADS; i++, shown++) {
+		const struct report_thread *t = &h->threads[i];
+		sbuf_addf(out, "| %s%ld%s ", t->in_cycle ? "**" : "", t->tid, t->in_cycle ? "**" : "");
+		if (t->comm)
+			md_code(out, t->comm);
+		sbuf_adds(out, " | ");
+		md_text(out, t->lock ? t->lock : "—");
+		sbuf_adds(out, " | ");
+		if (t->owner)
+			sbuf_addf(out, "%ld", t->owner);
+		else
+			sbuf_adds(out, "—");
+		sbuf_adds(out, " | ");
+		for (size_t k = 0; k < t->python.n; k++) {
+			if (k)
+				sbuf_adds(out, "<br>");
+			md_code(out, t->python.v[k]);
+		}
+		if (!t->python.n)
+			sbuf_adds(out, "—");
+		sbuf_adds(out, " | ");
+		md_code_or_dash(out, t->native);
+		sbuf_adds(out, " |\n");
+	}
+	if (h->nthreads > shown)
+		sbuf_addf(out, "\n… and %zu more threads (`ftscope deadlocks` shows them all).\n",
+			  h->nthreads - shown);
+	sbuf_adds(out, "\nThreads in the cycle are in bold. `ftscope deadlocks RUN_DIR --package ");
+	md_text(out, p->name);
+	sbuf_adds(out, "` prints every thread's full native and Python stack.\n\n");
+}
+
+static void deadlocks(struct sbuf *out, const struct report *r)
+{
+	size_t n, *idx = report_section(r, SEC_DEADLOCKS, &n);
+	if (!n)
+		goto out;
+	sbuf_adds(out, "## Packages with deadlocks\n\n"
+		       "Every thread blocked in an untimed wait and no CPU progress for the deadlock "
+		       "window: the hang is caught in seconds and snapshotted before the kill.\n\n"
+		       "| Package | Deadlocks | With the GIL | Detected after | Last output |\n"
+		       "|---------|----------:|-------------:|---------------:|-------------|\n");
+	for (size_t i = 0; i < n; i++) {
+		const struct report_pkg *p = &r->pkgs[idx[i]];
+		const char *last = p->hang.iter ? json_str(p->hang.iter, "last_output_line") : NULL;
+		sbuf_adds(out, "| ");
+		md_text(out, p->name);
+		sbuf_addf(out, " | %ld/%ld | ", p->deadlocks, p->iters);
+		if (p->gil_iters >= 0)
+			sbuf_addf(out, "%ld/%ld", count_status(cJSON_GetObjectItemCaseSensitive(
+							       p->obj, "gil_enabled_iterations"),
+						       "deadlock"),
+				  p->gil_iters);
+		else
+			sbuf_adds(out, "—");
+		if (p->hang.iter)
+			sbuf_addf(out, " | %.1f s | ", p->hang.detected_after_s);
+		else
+			sbuf_adds(out, " | — | ");
+		md_code_or_dash(out, last);
+		sbuf_adds(out, " |\n");
+	}
+	sbuf_addc(out, '\n');
+	for (size_t i = 0; i < n; i++)
+		if (r->pkgs[idx[i]].hang.iter)
+			hang_detail(out, &r->pkgs[idx[i]]);
+out:
+	free(idx);
+}
+
+static void intermittent(struct sbuf *out, const struct report *r)
+{
+	size_t n, *idx = report_section(r, SEC_INTERMITTENT, &n);
+	if (!n)
+		goto out;
+	sbuf_adds(out, "## Packages with intermittent failures\n\n"
+		       "Some iterations pass and some fail: likely race conditions.\n\n"
+		       "| Package | Pass rate | Flaky tests | Pattern | Most flaky test |\n"
+		       "|---------|-----------|------------:|---------|-----------------|\n");
+	for (size_t i = 0; i < n; i++) {
+		const struct report_pkg *p = &r->pkgs[idx[i]];
+		const cJSON *flaky = cJSON_GetObjectItemCaseSensitive(p->obj, "flaky_tests");
+		const cJSON *top = cJSON_GetArrayItem(flaky, 0);
+		sbuf_adds(out, "| ");
+		md_text(out, p->name);
+		sbuf_adds(out, " | ");
+		report_add_rate(out, p->passes, p->iters);
+		sbuf_addf(out, " | %d | %s | ", cJSON_GetArraySize(flaky),
+			  flaky_pattern_name(p->pattern));
+		if (top && top->string) {
+			md_code(out, top->string);
+			sbuf_addf(out, " (failed %ld×)", (long)json_num(flaky, top->string, 0));
+		} else {
+			sbuf_adds(out, "—");
+		}
+		sbuf_adds(out, " |\n");
+	}
+	sbuf_addc(out, '\n');
+out:
+	free(idx);
+}
+
+static void add_iterations_field(struct sbuf *out, const cJSON *v)
+{
+	const cJSON *x;
+	int k = 0;
+	if (cJSON_IsNumber(v)) {
+		sbuf_addf(out, "%ld", (long)v->valuedouble);
+		return;
+	}
+	if (!cJSON_IsArray(v)) {
+		sbuf_adds(out, "—");
+		return;
+	}
+	cJSON_ArrayForEach(x, v)
+	{
+		if (k == 8) {
+			sbuf_adds(out, ", …");
+			break;
+		}
+		if (cJSON_IsNumber(x))
+			sbuf_addf(out, "%s%ld", k++ ? ", " : "", (long)x->valuedouble);
+		else if (cJSON_IsString(x)) {
+			sbuf_adds(out, k++ ? ", " : "");
+			md_text(out, x->valuestring);
+		}
+	}
+}
+
+static void tsan(struct sbuf *out, const struct report *r)
+{
+	size_t n, *idx = report_section(r, SEC_TSAN, &n);
+	bool races = false;
+	if (!n)
+		goto out;
+	sbuf_adds(out, "## TSAN warnings\n\n"
+		       "ThreadSanitizer reported data races, even where the tests pass.\n\n"
+		       "| Package | Warning types | Iterations affected |\n"
+		       "|---------|---------------|--------------------:|\n");
+	for (size_t i = 0; i < n; i++) {
+		const struct report_pkg *p = &r->pkgs[idx[i]];
+		const cJSON *t, *types = cJSON_GetObjectItemCaseSensitive(p->obj, "tsan_warning_types");
+		int k = 0;
+		sbuf_adds(out, "| ");
+		md_text(out, p->name);
+		sbuf_adds(out, " | ");
+		cJSON_ArrayForEach(t, types)
+		{
+			if (!cJSON_IsString(t) || k == 3)
+				continue;
+			sbuf_adds(out, k++ ? ", " : "");
+			md_text(out, t->valuestring);
+		}
+		if (!k)
+			sbuf_adds(out, "—");
+		sbuf_addf(out, " | %ld/%ld |\n", p->tsan_iters, p->iters);
+		races |= cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(p->obj, "tsan_races")) > 0;
+	}
+	sbuf_addc(out, '\n');
+	if (!races)
+		goto out;
+	sbuf_adds(out, "Races by signature:\n\n"
+		       "| Package | Signature id | Kind | Summary | Reports | Iterations |\n"
+		       "|---------|--------------|------|---------|--------:|------------|\n");
+	for (size_t i = 0; i < n; i++) {
+		const struct report_pkg *p = &r->pkgs[idx[i]];
+		const cJSON *race;
+		cJSON_ArrayForEach(race, cJSON_GetObjectItemCaseSensitive(p->obj, "tsan_races"))
+		{
+			sbuf_adds(out, "| ");
+			md_text(out, p->name);
+			sbuf_adds(out, " | ");
+			md_code_or_dash(out, json_str(race, "signature_id"));
+			sbuf_adds(out, " | ");
+			md_text(out, json_str(race, "kind") ? json_str(race, "kind") : "?");
+			sbuf_adds(out, " | ");
+			md_code_or_dash(out, json_str(race, "summary"));
+			sbuf_addf(out, " | %ld | ", (long)json_num(race, "count", 0));
+			add_iterations_field(out, cJSON_GetObjectItemCaseSensitive(race, "iterations"));
+			sbuf_adds(out, " |\n");
+		}
+	}
+	sbuf_addc(out, '\n');
+out:
+	free(idx);
+}
+
+/* "Declared (NOT_USED)", "Declared (USED)", "Not declared" (labeille), "not scanned". */
+static const char *source_status(const cJSON *ext)
+{
+	const cJSON *scan = cJSON_GetObjectItemCaseSensitive(ext, "source_scan"), *d;
+	const cJSON *decls = cJSON_GetObjectItemCaseSensitive(scan, "declarations");
+	bool all_not_used = true;
+	if (!cJSON_IsObject(scan))
+		return "not scanned";
+	if (cJSON_GetArraySize(decls) == 0)
+		return "Not declared";
+	cJSON_ArrayForEach(d, decls)
+		all_not_used &= json_bool(d, "is_not_used", false);
+	return all_not_used ? "Declared (NOT_USED)" : "Declared (USED)";
+}
+
+static void extensions(struct sbuf *out, const struct report *r)
+{
+	size_t n, *idx = report_section(r, SEC_EXTENSIONS, &n);
+	bool any_decl = false;
+	if (!n)
+		goto out;
+	sbuf_adds(out, "## C extension compatibility\n\n"
+		       "GIL fallback: an extension module without a `Py_mod_gil` slot made the "
+		       "interpreter re-enable the GIL when imported (seen by the import probe or in "
+		       "the iterations' stderr).\n\n"
+		       "| Package | Extension modules | GIL fallback | Source Py_mod_gil | Status |\n"
+		       "|---------|------------------:|--------------|-------------------|--------|\n");
+	for (size_t i = 0; i < n; i++) {
+		const struct report_pkg *p = &r->pkgs[idx[i]];
+		const cJSON *ext = cJSON_GetObjectItemCaseSensitive(p->obj, "extension_compat"), *e;
+		const cJSON *mods = cJSON_GetObjectItemCaseSensitive(p->obj, "gil_fallback_modules");
+		int next = 0, k = 0;
+		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(ext, "extensions"))
+			next += json_bool(e, "is_extension", true);
+		sbuf_adds(out, "| ");
+		md_text(out, p->name);
+		sbuf_addf(out, " | %d | ", next);
+		cJSON_ArrayForEach(e, mods)
+		{
+			if (!cJSON_IsString(e))
+				continue;
+			sbuf_adds(out, k++ ? ", " : "Yes: ");
+			md_code(out, e->valuestring);
+		}
+		if (!k)
+			sbuf_adds(out, json_bool(ext, "gil_fallback_active", false) ? "Yes" : "No");
+		sbuf_addf(out, " | %s | %s |\n", source_status(ext), category_name(p->cat));
+		any_decl |= cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
+				    cJSON_GetObjectItemCaseSensitive(ext, "source_scan"),
+				    "declarations")) > 0;
+	}
+	sbuf_addc(out, '\n');
+	if (!any_decl)
+		goto out;
+	sbuf_adds(out, "Source declarations:\n\n");
+	for (size_t i = 0; i < n; i++) {
+		const struct report_pkg *p = &r->pkgs[idx[i]];
+		const cJSON *scan = cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(p->obj, "extension_compat"), "source_scan");
+		const cJSON *d, *decls = cJSON_GetObjectItemCaseSensitive(scan, "declarations");
+		int k = 0;
+		cJSON_ArrayForEach(d, decls)
+		{
+			char *loc;
+			if (k++ == MD_MAX_DECLS) {
+				sbuf_addf(out, "  - … and %d more\n", cJSON_GetArraySize(decls) - MD_MAX_DECLS);
+				break;
+			}
+			if (k == 1) {
+				sbuf_adds(out, "- ");
+				md_text(out, p->name);
+				sbuf_adds(out, ":\n");
+			}
+			loc = xasprintf("%s:%d", json_str(d, "file") ? json_str(d, "file") : "?",
+					(int)json_num(d, "line_number", 0));
+			sbuf_adds(out, "  - ");
+			md_code(out, loc);
+			sbuf_adds(out, " ");
+			md_text(out, json_str(d, "kind") ? json_str(d, "kind") : "Py_mod_gil");
+			sbuf_addf(out, " → %s", json_bool(d, "is_not_used", false) ? "NOT_USED" : "USED");
+			if (json_str(d, "line_text")) {
+				sbuf_adds(out, ": ");
+				md_code(out, json_str(d, "line_text"));
+			}
+			sbuf_addc(out, '\n');
+			free(loc);
+		}
+	}
+	sbuf_addc(out, '\n');
+out:
+	free(idx);
+}
+
+static void gil_comparison(struct sbuf *out, const struct report *r)
+{
+	size_t n, *idx = report_section(r, SEC_GIL, &n);
+	sbuf_adds(out, "## GIL comparison\n\n");
+	if (!n) {
+		sbuf_adds(out, "Not measured: run with `--compare-with-gil` to run every suite "
+			       "again with the GIL enabled (`PYTHON_GIL=1`).\n\n");
+		goto out;
+	}
+	sbuf_adds(out, "The same suites with the GIL enabled (`PYTHON_GIL=1`) on the same "
+		       "interpreter: what fails only without the GIL is a free-threading "
+		       "problem.\n\n"
+		       "| Package | Pass rate, free-threaded | Pass rate, GIL enabled | Verdict | "
+		       "Meaning |\n"
+		       "|---------|--------------------------|------------------------|---------|"
+		       "---------|\n");
+	for (size_t i = 0; i < n; i++) {
+		const struct report_pkg *p = &r->pkgs[idx[i]];
+		sbuf_adds(out, "| ");
+		md_text(out, p->name);
+		sbuf_adds(out, " | ");
+		report_add_rate(out, p->passes, p->iters);
+		sbuf_adds(out, " | ");
+		report_add_rate(out, p->gil_passes, p->gil_iters);
+		sbuf_addf(out, " | %s | %s |\n", p->gil_comparison,
+			  report_gil_meaning(p->gil_comparison));
+	}
+	sbuf_addc(out, '\n');
+out:
+	free(idx);
+}
+
+static void pep_ok(struct sbuf *out, const cJSON *pep, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(pep, key);
+	sbuf_adds(out, !cJSON_IsBool(v) ? "n/a" : cJSON_IsTrue(v) ? "yes" : "**no**");
+}
+
+static void pep779(struct sbuf *out, const struct report *r)
+{
+	size_t n, *idx = report_section(r, SEC_PEP779, &n), nt, nr;
+	double gt, gr;
+	sbuf_adds(out, "## PEP 779 ratios\n\n");
+	if (!n) {
+		sbuf_adds(out, "Not measured: the ratios need `--compare-with-gil`.\n\n");
+		goto out;
+	}
+	sbuf_addf(out,
+		  "PEP 779 asks the free-threaded build to be at most %.0f%% slower and to use at "
+		  "most %.0f%% more memory than the GIL build. Per package: the median wall time "
+		  "and the median peak RSS of the *passing* iterations, free-threaded "
+		  "(`PYTHON_GIL=0`) over GIL-enabled (`PYTHON_GIL=1`). Both modes run on the same "
+		  "free-threaded interpreter, so this is the cost of running without the GIL, not "
+		  "of the whole free-threaded build; and a test suite (start-up, I/O, sleeps) is "
+		  "not a benchmark.\n\n",
+		  (PEP779_TIME_LIMIT - 1) * 100, (PEP779_RSS_LIMIT - 1) * 100);
+	sbuf_addf(out, "| Package | Time, FT | Time, GIL | Time ratio | ≤ %.2f | RSS, FT | RSS, GIL | "
+		       "RSS ratio | ≤ %.2f |\n"
+		       "|---------|---------:|----------:|-----------:|:----:|--------:|---------:|"
+		       "----------:|:----:|\n",
+		  PEP779_TIME_LIMIT, PEP779_RSS_LIMIT);
+	for (size_t i = 0; i < n; i++) {
+		const struct report_pkg *p = &r->pkgs[idx[i]];
+		const cJSON *pep = p->pep779;
+		sbuf_adds(out, "| ");
+		md_text(out, p->name);
+		if (!pep) {
+			sbuf_adds(out, " | n/a | n/a | no passing iteration in both modes | | n/a | "
+				       "n/a | n/a | |\n");
+			continue;
+		}
+		sbuf_addf(out, " | %.2f s | %.2f s | ", json_num(pep, "ft_median_s", 0),
+			  json_num(pep, "gil_median_s", 0));
+		report_add_ratio(out, json_num(pep, "time_ratio", 0));
+		sbuf_adds(out, " | ");
+		pep_ok(out, pep, "time_ok");
+		sbuf_adds(out, " | ");
+		if (json_num(pep, "rss_ratio", 0) > 0) {
+			report_add_mib(out, json_num(pep, "ft_median_rss_kb", 0));
+			sbuf_adds(out, " | ");
+			report_add_mib(out, json_num(pep, "gil_median_rss_kb", 0));
+			sbuf_adds(out, " | ");
+			report_add_ratio(out, json_num(pep, "rss_ratio", 0));
+		} else {
+			sbuf_adds(out, "n/a | n/a | n/a");
+		}
+		sbuf_adds(out, " | ");
+		pep_ok(out, pep, "rss_ok");
+		sbuf_adds(out, " |\n");
+	}
+	report_pep779_geomean(r, &gt, &nt, &gr, &nr);
+	if (nt) {
+		sbuf_addf(out, "| **Geometric mean** (%zu) | | | ", nt);
+		report_add_ratio(out, gt);
+		sbuf_addf(out, " | %s | | | ", gt <= PEP779_TIME_LIMIT ? "yes" : "**no**");
+		if (nr) {
+			report_add_ratio(out, gr);
+			sbuf_addf(out, " | %s |\n", gr <= PEP779_RSS_LIMIT ? "yes" : "**no**");
+		} else {
+			sbuf_adds(out, "n/a | |\n");
+		}
+	}
+	sbuf_addc(out, '\n');
+out:
+	free(idx);
+}
+
+static void cluster_iterations(struct sbuf *out, const struct report_cluster *c)
+{
+	bool any = false;
+	if (c->ft) {
+		sbuf_addf(out, "%ld", c->ft);
+		any = true;
+	}
+	if (c->gil) {
+		sbuf_addf(out, "%s%ld with the GIL", any ? " + " : "", c->gil);
+		any = true;
+	}
+	if (c->child)
+		sbuf_addf(out, "%s%ld in a child process", any ? " + " : "", c->child);
+}
+
+static void clusters(struct sbuf *out, const struct report *r)
+{
+	if (!r->nclusters)
+		return;
+	sbuf_adds(out, "## Crash clusters\n\n"
+		       "Crashes grouped by signature across packages and iterations (both GIL "
+		       "modes, and child processes a suite survived): one row is one bug, "
+		       "whichever package shows it.\n\n"
+		       "| Signature id | Signal | Top frames | Python frame | Iterations | Packages |\n"
+		       "|--------------|--------|------------|--------------|------------|----------|\n");
+	for (size_t i = 0; i < r->nclusters; i++) {
+		const struct report_cluster *c = &r->clusters[i];
+		sbuf_adds(out, "| ");
+		md_code_or_dash(out, c->id);
+		sbuf_adds(out, " | ");
+		md_text(out, c->signal ? c->signal : "?");
+		sbuf_adds(out, " | ");
+		frames_cell(out, &c->frames, 3);
+		sbuf_adds(out, " | ");
+		md_code_or_dash(out, c->py_frame);
+		sbuf_adds(out, " | ");
+		cluster_iterations(out, c);
+		sbuf_adds(out, " | ");
+		for (size_t k = 0; k < c->npkgs; k++) {
+			sbuf_adds(out, k ? ", " : "");
+			md_text(out, r->pkgs[c->pkgs[k]].name);
+			sbuf_addf(out, " (%ld)", c->pkg_counts[k]);
+		}
+		sbuf_adds(out, " |\n");
+	}
+	sbuf_addc(out, '\n');
+}
+
+static void all_packages(struct sbuf *out, const struct report *r)
+{
+	size_t n, *idx = report_section(r, SEC_ALL, &n);
+	if (!n)
+		goto out;
+	sbuf_adds(out, "## All packages\n\n| Package | Category | Pass rate | Crashes | Deadlocks |");
+	if (r->compare_with_gil)
+		sbuf_adds(out, " Pass rate, GIL | Time ratio | RSS ratio |");
+	sbuf_adds(out, "\n|---------|----------|-----------|--------:|----------:|");
+	if (r->compare_with_gil)
+		sbuf_adds(out, "---------------|-----------:|----------:|");
+	sbuf_addc(out, '\n');
+	for (size_t i = 0; i < n; i++) {
+		const struct report_pkg *p = &r->pkgs[idx[i]];
+		sbuf_adds(out, "| ");
+		md_text(out, p->name);
+		sbuf_addf(out, " | %s | ", category_name(p->cat));
+		report_add_rate(out, p->passes, p->iters);
+		sbuf_addf(out, " | %ld | %ld |", p->crashes, p->deadlocks);
+		if (r->compare_with_gil) {
+			double t = json_num(p->pep779, "time_ratio", 0);
+			double m = json_num(p->pep779, "rss_ratio", 0);
+			sbuf_adds(out, " ");
+			report_add_rate(out, p->gil_passes, p->gil_iters);
+			if (t > 0)
+				sbuf_addf(out, " | %.3f", t);
+			else
+				sbuf_adds(out, " | n/a");
+			if (m > 0)
+				sbuf_addf(out, " | %.3f |", m);
+			else
+				sbuf_adds(out, " | n/a |");
+		}
+		sbuf_addc(out, '\n');
+	}
+	sbuf_addc(out, '\n');
+out:
+	free(idx);
+}
+
+void report_markdown(struct sbuf *out, const struct report *r)
+{
+	header(out, r);
+	summary(out, r);
+	crashes(out, r);
+	deadlocks(out, r);
+	intermittent(out, r);
+	tsan(out, r);
+	extensions(out, r);
+	gil_comparison(out, r);
+	pep779(out, r);
+	clusters(out, r);
+	all_packages(out, r);
+	sbuf_adds(out, "---\n\n*Generated by ftscope " FTSCOPE_VERSION " from run ");
+	md_code(out, r->run_id);
+	if (r->status != REPORT_COMPLETE)
+		sbuf_addf(out, " on %s", r->generated_at);
+	sbuf_adds(out, ".*\n");
+}

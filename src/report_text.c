@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The ftscope authors */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "ftscope/report.h"
+#include "ftscope/results.h"
+
+/* labeille's text report: summary, package table, investigation priority (display.py). */
+#define TRIAGE_MAX 20
+#define DETAILS_MAX 50
+
+/* Bytes of s's first max code points. */
+static size_t utf8_prefix(const char *s, size_t max)
+{
+	size_t i = 0, cps = 0;
+	for (; s[i]; i++) {
+		if (((unsigned char)s[i] & 0xc0) == 0x80)
+			continue;
+		if (cps++ == max)
+			break;
+	}
+	return i;
+}
+
+/* At most max code points of s, control characters as blanks, padded to width. */
+static void cell(struct sbuf *sb, const char *s, size_t max, int width)
+{
+	size_t n = utf8_prefix(s, max), cps = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if ((c & 0xc0) != 0x80)
+			cps++;
+		sbuf_addc(sb, c < 0x20 || c == 0x7f ? ' ' : (char)c);
+	}
+	for (; (int)cps < width; cps++)
+		sbuf_addc(sb, ' ');
+}
+
+static void rule(struct sbuf *sb, bool utf8, const char *ascii, size_t n)
+{
+	while (n--)
+		sbuf_adds(sb, utf8 ? "\u2500" : ascii);
+	sbuf_addc(sb, '\n');
+}
+
+static void details(struct sbuf *sb, const struct report_pkg *p)
+{
+	struct strv parts = STRV_INIT;
+	struct sbuf joined = SBUF_INIT;
+	const cJSON *sigs = cJSON_GetObjectItemCaseSensitive(p->obj, "failure_signatures");
+	const cJSON *types = cJSON_GetObjectItemCaseSensitive(p->obj, "tsan_warning_types");
+	const char *sig = cJSON_GetStringValue(cJSON_GetArrayItem(sigs, 0));
+	const char *tsan = cJSON_GetStringValue(cJSON_GetArrayItem(types, 0));
+	int flaky = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(p->obj, "flaky_tests"));
+
+	if (json_bool(p->obj, "interrupted", false))
+		strv_push(&parts, "interrupted");
+	if (sig)
+		strv_push_owned(&parts, xstrndup(sig, utf8_prefix(sig, 30)));
+	if (flaky)
+		strv_push_owned(&parts, xasprintf("%d flaky test%s", flaky, flaky == 1 ? "" : "s"));
+	if (tsan)
+		strv_push_owned(&parts, xasprintf("TSAN: %s", tsan));
+	if (p->deadlocks)
+		strv_push_owned(&parts, xasprintf("%ld deadlock%s", p->deadlocks,
+						  p->deadlocks == 1 ? "" : "s"));
+	if (!json_bool(p->obj, "install_ok", true))
+		strv_push(&parts, "install failed");
+	if (!json_bool(p->obj, "import_ok", true))
+		strv_push(&parts, "import failed");
+	if (p->gil_comparison)
+		strv_push_owned(&parts, xasprintf("vs GIL: %s", p->gil_comparison));
+	for (size_t i = 0; i < parts.n; i++)
+		sbuf_addf(&joined, "%s%s", i ? ", " : "", parts.v[i]);
+	cell(sb, joined.buf ? joined.buf : "", DETAILS_MAX, 0);
+	sbuf_release(&joined);
+	strv_release(&parts);
+}
+
+void report_text(struct sbuf *out, const struct report *r, bool utf8)
+{
+	struct report_kv kv[16];
+	size_t nkv = report_header_rows(r, kv, ARRAY_SIZE(kv)), n, *idx;
+	char *note = report_partial_note(r);
+	int symw = utf8 ? 2 : 1;
+
+	sbuf_adds(out, "Free-Threading Compatibility Report\n");
+	for (int i = 0; i < 35; i++)
+		sbuf_adds(out, utf8 ? "\u2550" : "=");
+	sbuf_adds(out, "\n\n");
+	for (size_t i = 0; i < nkv; i++)
+		sbuf_addf(out, "%s: %s\n", kv[i].label, kv[i].value);
+	report_kv_free(kv, nkv);
+	if (note) {
+		sbuf_adds(out, "\nPartial results: ");
+		cell(out, note, (size_t)-1, 0);
+		sbuf_addc(out, '\n');
+		free(note);
+	}
+
+	sbuf_adds(out, "\nCompatibility Summary\n");
+	rule(out, utf8, "-", 21);
+	for (int c = 0; c < CAT_NR; c++) {
+		char label[64];
+		if (!r->cat_counts[c])
+			continue;
+		snprintf(label, sizeof(label), "%s:", category_label(c));
+		sbuf_addf(out, "  %s%*s %-35s %3zu  (%5.1f%%)\n", category_symbol(c, utf8),
+			  symw - category_symbol_width(c, utf8), "", label, r->cat_counts[c],
+			  100.0 * (double)r->cat_counts[c] / (double)r->n);
+	}
+	sbuf_addf(out, "  %-*s %3zu\n\n", 36 + symw, "Total:", r->n);
+
+	idx = report_section(r, SEC_ALL, &n);
+	if (n) {
+		sbuf_addf(out, "%-20s %-25s %10s %6s %8s  %s\n", "Package", "Category", "Pass Rate",
+			  "Iters", "Crashes", "Details");
+		rule(out, utf8, "-", 100);
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct report_pkg *p = &r->pkgs[idx[i]];
+		int catw = category_symbol_width(p->cat, utf8) + 1 + (int)strlen(category_name(p->cat));
+		char rate[48];
+		if (p->iters > 0)
+			snprintf(rate, sizeof(rate), "%ld/%ld", p->passes, p->iters);
+		else
+			snprintf(rate, sizeof(rate), "N/A");
+		cell(out, p->name, 40, 20);
+		sbuf_addf(out, " %s %s%*s %10s %6ld %8ld  ", category_symbol(p->cat, utf8),
+			  category_name(p->cat), catw < 25 ? 25 - catw : 0, "", rate, p->iters,
+			  p->crashes);
+		details(out, p);
+		while (out->len && out->buf[out->len - 1] == ' ')
+			out->buf[--out->len] = '\0';
+		sbuf_addc(out, '\n');
+	}
+	free(idx);
+
+	sbuf_adds(out, "\nInvestigation Priority\n");
+	rule(out, utf8, "-", 22);
+	if (!r->ntriage)
+		sbuf_adds(out, "  Nothing to investigate: every package is compatible.\n");
+	for (size_t i = 0; i < r->ntriage && i < TRIAGE_MAX; i++) {
+		const struct report_pkg *p = &r->pkgs[r->triage[i]];
+		int w = category_symbol_width(p->cat, utf8);
+		sbuf_addf(out, "  %2zu. ", i + 1);
+		cell(out, p->name, 40, 18);
+		sbuf_addf(out, " %s%*s %-14s (score: %d)  ", category_symbol(p->cat, utf8), symw - w,
+			  "", category_name(p->cat), p->score);
+		cell(out, p->reason, 60, 0);
+		sbuf_addc(out, '\n');
+	}
+	if (r->ntriage > TRIAGE_MAX)
+		sbuf_addf(out, "  ... and %zu more\n", r->ntriage - TRIAGE_MAX);
+}
