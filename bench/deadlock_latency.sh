@@ -4,7 +4,7 @@
 #
 # Deadlock onset to verdict: ftscope run over a copy of the ftfix-deadlock fixture (a
 # lock-order inversion that hangs every run), ITERS iterations (default 5) with
-# --deadlock-window WINDOW (default 2), once per tracer (ptrace, none). Per iteration:
+# --deadlock-window WINDOW (default 2), once per tracer (ebpf where it loads, ptrace, none). Per iteration:
 #   detected_after_s  ftscope's own figure: last progress -> verdict (hang.detected_after_s)
 #   onset->record     measured outside ftscope: a conftest.py added to the copy stamps the
 #                     wall clock when test_lock_order starts (the deadlock forms within
@@ -116,7 +116,9 @@ EOF
 echo "deadlock_latency: ftfix-deadlock copy, $ITERS iterations per tracer, --deadlock-window $WINDOW"
 machine_note
 use_ftscope_copy "$WORK"
-for t in ptrace none; do
+TRACERS="ptrace none"
+"$FTSCOPE" doctor 2>/dev/null | grep -q "ok.*eBPF recorder" && TRACERS="ebpf $TRACERS"
+for t in $TRACERS; do
 	printf '  ftscope run --tracer %s ...\n' "$t" >&2
 	run_one "$t"
 done
@@ -124,7 +126,7 @@ done
 echo
 printf '%-7s %4s  %-9s %-9s %13s %14s %11s %12s %7s\n' tracer iter status reason "detected (s)" "onset->rec (s)" "duration (s)" "snapshot ms" cycles
 BAD=0
-for t in ptrace none; do
+for t in $TRACERS; do
 	while read -r idx status reason det rec dur snap tr cyc _; do
 		[ "$idx" = "#" ] && continue
 		printf '%-7s %4s  %-9s %-9s %13s %14s %11s %12s %7s\n' "$t" "$idx" "$status" "$reason" "$det" "$rec" "$dur" "$snap" "$cyc"
@@ -133,7 +135,7 @@ for t in ptrace none; do
 done
 echo
 printf '%-7s %22s %22s %22s %13s\n' tracer "detected_after_s med" "onset->record med" "duration_s med (min)" "run wall (s)"
-for t in ptrace none; do
+for t in $TRACERS; do
 	read -r _ dmed _ <<<"$(grep -v '^#' "$WORK/it-$t" | awk '{ print $4 }' | stats)"
 	read -r _ rmed _ <<<"$(grep -v '^#' "$WORK/it-$t" | awk '{ print $5 }' | stats)"
 	read -r _ umed umin _ <<<"$(grep -v '^#' "$WORK/it-$t" | awk '{ print $6 }' | stats)"
@@ -146,7 +148,7 @@ while read -r t umed dmed; do
 		printf "vs labeille default timeout (--tracer %s): %.0f s / %.2f s per hung iteration = %.0fx sooner (verdict %.2f s after the last progress, window %s s)\n", t, L, u, L / u, d, w
 	}'
 done <"$WORK/medians"
-for t in ptrace none; do
+for t in $TRACERS; do
 	read -r _ cat cnt nonsets <<<"$(grep '^#' "$WORK/it-$t")"
 	echo "category with --tracer $t: $cat ($cnt deadlocks, $nonsets onset stamps)"
 	[ "$cat" = deadlock ] && [ "$cnt" = "$ITERS" ] || BAD=$((BAD + 1))

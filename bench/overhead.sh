@@ -176,10 +176,11 @@ echo "test user: $TEST_USER"
 use_ftscope_copy "$WORK"
 machine_note
 MODES=(bare none ptrace)
+"$FTSCOPE" doctor 2>/dev/null | grep -q "ok.*eBPF recorder" && MODES+=(ebpf)
 T_START=$(now)
 for r in $(seq 1 "$ROUNDS"); do
 	order=()
-	for k in 0 1 2; do order+=("${MODES[$(((k + r - 1) % 3))]}"); done
+	for k in "${!MODES[@]}"; do order+=("${MODES[$(((k + r - 1) % ${#MODES[@]}))]}"); done
 	printf '  round %d/%d: %s\n' "$r" "$ROUNDS" "${order[*]}" >&2
 	for m in "${order[@]}"; do
 		case $m in
@@ -219,7 +220,7 @@ def paired(mode):
 
 print(f"{'mode':<15} {'runs':>4} {'wall med (s)':>12} {'min':>8} {'max':>8} {'suite med':>10}"
       f" {'CPU med':>8} {'wall ovh':>9} {'paired':>8} {'CPU ovh':>8}")
-for mode in ("bare", "none", "ptrace"):
+for mode in [m for m in ("bare", "none", "ptrace", "ebpf") if by.get(m)]:
     w = [r["wall"] for r in by[mode]]
     if mode == "bare":
         cols = ("(base)",) * 3
@@ -235,7 +236,7 @@ print("wall ovh: median duration_s vs median bare wall; paired: median over roun
 print("ftscope/bare ratio; CPU: user+sys of the test tree (ftscope's cpu_s; bare: /usr/bin/time)")
 bw = [r["wall"] for r in by["bare"]]
 spread = (max(bw) - min(bw)) / m_of("bare", "wall") * 100
-for mode in ("none", "ptrace"):
+for mode in [m for m in ("none", "ptrace", "ebpf") if by.get(m)]:
     o = (m_of(mode, "wall") / m_of("bare", "wall") - 1) * 100
     p = paired(mode)
     verdict = "met" if o <= 2 else "NOT met"
@@ -248,11 +249,11 @@ sup = defaultdict(list)
 for line in open(superv):
     t, c, rss = line.split()
     sup[t].append((float(c), float(rss)))
-for t in ("none", "ptrace"):
+for t in [m for m in ("none", "ptrace", "ebpf") if by.get(m)]:
     if sup[t]:
         print(f"supervisor itself (--tracer {t}): median {med([c for c, _ in sup[t]]):.2f} s CPU per ftscope run"
               f" (setup + {iters} iteration(s)), peak RSS {max(r for _, r in sup[t]):.0f} MiB")
-for mode in ("bare", "none", "ptrace"):
+for mode in [m for m in ("bare", "none", "ptrace", "ebpf") if by.get(m)]:
     print(f"  {mode:<6} round:wall(s) " + " ".join(f"{r['rnd']}:{r['wall']:.2f}" for r in by[mode]))
 if problems:
     print("PROBLEMS: " + "; ".join(problems))
