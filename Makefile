@@ -175,7 +175,7 @@ $(BUILD)/fuzz/libftscope.a: $(FUZZ_LIB_OBJS)
 	$(call msg,AR,$@)rm -f $@ && ar rcs $@ $^
 $(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(BUILD)/fuzz/libftscope.a
 	$(call msg,FUZZ-LD,$@)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,$(FUZZ_SAN) -MMD -MP \
-		-MF $(BUILD)/fuzz/obj/$*.d -o $@ $< $(BUILD)/fuzz/libftscope.a $(LIBS)
+		-MF $(BUILD)/fuzz/obj/fuzz_$*.d -o $@ $< $(BUILD)/fuzz/libftscope.a $(LIBS)
 -include $(FUZZ_LIB_OBJS:.o=.d) $(FUZZ_BINS:$(BUILD)/fuzz/%=$(BUILD)/fuzz/obj/%.d)
 
 fuzz-build: $(FUZZ_BINS)

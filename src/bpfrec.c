@@ -298,7 +298,7 @@ int bpfrec_consume(struct bpfrec *r)
 static void stats_add_live(struct recorder_stats *st, int64_t n)
 {
 	int64_t live = __atomic_add_fetch(&st->live_threads, n, __ATOMIC_SEQ_CST);
-	uint64_t peak = __atomic_load_n(&st->peak_threads, __ATOMIC_SEQ_CST);
+	__u64 peak = __atomic_load_n(&st->peak_threads, __ATOMIC_SEQ_CST);
 
 	while (live > 0 && (uint64_t)live > peak &&
 	       !__atomic_compare_exchange_n(&st->peak_threads, &peak, (uint64_t)live, false,

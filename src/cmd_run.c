@@ -1438,11 +1438,13 @@ int cmd_run(int argc, char **argv)
 	}
 	if (tsan_runtime) {
 		/* The runtime, and a constructor that starts it before main() (tsan.h says why). */
-		char *dir = path_join(rc.run_dir, "tsan"), *init = tsan_build_init_lib(tsan_runtime, dir);
-		char *why = NULL;
-		rc.tsan_preload = init ? xasprintf("%s %s", tsan_runtime, init) : xstrdup(tsan_runtime);
+		char *dir = path_join(rc.run_dir, "tsan");
+		char *init = tsan_build_init_lib(tsan_runtime, dir), *why = NULL;
+		rc.tsan_preload = init ? xasprintf("%s %s", tsan_runtime, init)
+				       : xstrdup(tsan_runtime);
 		if (tsan_preload_check(rc.tsan_preload, &why) < 0)
-			die("--tsan: a shell with LD_PRELOAD='%s' fails (%s)", rc.tsan_preload, why);
+			die("--tsan: a shell with LD_PRELOAD='%s' fails (%s)", rc.tsan_preload,
+			    why);
 		info("tsan: the interpreter is not instrumented; preloading %s", rc.tsan_preload);
 		json_set_str(cJSON_GetObjectItemCaseSensitive(rc.meta, "config"), "tsan_preload",
 			     rc.tsan_preload);

@@ -332,8 +332,9 @@ cJSON *iteration_json(int index, const char *gil, const struct iter_outcome *o,
 	cJSON_AddItemToObject(it, "tsan_warnings", strv_json(&ev.tsan_kinds));
 	cJSON_AddItemToObject(it, "tsan_reports", tsan_reports_json(&ev.tsan));
 	cJSON_AddNumberToObject(it, "tsan_reports_omitted",
-				(double)(ev.tsan.more + (ev.tsan.n > TSAN_REPORTS_MAX
-								 ? ev.tsan.n - TSAN_REPORTS_MAX : 0)));
+				(double)(ev.tsan.more +
+					 (ev.tsan.n > TSAN_REPORTS_MAX ? ev.tsan.n - TSAN_REPORTS_MAX
+								       : 0)));
 	cJSON_AddBoolToObject(it, "output_stalled", o->output_stalled);
 	json_set_str(it, "last_output_line", o->last_output_line);
 	json_set_str(it, "stderr_tail", o->stderr_tail ? o->stderr_tail : "");

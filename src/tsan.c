@@ -76,7 +76,8 @@ bool tsan_frame_is_runtime(const char *function, const char *file, const char *m
 		for (const char *const *p = fn_prefixes; *p; p++)
 			if (starts_with(function, *p))
 				return true;
-	if (module && (starts_with(module, "libtsan.so") || starts_with(module, "libclang_rt.tsan")))
+	if (module &&
+	    (starts_with(module, "libtsan.so") || starts_with(module, "libclang_rt.tsan")))
 		return true;
 	/* the runtime linked into an executable (clang): its sources say where it is */
 	if (file && (strstr(file, "/tsan/") || strstr(file, "sanitizer_common/") ||
@@ -537,7 +538,8 @@ size_t tsan_parse(const char *text, size_t len, struct tsan_reports *out)
 				st->frames[st->nframes++] = f;
 				continue;
 			}
-			if (ind >= 2 && line_starts(s + ind, n - ind, "[failed to restore the stack]")) {
+			if (ind >= 2 &&
+			    line_starts(s + ind, n - ind, "[failed to restore the stack]")) {
 				if (!st)
 					st = new_stack(cur, TSAN_STACK_PRIMARY, NULL, 0);
 				if (st)
@@ -551,7 +553,8 @@ size_t tsan_parse(const char *text, size_t len, struct tsan_reports *out)
 				if (line_starts(h, hn, "Location is ") && !cur->location)
 					cur->location = clean_location(h + 12, hn - 12);
 				if (!section) {
-					st = NULL; /* "Cycle in lock order graph: ...", "And 2 more ..." */
+					/* "Cycle in lock order graph: ...", "And 2 more ..." */
+					st = NULL;
 					continue;
 				}
 				hn--;
@@ -823,7 +826,8 @@ static int elf_inspect(const char *path, struct elf_info *ei)
 				const char *name;
 				if (!gelf_getdyn(data, (int)i, &d))
 					break;
-				if (d.d_tag != DT_NEEDED && d.d_tag != DT_RUNPATH && d.d_tag != DT_RPATH)
+				if (d.d_tag != DT_NEEDED && d.d_tag != DT_RUNPATH &&
+				    d.d_tag != DT_RPATH)
 					continue;
 				name = elf_strptr(elf, sh.sh_link, d.d_un.d_val);
 				if (!name)
@@ -986,12 +990,13 @@ static int spawn_wait(char *const argv[], char *const envp[], const char *log)
 char *tsan_build_init_lib(const char *runtime, const char *dir)
 {
 	static const char src[] =
-		"/* ftscope: initialize ThreadSanitizer before main() (see ftscope's src/tsan.c) */\n"
+		"/* ftscope: start ThreadSanitizer before main() (see ftscope's src/tsan.c) */\n"
 		"extern void __tsan_init(void);\n"
 		"__attribute__((constructor)) static void ftscope_tsan_init(void)\n"
 		"{\n\t__tsan_init();\n}\n";
 	extern char **environ;
-	char *c = path_join(dir, "ftscope_tsan_init.c"), *so = path_join(dir, "ftscope_tsan_init.so");
+	char *c = path_join(dir, "ftscope_tsan_init.c");
+	char *so = path_join(dir, "ftscope_tsan_init.so");
 	char *log = path_join(dir, "ftscope_tsan_init.log");
 	char *argv[] = { "cc", "-shared", "-fPIC", "-O2", "-o", so, c, (char *)runtime, NULL };
 	int st;

@@ -75,11 +75,13 @@ struct tsan_stack {
 };
 
 struct tsan_report {
-	char *kind;        /* "data race", "thread leak", "lock-order-inversion (potential deadlock)" */
+	char *kind;        /* "data race", "thread leak",
+			      "lock-order-inversion (potential deadlock)" */
 	long pid;          /* -1 if not printed */
 	struct tsan_stack *stacks;
 	size_t nstacks;
-	char *location;    /* first "Location is ..." without "Location is " and addresses, or NULL */
+	char *location;    /* the first "Location is ..." without "Location is " and addresses,
+			      or NULL */
 	char *summary;     /* the SUMMARY text after "ThreadSanitizer: ", or NULL */
 	char *summary_location; /* "file.c:18[:5]" or "module+0x12", or NULL */
 	char *summary_function; /* or NULL */

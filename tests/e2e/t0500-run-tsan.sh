@@ -52,9 +52,11 @@ jqpkg_true $P 'all(.iterations[].tsan_reports[] | select(.signature | test("'$CU
 	(.summary | test("^data race .*_counter\\.c:[0-9]+ in '$CULPRIT'$")))' \
 	"reports carry both stacks' frames, the global's location and the summary"
 jqpkg_true $P 'all(.iterations[]; .tsan_reports_omitted == 0)' "nothing omitted"
-ok compgen -G "$RUN_DIR/artifacts/$P/1/tsan.*" "TSAN's log_path files are in the iteration's artifacts"
+ok compgen -G "$RUN_DIR/artifacts/$P/1/tsan.*" \
+	"TSAN's log_path files are in the iteration's artifacts"
 is "$(jqfile "$RUN_DIR/ft_meta.json" .config.tsan_build)" true "ft_meta.json: tsan_build"
-like "$(jqfile "$RUN_DIR/ft_meta.json" .config.tsan_preload)" 'libtsan\.so.* .*ftscope_tsan_init\.so$' \
+like "$(jqfile "$RUN_DIR/ft_meta.json" .config.tsan_preload)" \
+	'libtsan\.so.* .*ftscope_tsan_init\.so$' \
 	"ft_meta.json: the preloaded runtime and its early-init library"
 
 # A suppression naming the function: nothing left to report.

@@ -16,7 +16,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct test_report r = { 0 };
 	char *text = xstrndup((const char *)data, size);
 	if (unittest_parse(text, &r)) {
-		if (!r.have_counts || r.passed < 0 || r.failed < 0 || r.errored < 0 || r.skipped < 0)
+		if (!r.have_counts || r.passed < 0 || r.failed < 0 || r.errored < 0 ||
+		    r.skipped < 0)
 			abort();
 		for (size_t i = 0; i < r.n; i++)
 			if (!r.tests[i].id || !r.tests[i].outcome)

@@ -18,7 +18,8 @@ if [ "${1:-}" = --check ]; then
 	cc=${2:-clang}
 	command -v "$cc" >/dev/null 2>&1 || exit 1
 	tmp=$(mktemp -d) || exit 1
-	printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }\n' >"$tmp/t.c"
+	printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }\n' \
+		>"$tmp/t.c"
 	"$cc" -fsanitize=fuzzer,address,undefined -o "$tmp/t" "$tmp/t.c" >/dev/null 2>&1
 	rc=$?
 	rm -rf "$tmp"
@@ -50,12 +51,14 @@ for t in "$@"; do
 	rc=$?
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
 	if [ $rc -eq 0 ]; then
-		detail="${runs:-?} runs in ${secs}s, corpus $(find "$corpus" -type f | wc -l) inputs"
+		inputs=$(find "$corpus" -type f | wc -l)
+		detail="${runs:-?} runs in ${secs}s, corpus $inputs inputs"
 		echo "  FUZZ      $t: ok, $detail"
 		[ -n "$record" ] && echo "$t ok $detail" >>"$record"
 	else
 		crash=$(grep -o "Test unit written to .*" "$log" | tail -1)
-		what=$(grep -m1 -E '^==[0-9]+==ERROR|^SUMMARY|runtime error|deadly signal|timeout' "$log")
+		what=$(grep -m1 -E \
+			'^==[0-9]+==ERROR|^SUMMARY|runtime error|deadly signal|timeout' "$log")
 		echo "  FUZZ      $t: FAILED (exit $rc): ${what:-see $log} ${crash}"
 		tail -n 40 "$log" | sed 's/^/    /'
 		[ -n "$record" ] && echo "$t fail exit $rc: ${what:-see $log} ${crash}" >>"$record"

@@ -65,7 +65,8 @@ static const struct ut_case cases[] = {
 	{ "quiet run: counts only",
 	  "..F.s\n======================================================================\n"
 	  "FAIL: test_x (m.T.test_x)\n------\nTraceback (most recent call last):\n"
-	  "AssertionError\n\n----------------------------------------------------------------------\n"
+	  "AssertionError\n\n"
+	  "----------------------------------------------------------------------\n"
 	  "Ran 5 tests in 0.001s\n\nFAILED (failures=1, skipped=1)\n",
 	  true, 3, 1, 0, 1, 0, { { NULL, NULL } } },
 	{ "OK with skips and expected failures",
@@ -87,7 +88,8 @@ static const struct ut_case cases[] = {
 	  "test_s (m.T.test_s) ... \n  test_s (m.T.test_s) (n=2) ... ERROR\n"
 	  "  test_s (m.T.test_s) (n=3) ... FAIL\ntest_t (m.T.test_t) ... ok\n",
 	  true, 1, 0, 1, 0, 2, { { "m.T.test_s", "ERROR" }, { "m.T.test_t", "PASSED" } } },
-	{ "class setup error", "setUpClass (m.TestK) ... ERROR\nRan 0 tests in 0.0s\n\nFAILED (errors=1)\n",
+	{ "class setup error",
+	  "setUpClass (m.TestK) ... ERROR\nRan 0 tests in 0.0s\n\nFAILED (errors=1)\n",
 	  true, 0, 0, 1, 0, 1, { { "m.TestK.setUpClass", "ERROR" } } },
 	{ "a test cut short (crash): no outcome, no summary",
 	  "test_ok (m.T.test_ok) ... ok\ntest_boom (m.T.test_boom) ... Fatal Python error: "
