@@ -240,20 +240,10 @@ static bool match_snapshot(cJSON *forensics, const struct crash_occ *o, cJSON **
 
 static bool load_example(const struct crash_occ *o, struct example *ex)
 {
-	const char *rel = json_str(o->iter, "artifacts"), *f = json_str(o->iter, "forensics");
-	char *path, *text = NULL;
-	cJSON *j;
+	char *path = NULL;
+	cJSON *j = run_load_forensics(o->run_dir, o->iter, &path);
 
-	if (!rel || !f)
-		return false;
-	path = xasprintf("%s/%s/%s", o->run_dir, rel, f);
-	if (read_file(path, &text, NULL) < 0) {
-		free(path);
-		return false;
-	}
-	j = cJSON_Parse(text);
-	free(text);
-	if (!cJSON_IsArray(j) || !match_snapshot(j, o, &ex->proc, &ex->thread)) {
+	if (!j || !match_snapshot(j, o, &ex->proc, &ex->thread)) {
 		cJSON_Delete(j);
 		free(path);
 		return false;

@@ -28,36 +28,6 @@ static const char *const deadlocks_usage[] = {
 	NULL,
 };
 
-static cJSON *load_forensics(const char *run_dir, const cJSON *it)
-{
-	const char *rel = json_str(it, "artifacts"), *f = json_str(it, "forensics");
-	char *path, *text = NULL;
-	cJSON *j = NULL;
-	if (!rel || !f)
-		return NULL;
-	path = xasprintf("%s/%s/%s", run_dir, rel, f);
-	if (read_file(path, &text, NULL) == 0)
-		j = cJSON_Parse(text);
-	else
-		warning("cannot read '%s'", path);
-	free(text);
-	free(path);
-	return j;
-}
-
-/* The hang's snapshot in an iteration's forensics (the last non-crash one). */
-static const cJSON *hang_snapshot(const cJSON *forensics)
-{
-	const cJSON *s, *found = NULL;
-	cJSON_ArrayForEach(s, forensics)
-	{
-		const char *r = json_str(s, "reason");
-		if (r && strcmp(r, "crash"))
-			found = s;
-	}
-	return found;
-}
-
 static void print_proc_fallback(const cJSON *hang)
 {
 	const cJSON *t;
@@ -128,8 +98,8 @@ int cmd_deadlocks(int argc, char **argv)
 			cJSON *forensics;
 			if (!cJSON_IsObject(hang))
 				continue;
-			forensics = load_forensics(rd.dir, it);
-			snap = hang_snapshot(forensics);
+			forensics = run_load_forensics(rd.dir, it, NULL);
+			snap = forensics_hang_snapshot(forensics);
 			shown++;
 			if (as_json) {
 				cJSON *e = cJSON_CreateObject();

@@ -676,36 +676,6 @@ static int cmp_cluster(const void *a, const void *b)
 	return strcmp(x->key, y->key);
 }
 
-static cJSON *load_forensics(const struct report *r, const cJSON *it)
-{
-	const char *rel = json_str(it, "artifacts"), *f = json_str(it, "forensics");
-	char *path, *text = NULL;
-	cJSON *j = NULL;
-	if (!rel || !f)
-		return NULL;
-	path = xasprintf("%s/%s/%s", r->rd->dir, rel, f);
-	if (read_file(path, &text, NULL) == 0)
-		j = cJSON_Parse(text);
-	else
-		debug("report: cannot read '%s'", path);
-	free(text);
-	free(path);
-	return j;
-}
-
-/* The last non-crash snapshot of an iteration's forensics (the hang's). */
-static const cJSON *hang_snapshot(const cJSON *forensics)
-{
-	const cJSON *s, *found = NULL;
-	cJSON_ArrayForEach(s, forensics)
-	{
-		const char *reason = json_str(s, "reason");
-		if (reason && strcmp(reason, "crash"))
-			found = s;
-	}
-	return found;
-}
-
 #define HANG_PY_FRAMES 4
 
 static void thread_python_frames(const cJSON *snap, long tid, struct strv *out)
@@ -792,8 +762,8 @@ static void build_hang(struct report *r, struct report_pkg *p)
 	h->reason = json_str(hang, "reason");
 	h->detected_after_s = json_num(hang, "detected_after_s", 0);
 	h->cycles = cJSON_GetObjectItemCaseSensitive(hang, "cycles");
-	forensics = load_forensics(r, h->iter);
-	snap = hang_snapshot(forensics);
+	forensics = run_load_forensics(r->rd->dir, h->iter, NULL);
+	snap = forensics_hang_snapshot(forensics);
 	h->from_forensics = snap != NULL;
 	h->threads = xcalloc((size_t)cJSON_GetArraySize(
 				     cJSON_GetObjectItemCaseSensitive(hang, "waits")) + 1,

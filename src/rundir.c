@@ -230,3 +230,41 @@ struct cJSON *run_find_pkg(const struct run_data *rd, const char *name)
 	size_t i = name ? find_index(rd, name) : (size_t)-1;
 	return i == (size_t)-1 ? NULL : rd->pkgs[i];
 }
+
+cJSON *run_load_forensics(const char *run_dir, const cJSON *it, char **path_out)
+{
+	const cJSON *rel = cJSON_GetObjectItemCaseSensitive(it, "artifacts");
+	const cJSON *f = cJSON_GetObjectItemCaseSensitive(it, "forensics");
+	char *path, *text = NULL;
+	cJSON *j = NULL;
+	if (path_out)
+		*path_out = NULL;
+	if (!cJSON_IsString(rel) || !cJSON_IsString(f))
+		return NULL;
+	path = xasprintf("%s/%s/%s", run_dir, rel->valuestring, f->valuestring);
+	if (read_file(path, &text, NULL) == 0) {
+		j = cJSON_Parse(text);
+		if (!cJSON_IsArray(j)) {
+			cJSON_Delete(j);
+			j = NULL;
+		}
+	}
+	free(text);
+	if (path_out)
+		*path_out = path;
+	else
+		free(path);
+	return j;
+}
+
+const cJSON *forensics_hang_snapshot(const cJSON *forensics)
+{
+	const cJSON *s, *found = NULL;
+	cJSON_ArrayForEach(s, forensics)
+	{
+		const cJSON *r = cJSON_GetObjectItemCaseSensitive(s, "reason");
+		if (cJSON_IsString(r) && strcmp(r->valuestring, "crash"))
+			found = s;
+	}
+	return found;
+}

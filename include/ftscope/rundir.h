@@ -30,4 +30,15 @@ void run_data_release(struct run_data *rd);
 /* The package object named `name`, or NULL. */
 struct cJSON *run_find_pkg(const struct run_data *rd, const char *name);
 
+/*
+ * An iteration's forensics.json (array of snapshots; docs/results.md), read from
+ * run_dir/<iteration.artifacts>/<iteration.forensics>. NULL if the iteration has none or it
+ * cannot be read or parsed. Caller owns the result; *path_out (optional) gets the path read
+ * (malloc'd, also on failure, NULL if the iteration names none).
+ */
+struct cJSON *run_load_forensics(const char *run_dir, const struct cJSON *iteration,
+				 char **path_out);
+/* The hang's snapshot in forensics: the last one whose reason is not "crash" (borrowed). */
+const struct cJSON *forensics_hang_snapshot(const struct cJSON *forensics);
+
 #endif
