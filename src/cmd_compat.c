@@ -80,11 +80,6 @@ static void print_usage(FILE *f)
 		fprintf(f, "%s\n", compat_usage[i]);
 }
 
-static const cJSON *jget(const cJSON *o, const char *key)
-{
-	return o ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
-}
-
 static char *decl_where(const cJSON *d)
 {
 	return xasprintf("%s:%d", json_str(d, "file") ? json_str(d, "file") : "?",
@@ -233,15 +228,15 @@ static void info_build(const cJSON *pkg, struct compat_info *ci)
 
 	memset(ci, 0, sizeof(*ci));
 	ci->pkg = pkg;
-	ci->ext = jget(pkg, "extension_compat");
+	ci->ext = cJSON_GetObjectItemCaseSensitive(pkg, "extension_compat");
 	if (!cJSON_IsObject(ci->ext))
 		ci->ext = NULL;
-	ci->scan = jget(ci->ext, "source_scan");
+	ci->scan = cJSON_GetObjectItemCaseSensitive(ci->ext, "source_scan");
 	if (!cJSON_IsObject(ci->scan))
 		ci->scan = NULL;
-	ci->probed = cJSON_IsBool(jget(ci->ext, "is_pure_python"));
+	ci->probed = cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(ci->ext, "is_pure_python"));
 	ci->pure = json_bool(ci->ext, "is_pure_python", false);
-	cJSON_ArrayForEach(e, jget(ci->ext, "extensions"))
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(ci->ext, "extensions"))
 	{
 		const char *name = json_str(e, "module_name");
 		if (!json_bool(e, "is_extension", true))
@@ -255,12 +250,12 @@ static void info_build(const cJSON *pkg, struct compat_info *ci)
 				strv_push(&ci->fallback, name);
 		}
 	}
-	cJSON_ArrayForEach(m, jget(pkg, "gil_fallback_modules"))
+	cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(pkg, "gil_fallback_modules"))
 		if (cJSON_IsString(m) && !strv_contains(&ci->fallback, m->valuestring))
 			strv_push(&ci->fallback, m->valuestring);
 	if (!ci->fallback.n && json_bool(ci->ext, "gil_fallback_active", false))
 		strv_push(&ci->fallback, "(an unnamed module)");
-	cJSON_ArrayForEach(d, jget(ci->scan, "declarations"))
+	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(ci->scan, "declarations"))
 	{
 		const char *kind = json_str(d, "kind");
 		if (json_bool(d, "is_not_used", false)) {
@@ -293,7 +288,7 @@ static void print_info(const struct compat_info *ci)
 	const cJSON *e, *d;
 	const char *cat = json_str(ci->pkg, "category");
 	long files = (long)json_num(ci->scan, "files_scanned", 0);
-	int ndecl = cJSON_GetArraySize(jget(ci->scan, "declarations"));
+	int ndecl = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(ci->scan, "declarations"));
 
 	printf("%s", json_str(ci->pkg, "package"));
 	if (cat)
@@ -307,7 +302,7 @@ static void print_info(const struct compat_info *ci)
 		printf("  Pure Python (no extension module)\n");
 	} else {
 		printf("  Extension modules: %zu\n", ci->nexts);
-		cJSON_ArrayForEach(e, jget(ci->ext, "extensions"))
+		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(ci->ext, "extensions"))
 		{
 			const char *name = json_str(e, "module_name");
 			if (!json_bool(e, "is_extension", true))
@@ -349,7 +344,7 @@ static void print_info(const struct compat_info *ci)
 		if (json_bool(ci->scan, "truncated", false))
 			printf(" (stopped at the file limit)");
 		printf("\n");
-		cJSON_ArrayForEach(d, jget(ci->scan, "declarations"))
+		cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(ci->scan, "declarations"))
 		{
 			char *where = decl_where(d);
 			const char *kind = json_str(d, "kind"), *text = json_str(d, "line_text");
@@ -380,7 +375,7 @@ static cJSON *info_json(const struct compat_info *ci)
 		cJSON_AddBoolToObject(o, "is_pure_python", ci->pure);
 	else
 		cJSON_AddNullToObject(o, "is_pure_python");
-	cJSON_AddItemToObject(o, "extensions", dup_or_null(jget(ci->ext, "extensions")));
+	cJSON_AddItemToObject(o, "extensions", dup_or_null(cJSON_GetObjectItemCaseSensitive(ci->ext, "extensions")));
 	for (size_t i = 0; i < ci->fallback.n; i++)
 		cJSON_AddItemToArray(fb, cJSON_CreateString(ci->fallback.v[i]));
 	cJSON_AddItemToObject(o, "gil_fallback_modules", fb);
@@ -469,7 +464,7 @@ int cmd_compat(int argc, char **argv)
 		struct compat_info ci;
 		if (o.package && strcmp(json_str(pkgs[i], "package"), o.package))
 			continue;
-		if (!cJSON_IsObject(jget(pkgs[i], "extension_compat"))) {
+		if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(pkgs[i], "extension_compat"))) {
 			no_data++; /* install failed, or a run without probe and scan */
 			continue;
 		}

@@ -12,6 +12,7 @@
 #include "ftscope/csv.h"
 #include "ftscope/error.h"
 #include "ftscope/exit.h"
+#include "ftscope/results.h"
 #include "ftscope/rundir.h"
 #include "ftscope/util.h"
 
@@ -45,29 +46,7 @@ static void print_usage(FILE *f)
 		fprintf(f, "%s\n", export_usage[i]);
 }
 
-static const cJSON *jget(const cJSON *o, const char *key)
-{
-	return o ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
-}
-
-static const char *jstr(const cJSON *o, const char *key)
-{
-	return cJSON_GetStringValue(jget(o, key));
-}
-
-static double jnum(const cJSON *o, const char *key, double def)
-{
-	const cJSON *v = jget(o, key);
-	return cJSON_IsNumber(v) ? v->valuedouble : def;
-}
-
 /* 1 true, 0 false, def when absent, null or not a boolean */
-static int jbool(const cJSON *o, const char *key, int def)
-{
-	const cJSON *v = jget(o, key);
-	return cJSON_IsBool(v) ? cJSON_IsTrue(v) : def;
-}
-
 /* ---- CSV ---- */
 
 static const char *const csv_columns[] = {
@@ -82,7 +61,7 @@ static const char *const csv_columns[] = {
 
 static void csv_add_int(struct csv_out *c, const cJSON *pkg, const char *key)
 {
-	csv_add_fieldf(c, "%.0f", jnum(pkg, key, 0));
+	csv_add_fieldf(c, "%.0f", json_num(pkg, key, 0));
 }
 
 /* The strings of an array, "; "-joined (labeille's failure_signatures column). */
@@ -100,21 +79,22 @@ static void csv_add_joined(struct csv_out *c, const cJSON *arr)
 
 static void csv_add_package(struct csv_out *c, const cJSON *pkg)
 {
-	const cJSON *ext = jget(pkg, "extension_compat");
-	const cJSON *rate = jget(pkg, "pass_rate");
-	const cJSON *gil_rate = jget(pkg, "gil_enabled_pass_rate");
-	const char *cat = jstr(pkg, "category");
-	double iters = jnum(pkg, "iterations_completed", 0);
-	int pure = jbool(ext, "is_pure_python", -1);
-	bool fallback = jbool(ext, "gil_fallback_active", 0) ||
-			cJSON_GetArraySize(jget(pkg, "gil_fallback_modules")) > 0;
+	const cJSON *ext = cJSON_GetObjectItemCaseSensitive(pkg, "extension_compat");
+	const cJSON *rate = cJSON_GetObjectItemCaseSensitive(pkg, "pass_rate");
+	const cJSON *gil_rate = cJSON_GetObjectItemCaseSensitive(pkg, "gil_enabled_pass_rate");
+	const char *cat = json_str(pkg, "category");
+	double iters = json_num(pkg, "iterations_completed", 0);
+	const cJSON *pv = cJSON_GetObjectItemCaseSensitive(ext, "is_pure_python");
+	int pure = cJSON_IsBool(pv) ? cJSON_IsTrue(pv) : -1; /* -1: not probed */
+	bool fallback = json_bool(ext, "gil_fallback_active", 0) ||
+			cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(pkg, "gil_fallback_modules")) > 0;
 
-	csv_add_field(c, jstr(pkg, "package"));
+	csv_add_field(c, json_str(pkg, "package"));
 	csv_add_field(c, cat ? cat : "unknown");
 	if (cJSON_IsNumber(rate))
 		csv_add_rounded(c, rate->valuedouble, 4);
 	else
-		csv_add_rounded(c, iters > 0 ? jnum(pkg, "pass_count", 0) / iters : 0, 4);
+		csv_add_rounded(c, iters > 0 ? json_num(pkg, "pass_count", 0) / iters : 0, 4);
 	csv_add_int(c, pkg, "iterations_completed");
 	csv_add_int(c, pkg, "pass_count");
 	csv_add_int(c, pkg, "fail_count");
@@ -122,33 +102,33 @@ static void csv_add_package(struct csv_out *c, const cJSON *pkg)
 	csv_add_int(c, pkg, "deadlock_count");
 	csv_add_int(c, pkg, "timeout_count");
 	csv_add_int(c, pkg, "tsan_warning_iterations");
-	csv_add_rounded(c, jnum(pkg, "mean_duration_s", 0), 2);
+	csv_add_rounded(c, json_num(pkg, "mean_duration_s", 0), 2);
 	/* labeille wrote True without a probe; unknown is the truth */
 	if (pure < 0)
 		csv_add_field(c, NULL);
 	else
 		csv_add_bool(c, pure);
 	csv_add_bool(c, fallback);
-	csv_add_bool(c, jbool(pkg, "install_ok", 1));
-	csv_add_bool(c, jbool(pkg, "import_ok", 1));
-	csv_add_fieldf(c, "%d", cJSON_GetArraySize(jget(pkg, "flaky_tests")));
-	csv_add_joined(c, jget(pkg, "failure_signatures"));
-	csv_add_joined(c, jget(pkg, "tsan_warning_types"));
-	csv_add_field(c, jstr(pkg, "commit"));
+	csv_add_bool(c, json_bool(pkg, "install_ok", 1));
+	csv_add_bool(c, json_bool(pkg, "import_ok", 1));
+	csv_add_fieldf(c, "%d", cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(pkg, "flaky_tests")));
+	csv_add_joined(c, cJSON_GetObjectItemCaseSensitive(pkg, "failure_signatures"));
+	csv_add_joined(c, cJSON_GetObjectItemCaseSensitive(pkg, "tsan_warning_types"));
+	csv_add_field(c, json_str(pkg, "commit"));
 
-	csv_add_field(c, jstr(pkg, "gil_comparison"));
+	csv_add_field(c, json_str(pkg, "gil_comparison"));
 	if (cJSON_IsNumber(gil_rate))
 		csv_add_rounded(c, gil_rate->valuedouble, 4);
 	else
 		csv_add_field(c, NULL);
-	csv_add_bool(c, jbool(pkg, "interrupted", 0));
+	csv_add_bool(c, json_bool(pkg, "interrupted", 0));
 	csv_end_row(c);
 }
 
 static int cmp_pkg_name(const void *pa, const void *pb)
 {
 	const cJSON *a = *(const cJSON *const *)pa, *b = *(const cJSON *const *)pb;
-	return strcmp(jstr(a, "package"), jstr(b, "package"));
+	return strcmp(json_str(a, "package"), json_str(b, "package"));
 }
 
 static void export_csv(struct sbuf *out, const struct run_data *rd)
@@ -300,7 +280,7 @@ int cmd_export(int argc, char **argv)
 	struct export_opts opts = { .format = EXPORT_CSV, .output = NULL };
 	struct run_data rd;
 	struct sbuf out = SBUF_INIT;
-	int ret = FT_EXIT_FAILURE, err;
+	int ret = FT_EXIT_FAILURE;
 
 	parse_export_options(argc, argv, &opts);
 	if (run_load(opts.dir, &rd) < 0)
@@ -311,18 +291,10 @@ int cmd_export(int argc, char **argv)
 	else
 		export_json(&out, &rd);
 
-	if (opts.output) {
-		err = write_file_atomic(opts.output, out.buf, out.len);
-		if (err) {
-			errno = -err;
-			error_errno("cannot write '%s'", opts.output);
-			goto out;
-		}
-		info("exported %zu package%s to '%s'", rd.n, rd.n == 1 ? "" : "s", opts.output);
-	} else if (fwrite(out.buf, 1, out.len, stdout) != out.len) {
-		/* main() reports the stdout error after fflush */
+	if (emit_output(opts.output, out.buf, out.len) < 0)
 		goto out;
-	}
+	if (opts.output)
+		info("exported %zu package%s to '%s'", rd.n, rd.n == 1 ? "" : "s", opts.output);
 	ret = FT_EXIT_OK;
 out:
 	sbuf_release(&out);

@@ -99,7 +99,7 @@ int cmd_report(int argc, char **argv)
 	struct run_data rd;
 	struct report r;
 	struct sbuf out = SBUF_INIT;
-	int ret = FT_EXIT_FAILURE, err;
+	int ret = FT_EXIT_FAILURE;
 
 	parse_report_options(argc, argv, &opts);
 	if (run_load(opts.dir, &rd) < 0)
@@ -119,18 +119,11 @@ int cmd_report(int argc, char **argv)
 		break;
 	}
 
-	if (opts.output) {
-		err = write_file_atomic(opts.output, out.buf, out.len);
-		if (err) {
-			errno = -err;
-			error_errno("cannot write '%s'", opts.output);
-			goto out;
-		}
+	if (emit_output(opts.output, out.buf, out.len) < 0)
+		goto out;
+	if (opts.output)
 		info("wrote the report of %zu package%s to '%s'", rd.n, rd.n == 1 ? "" : "s",
 		     opts.output);
-	} else if (fwrite(out.buf, 1, out.len, stdout) != out.len) {
-		goto out; /* main() reports the stdout error after fflush */
-	}
 	ret = FT_EXIT_OK;
 out:
 	sbuf_release(&out);

@@ -435,6 +435,13 @@ static double effective_timeout(const struct run_opts *o, const struct pkg_entry
 	return 600;
 }
 
+/* A short --timeout is about the tests; an install (a C build) gets at least 600 s. */
+static double install_timeout(const struct run_opts *o, const struct pkg_entry *e)
+{
+	double t = effective_timeout(o, e);
+	return t > 600 ? t : 600;
+}
+
 static char *test_command(const struct run_opts *o, const struct pkg_entry *e)
 {
 	const char *base = o->override ? o->override
@@ -794,10 +801,8 @@ static cJSON *process_package(struct run_ctx *rc, const struct pkg_entry *e, con
 	env_apply_user(&env, o);
 	{
 		char *log = path_join(art, "install.log");
-		/* A short --timeout is about the tests; an install (a C build) gets at least 600 s. */
-		double itime = effective_timeout(o, e) > 600 ? effective_timeout(o, e) : 600;
 		int r = run_install(rc, e->install_command ? e->install_command : "pip install -e .",
-				    cwd, &env, itime, log, &why);
+				    cwd, &env, install_timeout(o, e), log, &why);
 		free(log);
 		if (r < 0)
 			goto done;
@@ -810,7 +815,7 @@ static cJSON *process_package(struct run_ctx *rc, const struct pkg_entry *e, con
 			sbuf_addc(&cmd, ' ');
 			sbuf_add_shquoted(&cmd, o->extra_deps.v[i]);
 		}
-		if (run_install(rc, cmd.buf, cwd, &env, effective_timeout(o, e) > 600 ? effective_timeout(o, e) : 600, log, &w) < 0) {
+		if (run_install(rc, cmd.buf, cwd, &env, install_timeout(o, e), log, &w) < 0) {
 			warning("%s: installing --extra-deps failed: %s", e->name, w);
 			json_set_str(pkg, "extra_deps_error", w);
 		}

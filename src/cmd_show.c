@@ -12,6 +12,7 @@
 #include "ftscope/cmd.h"
 #include "ftscope/error.h"
 #include "ftscope/exit.h"
+#include "ftscope/results.h"
 #include "ftscope/rundir.h"
 #include "ftscope/util.h"
 
@@ -62,37 +63,15 @@ static void print_usage(FILE *f)
 
 /* ---- reading package objects: absent and null fields get the caller's default ---- */
 
-static const cJSON *jget(const cJSON *o, const char *key)
-{
-	return o ? cJSON_GetObjectItemCaseSensitive(o, key) : NULL;
-}
-
-static const char *jstr(const cJSON *o, const char *key)
-{
-	return cJSON_GetStringValue(jget(o, key));
-}
-
-static double jnum(const cJSON *o, const char *key, double def)
-{
-	const cJSON *v = jget(o, key);
-	return cJSON_IsNumber(v) ? v->valuedouble : def;
-}
-
 static long jint(const cJSON *o, const char *key)
 {
-	return (long)jnum(o, key, 0);
+	return (long)json_num(o, key, 0);
 }
 
 /* 1 true, 0 false, def when absent, null or not a boolean */
-static int jbool(const cJSON *o, const char *key, int def)
-{
-	const cJSON *v = jget(o, key);
-	return cJSON_IsBool(v) ? cJSON_IsTrue(v) : def;
-}
-
 static const char *jarr_first_str(const cJSON *o, const char *key)
 {
-	const cJSON *a = jget(o, key);
+	const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, key);
 	return cJSON_IsArray(a) ? cJSON_GetStringValue(cJSON_GetArrayItem(a, 0)) : NULL;
 }
 
@@ -136,8 +115,8 @@ static double pct(size_t part, size_t total)
 
 static void add_run_line(struct sbuf *sb, const struct run_data *rd)
 {
-	const char *id = jstr(rd->meta, "run_id");
-	const char *status = jstr(rd->meta, "status");
+	const char *id = json_str(rd->meta, "run_id");
+	const char *status = json_str(rd->meta, "status");
 	const char *base = strrchr(rd->dir, '/');
 	long total = jint(rd->meta, "packages_total");
 
@@ -166,10 +145,10 @@ static void add_run_line(struct sbuf *sb, const struct run_data *rd)
 
 static void add_header(struct sbuf *sb, const struct run_data *rd, bool utf8)
 {
-	const cJSON *py = jget(rd->meta, "python_profile");
-	const cJSON *sp = jget(rd->meta, "system_profile");
-	const cJSON *cfg = jget(rd->meta, "config");
-	const char *from = jstr(cfg, "install_from");
+	const cJSON *py = cJSON_GetObjectItemCaseSensitive(rd->meta, "python_profile");
+	const cJSON *sp = cJSON_GetObjectItemCaseSensitive(rd->meta, "system_profile");
+	const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(rd->meta, "config");
+	const char *from = json_str(cfg, "install_from");
 
 	sbuf_adds(sb, "Free-Threading Compatibility Report\n");
 	add_repeat(sb, utf8 ? "\u2550" : "=", 36);
@@ -177,12 +156,12 @@ static void add_header(struct sbuf *sb, const struct run_data *rd, bool utf8)
 	add_run_line(sb, rd);
 	if (cJSON_IsObject(py)) {
 		struct strv flags = STRV_INIT;
-		const char *ver = jstr(py, "version");
-		if (jbool(py, "jit_enabled", 0))
+		const char *ver = json_str(py, "version");
+		if (json_bool(py, "jit_enabled", 0))
 			strv_push(&flags, "JIT");
-		if (jbool(py, "gil_disabled", 0))
+		if (json_bool(py, "gil_disabled", 0))
 			strv_push(&flags, "free-threaded");
-		if (jbool(py, "debug_build", 0))
+		if (json_bool(py, "debug_build", 0))
 			strv_push(&flags, "debug build");
 		sbuf_addf(sb, "Python: %s", ver ? ver : "?");
 		for (size_t i = 0; i < flags.n; i++)
@@ -191,13 +170,13 @@ static void add_header(struct sbuf *sb, const struct run_data *rd, bool utf8)
 		strv_release(&flags);
 	}
 	if (cJSON_IsObject(sp)) {
-		const char *cpu = jstr(sp, "cpu_model"), *distro = jstr(sp, "os_distro");
+		const char *cpu = json_str(sp, "cpu_model"), *distro = json_str(sp, "os_distro");
 		sbuf_addf(sb, "System: %s, %.0fGB RAM, %s\n", cpu ? cpu : "?",
-			  jnum(sp, "ram_total_gb", 0), distro ? distro : "?");
+			  json_num(sp, "ram_total_gb", 0), distro ? distro : "?");
 	}
-	if (cJSON_IsNumber(jget(cfg, "iterations"))) {
+	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(cfg, "iterations"))) {
 		sbuf_addf(sb, "Iterations: %ld per package", jint(cfg, "iterations"));
-		if (jbool(cfg, "compare_with_gil", 0))
+		if (json_bool(cfg, "compare_with_gil", 0))
 			sbuf_adds(sb, ", as many again with the GIL enabled");
 		sbuf_addc(sb, '\n');
 	}
@@ -216,8 +195,9 @@ static void add_summary(struct sbuf *sb, const struct pkg_row *rows, size_t n, b
 	int symw = utf8 ? 2 : 1;
 
 	for (size_t i = 0; i < n; i++) {
-		const cJSON *ext = jget(rows[i].obj, "extension_compat");
-		int pure = jbool(ext, "is_pure_python", -1);
+		const cJSON *ext = cJSON_GetObjectItemCaseSensitive(rows[i].obj, "extension_compat");
+		const cJSON *pv = cJSON_GetObjectItemCaseSensitive(ext, "is_pure_python");
+		int pure = cJSON_IsBool(pv) ? cJSON_IsTrue(pv) : -1; /* -1: not probed */
 		int t = pure == 1 ? 0 : pure == 0 ? 1 : 2;
 		enum ft_category c = rows[i].cat;
 		counts[c]++;
@@ -299,15 +279,15 @@ static int cmp_name_qsort(const void *pa, const void *pb)
 static const char *gil_fallback_module(const cJSON *pkg)
 {
 	const char *m = jarr_first_str(pkg, "gil_fallback_modules");
-	const cJSON *ext = jget(pkg, "extension_compat"), *e;
+	const cJSON *ext = cJSON_GetObjectItemCaseSensitive(pkg, "extension_compat"), *e;
 
 	if (m)
 		return m;
-	cJSON_ArrayForEach(e, jget(ext, "extensions")) {
-		if (jbool(e, "triggered_gil_fallback", 0) && jstr(e, "module_name"))
-			return jstr(e, "module_name");
+	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(ext, "extensions")) {
+		if (json_bool(e, "triggered_gil_fallback", 0) && json_str(e, "module_name"))
+			return json_str(e, "module_name");
 	}
-	if (jbool(ext, "gil_fallback_active", 0))
+	if (json_bool(ext, "gil_fallback_active", 0))
 		return "?";
 	return NULL;
 }
@@ -325,29 +305,29 @@ static void add_details(struct sbuf *sb, const cJSON *pkg)
 	const char *sig = jarr_first_str(pkg, "failure_signatures");
 	const char *tsan = jarr_first_str(pkg, "tsan_warning_types");
 	const char *gil = gil_fallback_module(pkg);
-	const char *cmp = jstr(pkg, "gil_comparison");
+	const char *cmp = json_str(pkg, "gil_comparison");
 	long deadlocks = jint(pkg, "deadlock_count");
 	long timeouts = jint(pkg, "timeout_count") - deadlocks; /* timeout_count has both */
 
-	if (jbool(pkg, "interrupted", 0))
+	if (json_bool(pkg, "interrupted", 0))
 		strv_push(&parts, "interrupted");
 	if (sig)
 		strv_push_owned(&parts, xstrndup(sig, utf8_prefix(sig, SIGNATURE_MAX)));
-	add_count(&parts, (long)cJSON_GetArraySize(jget(pkg, "flaky_tests")), "flaky test");
+	add_count(&parts, (long)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(pkg, "flaky_tests")), "flaky test");
 	if (tsan)
 		strv_push_owned(&parts, xasprintf("TSAN: %s", tsan));
 	add_count(&parts, deadlocks, "deadlock");
 	add_count(&parts, timeouts, "timeout");
-	if (!jbool(pkg, "install_ok", 1))
+	if (!json_bool(pkg, "install_ok", 1))
 		strv_push(&parts, "install failed");
-	if (!jbool(pkg, "import_ok", 1))
+	if (!json_bool(pkg, "import_ok", 1))
 		strv_push(&parts, "import failed");
 	if (gil)
 		strv_push_owned(&parts, xasprintf("GIL fallback: %s", gil));
 	if (cmp)
 		strv_push_owned(&parts, xasprintf("vs GIL: %s", cmp));
 	/* A pass proves little when the suite never ran two threads at once. */
-	if (cJSON_IsFalse(jget(pkg, "concurrency_exercised")))
+	if (cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(pkg, "concurrency_exercised")))
 		strv_push(&parts, "no concurrency exercised");
 
 	for (size_t i = 0; i < parts.n; i++)
@@ -419,14 +399,14 @@ static void add_table(struct sbuf *sb, struct pkg_row *rows, size_t n,
 
 static void add_skipped(struct sbuf *sb, const cJSON *meta)
 {
-	const cJSON *skipped = jget(meta, "packages_skipped"), *s;
+	const cJSON *skipped = cJSON_GetObjectItemCaseSensitive(meta, "packages_skipped"), *s;
 	int n = cJSON_GetArraySize(skipped);
 
 	if (!cJSON_IsArray(skipped) || n == 0)
 		return;
 	sbuf_addf(sb, "\nSkipped (%d, not run):\n", n);
 	cJSON_ArrayForEach(s, skipped) {
-		const char *name = jstr(s, "package"), *reason = jstr(s, "reason");
+		const char *name = json_str(s, "package"), *reason = json_str(s, "reason");
 		if (cJSON_IsString(s))
 			name = s->valuestring; /* a bare name is tolerated */
 		sbuf_adds(sb, "  ");
@@ -443,12 +423,12 @@ static void build_rows(const struct run_data *rd, struct pkg_row *rows)
 {
 	for (size_t i = 0; i < rd->n; i++) {
 		const cJSON *pkg = rd->pkgs[i];
-		const cJSON *rate = jget(pkg, "pass_rate");
+		const cJSON *rate = cJSON_GetObjectItemCaseSensitive(pkg, "pass_rate");
 		long iters = jint(pkg, "iterations_completed");
 
 		rows[i].obj = pkg;
-		rows[i].name = jstr(pkg, "package"); /* run_load keeps only named packages */
-		rows[i].cat = category_parse(jstr(pkg, "category"));
+		rows[i].name = json_str(pkg, "package"); /* run_load keeps only named packages */
+		rows[i].cat = category_parse(json_str(pkg, "category"));
 		if (cJSON_IsNumber(rate))
 			rows[i].pass_rate = rate->valuedouble;
 		else if (iters > 0)

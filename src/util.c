@@ -285,6 +285,19 @@ int append_line_fsync(const char *path, const char *line)
 	return ret;
 }
 
+int emit_output(const char *path, const char *buf, size_t len)
+{
+	int err;
+	if (!path)
+		return fwrite(buf, 1, len, stdout) == len ? 0 : -1;
+	err = write_file_atomic(path, buf, len);
+	if (err) {
+		errno = -err;
+		return error_errno("cannot write '%s'", path);
+	}
+	return 0;
+}
+
 int mkdir_p(const char *path, mode_t mode)
 {
 	char *p = xstrdup(path), *s;

@@ -53,6 +53,9 @@ int read_file(const char *path, char **out, size_t *len);     /* *out malloc'd, 
 int write_file_atomic(const char *path, const void *data, size_t len); /* tmp + fsync + rename */
 int append_line_fsync(const char *path, const char *line);   /* appends line + '\n', fsyncs */
 int mkdir_p(const char *path, mode_t mode);
+/* A command's output: to path atomically (-o FILE), or to stdout when path is NULL (main()
+ * checks stdout's flush). Prints why on failure; 0 or -1. */
+int emit_output(const char *path, const char *buf, size_t len);
 int rm_rf(const char *path);
 /* lchown every entry of a tree whose owner differs (symlinks are not followed). */
 int chown_tree(const char *path, uid_t uid, gid_t gid);
