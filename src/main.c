@@ -2,11 +2,15 @@
 /* Copyright (c) 2026 The ftscope authors */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ftscope/cmd.h"
 #include "ftscope/error.h"
 #include "ftscope/exit.h"
+#include "ftscope/symbolizer.h"
+#include "ftscope/util.h"
 #include "ftscope/version.h"
 
 static const struct cmd_struct {
@@ -35,6 +39,32 @@ static void usage(FILE *f)
 	fprintf(f, "\n'ftscope <command> --help' describes a command's options.\n");
 }
 
+/*
+ * Where saved DWARF line tables live (symbolizer/linecache.c): FTSCOPE_SYMBOL_CACHE if set
+ * ("" turns the cache off), else ${FTSCOPE_CACHE:-/var/cache/ftscope}/symbols for root
+ * (beside the interpreter cache), else ${XDG_CACHE_HOME:-~/.cache}/ftscope/symbols.
+ */
+static void symbol_cache_setup(void)
+{
+	const char *env = getenv("FTSCOPE_SYMBOL_CACHE"), *base;
+	char *dir = NULL;
+
+	if (env) {
+		symbolizer_set_cache_dir(env);
+		return;
+	}
+	if (geteuid() == 0) {
+		base = getenv("FTSCOPE_CACHE");
+		dir = path_join(base && *base ? base : "/var/cache/ftscope", "symbols");
+	} else if ((base = getenv("XDG_CACHE_HOME")) && *base == '/') {
+		dir = path_join(base, "ftscope/symbols");
+	} else if ((base = getenv("HOME")) && *base == '/') {
+		dir = path_join(base, ".cache/ftscope/symbols");
+	}
+	symbolizer_set_cache_dir(dir);
+	free(dir);
+}
+
 int main(int argc, char **argv)
 {
 	int ret;
@@ -53,6 +83,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
 		if (strcmp(argv[1], commands[i].name))
 			continue;
+		symbol_cache_setup();
 		ret = commands[i].fn(argc - 1, argv + 1);
 		/* A full disk or closed pipe must not pass as success (git's run_builtin). */
 		if (fflush(stdout) || ferror(stdout)) {

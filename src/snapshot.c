@@ -347,7 +347,10 @@ int snapshot_process(struct snapshot *snap, pid_t pid, const pid_t *tids, size_t
 	}
 	py_threads_free(pyt, npyt);
 	pyreader_free(pr);
-	symbolizer_free(sym);
+	if (snap->defer_lines)
+		p->sym = sym; /* its maps and ELF files serve snapshot_fill_lines() */
+	else
+		symbolizer_free(sym);
 	sbuf_release(&why);
 	snap->duration_s += now_monotonic() - t0;
 	return 0;
@@ -357,22 +360,16 @@ void snapshot_fill_lines(struct snapshot *snap)
 {
 	for (size_t i = 0; i < snap->n; i++) {
 		struct snap_process *p = &snap->procs[i];
-		struct symbolizer *sym = symbolizer_new(p->pid);
-		if (!sym)
+		if (!p->sym)
 			continue;
 		for (size_t k = 0; k < p->n; k++)
 			for (size_t f = 0; f < p->threads[k].nframes; f++) {
-				struct frame *fr = &p->threads[k].frames[f], tmp = FRAME_INIT;
-				if (fr->is_python || fr->src_file || !fr->ip)
-					continue;
-				if (symbolizer_lookup(sym, fr->ip, !fr->exact_ip, &tmp) == 0 && tmp.src_file) {
-					fr->src_file = tmp.src_file;
-					fr->src_line = tmp.src_line;
-					tmp.src_file = NULL;
-				}
-				frame_release(&tmp);
+				struct frame *fr = &p->threads[k].frames[f];
+				if (!fr->is_python && !fr->src_file && fr->ip)
+					symbolizer_lookup_line(p->sym, fr);
 			}
-		symbolizer_free(sym);
+		symbolizer_free(p->sym);
+		p->sym = NULL;
 	}
 }
 
@@ -542,6 +539,7 @@ void snapshot_release(struct snapshot *snap)
 			free(p->threads[k].unwind_error);
 		}
 		free(p->threads);
+		symbolizer_free(p->sym);
 		free(p->exe);
 		free(p->cmdline);
 		free(p->python_version);

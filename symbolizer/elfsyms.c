@@ -62,6 +62,8 @@ struct elf_file {
 	struct sbuf names;
 
 	bool dwfl_tried;
+	bool table_tried;
+	struct line_table *lines; /* flattened table (linecache.c), used instead of libdw */
 	Dwfl *dwfl;
 	Dwfl_Module *mod;
 	Dwarf_Addr dwbias;
@@ -370,6 +372,7 @@ static void elf_file_destroy(struct elf_file *ef)
 {
 	if (ef->dwfl)
 		dwfl_end(ef->dwfl);
+	line_table_free(ef->lines);
 	if (ef->fd >= 0)
 		close(ef->fd);
 	free(ef->image);
@@ -554,7 +557,7 @@ static const Dwfl_Callbacks dwfl_callbacks_nodebug = {
 	.section_address = dwfl_offline_section_address,
 };
 
-/* A Dwfl holding just this file at base 0, so dwfl addresses are ELF vaddrs (+dwbias). */
+/* A Dwfl holding just this file at base 0, so dwfl addresses are the ELF's vaddrs. */
 static void dwfl_open(struct elf_file *ef)
 {
 	const char *base = strrchr(ef->path, '/');
@@ -586,17 +589,54 @@ static void dwfl_open(struct elf_file *ef)
 	}
 }
 
+/*
+ * Compressed DWARF (Debian's -dbg packages) costs libdw a full inflate of every .debug_*
+ * section per process; flatten its line table once and keep it by build-id (linecache.c).
+ */
+static void save_line_table(struct elf_file *ef)
+{
+	const char *main_file = NULL, *debug_file = NULL;
+	Dwarf_Addr bias = 0;
+	Dwarf *dw;
+
+	if (!symbolizer_cache_dir() || !ef->build_id || (ef->flags & SYMBOLIZER_NO_DEBUGINFO))
+		return;
+	dwfl_module_info(ef->mod, NULL, NULL, NULL, NULL, NULL, &main_file, &debug_file);
+	if (!dwarf_file_compressed(debug_file ? debug_file : main_file))
+		return;
+	dw = dwfl_module_getdwarf(ef->mod, &bias);
+	if (!dw)
+		return;
+	ef->lines = line_table_from_dwarf(dw, bias);
+	line_table_save(ef->lines, ef->build_id);
+	/* the table answers from now on: give libdw's inflated copy back */
+	dwfl_end(ef->dwfl);
+	ef->dwfl = NULL;
+	ef->mod = NULL;
+}
+
 int elf_file_srcline(struct elf_file *ef, uint64_t vaddr, const char **file, int *line)
 {
 	Dwfl_Line *dl;
 	const char *src;
 	int lineno = 0;
 
-	if (!ef->dwfl_tried)
+	if (!ef->table_tried) {
+		ef->table_tried = true;
+		if (ef->build_id && !(ef->flags & SYMBOLIZER_NO_DEBUGINFO) && !ef->image)
+			ef->lines = line_table_load(ef->build_id);
+	}
+	if (!ef->lines && !ef->dwfl_tried) {
 		dwfl_open(ef);
+		if (ef->mod)
+			save_line_table(ef);
+	}
+	if (ef->lines)
+		return line_table_lookup(ef->lines, vaddr, file, line) ? 0 : -ENOENT;
 	if (!ef->mod)
 		return -ENOENT;
-	dl = dwfl_module_getsrc(ef->mod, vaddr + ef->dwbias);
+	/* the module is reported at bias 0: dwfl addresses are the ELF's vaddrs */
+	dl = dwfl_module_getsrc(ef->mod, vaddr);
 	if (!dl)
 		return -ENOENT;
 	src = dwfl_lineinfo(dl, NULL, &lineno, NULL, NULL, NULL);

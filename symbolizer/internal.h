@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <elfutils/libdw.h>
+
 #include "ftscope/symbolizer.h"
 
 /* ---- elfsyms.c: process-wide cache of parsed ELF files ---- */
@@ -55,6 +57,19 @@ bool elf_file_symbolize(const struct elf_file *ef, uint64_t vaddr, struct elf_sy
 int elf_file_srcline(struct elf_file *ef, uint64_t vaddr, const char **file, int *line);
 /* st_value of a defined function/object symbol called name (version suffix ignored). */
 int elf_file_symbol_by_name(struct elf_file *ef, const char *name, uint64_t *vaddr);
+
+/* ---- linecache.c: whole-module line tables kept on disk by build-id ---- */
+
+struct line_table;
+/* The saved table of build_id from the cache directory; NULL if none or invalid. */
+struct line_table *line_table_load(const char *build_id);
+/* Flatten every compile unit's line table; addresses + bias (ELF vaddrs of the module). */
+struct line_table *line_table_from_dwarf(Dwarf *dw, uint64_t bias);
+int line_table_save(const struct line_table *lt, const char *build_id); /* 0 or -errno */
+/* file:line of vaddr (*file borrowed from lt); false if the table has none. */
+bool line_table_lookup(const struct line_table *lt, uint64_t vaddr, const char **file, int *line);
+void line_table_free(struct line_table *lt); /* NULL ok */
+bool dwarf_file_compressed(const char *path);
 
 /* ---- maps.c: the per-process object ---- */
 

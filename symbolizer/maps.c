@@ -382,6 +382,22 @@ int symbolizer_lookup(struct symbolizer *s, uint64_t ip, bool is_return_address,
 	return 0;
 }
 
+int symbolizer_lookup_line(struct symbolizer *s, struct frame *f)
+{
+	uint64_t pc = !f->exact_ip && f->ip ? f->ip - 1 : f->ip;
+	struct map_entry *m = maps_find(s, pc);
+	struct elf_file *ef = m ? maps_elf(s, m) : NULL;
+	const char *file;
+	int line;
+
+	if (!ef || elf_file_srcline(ef, pc - m->bias, &file, &line))
+		return -ENOENT;
+	free(f->src_file);
+	f->src_file = xstrdup(file);
+	f->src_line = line;
+	return 0;
+}
+
 int symbolizer_find_symbol(struct symbolizer *s, const char *module_prefix, const char *name,
 			   uint64_t *addr)
 {

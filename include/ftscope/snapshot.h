@@ -66,6 +66,7 @@ struct snap_process {
 	char *py_error;
 	struct snap_thread *threads;
 	size_t n;
+	struct symbolizer *sym; /* kept for snapshot_fill_lines() when defer_lines */
 };
 
 struct snapshot {

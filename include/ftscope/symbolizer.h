@@ -80,6 +80,14 @@ enum symbolizer_flags {
 	SYMBOLIZER_NO_LINES = 1 << 1,
 };
 
+/*
+ * Directory for saved line tables (DWARF lines of modules whose debug sections are
+ * compressed, keyed by build-id; see linecache.c). NULL or "" disables saving and loading.
+ * Process-wide; not set by default.
+ */
+void symbolizer_set_cache_dir(const char *dir);
+const char *symbolizer_cache_dir(void);
+
 /* NULL + errno on failure (ESRCH: no such process, EACCES...). Owned by the caller. */
 struct symbolizer *symbolizer_new(pid_t pid);
 struct symbolizer *symbolizer_new_flags(pid_t pid, unsigned flags);
@@ -101,6 +109,13 @@ int symbolizer_refresh_maps(struct symbolizer *s);
  * is in no mapping (f->ip is still set).
  */
 int symbolizer_lookup(struct symbolizer *s, uint64_t ip, bool is_return_address, struct frame *f);
+
+/*
+ * file:line of a frame filled earlier by symbolizer_lookup() on a SYMBOLIZER_NO_LINES
+ * symbolizer of the same process (the maps and ELF files are still cached, so this works
+ * after the process was released). 0, or -ENOENT (f unchanged).
+ */
+int symbolizer_lookup_line(struct symbolizer *s, struct frame *f);
 
 /*
  * Address of symbol `name` (function or object, .dynsym/.symtab/debug file) in the first

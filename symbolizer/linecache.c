@@ -1,0 +1,407 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The ftscope authors */
+/*
+ * A module's whole DWARF line table, flattened to sorted (address, file, line) rows and
+ * kept on disk by build-id, so that the next snapshot gets file:line with one mmap and a
+ * binary search.
+ *
+ * Why: Debian's -dbg packages ship zlib-compressed .debug_* sections, and libdw inflates
+ * every one of them when it opens the file (dwarf_begin_elf). For libc6-dbg that is
+ * ~45 ms per process that looks up a single libc line, which was most of an `ftscope
+ * dump`. Flattening libc's table takes ~30 ms more once; after that its lines cost ~0.
+ * Modules with uncompressed DWARF (a -g build of libpython) are left to libdw, which reads
+ * them lazily and fast.
+ *
+ * File layout (native byte order, all offsets from the file's start):
+ *	struct lt_header
+ *	struct lt_row  rows[nrows]     sorted by addr; line 0 = no line from addr on
+ *	uint32_t       files[nfiles]   offsets into the string area
+ *	char           strings[strsize] NUL-terminated names, the last byte is NUL
+ * A file that does not match this exactly (truncated, other version, other build-id) is
+ * ignored and rebuilt.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <gelf.h>
+
+#include "ftscope/error.h"
+#include "ftscope/util.h"
+#include "internal.h"
+
+#define LT_MAGIC "FTLINES1"
+#define LT_VERSION 1u
+
+struct lt_header {
+	char magic[8];
+	uint32_t version;
+	uint32_t row_size;
+	uint64_t nrows, nfiles, strsize;
+	char build_id[130]; /* hex, NUL-padded */
+	char pad[6];
+};
+
+struct lt_row {
+	uint64_t addr;
+	uint32_t file;
+	int32_t line;
+};
+
+struct line_table {
+	/* either mapped (map != NULL) or built in memory (owned arrays) */
+	void *map;
+	size_t map_len;
+	const struct lt_row *rows;
+	const uint32_t *files;
+	const char *strings;
+	uint64_t nrows, nfiles, strsize;
+	/* in-memory build */
+	struct lt_row *own_rows;
+	uint32_t *own_files;
+	struct sbuf own_strings;
+};
+
+static char *cache_dir; /* NULL: no cache */
+
+void symbolizer_set_cache_dir(const char *dir)
+{
+	free(cache_dir);
+	cache_dir = dir && *dir ? xstrdup(dir) : NULL;
+}
+
+const char *symbolizer_cache_dir(void)
+{
+	return cache_dir;
+}
+
+static char *table_path(const char *build_id)
+{
+	return xasprintf("%s/%.2s/%s.lines", cache_dir, build_id, build_id + 2);
+}
+
+static bool valid_build_id(const char *b)
+{
+	size_t n = b ? strlen(b) : 0;
+	if (n < 4 || n > 128)
+		return false;
+	return strspn(b, "0123456789abcdef") == n;
+}
+
+struct line_table *line_table_load(const char *build_id)
+{
+	struct line_table *lt;
+	const struct lt_header *h;
+	struct stat st;
+	char *path;
+	void *map;
+	uint64_t need;
+	int fd;
+
+	if (!cache_dir || !valid_build_id(build_id))
+		return NULL;
+	path = table_path(build_id);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		free(path);
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size < sizeof(*h)) {
+		close(fd);
+		free(path);
+		return NULL;
+	}
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED) {
+		free(path);
+		return NULL;
+	}
+	h = map;
+	need = sizeof(*h);
+	if (memcmp(h->magic, LT_MAGIC, 8) || h->version != LT_VERSION ||
+	    h->row_size != sizeof(struct lt_row) || strncmp(h->build_id, build_id, 130) ||
+	    h->nrows > (1ull << 40) / sizeof(struct lt_row) || h->nfiles > (1ull << 32) ||
+	    h->strsize > (1ull << 40))
+		goto bad;
+	need += h->nrows * sizeof(struct lt_row) + h->nfiles * 4 + h->strsize;
+	if (need != (uint64_t)st.st_size || !h->strsize ||
+	    ((const char *)map)[st.st_size - 1] != '\0')
+		goto bad;
+	lt = xcalloc(1, sizeof(*lt));
+	lt->map = map;
+	lt->map_len = (size_t)st.st_size;
+	lt->nrows = h->nrows;
+	lt->nfiles = h->nfiles;
+	lt->strsize = h->strsize;
+	lt->rows = (const struct lt_row *)(h + 1);
+	lt->files = (const uint32_t *)(lt->rows + lt->nrows);
+	lt->strings = (const char *)(lt->files + lt->nfiles);
+	for (uint64_t i = 0; i < lt->nfiles; i++)
+		if (lt->files[i] >= lt->strsize) {
+			munmap(map, lt->map_len);
+			free(lt);
+			map = NULL;
+			goto bad;
+		}
+	debug("symbolizer: line table of %s from %s (%llu rows)", build_id, path,
+	      (unsigned long long)lt->nrows);
+	free(path);
+	return lt;
+bad:
+	debug("symbolizer: ignoring invalid line table %s", path);
+	if (map)
+		munmap(map, (size_t)st.st_size);
+	free(path);
+	return NULL;
+}
+
+/* File names interned by content: an open-addressing set of indexes into own_files. */
+struct interner {
+	struct line_table *lt;
+	uint32_t *slots; /* index + 1, 0 = empty */
+	size_t cap;      /* power of two */
+	size_t cap_files;
+};
+
+static uint64_t str_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static void intern_grow(struct interner *in)
+{
+	size_t ncap = in->cap ? 2 * in->cap : 1024;
+	uint32_t *ns = xcalloc(ncap, sizeof(*ns));
+	for (size_t i = 0; i < in->cap; i++) {
+		uint32_t v = in->slots[i];
+		size_t k;
+		if (!v)
+			continue;
+		k = str_hash(in->lt->own_strings.buf + in->lt->own_files[v - 1]) & (ncap - 1);
+		while (ns[k])
+			k = (k + 1) & (ncap - 1);
+		ns[k] = v;
+	}
+	free(in->slots);
+	in->slots = ns;
+	in->cap = ncap;
+}
+
+static uint32_t intern(struct interner *in, const char *name)
+{
+	struct line_table *lt = in->lt;
+	size_t k;
+	if (2 * (lt->nfiles + 1) > in->cap)
+		intern_grow(in);
+	k = str_hash(name) & (in->cap - 1);
+	for (; in->slots[k]; k = (k + 1) & (in->cap - 1)) {
+		uint32_t idx = in->slots[k] - 1;
+		if (!strcmp(lt->own_strings.buf + lt->own_files[idx], name))
+			return idx;
+	}
+	if (lt->nfiles == in->cap_files) {
+		in->cap_files = in->cap_files ? 2 * in->cap_files : 256;
+		lt->own_files = xrealloc(lt->own_files, in->cap_files * sizeof(*lt->own_files));
+	}
+	lt->own_files[lt->nfiles] = (uint32_t)lt->own_strings.len;
+	sbuf_add(&lt->own_strings, name, strlen(name) + 1);
+	in->slots[k] = (uint32_t)++lt->nfiles;
+	return (uint32_t)(lt->nfiles - 1);
+}
+
+static int row_cmp(const void *a, const void *b)
+{
+	const struct lt_row *x = a, *y = b;
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	/* at one address an end of sequence sorts first, so the row starting there wins */
+	if ((x->line == 0) != (y->line == 0))
+		return x->line == 0 ? -1 : 1;
+	return 0;
+}
+
+struct line_table *line_table_from_dwarf(Dwarf *dw, uint64_t bias)
+{
+	struct line_table *lt = xcalloc(1, sizeof(*lt));
+	struct interner in = { .lt = lt };
+	size_t cap = 0, n = 0, j = 0;
+	Dwarf_CU *cu = NULL, *next;
+	Dwarf_Half version;
+	uint8_t unit_type;
+	Dwarf_Die cudie;
+
+	sbuf_init(&lt->own_strings);
+	while (dwarf_get_units(dw, cu, &next, &version, &unit_type, &cudie, NULL) == 0) {
+		Dwarf_Lines *lines;
+		size_t nl;
+		int prev_line = -1;
+		uint32_t prev_file = UINT32_MAX;
+
+		if ((unit_type == DW_UT_compile || unit_type == DW_UT_partial) &&
+		    dwarf_getsrclines(&cudie, &lines, &nl) == 0) {
+			for (size_t i = 0; i < nl; i++) {
+				Dwarf_Line *l = dwarf_onesrcline(lines, i);
+				Dwarf_Addr a;
+				bool end = false;
+				int ln = 0;
+				const char *src;
+				uint32_t file;
+
+				if (!l || dwarf_lineaddr(l, &a) || dwarf_lineendsequence(l, &end))
+					continue;
+				if (end) {
+					ln = 0;
+					file = 0;
+				} else {
+					src = dwarf_linesrc(l, NULL, NULL);
+					if (dwarf_lineno(l, &ln) || ln <= 0 || !src)
+						ln = 0;
+					file = ln ? intern(&in, src) : 0;
+				}
+				/* keep transitions only: a row like the previous adds nothing */
+				if (!end && ln == prev_line && file == prev_file)
+					continue;
+				prev_line = end ? -1 : ln;
+				prev_file = end ? UINT32_MAX : file;
+				if (n == cap) {
+					cap = cap ? 2 * cap : 4096;
+					lt->own_rows = xrealloc(lt->own_rows, cap * sizeof(*lt->own_rows));
+				}
+				lt->own_rows[n].addr = a + bias;
+				lt->own_rows[n].file = file;
+				lt->own_rows[n].line = ln;
+				n++;
+			}
+		}
+		cu = next;
+	}
+	free(in.slots);
+	qsort(lt->own_rows, n, sizeof(*lt->own_rows), row_cmp);
+	/* one row per address (the later, starting row wins), then drop repeats again */
+	for (size_t i = 0; i < n; i++) {
+		if (j && lt->own_rows[j - 1].addr == lt->own_rows[i].addr)
+			j--;
+		if (j && lt->own_rows[j - 1].line == lt->own_rows[i].line &&
+		    lt->own_rows[j - 1].file == lt->own_rows[i].file)
+			continue;
+		lt->own_rows[j++] = lt->own_rows[i];
+	}
+	if (!lt->own_strings.len)
+		sbuf_addc(&lt->own_strings, '\0');
+	lt->nrows = j;
+	lt->rows = lt->own_rows;
+	lt->files = lt->own_files;
+	lt->strings = lt->own_strings.buf;
+	lt->strsize = lt->own_strings.len;
+	return lt;
+}
+
+int line_table_save(const struct line_table *lt, const char *build_id)
+{
+	struct lt_header h;
+	struct sbuf out = SBUF_INIT;
+	char *path, *dir;
+	int r;
+
+	if (!cache_dir || !valid_build_id(build_id))
+		return -EINVAL;
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, LT_MAGIC, 8);
+	h.version = LT_VERSION;
+	h.row_size = sizeof(struct lt_row);
+	h.nrows = lt->nrows;
+	h.nfiles = lt->nfiles;
+	h.strsize = lt->strsize;
+	strncpy(h.build_id, build_id, sizeof(h.build_id) - 1);
+	sbuf_add(&out, &h, sizeof(h));
+	sbuf_add(&out, lt->rows, lt->nrows * sizeof(*lt->rows));
+	sbuf_add(&out, lt->files, lt->nfiles * sizeof(*lt->files));
+	sbuf_add(&out, lt->strings, lt->strsize);
+	path = table_path(build_id);
+	dir = xstrndup(path, (size_t)(strrchr(path, '/') - path));
+	r = mkdir_p(dir, 0755);
+	if (r == 0)
+		r = write_file_atomic(path, out.buf, out.len);
+	debug("symbolizer: %s line table %s (%llu rows): %s", r ? "cannot save" : "saved", path,
+	      (unsigned long long)lt->nrows, r ? strerror(-r) : "ok");
+	free(dir);
+	free(path);
+	sbuf_release(&out);
+	return r;
+}
+
+bool line_table_lookup(const struct line_table *lt, uint64_t vaddr, const char **file, int *line)
+{
+	size_t lo = 0, hi = lt->nrows;
+	const struct lt_row *r;
+
+	while (lo < hi) { /* lo = number of rows at or below vaddr */
+		size_t mid = lo + (hi - lo) / 2;
+		if (lt->rows[mid].addr <= vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return false;
+	r = &lt->rows[lo - 1];
+	if (r->line <= 0 || r->file >= lt->nfiles)
+		return false;
+	*file = lt->strings + lt->files[r->file];
+	*line = r->line;
+	return true;
+}
+
+void line_table_free(struct line_table *lt)
+{
+	if (!lt)
+		return;
+	if (lt->map)
+		munmap(lt->map, lt->map_len);
+	free(lt->own_rows);
+	free(lt->own_files);
+	sbuf_release(&lt->own_strings);
+	free(lt);
+}
+
+/* Whether the DWARF in the ELF file at path is in compressed sections (SHF_COMPRESSED, or
+ * the old .zdebug_* form). Looks at the section headers only. */
+bool dwarf_file_compressed(const char *path)
+{
+	bool ret = false;
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	Elf *elf;
+	int fd;
+
+	if (!path || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return false;
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (elf && elf_getshdrstrndx(elf, &shstrndx) == 0) {
+		while (!ret && (scn = elf_nextscn(elf, scn))) {
+			GElf_Shdr sh;
+			const char *name;
+			if (!gelf_getshdr(scn, &sh) ||
+			    !(name = elf_strptr(elf, shstrndx, sh.sh_name)))
+				continue;
+			if (!strcmp(name, ".zdebug_info") || !strcmp(name, ".zdebug_line") ||
+			    ((!strcmp(name, ".debug_info") || !strcmp(name, ".debug_line")) &&
+			     (sh.sh_flags & SHF_COMPRESSED)))
+				ret = true;
+		}
+	}
+	if (elf)
+		elf_end(elf);
+	close(fd);
+	return ret;
+}
