@@ -11,7 +11,14 @@
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 BUILD := build
-PKGS := libelf libdw libunwind-ptrace libcjson libgit2 libxml-2.0 yaml-0.1 libbpf
+PKGS := libelf libdw libunwind-ptrace libcjson yaml-0.1 libbpf
+# Opened at first use (include/ftscope/dlib.h): their headers at build time, not linked;
+# the soname the toolchain finds is the one loaded.
+DL_PKGS := libgit2 libxml-2.0
+soname = $(shell objdump -p "$$($(CC) -print-file-name=$(1))" 2>/dev/null | \
+	awk '/SONAME/ { print $$2 }')
+DL_CFLAGS := -DLIBGIT2_SONAME='"$(call soname,libgit2.so)"' \
+	-DLIBXML2_SONAME='"$(call soname,libxml2.so)"'
 
 ifeq ($(V),1)
 Q :=
@@ -35,9 +42,9 @@ CFLAGS_BASE += -fsanitize=$(SANITIZE) -fno-sanitize-recover=$(SANITIZE)
 LDFLAGS_SAN := -fsanitize=$(SANITIZE)
 endif
 
-PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) $(DL_PKGS) 2>/dev/null)
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
-ALL_CFLAGS = $(CFLAGS_BASE) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+ALL_CFLAGS = $(CFLAGS_BASE) $(PKG_CFLAGS) $(DL_CFLAGS) $(EXTRA_CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS_SAN) $(EXTRA_LDFLAGS)
 LIBS = $(PKG_LIBS) -lm
 
@@ -160,7 +167,7 @@ FUZZ_TIME ?= 60
 FUZZ_SMOKE_TIME ?= 10
 FUZZ_SAN := address,undefined
 FUZZ_CFLAGS = $(CFLAGS_BASE) -O1 -fno-sanitize-recover=undefined -Wno-format-nonliteral \
-	-I$(BUILD)/bpf $(PKG_CFLAGS)
+	-I$(BUILD)/bpf $(PKG_CFLAGS) $(DL_CFLAGS)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_LIB_OBJS := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(filter-out src/main.c,$(SRCS)))

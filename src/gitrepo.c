@@ -23,6 +23,7 @@
 
 #include <git2.h>
 
+#include "ftscope/dlib.h"
 #include "ftscope/error.h"
 #include "ftscope/gitrepo.h"
 #include "ftscope/util.h"
@@ -43,16 +44,67 @@ const char *__lsan_default_suppressions(void)
 	return "leak:libpcre2-8.so\n";
 }
 
+/*
+ * libgit2 is opened at first use (ftscope/dlib.h says why); p_git_x has git_x's type.
+ */
+#define GIT_FUNCS(X) \
+	X(git_checkout_options_init) \
+	X(git_clone) \
+	X(git_clone_options_init) \
+	X(git_error_last) \
+	X(git_fetch_options_init) \
+	X(git_index_free) \
+	X(git_index_get_bypath) \
+	X(git_libgit2_init) \
+	X(git_object_free) \
+	X(git_object_lookup) \
+	X(git_oid_cpy) \
+	X(git_oid_tostr) \
+	X(git_reference_name_to_id) \
+	X(git_remote_create) \
+	X(git_remote_fetch) \
+	X(git_remote_free) \
+	X(git_remote_lookup) \
+	X(git_remote_ls) \
+	X(git_remote_set_url) \
+	X(git_remote_url) \
+	X(git_repository_fetchhead_foreach) \
+	X(git_repository_free) \
+	X(git_repository_index) \
+	X(git_repository_is_shallow) \
+	X(git_repository_open_ext) \
+	X(git_repository_workdir) \
+	X(git_reset) \
+	X(git_status_byindex) \
+	X(git_status_list_entrycount) \
+	X(git_status_list_free) \
+	X(git_status_list_new) \
+	X(git_status_options_init)
+
+#define GIT_PTR(f) static __typeof__(f) *p_##f;
+GIT_FUNCS(GIT_PTR)
+#define GIT_SYM(f) { #f, (void **)&p_##f },
+static const struct dlib_sym git_syms[] = { GIT_FUNCS(GIT_SYM) };
+
 static pthread_once_t git_once = PTHREAD_ONCE_INIT;
+static char *git_load_error;
 
 static void git_init_once(void)
 {
-	git_libgit2_init();
+	if (dlib_load(LIBGIT2_SONAME, git_syms, sizeof(git_syms) / sizeof(git_syms[0]),
+		      &git_load_error) == 0)
+		p_git_libgit2_init();
 }
 
-static void git_setup(void)
+/* 0, or -1 when libgit2 cannot be loaded (the reason is in err, if given). */
+static int git_setup(struct sbuf *err)
 {
 	pthread_once(&git_once, git_init_once);
+	if (!git_load_error)
+		return 0;
+	if (err)
+		sbuf_addf(err, "%s (libgit2 is needed to fetch repositories)", git_load_error);
+	return -1;
 }
 
 /* Append s to sb on one line: newlines and tabs become spaces, runs squeezed, trimmed. */
@@ -75,7 +127,7 @@ static void add_oneline(struct sbuf *sb, const char *s)
 
 static void add_git_error(struct sbuf *err, const char *what)
 {
-	const git_error *e = git_error_last();
+	const git_error *e = p_git_error_last();
 
 	sbuf_adds(err, what);
 	sbuf_adds(err, ": ");
@@ -308,7 +360,7 @@ static int hex_of(const git_oid *oid, char **out)
 {
 	char hex[GIT_OID_HEXSZ + 1];
 
-	git_oid_tostr(hex, sizeof(hex), oid);
+	p_git_oid_tostr(hex, sizeof(hex), oid);
 	*out = xstrdup(hex);
 	return 0;
 }
@@ -342,7 +394,7 @@ static int fetchhead_cb(const char *ref_name, const char *remote_url, const git_
 	struct fetchhead_pick *p = payload;
 
 	if (!p->found || (is_merge && !p->merge)) {
-		git_oid_cpy(&p->oid, oid);
+		p_git_oid_cpy(&p->oid, oid);
 		p->found = true;
 		p->merge = is_merge;
 	}
@@ -354,9 +406,9 @@ static int fetch_head_oid(git_repository *repo, git_oid *oid)
 {
 	struct fetchhead_pick p = { .found = false };
 
-	if (git_repository_fetchhead_foreach(repo, fetchhead_cb, &p) < 0 || !p.found)
+	if (p_git_repository_fetchhead_foreach(repo, fetchhead_cb, &p) < 0 || !p.found)
 		return -1;
-	git_oid_cpy(oid, &p.oid);
+	p_git_oid_cpy(oid, &p.oid);
 	return 0;
 }
 
@@ -366,11 +418,11 @@ static int remote_head_oid(git_remote *remote, git_oid *oid)
 	const git_remote_head **heads;
 	size_t n, i;
 
-	if (git_remote_ls(&heads, &n, remote) < 0)
+	if (p_git_remote_ls(&heads, &n, remote) < 0)
 		return -1;
 	for (i = 0; i < n; i++) {
 		if (!strcmp(heads[i]->name, "HEAD")) {
-			git_oid_cpy(oid, &heads[i]->oid);
+			p_git_oid_cpy(oid, &heads[i]->oid);
 			return 0;
 		}
 	}
@@ -380,9 +432,9 @@ static int remote_head_oid(git_remote *remote, git_oid *oid)
 static bool have_commit(git_repository *repo, const git_oid *oid)
 {
 	git_object *obj = NULL;
-	bool r = git_object_lookup(&obj, repo, oid, GIT_OBJECT_COMMIT) == 0;
+	bool r = p_git_object_lookup(&obj, repo, oid, GIT_OBJECT_COMMIT) == 0;
 
-	git_object_free(obj);
+	p_git_object_free(obj);
 	return r;
 }
 
@@ -430,7 +482,7 @@ static bool sweep_empty_dirs(git_index *idx, const char *workdir, const char *re
 		cfull = path_join(workdir, crel);
 		if (lstat(cfull, &st) == 0 && S_ISDIR(st.st_mode)) {
 			if (sweep_empty_dirs(idx, workdir, crel) &&
-			    !git_index_get_bypath(idx, crel, 0) && rmdir(cfull) == 0) {
+			    !p_git_index_get_bypath(idx, crel, 0) && rmdir(cfull) == 0) {
 				free(crel);
 				free(cfull);
 				continue;
@@ -451,7 +503,7 @@ static int clean_worktree(git_repository *repo, const char *dir, struct sbuf *er
 	git_status_options so;
 	git_status_list *list = NULL;
 	git_index *idx = NULL;
-	const char *workdir = git_repository_workdir(repo);
+	const char *workdir = p_git_repository_workdir(repo);
 	size_t i, n;
 	int ret = -1;
 
@@ -463,18 +515,18 @@ static int clean_worktree(git_repository *repo, const char *dir, struct sbuf *er
 	 * No RECURSE_*_DIRS: a wholly untracked or ignored directory is one "dir/" entry, removed
 	 * at once (a build/ tree), and emptied directories do not stay behind.
 	 */
-	git_status_options_init(&so, GIT_STATUS_OPTIONS_VERSION);
+	p_git_status_options_init(&so, GIT_STATUS_OPTIONS_VERSION);
 	so.show = GIT_STATUS_SHOW_WORKDIR_ONLY;
 	so.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_INCLUDE_IGNORED |
 		   GIT_STATUS_OPT_EXCLUDE_SUBMODULES;
-	if (git_status_list_new(&list, repo, &so) < 0) {
+	if (p_git_status_list_new(&list, repo, &so) < 0) {
 		sbuf_addf(err, "git status in '%s'", dir);
 		add_git_error(err, "");
 		goto out;
 	}
-	n = git_status_list_entrycount(list);
+	n = p_git_status_list_entrycount(list);
 	for (i = 0; i < n; i++) {
-		const git_status_entry *se = git_status_byindex(list, i);
+		const git_status_entry *se = p_git_status_byindex(list, i);
 		const git_diff_delta *dd = se->index_to_workdir;
 		const char *p;
 		char *rel, *full;
@@ -502,15 +554,15 @@ static int clean_worktree(git_repository *repo, const char *dir, struct sbuf *er
 		free(rel);
 		free(full);
 	}
-	if (git_repository_index(&idx, repo) < 0) {
+	if (p_git_repository_index(&idx, repo) < 0) {
 		add_git_error(err, "cannot read the index");
 		goto out;
 	}
 	sweep_empty_dirs(idx, workdir, "");
 	ret = 0;
 out:
-	git_index_free(idx);
-	git_status_list_free(list);
+	p_git_index_free(idx);
+	p_git_status_list_free(list);
 	return ret;
 }
 
@@ -522,15 +574,15 @@ static int reset_hard(git_repository *repo, const git_oid *oid, const char *dir,
 	char hex[GIT_OID_HEXSZ + 1];
 	int ret = -1;
 
-	git_oid_tostr(hex, sizeof(hex), oid);
-	if (git_object_lookup(&target, repo, oid, GIT_OBJECT_COMMIT) < 0) {
+	p_git_oid_tostr(hex, sizeof(hex), oid);
+	if (p_git_object_lookup(&target, repo, oid, GIT_OBJECT_COMMIT) < 0) {
 		sbuf_addf(err, "git reset in '%s' failed: commit %s", dir, hex);
 		add_git_error(err, "");
 		goto out;
 	}
-	git_checkout_options_init(&co, GIT_CHECKOUT_OPTIONS_VERSION);
+	p_git_checkout_options_init(&co, GIT_CHECKOUT_OPTIONS_VERSION);
 	co.checkout_strategy = GIT_CHECKOUT_FORCE;
-	if (git_reset(repo, target, GIT_RESET_HARD, &co) < 0) {
+	if (p_git_reset(repo, target, GIT_RESET_HARD, &co) < 0) {
 		char *what = xasprintf("git reset --hard %s in '%s' failed", hex, dir);
 		add_git_error(err, what);
 		free(what);
@@ -538,7 +590,7 @@ static int reset_hard(git_repository *repo, const git_oid *oid, const char *dir,
 	}
 	ret = 0;
 out:
-	git_object_free(target);
+	p_git_object_free(target);
 	return ret;
 }
 
@@ -549,16 +601,16 @@ static int origin_for(git_repository *repo, const char *nurl, git_remote **remot
 	int ret = -1;
 
 	*remote = NULL;
-	if (git_remote_lookup(remote, repo, "origin") < 0) {
-		if (git_remote_create(remote, repo, "origin", nurl) < 0) {
+	if (p_git_remote_lookup(remote, repo, "origin") < 0) {
+		if (p_git_remote_create(remote, repo, "origin", nurl) < 0) {
 			add_git_error(err, "cannot create remote 'origin'");
 			goto out;
 		}
-	} else if (!git_remote_url(*remote) || strcmp(git_remote_url(*remote), nurl)) {
-		git_remote_free(*remote);
+	} else if (!p_git_remote_url(*remote) || strcmp(p_git_remote_url(*remote), nurl)) {
+		p_git_remote_free(*remote);
 		*remote = NULL;
-		if (git_remote_set_url(repo, "origin", nurl) < 0 ||
-		    git_remote_lookup(remote, repo, "origin") < 0) {
+		if (p_git_remote_set_url(repo, "origin", nurl) < 0 ||
+		    p_git_remote_lookup(remote, repo, "origin") < 0) {
 			add_git_error(err, "cannot set the URL of remote 'origin'");
 			goto out;
 		}
@@ -578,7 +630,7 @@ static int sync_existing(git_repository *repo, const char *url, const char *nurl
 
 	if (origin_for(repo, nurl, &remote, err) < 0)
 		goto out;
-	if (git_repository_is_shallow(repo) == 1) {
+	if (p_git_repository_is_shallow(repo) == 1) {
 		if (cli_fetch_shallow(url, dir, depth, err) < 0)
 			goto out;
 		if (fetch_head_oid(repo, &oid) < 0) {
@@ -587,9 +639,9 @@ static int sync_existing(git_repository *repo, const char *url, const char *nurl
 		}
 	} else {
 		/* A full repository stays full whatever depth asks: deepening is free here. */
-		git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
+		p_git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
 		fo.prune = GIT_FETCH_PRUNE;
-		if (git_remote_fetch(remote, NULL, &fo, NULL) < 0) {
+		if (p_git_remote_fetch(remote, NULL, &fo, NULL) < 0) {
 			char *what = xasprintf("git fetch '%s' into '%s' failed", url, dir);
 			add_git_error(err, what);
 			free(what);
@@ -607,7 +659,7 @@ static int sync_existing(git_repository *repo, const char *url, const char *nurl
 		goto out;
 	ret = 0;
 out:
-	git_remote_free(remote);
+	p_git_remote_free(remote);
 	return ret;
 }
 
@@ -615,7 +667,7 @@ static int head_hex(git_repository *repo, char **out)
 {
 	git_oid oid;
 
-	if (git_reference_name_to_id(&oid, repo, "HEAD") < 0)
+	if (p_git_reference_name_to_id(&oid, repo, "HEAD") < 0)
 		return -1;
 	return hex_of(&oid, out);
 }
@@ -627,7 +679,8 @@ int gitrepo_sync(const char *url, const char *dir, int depth, char **commit, str
 	int ret = -1, r;
 
 	*commit = NULL;
-	git_setup();
+	if (git_setup(err) < 0)
+		return -1;
 	if (!url || !*url) {
 		sbuf_addf(err, "no repository URL for '%s'", dir);
 		goto out;
@@ -659,8 +712,8 @@ int gitrepo_sync(const char *url, const char *dir, int depth, char **commit, str
 		} else {
 			git_clone_options co;
 
-			git_clone_options_init(&co, GIT_CLONE_OPTIONS_VERSION);
-			if (git_clone(&repo, nurl, dir, &co) < 0) {
+			p_git_clone_options_init(&co, GIT_CLONE_OPTIONS_VERSION);
+			if (p_git_clone(&repo, nurl, dir, &co) < 0) {
 				char *what = xasprintf("git clone '%s' failed", url);
 				add_git_error(err, what);
 				if (url_is_local_path(nurl))
@@ -670,7 +723,7 @@ int gitrepo_sync(const char *url, const char *dir, int depth, char **commit, str
 			}
 		}
 	} else {
-		if (git_repository_open_ext(&repo, dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
+		if (p_git_repository_open_ext(&repo, dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
 			char *what = xasprintf("'%s' exists and is not a usable git repository",
 					       dir);
 			add_git_error(err, what);
@@ -681,7 +734,7 @@ int gitrepo_sync(const char *url, const char *dir, int depth, char **commit, str
 		if (sync_existing(repo, url, nurl, dir, depth, err) < 0)
 			goto out;
 	}
-	if (!repo && git_repository_open_ext(&repo, dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
+	if (!repo && p_git_repository_open_ext(&repo, dir, GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
 		char *what = xasprintf("cannot open '%s' after cloning", dir);
 		add_git_error(err, what);
 		free(what);
@@ -695,7 +748,7 @@ int gitrepo_sync(const char *url, const char *dir, int depth, char **commit, str
 	}
 	ret = 0;
 out:
-	git_repository_free(repo);
+	p_git_repository_free(repo);
 	free(parent);
 	free(nurl);
 	return ret;
@@ -810,11 +863,10 @@ char *gitrepo_head(const char *dir)
 	git_repository *repo = NULL;
 	char *hex = NULL;
 
-	git_setup();
-	if (git_repository_open_ext(&repo, dir, 0, NULL) < 0)
+	if (git_setup(NULL) < 0 || p_git_repository_open_ext(&repo, dir, 0, NULL) < 0)
 		return head_by_hand(dir);
 	if (head_hex(repo, &hex) < 0)
 		hex = NULL;
-	git_repository_free(repo);
+	p_git_repository_free(repo);
 	return hex;
 }
