@@ -590,26 +590,24 @@ static void dwfl_open(struct elf_file *ef)
 }
 
 /*
- * Compressed DWARF (Debian's -dbg packages) costs libdw a full inflate of every .debug_*
- * section per process; flatten its line table once and keep it by build-id (linecache.c).
+ * Opening DWARF costs libdw a full inflate of every .debug_* section when they are
+ * compressed (Debian's -dbg packages), and a large CU's line program per lookup (CPython's
+ * ceval.c) when they are not: flatten the module's line table once and keep it by
+ * build-id (linecache.c), so the next process gets its lines from one mmap.
  */
 static void save_line_table(struct elf_file *ef)
 {
-	const char *main_file = NULL, *debug_file = NULL;
 	Dwarf_Addr bias = 0;
 	Dwarf *dw;
 
 	if (!symbolizer_cache_dir() || !ef->build_id || (ef->flags & SYMBOLIZER_NO_DEBUGINFO))
-		return;
-	dwfl_module_info(ef->mod, NULL, NULL, NULL, NULL, NULL, &main_file, &debug_file);
-	if (!dwarf_file_compressed(debug_file ? debug_file : main_file))
 		return;
 	dw = dwfl_module_getdwarf(ef->mod, &bias);
 	if (!dw)
 		return;
 	ef->lines = line_table_from_dwarf(dw, bias);
 	line_table_save(ef->lines, ef->build_id);
-	/* the table answers from now on: give libdw's inflated copy back */
+	/* the table answers from now on: give libdw's copy back */
 	dwfl_end(ef->dwfl);
 	ef->dwfl = NULL;
 	ef->mod = NULL;

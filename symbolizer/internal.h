@@ -69,7 +69,6 @@ int line_table_save(const struct line_table *lt, const char *build_id); /* 0 or 
 /* file:line of vaddr (*file borrowed from lt); false if the table has none. */
 bool line_table_lookup(const struct line_table *lt, uint64_t vaddr, const char **file, int *line);
 void line_table_free(struct line_table *lt); /* NULL ok */
-bool dwarf_file_compressed(const char *path);
 
 /* ---- maps.c: the per-process object ---- */
 

@@ -6,11 +6,11 @@
  * binary search.
  *
  * Why: Debian's -dbg packages ship zlib-compressed .debug_* sections, and libdw inflates
- * every one of them when it opens the file (dwarf_begin_elf). For libc6-dbg that is
- * ~45 ms per process that looks up a single libc line, which was most of an `ftscope
- * dump`. Flattening libc's table takes ~30 ms more once; after that its lines cost ~0.
- * Modules with uncompressed DWARF (a -g build of libpython) are left to libdw, which reads
- * them lazily and fast.
+ * every one of them when it opens the file (dwarf_begin_elf): for libc6-dbg that is ~45 ms
+ * per process that looks up a single libc line. In a -g libpython, the lines of
+ * _PyEval_EvalFrameDefault sit in ceval.c's huge line program, which libdw decodes per
+ * process (~8 ms). Those two were most of an `ftscope dump`. Flattening costs ~30 ms
+ * (libc, 2.3 MB on disk) and ~110 ms (libpython3.13t, ~10 MB) once per build-id.
  *
  * File layout (native byte order, all offsets from the file's start):
  *	struct lt_header
@@ -372,36 +372,4 @@ void line_table_free(struct line_table *lt)
 	free(lt->own_files);
 	sbuf_release(&lt->own_strings);
 	free(lt);
-}
-
-/* Whether the DWARF in the ELF file at path is in compressed sections (SHF_COMPRESSED, or
- * the old .zdebug_* form). Looks at the section headers only. */
-bool dwarf_file_compressed(const char *path)
-{
-	bool ret = false;
-	Elf_Scn *scn = NULL;
-	size_t shstrndx;
-	Elf *elf;
-	int fd;
-
-	if (!path || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return false;
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (elf && elf_getshdrstrndx(elf, &shstrndx) == 0) {
-		while (!ret && (scn = elf_nextscn(elf, scn))) {
-			GElf_Shdr sh;
-			const char *name;
-			if (!gelf_getshdr(scn, &sh) ||
-			    !(name = elf_strptr(elf, shstrndx, sh.sh_name)))
-				continue;
-			if (!strcmp(name, ".zdebug_info") || !strcmp(name, ".zdebug_line") ||
-			    ((!strcmp(name, ".debug_info") || !strcmp(name, ".debug_line")) &&
-			     (sh.sh_flags & SHF_COMPRESSED)))
-				ret = true;
-		}
-	}
-	if (elf)
-		elf_end(elf);
-	close(fd);
-	return ret;
 }
