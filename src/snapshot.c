@@ -402,7 +402,50 @@ void snapshot_analyze(struct snapshot *snap)
 	waitgraph_cycles(snap->edges, snap->nedges, &snap->cycles, &snap->ncycles);
 }
 
-static cJSON *frame_json(const struct frame *f)
+/*
+ * Whether a native frame is interpreter/libc plumbing (signature.c's ignore list: ~60
+ * fnmatch patterns). A snapshot repeats the same few dozen functions in every thread, so
+ * the answer is kept per function name for the length of one snapshot_json().
+ */
+struct plumbing_memo {
+	struct { char *fn; bool plumbing; } slot[512];
+	size_t n; /* at most 384 kept, so a probe always ends at an empty slot */
+};
+
+static bool frame_plumbing(struct plumbing_memo *m, const struct frame *f)
+{
+	uint64_t h = 1469598103934665603ull;
+	size_t k;
+	char *n;
+	bool r;
+
+	if (!f->function)
+		return false;
+	if (frame_is_ignored(NULL, f->module))
+		return true; /* by module ([vdso]) */
+	for (const char *c = f->function; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211ull;
+	for (k = h % 512; m->slot[k].fn; k = (k + 1) % 512)
+		if (!strcmp(m->slot[k].fn, f->function))
+			return m->slot[k].plumbing;
+	n = normalize_function(f->function);
+	r = frame_is_ignored(n, NULL) || is_eval_frame(f->function);
+	free(n);
+	if (m->n < 384) {
+		m->slot[k].fn = xstrdup(f->function);
+		m->slot[k].plumbing = r;
+		m->n++;
+	}
+	return r;
+}
+
+static void plumbing_memo_release(struct plumbing_memo *m)
+{
+	for (size_t k = 0; k < 512; k++)
+		free(m->slot[k].fn);
+}
+
+static cJSON *frame_json(const struct frame *f, struct plumbing_memo *memo)
 {
 	cJSON *j = cJSON_CreateObject();
 	char off[32];
@@ -421,12 +464,8 @@ static cJSON *frame_json(const struct frame *f)
 		cJSON_AddStringToObject(j, "file", f->src_file);
 		cJSON_AddNumberToObject(j, "line", f->src_line);
 	}
-	if (f->function) {
-		char *n = normalize_function(f->function);
-		if (frame_is_ignored(n, f->module) || is_eval_frame(f->function))
-			cJSON_AddTrueToObject(j, "plumbing");
-		free(n);
-	}
+	if (frame_plumbing(memo, f))
+		cJSON_AddTrueToObject(j, "plumbing");
 	return j;
 }
 
@@ -464,6 +503,7 @@ static cJSON *wait_json(const struct snap_wait *w)
 cJSON *snapshot_json(const struct snapshot *snap)
 {
 	cJSON *j = cJSON_CreateObject(), *procs = cJSON_CreateArray(), *edges, *cycles;
+	struct plumbing_memo *memo = xcalloc(1, sizeof(*memo));
 	char ts[32];
 	iso_utc(snap->taken_at, ts, sizeof(ts));
 	json_set_str(j, "reason", snap->reason);
@@ -500,7 +540,7 @@ cJSON *snapshot_json(const struct snapshot *snap)
 			cJSON_AddNumberToObject(tj, "python_frames", (double)t->npython);
 			json_set_str(tj, "unwind_error", t->unwind_error);
 			for (size_t f = 0; f < t->nframes; f++)
-				cJSON_AddItemToArray(fr, frame_json(&t->frames[f]));
+				cJSON_AddItemToArray(fr, frame_json(&t->frames[f], memo));
 			cJSON_AddItemToObject(tj, "frames", fr);
 			cJSON_AddItemToArray(threads, tj);
 		}
@@ -527,6 +567,8 @@ cJSON *snapshot_json(const struct snapshot *snap)
 		cJSON_AddItemToArray(cycles, c);
 	}
 	cJSON_AddItemToObject(j, "cycles", cycles);
+	plumbing_memo_release(memo);
+	free(memo);
 	return j;
 }
 
