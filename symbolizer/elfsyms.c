@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -59,7 +60,10 @@ struct elf_file {
 	struct sym *syms; /* sorted by start, one per address */
 	size_t nsyms, syms_cap;
 	uint64_t *max_end; /* max_end[i] = max end of syms[0..i] (sizeless: start + 1) */
-	struct sbuf names;
+	struct sbuf names; /* while collecting */
+	const char *symnames; /* names of syms: names.buf, or inside symmap */
+	const void *symmap;   /* syms, max_end and names mapped from the disk cache */
+	size_t symmap_len;
 
 	bool dwfl_tried;
 	bool table_tried;
@@ -165,8 +169,21 @@ static void scan_notes(struct elf_file *ef, Elf_Data *data)
 	}
 }
 
-/* Headers, build-id, debuglink and symbols of one ELF (main file or debug file). */
-static int parse_elf(struct elf_file *ef, Elf *elf, bool main_file)
+/* Function symbols of one ELF: .symtab, and .dynsym of the main file. */
+static void add_all_symbols(struct elf_file *ef, Elf *elf, bool main_file)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		if (gelf_getshdr(scn, &sh) &&
+		    (sh.sh_type == SHT_SYMTAB || (main_file && sh.sh_type == SHT_DYNSYM)))
+			add_symbols(ef, elf, scn, &sh);
+	}
+}
+
+/* Program headers, build-id and debuglink of the main file. */
+static int parse_elf(struct elf_file *ef, Elf *elf)
 {
 	GElf_Ehdr eh;
 	size_t shstrndx, nph, i;
@@ -174,22 +191,20 @@ static int parse_elf(struct elf_file *ef, Elf *elf, bool main_file)
 
 	if (elf_kind(elf) != ELF_K_ELF || !gelf_getehdr(elf, &eh))
 		return -EINVAL;
-	if (main_file) {
-		if (elf_getphdrnum(elf, &nph) == 0) {
-			for (i = 0; i < nph; i++) {
-				GElf_Phdr ph;
-				struct elf_load *l;
+	if (elf_getphdrnum(elf, &nph) == 0) {
+		for (i = 0; i < nph; i++) {
+			GElf_Phdr ph;
+			struct elf_load *l;
 
-				if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD)
-					continue;
-				ef->loads = xrealloc(ef->loads, (ef->nloads + 1) * sizeof(*l));
-				l = &ef->loads[ef->nloads++];
-				l->vaddr = ph.p_vaddr;
-				l->offset = ph.p_offset;
-				l->filesz = ph.p_filesz;
-				l->memsz = ph.p_memsz;
-				l->flags = ph.p_flags;
-			}
+			if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD)
+				continue;
+			ef->loads = xrealloc(ef->loads, (ef->nloads + 1) * sizeof(*l));
+			l = &ef->loads[ef->nloads++];
+			l->vaddr = ph.p_vaddr;
+			l->offset = ph.p_offset;
+			l->filesz = ph.p_filesz;
+			l->memsz = ph.p_memsz;
+			l->flags = ph.p_flags;
 		}
 	}
 	if (elf_getshdrstrndx(elf, &shstrndx) < 0)
@@ -201,11 +216,9 @@ static int parse_elf(struct elf_file *ef, Elf *elf, bool main_file)
 		if (!gelf_getshdr(scn, &sh))
 			continue;
 		name = shstrndx ? elf_strptr(elf, shstrndx, sh.sh_name) : NULL;
-		if (sh.sh_type == SHT_SYMTAB || (main_file && sh.sh_type == SHT_DYNSYM)) {
-			add_symbols(ef, elf, scn, &sh);
-		} else if (main_file && sh.sh_type == SHT_NOTE) {
+		if (sh.sh_type == SHT_NOTE) {
 			scan_notes(ef, elf_getdata(scn, NULL));
-		} else if (main_file && name && !strcmp(name, ".gnu_debuglink") &&
+		} else if (name && !strcmp(name, ".gnu_debuglink") &&
 			   sh.sh_type == SHT_PROGBITS) {
 			Elf_Data *d = elf_getdata(scn, NULL);
 			if (d && d->d_size > 4 && memchr(d->d_buf, '\0', d->d_size))
@@ -213,7 +226,7 @@ static int parse_elf(struct elf_file *ef, Elf *elf, bool main_file)
 		}
 	}
 	/* Section headers can be missing (stripped harder, some memory images). */
-	if (main_file && !ef->build_id && elf_getphdrnum(elf, &nph) == 0) {
+	if (!ef->build_id && elf_getphdrnum(elf, &nph) == 0) {
 		for (i = 0; i < nph; i++) {
 			GElf_Phdr ph;
 			if (gelf_getphdr(elf, (int)i, &ph) && ph.p_type == PT_NOTE)
@@ -288,28 +301,21 @@ static char *find_debug_file(const struct elf_file *ef)
 	return NULL;
 }
 
-static void load_debug_symbols(struct elf_file *ef)
+static void load_debug_symbols(struct elf_file *ef, const char *path)
 {
-	char *path = find_debug_file(ef);
-	int fd;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	Elf *elf;
 
-	if (!path)
+	if (fd < 0)
 		return;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		free(path);
-		return;
-	}
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (elf && !parse_elf(ef, elf, false)) {
-		ef->debug_path = path;
-		path = NULL;
+	if (elf && elf_kind(elf) == ELF_K_ELF) {
+		add_all_symbols(ef, elf, false);
+		ef->debug_path = xstrdup(path);
 	}
 	if (elf)
 		elf_end(elf);
 	close(fd);
-	free(path);
 }
 
 static int count_underscores(const char *s)
@@ -349,6 +355,7 @@ static void finish_symbols(struct elf_file *ef)
 	size_t i, j = 0;
 	uint64_t max = 0;
 
+	ef->symnames = ef->names.buf;
 	if (!ef->nsyms)
 		return;
 	qsort_r(ef->syms, ef->nsyms, sizeof(*ef->syms), sym_cmp, ef->names.buf);
@@ -368,6 +375,112 @@ static void finish_symbols(struct elf_file *ef)
 	}
 }
 
+/*
+ * The sorted symbol table, kept by build-id (diskcache.c): sorting libc's ~12000
+ * .dynsym + libc6-dbg .symtab entries and reading them cost ~5 ms per process.
+ *
+ *	struct symtab_header, struct sym syms[nsyms], uint64_t max_end[nsyms], names
+ * The header records which debug file the symbols came from (none, or its path, size,
+ * mtime and inode): installing, upgrading or removing a -dbg package, or a flag that
+ * ignores debug files, makes the saved table stale and it is rebuilt.
+ */
+#define SYMTAB_MAGIC "FTSYMS01"
+
+struct symtab_header {
+	char magic[8];
+	uint32_t version, sym_size;
+	uint32_t flags, pad;
+	uint64_t nsyms, names_len;
+	uint64_t debug_size, debug_ino;
+	int64_t debug_mtime_sec, debug_mtime_nsec;
+	char build_id[136];
+	char debug_path[PATH_MAX];
+};
+
+static void symtab_identity(struct symtab_header *h, const struct elf_file *ef,
+			    const char *debug_path)
+{
+	struct stat st;
+
+	memset(h, 0, sizeof(*h));
+	memcpy(h->magic, SYMTAB_MAGIC, 8);
+	h->version = 1;
+	h->sym_size = sizeof(struct sym);
+	h->flags = ef->flags;
+	strncpy(h->build_id, ef->build_id, sizeof(h->build_id) - 1);
+	if (debug_path && strlen(debug_path) < sizeof(h->debug_path) && !stat(debug_path, &st)) {
+		strcpy(h->debug_path, debug_path);
+		h->debug_size = (uint64_t)st.st_size;
+		h->debug_ino = (uint64_t)st.st_ino;
+		h->debug_mtime_sec = st.st_mtim.tv_sec;
+		h->debug_mtime_nsec = st.st_mtim.tv_nsec;
+	}
+}
+
+static bool symtab_load(struct elf_file *ef, const char *debug_path)
+{
+	struct symtab_header want;
+	const struct symtab_header *h;
+	const struct sym *syms;
+	const char *names;
+	size_t len = 0;
+	const void *map;
+
+	if (!ef->build_id)
+		return false;
+	map = diskcache_map(ef->build_id, "syms", &len);
+	if (!map)
+		return false;
+	h = map;
+	symtab_identity(&want, ef, debug_path);
+	/* the fixed part up to and including the identity must match byte for byte */
+	if (len < sizeof(*h) || memcmp(h->magic, want.magic, offsetof(struct symtab_header, nsyms)) ||
+	    memcmp(&h->debug_size, &want.debug_size,
+		   sizeof(*h) - offsetof(struct symtab_header, debug_size)) ||
+	    h->nsyms > len / sizeof(struct sym) || h->names_len > len ||
+	    sizeof(*h) + h->nsyms * (sizeof(struct sym) + 8) + h->names_len != len ||
+	    !h->names_len)
+		goto bad;
+	syms = (const struct sym *)(h + 1);
+	names = (const char *)map + len - h->names_len;
+	if (names[h->names_len - 1] != '\0')
+		goto bad;
+	for (uint64_t i = 0; i < h->nsyms; i++)
+		if (syms[i].name >= h->names_len || (i && syms[i].start < syms[i - 1].start))
+			goto bad;
+	ef->symmap = map;
+	ef->symmap_len = len;
+	ef->syms = (struct sym *)syms;
+	ef->nsyms = ef->syms_cap = h->nsyms;
+	ef->max_end = (uint64_t *)(syms + h->nsyms);
+	ef->symnames = names;
+	if (debug_path)
+		ef->debug_path = xstrdup(debug_path);
+	return true;
+bad:
+	debug("symbolizer: ignoring a stale or invalid symbol table for %s", ef->path);
+	diskcache_unmap(map, len);
+	return false;
+}
+
+static void symtab_save(const struct elf_file *ef)
+{
+	struct symtab_header h;
+	struct sbuf out = SBUF_INIT;
+
+	if (!ef->build_id || !symbolizer_cache_dir())
+		return;
+	symtab_identity(&h, ef, ef->debug_path);
+	h.nsyms = ef->nsyms;
+	h.names_len = ef->names.len;
+	sbuf_add(&out, &h, sizeof(h));
+	sbuf_add(&out, ef->syms, ef->nsyms * sizeof(*ef->syms));
+	sbuf_add(&out, ef->max_end, ef->nsyms * sizeof(*ef->max_end));
+	sbuf_add(&out, ef->names.buf, ef->names.len);
+	diskcache_save(ef->build_id, "syms", out.buf, out.len);
+	sbuf_release(&out);
+}
+
 static void elf_file_destroy(struct elf_file *ef)
 {
 	if (ef->dwfl)
@@ -381,8 +494,12 @@ static void elf_file_destroy(struct elf_file *ef)
 	free(ef->build_id);
 	free(ef->debuglink);
 	free(ef->debug_path);
-	free(ef->syms);
-	free(ef->max_end);
+	if (ef->symmap) {
+		diskcache_unmap(ef->symmap, ef->symmap_len);
+	} else {
+		free(ef->syms);
+		free(ef->max_end);
+	}
 	sbuf_release(&ef->names);
 	free(ef);
 }
@@ -391,6 +508,7 @@ struct elf_file *elf_file_open(int fd, const char *path, unsigned flags)
 {
 	struct elf_file *ef;
 	struct stat st;
+	char *debug_path;
 	Elf *elf = NULL;
 
 	elf_lib_init();
@@ -424,17 +542,23 @@ struct elf_file *elf_file_open(int fd, const char *path, unsigned flags)
 	sbuf_addc(&ef->names, '\0'); /* offset 0 = "" */
 
 	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!elf || parse_elf(ef, elf, true) < 0) {
+	if (!elf || parse_elf(ef, elf) < 0) {
 		debug("symbolizer: '%s' is not an ELF file: %s", path, elf_errmsg(-1));
 		if (elf)
 			elf_end(elf);
 		elf_file_destroy(ef);
 		return NULL;
 	}
+	debug_path = (flags & SYMBOLIZER_NO_DEBUGINFO) ? NULL : find_debug_file(ef);
+	if (!symtab_load(ef, debug_path)) {
+		add_all_symbols(ef, elf, true);
+		if (debug_path)
+			load_debug_symbols(ef, debug_path);
+		finish_symbols(ef);
+		symtab_save(ef);
+	}
 	elf_end(elf);
-	if (!(flags & SYMBOLIZER_NO_DEBUGINFO))
-		load_debug_symbols(ef);
-	finish_symbols(ef);
+	free(debug_path);
 	debug("symbolizer: loaded '%s' (%zu symbols%s%s)", path, ef->nsyms,
 	      ef->debug_path ? ", debug file " : "", ef->debug_path ? ef->debug_path : "");
 
@@ -462,12 +586,13 @@ struct elf_file *elf_file_from_memory(const char *name, const void *buf, size_t 
 	sbuf_init(&ef->names);
 	sbuf_addc(&ef->names, '\0');
 	elf = elf_memory(ef->image, len);
-	if (!elf || parse_elf(ef, elf, true) < 0) {
+	if (!elf || parse_elf(ef, elf) < 0) {
 		if (elf)
 			elf_end(elf);
 		elf_file_destroy(ef);
 		return NULL;
 	}
+	add_all_symbols(ef, elf, true);
 	elf_end(elf);
 	finish_symbols(ef);
 	ef->dwfl_tried = true; /* no DWARF in memory images */
@@ -529,7 +654,7 @@ bool elf_file_symbolize(const struct elf_file *ef, uint64_t vaddr, struct elf_sy
 	for (j = lo; j-- > 0 && ef->max_end[j] > vaddr;) {
 		const struct sym *s = &ef->syms[j];
 		if (s->size ? vaddr - s->start < s->size : vaddr == s->start) {
-			hit->name = ef->names.buf + s->name;
+			hit->name = ef->symnames + s->name;
 			hit->start = s->start;
 			hit->size = s->size;
 			return true;

@@ -58,6 +58,14 @@ int elf_file_srcline(struct elf_file *ef, uint64_t vaddr, const char **file, int
 /* st_value of a defined function/object symbol called name (version suffix ignored). */
 int elf_file_symbol_by_name(struct elf_file *ef, const char *name, uint64_t *vaddr);
 
+/* ---- diskcache.c: files kept by build-id in symbolizer_cache_dir() ---- */
+
+/* The file's contents, mapped read-only; NULL if no cache dir, no file or empty. */
+const void *diskcache_map(const char *build_id, const char *ext, size_t *len);
+void diskcache_unmap(const void *map, size_t len); /* NULL ok */
+/* Write atomically (temporary file + rename). 0 or -errno. */
+int diskcache_save(const char *build_id, const char *ext, const void *buf, size_t len);
+
 /* ---- linecache.c: whole-module line tables kept on disk by build-id ---- */
 
 struct line_table;

@@ -2,7 +2,7 @@
 /* Copyright (c) 2026 The ftscope authors */
 /*
  * A module's whole DWARF line table, flattened to sorted (address, file, line) rows and
- * kept on disk by build-id, so that the next snapshot gets file:line with one mmap and a
+ * kept on disk by build-id (diskcache.c), so that the next snapshot gets file:line with one mmap and a
  * binary search.
  *
  * Why: Debian's -dbg packages ship zlib-compressed .debug_* sections, and libdw inflates
@@ -21,16 +21,11 @@
  * ignored and rebuilt.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
-#include <gelf.h>
 
 #include "ftscope/error.h"
 #include "ftscope/util.h"
@@ -56,7 +51,7 @@ struct lt_row {
 
 struct line_table {
 	/* either mapped (map != NULL) or built in memory (owned arrays) */
-	void *map;
+	const void *map;
 	size_t map_len;
 	const struct lt_row *rows;
 	const uint32_t *files;
@@ -68,75 +63,28 @@ struct line_table {
 	struct sbuf own_strings;
 };
 
-static char *cache_dir; /* NULL: no cache */
-
-void symbolizer_set_cache_dir(const char *dir)
-{
-	free(cache_dir);
-	cache_dir = dir && *dir ? xstrdup(dir) : NULL;
-}
-
-const char *symbolizer_cache_dir(void)
-{
-	return cache_dir;
-}
-
-static char *table_path(const char *build_id)
-{
-	return xasprintf("%s/%.2s/%s.lines", cache_dir, build_id, build_id + 2);
-}
-
-static bool valid_build_id(const char *b)
-{
-	size_t n = b ? strlen(b) : 0;
-	if (n < 4 || n > 128)
-		return false;
-	return strspn(b, "0123456789abcdef") == n;
-}
-
 struct line_table *line_table_load(const char *build_id)
 {
 	struct line_table *lt;
 	const struct lt_header *h;
-	struct stat st;
-	char *path;
-	void *map;
-	uint64_t need;
-	int fd;
+	size_t len = 0;
+	const void *map = diskcache_map(build_id, "lines", &len);
+	uint64_t need = sizeof(*h);
 
-	if (!cache_dir || !valid_build_id(build_id))
+	if (!map)
 		return NULL;
-	path = table_path(build_id);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		free(path);
-		return NULL;
-	}
-	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size < sizeof(*h)) {
-		close(fd);
-		free(path);
-		return NULL;
-	}
-	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (map == MAP_FAILED) {
-		free(path);
-		return NULL;
-	}
 	h = map;
-	need = sizeof(*h);
-	if (memcmp(h->magic, LT_MAGIC, 8) || h->version != LT_VERSION ||
+	if (len < sizeof(*h) || memcmp(h->magic, LT_MAGIC, 8) || h->version != LT_VERSION ||
 	    h->row_size != sizeof(struct lt_row) || strncmp(h->build_id, build_id, 130) ||
 	    h->nrows > (1ull << 40) / sizeof(struct lt_row) || h->nfiles > (1ull << 32) ||
 	    h->strsize > (1ull << 40))
 		goto bad;
 	need += h->nrows * sizeof(struct lt_row) + h->nfiles * 4 + h->strsize;
-	if (need != (uint64_t)st.st_size || !h->strsize ||
-	    ((const char *)map)[st.st_size - 1] != '\0')
+	if (need != len || !h->strsize || ((const char *)map)[len - 1] != '\0')
 		goto bad;
 	lt = xcalloc(1, sizeof(*lt));
 	lt->map = map;
-	lt->map_len = (size_t)st.st_size;
+	lt->map_len = len;
 	lt->nrows = h->nrows;
 	lt->nfiles = h->nfiles;
 	lt->strsize = h->strsize;
@@ -145,20 +93,15 @@ struct line_table *line_table_load(const char *build_id)
 	lt->strings = (const char *)(lt->files + lt->nfiles);
 	for (uint64_t i = 0; i < lt->nfiles; i++)
 		if (lt->files[i] >= lt->strsize) {
-			munmap(map, lt->map_len);
 			free(lt);
-			map = NULL;
 			goto bad;
 		}
-	debug("symbolizer: line table of %s from %s (%llu rows)", build_id, path,
+	debug("symbolizer: line table of %s loaded (%llu rows)", build_id,
 	      (unsigned long long)lt->nrows);
-	free(path);
 	return lt;
 bad:
-	debug("symbolizer: ignoring invalid line table %s", path);
-	if (map)
-		munmap(map, (size_t)st.st_size);
-	free(path);
+	debug("symbolizer: ignoring an invalid line table for %s", build_id);
+	diskcache_unmap(map, len);
 	return NULL;
 }
 
@@ -310,11 +253,8 @@ int line_table_save(const struct line_table *lt, const char *build_id)
 {
 	struct lt_header h;
 	struct sbuf out = SBUF_INIT;
-	char *path, *dir;
 	int r;
 
-	if (!cache_dir || !valid_build_id(build_id))
-		return -EINVAL;
 	memset(&h, 0, sizeof(h));
 	memcpy(h.magic, LT_MAGIC, 8);
 	h.version = LT_VERSION;
@@ -327,15 +267,7 @@ int line_table_save(const struct line_table *lt, const char *build_id)
 	sbuf_add(&out, lt->rows, lt->nrows * sizeof(*lt->rows));
 	sbuf_add(&out, lt->files, lt->nfiles * sizeof(*lt->files));
 	sbuf_add(&out, lt->strings, lt->strsize);
-	path = table_path(build_id);
-	dir = xstrndup(path, (size_t)(strrchr(path, '/') - path));
-	r = mkdir_p(dir, 0755);
-	if (r == 0)
-		r = write_file_atomic(path, out.buf, out.len);
-	debug("symbolizer: %s line table %s (%llu rows): %s", r ? "cannot save" : "saved", path,
-	      (unsigned long long)lt->nrows, r ? strerror(-r) : "ok");
-	free(dir);
-	free(path);
+	r = diskcache_save(build_id, "lines", out.buf, out.len);
 	sbuf_release(&out);
 	return r;
 }
@@ -366,8 +298,7 @@ void line_table_free(struct line_table *lt)
 {
 	if (!lt)
 		return;
-	if (lt->map)
-		munmap(lt->map, lt->map_len);
+	diskcache_unmap(lt->map, lt->map_len);
 	free(lt->own_rows);
 	free(lt->own_files);
 	sbuf_release(&lt->own_strings);

@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The ftscope authors */
+/*
+ * The per-build-id disk cache (symbolizer/diskcache.c) on the real libc of this host: for
+ * every exported function of libc (and a few pcs inside each), the symbol and the
+ * file:line from a saved table (linecache.c, elfsyms.c), built or loaded back from disk,
+ * must be what parsing libc + libc6-dbg gives without a cache (libelf, libdw). A truncated
+ * or foreign file is ignored and replaced; a table saved with the debug file is not used
+ * when debug files are to be ignored. Skips when libc has no DWARF here (no libc6-dbg).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../../symbolizer/internal.h"
+#include "ftscope/util.h"
+#include "tap.h"
+
+#define LIBC "/lib/x86_64-linux-gnu/libc.so.6"
+
+struct answer {
+	uint64_t pc;
+	char *file;
+	int line;
+	char *sym;
+	uint64_t sym_start;
+};
+
+static uint64_t *pcs;
+static size_t npcs;
+
+/* Exported functions of libc, and pcs 1, 7 and 33 bytes in (when inside the function). */
+static void collect_pcs(void)
+{
+	int fd = open(LIBC, O_RDONLY | O_CLOEXEC);
+	Elf *elf;
+	Elf_Scn *scn = NULL;
+
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	while (elf && (scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNSYM || !sh.sh_entsize ||
+		    !(d = elf_getdata(scn, NULL)))
+			continue;
+		for (size_t i = 1; i < sh.sh_size / sh.sh_entsize; i++) {
+			static const uint64_t offs[] = { 0, 1, 7, 33 };
+			GElf_Sym s;
+			if (!gelf_getsym(d, (int)i, &s) || GELF_ST_TYPE(s.st_info) != STT_FUNC ||
+			    !s.st_value)
+				continue;
+			for (size_t k = 0; k < 4; k++) {
+				if (offs[k] && offs[k] >= s.st_size)
+					continue;
+				pcs = xrealloc(pcs, (npcs + 1) * sizeof(*pcs));
+				pcs[npcs++] = s.st_value + offs[k];
+			}
+		}
+	}
+	if (elf)
+		elf_end(elf);
+	close(fd);
+}
+
+/* Symbol and file:line of every pc through a fresh elf_file (nothing shared with the last). */
+static struct answer *lookup_flags(size_t *nfound, unsigned flags)
+{
+	struct elf_file *ef = elf_file_open(open(LIBC, O_RDONLY | O_CLOEXEC), LIBC, flags);
+	struct answer *a = xcalloc(npcs, sizeof(*a));
+	*nfound = 0;
+	for (size_t i = 0; ef && i < npcs; i++) {
+		struct elf_sym_hit hit;
+		const char *file;
+		int line;
+		a[i].pc = pcs[i];
+		if (elf_file_symbolize(ef, pcs[i], &hit)) {
+			a[i].sym = xstrdup(hit.name);
+			a[i].sym_start = hit.start;
+		}
+		if (!elf_file_srcline(ef, pcs[i], &file, &line)) {
+			a[i].file = xstrdup(file);
+			a[i].line = line;
+			(*nfound)++;
+		}
+	}
+	elf_file_put(ef);
+	return a;
+}
+
+static struct answer *lookup_all(size_t *nfound)
+{
+	return lookup_flags(nfound, 0);
+}
+
+static void answers_free(struct answer *a)
+{
+	for (size_t i = 0; i < npcs; i++) {
+		free(a[i].file);
+		free(a[i].sym);
+	}
+	free(a);
+}
+
+static size_t mismatches(const struct answer *want, const struct answer *got, const char *what)
+{
+	size_t bad = 0;
+	for (size_t i = 0; i < npcs; i++) {
+		bool same = want[i].line == got[i].line &&
+			    (!want[i].file ? !got[i].file
+					   : got[i].file && !strcmp(want[i].file, got[i].file)) &&
+			    want[i].sym_start == got[i].sym_start &&
+			    (!want[i].sym ? !got[i].sym
+					  : got[i].sym && !strcmp(want[i].sym, got[i].sym));
+		if (!same && bad++ < 5)
+			printf("#   %s: pc %#llx: parsed %s %s:%d, cached %s %s:%d\n", what,
+			       (unsigned long long)pcs[i], want[i].sym ? want[i].sym : "-",
+			       want[i].file ? want[i].file : "-", want[i].line,
+			       got[i].sym ? got[i].sym : "-", got[i].file ? got[i].file : "-",
+			       got[i].line);
+	}
+	return bad;
+}
+
+static off_t file_size(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) ? -1 : st.st_size;
+}
+
+static long header_u32(const char *path, long off)
+{
+	uint32_t v;
+	FILE *f = fopen(path, "rb");
+	long r = f && fseek(f, off, SEEK_SET) == 0 && fread(&v, 4, 1, f) == 1 ? (long)v : -1;
+	if (f)
+		fclose(f);
+	return r;
+}
+
+/* Corrupt a saved file two ways; each time the next lookups must ignore and replace it. */
+static void corrupt_and_recover(const char *path, const char *what, size_t id_off,
+				const char *bid, const struct answer *want)
+{
+	struct answer *again;
+	off_t size = file_size(path);
+	size_t n;
+	FILE *f;
+
+	ok(size > 1000, "%s saved (%lld bytes)", what, (long long)size);
+	/* truncated (a crash while writing leaves no such file: it is renamed into place) */
+	ok(truncate(path, size / 2) == 0, "%s: truncate it", what);
+	again = lookup_all(&n);
+	is_int(mismatches(want, again, what), 0, "%s: truncated file ignored", what);
+	answers_free(again);
+	is_int(file_size(path), size, "%s: and rebuilt", what);
+
+	/* another module's table under this build-id */
+	f = fopen(path, "r+b");
+	ok(f && fseek(f, (long)id_off, SEEK_SET) == 0 &&
+		   fputc('0' == bid[0] ? '1' : '0', f) != EOF,
+	   "%s: overwrite the build-id in the header", what);
+	if (f)
+		fclose(f);
+	again = lookup_all(&n);
+	is_int(mismatches(want, again, what), 0, "%s: foreign file ignored", what);
+	answers_free(again);
+	f = fopen(path, "rb");
+	ok(f && fseek(f, (long)id_off, SEEK_SET) == 0 && fgetc(f) == bid[0],
+	   "%s: and replaced by libc's own", what);
+	if (f)
+		fclose(f);
+}
+
+int main(void)
+{
+	char dir[] = "/tmp/ftscope-test-diskcache.XXXXXX";
+	struct answer *parsed, *built, *loaded, *nodebug, *nodebug2;
+	struct elf_file *ef;
+	char *bid, *lines, *syms, *debug_path;
+	size_t n_parsed, n_built, n_loaded, n_nodebug, nd_syms = 0, d_syms = 0;
+	off_t lines_size, syms_size;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	ef = elf_file_open(open(LIBC, O_RDONLY | O_CLOEXEC), LIBC, 0);
+	if (!ef || !elf_file_build_id(ef) || !elf_file_debug_path(ef)) {
+		printf("1..0 # SKIP %s has no DWARF here (install libc6-dbg)\n", LIBC);
+		elf_file_put(ef);
+		return 0;
+	}
+	bid = xstrdup(elf_file_build_id(ef));
+	debug_path = xstrdup(elf_file_debug_path(ef));
+	elf_file_put(ef); /* files are shared while referenced: every lookup_all starts afresh */
+	if (!mkdtemp(dir))
+		return printf("Bail out! mkdtemp\n"), 1;
+	lines = xasprintf("%s/%.2s/%s.lines", dir, bid, bid + 2);
+	syms = xasprintf("%s/%.2s/%s.syms", dir, bid, bid + 2);
+	collect_pcs();
+	ok(npcs > 1000, "%zu pcs from libc's exported functions", npcs);
+	ok(1, "libc's debug file: %s", debug_path);
+
+	symbolizer_set_cache_dir(NULL);
+	parsed = lookup_all(&n_parsed);
+	ok(n_parsed > npcs / 2, "no cache: %zu of %zu pcs have a line", n_parsed, npcs);
+	ok(file_size(lines) < 0 && file_size(syms) < 0, "no cache dir: nothing saved");
+
+	symbolizer_set_cache_dir(dir);
+	is_str(symbolizer_cache_dir(), dir, "cache dir set");
+	built = lookup_all(&n_built);
+	lines_size = file_size(lines);
+	syms_size = file_size(syms);
+	ok(lines_size > 100000, "line table saved at first use (%lld bytes)", (long long)lines_size);
+	ok(syms_size > 100000, "symbol table saved at first use (%lld bytes)", (long long)syms_size);
+	is_int(mismatches(parsed, built, "built"), 0, "first use: same symbols and lines");
+	is_int(n_built, n_parsed, "first use: as many lines");
+
+	loaded = lookup_all(&n_loaded);
+	is_int(mismatches(parsed, loaded, "loaded"), 0, "from disk: same symbols and lines");
+	is_int(file_size(lines), lines_size, "loading leaves the line table alone");
+	is_int(file_size(syms), syms_size, "loading leaves the symbol table alone");
+
+	corrupt_and_recover(lines, "line table", 40, bid, parsed);
+	corrupt_and_recover(syms, "symbol table", 72, bid, parsed);
+
+	/* without debug files libc has only .dynsym: the saved table must not be used */
+	symbolizer_set_cache_dir(NULL);
+	nodebug = lookup_flags(&n_nodebug, SYMBOLIZER_NO_DEBUGINFO);
+	symbolizer_set_cache_dir(dir);
+	nodebug2 = lookup_flags(&n_nodebug, SYMBOLIZER_NO_DEBUGINFO);
+	for (size_t i = 0; i < npcs; i++) {
+		nd_syms += nodebug2[i].sym != NULL;
+		d_syms += parsed[i].sym != NULL;
+	}
+	is_int(mismatches(nodebug, nodebug2, "no debug files"), 0,
+	       "ignoring debug files: the table saved with them is not used");
+	ok(nd_syms <= d_syms, "(%zu pcs named without debug files, %zu with)", nd_syms, d_syms);
+	is_int(header_u32(syms, 16), SYMBOLIZER_NO_DEBUGINFO,
+	       "the table saved with debug files was replaced by one without");
+	answers_free(nodebug);
+	answers_free(nodebug2);
+	loaded = (answers_free(loaded), lookup_all(&n_loaded));
+	is_int(mismatches(parsed, loaded, "after no-debug"), 0,
+	       "back to the default: same symbols and lines as parsed");
+	is_int(header_u32(syms, 16), 0, "and the saved table is the one with debug files again");
+
+	answers_free(parsed);
+	answers_free(built);
+	answers_free(loaded);
+	symbolizer_set_cache_dir(NULL);
+	free(bid);
+	free(lines);
+	free(syms);
+	free(debug_path);
+	free(pcs);
+	rm_rf(dir);
+	return tap_done();
+}
