@@ -8,7 +8,9 @@
 # The target is a PYTHON_GIL=0 process with THREADS threads (default 100), each blocked on its
 # own threading.Event inside a recursive function DEPTH (default 5) frames deep. After one
 # untimed warm-up of each tool (whose outputs are kept to count what each one shows), the two
-# tools are timed alternately N times each (default 5; the order flips every round). After
+# tools are timed alternately N times each (default 5; the order flips every round). The
+# warm-up also fills ftscope's symbol cache (a private one); ftscope is then also timed
+# with an empty cache each time (a host's first dump) and with the cache off. After
 # every single run the target is checked: alive, not stopped, no tracer left, every thread
 # still there. At the end the events are set and the target must finish normally (all threads
 # join, exit status 0), which shows it was not harmed. ftscope's own hold time (how long the
@@ -102,6 +104,9 @@ check_target() {
 	fi
 }
 
+# ftscope keeps sorted symbol tables and flattened DWARF line tables per build-id; the
+# benchmark gives it its own cache, filled by the warm-up dump (see "cold" and "off" below).
+export FTSCOPE_SYMBOL_CACHE="$WORK/symcache"
 run_ftscope() { "$FTSCOPE" dump "$TARGET_PID" --json; }
 run_gdb() { gdb -p "$TARGET_PID" -batch -ex 'thread apply all bt'; }
 
@@ -132,6 +137,25 @@ for i in $(seq 1 "$N"); do
 		elapsed "$t0" "$t1" >>"$WORK/t.$tool"
 		check_target "$tool run $i"
 	done
+done
+
+# Without a warm symbol cache (symbolizer/diskcache.c): "cold" is a dump on a host where no
+# ftscope ran before (an empty cache each time: ELF symbols sorted, DWARF line tables
+# flattened and saved), "off" parses everything every time (FTSCOPE_SYMBOL_CACHE="").
+: >"$WORK/t.cold"
+: >"$WORK/t.off"
+for i in $(seq 1 "$N"); do
+	t0=$(now)
+	FTSCOPE_SYMBOL_CACHE="$WORK/cold.$i" "$FTSCOPE" dump "$TARGET_PID" --json >/dev/null 2>"$WORK/err" || { cat "$WORK/err" >&2; exit 1; }
+	t1=$(now)
+	elapsed "$t0" "$t1" >>"$WORK/t.cold"
+	check_target "ftscope cold-cache run $i"
+	rm -rf "$WORK/cold.$i"
+	t0=$(now)
+	FTSCOPE_SYMBOL_CACHE="" "$FTSCOPE" dump "$TARGET_PID" --json >/dev/null 2>"$WORK/err" || { cat "$WORK/err" >&2; exit 1; }
+	t1=$(now)
+	elapsed "$t0" "$t1" >>"$WORK/t.off"
+	check_target "ftscope no-cache run $i"
 done
 
 # ftscope's hold time (untimed runs, to a file).
@@ -166,6 +190,8 @@ G_PYNAMES=$(grep -c 'recurse' "$WORK/gdb.txt" || true)
 read -r _ F_MED F_MIN F_MAX _ <<<"$(stats <"$WORK/t.ftscope")"
 read -r _ G_MED G_MIN G_MAX _ <<<"$(stats <"$WORK/t.gdb")"
 read -r _ H_MED H_MIN H_MAX _ <<<"$(stats <"$WORK/hold")"
+read -r _ C_MED C_MIN C_MAX _ <<<"$(stats <"$WORK/t.cold")"
+read -r _ O_MED O_MIN O_MAX _ <<<"$(stats <"$WORK/t.off")"
 
 # Release the workers: the target must finish by itself, all threads joined.
 echo go >"$WORK/go"
@@ -174,7 +200,7 @@ for _ in $(seq 1 100); do kill -0 "$TARGET_PID" 2>/dev/null || break; sleep 0.1;
 wait "$TARGET_PID" || rc=$?
 TARGET_PID=
 if [ "$rc" = 0 ] && grep -q "^DONE $THREADS\$" "$WORK/target.out"; then
-	AFTER="finished normally after $((2 * N + 2 + N)) attaches: all $THREADS threads joined, exit 0"
+	AFTER="finished normally after $((5 * N + 2)) attaches: all $THREADS threads joined, exit 0"
 else
 	AFTER="HARMED: exit $rc, output: $(tr '\n' ' ' <"$WORK/target.out") $(tail -3 "$WORK/target.err" | tr '\n' ' ')"
 fi
@@ -183,9 +209,16 @@ printf '%-10s %12s %12s %12s   %s\n' tool "median (s)" "min (s)" "max (s)" "runs
 printf '%-10s %12.4f %12.4f %12.4f   %s\n' ftscope "$F_MED" "$F_MIN" "$F_MAX" "$(paste -sd' ' "$WORK/t.ftscope" | awk '{for(i=1;i<=NF;i++) printf "%.3f ", $i}')"
 printf '%-10s %12.4f %12.4f %12.4f   %s\n' gdb "$G_MED" "$G_MIN" "$G_MAX" "$(paste -sd' ' "$WORK/t.gdb" | awk '{for(i=1;i<=NF;i++) printf "%.3f ", $i}')"
 echo
+echo "ftscope without its warm symbol cache (not interleaved with gdb):"
+printf '%-10s %12.4f %12.4f %12.4f   %s\n' cold "$C_MED" "$C_MIN" "$C_MAX" "$(paste -sd' ' "$WORK/t.cold" | awk '{for(i=1;i<=NF;i++) printf "%.3f ", $i}')"
+printf '%-10s %12.4f %12.4f %12.4f   %s\n' off "$O_MED" "$O_MIN" "$O_MAX" "$(paste -sd' ' "$WORK/t.off" | awk '{for(i=1;i<=NF;i++) printf "%.3f ", $i}')"
+echo
 awk -v g="$G_MED" -v f="$F_MED" -v gm="$G_MIN" -v fm="$F_MIN" 'BEGIN {
 	r = g / f
 	printf "ratio gdb/ftscope: %.1fx (median), %.1fx (min)   goal >= 20x: %s\n", r, gm / fm, (r >= 20 ? "met" : "NOT met")
+}'
+awk -v g="$G_MED" -v c="$C_MED" -v o="$O_MED" 'BEGIN {
+	printf "ratio gdb/ftscope without a warm cache: %.1fx (first dump on a host), %.1fx (cache off)\n", g / c, g / o
 }'
 printf 'ftscope hold (target stopped), hold_ms: median %.1f ms, min %.1f, max %.1f (%d dumps)\n' "$H_MED" "$H_MIN" "$H_MAX" "$N"
 echo

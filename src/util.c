@@ -248,6 +248,11 @@ static int write_all(int fd, const void *data, size_t len)
 
 int write_file_atomic(const char *path, const void *data, size_t len)
 {
+	return write_file_replace(path, data, len, true);
+}
+
+int write_file_replace(const char *path, const void *data, size_t len, bool durable)
+{
 	char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid()); /* concurrent writers */
 	int ret, fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
@@ -255,7 +260,7 @@ int write_file_atomic(const char *path, const void *data, size_t len)
 		goto out;
 	}
 	ret = write_all(fd, data, len);
-	if (!ret && fsync(fd) < 0)
+	if (!ret && durable && fsync(fd) < 0)
 		ret = -errno;
 	if (close(fd) < 0 && !ret)
 		ret = -errno;

@@ -88,7 +88,7 @@ int diskcache_save(const char *build_id, const char *ext, const void *buf, size_
 	dir = xstrndup(path, (size_t)(strrchr(path, '/') - path));
 	r = mkdir_p(dir, 0755);
 	if (r == 0)
-		r = write_file_atomic(path, buf, len);
+		r = write_file_replace(path, buf, len, false); /* a cache: no fsync */
 	debug("symbolizer: %s %s: %s", r ? "cannot save" : "saved", path, r ? strerror(-r) : "ok");
 	free(dir);
 	free(path);

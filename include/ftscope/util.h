@@ -51,6 +51,8 @@ void strv_split(struct strv *sv, const char *s, const char *seps);
 /* Files. All return 0 or -errno unless said otherwise. */
 int read_file(const char *path, char **out, size_t *len);     /* *out malloc'd, NUL-terminated */
 int write_file_atomic(const char *path, const void *data, size_t len); /* tmp + fsync + rename */
+/* The same; durable=false skips the fsync (caches: a file lost in a crash is rebuilt). */
+int write_file_replace(const char *path, const void *data, size_t len, bool durable);
 int append_line_fsync(const char *path, const char *line);   /* appends line + '\n', fsyncs */
 int mkdir_p(const char *path, mode_t mode);
 /* A command's output: to path atomically (-o FILE), or to stdout when path is NULL (main()
