@@ -42,6 +42,25 @@ is "$(jqfile "$FTSCOPE_OUT" '[.processes[0].threads[] | select(.merged)] | lengt
 is "$(jqfile "$FTSCOPE_OUT" '[.processes[0].threads[] | select(any(.frames[]; .python and .function == "<module>" and .line == 9))] | length')" 1 \
 	"the main thread is at live.py:9"
 ok kill -0 $pid "alive after the dump"
+
+# The symbol cache (sorted symbols, flattened DWARF lines per build-id) changes nothing in
+# what a dump says: no cache, first dump into an empty cache, dump from the saved cache.
+frames() { jq -c '[.processes[0].threads[] | [.tid, [.frames[] | [.function, .module, .offset, .file, .line]]]]' "$1"; }
+FTSCOPE_SYMBOL_CACHE= run_ftscope dump $pid --json
+cp "$FTSCOPE_OUT" nocache.json
+FTSCOPE_SYMBOL_CACHE=$TEST_TMP/symcache run_ftscope dump $pid --json
+cp "$FTSCOPE_OUT" cold.json
+FTSCOPE_SYMBOL_CACHE=$TEST_TMP/symcache run_ftscope dump $pid --json
+cp "$FTSCOPE_OUT" warm.json
+ok test "$(find symcache -name '*.syms' | wc -l)" -ge 2 "symbol tables saved (python, libc, ...)"
+is "$(jq '[.processes[0].threads[].frames[] | select(.file and (.python | not))] | length' nocache.json)" \
+	"$(jq '[.processes[0].threads[].frames[] | select(.file and (.python | not))] | length' warm.json)" \
+	"as many native frames with file:line from the cache as without"
+ok test "$(jq '[.processes[0].threads[].frames[] | select(.file and (.python | not))] | length' warm.json)" -gt 0 \
+	"(some native frames have file:line)"
+is "$(frames cold.json)" "$(frames nocache.json)" "first dump into an empty cache: same frames as without a cache"
+is "$(frames warm.json)" "$(frames nocache.json)" "dump from the saved cache: same frames"
+ok kill -0 $pid "alive after four dumps"
 echo go >&3
 exec 3>&-
 wait $pid
