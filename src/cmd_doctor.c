@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The ftscope authors */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -7,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,6 +23,7 @@
 #include "ftscope/ptracer.h"
 #include "ftscope/pyframes.h"
 #include "ftscope/results.h"
+#include "ftscope/symbolizer.h"
 #include "ftscope/util.h"
 #include "ftscope/workspace.h"
 
@@ -94,6 +97,54 @@ static void check_readable(const char *python)
 	sbuf_release(&why);
 }
 
+/* Where snapshots keep sorted symbols and DWARF line tables, and what is in it. */
+static void symbol_cache_line(void)
+{
+	const char *dir = symbolizer_cache_dir();
+	char *probe;
+	size_t files = 0;
+	off_t bytes = 0;
+	DIR *top, *sub;
+	struct dirent *de, *fe;
+	struct stat st;
+	bool writable;
+
+	if (!dir) {
+		line(true, false, "symbol cache", "off (FTSCOPE_SYMBOL_CACHE is empty): every "
+		     "snapshot parses symbols and DWARF lines anew");
+		return;
+	}
+	if ((top = opendir(dir))) {
+		while ((de = readdir(top))) {
+			char *subdir;
+			if (de->d_name[0] == '.')
+				continue;
+			subdir = path_join(dir, de->d_name);
+			if ((sub = opendir(subdir))) {
+				while ((fe = readdir(sub))) {
+					char *f = path_join(subdir, fe->d_name);
+					if (fe->d_name[0] != '.' && !stat(f, &st) && S_ISREG(st.st_mode)) {
+						files++;
+						bytes += st.st_size;
+					}
+					free(f);
+				}
+				closedir(sub);
+			}
+			free(subdir);
+		}
+		closedir(top);
+	}
+	probe = xstrdup(dir);
+	while (!path_exists(probe) && strrchr(probe, '/') && strrchr(probe, '/') != probe)
+		*strrchr(probe, '/') = '\0'; /* the nearest existing ancestor is what mkdir needs */
+	writable = access(probe, W_OK) == 0;
+	free(probe);
+	line(writable, false, "symbol cache", "%s: %zu files, %.1f MB%s", dir, files,
+	     (double)bytes / 1e6,
+	     writable ? "" : " (not writable: snapshots parse symbols anew each time)");
+}
+
 int cmd_doctor(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -158,6 +209,7 @@ int cmd_doctor(int argc, char **argv)
 	     is_dir("/usr/lib/debug/.build-id") ? "installed: frames inside libc are named"
 						 : "missing (install libc6-dbg): libc frames show as "
 						   "module+offset");
+	symbol_cache_line();
 	if (python) {
 		struct sbuf err = SBUF_INIT;
 		cJSON *profile = NULL;

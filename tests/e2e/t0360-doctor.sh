@@ -21,6 +21,10 @@ if [ -x /usr/bin/python3 ]; then
 else
 	skip "GIL interpreter" "no /usr/bin/python3"
 fi
+FTSCOPE_SYMBOL_CACHE=$TEST_TMP/sc run_ftscope doctor
+ok grep -q "ok.*symbol cache.*$TEST_TMP/sc: 0 files" "$FTSCOPE_OUT" "the symbol cache is named (empty)"
+FTSCOPE_SYMBOL_CACHE= run_ftscope doctor
+ok grep -q "symbol cache.*off" "$FTSCOPE_OUT" "FTSCOPE_SYMBOL_CACHE= turns it off, and doctor says so"
 run_ftscope doctor --target-python /nonexistent/python
 is "$FTSCOPE_RC" 1 "a missing interpreter fails"
 done_testing
