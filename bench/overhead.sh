@@ -4,14 +4,18 @@
 #
 # Supervisor overhead on a real test suite: CPython's own stdlib tests (shipped with the
 # free-threaded interpreter, so nothing is downloaded), run
-#   bare     PYTHON_GIL=0 $PY -m unittest $TESTS     (as the test user, like ftscope does)
+#   bare     PYTHON_GIL=0 python -m unittest $TESTS   (in the package's venv, as the test user)
 #   none     ftscope run --tracer none   --test-command-override "python -m unittest $TESTS"
 #   ptrace   ftscope run --tracer ptrace --test-command-override "python -m unittest $TESTS"
 # ftscope runs a tiny dummy package (made here) whose test command is overridden; the suite's
 # time is each iteration's `duration_s` from ft_results.jsonl, the bare time is the wall time
-# of the command. The bare run gets what ftscope gives a test (same user: root runs tests as
-# nobody; same cwd; PYTHONFAULTHANDLER/PYTHONDONTWRITEBYTECODE/PYTHONUNBUFFERED=1; output to
-# files), so only the supervision differs.
+# of the command. The bare run is what a user types after installing the package: the same
+# venv with the same editable install that ftscope made (a warm-up run creates it; setuptools'
+# editable finder is imported by every interpreter start, ~15 ms for each Python subprocess a
+# test spawns, so a bare run without it would compare unequal things), the same cwd and user
+# (root runs tests as nobody), output to files, and no other PYTHON* setting: what ftscope
+# adds to the environment (PYTHONFAULTHANDLER, PYTHONDONTWRITEBYTECODE, PYTHONUNBUFFERED,
+# PY_COLORS, PYTEST_ADDOPTS) counts as its overhead.
 #
 # Modes are interleaved: ROUNDS rounds (default N=5), each running every mode once in an
 # order rotated per round (ftscope with --iterations ITERS, default 1), so drift and the
@@ -93,11 +97,13 @@ run_bare() { # round
 		t0=$(now)
 		rc=0
 		# shellcheck disable=SC2086 # TESTS is a list of module names
-		(cd "$PKG" && env PYTHON_GIL=0 PYTHONFAULTHANDLER=1 PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
+		(cd "$PKG" && env -u PYTHONFAULTHANDLER -u PYTHONDONTWRITEBYTECODE -u PYTHONUNBUFFERED \
+			-u PY_COLORS -u PYTEST_ADDOPTS -u PYTHONHOME -u PYTHONPATH \
+			PATH="$VENV/bin:$PATH" VIRTUAL_ENV="$VENV" PYTHON_GIL=0 \
 			HOME="$WORK/home" USER="$TEST_USER" LOGNAME="$TEST_USER" \
 			/usr/bin/time -f '%U %S' -o "$WORK/bare.cpu" \
 			setpriv --reuid="$TEST_UID" --regid="$TEST_GID" --clear-groups \
-			"$PY" -m unittest $TESTS >"$WORK/bare.out" 2>"$WORK/bare.err") || rc=$?
+			python -m unittest $TESTS >"$WORK/bare.out" 2>"$WORK/bare.err") || rc=$?
 		t1=$(now)
 		cpu=$(awk 'NF == 2 && $1 ~ /^[0-9.]+$/ { c = sprintf("%.3f", $1 + $2) } END { print (c == "" ? "nan" : c) }' "$WORK/bare.cpu")
 		echo "bare $round $(elapsed "$t0" "$t1") $(ran_in "$WORK/bare.err") $cpu $([ "$rc" = 0 ] && echo pass || echo "exit-$rc") -" >>"$WORK/samples"
@@ -186,6 +192,20 @@ echo "suite: $PY -m unittest $TESTS"
 echo "test user: $TEST_USER"
 use_ftscope_copy "$WORK"
 machine_note
+# Warm-up: ftscope makes the package's venv and installs the package (as every run does), so
+# the bare runs use the same interpreter setup as the supervised ones.
+if ! "$FTSCOPE" run --target-python "$PY" --package-dir "$PKG" --test-command-override true \
+	--no-detect-extensions --iterations 1 --tracer none --user "$TEST_USER" \
+	--results-dir "$WORK/res-warmup" --venvs-dir "$WORK/venvs" --repos-dir "$WORK/repos" \
+	>"$WORK/ft.out" 2>"$WORK/ft.err"; then
+	echo "ftscope warm-up run failed:" >&2
+	tail -20 "$WORK/ft.err" >&2
+	exit 1
+fi
+VPYS=("$WORK"/venvs/*/bin/python)
+VENV=${VPYS[0]%/bin/python}
+[ -x "$VENV/bin/python" ] || { echo "no venv after the warm-up run in $WORK/venvs" >&2; exit 1; }
+echo "bare: python of $VENV (the venv ftscope made, with the package installed)"
 MODES=(bare none ptrace)
 "$FTSCOPE" doctor 2>/dev/null | grep -q "ok.*eBPF recorder" && MODES+=(ebpf)
 T_START=$(now)
