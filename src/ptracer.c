@@ -28,6 +28,31 @@ static pid_t tgid_of(pid_t tid)
 	return tgid;
 }
 
+/* The new task of a clone event: a thread of its creator's process or a process of its own.
+ * One lookup, cheaper than reading /proc/TID/status at every thread start. */
+static pid_t clone_tgid(pid_t creator_tgid, pid_t tid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d", creator_tgid, tid);
+	return access(path, F_OK) == 0 ? creator_tgid : tgid_of(tid);
+}
+
+/* A task whose first stop came before its creator's event: a thread of a process we know
+ * (looked up in each one's task list, a handful of live processes at most) or a new process. */
+static pid_t first_stop_tgid(struct ptracer *pt, pid_t tid)
+{
+	char path[64];
+	for (size_t i = 0; i < pt->n; i++) {
+		const struct ptask *p = &pt->tasks[i];
+		if (p->tid != p->tgid || p->exited)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%d", p->tgid, tid);
+		if (access(path, F_OK) == 0)
+			return p->tgid;
+	}
+	return tgid_of(tid);
+}
+
 static struct ptask *find(struct ptracer *pt, pid_t tid)
 {
 	for (size_t i = 0; i < pt->n; i++)
@@ -41,7 +66,7 @@ bool ptracer_owns(const struct ptracer *pt, pid_t tid)
 	return find((struct ptracer *)pt, tid) != NULL;
 }
 
-static struct ptask *add(struct ptracer *pt, pid_t tid, pid_t tgid)
+static struct ptask *add(struct ptracer *pt, pid_t tid, pid_t tgid, int opts)
 {
 	struct ptask *t = find(pt, tid);
 	if (t)
@@ -54,7 +79,33 @@ static struct ptask *add(struct ptracer *pt, pid_t tid, pid_t tgid)
 	memset(t, 0, sizeof(*t));
 	t->tid = tid;
 	t->tgid = tgid > 0 ? tgid : tgid_of(tid);
+	t->opts = opts;
+	if (t->tid == t->tgid)
+		pt->processes++;
 	return t;
+}
+
+/* An ended task leaves the table, which so stays as small as the live tree. */
+static void drop(struct ptracer *pt, struct ptask *t)
+{
+	size_t i = (size_t)(t - pt->tasks);
+	if (i < pt->n - 1)
+		pt->tasks[i] = pt->tasks[pt->n - 1];
+	pt->n--;
+}
+
+/*
+ * Give a task the options its kind needs (it must be in a ptrace stop). A thread needs no
+ * exit stop, only a process's identity is read there: one stop fewer per thread, which counts
+ * in suites that start thousands. Auto-attached tasks inherit their creator's options (a
+ * process forked by a thread would lack the exit stop), so each new task gets its own at its
+ * first stop, and a task that execs (a thread's exec makes it the leader) again.
+ */
+static void set_opts(struct ptracer *pt, struct ptask *t)
+{
+	int want = t->tid == t->tgid ? pt->opts : pt->opts & ~PTRACE_O_TRACEEXIT;
+	if (t->opts != want && ptrace(PTRACE_SETOPTIONS, t->tid, 0, want) == 0)
+		t->opts = want;
 }
 
 bool ptrace_permitted(const char **why)
@@ -115,14 +166,17 @@ int ptracer_attach_child(struct ptracer *pt, pid_t child)
 		return -ECHILD;
 	if (ptrace(PTRACE_SEIZE, child, 0, SEIZE_OPTS) < 0)
 		return -errno;
-	add(pt, child, child);
+	pt->opts = SEIZE_OPTS;
+	add(pt, child, child, SEIZE_OPTS);
 	kill(child, SIGCONT);
 	return 0;
 }
 
 int ptracer_attach_process(struct ptracer *pt, pid_t pid)
 {
-	/* Threads may start while we attach: list until no new one appears. */
+	/* Threads may start while we attach: list until no new one appears. Threads started
+	 * while attached are followed too; no exit-kill: the process outlives us. */
+	pt->opts = PTRACE_O_TRACECLONE;
 	for (int round = 0; round < 10; round++) {
 		char path[64];
 		DIR *d;
@@ -143,7 +197,7 @@ int ptracer_attach_process(struct ptracer *pt, pid_t pid)
 				closedir(d);
 				return e;
 			}
-			add(pt, tid, pid);
+			add(pt, tid, pid, pt->opts);
 			added = true;
 		}
 		closedir(d);
@@ -225,21 +279,31 @@ void ptracer_handle(struct ptracer *pt, pid_t tid, int status)
 {
 	struct ptask *t = find(pt, tid);
 	int sig, ev;
-	if (!t)
-		t = add(pt, tid, 0); /* a new task's first stop can beat its parent's event */
+	if (!t) {
+		/* A new task's first stop can beat its creator's event; its options are unknown. */
+		t = add(pt, tid, first_stop_tgid(pt, tid), -1);
+		t->fresh = true;
+	}
 	if (WIFEXITED(status) || WIFSIGNALED(status)) {
-		t->exited = true;
-		t->stopped = false;
 		if (t->tid == t->tgid)
 			record_end(pt, t, status);
+		drop(pt, t);
 		return;
 	}
 	if (!WIFSTOPPED(status))
 		return;
 	sig = WSTOPSIG(status);
 	ev = (unsigned)status >> 16;
+	pt->stops.total++;
 	switch (ev) {
 	case PTRACE_EVENT_STOP:
+		if (t->fresh) { /* its first stop */
+			set_opts(pt, t);
+			t->fresh = false;
+			pt->stops.new_task++;
+		} else {
+			pt->stops.other++;
+		}
 		if (t->want_stop) {
 			t->stopped = true;
 			t->want_stop = false;
@@ -253,23 +317,37 @@ void ptracer_handle(struct ptracer *pt, pid_t tid, int status)
 	case PTRACE_EVENT_FORK:
 	case PTRACE_EVENT_VFORK: {
 		unsigned long msg = 0;
+		pt->stops.clone++;
 		ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg);
-		if (msg)
-			add(pt, (pid_t)msg, ev == PTRACE_EVENT_CLONE ? 0 : (pid_t)msg);
+		if (msg && !find(pt, (pid_t)msg)) {
+			pid_t nt = (pid_t)msg;
+			int opts = t->opts; /* inherited */
+			add(pt, nt, ev == PTRACE_EVENT_CLONE ? clone_tgid(t->tgid, nt) : nt, opts)->fresh =
+				true;
+		}
 		ptrace(PTRACE_CONT, tid, 0, 0);
 		return;
 	}
 	case 0:
 		break;
 	default: /* EXEC, VFORK_DONE, EXIT */
+		if (ev == PTRACE_EVENT_EXIT)
+			pt->stops.exit++;
+		else if (ev == PTRACE_EVENT_EXEC)
+			pt->stops.exec++;
+		else
+			pt->stops.other++;
 		if (ev == PTRACE_EVENT_EXIT && t->tid == t->tgid)
 			capture_identity(t);
-		if (ev == PTRACE_EVENT_EXEC)
+		if (ev == PTRACE_EVENT_EXEC) {
 			t->tgid = tgid_of(tid); /* a non-leader exec takes over the leader's pid */
+			set_opts(pt, t);
+		}
 		ptrace(PTRACE_CONT, tid, 0, 0);
 		return;
 	}
 	/* A signal-delivery-stop. */
+	pt->stops.signal++;
 	if (t->want_stop) {
 		/* We asked for a stop and got this one: hold it, deliver the signal later. */
 		t->pending_sig = sig;

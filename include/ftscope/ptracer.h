@@ -18,9 +18,9 @@
  * of stop requires:
  *   PTRACE_EVENT_STOP, our interrupt       -> stays stopped until ptracer_resume_all
  *   PTRACE_EVENT_STOP, group-stop          -> PTRACE_LISTEN (the stop is the test's own)
- *   PTRACE_EVENT_STOP, new task attached   -> PTRACE_CONT
+ *   PTRACE_EVENT_STOP, new task attached   -> its options (threads: no exit stop), PTRACE_CONT
  *   PTRACE_EVENT_{CLONE,FORK,VFORK,EXEC,VFORK_DONE} -> PTRACE_CONT (new tid recorded)
- *   PTRACE_EVENT_EXIT                      -> identity read (comm, parent), PTRACE_CONT
+ *   PTRACE_EVENT_EXIT (processes only)     -> identity read (comm, parent), PTRACE_CONT
  *   signal-delivery-stop, crash signal     -> crash callback, then PTRACE_CONT with the signal
  *   signal-delivery-stop, other signal     -> PTRACE_CONT with the signal
  */
@@ -32,7 +32,9 @@ struct ptask {
 	pid_t tid, tgid;
 	bool stopped;     /* in a stop we hold (interrupt or signal stop of a stopped world) */
 	bool want_stop;   /* PTRACE_INTERRUPT sent, waiting for the stop */
-	bool exited;
+	bool exited;      /* detached (an ended task leaves the table) */
+	bool fresh;       /* auto-attached, its first stop not seen yet */
+	int opts;         /* its ptrace options as set (-1: unknown) */
 	int pending_sig;  /* signal to deliver when resumed */
 	bool identified;  /* comm/ppid read (at the exit stop) */
 	pid_t ppid;
@@ -46,6 +48,18 @@ struct proc_end {
 	char comm[20], parent_comm[20];
 };
 
+/* The stops the tracer serviced, by cause: what tracing cost the tests (each stop holds a
+ * task until the supervisor has run). */
+struct ptrace_stops {
+	unsigned long total;
+	unsigned long clone;    /* a task started a thread or a process (its event stop) */
+	unsigned long new_task; /* the new task's first stop */
+	unsigned long exec;
+	unsigned long exit;     /* a process's exit stop (threads have none) */
+	unsigned long signal;   /* a signal's delivery */
+	unsigned long other;    /* group stops, our own interrupts, vfork-done */
+};
+
 struct ptracer;
 
 /* Called in a thread's signal-delivery-stop for a crash signal, once per process, with every
@@ -55,14 +69,17 @@ typedef void (*crash_fn)(void *arg, struct ptracer *pt, pid_t tid, pid_t tgid, i
 			 const siginfo_t *si);
 
 struct ptracer {
-	struct ptask *tasks;
+	struct ptask *tasks; /* live tasks only */
 	size_t n, cap;
+	int opts;            /* a process's options (a thread's lack PTRACE_O_TRACEEXIT) */
 	struct proc_end *ends;
 	size_t nends, capends;
 	pid_t *crashed_tgids; /* processes already snapshotted for a crash */
 	size_t ncrashed;
 	crash_fn on_crash;
 	void *arg;
+	struct ptrace_stops stops;
+	unsigned long processes; /* processes followed, the first one included */
 };
 
 /* Can this process trace its children? Tries it once on a throwaway child. */
