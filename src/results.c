@@ -403,6 +403,20 @@ cJSON *iteration_json(int index, const char *gil, const struct iter_outcome *o,
 		cJSON_AddNullToObject(it, "hang");
 	}
 	cJSON_AddStringToObject(it, "tracer", tracer_name(o->tracer));
+	if (o->tracer != TRACER_NONE) {
+		const struct ptrace_stops *ps = &o->ptrace_stops;
+		cJSON *c = cJSON_CreateObject();
+		cJSON_AddNumberToObject(c, "total", (double)ps->total);
+		cJSON_AddNumberToObject(c, "clone", (double)ps->clone);
+		cJSON_AddNumberToObject(c, "new_task", (double)ps->new_task);
+		cJSON_AddNumberToObject(c, "exec", (double)ps->exec);
+		cJSON_AddNumberToObject(c, "exit", (double)ps->exit);
+		cJSON_AddNumberToObject(c, "signal", (double)ps->signal);
+		cJSON_AddNumberToObject(c, "other", (double)ps->other);
+		cJSON_AddItemToObject(it, "ptrace_stops", c);
+	} else {
+		cJSON_AddNullToObject(it, "ptrace_stops");
+	}
 	{
 		/* Was concurrency exercised at all? (a pass proves little if it was not) */
 		cJSON *c = cJSON_CreateObject();

@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "ftscope/ptracer.h"
 #include "ftscope/util.h"
 
 enum killed_by {
@@ -118,6 +119,7 @@ struct iter_outcome {
 	long peak_tasks;         /* most tasks alive at once (cgroup), -1 unknown */
 	enum tracer_kind tracer; /* the tracer that ran (may fall back to NONE) */
 	char *tracer_error;      /* why ptrace could not be used, or NULL */
+	struct ptrace_stops ptrace_stops; /* what tracing stopped the tests for (ptrace) */
 	int runner_crash_sig;    /* crash signal that ended the test runner (ptrace), else 0 */
 	struct proc_crash *crashes; /* every crashed process of the tree (ptrace) */
 	size_t ncrashes;
