@@ -45,6 +45,7 @@
  * and +17 us (bench/ptrace_events.sh). The window costs at most its length in CPU per burst.
  */
 #define STOP_SPIN 300e-6
+#define STOP_SERVICE_MAX 5e-3
 
 const char *tracer_name(enum tracer_kind t)
 {
@@ -222,14 +223,20 @@ static bool capture_read(struct sup *s, struct capture *c)
 
 static int reap(struct sup *s);
 
-/* Service ptrace stops as they come, spinning STOP_SPIN after each for the next of a burst. */
+/* Service ptrace stops as they come, spinning STOP_SPIN after each for the next of a burst;
+ * back to the main loop (output, deadlines) within STOP_SERVICE_MAX whatever comes. */
 static void service_stops(struct sup *s)
 {
-	double until = 0;
+	double start = now_monotonic(), until = 0;
 	for (;;) {
-		if (reap(s) > 0)
-			until = now_monotonic() + STOP_SPIN;
-		else if (!s->tracing || now_monotonic() >= until)
+		double now;
+		int n = reap(s);
+		now = now_monotonic();
+		if (now - start >= STOP_SERVICE_MAX)
+			return;
+		if (n > 0)
+			until = now + STOP_SPIN;
+		else if (!s->tracing || now >= until)
 			return;
 		else
 			sched_yield(); /* a task woken onto this CPU (the one just resumed) goes first */
