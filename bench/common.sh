@@ -103,3 +103,62 @@ use_ftscope_copy() {
 	FTSCOPE=$1/ftscope
 	echo "ftscope: $FTSCOPE_SRC ($("$FTSCOPE" --version 2>/dev/null || echo '?'), copied to $1 for the run)"
 }
+
+# bench_package DIR NAME: an empty package NAME (module NAME with _ for -) for ftscope to
+# install in runs whose test command is overridden; DIR and $WORK/home go to the test user
+# (TEST_UID:TEST_GID).
+bench_package() {
+	local dir=$1 name=$2 mod=${2//-/_}
+	mkdir -p "$dir/$mod" "$WORK/home"
+	cat >"$dir/pyproject.toml" <<PYPROJECT
+[build-system]
+requires = ["setuptools"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "$name"
+version = "0.1.0"
+requires-python = ">=3.13"
+
+[tool.setuptools]
+packages = ["$mod"]
+PYPROJECT
+	echo '"""ftscope benchmark: a package with nothing in it."""' >"$dir/$mod/__init__.py"
+	chown -R "$TEST_UID:$TEST_GID" "$dir" "$WORK/home"
+}
+
+# bench_venv PKG: a warm-up run in which ftscope makes the package's venv and installs it (as
+# every run does), so bare runs can use the same interpreter setup; sets VENV.
+bench_venv() {
+	local vpys
+	if ! "$FTSCOPE" run --target-python "$PY" --package-dir "$1" --test-command-override true \
+		--no-detect-extensions --iterations 1 --tracer none --user "$TEST_USER" \
+		--results-dir "$WORK/res-warmup" --venvs-dir "$WORK/venvs" --repos-dir "$WORK/repos" \
+		>"$WORK/ft.out" 2>"$WORK/ft.err"; then
+		echo "ftscope warm-up run failed:" >&2
+		tail -20 "$WORK/ft.err" >&2
+		exit 1
+	fi
+	vpys=("$WORK"/venvs/*/bin/python)
+	VENV=${vpys[0]%/bin/python}
+	[ -x "$VENV/bin/python" ] || { echo "no venv after the warm-up run in $WORK/venvs" >&2; exit 1; }
+}
+
+# bench_rounds ROUNDS: every mode (bare, none, ptrace, and ebpf where the recorder loads) once
+# per round, in an order rotated per round so drift hits all alike; calls the script's
+# run_bare ROUND and run_ftscope TRACER ROUND.
+bench_rounds() {
+	local modes=(bare none ptrace) order r k m
+	"$FTSCOPE" doctor 2>/dev/null | grep -q "ok.*eBPF recorder" && modes+=(ebpf)
+	for r in $(seq 1 "$1"); do
+		order=()
+		for k in "${!modes[@]}"; do order+=("${modes[$(((k + r - 1) % ${#modes[@]}))]}"); done
+		printf '  round %d/%d: %s\n' "$r" "$1" "${order[*]}" >&2
+		for m in "${order[@]}"; do
+			case $m in
+			bare) run_bare "$r" ;;
+			*) run_ftscope "$m" "$r" ;;
+			esac
+		done
+	done
+}

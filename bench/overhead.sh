@@ -73,22 +73,7 @@ chmod 755 "$WORK"
 
 # The dummy package ftscope installs (its own tests are replaced by the stdlib suite).
 PKG=$WORK/pkg
-mkdir -p "$PKG/ftbench_dummy" "$WORK/home"
-cat >"$PKG/pyproject.toml" <<'EOF'
-[build-system]
-requires = ["setuptools"]
-build-backend = "setuptools.build_meta"
-
-[project]
-name = "ftbench-dummy"
-version = "0.1.0"
-requires-python = ">=3.13"
-
-[tool.setuptools]
-packages = ["ftbench_dummy"]
-EOF
-echo '"""ftscope benchmark: a package with nothing in it."""' >"$PKG/ftbench_dummy/__init__.py"
-chown -R "$TEST_UID:$TEST_GID" "$PKG" "$WORK/home"
+bench_package "$PKG" ftbench-dummy
 
 # ran_in FILE: the X of unittest's "Ran N tests in Xs", or nan.
 ran_in() { awk '/^Ran [0-9]+ tests? in / { t = $5; sub(/s$/, "", t) } END { print (t == "" ? "nan" : t) }' "$1"; }
@@ -199,34 +184,10 @@ echo "suite: $PY -m unittest $TESTS"
 echo "test user: $TEST_USER; PYTHONHASHSEED=$HASHSEED for every run"
 use_ftscope_copy "$WORK"
 machine_note
-# Warm-up: ftscope makes the package's venv and installs the package (as every run does), so
-# the bare runs use the same interpreter setup as the supervised ones.
-if ! "$FTSCOPE" run --target-python "$PY" --package-dir "$PKG" --test-command-override true \
-	--no-detect-extensions --iterations 1 --tracer none --user "$TEST_USER" \
-	--results-dir "$WORK/res-warmup" --venvs-dir "$WORK/venvs" --repos-dir "$WORK/repos" \
-	>"$WORK/ft.out" 2>"$WORK/ft.err"; then
-	echo "ftscope warm-up run failed:" >&2
-	tail -20 "$WORK/ft.err" >&2
-	exit 1
-fi
-VPYS=("$WORK"/venvs/*/bin/python)
-VENV=${VPYS[0]%/bin/python}
-[ -x "$VENV/bin/python" ] || { echo "no venv after the warm-up run in $WORK/venvs" >&2; exit 1; }
+bench_venv "$PKG"
 echo "bare: python of $VENV (the venv ftscope made, with the package installed)"
-MODES=(bare none ptrace)
-"$FTSCOPE" doctor 2>/dev/null | grep -q "ok.*eBPF recorder" && MODES+=(ebpf)
 T_START=$(now)
-for r in $(seq 1 "$ROUNDS"); do
-	order=()
-	for k in "${!MODES[@]}"; do order+=("${MODES[$(((k + r - 1) % ${#MODES[@]}))]}"); done
-	printf '  round %d/%d: %s\n' "$r" "$ROUNDS" "${order[*]}" >&2
-	for m in "${order[@]}"; do
-		case $m in
-		bare) run_bare "$r" ;;
-		*) run_ftscope "$m" "$r" ;;
-		esac
-	done
-done
+bench_rounds "$ROUNDS"
 T_END=$(now)
 
 echo

@@ -40,21 +40,7 @@ trap 'exit 130' INT TERM
 chmod 755 "$WORK"
 
 PKG=$WORK/pkg
-mkdir -p "$PKG/ftbench_events" "$WORK/home"
-cat >"$PKG/pyproject.toml" <<'EOF'
-[build-system]
-requires = ["setuptools"]
-build-backend = "setuptools.build_meta"
-
-[project]
-name = "ftbench-events"
-version = "0.1.0"
-requires-python = ">=3.13"
-
-[tool.setuptools]
-packages = ["ftbench_events"]
-EOF
-echo '"""ftscope benchmark: a package with nothing in it."""' >"$PKG/ftbench_events/__init__.py"
+bench_package "$PKG" ftbench-events
 cat >"$WORK/events.py" <<'EOF'
 """Time each kind of traced operation in batches; print 'kind median_us_per_op'."""
 import os, signal, statistics, sys, threading, time
@@ -101,7 +87,6 @@ for kind, fn, n in (("thread", threads, 200), ("spawn", spawn, 100),
     print(kind, f"{per_op(fn, n):.3f}", file=sys.stderr, flush=True)
 assert hits == BATCHES * 2000, hits
 EOF
-chown -R "$TEST_UID:$TEST_GID" "$PKG" "$WORK/home"
 chmod 644 "$WORK/events.py"
 
 : >"$WORK/samples" # mode round kind us
@@ -131,26 +116,8 @@ echo "ptrace events: $ROUNDS rounds, modes interleaved (order rotated per round)
 echo "test user: $TEST_USER"
 use_ftscope_copy "$WORK"
 machine_note
-"$FTSCOPE" run --target-python "$PY" --package-dir "$PKG" --test-command-override true \
-	--no-detect-extensions --iterations 1 --tracer none --user "$TEST_USER" \
-	--results-dir "$WORK/res-warmup" --venvs-dir "$WORK/venvs" --repos-dir "$WORK/repos" \
-	>"$WORK/ft.out" 2>"$WORK/ft.err" ||
-	{ echo "ftscope warm-up run failed:" >&2; tail -20 "$WORK/ft.err" >&2; exit 1; }
-VPYS=("$WORK"/venvs/*/bin/python)
-VENV=${VPYS[0]%/bin/python}
-MODES=(bare none ptrace)
-"$FTSCOPE" doctor 2>/dev/null | grep -q "ok.*eBPF recorder" && MODES+=(ebpf)
-for r in $(seq 1 "$ROUNDS"); do
-	order=()
-	for k in "${!MODES[@]}"; do order+=("${MODES[$(((k + r - 1) % ${#MODES[@]}))]}"); done
-	printf '  round %d/%d: %s\n' "$r" "$ROUNDS" "${order[*]}" >&2
-	for m in "${order[@]}"; do
-		case $m in
-		bare) run_bare "$r" ;;
-		*) run_ftscope "$m" "$r" ;;
-		esac
-	done
-done
+bench_venv "$PKG"
+bench_rounds "$ROUNDS"
 
 echo
 "$PY" - "$WORK/samples" <<'PYEOF'
