@@ -235,6 +235,16 @@ static int fill_slot(struct pyreader *r, struct page_slot *s, uint64_t page)
 	return 0;
 }
 
+/*
+ * The cache slot of a page: hashed, not page number modulo the slot count, since threads'
+ * stacks and data-stack chunks sit at the same offsets of equally aligned regions, and those
+ * pages all fell in one slot, evicting each other at every thread.
+ */
+static struct page_slot *slot_of(struct pyreader *r, uint64_t page)
+{
+	return &r->cache[((page / PAGE) * 0x9e3779b97f4a7c15ull) >> 32 & (CACHE_SLOTS - 1)];
+}
+
 /* Cached read (pages stay valid for one snapshot, see r->gen). */
 static int mem_read(struct pyreader *r, uint64_t addr, void *buf, size_t len)
 {
@@ -246,7 +256,7 @@ static int mem_read(struct pyreader *r, uint64_t addr, void *buf, size_t len)
 	while (len) {
 		uint64_t page = addr & ~(uint64_t)(PAGE - 1);
 		size_t off = (size_t)(addr - page), chunk = PAGE - off;
-		struct page_slot *s = &r->cache[(page / PAGE) % CACHE_SLOTS];
+		struct page_slot *s = slot_of(r, page);
 		if (chunk > len)
 			chunk = len;
 		if (s->gen != r->gen || s->page != page) {
@@ -262,6 +272,63 @@ static int mem_read(struct pyreader *r, uint64_t addr, void *buf, size_t len)
 		len -= chunk;
 	}
 	return 0;
+}
+
+/*
+ * Bring the pages holding addrs[0..n) into the cache with as few process_vm_readv calls as
+ * possible (one iovec a page): the objects a frame's locals point to are scattered, and
+ * reading their headers one page fault of a syscall at a time was most of a snapshot's
+ * reads. Best effort: an unreadable page is marked so, anything else is left to mem_read.
+ */
+static void mem_prefetch(struct pyreader *r, const uint64_t *addrs, size_t n)
+{
+	struct iovec local[64], remote[64];
+	struct page_slot *slots[64];
+	size_t k = 0;
+	if (!r->cache || r->use_procmem)
+		return;
+	for (size_t i = 0; i <= n; i++) {
+		size_t done = 0;
+		if (i < n) {
+			uint64_t page = addrs[i] & ~(uint64_t)(PAGE - 1);
+			struct page_slot *s = slot_of(r, page);
+			bool dup = false;
+			if (!addrs[i] || addrs[i] >= USER_ADDR_END || (s->gen == r->gen && s->page == page))
+				continue;
+			for (size_t j = 0; j < k && !dup; j++)
+				dup = slots[j] == s; /* same page, or two pages for one slot: one read */
+			if (dup)
+				continue;
+			slots[k] = s;
+			local[k] = (struct iovec){ s->data, PAGE };
+			remote[k] = (struct iovec){ (void *)(uintptr_t)page, PAGE };
+			k++;
+			if (k < ARRAY_SIZE(slots))
+				continue;
+		}
+		/* a failing page ends the call: mark it, go on after it */
+		while (done < k) {
+			ssize_t got = process_vm_readv(r->pid, local + done, k - done, remote + done,
+						       k - done, 0);
+			size_t full;
+			if (got < 0 && errno != EFAULT)
+				return; /* gone, or not allowed: mem_read will say */
+			full = got < 0 ? 0 : (size_t)got / PAGE;
+			for (size_t j = done; j < done + full; j++) {
+				slots[j]->page = (uint64_t)(uintptr_t)remote[j].iov_base;
+				slots[j]->gen = r->gen;
+				slots[j]->state = 1;
+			}
+			done += full;
+			if (done < k) {
+				slots[done]->page = (uint64_t)(uintptr_t)remote[done].iov_base;
+				slots[done]->gen = r->gen;
+				slots[done]->state = -1;
+				done++;
+			}
+		}
+		k = 0;
+	}
 }
 
 static int rd_u64(struct pyreader *r, uint64_t addr, uint64_t *v)
@@ -1390,22 +1457,39 @@ static void scan_locks(struct pyreader *r, uint64_t frame, uint64_t code, struct
 {
 	const struct py_layout *L = &r->L;
 	uint64_t base = frame + L->fr.size - 8; /* localsplus[] ends the frame struct */
-	uint64_t hdr = L->ob.ob_type + 8;
+	uint64_t hdr = L->ob.ob_type + 8, *slots;
 	int32_t nlocalsplus, stacksize;
+	size_t nslots;
 	if (L->minor != 13 && L->minor != 14)
 		return;
 	if (rd_i32(r, code + L->co.firstlineno - 4, &stacksize) ||
 	    rd_i32(r, code + L->co.firstlineno + 4, &nlocalsplus) || stacksize < 0 ||
 	    nlocalsplus < 0 || stacksize + nlocalsplus > 4096)
 		return;
-	for (int32_t i = 0; i < nlocalsplus + stacksize; i++) {
-		uint64_t v, ml, self, mname;
+	nslots = (size_t)(nlocalsplus + stacksize);
+	if (!nslots)
+		return;
+	slots = xcalloc(nslots, sizeof(*slots));
+	if (mem_read(r, base, slots, nslots * 8)) {
+		/* the slots up to the first unreadable one */
+		size_t ok = 0;
+		while (ok < nslots && !rd_u64(r, base + 8 * (uint64_t)ok, &slots[ok]))
+			ok++;
+		nslots = ok;
+	}
+	for (size_t i = 0; i < nslots; i++) {
+		if (L->minor >= 14)
+			slots[i] &= ~(uint64_t)3; /* _PyStackRef tag bits */
+		if (slots[i] < 4096 || (slots[i] & 7))
+			slots[i] = 0;
+		else
+			slots[i] += L->ob.ob_type; /* the header word type_kind reads */
+	}
+	mem_prefetch(r, slots, nslots);
+	for (size_t i = 0; i < nslots; i++) {
+		uint64_t v = slots[i] ? slots[i] - L->ob.ob_type : 0, ml, self, mname;
 		char buf[16];
 		int kind;
-		if (rd_u64(r, base + 8 * (uint64_t)i, &v))
-			break;
-		if (L->minor >= 14)
-			v &= ~(uint64_t)3; /* _PyStackRef tag bits */
 		kind = type_kind(r, v);
 		if (kind == TK_LOCK || kind == TK_RLOCK) {
 			add_lockref(t, r, v, kind, false, idx);
@@ -1421,6 +1505,7 @@ static void scan_locks(struct pyreader *r, uint64_t frame, uint64_t code, struct
 		if (kind == TK_LOCK || kind == TK_RLOCK)
 			add_lockref(t, r, self, kind, true, idx);
 	}
+	free(slots);
 }
 
 uint64_t pyreader_parked_mutex(struct pyreader *r, uint64_t futex_uaddr)
