@@ -374,8 +374,16 @@ int snapshot_process(struct snapshot *snap, pid_t pid, const pid_t *tids, size_t
 		merge(t, nat[i], nn[i], py_of(job.pyt, job.npyt, t->tid));
 		frames_free(nat[i], nn[i]);
 		classify_wait(sym, t);
-		if (job.pr)
-			resolve_python_lock(p, t, job.pr, job.pyt, job.npyt);
+	}
+	if (job.pr) {
+		/* each waiter's parking-lot entry is on its own stack: fetch them in one read */
+		uint64_t *at = xcalloc(p->n ? p->n : 1, sizeof(*at));
+		for (size_t i = 0; i < p->n; i++)
+			at[i] = p->threads[i].wait.uaddr >= 16 ? p->threads[i].wait.uaddr - 8 : 0;
+		pyreader_prefetch(job.pr, at, p->n);
+		free(at);
+		for (size_t i = 0; i < p->n; i++)
+			resolve_python_lock(p, &p->threads[i], job.pr, job.pyt, job.npyt);
 	}
 	free(nat);
 	free(nn);

@@ -1508,6 +1508,11 @@ static void scan_locks(struct pyreader *r, uint64_t frame, uint64_t code, struct
 	free(slots);
 }
 
+void pyreader_prefetch(struct pyreader *r, const uint64_t *addrs, size_t n)
+{
+	mem_prefetch(r, addrs, n);
+}
+
 uint64_t pyreader_parked_mutex(struct pyreader *r, uint64_t futex_uaddr)
 {
 	uint64_t addr;
@@ -1616,7 +1621,8 @@ static int collect_interp(struct pyreader *r, uint64_t interp, void *data)
 	const struct py_layout *L = &r->L;
 	struct threads_acc *acc = data;
 	int64_t id = 0;
-	uint64_t ts, main_ts = 0;
+	uint64_t ts, main_ts = 0, *tops = NULL;
+	size_t first = acc->n, ntops = 0, captops = 0;
 
 	if (rd_i64(r, interp + L->is.id, &id) || rd_u64(r, interp + L->is.threads_head, &ts))
 		return 0;
@@ -1642,10 +1648,20 @@ static int collect_interp(struct pyreader *r, uint64_t interp, void *data)
 			t->main_thread = main_ts && ts == main_ts;
 		else
 			t->main_thread = id == 0 && t->native_tid == (uint64_t)r->pid;
+		if (ntops == captops) {
+			captops = captops ? 2 * captops : 16;
+			tops = xrealloc(tops, captops * sizeof(*tops));
+		}
+		tops[ntops++] = frame; /* the innermost frame, walked below */
 		acc->n++;
-		walk_frames(r, frame, t);
 		ts = next;
 	}
+	/* Each thread's frames are in its own data-stack chunk: one read brings in every
+	 * innermost frame, then each walk goes on mostly within the page it starts in. */
+	mem_prefetch(r, tops, ntops);
+	for (size_t i = 0; i < ntops; i++)
+		walk_frames(r, tops[i], &acc->v[first + i]);
+	free(tops);
 	return acc->n >= PY_MAX_THREADS;
 }
 

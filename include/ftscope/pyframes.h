@@ -140,6 +140,9 @@ void py_threads_free(struct py_thread *t, size_t n);
  * PyMutex. 0 if that cannot be read.
  */
 uint64_t pyreader_parked_mutex(struct pyreader *r, uint64_t futex_uaddr);
+/* Read the pages holding these addresses (0s skipped) into the reader's cache for this
+ * snapshot, in as few system calls as possible: for reads about to be made one by one. */
+void pyreader_prefetch(struct pyreader *r, const uint64_t *addrs, size_t n);
 
 /* The GIL of one interpreter (lock forensics). */
 struct py_gil {
