@@ -28,26 +28,21 @@ static pid_t tgid_of(pid_t tid)
 	return tgid;
 }
 
-/* The new task of a clone event: a thread of its creator's process or a process of its own.
- * One lookup, cheaper than reading /proc/TID/status at every thread start. */
-static pid_t clone_tgid(pid_t creator_tgid, pid_t tid)
+/* Is tid a thread of process tgid? One lookup, cheaper than reading /proc/TID/status. */
+static bool thread_of(pid_t tgid, pid_t tid)
 {
 	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/task/%d", creator_tgid, tid);
-	return access(path, F_OK) == 0 ? creator_tgid : tgid_of(tid);
+	snprintf(path, sizeof(path), "/proc/%d/task/%d", tgid, tid);
+	return access(path, F_OK) == 0;
 }
 
 /* A task whose first stop came before its creator's event: a thread of a process we know
- * (looked up in each one's task list, a handful of live processes at most) or a new process. */
+ * (a handful of live processes at most) or a new process. */
 static pid_t first_stop_tgid(struct ptracer *pt, pid_t tid)
 {
-	char path[64];
 	for (size_t i = 0; i < pt->n; i++) {
 		const struct ptask *p = &pt->tasks[i];
-		if (p->tid != p->tgid || p->exited)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/task/%d", p->tgid, tid);
-		if (access(path, F_OK) == 0)
+		if (p->tid == p->tgid && !p->exited && thread_of(p->tgid, tid))
 			return p->tgid;
 	}
 	return tgid_of(tid);
@@ -294,7 +289,6 @@ void ptracer_handle(struct ptracer *pt, pid_t tid, int status)
 		return;
 	sig = WSTOPSIG(status);
 	ev = (unsigned)status >> 16;
-	pt->stops.total++;
 	switch (ev) {
 	case PTRACE_EVENT_STOP:
 		if (t->fresh) { /* its first stop */
@@ -322,7 +316,7 @@ void ptracer_handle(struct ptracer *pt, pid_t tid, int status)
 		if (msg && !find(pt, (pid_t)msg)) {
 			pid_t nt = (pid_t)msg;
 			int opts = t->opts; /* inherited */
-			add(pt, nt, ev == PTRACE_EVENT_CLONE ? clone_tgid(t->tgid, nt) : nt, opts)->fresh =
+			add(pt, nt, ev == PTRACE_EVENT_CLONE && thread_of(t->tgid, nt) ? t->tgid : nt, opts)->fresh =
 				true;
 		}
 		ptrace(PTRACE_CONT, tid, 0, 0);

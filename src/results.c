@@ -406,7 +406,8 @@ cJSON *iteration_json(int index, const char *gil, const struct iter_outcome *o,
 	if (o->tracer != TRACER_NONE) {
 		const struct ptrace_stops *ps = &o->ptrace_stops;
 		cJSON *c = cJSON_CreateObject();
-		cJSON_AddNumberToObject(c, "total", (double)ps->total);
+		cJSON_AddNumberToObject(c, "total", (double)(ps->clone + ps->new_task + ps->exec +
+							      ps->exit + ps->signal + ps->other));
 		cJSON_AddNumberToObject(c, "clone", (double)ps->clone);
 		cJSON_AddNumberToObject(c, "new_task", (double)ps->new_task);
 		cJSON_AddNumberToObject(c, "exec", (double)ps->exec);

@@ -51,7 +51,6 @@ struct proc_end {
 /* The stops the tracer serviced, by cause: what tracing cost the tests (each stop holds a
  * task until the supervisor has run). */
 struct ptrace_stops {
-	unsigned long total;
 	unsigned long clone;    /* a task started a thread or a process (its event stop) */
 	unsigned long new_task; /* the new task's first stop */
 	unsigned long exec;
