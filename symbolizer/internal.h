@@ -60,11 +60,14 @@ int elf_file_symbol_by_name(struct elf_file *ef, const char *name, uint64_t *vad
 
 /* ---- diskcache.c: files kept by build-id in symbolizer_cache_dir() ---- */
 
-/* The file's contents, mapped read-only; NULL if no cache dir, no file or empty. */
+/* The file's contents as saved, mapped read-only; NULL if no cache dir, no file, or a file
+ * that fails its checksum or that root may not trust. *len excludes the trailer. */
 const void *diskcache_map(const char *build_id, const char *ext, size_t *len);
-void diskcache_unmap(const void *map, size_t len); /* NULL ok */
-/* Write atomically (temporary file + rename). 0 or -errno. */
+void diskcache_unmap(const void *map, size_t len); /* len as diskcache_map gave; NULL ok */
+/* Write atomically (O_EXCL temporary file + rename) with the checksum trailer. 0 or -errno. */
 int diskcache_save(const char *build_id, const char *ext, const void *buf, size_t len);
+/* The checksum of the trailer (64-bit, non-cryptographic). */
+uint64_t diskcache_hash(const void *buf, size_t len);
 
 /* ---- linecache.c: whole-module line tables kept on disk by build-id ---- */
 

@@ -178,6 +178,117 @@ static void corrupt_and_recover(const char *path, const char *what, size_t id_of
 		fclose(f);
 }
 
+static char *slurp(const char *path, size_t *len)
+{
+	char *buf = NULL;
+	if (read_file(path, &buf, len))
+		return NULL;
+	return buf;
+}
+
+/*
+ * Random damage, many times: a span of 1 byte to 4 KB zeroed, overwritten with random
+ * bytes, or one bit flipped, anywhere in either file. Every damaged file must be refused
+ * (the answers stay those of the parsed module) and rebuilt to the same bytes as before.
+ * Without the checksum some of these were accepted: a zeroed 4 KB in the symbol table
+ * gave a wrong frame.
+ */
+static void random_corruptions(const char *lines, const char *syms, const struct answer *want,
+			       int rounds)
+{
+	const char *paths[2] = { lines, syms };
+	char *orig[2];
+	size_t orig_len[2];
+	unsigned seed = getenv("FTSCOPE_TEST_SEED") ? (unsigned)atoi(getenv("FTSCOPE_TEST_SEED"))
+						    : 20261122u;
+	int refused = 0, rebuilt = 0;
+
+	srandom(seed);
+	for (int k = 0; k < 2; k++)
+		orig[k] = slurp(paths[k], &orig_len[k]);
+	ok(orig[0] && orig[1], "random damage (seed %u): both files read", seed);
+	for (int i = 0; orig[0] && orig[1] && i < rounds; i++) {
+		int k = i % 2, how = (int)(random() % 3);
+		size_t span = how == 2 ? 1 : 1 + (size_t)random() % 4096;
+		size_t off = (size_t)random() % orig_len[k];
+		char *bad = xmalloc(orig_len[k]), *now;
+		struct answer *got;
+		size_t n, now_len = 0, wrong;
+		FILE *f;
+
+		memcpy(bad, orig[k], orig_len[k]);
+		if (off + span > orig_len[k])
+			span = orig_len[k] - off;
+		for (size_t j = 0; j < span; j++)
+			bad[off + j] = how == 0 ? 0 : how == 1 ? (char)random() : bad[off + j];
+		if (how == 2)
+			bad[off] ^= (char)(1 << (random() % 8));
+		if (!memcmp(bad, orig[k], orig_len[k])) { /* zeros over zeros: not damage */
+			free(bad);
+			i--;
+			continue;
+		}
+		f = fopen(paths[k], "wb");
+		if (!f || fwrite(bad, 1, orig_len[k], f) != orig_len[k] || fclose(f))
+			ok(0, "cannot write %s", paths[k]);
+		got = lookup_all(&n);
+		wrong = mismatches(want, got, paths[k]);
+		refused += wrong == 0;
+		if (wrong)
+			printf("# round %d: %s, %s %zu bytes at %zu: accepted, %zu wrong answers\n", i,
+			       k ? "symbol table" : "line table",
+			       how == 0 ? "zeroed" : how == 1 ? "random" : "bit flip", span, off, wrong);
+		now = slurp(paths[k], &now_len);
+		rebuilt += now && now_len == orig_len[k] && !memcmp(now, orig[k], now_len);
+		free(now);
+		f = fopen(paths[k], "wb"); /* each round starts from the good file */
+		if (!f || fwrite(orig[k], 1, orig_len[k], f) != orig_len[k] || fclose(f))
+			ok(0, "cannot restore %s", paths[k]);
+		free(bad);
+		answers_free(got);
+	}
+	is_int(refused, rounds, "random damage: %d of %d damaged files refused", refused, rounds);
+	is_int(rebuilt, rounds, "random damage: %d of %d rebuilt as before", rebuilt, rounds);
+	free(orig[0]);
+	free(orig[1]);
+}
+
+/* Root reads only files root owns, that nobody else can write, and no symlink. */
+static void untrusted_files(const char *dir, const char *syms, const struct answer *want)
+{
+	struct answer *got;
+	struct stat st;
+	size_t n;
+	char *link = xasprintf("%s.elsewhere", syms);
+
+	if (geteuid() != 0) {
+		ok(1, "# SKIP ownership checks need root");
+		free(link);
+		return;
+	}
+	if (stat(dir, &st))
+		st.st_mode = 0;
+	ok((st.st_mode & 0777) == 0700, "root's cache dir is 0700 (%o)", st.st_mode & 0777);
+	if (stat(syms, &st))
+		st.st_mode = 0;
+	ok(st.st_uid == 0 && (st.st_mode & 0777) == 0600, "root's cache file is 0600 (%o)",
+	   st.st_mode & 0777);
+	ok(chown(syms, 65534, 65534) == 0, "hand the symbol table to nobody");
+	got = lookup_all(&n);
+	is_int(mismatches(want, got, "nobody's"), 0, "a file root does not own: answers right");
+	answers_free(got);
+	ok(stat(syms, &st) == 0 && st.st_uid == 0, "and it was replaced by root's own");
+	answers_free(lookup_all(&n));
+
+	ok(rename(syms, link) == 0 && symlink(link, syms) == 0, "symbol table made a symlink");
+	got = lookup_all(&n);
+	is_int(mismatches(want, got, "symlink"), 0, "a symlink: answers right");
+	answers_free(got);
+	ok(lstat(syms, &st) == 0 && S_ISREG(st.st_mode), "and replaced by a regular file");
+	unlink(link);
+	free(link);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/ftscope-test-diskcache.XXXXXX";
@@ -227,6 +338,8 @@ int main(void)
 
 	corrupt_and_recover(lines, "line table", 40, bid, parsed);
 	corrupt_and_recover(syms, "symbol table", 72, bid, parsed);
+	random_corruptions(lines, syms, parsed, 100);
+	untrusted_files(dir, syms, parsed);
 
 	/* without debug files libc has only .dynsym: the saved table must not be used */
 	symbolizer_set_cache_dir(NULL);
