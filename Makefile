@@ -164,7 +164,7 @@ bench-bpfrec: $(BUILD)/bench/bpfrec_overhead
 #                  (Debian: clang, libclang-rt-14-dev) it says so and succeeds.
 FUZZ_CC ?= clang
 FUZZ_TIME ?= 60
-FUZZ_SMOKE_TIME ?= 10
+FUZZ_SMOKE_TIME ?= 8
 FUZZ_SAN := address,undefined
 FUZZ_CFLAGS = $(CFLAGS_BASE) -O1 -fno-sanitize-recover=undefined -Wno-format-nonliteral \
 	-I$(BUILD)/bpf $(PKG_CFLAGS) $(DL_CFLAGS)

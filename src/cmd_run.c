@@ -557,14 +557,10 @@ static void iteration_env(struct run_ctx *rc, const char *venv, const char *gil,
 static cJSON *load_iteration(const char *path)
 {
 	char *text = NULL;
+	size_t len = 0;
 	cJSON *j = NULL;
-	if (read_file(path, &text, NULL) == 0) {
-		j = cJSON_Parse(text);
-		if (!cJSON_IsObject(j) || iter_status_from_name(json_str(j, "status")) < 0) {
-			cJSON_Delete(j);
-			j = NULL;
-		}
-	}
+	if (read_file(path, &text, &len) == 0)
+		j = iteration_parse(text, len);
 	free(text);
 	return j;
 }

@@ -149,8 +149,7 @@ int junit_parse_buf(const char *buf, size_t len, struct test_report *r)
 	if (!xml_loaded)
 		return -1;
 	doc = p_xmlReadMemory(buf, (int)len, "junit.xml", NULL,
-			      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
-				      XML_PARSE_HUGE);
+			      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	if (!doc)
 		return -1;
 	root = p_xmlDocGetRootElement(doc);

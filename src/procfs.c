@@ -81,12 +81,36 @@ void parse_syscall_line(const char *line, struct task_sample *t)
 		t->child_wait = true;
 }
 
-/* Fields of /proc/PID/stat after the comm: state(3) ppid(4) ... utime(14) stime(15) */
+int proc_stat_parse(const char *buf, char *comm, size_t commlen, char *state, pid_t *ppid,
+		    unsigned long long *ticks)
+{
+	const char *open_paren = strchr(buf, '('), *close_paren = strrchr(buf, ')');
+	unsigned long long ut = 0, st = 0;
+	int pp = 0;
+
+	if (!open_paren || !close_paren || close_paren < open_paren || !close_paren[1])
+		return -EIO;
+	if (comm && commlen) {
+		size_t l = (size_t)(close_paren - open_paren - 1);
+		if (l >= commlen)
+			l = commlen - 1;
+		memcpy(comm, open_paren + 1, l);
+		comm[l] = '\0';
+	}
+	if (sscanf(close_paren + 2, "%c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", state,
+		   &pp, &ut, &st) < 4)
+		return -EIO;
+	if (ppid)
+		*ppid = pp;
+	if (ticks)
+		*ticks = ut + st;
+	return 0;
+}
+
 static int read_stat(const char *path, char *comm, size_t commlen, char *state, pid_t *ppid,
 		     unsigned long long *ticks)
 {
-	char buf[1024], *open_paren, *close_paren;
-	unsigned long long ut = 0, st = 0;
+	char buf[1024];
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t n;
 	if (fd < 0)
@@ -96,29 +120,16 @@ static int read_stat(const char *path, char *comm, size_t commlen, char *state, 
 	if (n <= 0)
 		return -EIO;
 	buf[n] = '\0';
-	open_paren = strchr(buf, '(');
-	close_paren = strrchr(buf, ')');
-	if (!open_paren || !close_paren || close_paren < open_paren)
-		return -EIO;
-	if (comm) {
-		size_t l = (size_t)(close_paren - open_paren - 1);
-		if (l >= commlen)
-			l = commlen - 1;
-		memcpy(comm, open_paren + 1, l);
-		comm[l] = '\0';
-	}
-	{
-		int pp = 0;
-		if (sscanf(close_paren + 2,
-			   "%c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", state, &pp, &ut,
-			   &st) < 4)
-			return -EIO;
-		if (ppid)
-			*ppid = pp;
-	}
-	if (ticks)
-		*ticks = ut + st;
-	return 0;
+	return proc_stat_parse(buf, comm, commlen, state, ppid, ticks);
+}
+
+const char *proc_status_field(const char *text, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		if (!strncmp(p, name, n) && p[n] == ':')
+			return p + n + 1;
+	return NULL;
 }
 
 static void push_pid(struct tree_sample *ts, pid_t pid)
@@ -147,9 +158,9 @@ static long read_rss_kb(pid_t pid)
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
 	if (read_file(path, &text, NULL) < 0)
 		return 0;
-	p = strstr(text, "\nVmRSS:");
+	p = (char *)proc_status_field(text, "VmRSS");
 	if (p)
-		kb = strtol(p + 7, NULL, 10);
+		kb = strtol(p, NULL, 10);
 	free(text);
 	return kb;
 }
@@ -161,9 +172,9 @@ bool proc_catches_signal(pid_t pid, int sig)
 	snprintf(path, sizeof(path), "/proc/%d/status", pid);
 	if (read_file(path, &text, NULL) < 0)
 		return false;
-	p = strstr(text, "\nSigCgt:");
-	if (p) {
-		unsigned long long mask = strtoull(p + 8, NULL, 16);
+	p = (char *)proc_status_field(text, "SigCgt");
+	if (p && sig >= 1 && sig <= 64) {
+		unsigned long long mask = strtoull(p, NULL, 16);
 		r = (mask >> (sig - 1)) & 1;
 	}
 	free(text);

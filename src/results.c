@@ -290,6 +290,16 @@ static cJSON *tsan_reports_json(const struct tsan_reports *rs)
 	return a;
 }
 
+cJSON *iteration_parse(const char *text, size_t len)
+{
+	cJSON *j = text ? cJSON_ParseWithLength(text, len) : NULL;
+	if (!cJSON_IsObject(j) || iter_status_from_name(json_str(j, "status")) < 0) {
+		cJSON_Delete(j);
+		return NULL;
+	}
+	return j;
+}
+
 cJSON *iteration_json(int index, const char *gil, const struct iter_outcome *o,
 		      const struct test_report *tr, const char *stderr_text,
 		      const char *artifacts_rel)

@@ -108,9 +108,18 @@ static size_t quoted_end(const char *t, size_t len, size_t i)
 }
 
 /* C, C++ and (rust = true) Rust: // and block comments, "strings", 'c' literals. */
+/* A copy of all len bytes (NULs included: a file may hold them), NUL-terminated. */
+static char *copy_bytes(const char *t, size_t len)
+{
+	char *b = xmalloc(len + 1);
+	memcpy(b, t, len);
+	b[len] = '\0';
+	return b;
+}
+
 static char *blank_c(const char *t, size_t len, bool rust)
 {
-	char *b = xstrndup(t, len);
+	char *b = copy_bytes(t, len);
 	size_t i = 0, e;
 
 	while (i < len) {
@@ -142,7 +151,7 @@ static char *blank_c(const char *t, size_t len, bool rust)
 /* Python, Cython, CMake, TOML: # comments; strings (triple-quoted too) when strings. */
 static char *blank_hash(const char *t, size_t len, bool strings)
 {
-	char *b = xstrndup(t, len);
+	char *b = copy_bytes(t, len);
 	size_t i = 0, e;
 
 	while (i < len) {
@@ -313,7 +322,9 @@ static char *decl_text(const char *t, size_t len, size_t start, size_t end)
 			sbuf_addc(&sb, ' ');
 		space = false;
 		sbuf_addc(&sb, (char)c);
-		if (sb.len >= LINE_TEXT_MAX) {
+		if (sb.len >= LINE_TEXT_MAX - 3) { /* with the "...", at most LINE_TEXT_MAX */
+			sb.len = LINE_TEXT_MAX - 3;
+			sb.buf[sb.len] = '\0';
 			/* do not end inside a UTF-8 sequence */
 			while (sb.len && ((unsigned char)sb.buf[sb.len - 1] & 0xc0) == 0x80)
 				sb.buf[--sb.len] = '\0';

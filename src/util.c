@@ -96,7 +96,8 @@ static void sbuf_grow(struct sbuf *sb, size_t extra)
 void sbuf_add(struct sbuf *sb, const void *data, size_t n)
 {
 	sbuf_grow(sb, n);
-	memcpy(sb->buf + sb->len, data, n);
+	if (n) /* data may be NULL when n is 0 */
+		memcpy(sb->buf + sb->len, data, n);
 	sb->len += n;
 	sb->buf[sb->len] = '\0';
 }

@@ -74,8 +74,7 @@ int run_collect(const char *command, const char *cwd, const struct strv *env, do
 	return ret;
 }
 
-/* The last line of text that parses as a JSON object. */
-static cJSON *last_json_line(const char *text)
+cJSON *last_json_line(const char *text)
 {
 	const char *end, *start;
 	if (!text)

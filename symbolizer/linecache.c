@@ -229,7 +229,8 @@ struct line_table *line_table_from_dwarf(Dwarf *dw, uint64_t bias)
 		cu = next;
 	}
 	free(in.slots);
-	qsort(lt->own_rows, n, sizeof(*lt->own_rows), row_cmp);
+	if (n) /* own_rows is NULL when no row was found */
+		qsort(lt->own_rows, n, sizeof(*lt->own_rows), row_cmp);
 	/* one row per address (the later, starting row wins), then drop repeats again */
 	for (size_t i = 0; i < n; i++) {
 		if (j && lt->own_rows[j - 1].addr == lt->own_rows[i].addr)

@@ -56,6 +56,14 @@ void futex_op_name(uint64_t op, char *buf, size_t n);
  * child_wait). Exposed for unit tests. */
 void parse_syscall_line(const char *line, struct task_sample *t);
 
+/* Parse a /proc/PID/stat line (NUL-terminated): comm (truncated to commlen), state, ppid,
+ * utime + stime. Any pointer may be NULL but state. 0 or -EIO. Exposed for fuzzing. */
+int proc_stat_parse(const char *buf, char *comm, size_t commlen, char *state, pid_t *ppid,
+		    unsigned long long *ticks);
+/* The value after "Name:" of the line starting with name in /proc/PID/status text, or
+ * NULL. Borrowed from text. */
+const char *proc_status_field(const char *text, const char *name);
+
 /* Signals a process catches (SigCgt of /proc/PID/status) include sig? */
 bool proc_catches_signal(pid_t pid, int sig);
 

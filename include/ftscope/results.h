@@ -56,6 +56,12 @@ struct cJSON *iteration_json(int index, const char *gil, const struct iter_outco
 			     const char *artifacts_rel);
 
 /*
+ * An iteration record read back from its iteration.json text (--resume): the object, or
+ * NULL when text is not a JSON object with a known "status". Caller owns the node.
+ */
+struct cJSON *iteration_parse(const char *text, size_t len);
+
+/*
  * Recompute every derived field of a package object from its "iterations" (and
  * "gil_enabled_iterations", "extension_compat", "install_ok", "import_ok"):
  * iterations_completed, *_count, pass_rate, mean_duration_s, failure_signatures,

@@ -53,4 +53,8 @@ void env_for_venv(struct strv *env, const char *venv_dir);
 struct cJSON *extension_probe(const char *venv_dir, const char *import_name, const char *cwd,
 			      const struct strv *env, const char *script_path, double timeout);
 
+/* The last line of text that parses as a JSON object (the probe's result), or NULL. Caller
+ * owns the node. Exposed for fuzzing. */
+struct cJSON *last_json_line(const char *text);
+
 #endif

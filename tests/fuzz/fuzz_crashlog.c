@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The ftscope authors */
+/*
+ * libFuzzer target: `ftscope crashes` and `compare` over a run's ft_results.jsonl: every
+ * crash of every loaded package (crashlog_add_run: iterations, child crashes, signatures
+ * of any type or shape), sorted, then clustered by signature (sig_parts_parse,
+ * cluster_variants). The input is written to a private temporary run directory.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "ftscope/cluster.h"
+#include "ftscope/crashlog.h"
+#include "ftscope/rundir.h"
+#include "ftscope/util.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static char dir[] = "/tmp/ftscope-fuzz-crashlog.XXXXXX";
+static char *results;
+
+static void cleanup(void)
+{
+	if (results) {
+		unlink(results);
+		rmdir(dir);
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct run_data rd = { 0 };
+	struct crashlog cl = CRASHLOG_INIT;
+	struct crash_variant *cv;
+	size_t *group;
+	FILE *f;
+
+	if (size > (1 << 20))
+		return 0;
+	if (!results) {
+		if (!mkdtemp(dir))
+			abort();
+		results = path_join(dir, "ft_results.jsonl");
+		atexit(cleanup);
+	}
+	f = fopen(results, "w");
+	if (!f || fwrite(data, 1, size, f) != size || fclose(f) != 0)
+		abort();
+	if (run_load(dir, &rd) != 0)
+		return 0;
+	crashlog_add_run(&cl, &rd, 0, NULL);
+	if (rd.n)
+		crashlog_add_run(&cl, &rd, 1, cJSON_GetStringValue(cJSON_GetObjectItem(rd.pkgs[0],
+										      "package")));
+	crashlog_sort(&cl);
+	cv = xcalloc(cl.n + 1, sizeof(*cv));
+	group = xcalloc(cl.n + 1, sizeof(*group));
+	for (size_t i = 0; i < cl.n; i++) {
+		const struct crash_occ *o = &cl.v[i];
+		if (!o->run_label || !o->package || o->iteration < 0)
+			abort();
+		cv[i] = (struct crash_variant){ o->id, o->parts.signal,
+						(const char *const *)o->parts.frames.v,
+						o->parts.frames.n };
+	}
+	if (cluster_variants(cv, cl.n, group) > cl.n)
+		abort();
+	free(cv);
+	free(group);
+	crashlog_release(&cl);
+	run_data_release(&rd);
+	return 0;
+}
