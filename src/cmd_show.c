@@ -308,6 +308,8 @@ static void add_details(struct sbuf *sb, const cJSON *pkg)
 	const char *cmp = json_str(pkg, "gil_comparison");
 	long deadlocks = jint(pkg, "deadlock_count");
 	long timeouts = jint(pkg, "timeout_count") - deadlocks; /* timeout_count has both */
+	/* stalls (hangs that are not proven deadlocks) have status timeout: named apart */
+	long stalls = jint(cJSON_GetObjectItemCaseSensitive(pkg, "hang_count"), "stall");
 
 	if (json_bool(pkg, "interrupted", 0))
 		strv_push(&parts, "interrupted");
@@ -316,8 +318,11 @@ static void add_details(struct sbuf *sb, const cJSON *pkg)
 	add_count(&parts, (long)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(pkg, "flaky_tests")), "flaky test");
 	if (tsan)
 		strv_push_owned(&parts, xasprintf("TSAN: %s", tsan));
+	if (stalls > timeouts)
+		stalls = timeouts;
 	add_count(&parts, deadlocks, "deadlock");
-	add_count(&parts, timeouts, "timeout");
+	add_count(&parts, stalls, "stall");
+	add_count(&parts, timeouts - stalls, "timeout");
 	if (!json_bool(pkg, "install_ok", 1))
 		strv_push(&parts, "install failed");
 	if (!json_bool(pkg, "import_ok", 1))

@@ -476,6 +476,7 @@ cJSON *iteration_json(int index, const char *gil, const struct iter_outcome *o,
 
 struct tally {
 	int n, pass, fail, crash, timeout, deadlock, tsan, stall, lockwait;
+	int stall_timeout; /* stalls among the timeouts (older runs called them deadlocks) */
 	double dur_sum;
 	int dur_n;
 };
@@ -519,8 +520,10 @@ static void tally_iterations(const cJSON *arr, struct tally *t)
 			t->tsan++;
 		if (cJSON_IsObject(hang)) {
 			const char *r = json_str(hang, "reason");
-			if (r && !strcmp(r, "stall"))
+			if (r && !strcmp(r, "stall")) {
 				t->stall++;
+				t->stall_timeout += s == ITER_TIMEOUT;
+			}
 			else if (r && !strcmp(r, "lock_wait"))
 				t->lockwait++;
 		}
@@ -799,7 +802,7 @@ void pkg_aggregate(cJSON *pkg)
 	hc = cJSON_CreateObject();
 	cJSON_AddNumberToObject(hc, "deadlock", t.lockwait);
 	cJSON_AddNumberToObject(hc, "stall", t.stall);
-	cJSON_AddNumberToObject(hc, "timeout", t.timeout);
+	cJSON_AddNumberToObject(hc, "timeout", t.timeout - t.stall_timeout);
 	json_set(pkg, "hang_count", hc);
 	{
 		/* concurrency_exercised: some free-threaded iteration had two or more threads and

@@ -43,8 +43,8 @@ enum iter_status verdict_iteration(bool exited, int exit_code, int term_signal,
 	*crash_sig = 0;
 	switch (killed_by) {
 	case KILLED_DEADLOCK:
-	case KILLED_STALL:
 		return ITER_DEADLOCK;
+	case KILLED_STALL: /* a hang with no lock waits to show: not a proven deadlock */
 	case KILLED_TIMEOUT:
 		return ITER_TIMEOUT;
 	default:
