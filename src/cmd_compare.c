@@ -535,7 +535,7 @@ int cmd_compare(int argc, char **argv)
 	compare_build(&cmp, cl);
 	if (json) {
 		cJSON *j = comparison_json(&cmp);
-		char *t = cJSON_Print(j);
+		char *t = json_print(j, true);
 		puts(t);
 		free(t);
 		cJSON_Delete(j);

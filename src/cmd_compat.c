@@ -485,7 +485,7 @@ int cmd_compat(int argc, char **argv)
 		info_release(&ci);
 	}
 	if (o.json) {
-		char *t = cJSON_Print(out);
+		char *t = json_print(out, true);
 		puts(t);
 		free(t);
 	} else if (!shown) {

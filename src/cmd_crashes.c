@@ -551,7 +551,7 @@ int cmd_crashes(int argc, char **argv)
 		char *t;
 		for (size_t i = 0; i < nc; i++)
 			cJSON_AddItemToArray(arr, cluster_json(&cl, v, &c[i], &opts));
-		t = cJSON_Print(arr);
+		t = json_print(arr, true);
 		puts(t);
 		free(t);
 		cJSON_Delete(arr);

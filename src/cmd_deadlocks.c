@@ -129,7 +129,7 @@ int cmd_deadlocks(int argc, char **argv)
 		}
 	}
 	if (as_json) {
-		char *t = cJSON_Print(out);
+		char *t = json_print(out, true);
 		puts(t);
 		free(t);
 	} else if (!shown) {

@@ -14,6 +14,7 @@
 #include "ftscope/error.h"
 #include "ftscope/exit.h"
 #include "ftscope/ptracer.h"
+#include "ftscope/results.h"
 #include "ftscope/snapshot.h"
 #include "ftscope/util.h"
 
@@ -103,7 +104,7 @@ int cmd_dump(int argc, char **argv)
 	snapshot_analyze(&snap);
 	j = snapshot_json(&snap);
 	if (as_json) {
-		char *t = cJSON_Print(j);
+		char *t = json_print(j, true);
 		puts(t);
 		free(t);
 	} else {

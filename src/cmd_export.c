@@ -14,6 +14,7 @@
 #include "ftscope/exit.h"
 #include "ftscope/results.h"
 #include "ftscope/rundir.h"
+#include "ftscope/text.h"
 #include "ftscope/util.h"
 
 static const char *const export_usage[] = {
@@ -151,11 +152,20 @@ static void export_csv(struct sbuf *out, const struct run_data *rd)
 
 /* ---- JSON: json.dumps(indent=2) layout, one item per line, "{}" / "[]" when empty ---- */
 
-static void json_add_string(struct sbuf *sb, const char *s)
+/* As json_print() does: valid UTF-8 (utf8_fix), TEXT_NUL_MARK as \u0000. */
+static void json_add_string(struct sbuf *sb, const char *str)
 {
+	char *fixed = utf8_fix(str);
+	const char *s = fixed ? fixed : str;
+
 	sbuf_addc(sb, '"');
 	for (; *s; s++) {
 		unsigned char ch = (unsigned char)*s;
+		if (ch == 0xC0 && (unsigned char)s[1] == 0x80) {
+			sbuf_adds(sb, "\\u0000");
+			s++;
+			continue;
+		}
 		switch (ch) {
 		case '"':
 			sbuf_adds(sb, "\\\"");
@@ -180,6 +190,7 @@ static void json_add_string(struct sbuf *sb, const char *s)
 		}
 	}
 	sbuf_addc(sb, '"');
+	free(fixed);
 }
 
 static void json_add_pretty(struct sbuf *sb, const cJSON *item, int depth)

@@ -540,7 +540,7 @@ int cmd_flaky(int argc, char **argv)
 		profile_release(&p);
 	}
 	if (o.json) {
-		char *t = cJSON_Print(out);
+		char *t = json_print(out, true);
 		puts(t);
 		free(t);
 	} else if (!shown) {

@@ -13,6 +13,7 @@
 #include "ftscope/exit.h"
 #include "ftscope/report.h"
 #include "ftscope/rundir.h"
+#include "ftscope/text.h"
 #include "ftscope/util.h"
 
 static const char *const report_usage[] = {
@@ -117,6 +118,14 @@ int cmd_report(int argc, char **argv)
 	case FORMAT_HTML:
 		report_html(&out, &r);
 		break;
+	}
+	if (opts.format != FORMAT_HTML) {
+		/* text for terminals and editors: the packages' names and output lines may not
+		 * carry control or bidi characters into it (html escapes its own) */
+		char *safe = term_escape(out.buf, out.len);
+		sbuf_reset(&out);
+		sbuf_adds(&out, safe);
+		free(safe);
 	}
 
 	if (emit_output(opts.output, out.buf, out.len) < 0)

@@ -28,6 +28,7 @@
 #include "ftscope/supervise.h"
 #include "ftscope/sysinfo.h"
 #include "ftscope/testreport.h"
+#include "ftscope/text.h"
 #include "ftscope/tsan.h"
 #include "ftscope/version.h"
 #include "ftscope/workspace.h"
@@ -385,16 +386,19 @@ static void progress_draw(void *arg, double elapsed)
 	struct progress *p = arg;
 	struct run_ctx *rc = p->rc;
 	double total = now_monotonic() - rc->t0;
+	char *name;
 	if (!rc->tty)
 		return;
 	(void)elapsed;
+	name = term_str(p->pkg);
 	fprintf(stderr,
 		"\r\033[K[%zu/%zu] %-22.22s %s %d/%d  pass %d fail %d crash %d timeout %d "
 		"deadlock %d  %d:%02d:%02d",
-		rc->pkg_index, rc->pkg_total, p->pkg, p->phase, p->iter, p->iters, p->counts[0],
+		rc->pkg_index, rc->pkg_total, name, p->phase, p->iter, p->iters, p->counts[0],
 		p->counts[1], p->counts[2], p->counts[3], p->counts[4], (int)total / 3600,
 		(int)total / 60 % 60, (int)total % 60);
 	fflush(stderr);
+	free(name);
 }
 
 static void progress_clear(struct run_ctx *rc)
@@ -407,7 +411,7 @@ static void progress_clear(struct run_ctx *rc)
 
 static int write_meta(struct run_ctx *rc)
 {
-	char *text = cJSON_Print(rc->meta);
+	char *text = json_print(rc->meta, true);
 	int ret = write_file_atomic(rc->meta_path, text, strlen(text));
 	free(text);
 	if (ret < 0) {
@@ -612,7 +616,7 @@ static bool run_iterations(struct run_ctx *rc, const struct pkg_entry *e, const 
 		if (out.killed_by == KILLED_INTERRUPT || interrupted) {
 			ok = false; /* an unfinished iteration is not recorded */
 		} else {
-			read_file(errp, &stderr_text, NULL);
+			stderr_text = read_text(errp);
 			if (o->tsan) {
 				/* TSAN's log_path files join stderr as the iteration's evidence. */
 				struct sbuf ev = SBUF_INIT;
@@ -628,7 +632,8 @@ static bool run_iterations(struct run_ctx *rc, const struct pkg_entry *e, const 
 				pytest_summary_parse(out.stdout_tail, &tr);
 			it = iteration_json(i, gil, &out, &tr, stderr_text, rel);
 			if (out.forensics) {
-				char *fp = path_join(dir, "forensics.json"), *ft = cJSON_Print(out.forensics);
+				char *fp = path_join(dir, "forensics.json");
+				char *ft = json_print(out.forensics, true);
 				if (write_file_atomic(fp, ft, strlen(ft)) < 0)
 					warning("cannot write '%s'", fp);
 				else
@@ -636,7 +641,7 @@ static bool run_iterations(struct run_ctx *rc, const struct pkg_entry *e, const 
 				free(fp);
 				free(ft);
 			}
-			json = cJSON_Print(it);
+			json = json_print(it, true);
 			if (write_file_atomic(itp, json, strlen(json)) < 0)
 				warning("cannot write '%s'", itp);
 			free(json);
@@ -834,7 +839,7 @@ static cJSON *process_package(struct run_ctx *rc, const struct pkg_entry *e, con
 		pg.phase = "probe";
 		progress_draw(&pg, 0);
 		probe = extension_probe(venv, pkg_import_name(e), art, &env, script, 120);
-		t = cJSON_Print(probe);
+		t = json_print(probe, true);
 		write_file_atomic(pj, t, strlen(t));
 		free(t);
 		json_set_bool(pkg, "import_ok", json_bool(probe, "import_ok", false));
@@ -904,7 +909,7 @@ static _Noreturn void worker_main(struct run_ctx *rc, const struct pkg_entry *e)
 	int r;
 	supervise_init();
 	pkg = process_package(rc, e, NULL);
-	text = cJSON_PrintUnformatted(pkg);
+	text = json_print(pkg, false);
 	path = pkg_result_path(rc, e->name);
 	r = write_file_atomic(path, text, strlen(text));
 	fflush(stderr);
@@ -923,9 +928,10 @@ static const char *count_str(const cJSON *pkg)
 static void collect_worker(struct run_ctx *rc, const struct pkg_entry *e, int status)
 {
 	char *path = pkg_result_path(rc, e->name), *text = NULL, *line;
+	size_t len = 0;
 	cJSON *pkg = NULL;
-	if (read_file(path, &text, NULL) == 0)
-		pkg = cJSON_Parse(text);
+	if (read_file(path, &text, &len) == 0)
+		pkg = json_parse(text, len);
 	if (!cJSON_IsObject(pkg)) {
 		/* The worker died without a result: say so in the results, keep the run going. */
 		cJSON_Delete(pkg);
@@ -940,7 +946,7 @@ static void collect_worker(struct run_ctx *rc, const struct pkg_entry *e, int st
 		pkg_aggregate(pkg);
 		warning("%s: worker ended abnormally (status 0x%x)", e->name, status);
 	}
-	line = cJSON_PrintUnformatted(pkg);
+	line = json_print(pkg, false);
 	if (append_line_fsync(rc->results_path, line) < 0)
 		error_errno("cannot append to '%s'", rc->results_path);
 	if (!json_bool(pkg, "interrupted", false)) {
@@ -954,8 +960,12 @@ static void collect_worker(struct run_ctx *rc, const struct pkg_entry *e, int st
 							pkg, "gil_enabled_iterations")));
 	}
 	write_meta(rc);
-	printf("%-24s %-24s %s%s\n", e->name, json_str(pkg, "category"), count_str(pkg),
-	       json_bool(pkg, "interrupted", false) ? " (interrupted)" : "");
+	{
+		char *name = term_str(e->name);
+		printf("%-24s %-24s %s%s\n", name, json_str(pkg, "category"), count_str(pkg),
+		       json_bool(pkg, "interrupted", false) ? " (interrupted)" : "");
+		free(name);
+	}
 	fflush(stdout);
 	free(line);
 	free(text);

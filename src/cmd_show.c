@@ -14,6 +14,7 @@
 #include "ftscope/exit.h"
 #include "ftscope/results.h"
 #include "ftscope/rundir.h"
+#include "ftscope/text.h"
 #include "ftscope/util.h"
 
 static const char *const show_usage[] = {
@@ -513,7 +514,13 @@ int cmd_show(int argc, char **argv)
 	else
 		sbuf_adds(&out, "No package has finished yet.\n");
 	add_skipped(&out, rd.meta);
-	fwrite(out.buf, 1, out.len, stdout);
+	{
+		/* names, test ids and output lines are the packages' own: no raw control or
+		 * bidi characters on the terminal */
+		char *safe = term_escape(out.buf, out.len);
+		fputs(safe, stdout);
+		free(safe);
+	}
 
 	sbuf_release(&out);
 	free(rows);

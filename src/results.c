@@ -12,6 +12,72 @@
 #include "ftscope/supervise.h"
 #include "ftscope/results.h"
 #include "ftscope/signature.h"
+#include "ftscope/text.h"
+
+/* Valid UTF-8 in j's key and string value (an owned copy replaces an invalid one), then in
+ * everything under j. */
+static void json_fix_strings(cJSON *j)
+{
+	char *f;
+
+	if (j->string && !(j->type & cJSON_StringIsConst) && (f = utf8_fix(j->string))) {
+		cJSON_free(j->string);
+		j->string = f;
+	}
+	if (cJSON_IsString(j) && j->valuestring && (f = utf8_fix(j->valuestring))) {
+		cJSON_free(j->valuestring);
+		j->valuestring = f;
+	}
+	for (cJSON *c = j->child; c; c = c->next)
+		json_fix_strings(c);
+}
+
+cJSON *json_parse(const char *text, size_t len)
+{
+	struct sbuf sb = SBUF_INIT;
+	const char *p, *end = text + len;
+	cJSON *j;
+
+	if (!text)
+		return NULL;
+	/* a NUL-terminated copy; escapes come in pairs: "\\\\u0000" is a backslash and
+	 * "u0000" */
+	for (p = text; p < end; p++) {
+		if (*p != '\\' || p + 1 >= end) {
+			sbuf_addc(&sb, *p);
+		} else if (end - p >= 6 && !memcmp(p, "\\u0000", 6)) {
+			sbuf_add(&sb, TEXT_NUL_MARK, 2);
+			p += 5;
+		} else {
+			sbuf_add(&sb, p, 2);
+			p++;
+		}
+	}
+	sbuf_add(&sb, "", 0);
+	j = cJSON_ParseWithOpts(sb.buf, NULL, true);
+	sbuf_release(&sb);
+	return j;
+}
+
+char *json_print(cJSON *j, bool formatted)
+{
+	struct sbuf sb = SBUF_INIT;
+	char *t, *p, *m;
+
+	if (!j)
+		return NULL;
+	json_fix_strings(j);
+	t = formatted ? cJSON_Print(j) : cJSON_PrintUnformatted(j);
+	if (!t || !strstr(t, TEXT_NUL_MARK))
+		return t;
+	for (p = t; (m = strstr(p, TEXT_NUL_MARK)); p = m + 2) {
+		sbuf_add(&sb, p, (size_t)(m - p));
+		sbuf_adds(&sb, "\\u0000");
+	}
+	sbuf_adds(&sb, p);
+	cJSON_free(t);
+	return sbuf_detach(&sb);
+}
 
 void json_set(cJSON *obj, const char *key, cJSON *val)
 {
@@ -292,7 +358,7 @@ static cJSON *tsan_reports_json(const struct tsan_reports *rs)
 
 cJSON *iteration_parse(const char *text, size_t len)
 {
-	cJSON *j = text ? cJSON_ParseWithLength(text, len) : NULL;
+	cJSON *j = json_parse(text, len);
 	if (!cJSON_IsObject(j) || iter_status_from_name(json_str(j, "status")) < 0) {
 		cJSON_Delete(j);
 		return NULL;

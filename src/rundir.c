@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "ftscope/error.h"
+#include "ftscope/results.h"
 #include "ftscope/rundir.h"
 #include "ftscope/util.h"
 
@@ -100,7 +101,7 @@ static void load_meta(struct run_data *rd)
 		errno = -err;
 		warning_errno("cannot read '%s'", path);
 	} else {
-		rd->meta = cJSON_ParseWithLength(text, len);
+		rd->meta = json_parse(text, len);
 		if (rd->meta && !cJSON_IsObject(rd->meta)) {
 			cJSON_Delete(rd->meta);
 			rd->meta = NULL;
@@ -127,7 +128,7 @@ static size_t find_index(const struct run_data *rd, const char *name)
 static int add_line(struct run_data *rd, size_t *cap, const char *line)
 {
 	/* the whole line must be one value: no trailing bytes of a half-written second one */
-	cJSON *obj = cJSON_ParseWithOpts(line, NULL, true);
+	cJSON *obj = json_parse(line, strlen(line));
 	const char *name;
 	size_t i;
 
@@ -243,7 +244,7 @@ cJSON *run_load_forensics(const char *run_dir, const cJSON *it, char **path_out)
 		return NULL;
 	path = xasprintf("%s/%s/%s", run_dir, rel->valuestring, f->valuestring);
 	if (read_file(path, &text, NULL) == 0) {
-		j = cJSON_Parse(text);
+		j = json_parse(text, strlen(text));
 		if (!cJSON_IsArray(j)) {
 			cJSON_Delete(j);
 			j = NULL;

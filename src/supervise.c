@@ -27,6 +27,7 @@
 #include "ftscope/signature.h"
 #include "ftscope/snapshot.h"
 #include "ftscope/supervise.h"
+#include "ftscope/text.h"
 #include "ftscope/util.h"
 
 #define TAIL_KEEP 4096
@@ -705,7 +706,7 @@ static char *last_line(const struct capture *c)
 	for (p = e; p > b && p[-1] != '\n'; p--)
 		;
 	start = p;
-	line = xstrndup(start, (size_t)(e - start));
+	line = text_from_bytes(start, (size_t)(e - start));
 	cr = strrchr(line, '\r'); /* progress bars: keep what is shown last */
 	if (cr && cr[1]) {
 		char *t = xstrdup(cr + 1);

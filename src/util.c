@@ -16,6 +16,7 @@
 
 #include "ftscope/error.h"
 #include "ftscope/util.h"
+#include "ftscope/text.h"
 
 static _Noreturn void oom(size_t n)
 {
@@ -203,6 +204,19 @@ void strv_split(struct strv *sv, const char *s, const char *seps)
 			strv_push(sv, t);
 	}
 	free(copy);
+}
+
+char *read_text(const char *path)
+{
+	char *raw = NULL, *text;
+	size_t len = 0;
+	if (read_file(path, &raw, &len) < 0)
+		return NULL;
+	if (!memchr(raw, '\0', len))
+		return raw;
+	text = text_from_bytes(raw, len);
+	free(raw);
+	return text;
 }
 
 int read_file(const char *path, char **out, size_t *len)
@@ -494,11 +508,11 @@ char *tail_bytes(const char *s, size_t len, size_t n)
 {
 	const char *p;
 	if (len <= n)
-		return xstrndup(s, len);
+		return text_from_bytes(s, len);
 	p = s + len - n;
 	while (p < s + len && ((unsigned char)*p & 0xC0) == 0x80)
 		p++; /* do not start inside a UTF-8 sequence */
-	return xstrndup(p, (size_t)(s + len - p));
+	return text_from_bytes(p, (size_t)(s + len - p));
 }
 
 static const struct {

@@ -94,6 +94,16 @@ double median_of(double *v, size_t n);
 /* Helpers for optional values. */
 void json_set(struct cJSON *obj, const char *key, struct cJSON *val); /* replaces */
 void json_set_str(struct cJSON *obj, const char *key, const char *s); /* NULL -> null */
+/*
+ * The one way ftscope writes JSON (cJSON_Print, or cJSON_PrintUnformatted when !formatted):
+ * first every key and string under j is made valid UTF-8 in place (utf8_fix: an invalid
+ * byte becomes U+FFFD), then each TEXT_NUL_MARK (a NUL of the test's output, text.h) is
+ * written as \u0000. malloc'd (free()); NULL for NULL or out of memory.
+ */
+char *json_print(struct cJSON *j, bool formatted);
+/* Parse JSON that json_print wrote: \u0000 comes back as TEXT_NUL_MARK, not as a NUL that
+ * would end the string. NULL unless text is one JSON value (trailing blanks allowed). */
+struct cJSON *json_parse(const char *text, size_t len);
 void json_set_num(struct cJSON *obj, const char *key, double v);
 void json_set_bool(struct cJSON *obj, const char *key, bool v);
 double json_num(const struct cJSON *obj, const char *key, double dflt);

@@ -50,6 +50,9 @@ void strv_split(struct strv *sv, const char *s, const char *seps);
 
 /* Files. All return 0 or -errno unless said otherwise. */
 int read_file(const char *path, char **out, size_t *len);     /* *out malloc'd, NUL-terminated */
+/* A file of test output as one string, its NULs kept as TEXT_NUL_MARK (text.h); NULL if it
+ * cannot be read. malloc'd. */
+char *read_text(const char *path);
 int write_file_atomic(const char *path, const void *data, size_t len); /* tmp + fsync + rename */
 /* The same; durable=false skips the fsync (caches: a file lost in a crash is rebuilt). */
 int write_file_replace(const char *path, const void *data, size_t len, bool durable);
@@ -80,7 +83,7 @@ int parse_double(const char *s, double min, double max, double *out);
 bool starts_with(const char *s, const char *prefix);
 bool ends_with(const char *s, const char *suffix);
 char *trim(char *s);                                        /* in place */
-/* Last n bytes of s (at a UTF-8 boundary), malloc'd. */
+/* Last n bytes of s (at a UTF-8 boundary), its NULs as TEXT_NUL_MARK (text.h), malloc'd. */
 char *tail_bytes(const char *s, size_t len, size_t n);
 
 /* Signals by name: "SIGSEGV" for 11; NULL for unknown. */
