@@ -4,9 +4,17 @@
  * laruche registry: index.yaml + packages/<name>.yaml, read through yaml_to_json().
  * Field access is strict about types (a wrong type names the file and the field) and
  * ignores unknown keys, as labeille's dataclass loader does.
+ *
+ * ftscope often reads a registry as root that someone else wrote: a file is opened without
+ * following a symlink (O_NOFOLLOW) or blocking (O_NONBLOCK: a FIFO), must be a regular file
+ * of at most REGISTRY_FILE_MAX bytes, and each string field at most REGISTRY_FIELD_MAX
+ * bytes. Errors quote a file's values only when anyone may read the file (a hard link to a
+ * root-only file must not be printed), and names with control or bidi characters are
+ * refused, their text escaped in the message.
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -17,9 +25,15 @@
 
 #include "ftscope/error.h"
 #include "ftscope/registry.h"
+#include "ftscope/text.h"
 #include "ftscope/util.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #define SUPPORTED_SCHEMA_VERSION 1
+#define REGISTRY_FILE_MAX (128L << 20) /* an index of every PyPI project fits */
+#define REGISTRY_FIELD_MAX (64 << 10)  /* a command, a URL, a reason */
 
 void pkg_entry_init(struct pkg_entry *e)
 {
@@ -76,24 +90,84 @@ const char *pkg_test_command(const struct pkg_entry *e)
  * Read and parse path. Missing file: returns -ENOENT without printing when
  * missing_ok, so callers can tolerate it. Other errors print and return -1.
  */
-static int load_yaml_file(const char *path, bool missing_ok, cJSON **out)
+/*
+ * A registry file into *text: a regular file, not through a symlink, without blocking, of
+ * at most REGISTRY_FILE_MAX bytes. *quote: anyone may read it, so messages may quote it.
+ * 0, -ENOENT (silent), or -1 (printed).
+ */
+static int read_registry_file(const char *path, char **text, size_t *len, bool *quote)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+	struct sbuf sb = SBUF_INIT;
+	struct stat st;
+	char buf[65536];
+	ssize_t n;
+
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return -ENOENT;
+		if (errno == ELOOP)
+			return error("cannot read registry '%s': it is a symbolic link (not followed)",
+				     path);
+		return error_errno("cannot read registry '%s'", path);
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return error("cannot read registry '%s': not a regular file", path);
+	}
+	if (st.st_size > REGISTRY_FILE_MAX) {
+		close(fd);
+		return error("cannot read registry '%s': %lld bytes, more than the %ld a registry "
+			     "file may have", path, (long long)st.st_size, REGISTRY_FILE_MAX);
+	}
+	*quote = (st.st_mode & S_IROTH) != 0;
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 || sb.len + (size_t)n > (size_t)REGISTRY_FILE_MAX) { /* grew meanwhile */
+			int e = n < 0 ? errno : EFBIG;
+			close(fd);
+			sbuf_release(&sb);
+			errno = e;
+			return error_errno("cannot read registry '%s'", path);
+		}
+		sbuf_add(&sb, buf, (size_t)n);
+	}
+	close(fd);
+	sbuf_add(&sb, "", 0);
+	*len = sb.len;
+	*text = sbuf_detach(&sb);
+	return 0;
+}
+
+static int load_yaml_file(const char *path, bool missing_ok, cJSON **out, bool *quote)
 {
 	char *text = NULL, *why = NULL;
 	size_t len = 0;
 	int ret = -1, r;
 
 	*out = NULL;
-	r = read_file(path, &text, &len);
+	*quote = false;
+	r = read_registry_file(path, &text, &len, quote);
 	if (r < 0) {
 		if (r == -ENOENT && missing_ok) {
 			ret = -ENOENT;
 			goto out;
 		}
-		error("cannot read registry '%s': %s", path, strerror(-r));
+		if (r == -ENOENT)
+			error("cannot read registry '%s': %s", path, strerror(ENOENT));
 		goto out;
 	}
 	if (yaml_to_json(text, len, out, &why) < 0) {
-		error("cannot read registry '%s': %s", path, why);
+		/* "line L, column C: what", and what may quote the file */
+		char *colon = strstr(why, ": "), *safe;
+		if (!*quote && colon)
+			*colon = '\0';
+		safe = *quote || !colon ? term_str(why)
+					      : xasprintf("%s: invalid YAML (not quoted: the file is "
+							  "not readable by everyone)", why);
+		error("cannot read registry '%s': %s", path, safe);
+		free(safe);
 		goto out;
 	}
 	ret = 0;
@@ -105,13 +179,35 @@ out:
 
 /* ---- typed field access ---- */
 
+struct fctx {
+	const char *path;   /* file, for messages */
+	const char *prefix; /* "packages[3]." or "" */
+	bool quote;         /* the file is world-readable: messages may quote its values */
+	const char *pkg;    /* the package, when known */
+};
+
+/* A value of the file for a message: escaped, and only when the file may be quoted. */
+static char *quoted(const struct fctx *c, const char *s, size_t max)
+{
+	char *cut, *q;
+	if (!c->quote)
+		return xasprintf("(%zu bytes, not quoted: the file is not readable by everyone)",
+				 strlen(s));
+	cut = xstrndup(s, max);
+	q = term_str(cut);
+	free(cut);
+	cut = xasprintf("'%s%s'", q, strlen(s) > max ? "..." : "");
+	free(q);
+	return cut;
+}
+
 /* "string 'abc'", "a list", ... for type errors. */
-static char *describe(const cJSON *it)
+static char *describe(const struct fctx *c, const cJSON *it)
 {
 	if (cJSON_IsString(it)) {
-		if (strlen(it->valuestring) > 40)
-			return xasprintf("string '%.40s...'", it->valuestring);
-		return xasprintf("string '%s'", it->valuestring);
+		char *q = quoted(c, it->valuestring, 40), *r = xasprintf("string %s", q);
+		free(q);
+		return r;
 	}
 	if (cJSON_IsNumber(it))
 		return xasprintf("number %.17g", it->valuedouble);
@@ -126,17 +222,22 @@ static char *describe(const cJSON *it)
 	return xstrdup("an unknown value");
 }
 
-struct fctx {
-	const char *path;   /* file, for messages */
-	const char *prefix; /* "packages[3]." or "" */
-};
-
 static int type_error(const struct fctx *c, const char *field, const char *want, const cJSON *it)
 {
-	char *got = describe(it);
+	char *got = describe(c, it);
 	error("cannot read registry '%s': field '%s%s': expected %s, got %s", c->path, c->prefix,
 	      field, want, got);
 	free(got);
+	return -1;
+}
+
+static int too_big(const struct fctx *c, const char *field, size_t len)
+{
+	char *pkg = c->pkg ? term_str(c->pkg) : NULL;
+	error("cannot read registry '%s': %s%s%sfield '%s%s' is %zu bytes, more than the %d a "
+	      "field may have", c->path, pkg ? "package '" : "", pkg ? pkg : "", pkg ? "': " : "",
+	      c->prefix, field, len, REGISTRY_FIELD_MAX);
+	free(pkg);
 	return -1;
 }
 
@@ -154,6 +255,8 @@ static int get_str(const struct fctx *c, const cJSON *obj, const char *key, char
 	}
 	if (!cJSON_IsString(it))
 		return type_error(c, key, "a string", it);
+	if (strlen(it->valuestring) > REGISTRY_FIELD_MAX)
+		return too_big(c, key, strlen(it->valuestring));
 	free(*dst);
 	*dst = xstrdup(it->valuestring);
 	return 0;
@@ -242,6 +345,11 @@ static int get_skip_versions(const struct fctx *c, const cJSON *obj, const char 
 		return 0;
 	if (cJSON_IsObject(it)) {
 		cJSON_ArrayForEach(v, it) {
+			if (strlen(v->string) > 64 || term_needs_escape(v->string))
+				return error("cannot read registry '%s': field '%s%s' has a key that "
+					     "is no version", c->path, c->prefix, key);
+			if (cJSON_IsString(v) && strlen(v->valuestring) > REGISTRY_FIELD_MAX)
+				return too_big(c, key, strlen(v->valuestring));
 			if (cJSON_IsNull(v)) {
 				skip_version_set(e, v->string, "");
 			} else if (cJSON_IsString(v)) {
@@ -259,7 +367,8 @@ static int get_skip_versions(const struct fctx *c, const cJSON *obj, const char 
 		int i = 0;
 		cJSON_ArrayForEach(v, it) {
 			char *ver;
-			if (!cJSON_IsString(v) && !cJSON_IsNumber(v)) {
+			if ((!cJSON_IsString(v) && !cJSON_IsNumber(v)) ||
+			    (cJSON_IsString(v) && strlen(v->valuestring) > 64)) {
 				char *f = xasprintf("%s[%d]", key, i);
 				int r = type_error(c, f, "a version string", v);
 				free(f);
@@ -280,11 +389,11 @@ struct presence {
 };
 
 /* Overlay the fields present in obj onto e. */
-static int apply_fields(const struct fctx *c, const cJSON *obj, const char *name_key,
+static int apply_fields(const struct fctx *cin, const cJSON *obj, const char *name_key,
 			struct pkg_entry *e, struct presence *pr)
 {
 	long timeout = e->timeout, depth = e->clone_depth, dl = e->download_count;
-
+	struct fctx cc = *cin, *c = &cc;
 	char *name = NULL;
 
 	/* A null or empty name keeps the one we have (index or file name). */
@@ -294,6 +403,7 @@ static int apply_fields(const struct fctx *c, const cJSON *obj, const char *name
 		free(e->name);
 		e->name = name;
 	}
+	cc.pkg = e->name;
 	if (get_str(c, obj, "repo", &e->repo) < 0 ||
 	    get_str(c, obj, "install_command", &e->install_command) < 0 ||
 	    get_str(c, obj, "test_command", &e->test_command) < 0 ||
@@ -319,15 +429,29 @@ static int apply_fields(const struct fctx *c, const cJSON *obj, const char *name
 	return 0;
 }
 
-/* Names become file names: no separators, no leading dot, no control characters. */
+/*
+ * Names become file names and are printed: no separators, no leading dot, valid UTF-8 and
+ * no control, bidi or zero-width characters (term_unsafe: U+202E could make one name look
+ * like another).
+ */
 static bool valid_pkg_name(const char *s)
 {
-	if (!*s || *s == '.' || strlen(s) > 200)
+	if (!*s || *s == '.' || strlen(s) > 200 || term_needs_escape(s))
 		return false;
 	for (; *s; s++)
-		if (*s == '/' || *s == '\\' || (unsigned char)*s < 0x20)
+		if (*s == '/' || *s == '\\')
 			return false;
 	return true;
+}
+
+static int invalid_name(const struct fctx *c, const char *field, const char *name)
+{
+	char *q = quoted(c, name, 200);
+	error("cannot read registry '%s': field '%s%s': invalid package name %s (a name may not "
+	      "hold '/', '\\', a leading '.', control or bidi characters or invalid UTF-8)",
+	      c->path, c->prefix, field, q);
+	free(q);
+	return -1;
 }
 
 /*
@@ -337,14 +461,14 @@ static bool valid_pkg_name(const char *s)
 static int overlay_pkg_file(const char *path, struct pkg_entry *e, bool from_index,
 			    bool *missing)
 {
-	struct fctx c = { path, "" };
+	struct fctx c = { path, "", false, e->name };
 	struct presence pr = { false, false };
 	bool idx_skip = e->skip, idx_enriched = e->enriched;
 	cJSON *root = NULL;
 	int ret = -1, r;
 
 	*missing = false;
-	r = load_yaml_file(path, true, &root);
+	r = load_yaml_file(path, true, &root, &c.quote);
 	if (r == -ENOENT) {
 		*missing = true;
 		ret = 0;
@@ -353,7 +477,7 @@ static int overlay_pkg_file(const char *path, struct pkg_entry *e, bool from_ind
 	if (r < 0)
 		goto out;
 	if (!cJSON_IsObject(root)) {
-		char *got = describe(root);
+		char *got = describe(&c, root);
 		error("cannot read registry '%s': expected a mapping at the top, got %s", path,
 		      got);
 		free(got);
@@ -363,8 +487,7 @@ static int overlay_pkg_file(const char *path, struct pkg_entry *e, bool from_ind
 		goto out;
 	/* The name ends up in paths (repos/<name>, venvs/<name>-ft). */
 	if (e->name && !valid_pkg_name(e->name)) {
-		error("cannot read registry '%s': field 'package': invalid package name '%s'",
-		      path, e->name);
+		invalid_name(&c, "package", e->name);
 		goto out;
 	}
 	/* Either source can veto: skip if either says so; enriched only if neither says no. */
@@ -409,9 +532,10 @@ static int check_schema(const char *dir)
 	char *path = path_join(dir, "schema.yaml");
 	cJSON *root = NULL;
 	const cJSON *v;
+	bool quote;
 	int ret = -1, r;
 
-	r = load_yaml_file(path, true, &root);
+	r = load_yaml_file(path, true, &root, &quote);
 	if (r == -ENOENT) {
 		ret = 0;
 		goto out;
@@ -421,7 +545,7 @@ static int check_schema(const char *dir)
 	v = cJSON_IsObject(root) ? cJSON_GetObjectItemCaseSensitive(root, "schema_version") : NULL;
 	if (v && !cJSON_IsNull(v)) {
 		if (!cJSON_IsNumber(v) || v->valuedouble != floor(v->valuedouble)) {
-			struct fctx c = { path, "" };
+			struct fctx c = { path, "", quote, NULL };
 			type_error(&c, "schema_version", "an integer", v);
 			goto out;
 		}
@@ -439,17 +563,24 @@ out:
 	return ret;
 }
 
-static int load_index_entry(const char *dir, const char *index_path, const cJSON *item, int i,
+static int load_index_entry(const char *dir, const struct fctx *index, const cJSON *item, int i,
 			    struct pkg_entry *e)
 {
+	const char *index_path = index->path;
 	char *prefix = xasprintf("packages[%d].", i), *pkg_path = NULL, *file = NULL;
-	struct fctx c = { index_path, prefix };
+	struct fctx c = { index_path, prefix, index->quote, NULL };
 	struct presence pr = { false, false };
 	bool missing;
 	int ret = -1;
 
 	pkg_entry_init(e);
 	if (cJSON_IsString(item)) {
+		if (strlen(item->valuestring) > REGISTRY_FIELD_MAX) {
+			error("cannot read registry '%s': field 'packages[%d]' is %zu bytes, more "
+			      "than the %d a field may have", index_path, i, strlen(item->valuestring),
+			      REGISTRY_FIELD_MAX);
+			goto out;
+		}
 		e->name = xstrdup(item->valuestring);
 	} else if (cJSON_IsObject(item)) {
 		if (apply_fields(&c, item, "name", e, &pr) < 0)
@@ -466,8 +597,7 @@ static int load_index_entry(const char *dir, const char *index_path, const cJSON
 		goto out;
 	}
 	if (!valid_pkg_name(e->name)) {
-		error("cannot read registry '%s': field '%sname': invalid package name '%s'",
-		      index_path, prefix, e->name);
+		invalid_name(&c, "name", e->name);
 		goto out;
 	}
 	file = xasprintf("packages/%s.yaml", e->name);
@@ -491,17 +621,17 @@ int registry_load(const char *dir, struct registry *reg)
 	char *index_path = path_join(dir, "index.yaml");
 	cJSON *root = NULL;
 	const cJSON *pkgs, *item;
-	struct fctx c = { index_path, "" };
+	struct fctx c = { index_path, "", false, NULL };
 	int ret = -1, i = 0, n;
 
 	memset(reg, 0, sizeof(*reg));
 	reg->dir = xstrdup(dir);
 	if (check_schema(dir) < 0)
 		goto out;
-	if (load_yaml_file(index_path, false, &root) < 0)
+	if (load_yaml_file(index_path, false, &root, &c.quote) < 0)
 		goto out;
 	if (!cJSON_IsObject(root)) {
-		char *got = describe(root);
+		char *got = describe(&c, root);
 		error("cannot read registry '%s': expected a mapping at the top, got %s",
 		      index_path, got);
 		free(got);
@@ -515,7 +645,7 @@ int registry_load(const char *dir, struct registry *reg)
 	n = pkgs ? cJSON_GetArraySize(pkgs) : 0;
 	reg->pkgs = xcalloc((size_t)n + 1, sizeof(*reg->pkgs));
 	cJSON_ArrayForEach(item, pkgs) {
-		if (load_index_entry(dir, index_path, item, i, &reg->pkgs[reg->n]) < 0)
+		if (load_index_entry(dir, &c, item, i, &reg->pkgs[reg->n]) < 0)
 			goto out;
 		reg->n++;
 		i++;
