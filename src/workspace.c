@@ -11,6 +11,7 @@
 
 #include "ftscope/error.h"
 #include "ftscope/results.h"
+#include "ftscope/text.h"
 #include "ftscope/workspace.h"
 
 #include "py_probe_ext.h"
@@ -107,6 +108,44 @@ static void base_probe_env(struct strv *env)
 	env_set(env, "PYTHONDONTWRITEBYTECODE", "1");
 }
 
+/*
+ * Why a command that had to succeed did not, for a message: "(exit status 3): <the first
+ * line of stderr>", "(killed by SIGSEGV, nothing on stderr)", "(timed out after 60 s): ...",
+ * "(cannot start: ...)". The line is escaped for the terminal.
+ */
+static void add_failure(struct sbuf *err, const struct iter_outcome *o, double timeout)
+{
+	const char *t = o->stderr_tail ? o->stderr_tail : "", *e;
+	char *line, *safe;
+
+	sbuf_addc(err, '(');
+	if (!o->started)
+		sbuf_addf(err, "cannot start: %s", o->spawn_error ? o->spawn_error : "?");
+	else if (o->killed_by)
+		sbuf_addf(err, "timed out after %.0f s", timeout);
+	else if (o->term_signal)
+		sbuf_addf(err, "killed by %s", signal_name(o->term_signal) ? signal_name(o->term_signal)
+									   : "a signal");
+	else if (o->exited && o->exit_code > 128 && signal_name(o->exit_code - 128))
+		sbuf_addf(err, "killed by %s, exit status %d", signal_name(o->exit_code - 128),
+			  o->exit_code); /* as the shell reported it */
+	else if (o->exited)
+		sbuf_addf(err, "exit status %d", o->exit_code);
+	else
+		sbuf_adds(err, "ended for no reason it gave");
+	t += strspn(t, " \t\r\n");
+	if (!*t) {
+		sbuf_adds(err, o->started ? ", nothing on stderr)" : ")");
+		return;
+	}
+	e = t + strcspn(t, "\r\n");
+	line = xstrndup(t, (size_t)(e - t) > 300 ? 300 : (size_t)(e - t));
+	safe = term_str(line);
+	sbuf_addf(err, "): %s", safe);
+	free(safe);
+	free(line);
+}
+
 int python_check(const char *python, cJSON **profile, struct sbuf *err)
 {
 	struct strv env = STRV_INIT;
@@ -131,8 +170,8 @@ int python_check(const char *python, cJSON **profile, struct sbuf *err)
 	sbuf_add_shquoted(&cmd, py_profile);
 	if (run_collect(cmd.buf, NULL, &env, 60, NULL, &out, &o) < 0 || !o.exited ||
 	    o.exit_code != 0) {
-		sbuf_addf(err, "target Python '%s' does not run (%s): %s", python,
-			  o.killed_by ? "timed out" : "exit status", o.stderr_tail ? o.stderr_tail : "");
+		sbuf_addf(err, "target Python '%s' does not run ", python);
+		add_failure(err, &o, 60);
 		goto out;
 	}
 	j = last_json_line(out);
@@ -225,8 +264,8 @@ int venv_ensure(const char *python, const char *dir, struct sbuf *err)
 	sbuf_add_shquoted(&cmd, dir);
 	if (run_collect(cmd.buf, NULL, &env, 300, NULL, NULL, &o) < 0 || !o.exited ||
 	    o.exit_code) {
-		sbuf_addf(err, "creating the venv '%s' failed: %s", dir,
-			  o.stderr_tail ? trim(o.stderr_tail) : "");
+		sbuf_addf(err, "creating the venv '%s' failed ", dir);
+		add_failure(err, &o, 300);
 		goto out;
 	}
 	if (write_pip_wrapper(dir, "pip") < 0 || write_pip_wrapper(dir, "pip3") < 0) {
