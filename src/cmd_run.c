@@ -17,6 +17,7 @@
 
 #include "ftscope/bpfrec.h"
 #include "ftscope/cmd.h"
+#include "ftscope/diskspace.h"
 #include "ftscope/error.h"
 #include "ftscope/exit.h"
 #include "ftscope/gitrepo.h"
@@ -343,6 +344,14 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 /* ---- run state ---- */
 
 static volatile sig_atomic_t interrupted;
+
+/* Stop? Ctrl-C, or a full disk, which ends the run as an interruption does (diskspace.h). */
+static bool stop_requested(void)
+{
+	if (!interrupted && space_is_full())
+		interrupted = 1;
+	return interrupted;
+}
 static bool task_limit_warned;
 /* Workers to pass a signal on to: a Ctrl-C reaches the whole process group, but a
  * `kill PID` or a service manager's SIGTERM reaches only this process. */
@@ -649,6 +658,8 @@ static bool run_iterations(struct run_ctx *rc, const struct pkg_entry *e, const 
 			debug("%s iteration %d (PYTHON_GIL=%s): %s in %.1fs", e->name, i, gil,
 			      json_str(it, "status"), out.duration_s);
 			cJSON_AddItemToArray(arr, it);
+			if (stop_requested())
+				ok = false; /* recorded; the next one is not started */
 			if (!out.started)
 				warning("%s: %s", e->name, out.spawn_error);
 			if (out.task_limit_off && !task_limit_warned) {
@@ -982,7 +993,7 @@ static void run_packages(struct run_ctx *rc, struct pkg_entry **pkgs, size_t n)
 	while (next < n || running) {
 		int st;
 		pid_t pid;
-		while (!interrupted && next < n && running < (size_t)rc->o->jobs) {
+		while (!stop_requested() && next < n && running < (size_t)rc->o->jobs) {
 			size_t slot = 0;
 			while (w[slot].pid)
 				slot++;
@@ -1472,6 +1483,9 @@ int cmd_run(int argc, char **argv)
 		print_stability(&rc);
 	if (write_meta(&rc) < 0)
 		die("cannot start the run");
+	if ((errno = -space_reserve(rc.run_dir)))
+		warning_errno("cannot reserve %d bytes in '%s': a full disk may cut the run's "
+			      "records short", SPACE_RESERVE, rc.run_dir);
 	info("run directory: %s", rc.run_dir);
 
 	/* Skip what a resumed run already finished. */
@@ -1504,7 +1518,9 @@ int cmd_run(int argc, char **argv)
 		struct run_data now = { 0 };
 		double prev_dur = json_num(rc.meta, "total_duration_s", 0);
 		iso_utc(now_wall(), ts, sizeof(ts));
-		json_set_str(rc.meta, "status", interrupted ? "interrupted" : "complete");
+		json_set_str(rc.meta, "status", space_is_full() ? "disk_full"
+						: interrupted	 ? "interrupted"
+								 : "complete");
 		json_set_str(rc.meta, "finished_at", ts);
 		json_set_num(rc.meta, "total_duration_s",
 			     round_to(prev_dur + now_monotonic() - rc.t0, 2));
@@ -1525,7 +1541,12 @@ int cmd_run(int argc, char **argv)
 		if (write_meta(&rc) < 0)
 			goto out;
 	}
-	if (interrupted) {
+	if (space_is_full()) {
+		error("the disk of '%s' is full: the run stopped (status disk_full); finished "
+		      "iterations are saved. Free some space, then continue with:\n"
+		      "  ftscope run --resume %s", rc.run_dir, rc.run_dir);
+		ret = FT_EXIT_FAILURE;
+	} else if (interrupted) {
 		fprintf(stderr, "ftscope: interrupted; finished iterations are saved. Continue with:\n"
 				"  ftscope run --resume %s\n", rc.run_dir);
 		ret = FT_EXIT_INTERRUPTED;
@@ -1538,7 +1559,8 @@ int cmd_run(int argc, char **argv)
 		optind = 0; /* cmd_show parses its own options */
 		cmd_show(2, show_argv);
 	}
-	ret = FT_EXIT_OK;
+	if (!space_is_full())
+		ret = FT_EXIT_OK;
 out:
 	free(sel);
 	if (have_single)

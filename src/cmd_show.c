@@ -135,6 +135,8 @@ static void add_run_line(struct sbuf *sb, const struct run_data *rd)
 	}
 	if (!strcmp(status, "interrupted"))
 		sbuf_adds(sb, " (interrupted: partial results");
+	else if (!strcmp(status, "disk_full"))
+		sbuf_adds(sb, " (stopped: the disk filled up: partial results");
 	else if (!strcmp(status, "running"))
 		sbuf_adds(sb, " (running, or killed before it could finish: partial results");
 	else

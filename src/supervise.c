@@ -21,6 +21,7 @@
 
 #include "ftscope/bpfrec.h"
 #include "ftscope/cgroup.h"
+#include "ftscope/diskspace.h"
 #include "ftscope/error.h"
 #include "ftscope/procfs.h"
 #include "ftscope/ptracer.h"
@@ -174,11 +175,14 @@ static void ring_add(struct capture *c, const char *data, size_t n)
 
 static void file_write(int fd, const char *p, size_t n)
 {
+	if (space_is_full())
+		return; /* the reserve given back is for the run's records, not for captures */
 	while (n) {
 		ssize_t w = write(fd, p, n);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
+			space_full(errno);
 			return; /* a full disk must not stop supervision */
 		}
 		p += w;

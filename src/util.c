@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "ftscope/error.h"
+#include "ftscope/diskspace.h"
 #include "ftscope/util.h"
 #include "ftscope/text.h"
 
@@ -266,7 +267,7 @@ int write_file_atomic(const char *path, const void *data, size_t len)
 	return write_file_replace(path, data, len, true);
 }
 
-int write_file_replace(const char *path, const void *data, size_t len, bool durable)
+static int write_replace_once(const char *path, const void *data, size_t len, bool durable)
 {
 	char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid()); /* concurrent writers */
 	int ret, fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -288,19 +289,45 @@ out:
 	return ret;
 }
 
-int append_line_fsync(const char *path, const char *line)
+/* A full disk gives the run's reserve back (diskspace.h), then the write is tried again. */
+int write_file_replace(const char *path, const void *data, size_t len, bool durable)
+{
+	int r = write_replace_once(path, data, len, durable);
+	if (space_full(r))
+		r = write_replace_once(path, data, len, durable);
+	return r;
+}
+
+static int append_once(const char *path, const struct sbuf *sb)
 {
 	int ret, fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	struct sbuf sb = SBUF_INIT;
+	struct stat st;
 	if (fd < 0)
 		return -errno;
-	sbuf_adds(&sb, line);
-	sbuf_addc(&sb, '\n');
-	ret = write_all(fd, sb.buf, sb.len); /* one write: O_APPEND keeps lines whole */
+	if (fstat(fd, &st) < 0) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	ret = write_all(fd, sb->buf, sb->len); /* one write: O_APPEND keeps lines whole */
 	if (!ret && fsync(fd) < 0)
 		ret = -errno;
+	if (ret && ftruncate(fd, st.st_size) == 0) /* no half line: what was written goes */
+		fsync(fd);
 	if (close(fd) < 0 && !ret)
 		ret = -errno;
+	return ret;
+}
+
+int append_line_fsync(const char *path, const char *line)
+{
+	struct sbuf sb = SBUF_INIT;
+	int ret;
+	sbuf_adds(&sb, line);
+	sbuf_addc(&sb, '\n');
+	ret = append_once(path, &sb);
+	if (space_full(ret))
+		ret = append_once(path, &sb);
 	sbuf_release(&sb);
 	return ret;
 }
