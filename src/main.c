@@ -10,6 +10,7 @@
 #include "ftscope/error.h"
 #include "ftscope/exit.h"
 #include "ftscope/symbolizer.h"
+#include "ftscope/text.h"
 #include "ftscope/util.h"
 #include "ftscope/version.h"
 
@@ -84,6 +85,7 @@ int main(int argc, char **argv)
 		if (strcmp(argv[1], commands[i].name))
 			continue;
 		symbol_cache_setup();
+		term_guard_stdout(); /* names and output of packages: nothing raw on a terminal */
 		ret = commands[i].fn(argc - 1, argv + 1);
 		/* A full disk or closed pipe must not pass as success (git's run_builtin). */
 		if (fflush(stdout) || ferror(stdout)) {

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The ftscope authors */
 /* Untrusted text into JSON and onto terminals (include/ftscope/text.h). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ftscope/text.h"
 #include "ftscope/util.h"
+
+#include <unistd.h>
 
 char *text_from_bytes(const char *buf, size_t len)
 {
@@ -135,4 +138,88 @@ bool term_needs_escape(const char *s)
 		if (!(k = utf8_decode(p + i, n - i, &cp)) || term_unsafe(cp))
 			return true;
 	return false;
+}
+
+struct guard {
+	int fd;
+	unsigned char carry[4]; /* the start of a UTF-8 sequence the next write completes */
+	size_t ncarry;
+};
+
+static int guard_out(int fd, const char *s, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, s, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		s += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Bytes at the end of p[0..n) that start a UTF-8 sequence longer than what is there. */
+static size_t incomplete_tail(const unsigned char *p, size_t n)
+{
+	for (size_t k = 1; k <= 3 && k <= n; k++) {
+		unsigned char c = p[n - k];
+		if ((c & 0xC0) == 0x80)
+			continue;
+		if (c >= 0xC2 && c <= 0xF4 && (size_t)(c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4) > k)
+			return k;
+		return 0;
+	}
+	return 0;
+}
+
+static ssize_t guard_write(void *cookie, const char *buf, size_t n)
+{
+	struct guard *g = cookie;
+	struct sbuf in = SBUF_INIT;
+	size_t keep;
+	char *esc;
+	int r;
+
+	sbuf_add(&in, g->carry, g->ncarry);
+	sbuf_add(&in, buf, n);
+	keep = incomplete_tail((const unsigned char *)in.buf, in.len);
+	g->ncarry = keep;
+	memcpy(g->carry, in.buf + in.len - keep, keep);
+	esc = term_escape(in.buf, in.len - keep);
+	r = guard_out(g->fd, esc, strlen(esc));
+	free(esc);
+	sbuf_release(&in);
+	return r < 0 ? -1 : (ssize_t)n;
+}
+
+static int guard_close(void *cookie)
+{
+	struct guard *g = cookie;
+	char *esc = term_escape((const char *)g->carry, g->ncarry); /* a sequence never ended */
+	int r = guard_out(g->fd, esc, strlen(esc));
+	free(esc);
+	free(g);
+	return r;
+}
+
+void term_guard_stdout(void)
+{
+	cookie_io_functions_t io = { .write = guard_write, .close = guard_close };
+	struct guard *g;
+	FILE *f;
+
+	if (!isatty(STDOUT_FILENO))
+		return;
+	g = xcalloc(1, sizeof(*g));
+	g->fd = STDOUT_FILENO;
+	f = fopencookie(g, "w", io);
+	if (!f) {
+		free(g);
+		return;
+	}
+	setvbuf(f, NULL, _IOLBF, 0);
+	fflush(stdout);
+	stdout = f;
 }

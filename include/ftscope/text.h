@@ -48,4 +48,12 @@ char *term_str(const char *s);
 /* Does s hold anything term_escape would change? */
 bool term_needs_escape(const char *s);
 
+/*
+ * When stdout is a terminal, replace it with a stream that term_escape()s everything
+ * written (a UTF-8 sequence split between two writes is kept whole), so that no command
+ * prints a package's control or bidi characters raw. Not a terminal: stdout stays as it is
+ * (files and pipes get the data). main() calls it once.
+ */
+void term_guard_stdout(void);
+
 #endif

@@ -80,4 +80,17 @@ for fmt in text markdown; do
 done
 ok test "$(printf '%s' "$run_out" | LC_ALL=C grep -caP "$raw")" = 0 "run's own summary: none raw"
 
+# Every other command, on a terminal (script(1) gives it one): escaped; into a pipe: raw
+if command -v script >/dev/null; then
+	for cmd in compat crashes; do
+		script -qec "'$FTSCOPE' $cmd '$RUN_DIR'" /dev/null >tty.out 2>&1 </dev/null
+		ok test "$(LC_ALL=C grep -caP "$raw" tty.out)" = 0 "$cmd on a terminal: nothing raw"
+		ok grep -q 'u202e' tty.out "$cmd on a terminal: the bidi override shown as \\u202e"
+	done
+	"$FTSCOPE" compat "$RUN_DIR" >pipe.out 2>&1
+	ok test "$(LC_ALL=C grep -caP "$raw" pipe.out)" -gt 0 "compat into a pipe: the data as it is"
+else
+	skip "commands on a terminal" "no script(1)"
+fi
+
 done_testing
