@@ -19,19 +19,9 @@
 #include "ftscope/crashlog.h"
 #include "ftscope/rundir.h"
 #include "ftscope/util.h"
+#include "rundir_input.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static char dir[] = "/tmp/ftscope-fuzz-crashlog.XXXXXX";
-static char *results;
-
-static void cleanup(void)
-{
-	if (results) {
-		unlink(results);
-		rmdir(dir);
-	}
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -39,20 +29,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct crashlog cl = CRASHLOG_INIT;
 	struct crash_variant *cv;
 	size_t *group;
-	FILE *f;
 
 	if (size > (1 << 20))
 		return 0;
-	if (!results) {
-		if (!mkdtemp(dir))
-			abort();
-		results = path_join(dir, "ft_results.jsonl");
-		atexit(cleanup);
-	}
-	f = fopen(results, "w");
-	if (!f || fwrite(data, 1, size, f) != size || fclose(f) != 0)
-		abort();
-	if (run_load(dir, &rd) != 0)
+	if (run_load(rundir_input(data, size), &rd) != 0)
 		return 0;
 	crashlog_add_run(&cl, &rd, 0, NULL);
 	if (rd.n)

@@ -19,36 +19,16 @@
 #include "ftscope/results.h"
 #include "ftscope/rundir.h"
 #include "ftscope/util.h"
+#include "rundir_input.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static char dir[] = "/tmp/ftscope-fuzz-results.XXXXXX";
-static char *results;
-
-static void cleanup(void)
-{
-	if (results) {
-		unlink(results);
-		rmdir(dir);
-	}
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct run_data rd = { 0 };
-	FILE *f;
 	if (size > (1 << 20))
 		return 0;
-	if (!results) {
-		if (!mkdtemp(dir))
-			abort();
-		results = path_join(dir, "ft_results.jsonl");
-		atexit(cleanup);
-	}
-	f = fopen(results, "w");
-	if (!f || fwrite(data, 1, size, f) != size || fclose(f) != 0)
-		abort();
-	if (run_load(dir, &rd) == 0) {
+	if (run_load(rundir_input(data, size), &rd) == 0) {
 		for (size_t i = 0; i < rd.n; i++) {
 			cJSON *copy = cJSON_Duplicate(rd.pkgs[i], true);
 			if (cJSON_IsObject(copy))
