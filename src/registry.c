@@ -107,8 +107,8 @@ static int read_registry_file(const char *path, char **text, size_t *len, bool *
 		if (errno == ENOENT)
 			return -ENOENT;
 		if (errno == ELOOP)
-			return error("cannot read registry '%s': it is a symbolic link (not followed)",
-				     path);
+			return error("cannot read registry '%s': it is a symbolic link "
+				     "(not followed)", path);
 		return error_errno("cannot read registry '%s'", path);
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -163,9 +163,11 @@ static int load_yaml_file(const char *path, bool missing_ok, cJSON **out, bool *
 		char *colon = strstr(why, ": "), *safe;
 		if (!*quote && colon)
 			*colon = '\0';
-		safe = *quote || !colon ? term_str(why)
-					      : xasprintf("%s: invalid YAML (not quoted: the file is "
-							  "not readable by everyone)", why);
+		if (*quote || !colon)
+			safe = term_str(why);
+		else
+			safe = xasprintf("%s: invalid YAML (not quoted: the file is not readable "
+					 "by everyone)", why);
 		error("cannot read registry '%s': %s", path, safe);
 		free(safe);
 		goto out;
@@ -346,8 +348,8 @@ static int get_skip_versions(const struct fctx *c, const cJSON *obj, const char 
 	if (cJSON_IsObject(it)) {
 		cJSON_ArrayForEach(v, it) {
 			if (strlen(v->string) > 64 || term_needs_escape(v->string))
-				return error("cannot read registry '%s': field '%s%s' has a key that "
-					     "is no version", c->path, c->prefix, key);
+				return error("cannot read registry '%s': field '%s%s' has a "
+					     "key that is no version", c->path, c->prefix, key);
 			if (cJSON_IsString(v) && strlen(v->valuestring) > REGISTRY_FIELD_MAX)
 				return too_big(c, key, strlen(v->valuestring));
 			if (cJSON_IsNull(v)) {
@@ -577,8 +579,8 @@ static int load_index_entry(const char *dir, const struct fctx *index, const cJS
 	if (cJSON_IsString(item)) {
 		if (strlen(item->valuestring) > REGISTRY_FIELD_MAX) {
 			error("cannot read registry '%s': field 'packages[%d]' is %zu bytes, more "
-			      "than the %d a field may have", index_path, i, strlen(item->valuestring),
-			      REGISTRY_FIELD_MAX);
+			      "than the %d a field may have", index_path, i,
+			      strlen(item->valuestring), REGISTRY_FIELD_MAX);
 			goto out;
 		}
 		e->name = xstrdup(item->valuestring);

@@ -124,8 +124,8 @@ static void add_failure(struct sbuf *err, const struct iter_outcome *o, double t
 	else if (o->killed_by)
 		sbuf_addf(err, "timed out after %.0f s", timeout);
 	else if (o->term_signal)
-		sbuf_addf(err, "killed by %s", signal_name(o->term_signal) ? signal_name(o->term_signal)
-									   : "a signal");
+		sbuf_addf(err, "killed by %s",
+			  signal_name(o->term_signal) ? signal_name(o->term_signal) : "a signal");
 	else if (o->exited && o->exit_code > 128 && signal_name(o->exit_code - 128))
 		sbuf_addf(err, "killed by %s, exit status %d", signal_name(o->exit_code - 128),
 			  o->exit_code); /* as the shell reported it */

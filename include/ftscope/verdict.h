@@ -22,7 +22,8 @@ bool is_crash_signal(int sig);
  * Iteration status. Hangs decided by the supervisor come first: deadlock for lock_wait (every
  * thread in an untimed lock wait); timeout for timeout and for stall (no output and no CPU,
  * threads not all in lock waits: stopped, sleeping, waiting on I/O; a hang, not a proven
- * deadlock; killed_by and hang.reason say "stall"); then a crash signal that ended the test command, or the test
+ * deadlock; killed_by and hang.reason say "stall");
+ * then a crash signal that ended the test command, or the test
  * runner under it (runner_crash_sig, seen by the ptrace tracer even when the shell goes on),
  * or a shell's 128+N for a crash signal N; then exit 0 = pass, anything else = fail.
  * *crash_sig gets the crash signal (0 if none). Never looks at the output.

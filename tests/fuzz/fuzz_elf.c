@@ -48,7 +48,8 @@ static void probe(const uint8_t *data, size_t size, unsigned flags)
 	(void)elf_file_build_id(ef);
 	for (size_t i = 0; i < n && i < 8; i++)
 		for (uint64_t off = 0; off < 4096 && off <= loads[i].memsz; off += 61)
-			if (elf_file_symbolize(ef, loads[i].vaddr + off, &hit) && strlen(hit.name) > (1u << 30))
+			if (elf_file_symbolize(ef, loads[i].vaddr + off, &hit) &&
+			    strlen(hit.name) > (1u << 30))
 				abort();
 	for (size_t i = 0; i + 8 <= size && i < 256; i += 8) {
 		memcpy(&v, data + i, 8);

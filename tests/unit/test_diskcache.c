@@ -235,9 +235,10 @@ static void random_corruptions(const char *lines, const char *syms, const struct
 		wrong = mismatches(want, got, paths[k]);
 		refused += wrong == 0;
 		if (wrong)
-			printf("# round %d: %s, %s %zu bytes at %zu: accepted, %zu wrong answers\n", i,
-			       k ? "symbol table" : "line table",
-			       how == 0 ? "zeroed" : how == 1 ? "random" : "bit flip", span, off, wrong);
+			printf("# round %d: %s, %s %zu bytes at %zu: accepted, %zu wrong "
+			       "answers\n", i, k ? "symbol table" : "line table",
+			       how == 0 ? "zeroed" : how == 1 ? "random" : "bit flip", span, off,
+			       wrong);
 		now = slurp(paths[k], &now_len);
 		rebuilt += now && now_len == orig_len[k] && !memcmp(now, orig[k], now_len);
 		free(now);

@@ -38,7 +38,7 @@ static void test_iteration(void)
 		{ false, -9, SIGKILL, 0, KILLED_DEADLOCK, "deadlock", 0, "killed on lock-wait rule" },
 		{ false, -6, SIGABRT, 0, KILLED_DEADLOCK, "deadlock", 0,
 		  "our SIGABRT for the stack dump is not a crash" },
-		{ false, -9, SIGKILL, 0, KILLED_STALL, "timeout", 0, "a stall is a hang, not a deadlock" },
+		{ false, -9, SIGKILL, 0, KILLED_STALL, "timeout", 0, "a stall: no deadlock" },
 		{ false, -9, SIGKILL, 0, KILLED_TIMEOUT, "timeout", 0, "timeout" },
 		{ true, 0, 0, 0, KILLED_TIMEOUT, "timeout", 0, "timeout wins over a late exit 0" },
 		{ true, 1, 0, SIGSEGV, KILLED_NONE, "crash", SIGSEGV,
