@@ -83,7 +83,7 @@ static void print_usage(FILE *f)
 static char *decl_where(const cJSON *d)
 {
 	return xasprintf("%s:%d", json_str(d, "file") ? json_str(d, "file") : "?",
-			 (int)json_num(d, "line_number", 0));
+			 json_int(d, "line_number", 0));
 }
 
 static char *join(const struct strv *sv, const char *sep)
@@ -287,7 +287,7 @@ static void print_info(const struct compat_info *ci)
 {
 	const cJSON *e, *d;
 	const char *cat = json_str(ci->pkg, "category");
-	long files = (long)json_num(ci->scan, "files_scanned", 0);
+	long files = json_long(ci->scan, "files_scanned", 0);
 	int ndecl = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(ci->scan, "declarations"));
 
 	printf("%s", json_str(ci->pkg, "package"));
@@ -339,7 +339,7 @@ static void print_info(const struct compat_info *ci)
 			printf("no free-threading declaration");
 		else
 			printf("%d declaration%s in %ld file%s", ndecl, ndecl == 1 ? "" : "s",
-			       (long)json_num(ci->scan, "files_with_mod_gil", 0),
+			       json_long(ci->scan, "files_with_mod_gil", 0),
 			       json_num(ci->scan, "files_with_mod_gil", 0) == 1 ? "" : "s");
 		if (json_bool(ci->scan, "truncated", false))
 			printf(" (stopped at the file limit)");

@@ -227,7 +227,7 @@ static bool match_snapshot(cJSON *forensics, const struct crash_occ *o, cJSON **
 				cJSON *t = crashed_thread(p);
 				if (!t)
 					continue;
-				if (pass == 1 && (!o->pid || (int)json_num(p, "pid", 0) != o->pid))
+				if (pass == 1 && (!o->pid || json_int(p, "pid", 0) != o->pid))
 					continue;
 				*proc = p;
 				*thread = t;

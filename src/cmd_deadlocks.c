@@ -34,8 +34,8 @@ static void print_proc_fallback(const cJSON *hang)
 	const char *stacks = json_str(hang, "python_stacks");
 	printf("  (no ptrace snapshot: the /proc monitor saw)\n");
 	cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(hang, "threads"))
-		printf("    pid %d tid %d %-16s [%s] %s %s%s\n", (int)json_num(t, "pid", 0),
-		       (int)json_num(t, "tid", 0), json_str(t, "comm"), json_str(t, "state"),
+		printf("    pid %d tid %d %-16s [%s] %s %s%s\n", json_int(t, "pid", 0),
+		       json_int(t, "tid", 0), json_str(t, "comm"), json_str(t, "state"),
 		       json_str(t, "syscall") ? json_str(t, "syscall") : "-",
 		       json_str(t, "futex_op") ? json_str(t, "futex_op") : "",
 		       json_bool(t, "blocked", false) ? " (blocked)" : "");
@@ -114,7 +114,7 @@ int cmd_deadlocks(int argc, char **argv)
 			}
 			printf("=== %s, iteration %d (PYTHON_GIL=%s): %s -- %s after %.1f s without "
 			       "progress\n",
-			       name, (int)json_num(it, "index", 0), json_str(it, "gil") ? json_str(it, "gil") : "0",
+			       name, json_int(it, "index", 0), json_str(it, "gil") ? json_str(it, "gil") : "0",
 			       json_str(it, "status"), json_str(hang, "reason"),
 			       json_num(hang, "detected_after_s", 0));
 			if (json_str(it, "last_output_line"))

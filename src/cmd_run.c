@@ -930,8 +930,8 @@ static _Noreturn void worker_main(struct run_ctx *rc, const struct pkg_entry *e)
 static const char *count_str(const cJSON *pkg)
 {
 	static char buf[64];
-	snprintf(buf, sizeof(buf), "%d/%d passed", (int)json_num(pkg, "pass_count", 0),
-		 (int)json_num(pkg, "iterations_completed", 0));
+	snprintf(buf, sizeof(buf), "%d/%d passed", json_int(pkg, "pass_count", 0),
+		 json_int(pkg, "iterations_completed", 0));
 	return buf;
 }
 

@@ -66,7 +66,7 @@ static void print_usage(FILE *f)
 
 static long jint(const cJSON *o, const char *key)
 {
-	return (long)json_num(o, key, 0);
+	return json_long(o, key, 0);
 }
 
 /* 1 true, 0 false, def when absent, null or not a boolean */

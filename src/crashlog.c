@@ -67,9 +67,9 @@ static void add_iterations(struct crashlog *cl, const struct run_data *rd, size_
 		if (status && !strcmp(status, "crash")) {
 			o = new_occ(cl);
 			o->iter = it;
-			o->iteration = (int)json_num(it, "index", 0);
+			o->iteration = json_int(it, "index", 0);
 			o->gil = gil;
-			o->pid = runner ? (int)json_num(runner, "pid", 0) : 0;
+			o->pid = runner ? json_int(runner, "pid", 0) : 0;
 			o->comm = runner ? json_str(runner, "comm") : NULL;
 			set_signature(o, json_str(it, "crash_signature"),
 				      json_str(it, "crash_signature_id"),
@@ -81,10 +81,10 @@ static void add_iterations(struct crashlog *cl, const struct run_data *rd, size_
 				continue;
 			o = new_occ(cl);
 			o->iter = it;
-			o->iteration = (int)json_num(it, "index", 0);
+			o->iteration = json_int(it, "index", 0);
 			o->gil = gil;
 			o->child = true;
-			o->pid = (int)json_num(c, "pid", 0);
+			o->pid = json_int(c, "pid", 0);
 			o->comm = json_str(c, "comm");
 			set_signature(o, json_str(c, "signature"), json_str(c, "signature_id"),
 				      json_str(c, "signal"));

@@ -53,8 +53,8 @@ static bool pkg_is_ext(const cJSON *pkg)
 int report_triage_score(const cJSON *pkg, struct sbuf *reason)
 {
 	enum ft_category c = category_parse(json_str(pkg, "category"));
-	long crashes = (long)json_num(pkg, "crash_count", 0);
-	long deadlocks = (long)json_num(pkg, "deadlock_count", 0);
+	long crashes = json_long(pkg, "crash_count", 0);
+	long deadlocks = json_long(pkg, "deadlock_count", 0);
 	struct strv why = STRV_INIT;
 	int score, sev;
 
@@ -591,8 +591,8 @@ static enum flaky_pattern pkg_pattern(const cJSON *pkg)
 		}
 		strv_release(&ids);
 	}
-	p = flaky_classify((long)json_num(pkg, "crash_count", 0),
-			   (long)json_num(pkg, "fail_count", 0),
+	p = flaky_classify(json_long(pkg, "crash_count", 0),
+			   json_long(pkg, "fail_count", 0),
 			   (size_t)cJSON_GetArraySize(
 				   cJSON_GetObjectItemCaseSensitive(pkg, "failure_signatures")),
 			   cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(pkg, "flaky_tests")) > 0,
@@ -684,7 +684,7 @@ static void thread_python_frames(const cJSON *snap, long tid, struct strv *out)
 	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(snap, "processes"))
 	cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(p, "threads"))
 	{
-		if ((long)json_num(t, "tid", 0) != tid)
+		if (json_long(t, "tid", 0) != tid)
 			continue;
 		cJSON_ArrayForEach(fr, cJSON_GetObjectItemCaseSensitive(t, "frames"))
 		{
@@ -693,7 +693,7 @@ static void thread_python_frames(const cJSON *snap, long tid, struct strv *out)
 				continue;
 			b = file ? strrchr(file, '/') : NULL;
 			strv_push_owned(out, xasprintf("%s:%d %s", b ? b + 1 : file ? file : "?",
-						       (int)json_num(fr, "line", 0),
+						       json_int(fr, "line", 0),
 						       json_str(fr, "function") ? json_str(fr, "function")
 										: "?"));
 		}
@@ -706,7 +706,7 @@ static bool tid_in_cycles(const cJSON *cycles, long tid)
 	const cJSON *c, *t;
 	cJSON_ArrayForEach(c, cycles)
 		cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(c, "tids"))
-			if (cJSON_IsNumber(t) && (long)t->valuedouble == tid)
+			if (cJSON_IsNumber(t) && json_as_long(t, 0) == tid)
 				return true;
 	return false;
 }
@@ -771,11 +771,11 @@ static void build_hang(struct report *r, struct report_pkg *p)
 	cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(hang, "waits"))
 	{
 		struct report_thread *t = &h->threads[n++];
-		t->tid = (long)json_num(w, "tid", 0);
+		t->tid = json_long(w, "tid", 0);
 		t->comm = json_str(w, "comm");
 		t->lock = json_str(w, "lock");
 		t->native = json_str(w, "native");
-		t->owner = (long)json_num(w, "owner", 0);
+		t->owner = json_long(w, "owner", 0);
 		t->in_cycle = tid_in_cycles(h->cycles, t->tid);
 		if (snap)
 			thread_python_frames(snap, t->tid, &t->python);
@@ -827,12 +827,12 @@ static void build_pkg(struct report *r, size_t i)
 	p->obj = pkg;
 	p->name = json_str(pkg, "package");
 	p->cat = category_parse(json_str(pkg, "category"));
-	p->iters = (long)json_num(pkg, "iterations_completed", 0);
-	p->passes = (long)json_num(pkg, "pass_count", 0);
+	p->iters = json_long(pkg, "iterations_completed", 0);
+	p->passes = json_long(pkg, "pass_count", 0);
 	p->pass_rate = json_num(pkg, "pass_rate", p->iters ? (double)p->passes / (double)p->iters : 0);
-	p->crashes = (long)json_num(pkg, "crash_count", 0);
-	p->deadlocks = (long)json_num(pkg, "deadlock_count", 0);
-	p->tsan_iters = (long)json_num(pkg, "tsan_warning_iterations", 0);
+	p->crashes = json_long(pkg, "crash_count", 0);
+	p->deadlocks = json_long(pkg, "deadlock_count", 0);
+	p->tsan_iters = json_long(pkg, "tsan_warning_iterations", 0);
 	p->gil_comparison = json_str(pkg, "gil_comparison");
 	p->gil_iters = -1;
 	if (cJSON_IsArray(giters)) {
@@ -890,7 +890,7 @@ void report_build(struct report *r, const struct run_data *rd)
 		r->status = REPORT_INTERRUPTED;
 	else
 		r->status = REPORT_RUNNING;
-	r->packages_total = rd->meta ? (long)json_num(rd->meta, "packages_total", 0) : 0;
+	r->packages_total = rd->meta ? json_long(rd->meta, "packages_total", 0) : 0;
 	r->compare_with_gil =
 		rd->meta && json_bool(cJSON_GetObjectItemCaseSensitive(rd->meta, "config"),
 				      "compare_with_gil", false);

@@ -596,7 +596,7 @@ static void hang_detail(struct sbuf *sb, const struct report_pkg *p)
 	sbuf_adds(sb, "<div class=\"hang\">\n<h3>");
 	esc(sb, p->name);
 	sbuf_addf(sb, "</h3>\n<p>Iteration %d (<code>PYTHON_GIL=%d</code>): ",
-		  (int)json_num(h->iter, "index", 0), h->gil ? 1 : 0);
+		  json_int(h->iter, "index", 0), h->gil ? 1 : 0);
 	esc(sb, h->reason ? h->reason : "hang");
 	sbuf_addf(sb, ", detected %.1f s after the last progress", h->detected_after_s);
 	if (last) {
@@ -615,7 +615,7 @@ static void hang_detail(struct sbuf *sb, const struct report_pkg *p)
 		cJSON_ArrayForEach(t, tids)
 			sbuf_addf(sb, "thread <span class=\"tid\">%ld</span> "
 				      "<span class=\"arrow\">\u2192</span> ",
-				  (long)t->valuedouble);
+				  json_as_long(t, 0));
 		if (cJSON_GetArraySize(tids))
 			sbuf_addf(sb, "thread <span class=\"tid\">%ld</span>",
 				  (long)cJSON_GetArrayItem(tids, 0)->valuedouble);
@@ -726,7 +726,7 @@ static void intermittent(struct sbuf *sb, const struct report *r, const size_t *
 		if (top && top->string) {
 			code(sb, top->string);
 			sbuf_addf(sb, " <span class=\"note\">failed %ld\u00d7</span>",
-				  (long)json_num(flaky, top->string, 0));
+				  json_long(flaky, top->string, 0));
 		} else {
 			sbuf_adds(sb, "<span class=\"na\">—</span>");
 		}
@@ -740,7 +740,7 @@ static void iterations_field(struct sbuf *sb, const cJSON *v)
 	const cJSON *x;
 	int k = 0;
 	if (cJSON_IsNumber(v)) {
-		sbuf_addf(sb, "%ld", (long)v->valuedouble);
+		sbuf_addf(sb, "%ld", json_as_long(v, 0));
 		return;
 	}
 	cJSON_ArrayForEach(x, v)
@@ -750,7 +750,7 @@ static void iterations_field(struct sbuf *sb, const cJSON *v)
 			break;
 		}
 		if (cJSON_IsNumber(x))
-			sbuf_addf(sb, "%s%ld", k++ ? ", " : "", (long)x->valuedouble);
+			sbuf_addf(sb, "%s%ld", k++ ? ", " : "", json_as_long(x, 0));
 		else if (cJSON_IsString(x)) {
 			sbuf_adds(sb, k++ ? ", " : "");
 			esc(sb, x->valuestring);
@@ -805,7 +805,7 @@ static void tsan(struct sbuf *sb, const struct report *r, const size_t *idx, siz
 				sbuf_adds(sb, "</td><td>");
 				code(sb, json_str(race, "summary"));
 				sbuf_addf(sb, "</td><td class=\"num\">%ld</td><td>",
-					  (long)json_num(race, "count", 0));
+					  json_long(race, "count", 0));
 				iterations_field(sb, cJSON_GetObjectItemCaseSensitive(race, "iterations"));
 				sbuf_adds(sb, "</td></tr>\n");
 			}
@@ -871,7 +871,7 @@ static void extensions(struct sbuf *sb, const struct report *r, const size_t *id
 				break;
 			}
 			loc = xasprintf("%s:%d", json_str(e, "file") ? json_str(e, "file") : "?",
-					(int)json_num(e, "line_number", 0));
+					json_int(e, "line_number", 0));
 			sbuf_adds(sb, k > 1 ? "<br>" : "");
 			code(sb, loc);
 			sbuf_adds(sb, " ");

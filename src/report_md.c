@@ -191,7 +191,7 @@ static void cycle_line(struct sbuf *out, const cJSON *cycle)
 	const cJSON *t, *tids = cJSON_GetObjectItemCaseSensitive(cycle, "tids");
 	bool certain = json_bool(cycle, "certain", false);
 	cJSON_ArrayForEach(t, tids)
-		sbuf_addf(out, "thread %ld → ", (long)t->valuedouble);
+		sbuf_addf(out, "thread %ld → ", json_as_long(t, 0));
 	if (cJSON_GetArraySize(tids) > 0)
 		sbuf_addf(out, "thread %ld", (long)cJSON_GetArrayItem(tids, 0)->valuedouble);
 	sbuf_addf(out, " (%s)", certain ? "certain: owners read from the lock words"
@@ -207,7 +207,7 @@ static void hang_detail(struct sbuf *out, const struct report_pkg *p)
 
 	sbuf_adds(out, "### ");
 	md_text(out, p->name);
-	sbuf_addf(out, "\n\nIteration %d (PYTHON_GIL=%d): ", (int)json_num(h->iter, "index", 0),
+	sbuf_addf(out, "\n\nIteration %d (PYTHON_GIL=%d): ", json_int(h->iter, "index", 0),
 		  h->gil ? 1 : 0);
 	md_text(out, h->reason ? h->reason : "hang");
 	sbuf_addf(out, ", detected %.1f s after the last progress", h->detected_after_s);
@@ -325,7 +325,7 @@ static void intermittent(struct sbuf *out, const struct report *r)
 			  flaky_pattern_name(p->pattern));
 		if (top && top->string) {
 			md_code(out, top->string);
-			sbuf_addf(out, " (failed %ld×)", (long)json_num(flaky, top->string, 0));
+			sbuf_addf(out, " (failed %ld×)", json_long(flaky, top->string, 0));
 		} else {
 			sbuf_adds(out, "—");
 		}
@@ -341,7 +341,7 @@ static void add_iterations_field(struct sbuf *out, const cJSON *v)
 	const cJSON *x;
 	int k = 0;
 	if (cJSON_IsNumber(v)) {
-		sbuf_addf(out, "%ld", (long)v->valuedouble);
+		sbuf_addf(out, "%ld", json_as_long(v, 0));
 		return;
 	}
 	if (!cJSON_IsArray(v)) {
@@ -355,7 +355,7 @@ static void add_iterations_field(struct sbuf *out, const cJSON *v)
 			break;
 		}
 		if (cJSON_IsNumber(x))
-			sbuf_addf(out, "%s%ld", k++ ? ", " : "", (long)x->valuedouble);
+			sbuf_addf(out, "%s%ld", k++ ? ", " : "", json_as_long(x, 0));
 		else if (cJSON_IsString(x)) {
 			sbuf_adds(out, k++ ? ", " : "");
 			md_text(out, x->valuestring);
@@ -411,7 +411,7 @@ static void tsan(struct sbuf *out, const struct report *r)
 			md_text(out, json_str(race, "kind") ? json_str(race, "kind") : "?");
 			sbuf_adds(out, " | ");
 			md_code_or_dash(out, json_str(race, "summary"));
-			sbuf_addf(out, " | %ld | ", (long)json_num(race, "count", 0));
+			sbuf_addf(out, " | %ld | ", json_long(race, "count", 0));
 			add_iterations_field(out, cJSON_GetObjectItemCaseSensitive(race, "iterations"));
 			sbuf_adds(out, " |\n");
 		}
@@ -495,7 +495,7 @@ static void extensions(struct sbuf *out, const struct report *r)
 				sbuf_adds(out, ":\n");
 			}
 			loc = xasprintf("%s:%d", json_str(d, "file") ? json_str(d, "file") : "?",
-					(int)json_num(d, "line_number", 0));
+					json_int(d, "line_number", 0));
 			sbuf_adds(out, "  - ");
 			md_code(out, loc);
 			sbuf_adds(out, " ");

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The ftscope authors */
+#include <limits.h>
 #include <math.h>
 #include <regex.h>
 #include <stdio.h>
@@ -106,6 +107,29 @@ double json_num(const cJSON *obj, const char *key, double dflt)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
 	return cJSON_IsNumber(v) ? v->valuedouble : dflt;
+}
+
+long json_long(const cJSON *obj, const char *key, long dflt)
+{
+	return json_as_long(cJSON_GetObjectItemCaseSensitive(obj, key), dflt);
+}
+
+long json_as_long(const cJSON *v, long dflt)
+{
+	double d = cJSON_IsNumber(v) ? v->valuedouble : (double)dflt;
+	if (d != d)
+		return dflt;
+	if (d >= (double)LONG_MAX) /* LONG_MAX rounds up to 2^63 as a double */
+		return LONG_MAX;
+	if (d <= (double)LONG_MIN)
+		return LONG_MIN;
+	return (long)d;
+}
+
+int json_int(const cJSON *obj, const char *key, int dflt)
+{
+	long v = json_long(obj, key, dflt);
+	return v > INT_MAX ? INT_MAX : v < INT_MIN ? INT_MIN : (int)v;
 }
 
 const char *json_str(const cJSON *obj, const char *key)
@@ -258,7 +282,7 @@ static cJSON *hang_waits(const cJSON *snap)
 				const char *file = json_str(fr, "file");
 				const char *b = file ? strrchr(file, '/') : NULL;
 				py = xasprintf("%s:%d %s", b ? b + 1 : (file ? file : "?"),
-					       (int)json_num(fr, "line", 0), json_str(fr, "function"));
+					       json_int(fr, "line", 0), json_str(fr, "function"));
 			} else if (!json_bool(fr, "python", false) && !native &&
 				   !json_bool(fr, "plumbing", false)) {
 				native = json_str(fr, "function");

@@ -664,17 +664,12 @@ int snapshot_crash_signature(const struct snapshot *snap, const char *kind, stru
 
 /* ---- printing (from the stored JSON, so `deadlocks` and `dump` share it) ---- */
 
-static int json_int(const cJSON *o, const char *k)
-{
-	return (int)json_num(o, k, 0);
-}
-
 static void print_frame(FILE *f, int idx, const cJSON *fr)
 {
 	const char *fn = json_str(fr, "function"), *file = json_str(fr, "file");
 	if (json_bool(fr, "python", false)) {
 		fprintf(f, "      #%-3d py   %s (%s:%d)\n", idx, fn ? fn : "???", file ? file : "???",
-			json_int(fr, "line"));
+			json_int(fr, "line", 0));
 		return;
 	}
 	fprintf(f, "      #%-3d %s", idx, fn ? fn : "??");
@@ -682,7 +677,7 @@ static void print_frame(FILE *f, int idx, const cJSON *fr)
 		json_str(fr, "offset") ? json_str(fr, "offset") : "?");
 	if (file) {
 		const char *b = strrchr(file, '/');
-		fprintf(f, " (%s:%d)", b ? b + 1 : file, json_int(fr, "line"));
+		fprintf(f, " (%s:%d)", b ? b + 1 : file, json_int(fr, "line", 0));
 	}
 	fputc('\n', f);
 }
@@ -693,7 +688,7 @@ void snapshot_print_json(FILE *f, const cJSON *snap, bool all_frames)
 	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(snap, "processes"))
 	{
 		const cJSON *py = cJSON_GetObjectItemCaseSensitive(p, "python");
-		fprintf(f, "Process %d: %s\n", json_int(p, "pid"),
+		fprintf(f, "Process %d: %s\n", json_int(p, "pid", 0),
 			json_str(p, "cmdline") ? json_str(p, "cmdline") : "?");
 		if (cJSON_IsObject(py))
 			fprintf(f, "  Python %s%s%s\n", json_str(py, "version"),
@@ -707,7 +702,7 @@ void snapshot_print_json(FILE *f, const cJSON *snap, bool all_frames)
 		{
 			const cJSON *w = cJSON_GetObjectItemCaseSensitive(t, "wait"), *fr;
 			int idx = 0, hidden = 0;
-			fprintf(f, "\n  Thread %d \"%s\" [%s]%s", json_int(t, "tid"), json_str(t, "comm"),
+			fprintf(f, "\n  Thread %d \"%s\" [%s]%s", json_int(t, "tid", 0), json_str(t, "comm"),
 				json_str(t, "state"), json_bool(t, "crashed", false) ? " CRASHED" : "");
 			if (cJSON_IsObject(w) && json_str(w, "futex_uaddr")) {
 				const cJSON *own = cJSON_GetObjectItemCaseSensitive(w, "owner");
@@ -730,7 +725,7 @@ void snapshot_print_json(FILE *f, const cJSON *snap, bool all_frames)
 			} else if (cJSON_IsObject(w) && !strcmp(json_str(w, "kind"), "child")) {
 				fprintf(f, "\n    waits for a child process");
 			}
-			if (!json_bool(t, "merged", false) && json_int(t, "python_frames") > 0)
+			if (!json_bool(t, "merged", false) && json_int(t, "python_frames", 0) > 0)
 				fprintf(f, "\n    (Python frames listed after the native ones: the "
 					   "stacks could not be merged)");
 			fputc('\n', f);

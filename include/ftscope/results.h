@@ -107,6 +107,11 @@ struct cJSON *json_parse(const char *text, size_t len);
 void json_set_num(struct cJSON *obj, const char *key, double v);
 void json_set_bool(struct cJSON *obj, const char *key, bool v);
 double json_num(const struct cJSON *obj, const char *key, double dflt);
+/* json_num as an integer: NaN gives dflt, anything out of range the nearest end of it (a
+ * results file or an iteration.json may hold any number; a cast would be undefined). */
+long json_long(const struct cJSON *obj, const char *key, long dflt);
+long json_as_long(const struct cJSON *v, long dflt); /* the same for a value */
+int json_int(const struct cJSON *obj, const char *key, int dflt);
 const char *json_str(const struct cJSON *obj, const char *key); /* NULL if absent/not str */
 bool json_bool(const struct cJSON *obj, const char *key, bool dflt);
 /* Round to n decimals (labeille: pass_rate 4 dp, durations 2-3 dp). */

@@ -5,6 +5,7 @@
  * of the test's output survives into JSON as \u0000, and control and bidi characters reach
  * a terminal only as escapes.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +111,17 @@ int main(void)
 	       "an escaped backslash before u0000 is not a NUL");
 	cJSON_Delete(back);
 	ok(json_parse("{} {}", 5) == NULL, "json_parse: one value only");
+
+	/* numbers from files the tests can write: clamped, never an undefined cast */
+	t = xstrdup("{\"pid\": 2.7e101, \"neg\": -1e300, \"n\": 42.9, \"s\": \"7\"}");
+	back = json_parse(t, strlen(t));
+	free(t);
+	is_int(json_int(back, "pid", 0), INT_MAX, "json_int clamps 2.7e101 to INT_MAX");
+	is_int(json_int(back, "neg", 0), INT_MIN, "and -1e300 to INT_MIN");
+	ok(json_long(back, "pid", 0) == LONG_MAX, "json_long clamps to LONG_MAX");
+	is_int(json_int(back, "n", 0), 42, "42.9 is 42");
+	is_int(json_int(back, "s", -1), -1, "a string is the default");
+	cJSON_Delete(back);
 	free(s);
 	s = json_print(j, true);
 	ok(s && strstr(s, "\\u0000") != NULL && !strstr(s, "\xc0\x80"), "formatted as well");
