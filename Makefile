@@ -13,12 +13,9 @@ PKG_CONFIG ?= pkg-config
 BUILD := build
 PKGS := libelf libdw libunwind-ptrace libcjson yaml-0.1 libbpf
 # Opened at first use (include/ftscope/dlib.h): their headers at build time, not linked;
-# the soname the toolchain finds is the one loaded.
+# the soname the toolchain finds is the one loaded (build/gen/dl_sonames.h, below).
 DL_PKGS := libgit2 libxml-2.0
-soname = $(shell objdump -p "$$($(CC) -print-file-name=$(1))" 2>/dev/null | \
-	awk '/SONAME/ { print $$2 }')
-DL_CFLAGS := -DLIBGIT2_SONAME='"$(call soname,libgit2.so)"' \
-	-DLIBXML2_SONAME='"$(call soname,libxml2.so)"'
+DL_LIBS := libgit2 libxml2
 
 ifeq ($(V),1)
 Q :=
@@ -42,9 +39,11 @@ CFLAGS_BASE += -fsanitize=$(SANITIZE) -fno-sanitize-recover=$(SANITIZE)
 LDFLAGS_SAN := -fsanitize=$(SANITIZE)
 endif
 
+# Recursive (=): read when a recipe runs, i.e. after `make setup` installed pkg-config and the
+# -dev packages, never when make starts (on a new host nothing is installed yet then).
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) $(DL_PKGS) 2>/dev/null)
 PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
-ALL_CFLAGS = $(CFLAGS_BASE) $(PKG_CFLAGS) $(DL_CFLAGS) $(EXTRA_CFLAGS)
+ALL_CFLAGS = $(CFLAGS_BASE) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS_SAN) $(EXTRA_LDFLAGS)
 LIBS = $(PKG_LIBS) -lm
 
@@ -76,6 +75,24 @@ $(BUILD)/gen/py_%.h: src/py/%.py
 	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; echo ';'; } > $@
 $(OBJS): $(PY_HEADERS)
 
+# The sonames of DL_LIBS as #defines (LIBGIT2_SONAME...), found when the build runs, not
+# when make starts: on a new host `make setup` installs the -dev packages (and cc) first.
+# One that cannot be found stops the build; a binary with an empty soname could not fetch.
+# Rewritten only when it changes (like CFLAGS.stamp), so a later make after a failed one, or
+# after a library upgrade, rebuilds exactly what uses it.
+DL_SONAMES := $(BUILD)/gen/dl_sonames.h
+$(DL_SONAMES): FORCE
+	@mkdir -p $(dir $@)
+	$(Q)set -e; tmp=$@.tmp; : >$$tmp; for lib in $(DL_LIBS); do \
+	  f=$$($(CC) -print-file-name=$$lib.so); \
+	  so=$$(objdump -p "$$f" 2>/dev/null | awk '/SONAME/ { print $$2 }'); \
+	  if [ -z "$$so" ]; then rm -f $$tmp; \
+	    echo "error: $$lib.so not found by $(CC) (got '$$f'), so the soname of $$lib is" \
+	      "unknown; install $$lib-dev (make setup does), then run make again" >&2; exit 1; fi; \
+	  echo "#define $$(echo $$lib | tr a-z A-Z)_SONAME \"$$so\"" >>$$tmp; \
+	done; cmp -s $$tmp $@ || mv $$tmp $@; rm -f $$tmp
+$(BUILD)/obj/src/gitrepo.o $(BUILD)/obj/src/junit.o: $(DL_SONAMES)
+
 $(BUILD)/obj/%.o: %.c $(BUILD)/CFLAGS.stamp
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$<)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
@@ -105,7 +122,9 @@ check: setup
 		prove -j$(or $(PROVE_JOBS),2) --timer $(UNIT_BINS) tests/e2e/t*.sh tests/fuzz/smoke-tap.sh
 test: check
 
-demo: setup all
+# setup first, then a new make: what the build reads from the host is read after setup.
+demo: setup
+	$(Q)$(MAKE) --no-print-directory all
 	$(Q)bash scripts/demo.sh
 
 clean:
@@ -167,14 +186,14 @@ FUZZ_TIME ?= 60
 FUZZ_SMOKE_TIME ?= 8
 FUZZ_SAN := address,undefined
 FUZZ_CFLAGS = $(CFLAGS_BASE) -O1 -fno-sanitize-recover=undefined -Wno-format-nonliteral \
-	-I$(BUILD)/bpf $(PKG_CFLAGS) $(DL_CFLAGS)
+	-I$(BUILD)/bpf $(PKG_CFLAGS)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 FUZZ_LIB_OBJS := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(filter-out src/main.c,$(SRCS)))
 FUZZ_RUN := bash tests/fuzz/run-fuzzers.sh
 
 .PHONY: fuzz fuzz-smoke fuzz-build
-$(BUILD)/fuzz/obj/%.o: %.c $(PY_HEADERS) $(BPF_SKELS) $(BUILD)/CFLAGS.stamp
+$(BUILD)/fuzz/obj/%.o: %.c $(PY_HEADERS) $(BPF_SKELS) $(DL_SONAMES) $(BUILD)/CFLAGS.stamp
 	@mkdir -p $(dir $@)
 	$(call msg,FUZZ-CC,$<)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,$(FUZZ_SAN) \
 		-MMD -MP -c $< -o $@

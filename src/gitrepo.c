@@ -23,6 +23,7 @@
 
 #include <git2.h>
 
+#include "dl_sonames.h" /* LIBGIT2_SONAME (Makefile) */
 #include "ftscope/dlib.h"
 #include "ftscope/error.h"
 #include "ftscope/gitrepo.h"

@@ -9,6 +9,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "dl_sonames.h" /* LIBXML2_SONAME (Makefile) */
 #include "ftscope/dlib.h"
 #include "ftscope/error.h"
 #include "ftscope/testreport.h"
