@@ -73,6 +73,17 @@ struct {
 	__uint(max_entries, 256 * 1024);
 } events SEC(".maps");
 
+/*
+ * The blocking syscalls (futex, wait4, waitid) are seen one of two ways; user space picks
+ * one before loading (src/bpfrec.c) and leaves the other's programs unloaded:
+ *  - the syscalls:sys_{enter,exit}_<name> tracepoints (the *_enter/_exit programs below):
+ *    only their own syscalls run a program. They are attached by id through perf events,
+ *    and the id is read from tracefs, mounted for a moment in a private mount namespace
+ *    where the host has not mounted it;
+ *  - where tracefs cannot be had at all: the raw syscall tracepoints tp_btf/sys_enter and
+ *    sys_exit, attached by BTF id, filtered on the syscall number; every syscall of every
+ *    task then runs a program (bench/bpfrec_overhead.c measures both).
+ */
 /* The syscalls:sys_{enter,exit}_* record: 8 bytes of common fields, the syscall number,
  * then the arguments (or the return value) as 8-byte slots. Stable since tracepoints for
  * syscalls exist (kernel/trace/trace_syscalls.c). */
@@ -89,6 +100,31 @@ struct sys_exit_ctx {
 	__u32 pad;
 	__s64 ret;
 };
+
+/* For the raw tracepoints: the syscall numbers, and the arguments in the user registers.
+ * 32-bit (compat) tasks are not told apart there: their numbers differ, and a tracked one
+ * could only add a blocked entry that its syscall's exit removes again. */
+#if defined(__TARGET_ARCH_x86)
+#define NR_futex 202
+#define NR_wait4 61
+#define NR_waitid 247
+#define SYSCALL_NR(regs) ((regs)->orig_ax)
+#define SYSCALL_ARG1(regs) ((regs)->di)
+#define SYSCALL_ARG2(regs) ((regs)->si)
+#define SYSCALL_ARG3(regs) ((regs)->dx)
+#define SYSCALL_ARG4(regs) ((regs)->r10)
+#elif defined(__TARGET_ARCH_arm64)
+#define NR_futex 98
+#define NR_wait4 260
+#define NR_waitid 95
+#define SYSCALL_NR(regs) ((regs)->syscallno)
+#define SYSCALL_ARG1(regs) ((regs)->orig_x0)
+#define SYSCALL_ARG2(regs) ((regs)->regs[1])
+#define SYSCALL_ARG3(regs) ((regs)->regs[2])
+#define SYSCALL_ARG4(regs) ((regs)->regs[3])
+#else
+#error "the recorder knows the syscall numbers and registers of x86-64 and arm64 only"
+#endif
 
 static __always_inline bool is_tracked(__u32 tgid)
 {
@@ -346,11 +382,11 @@ static __always_inline void block_end(__u32 tid, long ret)
 	bpf_map_delete_elem(&blocked, &tid);
 }
 
-SEC("tracepoint/syscalls/sys_enter_futex")
-int futex_enter(struct sys_enter_ctx *ctx)
+/* futex(uaddr, op, val, utime, uaddr2, val3) */
+static __always_inline int futex_begin(__u64 uaddr, __u32 op, bool timed)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tgid = id >> 32, op = ctx->args[1];
+	__u32 tgid = id >> 32;
 	struct recorder_wait_val zero = {}, *w;
 	struct recorder_wait_key k = {};
 	__s64 n;
@@ -358,8 +394,8 @@ int futex_enter(struct sys_enter_ctx *ctx)
 	if (!futex_op_blocks(op) || !is_tracked(tgid))
 		return 0;
 	k.tgid = tgid;
-	k.uaddr = ctx->args[0];
-	block_begin((__u32)id, tgid, RECORDER_BLOCK_FUTEX, k.uaddr, op, ctx->args[3] != 0);
+	k.uaddr = uaddr;
+	block_begin((__u32)id, tgid, RECORDER_BLOCK_FUTEX, k.uaddr, op, timed);
 	w = bpf_map_lookup_elem(&waits, &k);
 	if (!w) {
 		if (bpf_map_update_elem(&waits, &k, &zero, BPF_NOEXIST) &&
@@ -377,13 +413,6 @@ int futex_enter(struct sys_enter_ctx *ctx)
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_exit_futex")
-int futex_exit(struct sys_exit_ctx *ctx)
-{
-	block_end((__u32)bpf_get_current_pid_tgid(), ctx->ret);
-	return 0;
-}
-
 static __always_inline int child_wait_enter(__s32 pid, __u32 options)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -395,11 +424,36 @@ static __always_inline int child_wait_enter(__s32 pid, __u32 options)
 	return 0;
 }
 
+static __always_inline int syscall_end(long ret)
+{
+	block_end((__u32)bpf_get_current_pid_tgid(), ret);
+	return 0;
+}
+
+/* The syscall tracepoints (attached by src/bpfrec.c, not by the skeleton). */
+SEC("tracepoint/syscalls/sys_enter_futex")
+int futex_enter(struct sys_enter_ctx *ctx)
+{
+	return futex_begin(ctx->args[0], ctx->args[1], ctx->args[3] != 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_futex")
+int futex_exit(struct sys_exit_ctx *ctx)
+{
+	return syscall_end(ctx->ret);
+}
+
 /* wait4(pid, status, options, rusage) */
 SEC("tracepoint/syscalls/sys_enter_wait4")
 int wait4_enter(struct sys_enter_ctx *ctx)
 {
 	return child_wait_enter((__s32)ctx->args[0], ctx->args[2]);
+}
+
+SEC("tracepoint/syscalls/sys_exit_wait4")
+int wait4_exit(struct sys_exit_ctx *ctx)
+{
+	return syscall_end(ctx->ret);
 }
 
 /* waitid(which, pid, info, options, rusage) */
@@ -409,17 +463,35 @@ int waitid_enter(struct sys_enter_ctx *ctx)
 	return child_wait_enter((__s32)ctx->args[1], ctx->args[3]);
 }
 
-SEC("tracepoint/syscalls/sys_exit_wait4")
-int wait4_exit(struct sys_exit_ctx *ctx)
-{
-	block_end((__u32)bpf_get_current_pid_tgid(), ctx->ret);
-	return 0;
-}
-
 SEC("tracepoint/syscalls/sys_exit_waitid")
 int waitid_exit(struct sys_exit_ctx *ctx)
 {
-	block_end((__u32)bpf_get_current_pid_tgid(), ctx->ret);
+	return syscall_end(ctx->ret);
+}
+
+/* Or the raw syscall tracepoints: every syscall of every task passes here. */
+SEC("tp_btf/sys_enter")
+int BPF_PROG(on_sys_enter, struct pt_regs *regs, long nr)
+{
+	switch (nr) {
+	case NR_futex:
+		return futex_begin(SYSCALL_ARG1(regs), SYSCALL_ARG2(regs), SYSCALL_ARG4(regs) != 0);
+	case NR_wait4:
+		return child_wait_enter((__s32)SYSCALL_ARG1(regs), SYSCALL_ARG3(regs));
+	case NR_waitid:
+		return child_wait_enter((__s32)SYSCALL_ARG2(regs), SYSCALL_ARG4(regs));
+	default:
+		return 0;
+	}
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
+{
+	long nr = SYSCALL_NR(regs);
+
+	if (nr == NR_futex || nr == NR_wait4 || nr == NR_waitid)
+		return syscall_end(ret);
 	return 0;
 }
 

@@ -92,6 +92,20 @@ struct kernel_siginfo {
 	union __sifields _sifields;
 };
 
+/* A syscall's user registers (the sys_enter/sys_exit tracepoints' regs). */
+#if defined(__TARGET_ARCH_x86)
+struct pt_regs {
+	unsigned long di, si, dx, r10;
+	unsigned long orig_ax; /* the syscall number */
+};
+#elif defined(__TARGET_ARCH_arm64)
+struct pt_regs {
+	u64 regs[31]; /* in an anonymous struct of a union with user_pt_regs */
+	u64 orig_x0;  /* x0 at syscall entry (regs[0] becomes the return value) */
+	s32 syscallno;
+};
+#endif
+
 #pragma clang attribute pop
 
 /* Only passed around as pointers. */

@@ -7,14 +7,21 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <linux/perf_event.h>
 #include <linux/types.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -43,6 +50,7 @@ struct bpfrec {
 	size_t nev, cap;
 	uint64_t dropped;            /* events past BPFREC_MAX_EVENTS */
 	bool discard;                /* draining for a reset */
+	const char *syscall_hooks;   /* how futex/wait4/waitid are seen (bpfrec_syscall_hooks) */
 };
 
 /* --- libbpf's log ---------------------------------------------------------------------- */
@@ -143,32 +151,147 @@ static void add_libbpf_reason(struct sbuf *why, const char *text)
 	}
 }
 
-/* One line: what failed, strerror, and libbpf's reason (the verifier's last lines). */
-static void explain(struct sbuf *why, const char *step, int err, const struct sbuf *log)
+/* The raw reason: strerror and libbpf's last warning, or the verifier's last lines. */
+static void explain(struct sbuf *why, int err, const struct sbuf *log, char **prog_out)
 {
 	const char *text = log->buf ? log->buf : "";
 	const char *begin = strstr(text, "-- BEGIN PROG LOAD LOG --\n");
 	const char *end = begin ? strstr(begin, "-- END PROG LOAD LOG --") : NULL;
 	const char *prog = NULL;
 
-	sbuf_addf(why, "cannot %s the eBPF recorder: %s", step, strerror(err));
-	if (err == EPERM)
-		sbuf_adds(why, " (needs root, or CAP_BPF and CAP_PERFMON)");
+	sbuf_adds(why, strerror(err));
 	/* The program is named on the line that opens its log. */
 	for (const char *p = text; begin && (p = strstr(p, "prog '")) && p < begin; p++)
 		prog = p;
 	if (begin && end) {
 		const char *q = prog ? strchr(prog + 6, '\'') : NULL;
 		if (q)
-			sbuf_addf(why, "; verifier rejected program '%.*s'", (int)(q - prog - 6), prog + 6);
+			*prog_out = xstrndup(prog + 6, (size_t)(q - prog - 6));
 		else
-			sbuf_adds(why, "; verifier rejected a program");
+			*prog_out = xstrdup("?");
 		sbuf_adds(why, ": ");
 		begin += strlen("-- BEGIN PROG LOAD LOG --\n");
 		add_last_lines(why, begin, end - begin, 3);
 	} else {
 		add_libbpf_reason(why, text);
 	}
+}
+
+/* --- Why it cannot work here, and the fix ------------------------------------------------ */
+
+/* A capability in this process's effective set (/proc/self/status CapEff). */
+static bool cap_effective(int cap)
+{
+	char *text = NULL, *p;
+	bool on = false;
+
+	if (read_file("/proc/self/status", &text, NULL) == 0 && (p = strstr(text, "\nCapEff:")))
+		on = (strtoull(p + 8, NULL, 16) >> cap) & 1;
+	free(text);
+	return on;
+}
+
+static bool seccomp_filtered(void)
+{
+	char *text = NULL, *p;
+	bool on = false;
+
+	if (read_file("/proc/self/status", &text, NULL) == 0 && (p = strstr(text, "\nSeccomp:")))
+		on = atoi(p + 9) == 2;
+	free(text);
+	return on;
+}
+
+/* "none [integrity] confidentiality": the bracketed mode; false if unknown. */
+static bool locked_down_confidentiality(void)
+{
+	char *text = NULL;
+	bool on = false;
+
+	if (read_file("/sys/kernel/security/lockdown", &text, NULL) == 0)
+		on = strstr(text, "[confidentiality]") != NULL;
+	free(text);
+	return on;
+}
+
+static bool kernel_before(int major, int minor)
+{
+	struct utsname u;
+	int ma = 0, mi = 0;
+
+	if (uname(&u) < 0 || sscanf(u.release, "%d.%d", &ma, &mi) != 2)
+		return false;
+	return ma < major || (ma == major && mi < minor);
+}
+
+#define CAP_SYS_ADMIN_BIT 21
+#define CAP_PERFMON_BIT 38
+#define CAP_BPF_BIT 39
+#define NO_EBPF "or use --tracer ptrace"
+
+/*
+ * One line for the user, e.g. "cannot load the eBPF recorder: a seccomp filter denies
+ * bpf() (a container's default profile); fix: start the container with --security-opt
+ * seccomp=unconfined, or use --tracer ptrace". detail is the raw reason (libbpf's words),
+ * kept only where no better cause is known; prog names a program the verifier rejected.
+ */
+static void diagnose(struct sbuf *why, const char *step, int err, const char *detail,
+		     const char *prog)
+{
+	struct utsname u;
+
+	uname(&u);
+	sbuf_addf(why, "cannot %s the eBPF recorder: ", step);
+	if (kernel_before(5, 12)) {
+		sbuf_addf(why, "Linux %s is older than 5.12 (the recorder needs BPF atomics, the "
+			  "ring buffer and BTF tracepoints); fix: a kernel >= 5.12, " NO_EBPF,
+			  u.release);
+	} else if (prog) {
+		sbuf_addf(why, "the kernel's verifier rejected program '%s' (%s); fix: none on this "
+			  "kernel (report it with the output of ftscope -vv run), " NO_EBPF,
+			  prog, detail);
+	} else if (err == EPERM || err == EACCES) {
+		bool bpf_caps = cap_effective(CAP_BPF_BIT) && cap_effective(CAP_PERFMON_BIT);
+
+		if (geteuid() != 0 && !bpf_caps)
+			sbuf_adds(why, "ftscope is not root; fix: run it as root (sudo ftscope ...), or "
+				  "give it CAP_BPF and CAP_PERFMON, " NO_EBPF);
+		else if (!bpf_caps && !cap_effective(CAP_SYS_ADMIN_BIT))
+			sbuf_adds(why, "root here lacks CAP_BPF and CAP_PERFMON (a container's "
+				  "capability set); fix: start the container with --cap-add BPF "
+				  "--cap-add PERFMON (or --privileged), " NO_EBPF);
+		else if (locked_down_confidentiality())
+			sbuf_adds(why, "the kernel is locked down in confidentiality mode "
+				  "(/sys/kernel/security/lockdown), which keeps BPF from reading "
+				  "kernel memory; fix: boot with lockdown=integrity, " NO_EBPF);
+		else if (seccomp_filtered())
+			sbuf_adds(why, "a seccomp filter denies bpf() or perf_event_open() (a "
+				  "container's default profile); fix: start the container with "
+				  "--security-opt seccomp=unconfined (or a profile allowing both), "
+				  NO_EBPF);
+		else
+			sbuf_addf(why, "the kernel refused it (%s); fix: none known here (ftscope -v "
+				  "run shows libbpf's log), " NO_EBPF, detail);
+	} else if (!strcmp(step, "attach") && (err == ENOENT || err == EOPNOTSUPP || err == 524)) {
+		sbuf_addf(why, "Linux %s cannot attach one of the recorder's BTF tracepoints (%s); "
+			  "fix: a kernel with CONFIG_DEBUG_INFO_BTF and syscall tracepoints "
+			  "(CONFIG_FTRACE_SYSCALLS), " NO_EBPF, u.release, detail);
+	} else {
+		sbuf_addf(why, "%s; fix: none known here (ftscope -v run shows libbpf's log), "
+			  NO_EBPF, detail);
+	}
+}
+
+static void fail(struct sbuf *why, const char *step, int err, const struct sbuf *log)
+{
+	struct sbuf detail = SBUF_INIT;
+	char *prog = NULL;
+
+	explain(&detail, err, log, &prog);
+	debug("eBPF recorder: cannot %s: %s", step, detail.buf);
+	diagnose(why, step, err, detail.buf, prog);
+	free(prog);
+	sbuf_release(&detail);
 }
 
 /* --- Events ------------------------------------------------------------------------------ */
@@ -200,6 +323,178 @@ uint64_t bpfrec_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
 }
 
+/* --- The syscall hooks (bpf/recorder.bpf.c says why two kinds) -------------------------- */
+
+#define TRACEFS "/sys/kernel/tracing"
+#define SYS_TP_N 6
+static const char *const sys_tp_names[SYS_TP_N] = {
+	"sys_enter_futex", "sys_exit_futex", "sys_enter_wait4", "sys_exit_wait4",
+	"sys_enter_waitid", "sys_exit_waitid",
+};
+
+static void sys_tp_progs(struct ftscope_recorder *skel, struct bpf_program *p[SYS_TP_N],
+			 struct bpf_link **l[SYS_TP_N])
+{
+	p[0] = skel->progs.futex_enter, l[0] = &skel->links.futex_enter;
+	p[1] = skel->progs.futex_exit, l[1] = &skel->links.futex_exit;
+	p[2] = skel->progs.wait4_enter, l[2] = &skel->links.wait4_enter;
+	p[3] = skel->progs.wait4_exit, l[3] = &skel->links.wait4_exit;
+	p[4] = skel->progs.waitid_enter, l[4] = &skel->links.waitid_enter;
+	p[5] = skel->progs.waitid_exit, l[5] = &skel->links.waitid_exit;
+}
+
+/* The syscall tracepoints' ids, from a tracefs mounted at dir. 0 when all were read. */
+static int sys_tp_ids_read(const char *dir, long ids[SYS_TP_N])
+{
+	for (int i = 0; i < SYS_TP_N; i++) {
+		char path[128], *text = NULL, *end;
+
+		snprintf(path, sizeof(path), "%s/events/syscalls/%s/id", dir, sys_tp_names[i]);
+		if (read_file(path, &text, NULL) < 0)
+			return -1;
+		ids[i] = strtol(text, &end, 10);
+		free(text);
+		if (end == text || ids[i] <= 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * The host has no tracefs mounted: a child mounts one in a mount namespace of its own,
+ * private so that nothing propagates to the host, reads the ids there and exits, which
+ * takes the namespace and the mount with it. 0, or -1 with the reason in why.
+ */
+static int sys_tp_ids_private(long ids[SYS_TP_N], struct sbuf *why)
+{
+	struct { int err; const char *step; long ids[SYS_TP_N]; } res = { 0 };
+	int p[2], st;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		sbuf_addf(why, "pipe: %s", strerror(errno));
+		return -1;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		close(p[0]);
+		res.step = "unshare(CLONE_NEWNS)";
+		if (unshare(CLONE_NEWNS) == 0) {
+			res.step = "make the mounts private";
+			/* "/" is not a mount point in a chroot; /sys usually is */
+			if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 ||
+			    mount(NULL, "/sys", NULL, MS_REC | MS_PRIVATE, NULL) == 0) {
+				res.step = "mount tracefs on " TRACEFS;
+				if (mount("tracefs", TRACEFS, "tracefs", 0, NULL) == 0) {
+					res.step = "read the syscall tracepoints' ids";
+					errno = ENOENT;
+				}
+			}
+		}
+		if (!strcmp(res.step, "read the syscall tracepoints' ids") &&
+		    sys_tp_ids_read(TRACEFS, res.ids) == 0)
+			res.step = NULL;
+		else
+			res.err = errno;
+		n = write(p[1], &res, sizeof(res));
+		_exit(n == (ssize_t)sizeof(res) ? 0 : 1);
+	}
+	close(p[1]);
+	if (pid < 0) {
+		close(p[0]);
+		sbuf_addf(why, "fork: %s", strerror(errno));
+		return -1;
+	}
+	do
+		n = read(p[0], &res, sizeof(res));
+	while (n < 0 && errno == EINTR);
+	close(p[0]);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	if (n != (ssize_t)sizeof(res)) {
+		sbuf_adds(why, "the helper process gave no answer");
+		return -1;
+	}
+	if (res.step) {
+		/* the string lives at the same address in the child's copy of our memory */
+		sbuf_addf(why, "cannot %s: %s", res.step, strerror(res.err));
+		return -1;
+	}
+	memcpy(ids, res.ids, sizeof(res.ids));
+	return 0;
+}
+
+/*
+ * Choose the hooks before loading: the syscall tracepoints if their ids can be read (from
+ * the host's tracefs, else from a private mount of it), else the raw syscall tracepoints.
+ * Unused programs are not loaded. Returns true (and ids) for the syscall tracepoints.
+ */
+static bool choose_syscall_hooks(struct bpfrec *r, long ids[SYS_TP_N])
+{
+	struct ftscope_recorder *skel = r->skel;
+	struct bpf_program *progs[SYS_TP_N];
+	struct bpf_link **links[SYS_TP_N];
+	struct sbuf why = SBUF_INIT;
+	bool tp = true;
+
+	sys_tp_progs(skel, progs, links);
+	if (sys_tp_ids_read(TRACEFS, ids) == 0 ||
+	    sys_tp_ids_read("/sys/kernel/debug/tracing", ids) == 0) {
+		r->syscall_hooks = "syscall tracepoints";
+	} else if (sys_tp_ids_private(ids, &why) == 0) {
+		r->syscall_hooks = "syscall tracepoints (tracefs is not mounted: ids read from a "
+				   "private mount of it)";
+	} else {
+		debug("eBPF recorder: no tracefs (%s): raw syscall tracepoints", why.buf);
+		r->syscall_hooks = "raw syscall tracepoints (no tracefs to be had: every syscall "
+				   "on the host runs a filter)";
+		tp = false;
+	}
+	for (int i = 0; i < SYS_TP_N; i++) {
+		bpf_program__set_autoload(progs[i], tp);
+		bpf_program__set_autoattach(progs[i], false); /* attach_sys_tps() does it */
+	}
+	bpf_program__set_autoload(skel->progs.on_sys_enter, !tp);
+	bpf_program__set_autoload(skel->progs.on_sys_exit, !tp);
+	sbuf_release(&why);
+	return tp;
+}
+
+/* Attach the syscall tracepoint programs by id (a perf event each, as libbpf does, but
+ * without its tracefs lookup). The skeleton owns the links. 0 or -errno. */
+static int attach_sys_tps(struct bpfrec *r, const long ids[SYS_TP_N])
+{
+	struct bpf_program *progs[SYS_TP_N];
+	struct bpf_link **links[SYS_TP_N];
+
+	sys_tp_progs(r->skel, progs, links);
+	for (int i = 0; i < SYS_TP_N; i++) {
+		struct perf_event_attr a = {
+			.type = PERF_TYPE_TRACEPOINT,
+			.size = sizeof(a),
+			.config = (__u64)ids[i],
+		};
+		int pfd = syscall(__NR_perf_event_open, &a, -1, 0, -1, PERF_FLAG_FD_CLOEXEC), err;
+
+		if (pfd < 0)
+			return -errno;
+		*links[i] = bpf_program__attach_perf_event(progs[i], pfd);
+		if (!*links[i]) {
+			err = -errno;
+			close(pfd);
+			return err;
+		}
+	}
+	return 0;
+}
+
+const char *bpfrec_syscall_hooks(const struct bpfrec *r)
+{
+	return r->syscall_hooks;
+}
+
 /* --- Open / close -------------------------------------------------------------------------- */
 
 int bpfrec_open(struct bpfrec **out, struct sbuf *why)
@@ -209,7 +504,9 @@ int bpfrec_open(struct bpfrec **out, struct sbuf *why)
 	struct bpfrec *r = xcalloc(1, sizeof(*r));
 	uint64_t t_start = bpfrec_now_ns();
 	struct ftscope_recorder *skel;
+	long ids[SYS_TP_N];
 	int ret = -1, err;
+	bool sys_tp;
 
 	*out = NULL;
 	if (!print_set) {
@@ -218,15 +515,16 @@ int bpfrec_open(struct bpfrec **out, struct sbuf *why)
 	}
 	libbpf_capture = &log;
 	if (access(BTF_PATH, R_OK) < 0) {
-		sbuf_addf(why, "cannot load the eBPF recorder: the kernel has no BTF (%s: %s)",
-			  BTF_PATH, strerror(errno));
+		sbuf_addf(why, "cannot load the eBPF recorder: the kernel has no BTF (%s: %s); "
+			  "fix: a kernel built with CONFIG_DEBUG_INFO_BTF=y (Debian's, Ubuntu's and "
+			  "Fedora's are), " NO_EBPF, BTF_PATH, strerror(errno));
 		goto out;
 	}
 
 	/* Open the BPF object */
 	skel = r->skel = ftscope_recorder__open();
 	if (!skel) {
-		explain(why, "open", errno, &log);
+		fail(why, "open", errno, &log);
 		goto out;
 	}
 
@@ -238,26 +536,31 @@ int bpfrec_open(struct bpfrec **out, struct sbuf *why)
 	bpf_map__set_max_entries(skel->maps.waits, WAITS_MAX);
 	bpf_map__set_max_entries(skel->maps.events, RINGBUF_BYTES);
 
+	/* The syscall hooks: tracepoints, else raw tracepoints */
+	sys_tp = choose_syscall_hooks(r, ids);
+
 	/* Load and verify the programs */
 	err = ftscope_recorder__load(skel);
 	if (err) {
-		explain(why, "load", -err, &log);
+		fail(why, "load", -err, &log);
 		goto out;
 	}
 
 	/* Fill the filter maps: empty until bpfrec_track() */
 
 	/* Attach the tracepoints */
-	err = ftscope_recorder__attach(skel);
+	err = sys_tp ? attach_sys_tps(r, ids) : 0;
+	if (!err)
+		err = ftscope_recorder__attach(skel);
 	if (err) {
-		explain(why, "attach", -err, &log);
+		fail(why, "attach", -err, &log);
 		goto out;
 	}
 
 	/* Set up ring-buffer polling */
 	r->rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_event, r, NULL);
 	if (!r->rb) {
-		explain(why, "set up the ring buffer of", errno, &log);
+		fail(why, "set up the ring buffer of", errno, &log);
 		goto out;
 	}
 	r->t0_ns = bpfrec_now_ns();

@@ -28,11 +28,13 @@
 #include "ftscope/workspace.h"
 
 static const char *const doctor_usage[] = {
-	"usage: ftscope doctor [--target-python PATH]",
+	"usage: ftscope doctor [--target-python PATH] [--tracer auto|ebpf|ptrace|none]",
 	"",
 	"What this host allows ftscope to do (ptrace, the pids cgroup, BPF) and, with",
 	"--target-python, whether that interpreter is free-threaded and readable from outside",
-	"(debug offsets found). Exit 0 when runs can be fully supervised, 1 otherwise.",
+	"(debug offsets found). What cannot work is named with its cause and its fix.",
+	"Exit 0 when runs can be supervised with the tracer asked for (default auto: ptrace",
+	"is required, the eBPF recorder is not; ebpf: both are; none: neither), 1 otherwise.",
 	NULL,
 };
 
@@ -149,19 +151,27 @@ int cmd_doctor(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "target-python", required_argument, NULL, 't' },
+		{ "tracer", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *python = NULL, *why = NULL;
+	const char *python = NULL, *why = NULL, *tracer = "auto";
 	struct utsname u;
 	struct cgroup cg;
 	int c;
 	optind = 0;
 	failures = 0;
-	while ((c = getopt_long(argc, argv, "t:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "t:T:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			python = optarg;
+			break;
+		case 'T':
+			if (strcmp(optarg, "auto") && strcmp(optarg, "ebpf") && strcmp(optarg, "ptrace") &&
+			    strcmp(optarg, "none"))
+				die_usage("doctor", "--tracer wants auto, ebpf, ptrace or none, not '%s'",
+					  optarg);
+			tracer = optarg;
 			break;
 		case 'h':
 			for (const char *const *l = doctor_usage; *l; l++)
@@ -179,7 +189,7 @@ int cmd_doctor(int argc, char **argv)
 								      "users cannot be traced");
 	{
 		bool ok = ptrace_permitted(&why);
-		line(ok, true, "ptrace", ok ? "permitted: --tracer ptrace (crash stops, snapshots)"
+		line(ok, strcmp(tracer, "none") != 0, "ptrace", ok ? "permitted: --tracer ptrace (crash stops, snapshots)"
 					    : "%s; only the /proc monitor will run", why);
 	}
 	if (cgroup_create(&cg, 64, &why) == 0) {
@@ -198,11 +208,15 @@ int cmd_doctor(int argc, char **argv)
 		double t0 = now_monotonic();
 		int ok = bpfrec_open(&r, &bwhy) == 0;
 		double ms = (now_monotonic() - t0) * 1000;
-		bpfrec_close(r);
+		const char *hooks = ok ? bpfrec_syscall_hooks(r) : NULL;
 		if (ok)
-			line(true, false, "eBPF recorder", "loads and attaches (%.0f ms): --tracer ebpf", ms);
+			line(true, false, "eBPF recorder", "loads and attaches (%.0f ms; blocking calls "
+			     "seen by %s): --tracer ebpf", ms, hooks);
+		else if (!strcmp(tracer, "ebpf"))
+			line(false, true, "eBPF recorder", "%s", bwhy.buf);
 		else
-			line(false, false, "eBPF recorder", "%s; --tracer auto uses ptrace", bwhy.buf);
+			line(false, false, "eBPF recorder", "%s (--tracer auto uses ptrace)", bwhy.buf);
+		bpfrec_close(r);
 		sbuf_release(&bwhy);
 	}
 	line(is_dir("/usr/lib/debug/.build-id"), false, "libc debug symbols",

@@ -1290,8 +1290,7 @@ int cmd_run(int argc, char **argv)
 		} else if (can_ptrace) {
 			rc.tracer = TRACER_PTRACE;
 			rc.tracer_reason = !strcmp(want, "auto")
-						   ? xasprintf("auto: the eBPF recorder does not load (%s)",
-							       bwhy.buf ? bwhy.buf : "?")
+						   ? xasprintf("auto: %s", bwhy.buf ? bwhy.buf : "?")
 						   : xstrdup("asked for (--tracer ptrace)");
 		} else {
 			rc.tracer = TRACER_NONE;

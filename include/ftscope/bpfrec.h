@@ -49,6 +49,13 @@ struct bpfrec;
  */
 int bpfrec_open(struct bpfrec **out, struct sbuf *why);
 
+/*
+ * How the blocking syscalls are hooked, as a phrase for doctor: "syscall tracepoints", the
+ * same with tracefs mounted privately for a moment, or "raw syscall tracepoints ..." where
+ * no tracefs can be had (costlier: every syscall on the host runs a filter).
+ */
+const char *bpfrec_syscall_hooks(const struct bpfrec *r);
+
 /* Detach and free everything. NULL is fine. */
 void bpfrec_close(struct bpfrec *r);
 
