@@ -358,6 +358,14 @@ static bool task_limit_warned;
 #define MAX_WORKERS 64
 static volatile pid_t worker_pids[MAX_WORKERS];
 
+/* Interrupted before the run directory exists: nothing to resume, nothing recorded. */
+static _Noreturn void stop_before_start(const char *when)
+{
+	fprintf(stderr, "ftscope: interrupted %s, before the run started: nothing was "
+			"recorded\n", when);
+	exit(FT_EXIT_INTERRUPTED);
+}
+
 static void on_signal(int sig)
 {
 	interrupted = 1;
@@ -716,7 +724,9 @@ static int run_install(struct run_ctx *rc, const char *command, const char *cwd,
 	} else {
 		struct sbuf sb = SBUF_INIT;
 		char *tail = out ? tail_bytes(out, strlen(out), 500) : xstrdup("");
-		if (o.killed_by)
+		if (o.killed_by == KILLED_INTERRUPT)
+			sbuf_adds(&sb, "interrupted; "); /* not recorded: the package is redone */
+		else if (o.killed_by)
 			sbuf_addf(&sb, "install command timed out after %.0f s; ", timeout);
 		else if (o.term_signal)
 			sbuf_addf(&sb, "install command killed by %s; ", signal_name(o.term_signal));
@@ -731,6 +741,23 @@ static int run_install(struct run_ctx *rc, const char *command, const char *cwd,
 	free(out);
 	iter_outcome_release(&o);
 	return ret;
+}
+
+/* gitrepo_sync() in a child (run_in_child): the commit, or the error, comes back as text. */
+struct sync_job {
+	const char *url, *dir;
+	int depth;
+};
+
+static int sync_job_run(void *arg, struct sbuf *out)
+{
+	const struct sync_job *j = arg;
+	char *commit = NULL;
+	int r = gitrepo_sync(j->url, j->dir, j->depth, &commit, out);
+	if (r == 0)
+		sbuf_adds(out, commit);
+	free(commit);
+	return r;
 }
 
 /* Everything for one package; returns its result object (never NULL). */
@@ -787,9 +814,20 @@ static cJSON *process_package(struct run_ctx *rc, const struct pkg_entry *e, con
 		 * (libgit2 refuses repositories owned by someone else, as git does). */
 		if (geteuid() == 0 && is_dir(repo_dir))
 			chown_tree(repo_dir, 0, 0);
-		if (gitrepo_sync(e->repo, repo_dir, depth, &commit, &err) < 0) {
-			why = sbuf_detach(&err);
-			goto done;
+		{
+			struct sync_job job = { e->repo, repo_dir, depth };
+			int r = run_in_child(sync_job_run, &job, &err);
+			if (r == -EINTR) {
+				rm_rf(repo_dir); /* nothing half-fetched is kept */
+				goto done;
+			}
+			if (r < 0) {
+				why = err.len ? sbuf_detach(&err)
+					      : xasprintf("fetching '%s' failed: the process doing it died",
+							  e->repo);
+				goto done;
+			}
+			commit = sbuf_detach(&err);
 		}
 		cwd = repo_dir;
 		give_to_user(repo_dir, true); /* installs and tests write into the checkout */
@@ -827,7 +865,8 @@ static cJSON *process_package(struct run_ctx *rc, const struct pkg_entry *e, con
 			sbuf_addc(&cmd, ' ');
 			sbuf_add_shquoted(&cmd, o->extra_deps.v[i]);
 		}
-		if (run_install(rc, cmd.buf, cwd, &env, install_timeout(o, e), log, &w) < 0) {
+		if (run_install(rc, cmd.buf, cwd, &env, install_timeout(o, e), log, &w) < 0 &&
+		    !interrupted) {
 			warning("%s: installing --extra-deps failed: %s", e->name, w);
 			json_set_str(pkg, "extra_deps_error", w);
 		}
@@ -850,6 +889,12 @@ static cJSON *process_package(struct run_ctx *rc, const struct pkg_entry *e, con
 		pg.phase = "probe";
 		progress_draw(&pg, 0);
 		probe = extension_probe(venv, pkg_import_name(e), art, &env, script, 120);
+		if (interrupted) { /* a probe cut short says nothing about the import */
+			cJSON_Delete(probe);
+			free(script);
+			free(pj);
+			goto done;
+		}
 		t = json_print(probe, true);
 		write_file_atomic(pj, t, strlen(t));
 		free(t);
@@ -879,7 +924,8 @@ static cJSON *process_package(struct run_ctx *rc, const struct pkg_entry *e, con
 		run_iterations(rc, e, pkgdir, art, cwd, venv, "1", giters, &pg);
 	}
 done:
-	if (why) {
+	/* An interrupted phase is no result: the package is redone by --resume. */
+	if (why && !interrupted) {
 		json_set_str(pkg, "install_error", why);
 		json_set_bool(pkg, "install_ok", false);
 	}
@@ -1264,6 +1310,12 @@ int cmd_run(int argc, char **argv)
 		strv_release(&av);
 		free(rd);
 	}
+	/* Ctrl-C or SIGTERM from here on stops whatever runs (workspace.h) within ~0.1 s. */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	workspace_set_interrupt(&interrupted);
+
 	/* The tracer: ebpf (the recorder + ptrace) where BPF loads, else ptrace, else none. */
 	{
 		const char *want = o.tracer ? o.tracer : "auto", *why = NULL;
@@ -1352,8 +1404,11 @@ int cmd_run(int argc, char **argv)
 	}
 
 	/* The interpreter first: nothing runs with a wrong one. */
-	if (python_check(o.target_python, &rc.profile, &err) < 0)
+	if (python_check(o.target_python, &rc.profile, &err) < 0) {
+		if (interrupted)
+			stop_before_start("while the interpreter was being profiled");
 		die("%s", err.buf);
+	}
 	{
 		char *a = abs_path(o.target_python);
 		free(o.target_python);
@@ -1378,6 +1433,8 @@ int cmd_run(int argc, char **argv)
 	}
 
 	check_user_access(&o);
+	if (interrupted)
+		stop_before_start("while checking the setup");
 
 	/* Which packages. */
 	if (o.package_dir) {
@@ -1500,9 +1557,6 @@ int cmd_run(int argc, char **argv)
 		nsel = k;
 	}
 
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	base_env(&rc.base_env);
 	rc.tty = isatty(2);

@@ -925,6 +925,7 @@ void pkg_aggregate(cJSON *pkg)
 
 	c.install_ok = json_bool(pkg, "install_ok", false);
 	c.import_ok = json_bool(pkg, "import_ok", true);
+	c.interrupted = json_bool(pkg, "interrupted", false);
 	c.iterations = t.n;
 	c.pass = t.pass;
 	c.fail = t.fail;

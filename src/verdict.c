@@ -69,6 +69,9 @@ enum iter_status verdict_iteration(bool exited, int exit_code, int term_signal,
 
 const char *verdict_category(const struct pkg_counts *c)
 {
+	/* an install or a probe that was interrupted failed nothing */
+	if (c->interrupted && c->iterations == 0)
+		return "unknown";
 	if (!c->install_ok)
 		return "install_failure";
 	if (!c->import_ok)

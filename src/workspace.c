@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The ftscope authors */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -53,6 +57,83 @@ const char *env_get(const struct strv *env, const char *key)
 	return NULL;
 }
 
+/* ---- interrupting a phase ---- */
+
+static volatile sig_atomic_t *stop_flag;
+
+void workspace_set_interrupt(volatile sig_atomic_t *flag)
+{
+	stop_flag = flag;
+}
+
+bool workspace_interrupted(void)
+{
+	return stop_flag && *stop_flag;
+}
+
+int run_in_child(int (*fn)(void *arg, struct sbuf *out), void *arg, struct sbuf *out)
+{
+	struct sigaction dfl = { .sa_handler = SIG_DFL };
+	int p[2], st, ret;
+	pid_t pid;
+	char buf[4096];
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		ret = -errno;
+		close(p[0]);
+		close(p[1]);
+		return ret;
+	}
+	if (pid == 0) {
+		struct sbuf sb = SBUF_INIT;
+		size_t off = 0;
+		int r;
+		setpgid(0, 0); /* killed as a group, with whatever it starts (git, ssh) */
+		sigaction(SIGINT, &dfl, NULL);
+		sigaction(SIGTERM, &dfl, NULL);
+		sigaction(SIGHUP, &dfl, NULL);
+		close(p[0]);
+		r = fn(arg, &sb);
+		while (off < sb.len) {
+			ssize_t n = write(p[1], sb.buf + off, sb.len - off);
+			if (n <= 0 && errno != EINTR)
+				break;
+			off += n > 0 ? (size_t)n : 0;
+		}
+		_exit(r < 0 ? 1 : 0);
+	}
+	setpgid(pid, pid);
+	close(p[1]);
+	for (;;) {
+		struct pollfd pf = { .fd = p[0], .events = POLLIN };
+		ssize_t n;
+		if (workspace_interrupted()) {
+			kill(-pid, SIGKILL);
+			kill(pid, SIGKILL);
+			break;
+		}
+		if (poll(&pf, 1, 100) <= 0)
+			continue;
+		n = read(p[0], buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		sbuf_add(out, buf, (size_t)n);
+	}
+	close(p[0]);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	kill(-pid, SIGKILL); /* anything of its group still there */
+	if (workspace_interrupted())
+		return -EINTR;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
 int run_collect(const char *command, const char *cwd, const struct strv *env, double timeout,
 		const char *log_path, char **stdout_text, struct iter_outcome *o)
 {
@@ -66,6 +147,7 @@ int run_collect(const char *command, const char *cwd, const struct strv *env, do
 		.timeout = timeout,
 		.max_output = 8 << 20,
 		.collect_stdout = &out,
+		.interrupted = stop_flag,
 	};
 	int ret = supervise_run(&spec, o);
 	if (stdout_text)
@@ -238,8 +320,10 @@ int venv_ensure(const char *python, const char *dir, struct sbuf *err)
 	struct sbuf cmd = SBUF_INIT;
 	struct iter_outcome o = { 0 };
 	char *home = venv_home_of(dir), *real = abs_path(python), *vpy = path_join(dir, "bin/python");
+	char *vpip = path_join(dir, "bin/pip3");
 	int ret = -1;
-	if (home && access(vpy, X_OK) == 0) {
+	/* bin/pip3 is written last: without it the venv was cut short (an interrupt) */
+	if (home && access(vpy, X_OK) == 0 && access(vpip, X_OK) == 0) {
 		char *rh = abs_path(home);
 		bool same = !strcmp(rh, real);
 		free(rh);
@@ -280,6 +364,7 @@ out:
 	free(home);
 	free(real);
 	free(vpy);
+	free(vpip);
 	return ret;
 }
 

@@ -38,6 +38,7 @@ struct pkg_counts {
 	int pass, fail, crash, timeout, deadlock;
 	int tsan_iterations; /* iterations with TSAN warnings */
 	bool gil_fallback;   /* an extension re-enabled the GIL (probe or runtime warning) */
+	bool interrupted;    /* cut short by Ctrl-C/SIGTERM: no iterations means no verdict */
 };
 
 /* labeille's decision order; returns the category name (static string). */

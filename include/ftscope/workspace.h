@@ -7,6 +7,7 @@
  * Environments, the target interpreter, venvs and probes: everything between "a package
  * entry" and "a command ready to supervise".
  */
+#include <signal.h>
 #include <stdbool.h>
 
 #include "ftscope/supervise.h"
@@ -18,6 +19,22 @@ struct cJSON;
 void env_from_current(struct strv *env);
 void env_set(struct strv *env, const char *key, const char *val); /* NULL val unsets */
 const char *env_get(const struct strv *env, const char *key);
+
+/*
+ * Interrupting a phase: once *flag (set by a signal handler) becomes non-zero, the command
+ * run_collect() runs and the child run_in_child() runs are killed with their whole process
+ * trees within ~0.1 s. NULL (the default): never.
+ */
+void workspace_set_interrupt(volatile sig_atomic_t *flag);
+bool workspace_interrupted(void);
+
+/*
+ * Run fn(arg, out) in a child process of its own process group (signals back to default),
+ * so that work done in-process (libgit2) can be stopped like a command: the child's text
+ * in its sbuf comes back in out. Returns 0 when fn returned >= 0, -1 when it failed or the
+ * child died, -EINTR when the interrupt flag was set (the child's group was killed).
+ */
+int run_in_child(int (*fn)(void *arg, struct sbuf *out), void *arg, struct sbuf *out);
 
 /*
  * Run argv-less shell `command` under the supervisor with output collected: used for the
