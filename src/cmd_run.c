@@ -886,9 +886,15 @@ static cJSON *process_package(struct run_ctx *rc, const struct pkg_entry *e, con
 	if (o->detect_extensions) {
 		char *script = path_join(art, "probe_ext.py"), *pj = path_join(art, "probe.json"), *t;
 		cJSON *probe;
+		struct probe_target pt = {
+			.import_name = e->import_name && *e->import_name ? e->import_name : NULL,
+			.checkout = cwd,
+			.dist = e->local_dir ? NULL : e->name, /* a directory's name is no name */
+			.hint = e->local_dir ? NULL : pkg_import_name(e),
+		};
 		pg.phase = "probe";
 		progress_draw(&pg, 0);
-		probe = extension_probe(venv, pkg_import_name(e), art, &env, script, 120);
+		probe = extension_probe(venv, &pt, art, &env, script, 120);
 		if (interrupted) { /* a probe cut short says nothing about the import */
 			cJSON_Delete(probe);
 			free(script);
@@ -900,6 +906,7 @@ static cJSON *process_package(struct run_ctx *rc, const struct pkg_entry *e, con
 		free(t);
 		json_set_bool(pkg, "import_ok", json_bool(probe, "import_ok", false));
 		json_set_str(pkg, "import_error", json_str(probe, "import_error"));
+		json_set_str(pkg, "import_name", json_str(probe, "import_name"));
 		srcscan_carry(pkg, probe); /* keep the source scan */
 		json_set(pkg, "extension_compat", probe);
 		free(script);

@@ -385,7 +385,7 @@ void env_for_venv(struct strv *env, const char *venv_dir)
 	env_set(env, "PIP_NO_INPUT", "1");
 }
 
-cJSON *extension_probe(const char *venv_dir, const char *import_name, const char *cwd,
+cJSON *extension_probe(const char *venv_dir, const struct probe_target *t, const char *cwd,
 		       const struct strv *env_in, const char *script_path, double timeout)
 {
 	struct strv env = STRV_INIT;
@@ -397,17 +397,27 @@ cJSON *extension_probe(const char *venv_dir, const char *import_name, const char
 		strv_push(&env, env_in->v[i]);
 	env_set(&env, "PYTHON_GIL", NULL); /* see probe_ext.py */
 	if (write_file_atomic(script_path, py_probe_ext, strlen(py_probe_ext)) == 0) {
+		const char *const flags[] = { "--checkout", "--dist", "--hint" };
+		const char *const vals[] = { t->checkout, t->dist, t->hint };
 		sbuf_add_shquoted(&cmd, vpy);
 		sbuf_addc(&cmd, ' ');
 		sbuf_add_shquoted(&cmd, script_path);
-		sbuf_addc(&cmd, ' ');
-		sbuf_add_shquoted(&cmd, import_name);
+		if (t->import_name) {
+			sbuf_addc(&cmd, ' ');
+			sbuf_add_shquoted(&cmd, t->import_name);
+		}
+		for (size_t i = 0; !t->import_name && i < ARRAY_SIZE(flags); i++) {
+			if (!vals[i])
+				continue;
+			sbuf_addf(&cmd, " %s ", flags[i]);
+			sbuf_add_shquoted(&cmd, vals[i]);
+		}
 		if (run_collect(cmd.buf, cwd, &env, timeout, NULL, &out, &o) == 0)
 			j = last_json_line(out);
 	}
 	if (!j) {
 		j = cJSON_CreateObject();
-		cJSON_AddStringToObject(j, "package", import_name);
+		json_set_str(j, "package", t->import_name ? t->import_name : t->hint);
 		cJSON_AddBoolToObject(j, "is_pure_python", true);
 		cJSON_AddItemToObject(j, "extensions", cJSON_CreateArray());
 		cJSON_AddBoolToObject(j, "gil_fallback_active", false);

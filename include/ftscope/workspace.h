@@ -62,13 +62,26 @@ int venv_ensure(const char *python, const char *dir, struct sbuf *err);
 void env_for_venv(struct strv *env, const char *venv_dir);
 
 /*
- * The import probe (src/py/probe_ext.py) run by the venv's python WITHOUT PYTHON_GIL,
- * from `cwd`, for `import_name`; the script is written to script_path. Returns the
- * probe's JSON object (labeille's extension_compat fields), or a stub with import_ok false
- * and probe_error set when the probe itself failed. Never NULL.
+ * What the import probe imports: import_name when the registry gives one; else the probe
+ * finds it in the distribution installed from checkout (top_level.txt, RECORD, its .pth),
+ * else in the one called dist; hint (a name derived from the registry's) and then the
+ * project's own name are the last resorts. The checkout directory's name is never used.
  */
-struct cJSON *extension_probe(const char *venv_dir, const char *import_name, const char *cwd,
-			      const struct strv *env, const char *script_path, double timeout);
+struct probe_target {
+	const char *import_name;
+	const char *checkout, *dist, *hint;
+};
+
+/*
+ * The import probe (src/py/probe_ext.py) run by the venv's python WITHOUT PYTHON_GIL,
+ * from `cwd`, for `t`; the script is written to script_path. Returns the probe's JSON
+ * object (labeille's extension_compat fields, plus import_name, import_name_from,
+ * distribution, top_level_modules), or a stub with import_ok false and probe_error set
+ * when the probe itself failed. Never NULL.
+ */
+struct cJSON *extension_probe(const char *venv_dir, const struct probe_target *t,
+			      const char *cwd, const struct strv *env, const char *script_path,
+			      double timeout);
 
 /* The last line of text that parses as a JSON object (the probe's result), or NULL. Caller
  * owns the node. Exposed for fuzzing. */
