@@ -31,7 +31,7 @@ echo "demo: 3 iterations each without the GIL and 3 with it, deadlocks called af
 echo
 rc=0
 "$FTSCOPE" run --target-python "$PY" --registry-dir "$WORK/registry" \
-	--iterations 3 --timeout 60 --deadlock-window 2 --compare-with-gil --detect-extensions \
+	--iterations 3 --timeout 60 --deadlock-window 2 --compare-with-gil --detect-extensions --offline \
 	--repos-dir "$WORK/repos" --venvs-dir "$WORK/venvs" --results-dir "$WORK/results" || rc=$?
 
 run=

@@ -7,8 +7,13 @@
 #   2. A free-threaded CPython 3.13 built from Debian trixie's source package python3.13
 #      (pristine upstream tarball, --disable-gil, frame pointers, ensurepip) into a cache prefix.
 #   3. trixie's pure-Python pytest stack (_all.deb) unpacked into its site-packages, and
-#      setuptools installed from trixie's source package (Debian's binary one is patched for
-#      Debian's interpreter and fails on ours).
+#      setuptools built as a wheel from trixie's source package (kept in $FTSCOPE_CACHE/wheels)
+#      and installed (Debian's binary one is patched for Debian's interpreter and fails on ours).
+#   4. The common PEP 517 build backends for `ftscope run --offline` (no index, no build
+#      isolation), from trixie's pure-Python debs the same way: flit_core, hatchling (with
+#      pathspec, trove-classifiers, editables), poetry-core, setuptools-scm, wheel. Not Cython:
+#      the code trixie's Cython 3.0.11 generates does not compile for a free-threaded
+#      interpreter (3.1 is the first that supports it).
 # Cold: a few minutes. Warm: a stamp check per step, about a second.
 #
 # Environment: FTSCOPE_CACHE (default /var/cache/ftscope), FTSCOPE_SETUP_QUIET=1.
@@ -30,9 +35,13 @@ DEB_PACKAGES=(
 	libelf-dev libdw-dev libunwind-dev libcjson-dev libgit2-dev libxml2-dev libyaml-dev
 	libssl-dev zlib1g-dev libbz2-dev libffi-dev liblzma-dev libsqlite3-dev libreadline-dev
 	libncurses-dev uuid-dev libgdbm-dev libexpat1-dev
-	perl procps gdb jq git libc6-dbg clang bpftool libbpf-dev chromium
+	perl procps gdb jq git libc6-dbg clang libclang-rt-14-dev bpftool libbpf-dev chromium
 )
 PYTEST_DEBS=(python3-pytest python3-pluggy python3-iniconfig python3-packaging python3-pygments)
+# flit: its flit_core only (the flit CLI needs more); see step_backends.
+BACKEND_DEBS=(flit python3-hatchling python3-pathspec python3-trove-classifiers python3-editables
+	python3-poetry-core python3-setuptools-scm python3-wheel)
+WHEELS=$CACHE/wheels
 
 say() { [ "${FTSCOPE_SETUP_QUIET:-0}" = 1 ] || echo "setup: $*" >&2; }
 die() { echo "setup: error: $*" >&2; exit 1; }
@@ -135,50 +144,77 @@ step_python() {
 
 site_packages() { "$PY" -c 'import sysconfig; print(sysconfig.get_path("purelib"))'; }
 
-step_pytest() {
-	local site stamp
+# Download trixie debs and copy their /usr/lib/python3/dist-packages into our site-packages.
+# unpack_debs WHAT LOG DEB...
+unpack_debs() {
+	local what=$1 log=$2 dl=$SRC/debs tmp d site
+	shift 2
 	site=$(site_packages)
-	stamp=$site/.ftscope-pytest-ok
-	[ -f "$stamp" ] && return 0
 	step_trixie_lists
-	local dl=$SRC/debs tmp
 	mkdir -p "$dl"
-	say "downloading trixie's ${PYTEST_DEBS[*]}"
-	(cd "$dl" && apt_trixie download -qq "${PYTEST_DEBS[@]}") >"$LOG/pytest-debs.log" 2>&1 || {
-		cat "$LOG/pytest-debs.log" >&2
-		die "cannot download the pytest packages from trixie"
+	say "downloading trixie's $*"
+	(cd "$dl" && apt_trixie download -qq "$@") >"$LOG/$log" 2>&1 || {
+		cat "$LOG/$log" >&2
+		die "cannot download the $what packages from trixie"
 	}
 	tmp=$(mktemp -d)
-	local d
-	for d in "$dl"/*.deb; do dpkg-deb -x "$d" "$tmp"; done
+	for d in "$@"; do dpkg-deb -x "$(ls "$dl/${d}"_*_all.deb | tail -1)" "$tmp"; done
 	cp -a "$tmp"/usr/lib/python3/dist-packages/. "$site"/
 	rm -rf "$tmp"
+}
+
+step_pytest() {
+	local stamp
+	stamp=$(site_packages)/.ftscope-pytest-ok
+	[ -f "$stamp" ] && return 0
+	unpack_debs pytest pytest-debs.log "${PYTEST_DEBS[@]}"
 	"$PY" -c 'import pytest, pluggy' || die "pytest does not import in $PY"
 	touch "$stamp"
 }
 
 step_setuptools() {
-	local site
+	local site whl orig tree
 	site=$(site_packages)
+	whl=$(ls "$WHEELS"/setuptools-*.whl 2>/dev/null | tail -1 || true)
+	if [ -z "$whl" ]; then
+		orig=$(fetch_orig setuptools)
+		tree=$(mktemp -d)
+		tar -xf "$orig" -C "$tree" --strip-components=1
+		say "building a setuptools wheel from $(basename "$orig")"
+		mkdir -p "$WHEELS"
+		"$PY" -m pip wheel -q --no-deps --no-index --no-build-isolation -w "$WHEELS" "$tree" \
+			>"$LOG/setuptools.log" 2>&1 || {
+			tail -30 "$LOG/setuptools.log" >&2
+			die "building setuptools failed"
+		}
+		rm -rf "$tree"
+		whl=$(ls "$WHEELS"/setuptools-*.whl | tail -1)
+	fi
 	[ -f "$site/.ftscope-setuptools-ok" ] && return 0
-	local orig tree
-	orig=$(fetch_orig setuptools)
-	tree=$(mktemp -d)
-	tar -xf "$orig" -C "$tree" --strip-components=1
-	say "installing setuptools from $(basename "$orig")"
-	(cd "$tree" && "$PY" -m pip install -q --no-index --no-build-isolation .) \
-		>"$LOG/setuptools.log" 2>&1 || {
+	say "installing $(basename "$whl")"
+	"$PY" -m pip install -q --no-index "$whl" >>"$LOG/setuptools.log" 2>&1 || {
 		tail -30 "$LOG/setuptools.log" >&2
 		die "installing setuptools failed"
 	}
-	rm -rf "$tree"
 	"$PY" -c 'import setuptools' || die "setuptools does not import"
 	touch "$site/.ftscope-setuptools-ok"
+}
+
+step_backends() {
+	local site
+	site=$(site_packages)
+	[ -f "$site/.ftscope-backends-ok" ] && return 0
+	unpack_debs "build backend" backend-debs.log "${BACKEND_DEBS[@]}"
+	rm -rf "$site/flit" "$site"/flit-*.dist-info
+	"$PY" -c 'import flit_core.buildapi, hatchling.build, editables, poetry.core.masonry.api
+import setuptools_scm, wheel' || die "a build backend does not import in $PY"
+	touch "$site/.ftscope-backends-ok"
 }
 
 step_debs
 step_python
 step_pytest
 step_setuptools
+step_backends
 [ "${1:-}" = --print-python ] && echo "$PY"
 exit 0

@@ -67,6 +67,10 @@ static const char *const run_usage[] = {
 	"  --tsan-suppressions FILE   TSAN suppressions (race:, race_top:, ...); implies --tsan",
 	"  --check-stability          report the machine's load before starting",
 	"  --extra-deps A,B           pip install these into every venv (offline: paths/wheels)",
+	"  --offline                  installs use no package index and no build isolation (the",
+	"                             build backends setup provisions are used); default: pip",
+	"                             does what your pip configuration and PIP_* variables say",
+	"  --find-links DIR           also install from this directory of wheels (a wheelhouse)",
 	"  --test-command-suffix STR  appended to every test command",
 	"  --test-command-override STR  replaces every test command",
 	"  --env KEY=VALUE            extra environment for installs and tests (repeatable)",
@@ -91,7 +95,7 @@ enum {
 	OPT_TOP, OPT_COMPARE, OPT_STOP_FIRST, OPT_DETECT, OPT_NO_DETECT, OPT_TSAN, OPT_STABILITY,
 	OPT_EXTRA_DEPS, OPT_SUFFIX, OPT_OVERRIDE, OPT_ENV, OPT_REGISTRY, OPT_REPOS, OPT_VENVS,
 	OPT_RESULTS, OPT_PACKAGE_DIR, OPT_TRACER, OPT_JOBS, OPT_RESUME, OPT_MAX_OUTPUT, OPT_MAX_PIDS,
-	OPT_USER, OPT_TSAN_SUPP, OPT_HELP,
+	OPT_USER, OPT_TSAN_SUPP, OPT_OFFLINE, OPT_FIND_LINKS, OPT_HELP,
 };
 
 struct run_opts {
@@ -113,6 +117,8 @@ struct run_opts {
 	long max_pids;
 	char *user;
 	char *tsan_suppressions;
+	bool offline;
+	char *find_links;
 };
 
 static void run_opts_init(struct run_opts *o)
@@ -145,6 +151,7 @@ static void run_opts_release(struct run_opts *o)
 	free(o->resume);
 	free(o->user);
 	free(o->tsan_suppressions);
+	free(o->find_links);
 }
 
 static void set_str(char **dst, const char *v)
@@ -183,6 +190,8 @@ static const struct option run_longopts[] = {
 	{ "max-output", required_argument, NULL, OPT_MAX_OUTPUT },
 	{ "max-pids", required_argument, NULL, OPT_MAX_PIDS },
 	{ "user", required_argument, NULL, OPT_USER },
+	{ "offline", no_argument, NULL, OPT_OFFLINE },
+	{ "find-links", required_argument, NULL, OPT_FIND_LINKS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
@@ -327,6 +336,12 @@ static int run_parse(int argc, char **argv, struct run_opts *o)
 		case OPT_USER:
 			set_str(&o->user, optarg);
 			break;
+		case OPT_OFFLINE:
+			o->offline = true;
+			break;
+		case OPT_FIND_LINKS:
+			set_str(&o->find_links, optarg);
+			break;
 		case 'v':
 			ft_verbose++;
 			break;
@@ -387,6 +402,7 @@ struct run_ctx {
 	enum tracer_kind tracer;
 	char *tracer_reason;
 	char *tsan_preload;        /* TSAN runtime to LD_PRELOAD (--tsan, uninstrumented python) */
+	char *pip_config;          /* the invoker's pip.conf, copied for the test user, or NULL */
 	struct tsan_supp tsan_supp; /* --tsan-suppressions, parsed */
 };
 
@@ -488,10 +504,15 @@ static void env_for_user(struct strv *env, const char *venv)
 {
 	const struct run_as *ra = supervise_user();
 	char *home;
+	static const char *const xdg[] = { "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME",
+					   "XDG_STATE_HOME", "XDG_RUNTIME_DIR" };
 	if (!ra)
 		return;
 	env_set(env, "USER", ra->name);
 	env_set(env, "LOGNAME", ra->name);
+	/* They name the invoking account's directories: the test user's are under HOME. */
+	for (size_t i = 0; i < ARRAY_SIZE(xdg); i++)
+		env_set(env, xdg[i], NULL);
 	if (ra->home[0]) {
 		env_set(env, "HOME", ra->home);
 		return;
@@ -847,6 +868,7 @@ static cJSON *process_package(struct run_ctx *rc, const struct pkg_entry *e, con
 		strv_push(&env, rc->base_env.v[i]);
 	env_for_venv(&env, venv);
 	env_for_user(&env, venv);
+	env_for_install(&env, &(struct install_mode){ o->offline, o->find_links, rc->pip_config });
 	env_set(&env, "PYTHON_GIL", NULL);
 	env_apply_user(&env, o);
 	{
@@ -1147,6 +1169,8 @@ static cJSON *config_json(const struct run_opts *o, enum tracer_kind tracer)
 	json_set_str(c, "test_command_suffix", o->suffix);
 	json_set_str(c, "test_command_override", o->override);
 	cJSON_AddStringToObject(c, "install_from", "source");
+	cJSON_AddStringToObject(c, "install_mode", o->offline ? "offline" : "online");
+	json_set_str(c, "find_links", o->find_links);
 	cJSON_AddFalseToObject(c, "trust_ft_wheels");
 	cJSON_AddFalseToObject(c, "trust_ft_wheels_any_version");
 	for (size_t i = 0; i < o->env.n; i++) {
@@ -1212,6 +1236,8 @@ static void check_user_access(const struct run_opts *o)
 			    "for it); make it reachable, or choose the user with --user NAME (--user "
 			    "root runs tests as root)",
 			    ra->name, dirs[i]);
+	if (o->find_links && !user_can(ra, o->find_links, R_OK | X_OK))
+		die("the test user '%s' cannot read '%s' (--find-links)", ra->name, o->find_links);
 	if (o->tsan_suppressions && !user_can(ra, o->tsan_suppressions, R_OK))
 		die("the test user '%s' cannot read '%s' (TSAN would abort every process)", ra->name,
 		    o->tsan_suppressions);
@@ -1248,6 +1274,40 @@ static void package_dir_entry(const char *dir, struct pkg_entry *e)
 	e->enriched = true;
 	free(text);
 	free(py);
+}
+
+/*
+ * Installs follow the pip configuration of whoever runs ftscope. Under sudo the tests run as
+ * the sudo user, whose HOME (and so pip.conf) they get. When they run as another account
+ * (nobody for plain root, or --user), that account cannot read the invoker's user-level
+ * pip.conf: a copy of it in the run directory becomes PIP_CONFIG_FILE for installs.
+ */
+static void invoker_pip_config(struct run_ctx *rc)
+{
+	const struct run_as *ra = supervise_user();
+	const char *su = getenv("SUDO_USER"), *home = getenv("HOME");
+	const char *xdg = getenv("XDG_CONFIG_HOME");
+	struct passwd *pw = NULL;
+	uid_t invoker = geteuid();
+	char *dest, *from;
+	if (su && *su && (pw = getpwnam(su))) {
+		invoker = pw->pw_uid;
+		home = pw->pw_dir;
+		xdg = NULL; /* sudo's environment is root's */
+	}
+	if (!ra || ra->uid == invoker)
+		return;
+	dest = path_join(rc->run_dir, "pip.conf");
+	from = pip_config_copy(home, xdg, dest);
+	if (from) {
+		info("installs use your pip configuration %s (as PIP_CONFIG_FILE: %s cannot read it)",
+		     from, ra->name);
+		rc->pip_config = dest;
+		dest = NULL;
+	}
+	json_set_str(cJSON_GetObjectItemCaseSensitive(rc->meta, "config"), "pip_config", from);
+	free(from);
+	free(dest);
 }
 
 static void print_stability(struct run_ctx *rc)
@@ -1422,6 +1482,14 @@ int cmd_run(int argc, char **argv)
 		o.target_python = a;
 	}
 
+	if (o.find_links) {
+		char *a = abs_path(o.find_links);
+		if (!is_dir(a))
+			die("--find-links '%s' is not a directory", o.find_links);
+		free(o.find_links);
+		o.find_links = a;
+	}
+
 	/* ThreadSanitizer: suppressions, and the runtime an uninstrumented python needs. */
 	if (o.tsan_suppressions) {
 		char *a = abs_path(o.tsan_suppressions);
@@ -1536,6 +1604,7 @@ int cmd_run(int argc, char **argv)
 		free(init);
 		free(dir);
 	}
+	invoker_pip_config(&rc);
 	rc.meta_path = path_join(rc.run_dir, "ft_meta.json");
 	rc.results_path = path_join(rc.run_dir, "ft_results.jsonl");
 	json_set_str(cJSON_GetObjectItemCaseSensitive(rc.meta, "config"), "tracer",
@@ -1630,6 +1699,7 @@ out:
 	strv_release(&skipped);
 	strv_release(&rc.base_env);
 	free(rc.tsan_preload);
+	free(rc.pip_config);
 	free(tsan_runtime);
 	stderr_evidence_set_tsan_suppressions(NULL);
 	tsan_supp_release(&rc.tsan_supp);

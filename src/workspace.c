@@ -377,12 +377,74 @@ void env_for_venv(struct strv *env, const char *venv_dir)
 	env_set(env, "VIRTUAL_ENV", venv_dir);
 	env_set(env, "PYTHONHOME", NULL);
 	env_set(env, "PYTHONPATH", NULL);
-	/* Offline installs: no index (there may be none), no isolated build env (it would need
-	 * the index for setuptools). pip reads PIP_NO_BUILD_ISOLATION inverted: 0 = off. */
-	env_set(env, "PIP_NO_INDEX", "1");
-	env_set(env, "PIP_NO_BUILD_ISOLATION", "0");
 	env_set(env, "PIP_DISABLE_PIP_VERSION_CHECK", "1");
 	env_set(env, "PIP_NO_INPUT", "1");
+}
+
+void env_for_install(struct strv *env, const struct install_mode *m)
+{
+	/* Offline: no index (there may be none), no isolated build environment (it would need
+	 * the index for the backend); pip reads PIP_NO_BUILD_ISOLATION inverted: 0 = off. */
+	if (m->offline) {
+		env_set(env, "PIP_NO_INDEX", "1");
+		env_set(env, "PIP_NO_BUILD_ISOLATION", "0");
+	}
+	if (m->find_links)
+		env_set(env, "PIP_FIND_LINKS", m->find_links);
+	if (m->config_file && !env_get(env, "PIP_CONFIG_FILE"))
+		env_set(env, "PIP_CONFIG_FILE", m->config_file);
+}
+
+/* A small regular file, not through a symlink: 0 or -errno. */
+static int read_small_file(const char *path, size_t max, char **out)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), ret = 0;
+	struct stat st;
+	ssize_t n;
+	*out = NULL;
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size > max) {
+		close(fd);
+		return -EINVAL;
+	}
+	*out = xmalloc((size_t)st.st_size + 1);
+	n = read(fd, *out, (size_t)st.st_size);
+	if (n < 0)
+		ret = -errno;
+	else
+		(*out)[n] = '\0';
+	close(fd);
+	if (ret < 0) {
+		free(*out);
+		*out = NULL;
+	}
+	return ret;
+}
+
+char *pip_config_copy(const char *home, const char *xdg_config_home, const char *dest)
+{
+	char *cands[3] = { NULL, NULL, NULL }, *text = NULL, *found = NULL;
+	size_t n = 0;
+	if (xdg_config_home && *xdg_config_home)
+		cands[n++] = path_join(xdg_config_home, "pip/pip.conf");
+	else if (home && *home)
+		cands[n++] = path_join(home, ".config/pip/pip.conf");
+	if (home && *home)
+		cands[n++] = path_join(home, ".pip/pip.conf");
+	for (size_t i = 0; i < n && !found; i++) {
+		if (read_small_file(cands[i], 64 << 10, &text) < 0)
+			continue;
+		if (write_file_atomic(dest, text, strlen(text)) == 0 && chmod(dest, 0644) == 0)
+			found = xstrdup(cands[i]);
+		else
+			warning_errno("cannot copy the pip configuration '%s' to '%s'", cands[i], dest);
+		free(text);
+		text = NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		free(cands[i]);
+	return found;
 }
 
 cJSON *extension_probe(const char *venv_dir, const struct probe_target *t, const char *cwd,

@@ -58,8 +58,32 @@ int python_check(const char *python, struct cJSON **profile, struct sbuf *err);
  */
 int venv_ensure(const char *python, const char *dir, struct sbuf *err);
 
-/* Environment for commands in a venv: PATH with bin/ first, VIRTUAL_ENV, offline pip. */
+/* Environment for commands in a venv: PATH with bin/ first, VIRTUAL_ENV, pip quiet about
+ * its own version and never prompting. */
 void env_for_venv(struct strv *env, const char *venv_dir);
+
+/*
+ * How installs reach packages. Online (the default) pip does what the user's configuration
+ * says (PIP_* variables, pip.conf: index, build isolation). Offline: no index, no build
+ * isolation (the backends come from the interpreter's site-packages, as scripts/setup.sh
+ * provisions them). find_links: PIP_FIND_LINKS (a wheelhouse), in either mode. config_file:
+ * PIP_CONFIG_FILE, unless already set: the invoking account's user-level pip.conf when the
+ * tests run as another account (pip_config_copy).
+ */
+struct install_mode {
+	bool offline;
+	const char *find_links;
+	const char *config_file;
+};
+void env_for_install(struct strv *env, const struct install_mode *m);
+
+/*
+ * The user-level pip configuration pip would read for an account with this home (and
+ * XDG_CONFIG_HOME): $XDG_CONFIG_HOME/pip/pip.conf or ~/.config/pip/pip.conf, else the legacy
+ * ~/.pip/pip.conf; copied (a regular file, not through a symlink, <= 64 KB) to dest, which
+ * the test user can read. Returns the path copied (malloc'd), or NULL when there is none.
+ */
+char *pip_config_copy(const char *home, const char *xdg_config_home, const char *dest);
 
 /*
  * What the import probe imports: import_name when the registry gives one; else the probe

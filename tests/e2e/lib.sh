@@ -26,6 +26,8 @@
 #   like GOT REGEX NAME    one test: passes when GOT matches the extended regex
 #   pass NAME, fail NAME   one test decided by the caller; skip NAME REASON: one skipped test
 #   jqpkg_true PKG FILTER [NAME]  one test: passes when FILTER on PKG's result is true
+# A package index for online installs: build_wheel SRC OUT, setuptools_wheel,
+# pypi_serve FILE... (-> $PYPI_URL, $PYPI_LOG).
 #   skip_all REASON        "1..0 # SKIP REASON" and exit 0
 #   diag TEXT...           "# TEXT" lines on stderr
 #   done_testing           print the plan if needed; exit 1 if any test failed
@@ -237,10 +239,11 @@ fixture_registry() {
 	REGISTRY=$TEST_TMP/fx/registry
 }
 
-# The options every run in a test shares: its interpreter and its own work directories.
+# The options every run in a test shares: its own work directories, and offline installs
+# (the fixtures need nothing but the provisioned interpreter; tests/e2e/t0225 runs online).
 ftscope_run_dirs() {
 	printf '%s\n' --repos-dir "$TEST_TMP/repos" --venvs-dir "$TEST_TMP/venvs" \
-		--results-dir "$TEST_TMP/results"
+		--results-dir "$TEST_TMP/results" --offline
 }
 
 # run_fixtures PKG[,PKG...] [OPTION...]: `ftscope run` over those fixture packages (the
@@ -310,6 +313,51 @@ pkg_line_count() {
 	[ -f "$f" ] || { echo 0; return; }
 	jq -R --arg p "$1" 'fromjson? | select(type == "object" and .package == $p) | 1' "$f" |
 		wc -l | tr -d ' '
+}
+
+# ---------------------------------------------------------------- a package index on loopback
+
+# build_wheel SRC_DIR OUT_DIR: a wheel of the project in SRC_DIR (built from a copy, so the
+# source tree stays clean; no index, no build isolation) into OUT_DIR; prints its path.
+build_wheel() {
+	local src=$1 out=$2 tmp
+	tmp=$(mktemp -d "$TEST_TMP/wheel-src.XXXXXX")
+	cp -r "$src"/. "$tmp"/
+	mkdir -p "$out"
+	"$FT_PYTHON" -m pip wheel -q --no-deps --no-index --no-build-isolation -w "$out" "$tmp" \
+		>"$tmp.log" 2>&1 || bail_out "cannot build a wheel of $src: $(tail -3 "$tmp.log")"
+	rm -rf "$tmp"
+	ls -t "$out"/*.whl | head -1
+}
+
+# The setuptools wheel scripts/setup.sh keeps (an index must offer it for build isolation of
+# setuptools projects); empty when there is none.
+setuptools_wheel() { ls "${FTSCOPE_CACHE:-/var/cache/ftscope}"/wheels/setuptools-*.whl 2>/dev/null | tail -1; }
+
+# pypi_serve FILE...: a PEP 503 "simple" index of these wheels/sdists, served by the test's
+# interpreter (`python -m http.server`) on 127.0.0.1 at a free port until the test ends.
+# Sets PYPI_URL (http://127.0.0.1:PORT/simple, for PIP_INDEX_URL or index-url) and PYPI_LOG
+# (the server's request log: "GET /simple/NAME/ ..." lines show what pip asked for).
+PYPI_URL=
+PYPI_LOG=
+pypi_serve() {
+	local root=$TEST_TMP/pypi f name port=
+	mkdir -p "$root/simple"
+	for f in "$@"; do
+		name=$(basename "$f" | sed -E 's/-[0-9].*//' | tr 'A-Z' 'a-z' | sed -E 's/[-_.]+/-/g')
+		mkdir -p "$root/simple/$name"
+		cp "$f" "$root/simple/$name/"
+	done
+	PYPI_LOG=$TEST_TMP/pypi.log
+	"$FT_PYTHON" -u -m http.server 0 --bind 127.0.0.1 --directory "$root" >"$PYPI_LOG" 2>&1 &
+	disown $! # killed with the test's other leftovers (procs_under), without a job notice
+	for _ in $(seq 1 200); do
+		port=$(sed -n 's/^Serving HTTP on .* port \([0-9]*\).*/\1/p' "$PYPI_LOG" | head -1)
+		[ -n "$port" ] && break
+		sleep 0.05
+	done
+	[ -n "$port" ] || bail_out "the loopback package index did not start: $(cat "$PYPI_LOG")"
+	PYPI_URL=http://127.0.0.1:$port/simple
 }
 
 # ---------------------------------------------------------------- processes
