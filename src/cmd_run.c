@@ -1347,7 +1347,7 @@ int cmd_run(int argc, char **argv)
 	size_t nsel = 0;
 	int ret = FT_EXIT_FAILURE;
 	bool have_single = false;
-	char ts[32], *tsan_runtime = NULL;
+	char ts[32], *tsan_runtime = NULL, *uniform = NULL;
 
 	run_opts_init(&o);
 	memset(&single, 0, sizeof(single));
@@ -1655,6 +1655,7 @@ int cmd_run(int argc, char **argv)
 			     round_to(prev_dur + now_monotonic() - rc.t0, 2));
 		if (run_load(rc.run_dir, &now) == 0) {
 			size_t done = 0;
+			uniform = pkgs_uniform_failure(now.pkgs, now.n);
 			double iters = 0;
 			for (size_t i = 0; i < now.n; i++) {
 				if (!json_bool(now.pkgs[i], "interrupted", false))
@@ -1687,6 +1688,8 @@ int cmd_run(int argc, char **argv)
 		fflush(stdout);
 		optind = 0; /* cmd_show parses its own options */
 		cmd_show(2, show_argv);
+		if (uniform) /* show leads with it; a run ends with it too */
+			printf("\n%s\n", uniform);
 	}
 	if (!space_is_full())
 		ret = FT_EXIT_OK;
@@ -1700,6 +1703,7 @@ out:
 	strv_release(&rc.base_env);
 	free(rc.tsan_preload);
 	free(rc.pip_config);
+	free(uniform);
 	free(tsan_runtime);
 	stderr_evidence_set_tsan_suppressions(NULL);
 	tsan_supp_release(&rc.tsan_supp);

@@ -508,6 +508,13 @@ int cmd_show(int argc, char **argv)
 
 	rows = xcalloc(rd.n ? rd.n : 1, sizeof(*rows));
 	build_rows(&rd, rows);
+	{
+		/* One cause behind every failure (a broken build, no backend) comes first. */
+		char *uniform = pkgs_uniform_failure(rd.pkgs, rd.n);
+		if (uniform)
+			sbuf_addf(&out, "%s\n\n", uniform);
+		free(uniform);
+	}
 	add_header(&out, &rd, opts.utf8);
 	add_summary(&out, rows, rd.n, opts.utf8);
 	sbuf_addc(&out, '\n');

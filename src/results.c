@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The ftscope authors */
+#include <ctype.h>
 #include <limits.h>
 #include <math.h>
 #include <regex.h>
@@ -948,4 +949,124 @@ void pkg_aggregate(cJSON *pkg)
 	strv_release(&sigs);
 	strv_release(&tsan);
 	strv_release(&gilmods);
+}
+
+/* ---- a run in which every package failed the same way ---- */
+
+/* s with every spelling of the package's name (as is, '-' and '_' swapped, lower case)
+ * replaced by "<package>": the rest of the error is what packages can share. */
+static char *error_without_name(const char *err, const char *name)
+{
+	char *text = xstrdup(err), *forms[4];
+	size_t nf = 0;
+	forms[nf++] = xstrdup(name);
+	forms[nf] = xstrdup(name);
+	for (char *p = forms[nf]; *p; p++)
+		*p = *p == '-' ? '_' : *p == '_' ? '-' : *p;
+	nf++;
+	for (size_t k = 0, n0 = nf; k < n0; k++) {
+		forms[nf] = xstrdup(forms[k]);
+		for (char *p = forms[nf]; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		nf++;
+	}
+	for (size_t k = 0; k < nf; k++) {
+		struct sbuf sb = SBUF_INIT;
+		size_t fl = strlen(forms[k]);
+		const char *p = text, *q;
+		if (!fl)
+			continue;
+		while ((q = strstr(p, forms[k]))) {
+			sbuf_add(&sb, p, (size_t)(q - p));
+			sbuf_adds(&sb, "<package>");
+			p = q + fl;
+		}
+		sbuf_adds(&sb, p);
+		free(text);
+		text = sbuf_detach(&sb);
+	}
+	for (size_t k = 0; k < nf; k++)
+		free(forms[k]);
+	return text;
+}
+
+/* How much a line of an error says: 0 for pip's boilerplate ("note: ...", "error:
+ * subprocess-exited-with-error", box drawing, "[end of output]"), 2 for an error's own
+ * words ("ERROR: ...", "...Error: ..."), 1 for the rest. */
+static int line_score(const char *s, size_t len)
+{
+	static const char *const boiler[] = { "note:", "hint:", "[end of output]", "exit code:",
+					      "error: subprocess-exited-with-error",
+					      "See above for output" };
+	if (!len || (unsigned char)*s >= 0x80)
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(boiler); i++)
+		if (!strncmp(s, boiler[i], strlen(boiler[i])))
+			return 0;
+	if (memmem(s, len, "ERROR:", 6) || memmem(s, len, "Error:", 6))
+		return 2;
+	return 1;
+}
+
+/* The line of an error that says the most: the last of the best-scoring ones. */
+static char *telling_line(const char *err)
+{
+	const char *best = NULL, *p = err;
+	size_t best_len = 0;
+	int best_score = 0;
+	while (*p) {
+		const char *e = strchrnul(p, '\n'), *s = p;
+		int score;
+		while (s < e && (*s == ' ' || *s == '\t'))
+			s++;
+		score = line_score(s, (size_t)(e - s));
+		if (score && score >= best_score) {
+			best = s;
+			best_len = (size_t)(e - s);
+			best_score = score;
+		}
+		p = *e ? e + 1 : e;
+	}
+	if (!best)
+		return xstrndup(err, 300);
+	return xstrndup(best, best_len > 300 ? 300 : best_len);
+}
+
+char *pkgs_uniform_failure(cJSON *const *pkgs, size_t n)
+{
+	const char *cat = NULL, *key = NULL;
+	char *first = NULL, *line = NULL, *out = NULL;
+	size_t counted = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *c = json_str(pkgs[i], "category"), *err, *name;
+		char *norm;
+		if (json_bool(pkgs[i], "interrupted", false))
+			continue;
+		if (!c || (strcmp(c, "install_failure") && strcmp(c, "import_failure")))
+			goto out;
+		key = !strcmp(c, "install_failure") ? "install_error" : "import_error";
+		err = json_str(pkgs[i], key);
+		name = json_str(pkgs[i], "package");
+		if (!err || !name || (cat && strcmp(cat, c)))
+			goto out;
+		norm = error_without_name(err, name);
+		if (!first) {
+			first = norm;
+			cat = c;
+		} else {
+			bool same = !strcmp(first, norm);
+			free(norm);
+			if (!same)
+				goto out;
+		}
+		counted++;
+	}
+	if (counted < 2)
+		goto out;
+	line = telling_line(first);
+	out = xasprintf("Every package (%zu) failed the same way, %s: %s", counted, cat, line);
+out:
+	free(line);
+	free(first);
+	return out;
 }

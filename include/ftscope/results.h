@@ -71,6 +71,15 @@ struct cJSON *iteration_parse(const char *text, size_t len);
 void pkg_aggregate(struct cJSON *pkg);
 
 /*
+ * When every finished package (two or more) is install_failure, or every one
+ * import_failure, with the same error once each package's own name is left out (one cause:
+ * a broken build, a missing backend, no network), one line saying so and quoting the error's
+ * telling line: "Every package (6) failed the same way, install_failure: ...". Else NULL.
+ * malloc'd. `show` leads with it and `run` ends with it.
+ */
+char *pkgs_uniform_failure(struct cJSON *const *pkgs, size_t n);
+
+/*
  * PEP 779's criteria for the free-threaded build against the GIL build: at most 15% slower
  * and at most 20% more memory.
  */

@@ -213,8 +213,55 @@ static void test_aggregate_roundtrip(void)
 	cJSON_Delete(pkg);
 }
 
+static cJSON *failed_pkg(const char *name, const char *cat, const char *err, bool interrupted)
+{
+	cJSON *p = cJSON_CreateObject();
+	cJSON_AddStringToObject(p, "package", name);
+	cJSON_AddStringToObject(p, "category", cat);
+	cJSON_AddStringToObject(p, !strcmp(cat, "import_failure") ? "import_error" : "install_error",
+				err);
+	cJSON_AddBoolToObject(p, "interrupted", interrupted);
+	return p;
+}
+
+/* "Every package failed the same way": the same error but for the package's own name. */
+static void test_uniform_failure(void)
+{
+#define PIP_ERR(dir) "Processing /w/repos/" dir "\n  error: subprocess-exited-with-error\n" \
+	"ERROR: Could not find a version that satisfies the requirement setuptools>=40.8.0 " \
+	"(from versions: none)\nERROR: No matching distribution found for setuptools>=40.8.0\n" \
+	"note: This error originates from a subprocess"
+	const char *e1 = PIP_ERR("ftfix-ok"), *e2 = PIP_ERR("ftfix_race");
+	char *u;
+	cJSON *p[4];
+
+	p[0] = failed_pkg("ftfix-ok", "install_failure", e1, false);
+	p[1] = failed_pkg("ftfix-race", "install_failure", e2, false);
+	p[2] = failed_pkg("ftfix-slow", "install_failure", "something else entirely", true);
+	p[3] = failed_pkg("ftfix-nogil", "install_failure", "ERROR: a different cause", false);
+	u = pkgs_uniform_failure(p, 3);
+	is_str(u, "Every package (2) failed the same way, install_failure: ERROR: No matching "
+		  "distribution found for setuptools>=40.8.0",
+	       "two install failures alike but for the name (an interrupted one not counted)");
+	free(u);
+	u = pkgs_uniform_failure(p, 4);
+	ok(u == NULL, "a different error: not uniform");
+	free(u);
+	u = pkgs_uniform_failure(p, 1);
+	ok(u == NULL, "one package is not a pattern");
+	free(u);
+	cJSON_Delete(p[3]);
+	p[3] = failed_pkg("ftfix-ok2", "compatible", "", false);
+	u = pkgs_uniform_failure(p, 4);
+	ok(u == NULL, "a package that passed: not uniform");
+	free(u);
+	for (int i = 0; i < 4; i++)
+		cJSON_Delete(p[i]);
+}
+
 int main(void)
 {
+	test_uniform_failure();
 	test_junit();
 	test_summary();
 	test_evidence();
