@@ -15,19 +15,31 @@ need_ft_python
 # Seconds (with decimals) from $1 (an $EPOCHREALTIME) to now.
 since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }'; }
 
-# Wait (at most 30 s) for pid $1 to end; its exit status in $FTSCOPE_RC.
-wait_end() {
-	local i
-	for i in $(seq 1 300); do
-		kill -0 "$1" 2>/dev/null || break
+# term_when PID FILE WHAT: once FILE exists (WHAT is under way), SIGTERM ftscope (PID) and
+# check that it ends within 2 s with status 130; its status in $FTSCOPE_RC.
+term_when() {
+	local pid=$1 file=$2 what=$3 t0 took
+	for _ in $(seq 1 1200); do
+		[ -e "$file" ] && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	ok test -e "$file" "$what"
+	t0=$EPOCHREALTIME
+	kill -TERM "$pid"
+	for _ in $(seq 1 3000); do
+		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.01
 	done
 	FTSCOPE_RC=0
-	if kill -0 "$1" 2>/dev/null; then
-		kill -KILL "$1"
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -KILL "$pid"
 		FTSCOPE_RC=timeout
 	fi
-	wait "$1" || FTSCOPE_RC=$?
+	wait "$pid" || FTSCOPE_RC=$?
+	took=$(since "$t0")
+	ok awk -v t="$took" 'BEGIN { exit !(t < 2) }' "ftscope ends within 2 s of SIGTERM (${took} s)"
+	is "$FTSCOPE_RC" 130 "it exits 130"
 }
 
 # --- during an install
@@ -40,19 +52,7 @@ opts=(--target-python "$FT_PYTHON" --registry-dir "$REGISTRY" --packages ftfix-s
 	--iterations 2 --timeout 60 --env "FTFIX_SLOWINSTALL_FLAG=$flag" "${dirs[@]}")
 FTSCOPE_CMD="ftscope run ${opts[*]} (SIGTERM during the install)"
 "$FTSCOPE" run "${opts[@]}" >"$FTSCOPE_OUT" 2>"$FTSCOPE_ERR" </dev/null &
-pid=$!
-for _ in $(seq 1 1200); do
-	[ -e "$flag.started" ] && break
-	kill -0 "$pid" 2>/dev/null || break
-	sleep 0.1
-done
-ok test -e "$flag.started" "the install started (and waits)"
-t0=$EPOCHREALTIME
-kill -TERM "$pid"
-wait_end "$pid"
-took=$(since "$t0")
-ok awk -v t="$took" 'BEGIN { exit !(t < 2) }' "ftscope ends within 2 s of SIGTERM (${took} s)"
-is "$FTSCOPE_RC" 130 "it exits 130"
+term_when $! "$flag.started" "the install started (and waits)"
 sleep 0.3
 mapfile -t left < <(procs_under "$TEST_TMP")
 is "${#left[@]}" 0 "no process of the install survives"
@@ -82,18 +82,7 @@ rm -rf "$TEST_TMP/results2"
 "$FTSCOPE" run --target-python "$slowpy" --registry-dir "$REGISTRY" --packages $P \
 	--results-dir "$TEST_TMP/results2" --repos-dir "$TEST_TMP/repos" \
 	--venvs-dir "$TEST_TMP/venvs" >"$FTSCOPE_OUT" 2>"$FTSCOPE_ERR" </dev/null &
-pid=$!
-for _ in $(seq 1 300); do
-	[ -e "$TEST_TMP/flag/profiling" ] && break
-	sleep 0.1
-done
-ok test -e "$TEST_TMP/flag/profiling" "the interpreter is being profiled"
-t0=$EPOCHREALTIME
-kill -TERM "$pid"
-wait_end "$pid"
-took=$(since "$t0")
-ok awk -v t="$took" 'BEGIN { exit !(t < 2) }' "ftscope ends within 2 s of SIGTERM (${took} s)"
-is "$FTSCOPE_RC" 130 "it exits 130"
+term_when $! "$TEST_TMP/flag/profiling" "the interpreter is being profiled"
 like "$(cat "$FTSCOPE_ERR")" "interrupted while the interpreter was being profiled.*nothing was recorded" \
 	"and says nothing was recorded"
 is "$(find "$TEST_TMP/results2" -mindepth 1 | wc -l)" 0 "no run directory was made"
