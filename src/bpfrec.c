@@ -380,24 +380,17 @@ static int sys_tp_ids_private(long ids[SYS_TP_N], struct sbuf *why)
 	pid = fork();
 	if (pid == 0) {
 		close(p[0]);
-		res.step = "unshare(CLONE_NEWNS)";
-		if (unshare(CLONE_NEWNS) == 0) {
+		/* "/" is not a mount point in a chroot; /sys usually is */
+		if (unshare(CLONE_NEWNS) < 0)
+			res.step = "unshare(CLONE_NEWNS)";
+		else if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 &&
+			 mount(NULL, "/sys", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 			res.step = "make the mounts private";
-			/* "/" is not a mount point in a chroot; /sys usually is */
-			if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0 ||
-			    mount(NULL, "/sys", NULL, MS_REC | MS_PRIVATE, NULL) == 0) {
-				res.step = "mount tracefs on " TRACEFS;
-				if (mount("tracefs", TRACEFS, "tracefs", 0, NULL) == 0) {
-					res.step = "read the syscall tracepoints' ids";
-					errno = ENOENT;
-				}
-			}
-		}
-		if (!strcmp(res.step, "read the syscall tracepoints' ids") &&
-		    sys_tp_ids_read(TRACEFS, res.ids) == 0)
-			res.step = NULL;
-		else
-			res.err = errno;
+		else if (mount("tracefs", TRACEFS, "tracefs", 0, NULL) < 0)
+			res.step = "mount tracefs on " TRACEFS;
+		else if ((errno = ENOENT, sys_tp_ids_read(TRACEFS, res.ids) < 0))
+			res.step = "read the syscall tracepoints' ids";
+		res.err = errno;
 		n = write(p[1], &res, sizeof(res));
 		_exit(n == (ssize_t)sizeof(res) ? 0 : 1);
 	}
