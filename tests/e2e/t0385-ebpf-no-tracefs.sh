@@ -6,8 +6,8 @@
 # empty /sys/kernel/tracing): the recorder attaches without it, by the syscall tracepoints
 # (their ids read from a private mount of tracefs) as root, by the raw syscall tracepoints
 # where tracefs cannot be mounted either (no CAP_SYS_ADMIN, as in a container given only
-# CAP_BPF and CAP_PERFMON). Run in a private mount namespace (unshare -m) with tracefs and
-# debugfs unmounted there, so the host is untouched. And where the recorder cannot load,
+# CAP_BPF and CAP_PERFMON). Run in a private mount namespace (unshare -m, its mounts made
+# private) with tracefs and debugfs unmounted there, so the host is untouched. And where the recorder cannot load,
 # doctor and run say why and what fixes it in one line, not libbpf's words.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -25,7 +25,9 @@ before=$(host_mounts)
 wrapper=$TEST_TMP/ftscope-no-tracefs
 cat >"$wrapper" <<'EOF'
 #!/bin/sh
-exec unshare -m --propagation private sh -c '
+exec unshare -m --propagation unchanged sh -c '
+	# private before anything is unmounted: "/" is not a mount point in a chroot, /sys is
+	mount --make-rprivate / 2>/dev/null || mount --make-rprivate /sys || exit 89
 	for m in /sys/kernel/debug/tracing /sys/kernel/tracing /sys/kernel/debug; do
 		while mountpoint -q "$m" 2>/dev/null; do umount -l "$m" || exit 90; done
 	done
