@@ -3,9 +3,10 @@
 # Copyright (c) 2026 The ftscope authors
 #
 # The module the import probe imports comes from the installed distribution (its
-# top_level.txt or RECORD), never from the checkout directory's name: a clone in src/, an
-# unpacked sdist markupsafe-3.0.2/, a project named unlike its module. The registry's
-# import_name still wins.
+# top_level.txt or RECORD), never from the checkout directory's name: a clone in src/ of a
+# project named unlike its module, an unpacked sdist markupsafe-3.0.2/ with a C extension.
+# The registry's import_name still wins. (A flit package's module, found through its
+# editable .pth: t0225.)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 need_ftscope
@@ -28,13 +29,16 @@ run_dir_pkg() {
 	P=$(jq -r .package "$RUN_DIR/ft_results.jsonl" 2>/dev/null | tail -1)
 }
 
-# A clone in a directory called src/.
+# A clone in a directory called src/, of a project whose name (fancy-dist) is not its
+# module's either: the directory's name and the project's would both be wrong.
 copy_fixture ftfix-ok "$TEST_TMP/a/src"
+sed -i 's/^name = "ftfix-ok"/name = "fancy-dist"/' "$TEST_TMP/a/src/pyproject.toml"
 run_dir_pkg "$TEST_TMP/a/src"
 is "$FTSCOPE_RC" 0 "src/: run exits 0"
-is "$(jqpkg "$P" .import_name)" ftfix_ok "src/: the probe imports ftfix_ok"
+is "$(jqpkg "$P" .import_name)" ftfix_ok "src/: the probe imports ftfix_ok (not src, not fancy_dist)"
 is "$(jqpkg "$P" .extension_compat.import_name_from)" top_level.txt \
 	"src/: named by the distribution's top_level.txt"
+is "$(jqpkg "$P" .extension_compat.distribution)" fancy-dist "src/: found by its distribution"
 is "$(jqpkg "$P" .category)" compatible "src/: compatible"
 
 # An unpacked sdist named like markupsafe-3.0.2/, with a C extension (the test user owns
@@ -49,23 +53,9 @@ is "$(jqpkg "$P" .category)" compatible_gil_fallback \
 jqpkg_true "$P" '.gil_fallback_modules == ["ftfix_nogil._core"]' \
 	"markupsafe-3.0.2/: the module re-enabling the GIL is named"
 
-# A project whose name is not its module's: the metadata name would be wrong.
-copy_fixture ftfix-ok "$TEST_TMP/c/checkout"
-sed -i 's/^name = "ftfix-ok"/name = "fancy-dist"/' "$TEST_TMP/c/checkout/pyproject.toml"
-run_dir_pkg "$TEST_TMP/c/checkout"
-is "$(jqpkg "$P" .import_name)" ftfix_ok "fancy-dist: the probe imports ftfix_ok, not fancy_dist"
-is "$(jqpkg "$P" .extension_compat.distribution)" fancy-dist "fancy-dist: found by its distribution"
-is "$(jqpkg "$P" .category)" compatible "fancy-dist: compatible"
-
-# Registry packages: the distribution's modules unless the registry names one.
+# A registry's import_name still wins.
 fixture_registry ok
-sed -i '/^import_name:/d' "$REGISTRY/packages/ftfix-ok.yaml"
-rm -rf "$TEST_TMP/results"
-run_fixtures ftfix-ok --iterations 1
-is "$(jqpkg ftfix-ok .import_name)" ftfix_ok "registry without import_name: ftfix_ok"
-is "$(jqpkg ftfix-ok .extension_compat.import_name_from)" top_level.txt \
-	"registry without import_name: from top_level.txt"
-echo "import_name: json" >>"$REGISTRY/packages/ftfix-ok.yaml"
+sed -i 's/^import_name:.*/import_name: json/' "$REGISTRY/packages/ftfix-ok.yaml"
 rm -rf "$TEST_TMP/results"
 run_fixtures ftfix-ok --iterations 1
 is "$(jqpkg ftfix-ok .import_name)" json "the registry's import_name wins"

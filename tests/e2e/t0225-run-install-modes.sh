@@ -58,20 +58,17 @@ is "$(jqfile "$RUN_DIR/ft_meta.json" .config.pip_config)" "$TEST_TMP/home/.confi
 like "$(install_log $W)" "Looking in indexes: http://127\.0\.0\.1:" "pip used the index of the invoker's pip.conf"
 ok grep -q "installs use your pip configuration" "$FTSCOPE_ERR" "ftscope says so"
 
-# Offline: no index, so the dependency cannot be found...
+# Offline: no index, so the dependency cannot be found; a flit-built package installs with
+# the backend setup provisions (no build isolation) ...
 rm -rf "$TEST_TMP/venvs"
-PIP_INDEX_URL=$PYPI_URL run_mode offline --packages $W --offline
+PIP_INDEX_URL=$PYPI_URL run_mode offline --packages $W,ftfix-flit --offline --detect-extensions
 is "$(jqfile "$RUN_DIR/ft_meta.json" .config.install_mode)" offline "meta: install_mode offline"
 is "$(jqpkg $W .category)" install_failure "offline: the index-only dependency is missing"
 like "$(jqpkg $W .install_error)" "ftfix-helper" "and the install error names it"
-# ... unless a wheelhouse has it.
+is "$(jqpkg ftfix-flit .category)" compatible "flit offline: compatible"
+is "$(jqpkg ftfix-flit .import_name)" ftfix_flit "flit offline: the module found through the editable install's .pth"
+# ... and with a wheelhouse the dependency is there.
 PIP_INDEX_URL=$PYPI_URL run_mode wheelhouse --packages $W --offline --find-links "$TEST_TMP/wheelhouse"
 is "$(jqpkg $W .category)" compatible "offline + --find-links: compatible"
 is "$(jqfile "$RUN_DIR/ft_meta.json" .config.find_links)" "$TEST_TMP/wheelhouse" "meta: find_links"
-
-# A flit-built package offline: the provisioned flit_core builds it without isolation.
-run_mode flit --packages ftfix-flit --offline --detect-extensions
-is "$FTSCOPE_RC" 0 "flit offline: run exits 0"
-is "$(jqpkg ftfix-flit .category)" compatible "flit offline: compatible"
-is "$(jqpkg ftfix-flit .import_name)" ftfix_flit "flit offline: the module found through the editable install's .pth"
 done_testing
