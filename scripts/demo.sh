@@ -44,7 +44,8 @@ echo "demo: 3 iterations each without the GIL and 3 with it, deadlocks called af
 echo
 rc=0
 "$FTSCOPE" run --target-python "$PY" --registry-dir "$WORK/registry" \
-	--iterations 3 --timeout 60 --deadlock-window 2 --compare-with-gil --detect-extensions --offline \
+	--iterations 3 --timeout 60 --deadlock-window 2 --compare-with-gil --detect-extensions \
+	--offline \
 	--repos-dir "$WORK/repos" --venvs-dir "$WORK/venvs" --results-dir "$WORK/results" || rc=$?
 
 run=
@@ -66,7 +67,8 @@ echo "  build/ftscope export ${run#"$ROOT"/} --format csv"
 bad=0
 for f in "${FIXTURES[@]}"; do
 	p=ftfix-$f
-	line=$(jq -cR --arg p "$p" 'fromjson? | select(.package == $p)' "$run/ft_results.jsonl" | tail -1)
+	line=$(jq -cR --arg p "$p" 'fromjson? | select(.package == $p)' "$run/ft_results.jsonl" |
+		tail -1)
 	if [ -z "$line" ]; then
 		echo "demo: FAIL: $p has no result" >&2
 		bad=1

@@ -182,8 +182,8 @@ step_setuptools() {
 		tar -xf "$orig" -C "$tree" --strip-components=1
 		say "building a setuptools wheel from $(basename "$orig")"
 		mkdir -p "$WHEELS"
-		"$PY" -m pip wheel -q --no-deps --no-index --no-build-isolation -w "$WHEELS" "$tree" \
-			>"$LOG/setuptools.log" 2>&1 || {
+		"$PY" -m pip wheel -q --no-deps --no-index --no-build-isolation -w "$WHEELS" \
+			"$tree" >"$LOG/setuptools.log" 2>&1 || {
 			tail -30 "$LOG/setuptools.log" >&2
 			die "building setuptools failed"
 		}

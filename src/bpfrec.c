@@ -247,15 +247,16 @@ static void diagnose(struct sbuf *why, const char *step, int err, const char *de
 			  "ring buffer and BTF tracepoints); fix: a kernel >= 5.12, " NO_EBPF,
 			  u.release);
 	} else if (prog) {
-		sbuf_addf(why, "the kernel's verifier rejected program '%s' (%s); fix: none on this "
-			  "kernel (report it with the output of ftscope -vv run), " NO_EBPF,
+		sbuf_addf(why, "the kernel's verifier rejected program '%s' (%s); fix: none "
+			  "on this kernel (report it with the output of ftscope -vv run), "
+			  NO_EBPF,
 			  prog, detail);
 	} else if (err == EPERM || err == EACCES) {
 		bool bpf_caps = cap_effective(CAP_BPF_BIT) && cap_effective(CAP_PERFMON_BIT);
 
 		if (geteuid() != 0 && !bpf_caps)
-			sbuf_adds(why, "ftscope is not root; fix: run it as root (sudo ftscope ...), or "
-				  "give it CAP_BPF and CAP_PERFMON, " NO_EBPF);
+			sbuf_adds(why, "ftscope is not root; fix: run it as root (sudo ftscope "
+				  "...), or give it CAP_BPF and CAP_PERFMON, " NO_EBPF);
 		else if (!bpf_caps && !cap_effective(CAP_SYS_ADMIN_BIT))
 			sbuf_adds(why, "root here lacks CAP_BPF and CAP_PERFMON (a container's "
 				  "capability set); fix: start the container with --cap-add BPF "
@@ -270,8 +271,8 @@ static void diagnose(struct sbuf *why, const char *step, int err, const char *de
 				  "--security-opt seccomp=unconfined (or a profile allowing both), "
 				  NO_EBPF);
 		else
-			sbuf_addf(why, "the kernel refused it (%s); fix: none known here (ftscope -v "
-				  "run shows libbpf's log), " NO_EBPF, detail);
+			sbuf_addf(why, "the kernel refused it (%s); fix: none known here "
+				  "(ftscope -v run shows libbpf's log), " NO_EBPF, detail);
 	} else if (!strcmp(step, "attach") && (err == ENOENT || err == EOPNOTSUPP || err == 524)) {
 		sbuf_addf(why, "Linux %s cannot attach one of the recorder's BTF tracepoints (%s); "
 			  "fix: a kernel with CONFIG_DEBUG_INFO_BTF and syscall tracepoints "
@@ -509,8 +510,8 @@ int bpfrec_open(struct bpfrec **out, struct sbuf *why)
 	libbpf_capture = &log;
 	if (access(BTF_PATH, R_OK) < 0) {
 		sbuf_addf(why, "cannot load the eBPF recorder: the kernel has no BTF (%s: %s); "
-			  "fix: a kernel built with CONFIG_DEBUG_INFO_BTF=y (Debian's, Ubuntu's and "
-			  "Fedora's are), " NO_EBPF, BTF_PATH, strerror(errno));
+			  "fix: a kernel built with CONFIG_DEBUG_INFO_BTF=y (Debian's, Ubuntu's "
+			  "and Fedora's are), " NO_EBPF, BTF_PATH, strerror(errno));
 		goto out;
 	}
 

@@ -167,10 +167,10 @@ int cmd_doctor(int argc, char **argv)
 			python = optarg;
 			break;
 		case 'T':
-			if (strcmp(optarg, "auto") && strcmp(optarg, "ebpf") && strcmp(optarg, "ptrace") &&
-			    strcmp(optarg, "none"))
-				die_usage("doctor", "--tracer wants auto, ebpf, ptrace or none, not '%s'",
-					  optarg);
+			if (strcmp(optarg, "auto") && strcmp(optarg, "ebpf") &&
+			    strcmp(optarg, "ptrace") && strcmp(optarg, "none"))
+				die_usage("doctor", "--tracer wants auto, ebpf, ptrace or none, "
+					  "not '%s'", optarg);
 			tracer = optarg;
 			break;
 		case 'h':
@@ -189,8 +189,9 @@ int cmd_doctor(int argc, char **argv)
 								      "users cannot be traced");
 	{
 		bool ok = ptrace_permitted(&why);
-		line(ok, strcmp(tracer, "none") != 0, "ptrace", ok ? "permitted: --tracer ptrace (crash stops, snapshots)"
-					    : "%s; only the /proc monitor will run", why);
+		line(ok, strcmp(tracer, "none") != 0, "ptrace",
+		     ok ? "permitted: --tracer ptrace (crash stops, snapshots)"
+			: "%s; only the /proc monitor will run", why);
 	}
 	if (cgroup_create(&cg, 64, &why) == 0) {
 		line(true, false, "pids cgroup", "%s: --max-pids contains fork storms",
@@ -210,12 +211,13 @@ int cmd_doctor(int argc, char **argv)
 		double ms = (now_monotonic() - t0) * 1000;
 		const char *hooks = ok ? bpfrec_syscall_hooks(r) : NULL;
 		if (ok)
-			line(true, false, "eBPF recorder", "loads and attaches (%.0f ms; blocking calls "
-			     "seen by %s): --tracer ebpf", ms, hooks);
+			line(true, false, "eBPF recorder", "loads and attaches (%.0f ms; blocking "
+			     "calls seen by %s): --tracer ebpf", ms, hooks);
 		else if (!strcmp(tracer, "ebpf"))
 			line(false, true, "eBPF recorder", "%s", bwhy.buf);
 		else
-			line(false, false, "eBPF recorder", "%s (--tracer auto uses ptrace)", bwhy.buf);
+			line(false, false, "eBPF recorder", "%s (--tracer auto uses ptrace)",
+			     bwhy.buf);
 		bpfrec_close(r);
 		sbuf_release(&bwhy);
 	}

@@ -844,8 +844,8 @@ static cJSON *process_package(struct run_ctx *rc, const struct pkg_entry *e, con
 			}
 			if (r < 0) {
 				why = err.len ? sbuf_detach(&err)
-					      : xasprintf("fetching '%s' failed: the process doing it died",
-							  e->repo);
+					      : xasprintf("fetching '%s' failed: the process "
+							  "doing it died", e->repo);
 				goto done;
 			}
 			commit = sbuf_detach(&err);
@@ -1300,8 +1300,8 @@ static void invoker_pip_config(struct run_ctx *rc)
 	dest = path_join(rc->run_dir, "pip.conf");
 	from = pip_config_copy(home, xdg, dest);
 	if (from) {
-		info("installs use your pip configuration %s (as PIP_CONFIG_FILE: %s cannot read it)",
-		     from, ra->name);
+		info("installs use your pip configuration %s (as PIP_CONFIG_FILE: %s cannot "
+		     "read it)", from, ra->name);
 		rc->pip_config = dest;
 		dest = NULL;
 	}
@@ -1409,7 +1409,8 @@ int cmd_run(int argc, char **argv)
 		} else if (can_ptrace) {
 			rc.tracer = TRACER_PTRACE;
 			rc.tracer_reason = !strcmp(want, "auto")
-						   ? xasprintf("auto: %s", bwhy.buf ? bwhy.buf : "?")
+						   ? xasprintf("auto: %s", bwhy.buf ? bwhy.buf
+										: "?")
 						   : xstrdup("asked for (--tracer ptrace)");
 		} else {
 			rc.tracer = TRACER_NONE;

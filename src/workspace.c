@@ -438,7 +438,8 @@ char *pip_config_copy(const char *home, const char *xdg_config_home, const char 
 		if (write_file_atomic(dest, text, strlen(text)) == 0 && chmod(dest, 0644) == 0)
 			found = xstrdup(cands[i]);
 		else
-			warning_errno("cannot copy the pip configuration '%s' to '%s'", cands[i], dest);
+			warning_errno("cannot copy the pip configuration '%s' to '%s'", cands[i],
+				      dest);
 		free(text);
 		text = NULL;
 	}

@@ -332,7 +332,9 @@ build_wheel() {
 
 # The setuptools wheel scripts/setup.sh keeps (an index must offer it for build isolation of
 # setuptools projects); empty when there is none.
-setuptools_wheel() { ls "${FTSCOPE_CACHE:-/var/cache/ftscope}"/wheels/setuptools-*.whl 2>/dev/null | tail -1; }
+setuptools_wheel() {
+	ls "${FTSCOPE_CACHE:-/var/cache/ftscope}"/wheels/setuptools-*.whl 2>/dev/null | tail -1
+}
 
 # pypi_serve FILE...: a PEP 503 "simple" index of these wheels/sdists, served by the test's
 # interpreter (`python -m http.server`) on 127.0.0.1 at a free port until the test ends.
@@ -344,7 +346,8 @@ pypi_serve() {
 	local root=$TEST_TMP/pypi f name port=
 	mkdir -p "$root/simple"
 	for f in "$@"; do
-		name=$(basename "$f" | sed -E 's/-[0-9].*//' | tr 'A-Z' 'a-z' | sed -E 's/[-_.]+/-/g')
+		# PEP 503: the name (up to "-<version>"), lower case, runs of -_. as one -
+		name=$(basename "$f" | sed -E 's/-[0-9].*//; s/[-_.]+/-/g' | tr 'A-Z' 'a-z')
 		mkdir -p "$root/simple/$name"
 		cp "$f" "$root/simple/$name/"
 	done

@@ -35,7 +35,8 @@ copy_fixture ftfix-ok "$TEST_TMP/a/src"
 sed -i 's/^name = "ftfix-ok"/name = "fancy-dist"/' "$TEST_TMP/a/src/pyproject.toml"
 run_dir_pkg "$TEST_TMP/a/src"
 is "$FTSCOPE_RC" 0 "src/: run exits 0"
-is "$(jqpkg "$P" .import_name)" ftfix_ok "src/: the probe imports ftfix_ok (not src, not fancy_dist)"
+is "$(jqpkg "$P" .import_name)" ftfix_ok \
+	"src/: the probe imports ftfix_ok (not src, not fancy_dist)"
 is "$(jqpkg "$P" .extension_compat.import_name_from)" top_level.txt \
 	"src/: named by the distribution's top_level.txt"
 is "$(jqpkg "$P" .extension_compat.distribution)" fancy-dist "src/: found by its distribution"

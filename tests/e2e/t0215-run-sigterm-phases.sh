@@ -38,7 +38,8 @@ term_when() {
 	fi
 	wait "$pid" || FTSCOPE_RC=$?
 	took=$(since "$t0")
-	ok awk -v t="$took" 'BEGIN { exit !(t < 2) }' "ftscope ends within 2 s of SIGTERM (${took} s)"
+	ok awk -v t="$took" 'BEGIN { exit !(t < 2) }' \
+		"ftscope ends within 2 s of SIGTERM (${took} s)"
 	is "$FTSCOPE_RC" 130 "it exits 130"
 }
 
@@ -76,14 +77,16 @@ is "$(jqpkg $P .iterations_completed)" 2 "2 iterations"
 # --- while the interpreter is profiled, before the run exists
 slowpy=$TEST_TMP/slowpy/python3.13t
 mkdir -p "${slowpy%/*}"
-printf '#!/bin/sh\ntouch %s/profiling\nsleep 60\nexec %s "$@"\n' "$TEST_TMP/flag" "$FT_PYTHON" >"$slowpy"
+printf '#!/bin/sh\ntouch %s/profiling\nsleep 60\nexec %s "$@"\n' "$TEST_TMP/flag" \
+	"$FT_PYTHON" >"$slowpy"
 chmod 755 "$slowpy"
 rm -rf "$TEST_TMP/results2"
 "$FTSCOPE" run --target-python "$slowpy" --registry-dir "$REGISTRY" --packages $P \
 	--results-dir "$TEST_TMP/results2" --repos-dir "$TEST_TMP/repos" \
 	--venvs-dir "$TEST_TMP/venvs" >"$FTSCOPE_OUT" 2>"$FTSCOPE_ERR" </dev/null &
 term_when $! "$TEST_TMP/flag/profiling" "the interpreter is being profiled"
-like "$(cat "$FTSCOPE_ERR")" "interrupted while the interpreter was being profiled.*nothing was recorded" \
+like "$(cat "$FTSCOPE_ERR")" \
+	"interrupted while the interpreter was being profiled.*nothing was recorded" \
 	"and says nothing was recorded"
 is "$(find "$TEST_TMP/results2" -mindepth 1 | wc -l)" 0 "no run directory was made"
 mapfile -t left < <(procs_under "$TEST_TMP")

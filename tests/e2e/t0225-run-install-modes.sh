@@ -16,7 +16,7 @@ need_ftscope
 need_root
 need_ft_python
 stw=$(setuptools_wheel)
-[ -n "$stw" ] || skip_all "no setuptools wheel in ${FTSCOPE_CACHE:-/var/cache/ftscope}/wheels (scripts/setup.sh makes it)"
+[ -n "$stw" ] || skip_all "no setuptools wheel in \$FTSCOPE_CACHE/wheels (setup.sh makes it)"
 
 fixture_registry withdep flit
 helper=$(build_wheel "$FIXTURES/pkgs/ftfix-helper" "$TEST_TMP/wheelhouse")
@@ -39,7 +39,8 @@ install_log() { cat "$RUN_DIR/artifacts/$1/install.log" 2>/dev/null; }
 PIP_INDEX_URL=$PYPI_URL run_mode env --packages $W
 is "$FTSCOPE_RC" 0 "online: run exits 0"
 is "$(jqfile "$RUN_DIR/ft_meta.json" .config.install_mode)" online "meta: install_mode online"
-is "$(jqpkg $W .category)" compatible "online: the package with an index-only dependency is compatible"
+is "$(jqpkg $W .category)" compatible \
+	"online: the package with an index-only dependency is compatible"
 like "$(install_log $W)" "Looking in indexes: http://127\.0\.0\.1:" "pip used the loopback index"
 like "$(install_log $W)" "Installing build dependencies" "with build isolation on"
 ok grep -q "GET /simple/setuptools/" "$PYPI_LOG" "the isolated build got setuptools from the index"
@@ -55,7 +56,8 @@ is "$FTSCOPE_RC" 0 "pip.conf: run exits 0"
 is "$(jqpkg $W .category)" compatible "pip.conf: compatible"
 is "$(jqfile "$RUN_DIR/ft_meta.json" .config.pip_config)" "$TEST_TMP/home/.config/pip/pip.conf" \
 	"meta: the pip configuration handed to the test user"
-like "$(install_log $W)" "Looking in indexes: http://127\.0\.0\.1:" "pip used the index of the invoker's pip.conf"
+like "$(install_log $W)" "Looking in indexes: http://127\.0\.0\.1:" \
+	"pip used the index of the invoker's pip.conf"
 ok grep -q "installs use your pip configuration" "$FTSCOPE_ERR" "ftscope says so"
 
 # Offline: no index, so the dependency cannot be found; a flit-built package installs with
@@ -66,9 +68,11 @@ is "$(jqfile "$RUN_DIR/ft_meta.json" .config.install_mode)" offline "meta: insta
 is "$(jqpkg $W .category)" install_failure "offline: the index-only dependency is missing"
 like "$(jqpkg $W .install_error)" "ftfix-helper" "and the install error names it"
 is "$(jqpkg ftfix-flit .category)" compatible "flit offline: compatible"
-is "$(jqpkg ftfix-flit .import_name)" ftfix_flit "flit offline: the module found through the editable install's .pth"
+is "$(jqpkg ftfix-flit .import_name)" ftfix_flit \
+	"flit offline: the module found through the editable install's .pth"
 # ... and with a wheelhouse the dependency is there.
-PIP_INDEX_URL=$PYPI_URL run_mode wheelhouse --packages $W --offline --find-links "$TEST_TMP/wheelhouse"
+PIP_INDEX_URL=$PYPI_URL run_mode wheelhouse --packages $W --offline \
+	--find-links "$TEST_TMP/wheelhouse"
 is "$(jqpkg $W .category)" compatible "offline + --find-links: compatible"
 is "$(jqfile "$RUN_DIR/ft_meta.json" .config.find_links)" "$TEST_TMP/wheelhouse" "meta: find_links"
 done_testing

@@ -7,8 +7,9 @@
 # (their ids read from a private mount of tracefs) as root, by the raw syscall tracepoints
 # where tracefs cannot be mounted either (no CAP_SYS_ADMIN, as in a container given only
 # CAP_BPF and CAP_PERFMON). Run in a private mount namespace (unshare -m, its mounts made
-# private) with tracefs and debugfs unmounted there, so the host is untouched. And where the recorder cannot load,
-# doctor and run say why and what fixes it in one line, not libbpf's words.
+# private) with tracefs and debugfs unmounted there, so the host is untouched. And where
+# the recorder cannot load, doctor and run say why and what fixes it in one line, not
+# libbpf's words.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 need_ftscope
@@ -31,7 +32,8 @@ exec unshare -m --propagation unchanged sh -c '
 	for m in /sys/kernel/debug/tracing /sys/kernel/tracing /sys/kernel/debug; do
 		while mountpoint -q "$m" 2>/dev/null; do umount -l "$m" || exit 90; done
 	done
-	[ -z "$(ls -A /sys/kernel/tracing 2>/dev/null)" ] || { echo "tracefs still visible" >&2; exit 91; }
+	[ -z "$(ls -A /sys/kernel/tracing 2>/dev/null)" ] ||
+		{ echo "tracefs still visible" >&2; exit 91; }
 	exec $FTSCOPE_PRIV "$0" "$@"' "$FTSCOPE_REAL" "$@"
 EOF
 chmod +x "$wrapper"
@@ -45,14 +47,17 @@ check_run() {
 	[ "$how" = root ] && FTSCOPE_PRIV= || FTSCOPE_PRIV="setpriv --bounding-set=-sys_admin"
 	run_ftscope doctor --tracer ebpf
 	is "$FTSCOPE_RC" 0 "$how: doctor --tracer ebpf passes without tracefs"
-	like "$(grep 'eBPF recorder' "$FTSCOPE_OUT")" "ok.*eBPF recorder.*loads and attaches.*$hooks" \
+	like "$(grep 'eBPF recorder' "$FTSCOPE_OUT")" \
+		"ok.*eBPF recorder.*loads and attaches.*$hooks" \
 		"$how: the recorder loads and attaches, by $hooks"
 	rm -rf "$TEST_TMP/results"
 	run_fixtures ftfix-deadlock --iterations 1 --tracer ebpf --deadlock-window 2 \
 		--stall-threshold 30 --timeout 120 --no-detect-extensions
 	is "$FTSCOPE_RC" 0 "$how: run --tracer ebpf exits 0 without tracefs"
-	is "$(jq -r .config.tracer "$RUN_DIR/ft_meta.json" 2>/dev/null)" ebpf "$how: meta: tracer ebpf"
-	is "$(jqpkg ftfix-deadlock .iterations[0].tracer)" ebpf "$how: the iteration ran with the recorder"
+	is "$(jq -r .config.tracer "$RUN_DIR/ft_meta.json" 2>/dev/null)" ebpf \
+		"$how: meta: tracer ebpf"
+	is "$(jqpkg ftfix-deadlock .iterations[0].tracer)" ebpf \
+		"$how: the iteration ran with the recorder"
 	is "$(jqpkg ftfix-deadlock .iterations[0].status)" deadlock "$how: the deadlock is found"
 	jqpkg_true ftfix-deadlock '.iterations[0].recorder.lock_waits.total_waits > 0' \
 		"$how: the recorder saw the futex waits (syscall hooks attached)"
@@ -67,12 +72,14 @@ is "$(host_mounts)" "$before" "the host's tracefs/debugfs mounts are untouched"
 # Where the recorder cannot load: root without CAP_BPF/CAP_PERFMON (a container).
 FTSCOPE=$FTSCOPE_REAL
 nocap=$TEST_TMP/ftscope-nocap
-printf '#!/bin/sh\nexec setpriv --bounding-set=-bpf,-perfmon,-sys_admin "%s" "$@"\n' "$FTSCOPE" >"$nocap"
+printf '#!/bin/sh\nexec setpriv --bounding-set=-bpf,-perfmon,-sys_admin "%s" "$@"\n' \
+	"$FTSCOPE" >"$nocap"
 chmod +x "$nocap"
 FTSCOPE=$nocap
 run_ftscope doctor --tracer ebpf
 is "$FTSCOPE_RC" 1 "doctor --tracer ebpf fails where the recorder cannot load"
-like "$(grep 'eBPF recorder' "$FTSCOPE_OUT")" "FAIL.*lacks CAP_BPF and CAP_PERFMON.*fix: .*--cap-add BPF" \
+like "$(grep 'eBPF recorder' "$FTSCOPE_OUT")" \
+	"FAIL.*lacks CAP_BPF and CAP_PERFMON.*fix: .*--cap-add BPF" \
 	"doctor names the cause and the fix"
 run_ftscope doctor
 is "$FTSCOPE_RC" 0 "doctor (auto) still passes: ptrace is enough"

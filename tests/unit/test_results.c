@@ -218,8 +218,8 @@ static cJSON *failed_pkg(const char *name, const char *cat, const char *err, boo
 	cJSON *p = cJSON_CreateObject();
 	cJSON_AddStringToObject(p, "package", name);
 	cJSON_AddStringToObject(p, "category", cat);
-	cJSON_AddStringToObject(p, !strcmp(cat, "import_failure") ? "import_error" : "install_error",
-				err);
+	cJSON_AddStringToObject(p, !strcmp(cat, "import_failure") ? "import_error"
+								  : "install_error", err);
 	cJSON_AddBoolToObject(p, "interrupted", interrupted);
 	return p;
 }
