@@ -208,11 +208,11 @@ void strv_split(struct strv *sv, const char *s, const char *seps)
 	free(copy);
 }
 
-char *read_text(const char *path)
+char *read_text_at(int dirfd, const char *name, size_t max, uid_t owner)
 {
 	char *raw = NULL, *text;
 	size_t len = 0;
-	if (read_file(path, &raw, &len) < 0)
+	if (read_file_at(dirfd, name, max, owner, &raw, &len) < 0)
 		return NULL;
 	if (!memchr(raw, '\0', len))
 		return raw;
@@ -529,36 +529,6 @@ int rm_rf(const char *path)
 		close(dfd);
 	}
 	free(dir);
-	return ret;
-}
-
-int chown_tree(const char *path, uid_t uid, gid_t gid)
-{
-	struct stat st;
-	DIR *d;
-	struct dirent *de;
-	int ret = 0;
-	if (lstat(path, &st) < 0)
-		return -errno;
-	if ((st.st_uid != uid || st.st_gid != gid) && lchown(path, uid, gid) < 0)
-		ret = -errno;
-	if (!S_ISDIR(st.st_mode))
-		return ret;
-	d = opendir(path);
-	if (!d)
-		return -errno;
-	while ((de = readdir(d))) {
-		char *sub;
-		int r;
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		sub = path_join(path, de->d_name);
-		r = chown_tree(sub, uid, gid);
-		if (r < 0 && !ret)
-			ret = r;
-		free(sub);
-	}
-	closedir(d);
 	return ret;
 }
 

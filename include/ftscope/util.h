@@ -50,9 +50,9 @@ void strv_split(struct strv *sv, const char *s, const char *seps);
 
 /* Files. All return 0 or -errno unless said otherwise. */
 int read_file(const char *path, char **out, size_t *len);     /* *out malloc'd, NUL-terminated */
-/* A file of test output as one string, its NULs kept as TEXT_NUL_MARK (text.h); NULL if it
- * cannot be read. malloc'd. */
-char *read_text(const char *path);
+/* A file of test output as one string, its NULs kept as TEXT_NUL_MARK (text.h), read with
+ * read_file_at(); NULL if it cannot be read. malloc'd. */
+char *read_text_at(int dirfd, const char *name, size_t max, uid_t owner);
 /*
  * The one way root reads a file someone else may control (docs/security.md):
  * openat(dirfd, name, O_NOFOLLOW | O_NONBLOCK) -- no symlink is followed and a FIFO or a
@@ -81,8 +81,6 @@ int emit_output(const char *path, const char *buf, size_t len);
  * is removed (each level is opened O_NOFOLLOW relative to its parent). 0 if it is gone. */
 int rm_rf(const char *path);
 int rm_rf_at(int dirfd, const char *name);
-/* lchown every entry of a tree whose owner differs (symlinks are not followed). */
-int chown_tree(const char *path, uid_t uid, gid_t gid);
 bool path_exists(const char *path);
 bool is_dir(const char *path);
 char *path_join(const char *a, const char *b);               /* malloc'd */
