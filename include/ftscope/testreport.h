@@ -28,10 +28,13 @@ struct test_report {
 /*
  * Parse a JUnit XML report (pytest's, any junit_family; unittest-xml-reporting works too):
  * streaming, at most JUNIT_MAX_BYTES, a document with a DTD is refused (no entity is ever
- * expanded), no network; JUNIT_MAX_TESTS outcomes are kept (all are counted). 0, or -1 when
- * it is not a complete JUnit document (r is then untouched).
+ * expanded), so is one with a tag of more than JUNIT_MAX_ATTRS attributes (libxml2's check
+ * for duplicates is quadratic), parsing stops after JUNIT_MAX_SECONDS, no network;
+ * JUNIT_MAX_TESTS outcomes are kept (all are counted). 0, or -1 when it is not a complete JUnit document (r is then untouched).
  */
 #define JUNIT_MAX_BYTES (64u << 20)
+#define JUNIT_MAX_ATTRS 256
+#define JUNIT_MAX_SECONDS 10.0
 #define JUNIT_MAX_BYTES_TEXT "64 MiB"
 #define JUNIT_MAX_TESTS 500000
 int junit_parse_buf(const char *buf, size_t len, struct test_report *r);

@@ -98,6 +98,25 @@ static void test_junit_hostile(void)
 	ok(junit_parse_buf("<!DOCTYPE testsuites SYSTEM 'http://x/y.dtd'><testsuites/>", 59, &r) < 0,
 	   "any DTD is refused (no network, no entities)");
 	{
+		/* libxml2 2.9 checks each attribute against all before it: 200,000 took 485 s. */
+		struct sbuf sb = SBUF_INIT;
+		sbuf_adds(&sb, "<testsuites><!-- a=1 b=2 --><testsuite><testcase name='t' ");
+		for (int i = 0; i < 20000; i++)
+			sbuf_addf(&sb, "a%d='=' ", i);
+		sbuf_adds(&sb, "/></testsuite></testsuites>");
+		t0 = now_monotonic();
+		ok(junit_parse_buf(sb.buf, sb.len, &r) < 0, "a tag with 20000 attributes is refused");
+		ok(now_monotonic() - t0 < 1, "at once (%.3f s)", now_monotonic() - t0);
+		sbuf_reset(&sb);
+		sbuf_adds(&sb, "<testsuites><testsuite><testcase name='t' ");
+		for (int i = 0; i < JUNIT_MAX_ATTRS - 1; i++)
+			sbuf_addf(&sb, "a%d='x=\"y\"' ", i);
+		sbuf_adds(&sb, "/><![CDATA[ <x a=1 b=2> ]]></testsuite></testsuites>");
+		is_int(junit_parse_buf(sb.buf, sb.len, &r), 0, "one with %d is read", JUNIT_MAX_ATTRS);
+		test_report_release(&r);
+		sbuf_release(&sb);
+	}
+	{
 		static const char nested[] = "<testsuites>\n<testsuite><testcase name='t'/></testsuite>"
 					     "<testcase name='u'><testcase name='nested'/></testcase>"
 					     "</testsuites>";
