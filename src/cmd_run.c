@@ -667,8 +667,8 @@ static bool run_iterations(struct run_ctx *rc, const struct pkg_entry *e, const 
 			ok = false; /* an unfinished iteration is not recorded */
 		} else {
 			/* root's own capture, bounded by --max-output plus the kept tail */
-			stderr_text = read_text_at(AT_FDCWD, errp, (size_t)o->max_output + (1u << 20),
-						   geteuid());
+			stderr_text = read_text_at(AT_FDCWD, errp,
+						   (size_t)o->max_output + (1u << 20), geteuid());
 			ofd = workspace_iter_open(ws, name);
 			if (o->tsan && ofd >= 0 &&
 			    tsan_read_logs(ofd, "tsan", ws->uid, TSAN_LOGS_MAX, &logs) > 0) {
@@ -945,7 +945,8 @@ static cJSON *process_package(struct run_ctx *rc, const struct pkg_entry *e, con
 	if (o->tsan)
 		tsan_env(rc, NULL, &env); /* TSAN-built extensions import only with the runtime */
 	if (o->detect_extensions) {
-		char *script = path_join(ws.dir, "probe_ext.py"), *pj = path_join(art, "probe.json"), *t;
+		char *script = path_join(ws.dir, "probe_ext.py");
+		char *pj = path_join(art, "probe.json"), *t;
 		cJSON *probe;
 		pg.phase = "probe";
 		progress_draw(&pg, 0);
@@ -1019,7 +1020,8 @@ static int prepare_pkg_artifacts(struct run_ctx *rc, const struct pkg_entry *e)
 	if (afd >= 0)
 		pfd = ensure_own_dir_at(afd, d, 0755, &replaced);
 	if (replaced)
-		warning("%s: '%s/%s' was not root's alone; its records are not used", e->name, art, d);
+		warning("%s: '%s/%s' was not root's alone; its records are not used", e->name, art,
+			d);
 	if (pfd >= 0) {
 		unlinkat(pfd, "package.json", 0);
 		close(pfd);
@@ -1077,7 +1079,8 @@ static void collect_worker(struct run_ctx *rc, const struct pkg_entry *e, int st
 	char *path = pkg_result_path(rc, e->name), *text = NULL, *line;
 	size_t len = 0;
 	cJSON *pkg = NULL;
-	/* root's, written by the worker that just ended (prepare_pkg_artifacts removed any other) */
+	/* root's, written by the worker that just ended (prepare_pkg_artifacts removed any
+	 * other) */
 	if (read_file_at(AT_FDCWD, path, 1u << 30, geteuid(), &text, &len) == 0)
 		pkg = json_parse(text, len);
 	if (!cJSON_IsObject(pkg)) {
@@ -1164,8 +1167,8 @@ static void run_packages(struct run_ctx *rc, struct pkg_entry **pkgs, size_t n)
 				break;
 			}
 			if (pid == 0) {
-				/* A worker dies with ftscope, even of SIGKILL (its guardian then sweeps
-				 * its test uid); one whose parent is already gone stops here. */
+				/* A worker dies with ftscope, even of SIGKILL (its guardian then
+				 * sweeps its test uid); one whose parent is already gone stops. */
 				prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 				if (getppid() != main_pid)
 					_exit(6);
@@ -1376,7 +1379,8 @@ static void run_lock(struct run_ctx *rc)
 	if (fd < 0)
 		die_errno("cannot create '%s'", p);
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
-		die("'%s' is being run by another ftscope right now ('%s' is locked)", rc->run_dir, p);
+		die("'%s' is being run by another ftscope right now ('%s' is locked)", rc->run_dir,
+		    p);
 	rc->lock_fd = fd;
 	free(p);
 }
@@ -1581,9 +1585,10 @@ int cmd_run(int argc, char **argv)
 		supervise_set_user(&rc.fixed_user);
 		snprintf(who, sizeof(who), "%s", pw->pw_name);
 		if (o.jobs > 1)
-			warning("--user %s with --jobs %ld: every package runs as that one user, so "
-				"one package's tests can signal and write another's (without --user, "
-				"each package gets a test uid of its own)", o.user, o.jobs);
+			warning("--user %s with --jobs %ld: every package runs as that one "
+				"user, so one package's tests can signal and write another's "
+				"(without --user, each package gets a test uid of its own)", o.user,
+				o.jobs);
 		debug("test code runs as %s (uid %d)", pw->pw_name, (int)pw->pw_uid);
 	} else {
 		/* The checks below run as a test uid too, taken for them only. */
@@ -1665,8 +1670,8 @@ int cmd_run(int argc, char **argv)
 		run_lock(&rc);
 		/* A line cut short (kill -9, power loss) must not swallow the next one. */
 		if (run_repair_results(rc.run_dir, &moved) > 0)
-			warning("the last line of '%s/ft_results.jsonl' was cut short; moved it to '%s'",
-				rc.run_dir, moved);
+			warning("the last line of '%s/ft_results.jsonl' was cut short; moved it "
+				"to '%s'", rc.run_dir, moved);
 		free(moved);
 		rc.meta = cJSON_Duplicate(prev.meta, true);
 		json_set_str(rc.meta, "status", "running");

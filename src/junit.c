@@ -168,7 +168,8 @@ static bool junit_too_costly(const char *buf, size_t len)
 	while ((p = memchr(p, '<', (size_t)(end - p)))) {
 		static const struct {
 			const char *open, *close;
-		} skip[] = { { "<!--", "-->" }, { "<![CDATA[", "]]>" }, { "<?", "?>" }, { "<!", ">" } };
+		} skip[] = { { "<!--", "-->" }, { "<![CDATA[", "]]>" }, { "<?", "?>" },
+			     { "<!", ">" } };
 		int attrs = 0;
 		size_t k;
 		for (k = 0; k < ARRAY_SIZE(skip); k++)
@@ -176,7 +177,8 @@ static bool junit_too_costly(const char *buf, size_t len)
 			    !memcmp(p, skip[k].open, strlen(skip[k].open)))
 				break;
 		if (k < ARRAY_SIZE(skip)) {
-			const char *c = memmem(p, (size_t)(end - p), skip[k].close, strlen(skip[k].close));
+			size_t cl = strlen(skip[k].close);
+			const char *c = memmem(p, (size_t)(end - p), skip[k].close, cl);
 			if (!c)
 				return false; /* unterminated: libxml2 says it is not XML */
 			p = c + strlen(skip[k].close);
@@ -233,7 +235,7 @@ int junit_parse_buf(const char *buf, size_t len, struct test_report *r)
 				continue;
 			}
 			if (tc.open) {
-				/* pytest's <failure>, <error>, <skipped> are the testcase's children */
+				/* <failure>, <error>, <skipped>: the testcase's children */
 				if (depth == tc.depth + 1 && !tc.outcome)
 					tc.outcome = child_outcome(rd, name);
 			} else if (!strcmp(name, "testcase")) {

@@ -201,8 +201,8 @@ int test_uid_acquire(struct test_uid *t, bool guard, struct sbuf *err)
 		close(dfd);
 		r = guard ? start_guardian(t) : 0;
 		if (r < 0) {
-			sbuf_addf(err, "cannot start the guardian of test uid %u: %s", (unsigned)uid,
-				  strerror(-r));
+			sbuf_addf(err, "cannot start the guardian of test uid %u: %s",
+				  (unsigned)uid, strerror(-r));
 			close(fd);
 			t->lock_fd = -1;
 			return -1;
@@ -284,7 +284,8 @@ static bool tree_roots_at(int fd, int depth)
 		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !mode_is_roots(&st)) {
 			ok = false;
 		} else if (S_ISDIR(st.st_mode)) {
-			int c = openat(fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int c = openat(fd, de->d_name,
+				       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			ok = c >= 0 && tree_roots_at(c, depth + 1);
 			if (c >= 0)
 				close(c);
@@ -509,14 +510,16 @@ static int copy_tree(struct stage *sg, int sfd, int dfd, const char *rel, int de
 			if (cs < 0)
 				continue;
 			if (mkdirat(dfd, name, 0700) < 0 ||
-			    (cd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+			    (cd = openat(dfd, name,
+					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
 				r = -errno;
 				close(cs);
 				break;
 			}
 			crel = *rel ? xasprintf("%s/%s", rel, name) : xstrdup(name);
 			r = copy_tree(sg, cs, cd, crel, depth + 1);
-			if (!r && (fchmod(cd, (st.st_mode & 0777) | 0700) < 0 || give_fd(sg->ws, cd) < 0))
+			if (!r && (fchmod(cd, (st.st_mode & 0777) | 0700) < 0 ||
+				   give_fd(sg->ws, cd) < 0))
 				r = -errno;
 			free(crel);
 			close(cs);
@@ -534,7 +537,8 @@ static int copy_tree(struct stage *sg, int sfd, int dfd, const char *rel, int de
 			target[n] = '\0';
 			if (symlinkat(target, dfd, name) < 0 ||
 			    (sg->ws->chown &&
-			     fchownat(dfd, name, sg->ws->uid, sg->ws->gid, AT_SYMLINK_NOFOLLOW) < 0))
+			     fchownat(dfd, name, sg->ws->uid, sg->ws->gid,
+				      AT_SYMLINK_NOFOLLOW) < 0))
 				r = -errno;
 		} else {
 			sg->skipped++; /* FIFOs, sockets, devices */
@@ -572,7 +576,8 @@ int workspace_stage(struct workspace *ws, const char *origin, struct sbuf *err)
 	close(dfd);
 	if (r < 0) {
 		if (err->len == errlen)
-			sbuf_addf(err, "cannot stage '%s' in '%s': %s", origin, ws->src, strerror(-r));
+			sbuf_addf(err, "cannot stage '%s' in '%s': %s", origin, ws->src,
+				  strerror(-r));
 		return -1;
 	}
 	debug("staged '%s' in '%s': %zu files, %llu bytes, %zu skipped", origin, ws->src, sg.files,

@@ -1077,7 +1077,8 @@ int tsan_read_logs(int dirfd, const char *prefix, uid_t owner, size_t max, struc
 	for (size_t i = 0; i < names.n && out->len - start < max; i++) {
 		char *text = NULL;
 		size_t len = 0;
-		if (read_file_at(dirfd, names.v[i], max - (out->len - start), owner, &text, &len) == 0) {
+		size_t left = max - (out->len - start);
+		if (read_file_at(dirfd, names.v[i], left, owner, &text, &len) == 0) {
 			if (out->len && out->buf[out->len - 1] != '\n')
 				sbuf_addc(out, '\n');
 			sbuf_add(out, text, len);

@@ -30,7 +30,8 @@ struct test_report {
  * streaming, at most JUNIT_MAX_BYTES, a document with a DTD is refused (no entity is ever
  * expanded), so is one with a tag of more than JUNIT_MAX_ATTRS attributes (libxml2's check
  * for duplicates is quadratic), parsing stops after JUNIT_MAX_SECONDS, no network;
- * JUNIT_MAX_TESTS outcomes are kept (all are counted). 0, or -1 when it is not a complete JUnit document (r is then untouched).
+ * JUNIT_MAX_TESTS outcomes are kept (all are counted). 0, or -1 when it is not a complete
+ * JUnit document (r is then untouched).
  */
 #define JUNIT_MAX_BYTES (64u << 20)
 #define JUNIT_MAX_ATTRS 256

@@ -21,8 +21,9 @@ SUDO_USER=nobody run_fixtures ftfix-whoami "${verbose[@]}"
 is "$FTSCOPE_RC" 0 "run exits 0"
 is "$(jqpkg ftfix-whoami .category)" compatible "the suite passes: it did not run as root"
 out=$RUN_DIR/artifacts/ftfix-whoami/1/stdout
+home_re="$TEST_TMP/venvs/.*/ftfix-whoami/home"
 like "$(grep -o 'ftfix-whoami: .*' "$out")" \
-	"^ftfix-whoami: uid=(65[1-3][0-9][0-9]) user=ftscope-\\1 home=$TEST_TMP/venvs/.*/ftfix-whoami/home$" \
+	"^ftfix-whoami: uid=(65[1-3][0-9][0-9]) user=ftscope-\\1 home=$home_re\$" \
 	"a test uid, named in the test's view of /etc/passwd, HOME in the workspace"
 ok test -z "$(grep ftscope- /etc/passwd)" "the host's /etc/passwd is untouched"
 is "$(jq -r .config.run_as_user "$RUN_DIR/ft_meta.json")" "test uids 65100-65355" \
@@ -47,7 +48,8 @@ run_ftscope run --target-python "$FT_PYTHON" --registry-dir "$REGISTRY" --packag
 	--results-dir "$TEST_TMP/private/results"
 is "$FTSCOPE_RC" 0 "a repos and results dir the test user cannot reach are fine"
 run_ftscope run --target-python "$FT_PYTHON" --registry-dir "$REGISTRY" --packages ftfix-whoami \
-	--repos-dir "$TEST_TMP/repos" --venvs-dir "$TEST_TMP/private/venvs" --results-dir "$TEST_TMP/results-3"
+	--repos-dir "$TEST_TMP/repos" --venvs-dir "$TEST_TMP/private/venvs" \
+	--results-dir "$TEST_TMP/results-3"
 is "$FTSCOPE_RC" 1 "a venvs dir the test user cannot reach is refused"
 ok grep -q "cannot reach '$TEST_TMP/private/venvs'" "$FTSCOPE_ERR" "with a message naming it"
 done_testing

@@ -32,7 +32,8 @@ ok grep -q "hostile-git: planted in .*/src/.git" "$out" \
 ok grep -q "hostile-git: cannot plant in $TEST_TMP/repos/$P/.git" "$out" \
 	"it could not reach root's clone"
 is "$(stat -c %U:%a "$TEST_TMP/repos/$P")" root:700 "root's clone is root's, 0700"
-ok test -f "$TEST_TMP/repos/$P/.git/shallow" "root's clone is shallow (the next sync fetches with git)"
+ok test -f "$TEST_TMP/repos/$P/.git/shallow" \
+	"root's clone is shallow (the next sync fetches with git)"
 
 mv "$TEST_TMP/results" "$TEST_TMP/results-1"
 run_fixtures $P "${opts[@]}"
@@ -45,12 +46,14 @@ is "$pwned" "" "nothing the test planted ran (no pwned-<uid> file)"
 # A clone test code could write (older ftscope versions gave theirs to it and took them back
 # before git ran): the top is root's, so git's safe.directory check passes, but its config
 # holds the attack and is someone else's. ftscope must not run git in it.
-printf '[remote "origin"]\n\tuploadpack = %s\n' "$HOSTILE_OUT/pwn.sh" >>"$TEST_TMP/repos/$P/.git/config"
+printf '[remote "origin"]\n\tuploadpack = %s\n' "$HOSTILE_OUT/pwn.sh" \
+	>>"$TEST_TMP/repos/$P/.git/config"
 chown nobody "$TEST_TMP/repos/$P/.git/config"
 mv "$TEST_TMP/results" "$TEST_TMP/results-2"
 run_fixtures $P "${opts[@]}"
 is "$FTSCOPE_RC" 0 "third run, over a clone test code owned, exits 0"
-ok grep -q "is not root's alone .*cloning it afresh" "$FTSCOPE_ERR" "that clone is replaced, with a note"
+ok grep -q "is not root's alone .*cloning it afresh" "$FTSCOPE_ERR" \
+	"that clone is replaced, with a note"
 is "$(stat -c %U "$TEST_TMP/repos/$P/.git/config")" root "by root's own"
 pwned=$(cd "$HOSTILE_OUT" && ls pwned-* 2>/dev/null)
 is "$pwned" "" "still nothing planted ran"

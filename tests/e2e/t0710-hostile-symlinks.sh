@@ -27,7 +27,8 @@ ok grep -q "hostile-symlink: planted [1-9]" "$RUN_DIR/artifacts/$P/1/stdout" \
 	"the test did plant symlinks (where it can: its own directory)"
 is "$(sha256sum <"$SECRET")" "$sum" "the root-only file is unchanged"
 is "$(stat -c %U:%a "$SECRET")" root:600 "and still root's, 0600"
-ok test -z "$(grep -rl "$SECRET_MARK" "$RUN_DIR" 2>/dev/null)" "its content reached no result or artifact"
+ok test -z "$(grep -rl "$SECRET_MARK" "$RUN_DIR" 2>/dev/null)" \
+	"its content reached no result or artifact"
 is "$(find "$RUN_DIR" -type l | wc -l)" 0 "no symlink in the run directory"
 is "$(find "$RUN_DIR" ! -user root | wc -l)" 0 "every file of the run is root's"
 is "$(find "$RUN_DIR" -perm /022 | wc -l)" 0 "and writable by root alone"

@@ -28,5 +28,6 @@ ok grep -q "junit.xml is not a JUnit XML report (or has a DTD" "$FTSCOPE_ERR" \
 	"the report is refused with a warning"
 jqpkg_true $P '.iterations | all(.tests_passed == 1)' "the counts come from pytest's summary"
 ok test "$took" -lt 90 "the run took $took s"
-ok test "$FTSCOPE_MAXRSS_KB" -lt 1048576 "peak RSS of ftscope and its children: $FTSCOPE_MAXRSS_KB KiB"
+ok test "$FTSCOPE_MAXRSS_KB" -lt 1048576 \
+	"peak RSS of ftscope and its children: $FTSCOPE_MAXRSS_KB KiB"
 done_testing

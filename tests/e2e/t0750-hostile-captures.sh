@@ -28,7 +28,8 @@ is "$(jqpkg $P .category)" compatible "both iterations pass"
 is "$(jqpkg $P .iterations_completed)" 2 "and are recorded"
 # (a FIFO in the artifacts, as the attack left it before, must not hang this test either)
 in_file() { [ -f "$2" ] && [ ! -L "$2" ] && grep -q "$1" "$2"; }
-ok in_file "hostile-captures: sparse" "$RUN_DIR/artifacts/$P/1/stdout" "iteration 1 planted sparse files"
+ok in_file "hostile-captures: sparse" "$RUN_DIR/artifacts/$P/1/stdout" \
+	"iteration 1 planted sparse files"
 ok in_file "hostile-captures: FIFO" "$RUN_DIR/artifacts/$P/2/stdout" "iteration 2 planted FIFOs"
 for i in 1 2; do
 	for f in stdout stderr; do
@@ -39,5 +40,6 @@ for i in 1 2; do
 	done
 done
 ok test "$took" -lt 150 "the run took $took s"
-ok test "$FTSCOPE_MAXRSS_KB" -lt 1048576 "peak RSS of ftscope and its children: $FTSCOPE_MAXRSS_KB KiB"
+ok test "$FTSCOPE_MAXRSS_KB" -lt 1048576 \
+	"peak RSS of ftscope and its children: $FTSCOPE_MAXRSS_KB KiB"
 done_testing

@@ -34,9 +34,11 @@ is "$(pkg_line_count ftfix-ok)" 1 "ftfix-ok, finished, is not run again"
 is "$(pkg_line_count ftfix-whoami)" 1 "ftfix-whoami has its one line"
 is "$(jqpkg ftfix-whoami .category)" compatible "ftfix-whoami is compatible"
 is "$(jqpkg ftfix-whoami .pass_count)" 2 "both its iterations passed"
-ok test -s "$RUN_DIR/artifacts/ftfix-whoami/1/junit.xml" "its junit report is in the run's artifacts"
+ok test -s "$RUN_DIR/artifacts/ftfix-whoami/1/junit.xml" \
+	"its junit report is in the run's artifacts"
 frag=$RUN_DIR/ft_results.jsonl.fragment-1
-is "$(cat "$frag" 2>/dev/null)" "$half" "the cut-short line was moved to ft_results.jsonl.fragment-1"
+is "$(cat "$frag" 2>/dev/null)" "$half" \
+	"the cut-short line was moved to ft_results.jsonl.fragment-1"
 ok grep -q "was cut short; moved it to '$frag'" "$FTSCOPE_ERR" "a warning names it"
 is "$(jqfile "$meta" .status)" complete "the run is complete"
 run_ftscope show "$RUN_DIR"

@@ -32,7 +32,10 @@ forge() {
 	R=$(results_file)
 	jq '.status = "pass" | .exit_code = 0' "$A/2/iteration.json" >"$TEST_TMP/forged.json"
 	case $1 in
-	owner) cp "$TEST_TMP/forged.json" "$A/2/iteration.json" && chown nobody "$A/2/iteration.json" ;;
+	owner)
+		cp "$TEST_TMP/forged.json" "$A/2/iteration.json"
+		chown nobody "$A/2/iteration.json"
+		;;
 	dirmode) cp "$TEST_TMP/forged.json" "$A/2/iteration.json" && chmod 0777 "$A/2" ;;
 	symlink) ln -sf "$TEST_TMP/forged.json" "$A/2/iteration.json" ;;
 	pkgdir)
@@ -50,7 +53,8 @@ forge() {
 for v in owner dirmode symlink; do
 	forge $v
 	is "$(sha256sum <"$A/1/iteration.json")" "$first" "$v: iteration 1, root's own, was kept"
-	ok grep -q "the record of iteration 2 is not root's alone" "$FTSCOPE_ERR" "$v: a warning says why"
+	ok grep -q "the record of iteration 2 is not root's alone" "$FTSCOPE_ERR" \
+		"$v: a warning says why"
 done
 forge pkgdir
 ok grep -q "artifacts/$P' was not root's alone; its records are not used" "$FTSCOPE_ERR" \

@@ -43,7 +43,8 @@ alive=()
 for w in "${workers[@]}"; do
 	kill -0 "$w" 2>/dev/null && alive+=("$w")
 done
-is "${#workers[@]}:${#alive[@]}" "${#workers[@]}:0" "its ${#workers[@]} child process(es) ended within 2 s"
+is "${#workers[@]}:${#alive[@]}" "${#workers[@]}:0" \
+	"its ${#workers[@]} child process(es) ended within 2 s"
 gone=
 for _ in $(seq 1 100); do
 	mapfile -t left < <(procs_under "$TEST_TMP")

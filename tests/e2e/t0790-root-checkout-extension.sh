@@ -30,6 +30,8 @@ is "$(jqpkg $P .install_ok)" true "the extension builds (install_ok)"
 is "$(jqpkg $P .category)" compatible_gil_fallback "and is compatible_gil_fallback, as designed"
 is "$(jqpkg $P .pass_count)" 2 "both iterations passed"
 jqpkg_true $P '.test_user | test("^ftscope-[0-9]+$")' "as a test uid, not root"
-is "$(cd checkout/$P && find . | sort)" "$before" "the checkout has nothing new (no build/, .so, egg-info)"
-is "$(grep -c "staged a copy of '$TEST_TMP/checkout/$P'" "$FTSCOPE_ERR")" 1 "ftscope says it staged a copy, once"
+is "$(cd checkout/$P && find . | sort)" "$before" \
+	"the checkout has nothing new (no build/, .so, egg-info)"
+is "$(grep -c "staged a copy of '$TEST_TMP/checkout/$P'" "$FTSCOPE_ERR")" 1 \
+	"ftscope says it staged a copy, once"
 done_testing

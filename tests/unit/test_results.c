@@ -45,8 +45,8 @@ static void test_junit(void)
 		"<error message='fixture'/></testcase>"
 		"<testcase classname='tests.test_m' name='test_fail'><failure message='boom'/></testcase>"
 		"</testsuite></testsuites>";
-	is_int(junit_parse_at(AT_FDCWD, DATA "junit-race-fail.xml", FILE_ANY_OWNER, &r, NULL, NULL), 0,
-	       "recorded junit parses");
+	is_int(junit_parse_at(AT_FDCWD, DATA "junit-race-fail.xml", FILE_ANY_OWNER, &r, NULL,
+			      NULL), 0, "recorded junit parses");
 	is_int(r.n, 4, "4 test cases in the recorded race report");
 	is_int(r.failed, 1, "one failure");
 	is_int(r.passed, 3, "three passes");
@@ -68,8 +68,8 @@ static void test_junit(void)
 	ok(junit_parse_buf("<html/>", 7, &r) < 0, "not junit");
 	ok(junit_parse_buf("<testsuite><testcase", 20, &r) < 0, "truncated junit");
 	test_report_release(&r);
-	is_int(junit_parse_at(AT_FDCWD, DATA "does-not-exist.xml", FILE_ANY_OWNER, &r, NULL, NULL), -2,
-	       "missing file is -ENOENT");
+	is_int(junit_parse_at(AT_FDCWD, DATA "does-not-exist.xml", FILE_ANY_OWNER, &r, NULL,
+			      NULL), -2, "missing file is -ENOENT");
 }
 
 /* The report is the test's file: an attacker's. */
@@ -95,8 +95,8 @@ static void test_junit_hostile(void)
 	ok(junit_parse_buf(laughs, sizeof(laughs) - 1, &r) < 0, "a billion laughs is refused");
 	ok(now_monotonic() - t0 < 1, "at once (%.3f s)", now_monotonic() - t0);
 	is_int((int)r.n, 0, "and nothing of it is kept");
-	ok(junit_parse_buf("<!DOCTYPE testsuites SYSTEM 'http://x/y.dtd'><testsuites/>", 59, &r) < 0,
-	   "any DTD is refused (no network, no entities)");
+	ok(junit_parse_buf("<!DOCTYPE testsuites SYSTEM 'http://x/y.dtd'><testsuites/>", 59,
+			   &r) < 0, "any DTD is refused (no network, no entities)");
 	{
 		/* libxml2 2.9 checks each attribute against all before it: 200,000 took 485 s. */
 		struct sbuf sb = SBUF_INIT;
@@ -105,22 +105,25 @@ static void test_junit_hostile(void)
 			sbuf_addf(&sb, "a%d='=' ", i);
 		sbuf_adds(&sb, "/></testsuite></testsuites>");
 		t0 = now_monotonic();
-		ok(junit_parse_buf(sb.buf, sb.len, &r) < 0, "a tag with 20000 attributes is refused");
+		ok(junit_parse_buf(sb.buf, sb.len, &r) < 0,
+		   "a tag with 20000 attributes is refused");
 		ok(now_monotonic() - t0 < 1, "at once (%.3f s)", now_monotonic() - t0);
 		sbuf_reset(&sb);
 		sbuf_adds(&sb, "<testsuites><testsuite><testcase name='t' ");
 		for (int i = 0; i < JUNIT_MAX_ATTRS - 1; i++)
 			sbuf_addf(&sb, "a%d='x=\"y\"' ", i);
 		sbuf_adds(&sb, "/><![CDATA[ <x a=1 b=2> ]]></testsuite></testsuites>");
-		is_int(junit_parse_buf(sb.buf, sb.len, &r), 0, "one with %d is read", JUNIT_MAX_ATTRS);
+		is_int(junit_parse_buf(sb.buf, sb.len, &r), 0, "one with %d is read",
+		       JUNIT_MAX_ATTRS);
 		test_report_release(&r);
 		sbuf_release(&sb);
 	}
 	{
-		static const char nested[] = "<testsuites>\n<testsuite><testcase name='t'/></testsuite>"
-					     "<testcase name='u'><testcase name='nested'/></testcase>"
-					     "</testsuites>";
-		is_int(junit_parse_buf(nested, sizeof(nested) - 1, &r), 0, "testcases at any depth");
+		static const char nested[] =
+			"<testsuites>\n<testsuite><testcase name='t'/></testsuite>"
+			"<testcase name='u'><testcase name='nested'/></testcase></testsuites>";
+		is_int(junit_parse_buf(nested, sizeof(nested) - 1, &r), 0,
+		       "testcases at any depth");
 	}
 	is_int((int)r.n, 2, "a testcase's own children are not testcases");
 	test_report_release(&r);
@@ -131,8 +134,8 @@ static void test_junit_hostile(void)
 	is_int(junit_parse_at(dfd, "fifo.xml", FILE_ANY_OWNER, &r, NULL, NULL), -EINVAL,
 	       "a FIFO is refused, without blocking");
 	ok(symlinkat(DATA "junit-race-fail.xml", dfd, "link.xml") == 0, "a symlink to a report");
-	is_int(junit_parse_at(AT_FDCWD, DATA "junit-race-fail.xml", FILE_ANY_OWNER, &r, NULL, NULL), 0,
-	       "(the report itself parses)");
+	is_int(junit_parse_at(AT_FDCWD, DATA "junit-race-fail.xml", FILE_ANY_OWNER, &r, NULL,
+			      NULL), 0, "(the report itself parses)");
 	test_report_release(&r);
 	is_int(junit_parse_at(dfd, "link.xml", FILE_ANY_OWNER, &r, NULL, NULL), -ELOOP,
 	       "a symlink is not followed");

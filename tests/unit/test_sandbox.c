@@ -54,7 +54,8 @@ static void test_read_file_at(void)
 	free(text);
 	text = NULL;
 	is_int(read_file_at(dfd, "plain", 4, FILE_ANY_OWNER, &text, &len), -EFBIG, "over the cap");
-	is_int(read_file_at(dfd, "plain", 5, geteuid(), &text, &len), 0, "owned by the owner asked");
+	is_int(read_file_at(dfd, "plain", 5, geteuid(), &text, &len), 0,
+	       "owned by the owner asked");
 	free(text);
 	text = NULL;
 	is_int(read_file_at(dfd, "plain", 5, geteuid() + 1, &text, &len), -EPERM,
@@ -64,7 +65,8 @@ static void test_read_file_at(void)
 	       "a file others may write is refused");
 	chmod(p, 0644);
 	ok(symlinkat("plain", dfd, "link") == 0, "a symlink");
-	is_int(read_file_at(dfd, "link", 5, FILE_ANY_OWNER, &text, &len), -ELOOP, "is not followed");
+	is_int(read_file_at(dfd, "link", 5, FILE_ANY_OWNER, &text, &len), -ELOOP,
+	       "is not followed");
 	ok(mkfifoat(dfd, "fifo", 0644) == 0, "a FIFO without a writer");
 	is_int(read_file_at(dfd, "fifo", 5, FILE_ANY_OWNER, &text, &len), -EINVAL,
 	       "is refused, and opening it does not block");
@@ -96,7 +98,8 @@ static void test_write_atomic(void)
 	{
 		char *tmp = NULL;
 		int fd = open_temp_beside(target, 0600, &tmp);
-		ok(fd >= 0 && strlen(tmp) == strlen(target) + 5 + 16, "a temporary name with 16 random hex digits");
+		ok(fd >= 0 && strlen(tmp) == strlen(target) + 5 + 16,
+		   "a temporary name with 16 random hex digits");
 		close(fd);
 		unlink(tmp);
 		free(tmp);

@@ -601,7 +601,8 @@ static void test_runtime(void)
 		write_file_atomic(c, "not a log\n", 10);
 		dfd = open(dir, O_RDONLY | O_DIRECTORY);
 		ok(symlink(a, d) == 0, "a symlink among the logs (never followed)");
-		is_int(tsan_read_logs(dfd, "tsan", FILE_ANY_OWNER, 1 << 20, &sb), 2, "two log files");
+		is_int(tsan_read_logs(dfd, "tsan", FILE_ANY_OWNER, 1 << 20, &sb), 2,
+		       "two log files");
 		is_str(sb.buf, "first\nsecond\n", "in name order, newline-separated");
 		sbuf_reset(&sb);
 		is_int(tsan_read_logs(dfd, "tsan", geteuid() + 1, 1 << 20, &sb), 0,
