@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The ftscope authors */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <grp.h>
@@ -25,6 +28,7 @@
 #include "ftscope/registry.h"
 #include "ftscope/results.h"
 #include "ftscope/rundir.h"
+#include "ftscope/sandbox.h"
 #include "ftscope/srcscan.h"
 #include "ftscope/supervise.h"
 #include "ftscope/sysinfo.h"
@@ -48,8 +52,9 @@ static const char *const run_usage[] = {
 	"  --packages A,B             only these registry packages",
 	"  --top N                    the first N selected packages (index order)",
 	"  --package-dir PATH         one local checkout instead of a registry",
-	"  --repos-dir DIR            clones (default: repos)",
-	"  --venvs-dir DIR            venvs (default: venvs)",
+	"  --repos-dir DIR            root's clones, never given to test code (default: repos)",
+	"  --venvs-dir DIR            per-run workspaces: each package's staged sources, venv,",
+	"                             HOME and TMPDIR, removed when it is done (default: venvs)",
 	"  --results-dir DIR          where ft_YYYYMMDD_HHMMSS/ is made (default: results)",
 	"Iterations:",
 	"  --target-python PATH       a free-threaded CPython (configure --disable-gil)",
@@ -83,8 +88,9 @@ static const char *const run_usage[] = {
 	"                             states in real time; drives the deadlock window); none reads",
 	"                             /proc only; auto (default): ebpf, else ptrace, else none",
 	"  --jobs N                   packages in parallel (default 1)",
-	"  --user NAME                run installs and tests as NAME (default: the sudo user;",
-	"                             as plain root: nobody; --user root runs them as root)",
+	"  --user NAME                run installs and tests as NAME (default, as root: a test",
+	"                             uid of its own per package, 65100-65355; --user root",
+	"                             runs them as root)",
 	"  --resume RUN_DIR           continue an interrupted run (its options are reused)",
 	"  -v, --verbose              more detail",
 	NULL,
@@ -389,9 +395,20 @@ static void on_signal(int sig)
 			kill(worker_pids[i], sig);
 }
 
+/* Whose rights the test code runs with. */
+enum user_mode {
+	USER_SELF,    /* ftscope is not root, or --user root: no switch */
+	USER_FIXED,   /* --user NAME: every package as NAME */
+	USER_DYNAMIC, /* root's default: a test uid of its own per worker (sandbox.h) */
+};
+
 struct run_ctx {
 	struct run_opts *o;
 	char *run_dir;
+	char *work_root;           /* <venvs-dir>/<run id>: the packages' workspaces */
+	enum user_mode user_mode;
+	struct run_as fixed_user;  /* USER_FIXED */
+	int lock_fd;               /* flock on ft_run.lock while the run goes */
 	char *results_path, *meta_path;
 	cJSON *meta;
 	cJSON *profile;
@@ -499,44 +516,23 @@ static void env_apply_user(struct strv *env, const struct run_opts *o)
 	}
 }
 
-/* The test user's identity in the environment; HOME falls back to one inside the venv. */
-static void env_for_user(struct strv *env, const char *venv)
+/*
+ * The test user's identity in the environment: HOME and TMPDIR in the package's workspace
+ * (a --user NAME keeps a home of its own), nothing that points into the caller's session.
+ */
+static void env_for_user(struct strv *env, const struct workspace *ws)
 {
 	const struct run_as *ra = supervise_user();
-	char *home;
-	static const char *const xdg[] = { "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME",
-					   "XDG_STATE_HOME", "XDG_RUNTIME_DIR" };
+	env_set(env, "HOME", ra && ra->home[0] ? ra->home : ws->home);
+	env_set(env, "TMPDIR", ws->tmp);
+	env_set(env, "XDG_RUNTIME_DIR", NULL);
+	env_set(env, "XDG_CONFIG_HOME", NULL);
+	env_set(env, "XDG_CACHE_HOME", NULL);
+	env_set(env, "XDG_DATA_HOME", NULL);
 	if (!ra)
 		return;
 	env_set(env, "USER", ra->name);
 	env_set(env, "LOGNAME", ra->name);
-	/* They name the invoking account's directories: the test user's are under HOME. */
-	for (size_t i = 0; i < ARRAY_SIZE(xdg); i++)
-		env_set(env, xdg[i], NULL);
-	if (ra->home[0]) {
-		env_set(env, "HOME", ra->home);
-		return;
-	}
-	home = path_join(venv, "home");
-	mkdir_p(home, 0755);
-	if (chown(home, ra->uid, ra->gid) < 0)
-		warning_errno("cannot give '%s' to user '%s'", home, ra->name);
-	env_set(env, "HOME", home);
-	free(home);
-}
-
-/* A directory the test user must be able to write. */
-static void give_to_user(const char *path, bool recursive)
-{
-	const struct run_as *ra = supervise_user();
-	int r;
-	if (!ra)
-		return;
-	r = recursive ? chown_tree(path, ra->uid, ra->gid) : (chown(path, ra->uid, ra->gid) < 0 ? -errno : 0);
-	if (r < 0) {
-		errno = -r;
-		warning_errno("cannot give '%s' to user '%s'", path, ra->name);
-	}
 }
 
 /*
@@ -566,26 +562,23 @@ static void tsan_env(const struct run_ctx *rc, const char *log_dir, struct strv 
 	sbuf_release(&sb);
 }
 
-/* Environment of one test iteration. */
-static void iteration_env(struct run_ctx *rc, const char *venv, const char *gil,
-			  const char *junit, struct strv *env)
+/* Environment of one test iteration; out_dir is the test's own output directory. */
+static void iteration_env(struct run_ctx *rc, const struct workspace *ws, const char *gil,
+			  const char *out_dir, struct strv *env)
 {
 	const char *addopts;
-	char *ao;
+	char *ao, *junit = path_join(out_dir, "junit.xml");
 	for (size_t i = 0; i < rc->base_env.n; i++)
 		strv_push(env, rc->base_env.v[i]);
-	env_for_venv(env, venv);
-	env_for_user(env, venv);
+	env_for_venv(env, ws->venv);
+	env_for_user(env, ws);
 	env_set(env, "PYTHON_GIL", gil);
 	env_set(env, "PYTHONFAULTHANDLER", "1");
 	env_set(env, "PYTHONDONTWRITEBYTECODE", "1");
 	env_set(env, "PYTHONUNBUFFERED", "1");
 	env_set(env, "PY_COLORS", "0");
-	if (rc->o->tsan) {
-		char *dir = xstrndup(junit, (size_t)(strrchr(junit, '/') - junit));
-		tsan_env(rc, dir, env);
-		free(dir);
-	}
+	if (rc->o->tsan)
+		tsan_env(rc, out_dir, env);
 	env_apply_user(env, rc->o);
 	/* pytest, however the command starts it: JUnit report, no cache in the checkout, and
 	 * -v so the last output line names the running test. */
@@ -594,43 +587,75 @@ static void iteration_env(struct run_ctx *rc, const char *venv, const char *gil,
 		       addopts ? addopts : "", addopts && *addopts ? " " : "", junit);
 	env_set(env, "PYTEST_ADDOPTS", ao);
 	free(ao);
+	free(junit);
 }
 
-static cJSON *load_iteration(const char *path)
+/* What root reads back of the test's own files, at most. */
+#define ITERATION_MAX_BYTES (256u << 20)
+#define TSAN_LOGS_MAX (64u << 20)
+
+/*
+ * A finished iteration's record from an earlier attempt (--resume), believed only if root
+ * wrote it and nobody else could have: artifacts/<pkg>/<rel>/ and its iteration.json root's
+ * and not writable by others, opened without following a symlink. NULL: rerun it.
+ */
+static cJSON *load_iteration(int pkg_fd, const char *rel, bool *refused)
 {
 	char *text = NULL;
 	size_t len = 0;
 	cJSON *j = NULL;
-	if (read_file(path, &text, &len) == 0)
+	int fd = open_dir_at(pkg_fd, rel, geteuid()), r = fd;
+	if (fd >= 0) {
+		r = read_file_at(fd, "iteration.json", ITERATION_MAX_BYTES, geteuid(), &text, &len);
+		close(fd);
+	}
+	if (r == 0)
 		j = iteration_parse(text, len);
+	*refused = r < 0 && r != -ENOENT;
 	free(text);
 	return j;
 }
 
+/* Write root's copy of bytes the test produced into the iteration's artifacts. */
+static void save_artifact(const char *dir, const char *name, const char *data, size_t len)
+{
+	char *p;
+	if (!data || !len)
+		return;
+	p = path_join(dir, name);
+	if (write_file_atomic(p, data, len) < 0)
+		warning("cannot write '%s'", p);
+	free(p);
+}
+
 /*
  * Run iterations [first..n] of one mode ("0" free-threaded, "1" GIL) and append them to arr.
+ * The test writes only into its own out/<n>/ in the workspace; root writes the captures and
+ * records into artifacts/<pkg>/<n>/, which only root can write (docs/security.md).
  * Returns false if interrupted.
  */
 static bool run_iterations(struct run_ctx *rc, const struct pkg_entry *e, const char *pkgdir,
-			   const char *art, const char *cwd, const char *venv, const char *gil,
-			   cJSON *arr, struct progress *pg)
+			   struct workspace *ws, const char *gil, cJSON *arr, struct progress *pg)
 {
 	const struct run_opts *o = rc->o;
 	char *cmd = test_command(o, e);
 	bool ok = true;
 	int have = cJSON_GetArraySize(arr);
 	for (int i = have + 1; i <= o->iterations; i++) {
-		char *rel = xasprintf("artifacts/%s/%s%d", pkgdir, gil[0] == '1' ? "gil-" : "", i);
-		char *dir = path_join(rc->run_dir, rel);
+		char *name = xasprintf("%s%d", gil[0] == '1' ? "gil-" : "", i);
+		char *rel = xasprintf("artifacts/%s/%s", pkgdir, name);
+		char *dir = path_join(rc->run_dir, rel), *out_dir = NULL;
 		char *outp = path_join(dir, "stdout"), *errp = path_join(dir, "stderr");
-		char *junit = path_join(dir, "junit.xml"), *itp = path_join(dir, "iteration.json");
-		char *stderr_text = NULL, *json;
+		char *itp = path_join(dir, "iteration.json");
+		char *stderr_text = NULL, *json, *junit = NULL;
+		size_t junit_len = 0;
 		struct strv env = STRV_INIT;
+		struct sbuf err = SBUF_INIT, logs = SBUF_INIT;
 		struct iter_outcome out;
 		struct test_report tr = { 0 };
 		struct iter_spec spec = {
 			.command = cmd,
-			.cwd = cwd,
+			.cwd = ws->src,
 			.stdout_path = outp,
 			.stderr_path = errp,
 			.timeout = effective_timeout(o, e),
@@ -644,30 +669,53 @@ static bool run_iterations(struct run_ctx *rc, const struct pkg_entry *e, const 
 			.tick_arg = pg,
 		};
 		cJSON *it;
+		int ofd;
 		rm_rf(dir);
-		mkdir_p(dir, 0755);
-		give_to_user(dir, false); /* pytest writes junit.xml there */
-		iteration_env(rc, venv, gil, junit, &env);
+		if (mkdir(dir, 0755) < 0 || !(out_dir = workspace_iter_dir(ws, name, &err))) {
+			warning("%s: cannot prepare iteration %d: %s", e->name, i,
+				err.len ? err.buf : strerror(errno));
+			sbuf_release(&err);
+			free(name);
+			free(rel);
+			free(dir);
+			free(outp);
+			free(errp);
+			free(itp);
+			break;
+		}
+		iteration_env(rc, ws, gil, out_dir, &env);
 		spec.envp = env.v;
 		pg->iter = i;
 		supervise_run(&spec, &out);
 		if (out.killed_by == KILLED_INTERRUPT || interrupted) {
 			ok = false; /* an unfinished iteration is not recorded */
 		} else {
-			stderr_text = read_text(errp);
-			if (o->tsan) {
+			/* root's own capture, bounded by --max-output plus the kept tail */
+			stderr_text = read_text_at(AT_FDCWD, errp,
+						   (size_t)o->max_output + (1u << 20), geteuid());
+			ofd = workspace_iter_open(ws, name);
+			if (o->tsan && ofd >= 0 &&
+			    tsan_read_logs(ofd, "tsan", ws->uid, TSAN_LOGS_MAX, &logs) > 0) {
 				/* TSAN's log_path files join stderr as the iteration's evidence. */
 				struct sbuf ev = SBUF_INIT;
+				char *lt = text_from_bytes(logs.buf, logs.len);
 				if (stderr_text)
 					sbuf_adds(&ev, stderr_text);
-				if (tsan_read_logs(dir, "tsan", &ev) > 0) {
-					free(stderr_text);
-					stderr_text = sbuf_detach(&ev);
-				}
-				sbuf_release(&ev);
+				if (ev.len && ev.buf[ev.len - 1] != '\n')
+					sbuf_addc(&ev, '\n');
+				sbuf_adds(&ev, lt);
+				free(lt);
+				free(stderr_text);
+				stderr_text = sbuf_detach(&ev);
+				save_artifact(dir, "tsan.log", logs.buf, logs.len);
 			}
-			if (junit_parse_file(junit, &tr) < 0 && !unittest_parse(stderr_text, &tr))
+			if ((ofd < 0 || junit_parse_at(ofd, "junit.xml", ws->uid, &tr, &junit,
+						       &junit_len) < 0) &&
+			    !unittest_parse(stderr_text, &tr))
 				pytest_summary_parse(out.stdout_tail, &tr);
+			save_artifact(dir, "junit.xml", junit, junit_len);
+			if (ofd >= 0)
+				close(ofd);
 			it = iteration_json(i, gil, &out, &tr, stderr_text, rel);
 			if (out.forensics) {
 				char *fp = path_join(dir, "forensics.json");
@@ -696,15 +744,20 @@ static bool run_iterations(struct run_ctx *rc, const struct pkg_entry *e, const 
 				task_limit_warned = true;
 			}
 		}
+		rm_rf(out_dir);
 		free(stderr_text);
 		test_report_release(&tr);
 		iter_outcome_release(&out);
 		strv_release(&env);
+		sbuf_release(&err);
+		sbuf_release(&logs);
+		free(junit);
+		free(name);
 		free(rel);
 		free(dir);
+		free(out_dir);
 		free(outp);
 		free(errp);
-		free(junit);
 		free(itp);
 		if (!ok)
 			break;
@@ -717,17 +770,25 @@ static bool run_iterations(struct run_ctx *rc, const struct pkg_entry *e, const 
 }
 
 /* Iterations already on disk from an interrupted attempt (--resume). */
-static void recover_iterations(const char *run_dir, const char *pkgdir, const char *prefix,
-			       long max, cJSON *arr)
+static void recover_iterations(const char *art, const char *pkg, const char *prefix, long max,
+			       cJSON *arr)
 {
+	int pfd = open_dir_at(AT_FDCWD, art, geteuid());
+	if (pfd < 0)
+		return;
 	for (long i = 1; i <= max; i++) {
-		char *p = xasprintf("%s/artifacts/%s/%s%ld/iteration.json", run_dir, pkgdir, prefix, i);
-		cJSON *j = load_iteration(p);
-		free(p);
+		char *rel = xasprintf("%s%ld", prefix, i);
+		bool refused;
+		cJSON *j = load_iteration(pfd, rel, &refused);
+		if (refused)
+			warning("%s: the record of iteration %s is not root's alone (others could "
+				"write it): it is run again", pkg, rel);
+		free(rel);
 		if (!j)
 			break;
 		cJSON_AddItemToArray(arr, j);
 	}
+	close(pfd);
 }
 
 /* Install step: output to install.log; returns 0 or -1 with the last 500 chars in *why. */
@@ -781,19 +842,67 @@ static int sync_job_run(void *arg, struct sbuf *out)
 	return r;
 }
 
+/*
+ * The package's sources as root keeps them: a clone in --repos-dir that root alone has ever
+ * written (git runs nowhere else as root), or the --package-dir checkout. *origin is it.
+ */
+static int package_source(struct run_ctx *rc, const struct pkg_entry *e, const char *pkgdir,
+			  char **origin, char **commit, struct sbuf *err)
+{
+	int depth = e->clone_depth < 0 ? 1 : e->clone_depth;
+	char *repo_dir;
+	if (e->local_dir) {
+		*origin = xstrdup(e->local_dir);
+		*commit = gitrepo_head(e->local_dir);
+		return 0;
+	}
+	if (!e->repo) {
+		sbuf_adds(err, "no repository URL in the registry entry");
+		return -1;
+	}
+	repo_dir = path_join(rc->o->repos_dir, pkgdir);
+	if (geteuid() == 0 && faccessat(AT_FDCWD, repo_dir, F_OK, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    !tree_is_roots(repo_dir)) {
+		/* An older ftscope gave its clones to test code: never run git on one again. */
+		info("%s: '%s' is not root's alone (test code or another user wrote there); "
+		     "cloning it afresh", e->name, repo_dir);
+		rm_rf(repo_dir);
+	}
+	{
+		/* in a child (run_in_child): Ctrl-C stops a fetch at once */
+		struct sync_job job = { e->repo, repo_dir, depth };
+		int r = run_in_child(sync_job_run, &job, err);
+		if (r < 0) {
+			if (r == -EINTR)
+				rm_rf(repo_dir); /* nothing half-fetched is kept */
+			else if (!err->len)
+				sbuf_addf(err, "fetching '%s' failed: the process doing it died",
+					  e->repo);
+			free(repo_dir);
+			return -1;
+		}
+		*commit = sbuf_detach(err);
+	}
+	if (geteuid() == 0)
+		chmod(repo_dir, 0700); /* test code never even reads it */
+	*origin = repo_dir;
+	return 0;
+}
+
 /* Everything for one package; returns its result object (never NULL). */
 static cJSON *process_package(struct run_ctx *rc, const struct pkg_entry *e, const cJSON *prev)
 {
 	const struct run_opts *o = rc->o;
+	const struct run_as *ra = supervise_user();
 	char *pkgdir = pkg_dirname(e->name);
 	char *art = xasprintf("%s/artifacts/%s", rc->run_dir, pkgdir);
-	char *repo_dir = NULL, *venv = NULL, *commit = NULL, *why = NULL;
-	const char *cwd;
+	char *origin = NULL, *commit = NULL, *why = NULL;
 	char ts[32];
 	double t0 = now_monotonic(), ti;
 	struct progress pg = { .rc = rc, .pkg = e->name, .phase = "setup", .iters = (int)o->iterations };
 	struct strv env = STRV_INIT;
 	struct sbuf err = SBUF_INIT;
+	struct workspace ws = { 0 };
 	cJSON *pkg = cJSON_CreateObject(), *iters = cJSON_CreateArray(), *giters = NULL;
 	char *tc = test_command(o, e);
 
@@ -817,64 +926,48 @@ static cJSON *process_package(struct run_ctx *rc, const struct pkg_entry *e, con
 	cJSON_AddTrueToObject(pkg, "import_ok");
 	cJSON_AddNullToObject(pkg, "import_error");
 	cJSON_AddFalseToObject(pkg, "interrupted");
+	json_set_str(pkg, "test_user", ra ? ra->name : geteuid() == 0 ? "root" : getenv("USER"));
 	cJSON_AddItemToObject(pkg, "iterations", iters);
-	mkdir_p(art, 0755);
 	progress_draw(&pg, 0);
 
-	/* 1. The source tree. */
-	if (e->local_dir) {
-		cwd = e->local_dir;
-		commit = gitrepo_head(cwd);
-	} else if (!e->repo) {
-		why = xstrdup("no repository URL in the registry entry");
-		goto done;
-	} else {
-		int depth = e->clone_depth < 0 ? 1 : e->clone_depth;
-		repo_dir = path_join(o->repos_dir, pkgdir);
-		/* A checkout we gave to a test user earlier is ours again while git works on it
-		 * (libgit2 refuses repositories owned by someone else, as git does). */
-		if (geteuid() == 0 && is_dir(repo_dir))
-			chown_tree(repo_dir, 0, 0);
-		{
-			struct sync_job job = { e->repo, repo_dir, depth };
-			int r = run_in_child(sync_job_run, &job, &err);
-			if (r == -EINTR) {
-				rm_rf(repo_dir); /* nothing half-fetched is kept */
-				goto done;
-			}
-			if (r < 0) {
-				why = err.len ? sbuf_detach(&err)
-					      : xasprintf("fetching '%s' failed: the process "
-							  "doing it died", e->repo);
-				goto done;
-			}
-			commit = sbuf_detach(&err);
-		}
-		cwd = repo_dir;
-		give_to_user(repo_dir, true); /* installs and tests write into the checkout */
-	}
-	json_set_str(pkg, "commit", commit);
-	give_to_user(art, false);
-
-	/* 2. venv and install. */
-	venv = xasprintf("%s/%s-ft", o->venvs_dir, pkgdir);
-	ti = now_monotonic();
-	if (venv_ensure(o->target_python, venv, &err) < 0) {
+	/* 1. The source tree, and a copy of it for the test user: installs, builds and tests
+	 * happen in the copy, so nothing of theirs reaches root's clone or the user's tree. */
+	if (package_source(rc, e, pkgdir, &origin, &commit, &err) < 0) {
 		why = sbuf_detach(&err);
 		goto done;
 	}
-	give_to_user(venv, true); /* a venv reused from a run as another user */
+	json_set_str(pkg, "commit", commit);
+	if (workspace_create(&ws, rc->work_root, pkgdir, ra, &err) < 0 ||
+	    workspace_stage(&ws, origin, &err) < 0) {
+		why = sbuf_detach(&err);
+		goto done;
+	}
+	if (ra && ra->dynamic) {
+		int r = sandbox_name_user(&ws, ra);
+		if (r < 0)
+			debug("the test uid gets no passwd entry: %s", strerror(-r));
+	}
+	if (e->local_dir)
+		info("%s: staged a copy of '%s' in '%s' for the test user: installs and builds "
+		     "happen there, your checkout is left as it is", e->name, origin, ws.src);
+
+	/* 2. venv and install. */
+	ti = now_monotonic();
+	if (venv_create(o->target_python, ws.venv, &err) < 0) {
+		why = sbuf_detach(&err);
+		goto done;
+	}
 	for (size_t i = 0; i < rc->base_env.n; i++)
 		strv_push(&env, rc->base_env.v[i]);
-	env_for_venv(&env, venv);
-	env_for_user(&env, venv);
+	env_for_venv(&env, ws.venv);
+	env_for_user(&env, &ws);
 	env_for_install(&env, &(struct install_mode){ o->offline, o->find_links, rc->pip_config });
 	env_set(&env, "PYTHON_GIL", NULL);
 	env_apply_user(&env, o);
 	{
 		char *log = path_join(art, "install.log");
 		int r = run_install(rc, e->install_command ? e->install_command : "pip install -e .",
-				    cwd, &env, install_timeout(o, e), log, &why);
+				    ws.src, &env, install_timeout(o, e), log, &why);
 		free(log);
 		if (r < 0)
 			goto done;
@@ -887,7 +980,7 @@ static cJSON *process_package(struct run_ctx *rc, const struct pkg_entry *e, con
 			sbuf_addc(&cmd, ' ');
 			sbuf_add_shquoted(&cmd, o->extra_deps.v[i]);
 		}
-		if (run_install(rc, cmd.buf, cwd, &env, install_timeout(o, e), log, &w) < 0 &&
+		if (run_install(rc, cmd.buf, ws.src, &env, install_timeout(o, e), log, &w) < 0 &&
 		    !interrupted) {
 			warning("%s: installing --extra-deps failed: %s", e->name, w);
 			json_set_str(pkg, "extra_deps_error", w);
@@ -898,25 +991,28 @@ static cJSON *process_package(struct run_ctx *rc, const struct pkg_entry *e, con
 	}
 	json_set_bool(pkg, "install_ok", true);
 	json_set_num(pkg, "install_duration_s", round_to(now_monotonic() - ti, 2));
-	srcscan_attach(pkg, cwd); /* extension_compat.source_scan: Py_mod_gil & co. */
+	/* extension_compat.source_scan: Py_mod_gil & co., of the sources as root has them */
+	srcscan_attach(pkg, origin);
 	if (interrupted)
 		goto done;
 
-	/* 3. Import probe, without PYTHON_GIL (see src/py/probe_ext.py). */
+	/* 3. Import probe, without PYTHON_GIL (see src/py/probe_ext.py). The script is root's,
+	 * in the workspace's root-owned top; the probe runs from TMPDIR. */
 	if (o->tsan)
 		tsan_env(rc, NULL, &env); /* TSAN-built extensions import only with the runtime */
 	if (o->detect_extensions) {
-		char *script = path_join(art, "probe_ext.py"), *pj = path_join(art, "probe.json"), *t;
+		char *script = path_join(ws.dir, "probe_ext.py");
+		char *pj = path_join(art, "probe.json"), *t;
 		cJSON *probe;
 		struct probe_target pt = {
 			.import_name = e->import_name && *e->import_name ? e->import_name : NULL,
-			.checkout = cwd,
+			.checkout = ws.src,
 			.dist = e->local_dir ? NULL : e->name, /* a directory's name is no name */
 			.hint = e->local_dir ? NULL : pkg_import_name(e),
 		};
 		pg.phase = "probe";
 		progress_draw(&pg, 0);
-		probe = extension_probe(venv, &pt, art, &env, script, 120);
+		probe = extension_probe(ws.venv, &pt, ws.tmp, &env, script, 120);
 		if (interrupted) { /* a probe cut short says nothing about the import */
 			cJSON_Delete(probe);
 			free(script);
@@ -938,19 +1034,19 @@ static cJSON *process_package(struct run_ctx *rc, const struct pkg_entry *e, con
 	}
 
 	/* 4. Iterations: free-threaded, then (optionally) with the GIL. */
-	recover_iterations(rc->run_dir, pkgdir, "", o->iterations, iters);
+	recover_iterations(art, e->name, "", o->iterations, iters);
 	pg.phase = "iter";
 	for (int i = 0; i < cJSON_GetArraySize(iters); i++)
 		pg.counts[iter_status_from_name(json_str(cJSON_GetArrayItem(iters, i), "status"))]++;
-	if (!run_iterations(rc, e, pkgdir, art, cwd, venv, "0", iters, &pg))
+	if (!run_iterations(rc, e, pkgdir, &ws, "0", iters, &pg))
 		goto done;
 	if (o->compare_with_gil) {
 		giters = cJSON_CreateArray();
 		cJSON_AddItemToObject(pkg, "gil_enabled_iterations", giters);
-		recover_iterations(rc->run_dir, pkgdir, "gil-", o->iterations, giters);
+		recover_iterations(art, e->name, "gil-", o->iterations, giters);
 		pg.phase = "gil";
 		memset(pg.counts, 0, sizeof(pg.counts));
-		run_iterations(rc, e, pkgdir, art, cwd, venv, "1", giters, &pg);
+		run_iterations(rc, e, pkgdir, &ws, "1", giters, &pg);
 	}
 done:
 	/* An interrupted phase is no result: the package is redone by --resume. */
@@ -962,13 +1058,13 @@ done:
 	json_set_num(pkg, "duration_s", round_to(now_monotonic() - t0, 2));
 	pkg_aggregate(pkg);
 	progress_clear(rc);
+	workspace_remove(&ws);
 	strv_release(&env);
 	sbuf_release(&err);
 	free(why);
 	free(tc);
 	free(commit);
-	free(venv);
-	free(repo_dir);
+	free(origin);
 	free(art);
 	free(pkgdir);
 	return pkg;
@@ -981,6 +1077,32 @@ struct worker {
 	size_t idx;
 };
 
+/*
+ * artifacts/<pkg>/ as root's own directory, before its worker starts: one that is not (a
+ * run of an older ftscope gave it to test code) is replaced, so nothing in it is believed;
+ * a stale package.json goes, so only the new worker's can be read.
+ */
+static int prepare_pkg_artifacts(struct run_ctx *rc, const struct pkg_entry *e)
+{
+	char *art = path_join(rc->run_dir, "artifacts"), *d = pkg_dirname(e->name);
+	bool replaced = false;
+	int afd = open_dir_at(AT_FDCWD, art, geteuid()), pfd = -1;
+	if (afd >= 0)
+		pfd = ensure_own_dir_at(afd, d, 0755, &replaced);
+	if (replaced)
+		warning("%s: '%s/%s' was not root's alone; its records are not used", e->name, art,
+			d);
+	if (pfd >= 0) {
+		unlinkat(pfd, "package.json", 0);
+		close(pfd);
+	}
+	if (afd >= 0)
+		close(afd);
+	free(art);
+	free(d);
+	return pfd < 0 ? -1 : 0;
+}
+
 static char *pkg_result_path(struct run_ctx *rc, const char *name)
 {
 	char *d = pkg_dirname(name), *p = xasprintf("%s/artifacts/%s/package.json", rc->run_dir, d);
@@ -988,16 +1110,27 @@ static char *pkg_result_path(struct run_ctx *rc, const char *name)
 	return p;
 }
 
-static _Noreturn void worker_main(struct run_ctx *rc, const struct pkg_entry *e)
+/* tu: the package's test uid (USER_DYNAMIC): its guardian sweeps it when we end, however
+ * we end (sandbox.h). */
+static _Noreturn void worker_main(struct run_ctx *rc, const struct pkg_entry *e,
+				  struct test_uid *tu)
 {
 	cJSON *pkg;
 	char *text, *path;
 	int r;
 	supervise_init();
+	if (rc->user_mode == USER_DYNAMIC) {
+		struct run_as ra;
+		test_uid_run_as(tu, &ra);
+		supervise_set_user(&ra);
+		close(tu->lock_fd); /* the guardian holds it */
+		tu->lock_fd = -1;
+	}
 	pkg = process_package(rc, e, NULL);
 	text = json_print(pkg, false);
 	path = pkg_result_path(rc, e->name);
 	r = write_file_atomic(path, text, strlen(text));
+	test_uid_release(tu);
 	fflush(stderr);
 	_exit(r < 0 ? 3 : interrupted ? 4 : 0);
 }
@@ -1016,7 +1149,9 @@ static void collect_worker(struct run_ctx *rc, const struct pkg_entry *e, int st
 	char *path = pkg_result_path(rc, e->name), *text = NULL, *line;
 	size_t len = 0;
 	cJSON *pkg = NULL;
-	if (read_file(path, &text, &len) == 0)
+	/* root's, written by the worker that just ended (prepare_pkg_artifacts removed any
+	 * other) */
+	if (read_file_at(AT_FDCWD, path, 1u << 30, geteuid(), &text, &len) == 0)
 		pkg = json_parse(text, len);
 	if (!cJSON_IsObject(pkg)) {
 		/* The worker died without a result: say so in the results, keep the run going. */
@@ -1063,29 +1198,55 @@ static void run_packages(struct run_ctx *rc, struct pkg_entry **pkgs, size_t n)
 {
 	struct worker *w = xcalloc((size_t)rc->o->jobs, sizeof(*w));
 	size_t next = 0, running = 0;
+	pid_t main_pid = getpid();
 	if (rc->o->jobs > 1)
 		rc->tty = false; /* several workers cannot share one progress line */
 	while (next < n || running) {
 		int st;
 		pid_t pid;
 		while (!stop_requested() && next < n && running < (size_t)rc->o->jobs) {
+			struct test_uid tu = TEST_UID_INIT;
 			size_t slot = 0;
 			while (w[slot].pid)
 				slot++;
 			rc->pkg_index = next + 1;
 			fflush(stdout);
 			fflush(stderr);
+			if (prepare_pkg_artifacts(rc, pkgs[next]) < 0) {
+				error_errno("cannot prepare the artifacts of %s", pkgs[next]->name);
+				interrupted = 1;
+				break;
+			}
+			if (rc->user_mode == USER_DYNAMIC) {
+				/* The package's own test uid, and its guardian as our child. */
+				struct sbuf err = SBUF_INIT;
+				int ok = test_uid_acquire(&tu, true, &err);
+				if (ok < 0)
+					error("%s", err.buf);
+				sbuf_release(&err);
+				if (ok < 0) {
+					interrupted = 1;
+					break;
+				}
+			}
 			pid = fork();
 			if (pid < 0) {
 				error_errno("fork");
+				test_uid_release(&tu);
 				interrupted = 1;
 				break;
 			}
 			if (pid == 0) {
+				/* A worker dies with ftscope, even of SIGKILL (its guardian then
+				 * sweeps its test uid); one whose parent is already gone stops. */
+				prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+				if (getppid() != main_pid)
+					_exit(6);
 				for (int k = 0; k < MAX_WORKERS; k++)
 					worker_pids[k] = 0;
-				worker_main(rc, pkgs[next]);
+				worker_main(rc, pkgs[next], &tu);
 			}
+			test_uid_hand_over(&tu);
 			w[slot].pid = pid;
 			worker_pids[slot] = pid;
 			w[slot].idx = next++;
@@ -1189,8 +1350,17 @@ static cJSON *config_json(const struct run_opts *o, enum tracer_kind tracer)
 	json_set_str(c, "venvs_dir", o->venvs_dir);
 	cJSON_AddNumberToObject(c, "max_output", (double)o->max_output);
 	cJSON_AddNumberToObject(c, "max_pids", (double)o->max_pids);
-	json_set_str(c, "run_as_user", supervise_user() ? supervise_user()->name
-							: (geteuid() == 0 ? "root" : getenv("USER")));
+	if (geteuid() == 0 && !o->user) {
+		uid_t first, last;
+		char *r;
+		test_uids_range(&first, &last);
+		r = xasprintf("test uids %u-%u", (unsigned)first, (unsigned)last);
+		json_set_str(c, "run_as_user", r);
+		free(r);
+	} else {
+		json_set_str(c, "run_as_user", o->user ? o->user : geteuid() == 0 ? "root"
+								    : getenv("USER"));
+	}
 	sbuf_release(&deps);
 	return c;
 }
@@ -1214,37 +1384,96 @@ static bool user_can(const struct run_as *ra, const char *path, int mode)
 {
 	int st;
 	pid_t pid = fork();
-	if (pid == 0) {
-		if (initgroups(ra->name, ra->gid) < 0 || setgid(ra->gid) < 0 || setuid(ra->uid) < 0)
-			_exit(2);
-		_exit(access(path, mode) == 0 ? 0 : 1);
-	}
+	if (pid == 0)
+		_exit(supervise_become(ra) < 0 ? 2 : access(path, mode) == 0 ? 0 : 1);
 	if (pid < 0 || waitpid(pid, &st, 0) < 0)
 		return true; /* cannot tell: let the commands say it */
 	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
-static void check_user_access(const struct run_opts *o)
+/* What the test user must reach: the workspaces' directory and the interpreter. The
+ * clones and the results are root's alone and need not be reachable. */
+static void check_user_access(const struct run_opts *o, const char *who)
 {
 	const struct run_as *ra = supervise_user();
-	const char *dirs[] = { o->repos_dir, o->venvs_dir, o->results_dir, o->target_python };
+	const char *need[] = { o->venvs_dir, o->target_python };
 	if (!ra)
 		return;
-	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
-		if (!user_can(ra, dirs[i], X_OK))
-			die("the test user '%s' cannot reach '%s' (a parent directory is not searchable "
-			    "for it); make it reachable, or choose the user with --user NAME (--user "
-			    "root runs tests as root)",
-			    ra->name, dirs[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(need); i++)
+		if (!user_can(ra, need[i], X_OK))
+			die("the test user (%s) cannot reach '%s' (a parent directory is not "
+			    "searchable for it); make it reachable, or choose the user with --user "
+			    "NAME (--user root runs tests as root)", who, need[i]);
 	if (o->find_links && !user_can(ra, o->find_links, R_OK | X_OK))
-		die("the test user '%s' cannot read '%s' (--find-links)", ra->name, o->find_links);
+		die("the test user (%s) cannot read '%s' (--find-links)", who, o->find_links);
 	if (o->tsan_suppressions && !user_can(ra, o->tsan_suppressions, R_OK))
-		die("the test user '%s' cannot read '%s' (TSAN would abort every process)", ra->name,
+		die("the test user (%s) cannot read '%s' (TSAN would abort every process)", who,
 		    o->tsan_suppressions);
-	if (o->package_dir && !user_can(ra, o->package_dir, W_OK | X_OK))
-		warning("the test user '%s' cannot write '%s': installs that build in the checkout "
-			"will fail (--user NAME chooses another user)",
-			ra->name, o->package_dir);
+}
+
+/* A directory every user may write (without the sticky bit) lets test code swap what root
+ * works on: refused. */
+static void check_not_shared(const char *dir)
+{
+	struct stat st;
+	if (stat(dir, &st) == 0 && (st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX))
+		die("'%s' is writable by every user: test code could swap what ftscope works on; "
+		    "use a directory only root can write", dir);
+}
+
+/* The run directory and artifacts/ are root's (docs/security.md); as root through sudo,
+ * readable by the sudo user's group. A resumed run that is not root's alone is refused. */
+static void protect_run_dir(struct run_ctx *rc)
+{
+	const char *sg = getenv("SUDO_GID");
+	long g = 0;
+	int fd = open_dir_at(AT_FDCWD, rc->run_dir, geteuid()), afd;
+	if (fd < 0)
+		die("'%s' is not ftscope's own run directory (its owner or mode lets others write "
+		    "there): not used", rc->run_dir);
+	if (!sg || parse_int(sg, 1, 0x7fffffff, &g) < 0)
+		g = 0;
+	if (geteuid() == 0 && (fchown(fd, 0, (gid_t)g) < 0 || fchmod(fd, 0750) < 0))
+		die_errno("cannot protect '%s'", rc->run_dir);
+	afd = ensure_own_dir_at(fd, "artifacts", geteuid() == 0 ? 0750 : 0755, NULL);
+	if (afd < 0 || (geteuid() == 0 && fchown(afd, 0, (gid_t)g) < 0)) {
+		errno = afd < 0 ? -afd : errno;
+		die_errno("cannot make '%s/artifacts'", rc->run_dir);
+	}
+	close(afd);
+	close(fd);
+}
+
+/* One ftscope at a time per run: the lock is held as long as the supervisor (or one of
+ * its workers) lives, so a reader can tell a run whose ftscope died (rundir.h). */
+static void run_lock(struct run_ctx *rc)
+{
+	char *p = path_join(rc->run_dir, RUN_LOCK_FILE);
+	int fd = open(p, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0)
+		die_errno("cannot create '%s'", p);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+		die("'%s' is being run by another ftscope right now ('%s' is locked)", rc->run_dir,
+		    p);
+	rc->lock_fd = fd;
+	free(p);
+}
+
+/* <venvs-dir>/<run id>-<hash of the run's path>/: the packages' workspaces (sandbox.h),
+ * root's, 0711; whatever an earlier attempt of the run left there goes first. */
+static void make_work_root(struct run_ctx *rc)
+{
+	unsigned h = 2166136261u;
+	int fd;
+	for (const char *p = rc->run_dir; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	rc->work_root = xasprintf("%s/%s-%08x", rc->o->venvs_dir, strrchr(rc->run_dir, '/') + 1, h);
+	rm_rf(rc->work_root);
+	if (mkdir(rc->work_root, 0711) < 0 ||
+	    (fd = open_dir_at(AT_FDCWD, rc->work_root, geteuid())) < 0)
+		die_errno("cannot create the workspaces' directory '%s'", rc->work_root);
+	fchmod(fd, 0711);
+	close(fd);
 }
 
 /* Package from --package-dir: name from pyproject/setup.cfg, else the directory's name. */
@@ -1277,14 +1506,13 @@ static void package_dir_entry(const char *dir, struct pkg_entry *e)
 }
 
 /*
- * Installs follow the pip configuration of whoever runs ftscope. Under sudo the tests run as
- * the sudo user, whose HOME (and so pip.conf) they get. When they run as another account
- * (nobody for plain root, or --user), that account cannot read the invoker's user-level
- * pip.conf: a copy of it in the run directory becomes PIP_CONFIG_FILE for installs.
+ * Installs follow the pip configuration of whoever runs ftscope (under sudo: the sudo
+ * user's). The tests run as another account (a test uid, or --user), which cannot read the
+ * invoker's user-level pip.conf: a copy of it beside the workspaces (root's, readable by
+ * all) becomes PIP_CONFIG_FILE for installs. The run directory is root's alone.
  */
 static void invoker_pip_config(struct run_ctx *rc)
 {
-	const struct run_as *ra = supervise_user();
 	const char *su = getenv("SUDO_USER"), *home = getenv("HOME");
 	const char *xdg = getenv("XDG_CONFIG_HOME");
 	struct passwd *pw = NULL;
@@ -1295,13 +1523,15 @@ static void invoker_pip_config(struct run_ctx *rc)
 		home = pw->pw_dir;
 		xdg = NULL; /* sudo's environment is root's */
 	}
-	if (!ra || ra->uid == invoker)
+	if (rc->user_mode == USER_SELF ||
+	    (rc->user_mode == USER_FIXED && rc->fixed_user.uid == invoker))
 		return;
-	dest = path_join(rc->run_dir, "pip.conf");
+	dest = path_join(rc->work_root, "pip.conf");
 	from = pip_config_copy(home, xdg, dest);
 	if (from) {
-		info("installs use your pip configuration %s (as PIP_CONFIG_FILE: %s cannot "
-		     "read it)", from, ra->name);
+		info("installs use your pip configuration %s (as PIP_CONFIG_FILE: the test "
+		     "user %s cannot read it)", from,
+		     rc->user_mode == USER_FIXED ? rc->fixed_user.name : "of each package");
 		rc->pip_config = dest;
 		dest = NULL;
 	}
@@ -1347,10 +1577,13 @@ int cmd_run(int argc, char **argv)
 	size_t nsel = 0;
 	int ret = FT_EXIT_FAILURE;
 	bool have_single = false;
-	char ts[32], *tsan_runtime = NULL, *uniform = NULL;
+	char ts[32], *tsan_runtime = NULL, *uniform = NULL, who[128] = "";
+	struct test_uid check_uid = TEST_UID_INIT;
 
 	run_opts_init(&o);
 	memset(&single, 0, sizeof(single));
+	rc.lock_fd = -1;
+	umask(022); /* what root creates is not writable by others, whoever started us */
 	if (run_parse(argc, argv, &o)) {
 		for (const char *const *l = run_usage; *l; l++)
 			puts(*l);
@@ -1358,8 +1591,9 @@ int cmd_run(int argc, char **argv)
 		return FT_EXIT_OK;
 	}
 	if (o.resume) {
-		/* The run's own options, then whatever this command line adds. */
-		char *rd = xstrdup(o.resume);
+		/* The run's own options, then whatever this command line adds. The path is made
+		 * absolute first: everything below (the junit path given to pytest too) uses it. */
+		char *rd = abs_path(o.resume);
 		const cJSON *args, *a;
 		struct strv av = STRV_INIT;
 		if (run_load(rd, &prev) < 0 || !prev.meta)
@@ -1440,42 +1674,61 @@ int cmd_run(int argc, char **argv)
 		}
 	}
 
-	/* Whose rights the test code runs with: never root unless asked. */
-	{
-		const char *name = o.user;
-		struct run_as ra;
-		struct passwd *pw;
-		if (!name && geteuid() == 0) {
-			const char *su = getenv("SUDO_USER");
-			name = su && *su && strcmp(su, "root") ? su : "nobody";
-		}
-		if (name && geteuid() != 0 && o.user)
-			die("--user needs root (ftscope runs as uid %d)", (int)geteuid());
-		if (name && geteuid() == 0 && strcmp(name, "root")) {
-			pw = getpwnam(name);
-			if (!pw)
-				die("--user: no user '%s' on this system", name);
-			memset(&ra, 0, sizeof(ra));
-			ra.uid = pw->pw_uid;
-			ra.gid = pw->pw_gid;
-			snprintf(ra.name, sizeof(ra.name), "%s", pw->pw_name);
-			if (pw->pw_dir && is_dir(pw->pw_dir)) {
-				struct stat st;
-				if (stat(pw->pw_dir, &st) == 0 && st.st_uid == pw->pw_uid)
-					snprintf(ra.home, sizeof(ra.home), "%s", pw->pw_dir);
-			}
-			supervise_set_user(&ra);
-			debug("test code runs as %s (uid %d)", ra.name, (int)ra.uid);
-		} else if (geteuid() == 0) {
+	for (size_t i = 0; i < 3; i++)
+		check_not_shared(i == 0 ? o.repos_dir : i == 1 ? o.venvs_dir : o.results_dir);
+
+	/* Whose rights the test code runs with: never root unless asked; by default a test
+	 * uid of its own per package (sandbox.h), so packages cannot touch each other either. */
+	if (o.user && geteuid() != 0)
+		die("--user needs root (ftscope runs as uid %d)", (int)geteuid());
+	if (geteuid() != 0 || (o.user && !strcmp(o.user, "root"))) {
+		rc.user_mode = USER_SELF;
+		if (geteuid() == 0)
 			warning("test code runs as root (--user root)");
-		}
+	} else if (o.user) {
+		struct passwd *pw = getpwnam(o.user);
+		struct stat st;
+		if (!pw)
+			die("--user: no user '%s' on this system", o.user);
+		rc.user_mode = USER_FIXED;
+		rc.fixed_user.uid = pw->pw_uid;
+		rc.fixed_user.gid = pw->pw_gid;
+		snprintf(rc.fixed_user.name, sizeof(rc.fixed_user.name), "%s", pw->pw_name);
+		if (pw->pw_dir && stat(pw->pw_dir, &st) == 0 && S_ISDIR(st.st_mode) &&
+		    st.st_uid == pw->pw_uid)
+			snprintf(rc.fixed_user.home, sizeof(rc.fixed_user.home), "%s", pw->pw_dir);
+		supervise_set_user(&rc.fixed_user);
+		snprintf(who, sizeof(who), "%s", pw->pw_name);
+		if (o.jobs > 1)
+			warning("--user %s with --jobs %ld: every package runs as that one "
+				"user, so one package's tests can signal and write another's "
+				"(without --user, each package gets a test uid of its own)", o.user,
+				o.jobs);
+		debug("test code runs as %s (uid %d)", pw->pw_name, (int)pw->pw_uid);
+	} else {
+		/* The checks below run as a test uid too, taken for them only. */
+		struct run_as ra;
+		uid_t first, last;
+		rc.user_mode = USER_DYNAMIC;
+		if (test_uid_acquire(&check_uid, false, &err) < 0)
+			die("%s", err.buf);
+		test_uid_run_as(&check_uid, &ra);
+		supervise_set_user(&ra);
+		test_uids_range(&first, &last);
+		snprintf(who, sizeof(who), "test uids %u-%u", (unsigned)first, (unsigned)last);
 	}
+	check_user_access(&o, who);
 
 	/* The interpreter first: nothing runs with a wrong one. */
 	if (python_check(o.target_python, &rc.profile, &err) < 0) {
 		if (interrupted)
 			stop_before_start("while the interpreter was being profiled");
 		die("%s", err.buf);
+	}
+	if (rc.user_mode == USER_DYNAMIC) {
+		/* The workers take test uids of their own. */
+		test_uid_release(&check_uid);
+		supervise_set_user(NULL);
 	}
 	{
 		char *a = abs_path(o.target_python);
@@ -1508,7 +1761,6 @@ int cmd_run(int argc, char **argv)
 			    "FTSCOPE_TSAN_RUNTIME", o.target_python);
 	}
 
-	check_user_access(&o);
 	if (interrupted)
 		stop_before_start("while checking the setup");
 
@@ -1541,7 +1793,15 @@ int cmd_run(int argc, char **argv)
 	/* The run directory and its metadata. */
 	rc.t0 = now_monotonic();
 	if (prev.dir) {
+		char *moved = NULL;
 		rc.run_dir = xstrdup(prev.dir);
+		protect_run_dir(&rc);
+		run_lock(&rc);
+		/* A line cut short (kill -9, power loss) must not swallow the next one. */
+		if (run_repair_results(rc.run_dir, &moved) > 0)
+			warning("the last line of '%s/ft_results.jsonl' was cut short; moved it "
+				"to '%s'", rc.run_dir, moved);
+		free(moved);
 		rc.meta = cJSON_Duplicate(prev.meta, true);
 		json_set_str(rc.meta, "status", "running");
 		{
@@ -1559,6 +1819,8 @@ int cmd_run(int argc, char **argv)
 		rc.run_dir = new_run_dir(o.results_dir);
 		if (!rc.run_dir)
 			die("cannot create a run directory in '%s'", o.results_dir);
+		protect_run_dir(&rc);
+		run_lock(&rc);
 		base = strrchr(rc.run_dir, '/') + 1;
 		rc.meta = cJSON_CreateObject();
 		iso_utc(now_wall(), ts, sizeof(ts));
@@ -1590,9 +1852,13 @@ int cmd_run(int argc, char **argv)
 		cJSON_AddNumberToObject(rc.meta, "total_iterations", 0);
 		cJSON_AddNumberToObject(rc.meta, "total_duration_s", 0);
 	}
+	json_set_num(rc.meta, "supervisor_pid", (double)getpid());
+	make_work_root(&rc);
+	json_set_str(rc.meta, "work_dir", rc.work_root);
 	if (tsan_runtime) {
-		/* The runtime, and a constructor that starts it before main() (tsan.h says why). */
-		char *dir = path_join(rc.run_dir, "tsan");
+		/* The runtime, and a constructor that starts it before main() (tsan.h says why):
+		 * where the test uids can read it, in the workspaces' directory. */
+		char *dir = path_join(rc.work_root, "tsan");
 		char *init = tsan_build_init_lib(tsan_runtime, dir), *why = NULL;
 		rc.tsan_preload = init ? xasprintf("%s %s", tsan_runtime, init)
 				       : xstrdup(tsan_runtime);
@@ -1642,6 +1908,8 @@ int cmd_run(int argc, char **argv)
 		warning_errno("cannot become a child subreaper; orphaned test processes may escape");
 
 	run_packages(&rc, sel, nsel);
+	if (rm_rf(rc.work_root) < 0)
+		warning("cannot remove the workspaces' directory '%s'", rc.work_root);
 
 	/* Close the run: counts, status, the summary. */
 	{
@@ -1711,7 +1979,10 @@ out:
 	sbuf_release(&err);
 	cJSON_Delete(rc.meta);
 	cJSON_Delete(rc.profile);
+	if (rc.lock_fd >= 0)
+		close(rc.lock_fd);
 	free(rc.run_dir);
+	free(rc.work_root);
 	free(rc.tracer_reason);
 	free(rc.meta_path);
 	free(rc.results_path);

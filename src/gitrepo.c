@@ -218,28 +218,30 @@ static void cli_output_oneline(struct sbuf *err, const char *out)
  * Run git with argv (argv[0] = "git"), stdout and stderr captured into *out.
  * Returns the exit status, or -1 if it could not run or died from a signal.
  * The environment is prepared before fork: the child only calls async-signal-safe code.
+ * git runs as root, and only in root's own clones (docs/security.md); still, no GIT_*
+ * variable of the caller's reaches it, hooks and fsmonitor are off, and it inherits no
+ * descriptor but 0-2.
  */
 static int run_git(const char *const argv[], struct sbuf *out)
 {
-	static const char *const drop[] = { "GIT_DIR=", "GIT_WORK_TREE=", "GIT_INDEX_FILE=",
-					    "GIT_OBJECT_DIRECTORY=", "GIT_TERMINAL_PROMPT=", NULL };
-	struct strv env = STRV_INIT;
+	static const char *const pre[] = { "git", "-c", "core.hooksPath=/dev/null", "-c",
+					   "core.fsmonitor=false" };
+	struct strv env = STRV_INIT, av = STRV_INIT;
 	int pfd[2] = { -1, -1 }, status, ret = -1, devnull;
 	char buf[4096];
 	char **ep;
 	pid_t pid;
 	ssize_t n;
 
-	for (ep = environ; ep && *ep; ep++) {
-		const char *const *d;
-		for (d = drop; *d; d++)
-			if (starts_with(*ep, *d))
-				break;
-		if (!*d)
+	for (ep = environ; ep && *ep; ep++)
+		if (!starts_with(*ep, "GIT_"))
 			strv_push(&env, *ep);
-	}
 	/* Never prompt for credentials (a missing https repository asks for them). */
 	strv_push(&env, "GIT_TERMINAL_PROMPT=0");
+	for (size_t i = 0; i < ARRAY_SIZE(pre); i++)
+		strv_push(&av, pre[i]);
+	for (size_t i = 1; argv[i]; i++)
+		strv_push(&av, argv[i]);
 
 	if (pipe2(pfd, O_CLOEXEC) < 0) {
 		sbuf_addf(out, "cannot create a pipe: %s", strerror(errno));
@@ -265,7 +267,8 @@ static int run_git(const char *const argv[], struct sbuf *out)
 			dup2(devnull, 0);
 		dup2(pfd[1], 1);
 		dup2(pfd[1], 2);
-		execvpe("git", (char *const *)argv, env.v);
+		close_range(3, ~0U, 0);
+		execvpe("git", av.v, env.v);
 		if (write(2, msg, sizeof(msg) - 1) < 0)
 			_exit(127);
 		_exit(127);
@@ -299,6 +302,7 @@ out:
 	if (pfd[1] >= 0)
 		close(pfd[1]);
 	strv_release(&env);
+	strv_release(&av);
 	return ret;
 }
 

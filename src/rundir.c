@@ -2,8 +2,13 @@
 /* Copyright (c) 2026 The ftscope authors */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -87,6 +92,31 @@ static char *find_newest_run(const char *dir)
 	return path;
 }
 
+/*
+ * A run whose meta says "running" while no ftscope holds its lock lost its supervisor
+ * (SIGKILL, a crash of the machine): it is read as interrupted, which --resume finishes.
+ */
+static void check_supervisor(struct run_data *rd)
+{
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(rd->meta, "status");
+	char *lock;
+	int fd;
+	if (!cJSON_IsString(st) || strcmp(st->valuestring, "running"))
+		return;
+	lock = path_join(rd->dir, RUN_LOCK_FILE);
+	fd = open(lock, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd >= 0 && flock(fd, LOCK_SH | LOCK_NB) == 0) {
+		rd->supervisor_died = true;
+		cJSON_SetValuestring((cJSON *)st, "interrupted");
+		warning("the ftscope that ran '%s' (pid %.0f) is gone without finishing it; "
+			"reading it as interrupted (ftscope run --resume %s finishes it)", rd->dir,
+			json_num(rd->meta, "supervisor_pid", 0), rd->dir);
+	}
+	if (fd >= 0)
+		close(fd);
+	free(lock);
+}
+
 static void load_meta(struct run_data *rd)
 {
 	char *path = path_join(rd->dir, "ft_meta.json");
@@ -111,6 +141,7 @@ static void load_meta(struct run_data *rd)
 	}
 	free(text);
 	free(path);
+	check_supervisor(rd);
 }
 
 static size_t find_index(const struct run_data *rd, const char *name)
@@ -213,6 +244,96 @@ int run_load(const char *dir, struct run_data *rd)
 out:
 	if (ret)
 		run_data_release(rd);
+	return ret;
+}
+
+int run_repair_results(const char *run_dir, char **moved_to)
+{
+	char *path = path_join(run_dir, "ft_results.jsonl"), *frag = NULL, *moved = NULL;
+	struct stat st;
+	off_t end, start;
+	int fd, ret = 0;
+	*moved_to = NULL;
+	fd = open(path, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		ret = errno == ENOENT ? 0 : -errno;
+		goto out;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		ret = -EINVAL;
+		goto out;
+	}
+	end = st.st_size;
+	/* Where the last line starts: after the last '\n'. */
+	for (start = end; start > 0;) {
+		char buf[4096];
+		off_t from = start > (off_t)sizeof(buf) ? start - (off_t)sizeof(buf) : 0;
+		ssize_t n = pread(fd, buf, (size_t)(start - from), from), i;
+		if (n <= 0) {
+			ret = n < 0 ? -errno : -EIO;
+			goto out;
+		}
+		for (i = n; i > 0 && buf[i - 1] != '\n'; i--)
+			;
+		if (i > 0) {
+			start = from + i;
+			break;
+		}
+		start = from;
+	}
+	if (start == end)
+		goto out; /* empty, or ends with a newline */
+	frag = xmalloc((size_t)(end - start) + 1);
+	if (pread(fd, frag, (size_t)(end - start), start) != end - start) {
+		ret = -EIO;
+		goto out;
+	}
+	frag[end - start] = '\0';
+	{
+		cJSON *j = cJSON_ParseWithOpts(frag, NULL, true);
+		bool whole = cJSON_IsObject(j) && !memchr(frag, '\0', (size_t)(end - start));
+		cJSON_Delete(j);
+		if (whole) {
+			/* only the newline was lost */
+			ret = pwrite(fd, "\n", 1, end) == 1 && fsync(fd) == 0 ? 0 : -errno;
+			goto out;
+		}
+	}
+	for (int k = 1; k < 1000 && !moved; k++) {
+		char *p = xasprintf("%s.fragment-%d", path, k);
+		int ffd = open(p, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (ffd >= 0) {
+			bool ok = write(ffd, frag, (size_t)(end - start)) == end - start &&
+				  fsync(ffd) == 0;
+			close(ffd);
+			if (ok) {
+				moved = p;
+				break;
+			}
+			unlink(p);
+		} else if (errno != EEXIST) {
+			free(p);
+			break;
+		}
+		free(p);
+	}
+	if (!moved) {
+		ret = -EIO;
+		goto out;
+	}
+	if (ftruncate(fd, start) < 0 || fsync(fd) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	*moved_to = moved;
+	moved = NULL;
+	ret = 1;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(moved);
+	free(frag);
+	free(path);
 	return ret;
 }
 

@@ -12,6 +12,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <grp.h>
@@ -99,6 +100,17 @@ const char *killed_by_name(enum killed_by k)
 
 static struct run_as run_as_user;
 static bool run_as_set;
+
+int supervise_become(const struct run_as *ra)
+{
+	int r = ra->dynamic ? setgroups(0, NULL) : initgroups(ra->name, ra->gid);
+	if (r < 0 || setresgid(ra->gid, ra->gid, ra->gid) < 0 ||
+	    setresuid(ra->uid, ra->uid, ra->uid) < 0)
+		return -errno;
+	if (getuid() != ra->uid || geteuid() != ra->uid || getgid() != ra->gid)
+		return -EPERM;
+	return 0;
+}
 
 void supervise_set_user(const struct run_as *ra)
 {
@@ -774,11 +786,10 @@ static _Noreturn void child_exec(const struct iter_spec *spec, const struct cgro
 	cgroup_enter_self(cg);
 	if (run_as_set) {
 		/* Drop to the test user before anything of the test runs. */
-		if (initgroups(run_as_user.name, run_as_user.gid) < 0 ||
-		    setgid(run_as_user.gid) < 0 || setuid(run_as_user.uid) < 0 ||
-		    getuid() != run_as_user.uid) {
+		int r = supervise_become(&run_as_user);
+		if (r < 0) {
 			dprintf(2, "ftscope: error: cannot switch to user '%s': %s\n",
-				run_as_user.name, strerror(errno));
+				run_as_user.name, strerror(-r));
 			_exit(126);
 		}
 	}
@@ -795,6 +806,12 @@ static _Noreturn void child_exec(const struct iter_spec *spec, const struct cgro
 		dup2(devnull, 0);
 	dup2(out_w, 1);
 	dup2(err_w, 2);
+	/* Nothing of ftscope's, nor of whoever started it (`exec 7<secret; ftscope run`),
+	 * reaches the test: every descriptor but 0, 1 and 2 is closed. */
+	if (close_range(3, ~0U, 0) < 0)
+		for (int fd = 3; fd < 65536; fd++)
+			close(fd);
+	umask(022);
 	setrlimit(RLIMIT_CORE, &core);
 	if (spec->cwd && chdir(spec->cwd) < 0) {
 		dprintf(2, "ftscope: error: cannot enter '%s': %s\n", spec->cwd, strerror(errno));
@@ -807,11 +824,13 @@ static _Noreturn void child_exec(const struct iter_spec *spec, const struct cgro
 	_exit(127);
 }
 
+/* A capture file is new, root's, in a directory only root writes (docs/security.md): a name
+ * that exists already is refused rather than followed or truncated. */
 static int open_capture(const char *path)
 {
 	if (!path)
 		return -1;
-	return open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	return open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 }
 
 int supervise_run(const struct iter_spec *spec, struct iter_outcome *out)
@@ -953,9 +972,10 @@ int supervise_run(const struct iter_spec *spec, struct iter_outcome *out)
 			}
 		}
 	}
-	/* Whatever happened, nothing of the tree may outlive the iteration. */
-	if (!s.root_done)
-		kill_tree(&s);
+	/* Whatever happened, nothing of the tree may outlive the iteration: also not a daemon
+	 * that closed its stdout and stderr before the test command ended (it is in the
+	 * cgroup, or our orphan as the subreaper). */
+	kill_tree(&s);
 	while (!s.root_done) { /* the root is our child: it must be reaped */
 		int st;
 		struct rusage ru;

@@ -1055,32 +1055,36 @@ out:
 	return ret;
 }
 
-int tsan_read_logs(const char *dir, const char *prefix, struct sbuf *out)
+int tsan_read_logs(int dirfd, const char *prefix, uid_t owner, size_t max, struct sbuf *out)
 {
 	struct strv names = STRV_INIT;
 	struct dirent *de;
-	size_t plen = strlen(prefix);
-	DIR *d = opendir(dir);
-	int n = 0;
-	if (!d)
+	size_t plen = strlen(prefix), start = out->len;
+	int n = 0, dup_fd = dup(dirfd);
+	DIR *d = dup_fd >= 0 ? fdopendir(dup_fd) : NULL;
+	if (!d) {
+		if (dup_fd >= 0)
+			close(dup_fd);
 		return 0;
+	}
+	rewinddir(d); /* the duplicate shares dirfd's position */
 	while ((de = readdir(d)))
 		if (!strncmp(de->d_name, prefix, plen) && de->d_name[plen] == '.')
 			strv_push(&names, de->d_name);
 	closedir(d);
 	if (names.n)
 		qsort(names.v, names.n, sizeof(char *), cmp_cstr);
-	for (size_t i = 0; i < names.n; i++) {
-		char *p = path_join(dir, names.v[i]), *text = NULL;
+	for (size_t i = 0; i < names.n && out->len - start < max; i++) {
+		char *text = NULL;
 		size_t len = 0;
-		if (read_file(p, &text, &len) == 0) {
+		size_t left = max - (out->len - start);
+		if (read_file_at(dirfd, names.v[i], left, owner, &text, &len) == 0) {
 			if (out->len && out->buf[out->len - 1] != '\n')
 				sbuf_addc(out, '\n');
 			sbuf_add(out, text, len);
 			n++;
 		}
 		free(text);
-		free(p);
 	}
 	strv_release(&names);
 	return n;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -207,11 +208,11 @@ void strv_split(struct strv *sv, const char *s, const char *seps)
 	free(copy);
 }
 
-char *read_text(const char *path)
+char *read_text_at(int dirfd, const char *name, size_t max, uid_t owner)
 {
 	char *raw = NULL, *text;
 	size_t len = 0;
-	if (read_file(path, &raw, &len) < 0)
+	if (read_file_at(dirfd, name, max, owner, &raw, &len) < 0)
 		return NULL;
 	if (!memchr(raw, '\0', len))
 		return raw;
@@ -262,6 +263,94 @@ static int write_all(int fd, const void *data, size_t len)
 	return 0;
 }
 
+int read_file_at(int dirfd, const char *name, size_t max, uid_t owner, char **out, size_t *len)
+{
+	struct sbuf sb = SBUF_INIT;
+	struct stat st;
+	char buf[65536];
+	int fd, ret = 0;
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		ret = -EINVAL; /* a FIFO, a device, a socket, a directory */
+		goto out;
+	}
+	if (owner != FILE_ANY_OWNER && (st.st_uid != owner || (st.st_mode & (S_IWGRP | S_IWOTH)))) {
+		ret = -EPERM;
+		goto out;
+	}
+	if ((uintmax_t)st.st_size > max) {
+		ret = -EFBIG;
+		goto out;
+	}
+	for (;;) {
+		size_t want = max - sb.len + 1 < sizeof(buf) ? max - sb.len + 1 : sizeof(buf);
+		ssize_t n = read(fd, buf, want);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = -errno;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if (sb.len + (size_t)n > max) {
+			ret = -EFBIG; /* it grew while we read */
+			goto out;
+		}
+		sbuf_add(&sb, buf, (size_t)n);
+	}
+	if (len)
+		*len = sb.len;
+	*out = sbuf_detach(&sb);
+out:
+	close(fd);
+	sbuf_release(&sb);
+	return ret;
+}
+
+int open_dir_at(int dirfd, const char *name, uid_t owner)
+{
+	struct stat st;
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (owner == FILE_ANY_OWNER)
+		return fd;
+	if (fstat(fd, &st) < 0 || st.st_uid != owner || (st.st_mode & (S_IWGRP | S_IWOTH))) {
+		close(fd);
+		return -EPERM;
+	}
+	return fd;
+}
+
+int open_temp_beside(const char *path, mode_t mode, char **tmp_out)
+{
+	for (int tries = 0; tries < 100; tries++) {
+		unsigned char r[8];
+		char *tmp;
+		int fd;
+		if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+			return -EIO;
+		tmp = xasprintf("%s.tmp.%02x%02x%02x%02x%02x%02x%02x%02x", path, r[0], r[1], r[2],
+				r[3], r[4], r[5], r[6], r[7]);
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+		if (fd >= 0) {
+			*tmp_out = tmp;
+			return fd;
+		}
+		free(tmp);
+		if (errno != EEXIST)
+			return -errno;
+	}
+	return -EEXIST;
+}
+
 int write_file_atomic(const char *path, const void *data, size_t len)
 {
 	return write_file_replace(path, data, len, true);
@@ -269,12 +358,10 @@ int write_file_atomic(const char *path, const void *data, size_t len)
 
 static int write_replace_once(const char *path, const void *data, size_t len, bool durable)
 {
-	char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid()); /* concurrent writers */
-	int ret, fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		ret = -errno;
-		goto out;
-	}
+	char *tmp = NULL;
+	int ret, fd = open_temp_beside(path, 0644, &tmp);
+	if (fd < 0)
+		return fd;
 	ret = write_all(fd, data, len);
 	if (!ret && durable && fsync(fd) < 0)
 		ret = -errno;
@@ -284,7 +371,6 @@ static int write_replace_once(const char *path, const void *data, size_t len, bo
 		ret = -errno;
 	if (ret)
 		unlink(tmp);
-out:
 	free(tmp);
 	return ret;
 }
@@ -300,7 +386,7 @@ int write_file_replace(const char *path, const void *data, size_t len, bool dura
 
 static int append_once(const char *path, const struct sbuf *sb)
 {
-	int ret, fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	int ret, fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644);
 	struct stat st;
 	if (fd < 0)
 		return -errno;
@@ -368,61 +454,81 @@ out:
 	return ret;
 }
 
-int rm_rf(const char *path)
+/* Deeper than this, a tree is not removed (one descriptor per level). */
+#define RM_MAX_DEPTH 512
+
+/*
+ * Remove dirfd/name and everything below it without following a symlink anywhere: each
+ * level is entered with openat(O_NOFOLLOW | O_DIRECTORY) relative to its parent's
+ * descriptor, so a directory swapped for a symlink while we work is unlinked, not followed.
+ */
+static int rm_at(int dirfd, const char *name, int depth)
 {
 	struct stat st;
-	DIR *d;
 	struct dirent *de;
-	int ret = 0;
-	if (lstat(path, &st) < 0)
+	DIR *d;
+	int fd, ret = 0;
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? 0 : -errno;
 	if (!S_ISDIR(st.st_mode))
-		return unlink(path) < 0 ? -errno : 0;
-	d = opendir(path);
-	if (!d)
-		return -errno;
+		return unlinkat(dirfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
+	if (depth >= RM_MAX_DEPTH)
+		return -ELOOP;
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOTDIR || errno == ELOOP) /* swapped under us */
+			return unlinkat(dirfd, name, 0) < 0 && errno != ENOENT ? -errno : 0;
+		return errno == ENOENT ? 0 : -errno;
+	}
+	d = fdopendir(fd);
+	if (!d) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
 	while ((de = readdir(d))) {
-		char *sub;
+		int r;
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		sub = path_join(path, de->d_name);
-		if (rm_rf(sub) < 0 && !ret)
-			ret = -errno;
-		free(sub);
+		r = rm_at(fd, de->d_name, depth + 1);
+		if (r < 0 && !ret)
+			ret = r;
 	}
 	closedir(d);
-	if (rmdir(path) < 0 && !ret)
+	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT && !ret)
 		ret = -errno;
 	return ret;
 }
 
-int chown_tree(const char *path, uid_t uid, gid_t gid)
+int rm_rf_at(int dirfd, const char *name)
 {
-	struct stat st;
-	DIR *d;
-	struct dirent *de;
-	int ret = 0;
-	if (lstat(path, &st) < 0)
-		return -errno;
-	if ((st.st_uid != uid || st.st_gid != gid) && lchown(path, uid, gid) < 0)
-		ret = -errno;
-	if (!S_ISDIR(st.st_mode))
+	if (!*name || !strcmp(name, ".") || !strcmp(name, "..") || strchr(name, '/'))
+		return -EINVAL;
+	return rm_at(dirfd, name, 0);
+}
+
+int rm_rf(const char *path)
+{
+	char *dir = xstrdup(path), *slash;
+	size_t n = strlen(dir);
+	int dfd, ret;
+	while (n > 1 && dir[n - 1] == '/')
+		dir[--n] = '\0';
+	slash = strrchr(dir, '/');
+	if (!slash) {
+		ret = rm_rf_at(AT_FDCWD, dir);
+		free(dir);
 		return ret;
-	d = opendir(path);
-	if (!d)
-		return -errno;
-	while ((de = readdir(d))) {
-		char *sub;
-		int r;
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		sub = path_join(path, de->d_name);
-		r = chown_tree(sub, uid, gid);
-		if (r < 0 && !ret)
-			ret = r;
-		free(sub);
 	}
-	closedir(d);
+	*slash = '\0';
+	dfd = open(slash == dir ? "/" : dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0) {
+		ret = errno == ENOENT ? 0 : -errno;
+	} else {
+		ret = rm_rf_at(dfd, slash + 1);
+		close(dfd);
+	}
+	free(dir);
 	return ret;
 }
 

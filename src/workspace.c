@@ -283,77 +283,30 @@ out:
 	return ret;
 }
 
-static char *venv_home_of(const char *dir)
+int venv_create(const char *python, const char *dir, struct sbuf *err)
 {
-	char *cfg = path_join(dir, "pyvenv.cfg"), *text = NULL, *home = NULL, *line, *save = NULL;
-	if (read_file(cfg, &text, NULL) == 0) {
-		for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-			char *eq = strchr(line, '=');
-			if (!eq)
-				continue;
-			*eq = '\0';
-			if (!strcmp(trim(line), "executable"))
-				home = xstrdup(trim(eq + 1));
-		}
-	}
-	free(text);
-	free(cfg);
-	return home;
-}
-
-static int write_pip_wrapper(const char *dir, const char *name)
-{
-	char *path = xasprintf("%s/bin/%s", dir, name);
-	static const char body[] = "#!/bin/sh\n"
-				   "# ftscope: the venv's pip is the interpreter's pip module\n"
-				   "exec \"$(dirname \"$0\")/python\" -m pip \"$@\"\n";
-	int ret = write_file_atomic(path, body, sizeof(body) - 1);
-	if (!ret && chmod(path, 0755) < 0)
-		ret = -errno;
-	free(path);
-	return ret;
-}
-
-int venv_ensure(const char *python, const char *dir, struct sbuf *err)
-{
+	static const char wrapper[] = "#!/bin/sh\n"
+				      "# ftscope: the venv's pip is the interpreter's pip module\n"
+				      "exec \"$(dirname \"$0\")/python\" -m pip \"$@\"\n";
 	struct strv env = STRV_INIT;
 	struct sbuf cmd = SBUF_INIT;
 	struct iter_outcome o = { 0 };
-	char *home = venv_home_of(dir), *real = abs_path(python), *vpy = path_join(dir, "bin/python");
-	char *vpip = path_join(dir, "bin/pip3");
 	int ret = -1;
-	/* bin/pip3 is written last: without it the venv was cut short (an interrupt) */
-	if (home && access(vpy, X_OK) == 0 && access(vpip, X_OK) == 0) {
-		char *rh = abs_path(home);
-		bool same = !strcmp(rh, real);
-		free(rh);
-		if (same) {
-			ret = 0;
-			goto out;
-		}
-	}
-	if (path_exists(dir) && rm_rf(dir) < 0) {
-		sbuf_addf(err, "cannot remove the stale venv '%s'", dir);
-		goto out;
-	}
-	/* Made here so that a test user who cannot write the venvs directory still owns it. */
-	if (mkdir_p(dir, 0755) < 0 ||
-	    (supervise_user() && chown(dir, supervise_user()->uid, supervise_user()->gid) < 0)) {
-		sbuf_addf(err, "cannot create the venv directory '%s': %s", dir, strerror(errno));
-		goto out;
-	}
+	/* One supervised command, run as the test user: the venv and its pip wrappers are
+	 * theirs, and root writes nothing below dir. */
 	base_probe_env(&env);
 	sbuf_add_shquoted(&cmd, python);
 	sbuf_adds(&cmd, " -m venv --without-pip --system-site-packages ");
 	sbuf_add_shquoted(&cmd, dir);
+	sbuf_adds(&cmd, " || exit 1\ncd ");
+	sbuf_add_shquoted(&cmd, dir);
+	sbuf_adds(&cmd, "/bin || exit 1\nfor n in pip pip3; do printf '%s' ");
+	sbuf_add_shquoted(&cmd, wrapper);
+	sbuf_adds(&cmd, " >\"$n\" && chmod 755 \"$n\" || exit 1; done\n");
 	if (run_collect(cmd.buf, NULL, &env, 300, NULL, NULL, &o) < 0 || !o.exited ||
 	    o.exit_code) {
 		sbuf_addf(err, "creating the venv '%s' failed ", dir);
 		add_failure(err, &o, 300);
-		goto out;
-	}
-	if (write_pip_wrapper(dir, "pip") < 0 || write_pip_wrapper(dir, "pip3") < 0) {
-		sbuf_addf(err, "cannot write pip wrappers into '%s/bin'", dir);
 		goto out;
 	}
 	ret = 0;
@@ -361,10 +314,6 @@ out:
 	iter_outcome_release(&o);
 	sbuf_release(&cmd);
 	strv_release(&env);
-	free(home);
-	free(real);
-	free(vpy);
-	free(vpip);
 	return ret;
 }
 

@@ -12,9 +12,14 @@
 
 struct cJSON;
 
+/* Held (flock) by the ftscope running a run, and by nothing else. */
+#define RUN_LOCK_FILE "ft_run.lock"
+
 struct run_data {
 	char *dir;
 	struct cJSON *meta;    /* ft_meta.json, or NULL if missing/unreadable (warned) */
+	bool supervisor_died;  /* meta said "running" but no ftscope holds the run's lock: its
+				  status is read as "interrupted" (warned) */
 	struct cJSON **pkgs;   /* last line per package, in first-appearance order; owned */
 	size_t n;
 	size_t bad_lines;      /* unparsable lines skipped (a truncated tail, ...) */
@@ -27,6 +32,13 @@ struct run_data {
  */
 int run_load(const char *dir, struct run_data *rd);
 void run_data_release(struct run_data *rd);
+/*
+ * Before appending to a run's ft_results.jsonl: a last line without its newline (kill -9,
+ * power loss) is repaired -- completed with '\n' when it is a whole JSON object, else moved
+ * to ft_results.jsonl.fragment-N (*moved_to, malloc'd) and cut off -- so the next line is
+ * not glued onto it. 1 if something was moved, 0 if nothing had to be, -errno.
+ */
+int run_repair_results(const char *run_dir, char **moved_to);
 /* The package object named `name`, or NULL. */
 struct cJSON *run_find_pkg(const struct run_data *rd, const char *name);
 

@@ -145,9 +145,13 @@ struct run_as {
 	gid_t gid;
 	char name[64];
 	char home[512];  /* the user's home, or "" if it does not exist */
+	bool dynamic;    /* a test uid without a passwd entry (sandbox.h): no groups */
 };
 void supervise_set_user(const struct run_as *ra);
 const struct run_as *supervise_user(void); /* NULL if not switching */
+/* Become ra for good (in a child): its groups (none for a dynamic uid), gid and uid, real,
+ * effective and saved. 0 or -errno. */
+int supervise_become(const struct run_as *ra);
 int supervise_run(const struct iter_spec *spec, struct iter_outcome *out);
 void iter_outcome_release(struct iter_outcome *o);
 

@@ -9,6 +9,9 @@
  */
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
+
+#include "ftscope/util.h"
 
 struct test_outcome {
 	char *id;      /* pytest node id: "tests/test_x.py::TestA::test_b" */
@@ -23,11 +26,27 @@ struct test_report {
 };
 
 /*
- * Parse a JUnit XML file (pytest's, any junit_family; unittest-xml-reporting works too).
- * Returns 0, -ENOENT if the file does not exist, or -1 (with a warning) if it is not JUnit.
+ * Parse a JUnit XML report (pytest's, any junit_family; unittest-xml-reporting works too):
+ * streaming, at most JUNIT_MAX_BYTES, a document with a DTD is refused (no entity is ever
+ * expanded), so is one with a tag of more than JUNIT_MAX_ATTRS attributes (libxml2's check
+ * for duplicates is quadratic), parsing stops after JUNIT_MAX_SECONDS, no network;
+ * JUNIT_MAX_TESTS outcomes are kept (all are counted). 0, or -1 when it is not a complete
+ * JUnit document (r is then untouched).
  */
-int junit_parse_file(const char *path, struct test_report *r);
+#define JUNIT_MAX_BYTES (64u << 20)
+#define JUNIT_MAX_ATTRS 256
+#define JUNIT_MAX_SECONDS 10.0
+#define JUNIT_MAX_BYTES_TEXT "64 MiB"
+#define JUNIT_MAX_TESTS 500000
 int junit_parse_buf(const char *buf, size_t len, struct test_report *r);
+/*
+ * The report the test wrote, dirfd/name, read with read_file_at (no symlink, a regular file
+ * of `owner`, at most JUNIT_MAX_BYTES) and parsed; when raw is given, *raw gets the bytes
+ * read (malloc'd, also when they are not JUnit; root's copy for the artifacts). -ENOENT if
+ * there is none, -1 or -errno (with a warning) if it is refused or not JUnit.
+ */
+int junit_parse_at(int dirfd, const char *name, uid_t owner, struct test_report *r, char **raw,
+		   size_t *raw_len);
 /* Fill the counts from pytest's last summary line in text; false if none is found. */
 bool pytest_summary_parse(const char *text, struct test_report *r);
 /*

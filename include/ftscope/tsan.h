@@ -187,8 +187,9 @@ char *tsan_build_init_lib(const char *runtime, const char *dir);
  * it could not run) in *why (malloc'd).
  */
 int tsan_preload_check(const char *preload, char **why);
-/* Append the contents of dir/<prefix>.* (TSAN's log_path files, one per process, in name
- * order) to out; returns how many files were read. */
-int tsan_read_logs(const char *dir, const char *prefix, struct sbuf *out);
+/* Append the contents of dirfd/<prefix>.* (TSAN's log_path files, one per process, in name
+ * order) to out, each read with read_file_at (regular files of `owner`, no symlink), at most
+ * max bytes in all; returns how many files were read. */
+int tsan_read_logs(int dirfd, const char *prefix, uid_t owner, size_t max, struct sbuf *out);
 
 #endif

@@ -50,9 +50,25 @@ void strv_split(struct strv *sv, const char *s, const char *seps);
 
 /* Files. All return 0 or -errno unless said otherwise. */
 int read_file(const char *path, char **out, size_t *len);     /* *out malloc'd, NUL-terminated */
-/* A file of test output as one string, its NULs kept as TEXT_NUL_MARK (text.h); NULL if it
- * cannot be read. malloc'd. */
-char *read_text(const char *path);
+/* A file of test output as one string, its NULs kept as TEXT_NUL_MARK (text.h), read with
+ * read_file_at(); NULL if it cannot be read. malloc'd. */
+char *read_text_at(int dirfd, const char *name, size_t max, uid_t owner);
+/*
+ * The one way root reads a file someone else may control (docs/security.md):
+ * openat(dirfd, name, O_NOFOLLOW | O_NONBLOCK) -- no symlink is followed and a FIFO or a
+ * leased file cannot block the open --, fstat: a regular file (-EINVAL otherwise), owned by
+ * `owner` and not writable by group or others (-EPERM; FILE_ANY_OWNER skips both checks),
+ * at most `max` bytes (-EFBIG, also when it grows while read). dirfd may be AT_FDCWD.
+ */
+#define FILE_ANY_OWNER ((uid_t)-1)
+int read_file_at(int dirfd, const char *name, size_t max, uid_t owner, char **out, size_t *len);
+/* Open dirfd/name as a directory without following a symlink (O_DIRECTORY | O_NOFOLLOW);
+ * with an owner, it must also be owned by it and not writable by group or others (-EPERM).
+ * Returns the descriptor (O_CLOEXEC) or -errno. */
+int open_dir_at(int dirfd, const char *name, uid_t owner);
+/* Create "<path>.tmp.<16 random hex digits>" with O_CREAT | O_EXCL | O_NOFOLLOW: a name
+ * nobody can predict or pre-plant. Returns the descriptor (*tmp malloc'd) or -errno. */
+int open_temp_beside(const char *path, mode_t mode, char **tmp);
 int write_file_atomic(const char *path, const void *data, size_t len); /* tmp + fsync + rename */
 /* The same; durable=false skips the fsync (caches: a file lost in a crash is rebuilt). */
 int write_file_replace(const char *path, const void *data, size_t len, bool durable);
@@ -61,9 +77,10 @@ int mkdir_p(const char *path, mode_t mode);
 /* A command's output: to path atomically (-o FILE), or to stdout when path is NULL (main()
  * checks stdout's flush). Prints why on failure; 0 or -1. */
 int emit_output(const char *path, const char *buf, size_t len);
+/* Remove a tree; never follows a symlink, also when the tree's owner swaps entries while it
+ * is removed (each level is opened O_NOFOLLOW relative to its parent). 0 if it is gone. */
 int rm_rf(const char *path);
-/* lchown every entry of a tree whose owner differs (symlinks are not followed). */
-int chown_tree(const char *path, uid_t uid, gid_t gid);
+int rm_rf_at(int dirfd, const char *name);
 bool path_exists(const char *path);
 bool is_dir(const char *path);
 char *path_join(const char *a, const char *b);               /* malloc'd */

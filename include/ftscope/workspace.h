@@ -52,11 +52,12 @@ int run_collect(const char *command, const char *cwd, const struct strv *env, do
 int python_check(const char *python, struct cJSON **profile, struct sbuf *err);
 
 /*
- * A venv at dir made by `python` with --system-site-packages (the provisioned pytest stays
- * visible) and without pip's wheel (pip/pip3 in bin/ run the interpreter's own pip module).
- * Reused when its pyvenv.cfg points at the same interpreter. 0 or -1 with err.
+ * A new venv in dir (an empty directory of the test user's: the package's workspace has
+ * one) made by `python` with --system-site-packages (the provisioned pytest stays visible)
+ * and without pip's wheel (pip/pip3 in bin/ run the interpreter's own pip module). It is
+ * made by the supervised user, so root writes nothing in it. 0 or -1 with err.
  */
-int venv_ensure(const char *python, const char *dir, struct sbuf *err);
+int venv_create(const char *python, const char *dir, struct sbuf *err);
 
 /* Environment for commands in a venv: PATH with bin/ first, VIRTUAL_ENV, pip quiet about
  * its own version and never prompting. */

@@ -390,15 +390,63 @@ describe_pids() {
 	done
 }
 
+# ---------------------------------------------------------------- hostile packages
+
+# relax_fs_protections: the attacks of tests/fixtures/pkgs/ftfix-hostile-* must work as on
+# the many hosts where the kernel's symlink, hardlink, FIFO and regular-file protections are
+# off (fs.protected_*): turned off for this test, restored when it exits.
+_fs_restore=()
+relax_fs_protections() {
+	local k v
+	for k in protected_symlinks protected_hardlinks protected_fifos protected_regular; do
+		v=$(sysctl -n "fs.$k" 2>/dev/null) || continue
+		[ "$v" = 0 ] && continue
+		_fs_restore+=("fs.$k=$v")
+		sysctl -q -w "fs.$k=0" >/dev/null 2>&1 || diag "cannot turn fs.$k off"
+	done
+}
+
+# hostile_dirs: $HOSTILE_OUT (a directory every uid may write, for the attacks' traces) and
+# $SECRET, a root-only file whose content ($SECRET_MARK) must never leave it.
+HOSTILE_OUT= SECRET= SECRET_MARK=
+hostile_dirs() {
+	HOSTILE_OUT=$TEST_TMP/hostile
+	mkdir -p "$HOSTILE_OUT" && chmod 1777 "$HOSTILE_OUT"
+	SECRET=$TEST_TMP/secret
+	SECRET_MARK=FTSCOPE-SECRET-$RANDOM$RANDOM$RANDOM
+	printf '%s\n' "$SECRET_MARK" >"$SECRET"
+	chmod 0600 "$SECRET"
+}
+
+# run_ftscope_rss ARGS...: run_ftscope through the interpreter, which then tells the largest
+# resident set of ftscope and everything it started (getrusage(RUSAGE_CHILDREN) covers every
+# descendant that was waited for) in FTSCOPE_MAXRSS_KB.
+FTSCOPE_MAXRSS_KB=
+run_ftscope_rss() {
+	local rss=$TEST_TMP/ftscope.maxrss
+	FTSCOPE_CMD="ftscope $*"
+	_tap_stderr_shown=
+	FTSCOPE_RC=0
+	"$FT_PYTHON" -I -c 'import resource, subprocess, sys
+rc = subprocess.call(sys.argv[2:])
+open(sys.argv[1], "w").write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+sys.exit(rc)' "$rss" timeout -k 10 "${FTSCOPE_E2E_TIMEOUT:-600}" "$FTSCOPE" "$@" \
+		>"$FTSCOPE_OUT" 2>"$FTSCOPE_ERR" </dev/null || FTSCOPE_RC=$?
+	FTSCOPE_MAXRSS_KB=$(cat "$rss" 2>/dev/null || echo 0)
+}
+
 # ---------------------------------------------------------------- cleanup
 
 _e2e_cleanup() {
-	local pids
+	local pids r
 	# Leftovers of a failed ftscope must not outlive the test (only our own directory's).
 	mapfile -t pids < <(procs_under "$TEST_TMP")
 	if [ ${#pids[@]} -gt 0 ]; then
 		kill -KILL "${pids[@]}" 2>/dev/null
 	fi
+	for r in "${_fs_restore[@]}"; do
+		sysctl -q -w "$r" >/dev/null 2>&1
+	done
 	cd / || true
 	if [ "${FTSCOPE_KEEP:-0}" = 1 ]; then
 		echo "# kept $TEST_TMP" >&2

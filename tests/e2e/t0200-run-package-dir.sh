@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # Copyright (c) 2026 The ftscope authors
 #
-# --package-dir runs a local checkout without any registry, and leaves it as it was.
+# --package-dir runs a local checkout without any registry (staged: a copy is installed and
+# tested), and leaves it as it was.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
 need_ftscope
@@ -32,6 +33,8 @@ is "$(jqfile "$RUN_DIR/ft_meta.json" .config.package_dir)" "$TEST_TMP/checkout/$
 	"ft_meta.json records config.package_dir"
 is "$(jqfile "$RUN_DIR/ft_meta.json" .config.registry_dir)" null "no registry_dir"
 ok test -f checkout/$P/keep-me.txt "an untracked file in the checkout survives"
-ok test ! -e "repos/$P" "the checkout is used in place, not cloned into --repos-dir"
+ok test ! -e "repos/$P" "the checkout is not cloned into --repos-dir"
+ok test -z "$(find checkout/$P -name '*.egg-info' -o -name build -o -name __pycache__)" \
+	"nothing of the install or the tests lands in the checkout"
 
 done_testing

@@ -5,8 +5,11 @@
  * package aggregation, and a write -> run_load round trip. Data files in tests/unit/data
  * were recorded from the fixture packages (tests/fixtures/pkgs) on the free-threaded build.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -42,7 +45,8 @@ static void test_junit(void)
 		"<error message='fixture'/></testcase>"
 		"<testcase classname='tests.test_m' name='test_fail'><failure message='boom'/></testcase>"
 		"</testsuite></testsuites>";
-	is_int(junit_parse_file(DATA "junit-race-fail.xml", &r), 0, "recorded junit parses");
+	is_int(junit_parse_at(AT_FDCWD, DATA "junit-race-fail.xml", FILE_ANY_OWNER, &r, NULL,
+			      NULL), 0, "recorded junit parses");
 	is_int(r.n, 4, "4 test cases in the recorded race report");
 	is_int(r.failed, 1, "one failure");
 	is_int(r.passed, 3, "three passes");
@@ -64,7 +68,89 @@ static void test_junit(void)
 	ok(junit_parse_buf("<html/>", 7, &r) < 0, "not junit");
 	ok(junit_parse_buf("<testsuite><testcase", 20, &r) < 0, "truncated junit");
 	test_report_release(&r);
-	is_int(junit_parse_file(DATA "does-not-exist.xml", &r), -2, "missing file is -ENOENT");
+	is_int(junit_parse_at(AT_FDCWD, DATA "does-not-exist.xml", FILE_ANY_OWNER, &r, NULL,
+			      NULL), -2, "missing file is -ENOENT");
+}
+
+/* The report is the test's file: an attacker's. */
+static void test_junit_hostile(void)
+{
+	static const char laughs[] =
+		"<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n<!ENTITY lol \"lol\">\n"
+		"<!ENTITY lol1 \"&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;\">\n"
+		"<!ENTITY lol2 \"&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;\">\n"
+		"<!ENTITY lol3 \"&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;\">\n"
+		"<!ENTITY lol4 \"&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;\">\n"
+		"<!ENTITY lol5 \"&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;\">\n"
+		"<!ENTITY lol6 \"&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;\">\n"
+		"<!ENTITY lol7 \"&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;\">\n"
+		"<!ENTITY lol8 \"&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;\">\n"
+		"<!ENTITY lol9 \"&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;\">\n"
+		"]>\n<testsuites><testsuite><testcase classname='a' name='&lol9;'/>"
+		"</testsuite></testsuites>\n";
+	char dir[] = "/tmp/ftscope-test-junit.XXXXXX";
+	struct test_report r = { 0 };
+	double t0 = now_monotonic();
+	int dfd, fd;
+	ok(junit_parse_buf(laughs, sizeof(laughs) - 1, &r) < 0, "a billion laughs is refused");
+	ok(now_monotonic() - t0 < 1, "at once (%.3f s)", now_monotonic() - t0);
+	is_int((int)r.n, 0, "and nothing of it is kept");
+	ok(junit_parse_buf("<!DOCTYPE testsuites SYSTEM 'http://x/y.dtd'><testsuites/>", 59,
+			   &r) < 0, "any DTD is refused (no network, no entities)");
+	{
+		/* libxml2 2.9 checks each attribute against all before it: 200,000 took 485 s. */
+		struct sbuf sb = SBUF_INIT;
+		sbuf_adds(&sb, "<testsuites><!-- a=1 b=2 --><testsuite><testcase name='t' ");
+		for (int i = 0; i < 20000; i++)
+			sbuf_addf(&sb, "a%d='=' ", i);
+		sbuf_adds(&sb, "/></testsuite></testsuites>");
+		t0 = now_monotonic();
+		ok(junit_parse_buf(sb.buf, sb.len, &r) < 0,
+		   "a tag with 20000 attributes is refused");
+		ok(now_monotonic() - t0 < 1, "at once (%.3f s)", now_monotonic() - t0);
+		sbuf_reset(&sb);
+		sbuf_adds(&sb, "<testsuites><testsuite><testcase name='t' ");
+		for (int i = 0; i < JUNIT_MAX_ATTRS - 1; i++)
+			sbuf_addf(&sb, "a%d='x=\"y\"' ", i);
+		sbuf_adds(&sb, "/><![CDATA[ <x a=1 b=2> ]]></testsuite></testsuites>");
+		is_int(junit_parse_buf(sb.buf, sb.len, &r), 0, "one with %d is read",
+		       JUNIT_MAX_ATTRS);
+		test_report_release(&r);
+		sbuf_release(&sb);
+	}
+	{
+		static const char nested[] =
+			"<testsuites>\n<testsuite><testcase name='t'/></testsuite>"
+			"<testcase name='u'><testcase name='nested'/></testcase></testsuites>";
+		is_int(junit_parse_buf(nested, sizeof(nested) - 1, &r), 0,
+		       "testcases at any depth");
+	}
+	is_int((int)r.n, 2, "a testcase's own children are not testcases");
+	test_report_release(&r);
+
+	ok(mkdtemp(dir) != NULL, "temporary directory");
+	dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	ok(mkfifoat(dfd, "fifo.xml", 0644) == 0, "a FIFO named like a report");
+	is_int(junit_parse_at(dfd, "fifo.xml", FILE_ANY_OWNER, &r, NULL, NULL), -EINVAL,
+	       "a FIFO is refused, without blocking");
+	ok(symlinkat(DATA "junit-race-fail.xml", dfd, "link.xml") == 0, "a symlink to a report");
+	is_int(junit_parse_at(AT_FDCWD, DATA "junit-race-fail.xml", FILE_ANY_OWNER, &r, NULL,
+			      NULL), 0, "(the report itself parses)");
+	test_report_release(&r);
+	is_int(junit_parse_at(dfd, "link.xml", FILE_ANY_OWNER, &r, NULL, NULL), -ELOOP,
+	       "a symlink is not followed");
+	fd = openat(dfd, "sparse.xml", O_WRONLY | O_CREAT, 0644);
+	ok(fd >= 0 && ftruncate(fd, (off_t)JUNIT_MAX_BYTES + 1) == 0, "a sparse file over the cap");
+	close(fd);
+	is_int(junit_parse_at(dfd, "sparse.xml", FILE_ANY_OWNER, &r, NULL, NULL), -EFBIG,
+	       "is refused before it is read");
+	is_int(junit_parse_at(AT_FDCWD, DATA "junit-race-fail.xml", geteuid() + 1, &r, NULL, NULL),
+	       -EPERM, "a report that is not the test user's is refused");
+	unlinkat(dfd, "fifo.xml", 0);
+	unlinkat(dfd, "link.xml", 0);
+	unlinkat(dfd, "sparse.xml", 0);
+	close(dfd);
+	rmdir(dir);
 }
 
 static void test_summary(void)
@@ -263,6 +349,7 @@ int main(void)
 {
 	test_uniform_failure();
 	test_junit();
+	test_junit_hostile();
 	test_summary();
 	test_evidence();
 	test_aggregate_roundtrip();

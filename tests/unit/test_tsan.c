@@ -594,12 +594,23 @@ static void test_runtime(void)
 	ok(mkdtemp(dir) != NULL, "temporary directory");
 	{
 		char *a = path_join(dir, "tsan.20"), *b = path_join(dir, "tsan.10");
-		char *c = path_join(dir, "other.1");
+		char *c = path_join(dir, "other.1"), *d = path_join(dir, "tsan.30");
+		int dfd;
 		write_file_atomic(a, "second\n", 7);
 		write_file_atomic(b, "first", 5);
 		write_file_atomic(c, "not a log\n", 10);
-		is_int(tsan_read_logs(dir, "tsan", &sb), 2, "two log files");
+		dfd = open(dir, O_RDONLY | O_DIRECTORY);
+		ok(symlink(a, d) == 0, "a symlink among the logs (never followed)");
+		is_int(tsan_read_logs(dfd, "tsan", FILE_ANY_OWNER, 1 << 20, &sb), 2,
+		       "two log files");
 		is_str(sb.buf, "first\nsecond\n", "in name order, newline-separated");
+		sbuf_reset(&sb);
+		is_int(tsan_read_logs(dfd, "tsan", geteuid() + 1, 1 << 20, &sb), 0,
+		       "another user's files are not read");
+		is_int(tsan_read_logs(dfd, "tsan", FILE_ANY_OWNER, 8, &sb), 1, "at most max bytes");
+		close(dfd);
+		unlink(d);
+		free(d);
 		unlink(a);
 		unlink(b);
 		unlink(c);

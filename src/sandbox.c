@@ -1,0 +1,674 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The ftscope authors */
+/*
+ * The privilege boundary: test uids, their guardian, package workspaces and staging
+ * (sandbox.h; the rules are in docs/security.md).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ftscope/error.h"
+#include "ftscope/sandbox.h"
+
+#define LOCK_DIR "/run/ftscope"
+#define MAX_DEPTH 256
+
+/* ---- test uids ---- */
+
+void test_uids_range(uid_t *first, uid_t *last)
+{
+	const char *e = getenv("FTSCOPE_TEST_UIDS");
+	unsigned long a, b;
+	char *end;
+	*first = TEST_UID_FIRST;
+	*last = TEST_UID_FIRST + TEST_UID_COUNT - 1;
+	if (!e || !*e)
+		return;
+	errno = 0;
+	a = strtoul(e, &end, 10);
+	if (errno || *end != '-')
+		goto bad;
+	b = strtoul(end + 1, &end, 10);
+	if (errno || *end || a < 1000 || b < a || b >= 0xfffffffeUL || b - a > 65535)
+		goto bad;
+	*first = (uid_t)a;
+	*last = (uid_t)b;
+	return;
+bad:
+	warning("FTSCOPE_TEST_UIDS='%s' is not FIRST-LAST (uids >= 1000); using %u-%u", e,
+		(unsigned)*first, (unsigned)*last);
+}
+
+/* Live (not zombie) processes whose real, effective or saved uid is uid, but `self`. */
+static int uid_live_processes(uid_t uid, pid_t self)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+	int n = 0;
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		char path[64], *text = NULL, *u, *st;
+		unsigned long r, e, s;
+		pid_t pid = (pid_t)strtol(de->d_name, NULL, 10);
+		if (pid <= 0 || pid == self)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+		if (read_file_at(AT_FDCWD, path, 1 << 16, FILE_ANY_OWNER, &text, NULL) < 0)
+			continue;
+		u = strstr(text, "\nUid:");
+		st = strstr(text, "\nState:");
+		if (u && sscanf(u + 5, "%lu %lu %lu", &r, &e, &s) == 3 &&
+		    (r == uid || e == uid || s == uid) && !(st && strchr("ZX", st[8])))
+			n++;
+		free(text);
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * Kill every process of uid, wherever it went (a daemon, a process reparented to init):
+ * kill(-1) as that uid reaches all of them and nothing else. Only ever done for a test uid
+ * we hold the lock of, never for a real user's.
+ */
+static void sweep(uid_t uid, gid_t gid)
+{
+	struct run_as ra = { .uid = uid, .gid = gid, .dynamic = true };
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (supervise_become(&ra) < 0)
+			_exit(2);
+		for (int i = 0; i < 400; i++) {
+			if (kill(-1, SIGKILL) < 0 && errno == ESRCH)
+				_exit(0);
+			if (!uid_live_processes(uid, getpid()))
+				_exit(0);
+			usleep(5000);
+		}
+		_exit(1);
+	}
+	while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
+/* Close every descriptor from 3 up but keep[0] and keep[1]. */
+static void close_all_but(int a, int b)
+{
+	int lo = a < b ? a : b, hi = a < b ? b : a;
+	if (lo > 3)
+		close_range(3, (unsigned)lo - 1, 0);
+	if (hi > lo + 1)
+		close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
+	close_range((unsigned)hi + 1, ~0U, 0);
+}
+
+/*
+ * The guardian: a root process that waits until the worker is gone (the pipe's write end,
+ * which only the worker holds, closes however the worker ends, SIGKILL included), then
+ * sweeps the uid and, by exiting, drops the lock it shares with the worker.
+ */
+static int start_guardian(struct test_uid *t)
+{
+	int p[2];
+	pid_t pid;
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		int e = -errno;
+		close(p[0]);
+		close(p[1]);
+		return e;
+	}
+	if (pid == 0) {
+		static const int ignore[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE };
+		char c;
+		close(p[1]);
+		close_all_but(p[0], t->lock_fd);
+		/* Ctrl-C reaches the whole process group: the guardian must outlive the worker. */
+		for (size_t i = 0; i < ARRAY_SIZE(ignore); i++)
+			signal(ignore[i], SIG_IGN);
+		prctl(PR_SET_NAME, "ftscope-guard", 0, 0, 0);
+		while (read(p[0], &c, 1) < 0 && errno == EINTR)
+			;
+		sweep(t->uid, t->gid);
+		_exit(0);
+	}
+	close(p[0]);
+	t->guard_fd = p[1];
+	t->guard_pid = pid;
+	return 0;
+}
+
+int test_uid_acquire(struct test_uid *t, bool guard, struct sbuf *err)
+{
+	uid_t first, last, uid;
+	int dfd, named = 0, busy = 0, r;
+	test_uids_range(&first, &last);
+	t->lock_fd = t->guard_fd = -1;
+	t->guard_pid = 0;
+	if (mkdir(LOCK_DIR, 0700) < 0 && errno != EEXIST) {
+		sbuf_addf(err, "cannot create '%s': %s", LOCK_DIR, strerror(errno));
+		return -1;
+	}
+	dfd = open_dir_at(AT_FDCWD, LOCK_DIR, 0);
+	if (dfd < 0) {
+		sbuf_addf(err, "'%s' is not a directory only root can write (%s)", LOCK_DIR,
+			  strerror(-dfd));
+		return -1;
+	}
+	for (uid = first; uid <= last && uid >= first; uid++) {
+		char name[40];
+		int fd;
+		if (getpwuid(uid) || getgrgid((gid_t)uid)) {
+			named++;
+			continue;
+		}
+		snprintf(name, sizeof(name), "uid-%u.lock", (unsigned)uid);
+		fd = openat(dfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0)
+			continue;
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+			close(fd); /* another ftscope's */
+			continue;
+		}
+		if (uid_live_processes(uid, 0)) {
+			/* Not ours (or left over where no guardian could see it): never killed,
+			 * never shared. */
+			busy++;
+			close(fd);
+			continue;
+		}
+		t->uid = uid;
+		t->gid = (gid_t)uid;
+		t->lock_fd = fd;
+		close(dfd);
+		r = guard ? start_guardian(t) : 0;
+		if (r < 0) {
+			sbuf_addf(err, "cannot start the guardian of test uid %u: %s",
+				  (unsigned)uid, strerror(-r));
+			close(fd);
+			t->lock_fd = -1;
+			return -1;
+		}
+		debug("test uid %u", (unsigned)uid);
+		return 0;
+	}
+	close(dfd);
+	sbuf_addf(err, "no free test uid in %u-%u (%d have a passwd or group entry, %d have "
+		  "processes running; FTSCOPE_TEST_UIDS=FIRST-LAST picks another range)",
+		  (unsigned)first, (unsigned)last, named, busy);
+	return -1;
+}
+
+void test_uid_release(struct test_uid *t)
+{
+	if (t->guard_fd >= 0)
+		close(t->guard_fd); /* the guardian sweeps the uid now */
+	else if (t->lock_fd >= 0)
+		sweep(t->uid, t->gid);
+	/* Our child only where we started it; a worker's guardian is the supervisor's. */
+	while (t->guard_pid > 0 && waitpid(t->guard_pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	if (t->lock_fd >= 0)
+		close(t->lock_fd);
+	t->guard_fd = t->lock_fd = -1;
+	t->guard_pid = 0;
+}
+
+void test_uid_hand_over(struct test_uid *t)
+{
+	if (t->guard_fd >= 0)
+		close(t->guard_fd);
+	if (t->lock_fd >= 0)
+		close(t->lock_fd);
+	t->guard_fd = t->lock_fd = -1;
+	t->guard_pid = 0;
+}
+
+void test_uid_run_as(const struct test_uid *t, struct run_as *ra)
+{
+	memset(ra, 0, sizeof(*ra));
+	ra->uid = t->uid;
+	ra->gid = t->gid;
+	ra->dynamic = true;
+	snprintf(ra->name, sizeof(ra->name), "ftscope-%u", (unsigned)t->uid);
+}
+
+/* ---- directories root trusts ---- */
+
+/* Root's, and writable by nobody else: no other-write, group-write only for group 0. */
+static bool mode_is_roots(const struct stat *st)
+{
+	if (st->st_uid != geteuid())
+		return false;
+	if (S_ISLNK(st->st_mode))
+		return true;
+	return !(st->st_mode & S_IWOTH) && (!(st->st_mode & S_IWGRP) || st->st_gid == 0);
+}
+
+static bool tree_roots_at(int fd, int depth)
+{
+	DIR *d;
+	struct dirent *de;
+	bool ok = true;
+	int dup_fd;
+	if (depth > MAX_DEPTH || (dup_fd = dup(fd)) < 0)
+		return false;
+	d = fdopendir(dup_fd);
+	if (!d) {
+		close(dup_fd);
+		return false;
+	}
+	rewinddir(d); /* the duplicate shares fd's position */
+	while (ok && (de = readdir(d))) {
+		struct stat st;
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !mode_is_roots(&st)) {
+			ok = false;
+		} else if (S_ISDIR(st.st_mode)) {
+			int c = openat(fd, de->d_name,
+				       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			ok = c >= 0 && tree_roots_at(c, depth + 1);
+			if (c >= 0)
+				close(c);
+		}
+	}
+	closedir(d);
+	return ok;
+}
+
+bool tree_is_roots(const char *path)
+{
+	struct stat st;
+	bool ok;
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	ok = fstat(fd, &st) == 0 && mode_is_roots(&st) && tree_roots_at(fd, 0);
+	close(fd);
+	return ok;
+}
+
+int ensure_own_dir_at(int dirfd, const char *name, mode_t mode, bool *replaced)
+{
+	struct stat st;
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (replaced)
+		*replaced = false;
+	if (fd >= 0 && fstat(fd, &st) == 0 && mode_is_roots(&st)) {
+		fchmod(fd, mode);
+		return fd;
+	}
+	if (fd >= 0 || errno != ENOENT) {
+		int r;
+		if (fd >= 0)
+			close(fd);
+		r = rm_rf_at(dirfd, name);
+		if (r < 0)
+			return r;
+		if (replaced)
+			*replaced = true;
+	}
+	if (mkdirat(dirfd, name, mode) < 0 && errno != EEXIST)
+		return -errno;
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0 || !mode_is_roots(&st)) {
+		close(fd);
+		return -EPERM;
+	}
+	fchmod(fd, mode);
+	return fd;
+}
+
+/* ---- workspaces ---- */
+
+/* Give fd (or dirfd/name for a symlink) to the test uid. */
+static int give_fd(const struct workspace *ws, int fd)
+{
+	return ws->chown && fchown(fd, ws->uid, ws->gid) < 0 ? -errno : 0;
+}
+
+/* A new directory path (its parent is root's), mode, the test uid's if give. */
+static int make_dir(const struct workspace *ws, const char *path, mode_t mode, bool give)
+{
+	int fd, r = 0;
+	if (mkdir(path, 0700) < 0)
+		return -errno;
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fchmod(fd, mode) < 0 || (give && give_fd(ws, fd) < 0))
+		r = -errno;
+	close(fd);
+	return r;
+}
+
+int workspace_create(struct workspace *ws, const char *root, const char *name,
+		     const struct run_as *owner, struct sbuf *err)
+{
+	const char *what;
+	int r;
+	memset(ws, 0, sizeof(*ws));
+	ws->dir = path_join(root, name);
+	ws->src = path_join(ws->dir, "src");
+	ws->venv = path_join(ws->dir, "venv");
+	ws->home = path_join(ws->dir, "home");
+	ws->tmp = path_join(ws->dir, "tmp");
+	ws->out = path_join(ws->dir, "out");
+	ws->chown = owner != NULL;
+	ws->uid = owner ? owner->uid : geteuid();
+	ws->gid = owner ? owner->gid : getegid();
+	if ((r = rm_rf(ws->dir)) < 0) {
+		what = ws->dir;
+		goto fail;
+	}
+	if ((r = make_dir(ws, what = ws->dir, 0711, false)) < 0 ||
+	    (r = make_dir(ws, what = ws->out, 0711, false)) < 0 ||
+	    (r = make_dir(ws, what = ws->venv, 0755, true)) < 0 ||
+	    (r = make_dir(ws, what = ws->home, 0700, true)) < 0 ||
+	    (r = make_dir(ws, what = ws->tmp, 0700, true)) < 0)
+		goto fail;
+	return 0;
+fail:
+	sbuf_addf(err, "cannot make the workspace directory '%s': %s", what, strerror(-r));
+	return -1;
+}
+
+struct stage {
+	const struct workspace *ws;
+	size_t files, skipped;
+	unsigned long long bytes;
+	struct sbuf *err;
+};
+
+static int copy_data(int in, int out, unsigned long long *bytes)
+{
+	char buf[65536];
+	bool plain = false;
+	for (;;) {
+		ssize_t n;
+		if (!plain) {
+			n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
+			if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL ||
+				      errno == EOPNOTSUPP)) {
+				plain = true;
+				continue;
+			}
+		} else {
+			n = read(in, buf, sizeof(buf));
+			if (n > 0) {
+				for (ssize_t off = 0; off < n;) {
+					ssize_t w = write(out, buf + off, (size_t)(n - off));
+					if (w < 0 && errno != EINTR)
+						return -errno;
+					off += w > 0 ? w : 0;
+				}
+			}
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return 0;
+		*bytes += (unsigned long long)n;
+	}
+}
+
+static int copy_file(struct stage *sg, int sfd, int dfd, const char *name)
+{
+	struct stat st;
+	int in, out, r;
+	in = openat(sfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (in < 0)
+		return -errno;
+	if (fstat(in, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(in);
+		sg->skipped++;
+		return 0;
+	}
+	out = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (out < 0) {
+		r = -errno;
+		close(in);
+		return r;
+	}
+	r = copy_data(in, out, &sg->bytes);
+	if (!r && (fchmod(out, (st.st_mode & 0777) | 0600) < 0 || give_fd(sg->ws, out) < 0))
+		r = -errno;
+	close(in);
+	if (close(out) < 0 && !r)
+		r = -errno;
+	sg->files++;
+	return r;
+}
+
+/* Not staged: a virtualenv anywhere (pyvenv.cfg), .tox and .nox at the top. */
+static bool skip_dir(int sfd, const char *name, int depth)
+{
+	char *p;
+	bool venv;
+	if (depth == 0 && (!strcmp(name, ".tox") || !strcmp(name, ".nox")))
+		return true;
+	p = xasprintf("%s/pyvenv.cfg", name);
+	venv = faccessat(sfd, p, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+	free(p);
+	return venv;
+}
+
+static int copy_tree(struct stage *sg, int sfd, int dfd, const char *rel, int depth)
+{
+	DIR *d;
+	struct dirent *de;
+	int r = 0, dup_fd;
+	if (depth > MAX_DEPTH)
+		return -ELOOP;
+	if ((dup_fd = dup(sfd)) < 0)
+		return -errno;
+	d = fdopendir(dup_fd);
+	if (!d) {
+		r = -errno;
+		close(dup_fd);
+		return r;
+	}
+	rewinddir(d); /* the duplicate shares sfd's position */
+	while (!r && (de = readdir(d))) {
+		const char *name = de->d_name;
+		struct stat st;
+		if (!strcmp(name, ".") || !strcmp(name, ".."))
+			continue;
+		if (fstatat(sfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (S_ISDIR(st.st_mode)) {
+			int cs, cd;
+			char *crel;
+			if (skip_dir(sfd, name, depth)) {
+				sg->skipped++;
+				continue;
+			}
+			cs = openat(sfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (cs < 0)
+				continue;
+			if (mkdirat(dfd, name, 0700) < 0 ||
+			    (cd = openat(dfd, name,
+					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+				r = -errno;
+				close(cs);
+				break;
+			}
+			crel = *rel ? xasprintf("%s/%s", rel, name) : xstrdup(name);
+			r = copy_tree(sg, cs, cd, crel, depth + 1);
+			if (!r && (fchmod(cd, (st.st_mode & 0777) | 0700) < 0 ||
+				   give_fd(sg->ws, cd) < 0))
+				r = -errno;
+			free(crel);
+			close(cs);
+			close(cd);
+		} else if (S_ISREG(st.st_mode)) {
+			r = copy_file(sg, sfd, dfd, name);
+			if (r < 0)
+				sbuf_addf(sg->err, "cannot copy '%s%s%s': %s", rel, *rel ? "/" : "",
+					  name, strerror(-r));
+		} else if (S_ISLNK(st.st_mode)) {
+			char target[PATH_MAX];
+			ssize_t n = readlinkat(sfd, name, target, sizeof(target) - 1);
+			if (n < 0)
+				continue;
+			target[n] = '\0';
+			if (symlinkat(target, dfd, name) < 0 ||
+			    (sg->ws->chown &&
+			     fchownat(dfd, name, sg->ws->uid, sg->ws->gid,
+				      AT_SYMLINK_NOFOLLOW) < 0))
+				r = -errno;
+		} else {
+			sg->skipped++; /* FIFOs, sockets, devices */
+		}
+	}
+	closedir(d);
+	return r;
+}
+
+int workspace_stage(struct workspace *ws, const char *origin, struct sbuf *err)
+{
+	struct stage sg = { .ws = ws, .err = err };
+	struct stat st;
+	size_t errlen = err->len;
+	int sfd, dfd = -1, r;
+	sfd = open(origin, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sfd < 0 || fstat(sfd, &st) < 0) {
+		sbuf_addf(err, "cannot open '%s': %s", origin, strerror(errno));
+		if (sfd >= 0)
+			close(sfd);
+		return -1;
+	}
+	/* src/ is root's and 0700 until it is complete, so nothing else can touch it. */
+	rm_rf(ws->src);
+	if (mkdir(ws->src, 0700) < 0 ||
+	    (dfd = open(ws->src, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		sbuf_addf(err, "cannot create '%s': %s", ws->src, strerror(errno));
+		close(sfd);
+		return -1;
+	}
+	r = copy_tree(&sg, sfd, dfd, "", 0);
+	if (!r && (fchmod(dfd, (st.st_mode & 0777) | 0700) < 0 || give_fd(ws, dfd) < 0))
+		r = -errno;
+	close(sfd);
+	close(dfd);
+	if (r < 0) {
+		if (err->len == errlen)
+			sbuf_addf(err, "cannot stage '%s' in '%s': %s", origin, ws->src,
+				  strerror(-r));
+		return -1;
+	}
+	debug("staged '%s' in '%s': %zu files, %llu bytes, %zu skipped", origin, ws->src, sg.files,
+	      sg.bytes, sg.skipped);
+	return 0;
+}
+
+char *workspace_iter_dir(struct workspace *ws, const char *rel, struct sbuf *err)
+{
+	char *p = path_join(ws->out, rel);
+	int r = rm_rf(p);
+	if (r < 0 || (r = make_dir(ws, p, 0700, true)) < 0) {
+		sbuf_addf(err, "cannot make '%s': %s", p, strerror(-r));
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+int workspace_iter_open(const struct workspace *ws, const char *rel)
+{
+	int ofd = open_dir_at(AT_FDCWD, ws->out, geteuid()), fd;
+	if (ofd < 0)
+		return ofd;
+	fd = open_dir_at(ofd, rel, FILE_ANY_OWNER);
+	close(ofd);
+	return fd;
+}
+
+void workspace_release(struct workspace *ws)
+{
+	free(ws->dir);
+	free(ws->src);
+	free(ws->venv);
+	free(ws->home);
+	free(ws->tmp);
+	free(ws->out);
+	memset(ws, 0, sizeof(*ws));
+}
+
+void workspace_remove(struct workspace *ws)
+{
+	int r;
+	if (ws->dir && (r = rm_rf(ws->dir)) < 0) {
+		errno = -r;
+		warning_errno("cannot remove the workspace '%s'", ws->dir);
+	}
+	workspace_release(ws);
+}
+
+/* dst = the host's file + line, root's, 0644; then bind-mounted read-only over `host`. */
+static int overlay_file(const char *host, const char *dst, const char *line)
+{
+	struct sbuf sb = SBUF_INIT;
+	char *text = NULL;
+	size_t len = 0;
+	int r = read_file_at(AT_FDCWD, host, 16u << 20, FILE_ANY_OWNER, &text, &len);
+	if (r < 0)
+		return r;
+	sbuf_add(&sb, text, len);
+	if (sb.len && sb.buf[sb.len - 1] != '\n')
+		sbuf_addc(&sb, '\n');
+	sbuf_adds(&sb, line);
+	r = write_file_atomic(dst, sb.buf, sb.len);
+	if (!r && (mount(dst, host, NULL, MS_BIND, NULL) < 0 ||
+		   mount(NULL, host, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0))
+		r = -errno;
+	free(text);
+	sbuf_release(&sb);
+	return r;
+}
+
+int sandbox_name_user(const struct workspace *ws, const struct run_as *ra)
+{
+	char *pw, *gr, *pwl, *grl;
+	int r;
+	if (unshare(CLONE_NEWNS) < 0)
+		return -errno;
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return -errno;
+	pw = path_join(ws->dir, "passwd");
+	gr = path_join(ws->dir, "group");
+	pwl = xasprintf("%s:x:%u:%u:ftscope test user:%s:/bin/sh\n", ra->name, (unsigned)ra->uid,
+			(unsigned)ra->gid, ws->home);
+	grl = xasprintf("%s:x:%u:\n", ra->name, (unsigned)ra->gid);
+	r = overlay_file("/etc/passwd", pw, pwl);
+	if (!r)
+		r = overlay_file("/etc/group", gr, grl);
+	free(pw);
+	free(gr);
+	free(pwl);
+	free(grl);
+	return r;
+}
