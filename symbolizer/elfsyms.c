@@ -47,7 +47,7 @@ struct elf_file {
 	unsigned flags;
 
 	char *path;
-	int fd;      /* kept open for libdw and by-name lookups; -1 for memory images */
+	int fd;      /* kept open for libdw, symbols and by-name lookups; -1 for memory images */
 	void *image; /* memory image ([vdso]) */
 	size_t image_len;
 
@@ -55,8 +55,10 @@ struct elf_file {
 	size_t nloads;
 	char *build_id;
 	char *debuglink;
-	char *debug_path;
+	char *debug_cand; /* the separate debug file found for it (symbols not loaded yet) */
+	char *debug_path; /* the debug file its symbols came from */
 
+	bool syms_loaded; /* function symbols are loaded on the first lookup */
 	struct sym *syms; /* sorted by start, one per address */
 	size_t nsyms, syms_cap;
 	uint64_t *max_end; /* max_end[i] = max end of syms[0..i] (sizeless: start + 1) */
@@ -493,6 +495,7 @@ static void elf_file_destroy(struct elf_file *ef)
 	free(ef->loads);
 	free(ef->build_id);
 	free(ef->debuglink);
+	free(ef->debug_cand);
 	free(ef->debug_path);
 	if (ef->symmap) {
 		diskcache_unmap(ef->symmap, ef->symmap_len);
@@ -508,7 +511,6 @@ struct elf_file *elf_file_open(int fd, const char *path, unsigned flags)
 {
 	struct elf_file *ef;
 	struct stat st;
-	char *debug_path;
 	Elf *elf = NULL;
 
 	elf_lib_init();
@@ -549,23 +551,37 @@ struct elf_file *elf_file_open(int fd, const char *path, unsigned flags)
 		elf_file_destroy(ef);
 		return NULL;
 	}
-	debug_path = (flags & SYMBOLIZER_NO_DEBUGINFO) ? NULL : find_debug_file(ef);
-	if (!symtab_load(ef, debug_path)) {
-		add_all_symbols(ef, elf, true);
-		if (debug_path)
-			load_debug_symbols(ef, debug_path);
-		finish_symbols(ef);
-		symtab_save(ef);
-	}
 	elf_end(elf);
-	free(debug_path);
-	debug("symbolizer: loaded '%s' (%zu symbols%s%s)", path, ef->nsyms,
-	      ef->debug_path ? ", debug file " : "", ef->debug_path ? ef->debug_path : "");
-
+	if (!(flags & SYMBOLIZER_NO_DEBUGINFO))
+		ef->debug_cand = find_debug_file(ef);
 	ef->shared = true;
 	ef->next = cache_head;
 	cache_head = ef;
 	return ef;
+}
+
+/* Function symbols: the saved table, else .dynsym + .symtab + the debug file's .symtab,
+ * sorted (and saved). Done on the first lookup, not when the file is opened: a dump does
+ * not look up every mapped library. */
+static void load_symbols(struct elf_file *ef)
+{
+	Elf *elf;
+
+	ef->syms_loaded = true;
+	if (symtab_load(ef, ef->debug_cand))
+		goto out;
+	elf = elf_begin(ef->fd, ELF_C_READ_MMAP, NULL);
+	if (elf) {
+		add_all_symbols(ef, elf, true);
+		elf_end(elf);
+	}
+	if (ef->debug_cand)
+		load_debug_symbols(ef, ef->debug_cand);
+	finish_symbols(ef);
+	symtab_save(ef);
+out:
+	debug("symbolizer: loaded '%s' (%zu symbols%s%s)", ef->path, ef->nsyms,
+	      ef->debug_path ? ", debug file " : "", ef->debug_path ? ef->debug_path : "");
 }
 
 struct elf_file *elf_file_from_memory(const char *name, const void *buf, size_t len,
@@ -595,6 +611,7 @@ struct elf_file *elf_file_from_memory(const char *name, const void *buf, size_t 
 	add_all_symbols(ef, elf, true);
 	elf_end(elf);
 	finish_symbols(ef);
+	ef->syms_loaded = true;
 	ef->dwfl_tried = true; /* no DWARF in memory images */
 	return ef;
 }
@@ -633,15 +650,20 @@ const char *elf_file_build_id(const struct elf_file *ef)
 	return ef->build_id;
 }
 
-const char *elf_file_debug_path(const struct elf_file *ef)
+const char *elf_file_debug_path(struct elf_file *ef)
 {
+	if (!ef->syms_loaded)
+		load_symbols(ef);
 	return ef->debug_path;
 }
 
-bool elf_file_symbolize(const struct elf_file *ef, uint64_t vaddr, struct elf_sym_hit *hit)
+bool elf_file_symbolize(struct elf_file *ef, uint64_t vaddr, struct elf_sym_hit *hit)
 {
-	size_t lo = 0, hi = ef->nsyms, j;
+	size_t lo = 0, hi, j;
 
+	if (!ef->syms_loaded)
+		load_symbols(ef);
+	hi = ef->nsyms;
 	/* lo = number of symbols starting at or below vaddr */
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -770,63 +792,109 @@ int elf_file_srcline(struct elf_file *ef, uint64_t vaddr, const char **file, int
 	return 0;
 }
 
-static int symbol_by_name_in(Elf *elf, const char *name, uint64_t *vaddr)
+/* One pass over the symbol tables of elf, in section order (.dynsym comes first). */
+static size_t symbols_by_name_in(Elf *elf, const char *const *names, size_t n, unsigned types,
+				 uint64_t *vaddrs, size_t found)
 {
-	size_t want = strlen(name);
 	Elf_Scn *scn = NULL;
 
-	while ((scn = elf_nextscn(elf, scn))) {
+	while (found < n && (scn = elf_nextscn(elf, scn))) {
 		GElf_Shdr sh;
 		Elf_Data *data;
-		size_t i, n;
+		size_t i, nsyms;
 
 		if (!gelf_getshdr(scn, &sh) ||
 		    (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM) ||
 		    !sh.sh_entsize || !(data = elf_getdata(scn, NULL)))
 			continue;
-		n = sh.sh_size / sh.sh_entsize;
-		for (i = 1; i < n; i++) {
+		nsyms = sh.sh_size / sh.sh_entsize;
+		for (i = 1; i < nsyms && found < n; i++) {
 			GElf_Sym sym;
 			const char *s;
-			int type;
 
 			if (!gelf_getsym(data, (int)i, &sym))
 				break;
-			type = GELF_ST_TYPE(sym.st_info);
-			if ((type != STT_FUNC && type != STT_OBJECT && type != STT_NOTYPE) ||
+			if (!(types & (1u << GELF_ST_TYPE(sym.st_info))) ||
 			    sym.st_shndx == SHN_UNDEF || !sym.st_value)
 				continue;
 			s = elf_strptr(elf, sh.sh_link, sym.st_name);
-			if (s && !strncmp(s, name, want) && (s[want] == '\0' || s[want] == '@')) {
-				*vaddr = sym.st_value;
-				return 0;
+			if (!s)
+				continue;
+			for (size_t k = 0; k < n; k++) {
+				size_t want = strlen(names[k]);
+				if (!vaddrs[k] && !strncmp(s, names[k], want) &&
+				    (s[want] == '\0' || s[want] == '@')) {
+					vaddrs[k] = sym.st_value;
+					found++;
+				}
 			}
 		}
 	}
-	return -ENOENT;
+	return found;
 }
 
-int elf_file_symbol_by_name(struct elf_file *ef, const char *name, uint64_t *vaddr)
+static Elf *elf_file_elf(struct elf_file *ef)
 {
-	int ret = -ENOENT;
+	elf_lib_init();
+	if (ef->image)
+		return elf_memory(ef->image, ef->image_len);
+	return elf_begin(ef->fd, ELF_C_READ_MMAP, NULL);
+}
+
+size_t elf_file_symbols_by_name(struct elf_file *ef, const char *const *names, size_t n,
+				unsigned types, uint64_t *vaddrs)
+{
+	size_t found = 0;
 	Elf *elf;
 	int fd;
 
-	if (ef->image)
-		elf = elf_memory(ef->image, ef->image_len);
-	else
-		elf = elf_begin(ef->fd, ELF_C_READ_MMAP, NULL);
+	memset(vaddrs, 0, n * sizeof(*vaddrs));
+	elf = elf_file_elf(ef);
 	if (elf) {
-		ret = symbol_by_name_in(elf, name, vaddr);
+		found = symbols_by_name_in(elf, names, n, types, vaddrs, found);
 		elf_end(elf);
 	}
-	if (ret < 0 && ef->debug_path && (fd = open(ef->debug_path, O_RDONLY | O_CLOEXEC)) >= 0) {
+	if (found < n && ef->debug_cand && (fd = open(ef->debug_cand, O_RDONLY | O_CLOEXEC)) >= 0) {
 		elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 		if (elf) {
-			ret = symbol_by_name_in(elf, name, vaddr);
+			found = symbols_by_name_in(elf, names, n, types, vaddrs, found);
 			elf_end(elf);
 		}
 		close(fd);
 	}
+	return found;
+}
+
+int elf_file_symbol_by_name(struct elf_file *ef, const char *name, uint64_t *vaddr)
+{
+	return elf_file_symbols_by_name(ef, &name, 1,
+					(1u << STT_FUNC) | (1u << STT_OBJECT) | (1u << STT_NOTYPE),
+					vaddr) ? 0 : -ENOENT;
+}
+
+int elf_file_section_addr(struct elf_file *ef, const char *name, uint64_t *addr)
+{
+	Elf *elf = elf_file_elf(ef);
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	int ret = -ENOENT;
+
+	if (!elf)
+		return -ENOENT;
+	if (elf_getshdrstrndx(elf, &shstrndx) == 0) {
+		while ((scn = elf_nextscn(elf, scn))) {
+			GElf_Shdr sh;
+			const char *sn;
+			if (!gelf_getshdr(scn, &sh))
+				continue;
+			sn = elf_strptr(elf, shstrndx, sh.sh_name);
+			if (sn && !strcmp(sn, name) && sh.sh_addr) {
+				*addr = sh.sh_addr;
+				ret = 0;
+				break;
+			}
+		}
+	}
+	elf_end(elf);
 	return ret;
 }

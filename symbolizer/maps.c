@@ -287,6 +287,26 @@ struct elf_file *maps_elf(struct symbolizer *s, struct map_entry *m)
 	return m->bias_ok ? m->elf : NULL;
 }
 
+struct elf_file *maps_file_elf(struct symbolizer *s, struct map_entry *f, uint64_t *bias)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < s->nmaps; i++) {
+			struct map_entry *m = &s->maps[i];
+			struct elf_file *ef;
+
+			if (!m->path || !f->path || m->inode != f->inode || strcmp(m->path, f->path) ||
+			    (pass == 0 && m->perms[2] != 'x'))
+				continue;
+			ef = maps_elf(s, m);
+			if (ef) {
+				*bias = m->bias;
+				return ef;
+			}
+		}
+	}
+	return NULL;
+}
+
 struct symbolizer *symbolizer_new_flags(pid_t pid, unsigned flags)
 {
 	struct symbolizer *s = xcalloc(1, sizeof(*s));
@@ -295,6 +315,7 @@ struct symbolizer *symbolizer_new_flags(pid_t pid, unsigned flags)
 	s->pid = pid;
 	s->flags = flags;
 	s->mem_fd = -1;
+	s->no_vm_readv = flags & SYMBOLIZER_PROCMEM;
 	ret = maps_load(s);
 	if (ret < 0) {
 		symbolizer_free(s);
@@ -315,6 +336,7 @@ void symbolizer_free(struct symbolizer *s)
 		return;
 	if (unwinder_libunwind.fini)
 		unwinder_libunwind.fini(s);
+	memcache_free(s->mem);
 	maps_free(s->maps, s->nmaps);
 	if (s->mem_fd >= 0)
 		close(s->mem_fd);
@@ -404,7 +426,7 @@ int symbolizer_find_symbol(struct symbolizer *s, const char *module_prefix, cons
 	char exe_link[64], exe[PATH_MAX];
 	ssize_t len;
 	size_t i, pass;
-	uint64_t vaddr;
+	uint64_t vaddr, bias;
 
 	snprintf(exe_link, sizeof(exe_link), "/proc/%d/exe", (int)s->pid);
 	len = readlink(exe_link, exe, sizeof(exe) - 1);
@@ -427,9 +449,9 @@ int symbolizer_find_symbol(struct symbolizer *s, const char *module_prefix, cons
 			if (i > 0 && s->maps[i - 1].path && !strcmp(s->maps[i - 1].path, m->path) &&
 			    s->maps[i - 1].inode == m->inode)
 				continue;
-			ef = maps_elf(s, m);
+			ef = maps_file_elf(s, m, &bias);
 			if (ef && !elf_file_symbol_by_name(ef, name, &vaddr)) {
-				*addr = vaddr + m->bias;
+				*addr = vaddr + bias;
 				return 0;
 			}
 		}

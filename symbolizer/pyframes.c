@@ -6,21 +6,19 @@
  * (+ pycore_runtime_init.h), 3.14's Include/internal/pycore_debug_offsets.h. Everything read
  * from the target is untrusted: every loop is bounded and every length is checked.
  */
+#include <elf.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <gelf.h>
 #include <inttypes.h>
-#include <libelf.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "ftscope/pyframes.h"
 #include "ftscope/util.h"
+#include "internal.h"
 
 /*
  * Mirrors of _Py_DebugOffsets; every member is a uint64 filled by offsetof()/sizeof() at
@@ -127,16 +125,8 @@ struct py_layout {
 
 #define MAX_STRUCT_SIZE (1u << 20)
 #define PAGE 4096u
-#define CACHE_SLOTS 512u        /* 2 MiB of target pages per reader */
 #define CODE_SLOTS 1024u
 #define USER_ADDR_END (1ull << 47)
-
-struct page_slot {
-	uint64_t page;
-	uint32_t gen;
-	int8_t state;           /* 1 readable, -1 unreadable */
-	unsigned char data[PAGE];
-};
 
 struct code_info {
 	uint64_t addr;
@@ -157,16 +147,17 @@ struct addr_set {
 
 struct pyreader {
 	pid_t pid;
+	/* maps, ELF files and the snapshot's pages of the process (symbolizer/maps.c,
+	 * memcache.c): shared with the native unwinder of a snapshot, or our own */
+	struct symbolizer *sym;
+	bool own_sym;
 	struct py_layout L;
 	char version[32];
 	uint64_t runtime;
 	const char *how;
 	uint64_t code_type, unicode_type, bytes_type; /* 0 if unknown */
 	uint64_t code_type_guess;       /* learned from tp_name when PyCode_Type is unknown */
-	int memfd;
-	bool use_procmem;
 	uint32_t gen;
-	struct page_slot *cache;
 	struct code_info *codes;
 	struct addr_set interps, tstates, frames;
 	struct { uint64_t type; int kind; } tcache[64]; /* type object -> TK_* */
@@ -176,159 +167,47 @@ struct pyreader {
 enum { TK_OTHER, TK_LOCK, TK_RLOCK, TK_CFUNC };
 
 /*
- * Target memory.
+ * Target memory: the snapshot's pages (symbolizer/memcache.c), shared with the unwinder.
  */
-
-static int procmem_read(struct pyreader *r, uint64_t addr, void *buf, size_t len)
-{
-	size_t done = 0;
-	if (r->memfd < 0) {
-		char path[64];
-		snprintf(path, sizeof(path), "/proc/%d/mem", (int)r->pid);
-		r->memfd = open(path, O_RDONLY | O_CLOEXEC);
-		if (r->memfd < 0)
-			return -errno;
-	}
-	while (done < len) {
-		ssize_t n = pread(r->memfd, (char *)buf + done, len - done, (off_t)(addr + done));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return errno == ESRCH ? -ESRCH : -EFAULT;
-		if (n == 0)
-			return -EFAULT;
-		done += (size_t)n;
-	}
-	return 0;
-}
 
 /* Uncached read of exactly len bytes: 0, -EFAULT (unmapped) or -ESRCH (gone). */
 static int mem_read_raw(struct pyreader *r, uint64_t addr, void *buf, size_t len)
 {
-	struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)addr, len };
-	ssize_t n;
+	int err;
 	if (!addr || addr >= USER_ADDR_END || len > USER_ADDR_END - addr)
 		return -EFAULT;
-	if (r->use_procmem)
-		return procmem_read(r, addr, buf, len);
-	n = process_vm_readv(r->pid, &local, 1, &remote, 1, 0);
-	if (n == (ssize_t)len)
-		return 0;
-	if (n < 0 && (errno == ENOSYS || errno == EPERM)) {
-		/* No CONFIG_CROSS_MEMORY_ATTACH, or a policy against it: /proc/PID/mem. */
-		r->use_procmem = true;
-		return procmem_read(r, addr, buf, len);
-	}
-	if (n < 0 && errno == ESRCH)
-		return -ESRCH;
-	return -EFAULT;
+	err = symbolizer_read_mem(r->sym, addr, buf, len);
+	return !err || err == -ESRCH ? err : -EFAULT;
 }
 
-static int fill_slot(struct pyreader *r, struct page_slot *s, uint64_t page)
-{
-	int err = mem_read_raw(r, page, s->data, PAGE);
-	if (err == -ESRCH)
-		return err;
-	s->page = page;
-	s->gen = r->gen;
-	s->state = err ? -1 : 1;
-	return 0;
-}
-
-/*
- * The cache slot of a page: hashed, not page number modulo the slot count, since threads'
- * stacks and data-stack chunks sit at the same offsets of equally aligned regions, and those
- * pages all fell in one slot, evicting each other at every thread.
- */
-static struct page_slot *slot_of(struct pyreader *r, uint64_t page)
-{
-	return &r->cache[((page / PAGE) * 0x9e3779b97f4a7c15ull) >> 32 & (CACHE_SLOTS - 1)];
-}
-
-/* Cached read (pages stay valid for one snapshot, see r->gen). */
+/* Cached read (pages stay valid for one snapshot). A large read (a long line table)
+ * bypasses the page cache. */
 static int mem_read(struct pyreader *r, uint64_t addr, void *buf, size_t len)
 {
-	unsigned char *out = buf;
+	int err;
 	if (!addr || addr >= USER_ADDR_END || len > USER_ADDR_END - addr)
 		return -EFAULT;
-	if (!r->cache || len > 16 * PAGE)
+	if (len > 16 * PAGE)
 		return mem_read_raw(r, addr, buf, len);
-	while (len) {
-		uint64_t page = addr & ~(uint64_t)(PAGE - 1);
-		size_t off = (size_t)(addr - page), chunk = PAGE - off;
-		struct page_slot *s = slot_of(r, page);
-		if (chunk > len)
-			chunk = len;
-		if (s->gen != r->gen || s->page != page) {
-			int err = fill_slot(r, s, page);
-			if (err)
-				return err;
-		}
-		if (s->state < 0)
-			return -EFAULT;
-		memcpy(out, s->data + off, chunk);
-		out += chunk;
-		addr += chunk;
-		len -= chunk;
-	}
-	return 0;
+	err = symbolizer_mem_read(r->sym, addr, buf, len);
+	return !err || err == -ESRCH ? err : -EFAULT;
 }
 
 /*
- * Bring the pages holding addrs[0..n) into the cache with as few process_vm_readv calls as
- * possible (one iovec a page): the objects a frame's locals point to are scattered, and
- * reading their headers one page fault of a syscall at a time was most of a snapshot's
- * reads. Best effort: an unreadable page is marked so, anything else is left to mem_read.
+ * Bring the pages holding addrs[0..n) (0s skipped) into the snapshot's pages with as few
+ * process_vm_readv calls as possible: the objects a frame's locals point to are scattered,
+ * and reading their headers one page fault of a syscall at a time was most of a snapshot's
+ * reads. Best effort: what cannot be read is left to mem_read.
  */
 static void mem_prefetch(struct pyreader *r, const uint64_t *addrs, size_t n)
 {
-	struct iovec local[64], remote[64];
-	struct page_slot *slots[64];
+	struct mem_range *rg = xmalloc((n ? n : 1) * sizeof(*rg));
 	size_t k = 0;
-	if (!r->cache || r->use_procmem)
-		return;
-	for (size_t i = 0; i <= n; i++) {
-		size_t done = 0;
-		if (i < n) {
-			uint64_t page = addrs[i] & ~(uint64_t)(PAGE - 1);
-			struct page_slot *s = slot_of(r, page);
-			bool dup = false;
-			if (!addrs[i] || addrs[i] >= USER_ADDR_END || (s->gen == r->gen && s->page == page))
-				continue;
-			for (size_t j = 0; j < k && !dup; j++)
-				dup = slots[j] == s; /* same page, or two pages for one slot: one read */
-			if (dup)
-				continue;
-			slots[k] = s;
-			local[k] = (struct iovec){ s->data, PAGE };
-			remote[k] = (struct iovec){ (void *)(uintptr_t)page, PAGE };
-			k++;
-			if (k < ARRAY_SIZE(slots))
-				continue;
-		}
-		/* a failing page ends the call: mark it, go on after it */
-		while (done < k) {
-			ssize_t got = process_vm_readv(r->pid, local + done, k - done, remote + done,
-						       k - done, 0);
-			size_t full;
-			if (got < 0 && errno != EFAULT)
-				return; /* gone, or not allowed: mem_read will say */
-			full = got < 0 ? 0 : (size_t)got / PAGE;
-			for (size_t j = done; j < done + full; j++) {
-				slots[j]->page = (uint64_t)(uintptr_t)remote[j].iov_base;
-				slots[j]->gen = r->gen;
-				slots[j]->state = 1;
-			}
-			done += full;
-			if (done < k) {
-				slots[done]->page = (uint64_t)(uintptr_t)remote[done].iov_base;
-				slots[done]->gen = r->gen;
-				slots[done]->state = -1;
-				done++;
-			}
-		}
-		k = 0;
-	}
+	for (size_t i = 0; i < n; i++)
+		if (addrs[i] && addrs[i] < USER_ADDR_END)
+			rg[k++] = (struct mem_range){ addrs[i], 1 };
+	symbolizer_mem_prefetch(r->sym, rg, k);
+	free(rg);
 }
 
 static int rd_u64(struct pyreader *r, uint64_t addr, uint64_t *v)
@@ -740,190 +619,23 @@ int py_debug_offsets_check(const void *raw, size_t len, struct sbuf *why)
 }
 
 /*
- * Finding _PyRuntime: /proc/PID/maps + the ELF file of python/libpython.
+ * Finding _PyRuntime: the symbolizer's maps and the ELF file of python/libpython.
  */
 
-struct map_ent {
-	uint64_t start, end, offset, inode;
-	char perms[5];
-	char *path;
-};
-
-static void maps_free(struct map_ent *m, size_t n)
+static bool is_python_map(const struct map_entry *m)
 {
-	for (size_t i = 0; i < n; i++)
-		free(m[i].path);
-	free(m);
-}
-
-static int maps_read(pid_t pid, struct map_ent **out, size_t *nout)
-{
-	char path[64], *text = NULL, *line, *save = NULL;
-	struct map_ent *m = NULL;
-	size_t n = 0, cap = 0, len;
-	int err;
-
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-	err = read_file(path, &text, &len);
-	if (err)
-		return err;
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		struct map_ent e = { 0 };
-		int pos = 0;
-		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %" SCNx64 " %*s %" SCNu64 " %n",
-			   &e.start, &e.end, e.perms, &e.offset, &e.inode, &pos) < 5)
-			continue;
-		if (!pos || !line[pos] || line[pos] != '/')
-			continue;       /* anonymous, [heap], [stack]... */
-		e.path = xstrdup(line + pos);
-		if (n == cap) {
-			cap = cap ? 2 * cap : 64;
-			m = xrealloc(m, cap * sizeof(*m));
-		}
-		m[n++] = e;
-	}
-	free(text);
-	*out = m;
-	*nout = n;
-	return 0;
-}
-
-static bool is_python_path(const char *path)
-{
-	const char *base = strrchr(path, '/');
-	return strstr(base ? base + 1 : path, "python") != NULL;
-}
-
-struct elf_info {
-	uint64_t runtime_sym, runtime_sec;      /* link-time addresses, 0 if absent */
-	uint64_t code_type, unicode_type, bytes_type;
-	struct { uint64_t vaddr, offset; bool exec; } load[16];
-	size_t nload;
-};
-
-static void scan_symtab(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, struct elf_info *info)
-{
-	static const char *const names[] = { "_PyRuntime", "PyCode_Type", "PyUnicode_Type",
-					     "PyBytes_Type" };
-	uint64_t *dst[] = { &info->runtime_sym, &info->code_type, &info->unicode_type,
-			    &info->bytes_type };
-	Elf_Data *data = elf_getdata(scn, NULL);
-	size_t count;
-
-	if (!data || !sh->sh_entsize)
-		return;
-	count = sh->sh_size / sh->sh_entsize;
-	for (size_t i = 0; i < count; i++) {
-		GElf_Sym sym;
-		const char *name;
-		if (!gelf_getsym(data, (int)i, &sym) || sym.st_shndx == SHN_UNDEF || !sym.st_value ||
-		    GELF_ST_TYPE(sym.st_info) != STT_OBJECT)
-			continue;
-		name = elf_strptr(e, sh->sh_link, sym.st_name);
-		if (!name || (name[0] != '_' && name[0] != 'P'))
-			continue;
-		for (size_t k = 0; k < ARRAY_SIZE(names); k++)
-			if (!*dst[k] && !strcmp(name, names[k]))
-				*dst[k] = sym.st_value;
-	}
-}
-
-static int elf_read_info(int fd, struct elf_info *info)
-{
-	Elf *e;
-	Elf_Scn *scn = NULL;
-	size_t phnum, shstrndx;
-	int ret = -1;
-
-	memset(info, 0, sizeof(*info));
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return -1;
-	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!e)
-		return -1;
-	if (elf_kind(e) != ELF_K_ELF || elf_getphdrnum(e, &phnum) || elf_getshdrstrndx(e, &shstrndx))
-		goto out;
-	for (size_t i = 0; i < phnum && info->nload < ARRAY_SIZE(info->load); i++) {
-		GElf_Phdr ph;
-		if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_LOAD)
-			continue;
-		info->load[info->nload].vaddr = ph.p_vaddr;
-		info->load[info->nload].offset = ph.p_offset;
-		info->load[info->nload].exec = ph.p_flags & PF_X;
-		info->nload++;
-	}
-	/* .dynsym first: the exported names are there even in stripped files. */
-	for (int pass = 0; pass < 2; pass++) {
-		while ((scn = elf_nextscn(e, scn))) {
-			GElf_Shdr sh;
-			const char *name;
-			if (!gelf_getshdr(scn, &sh))
-				continue;
-			if (sh.sh_type == (pass ? SHT_SYMTAB : SHT_DYNSYM))
-				scan_symtab(e, scn, &sh, info);
-			name = elf_strptr(e, shstrndx, sh.sh_name);
-			if (!pass && name && !strcmp(name, ".PyRuntime"))
-				info->runtime_sec = sh.sh_addr;
-		}
-		if (info->runtime_sym && info->code_type && info->unicode_type && info->bytes_type)
-			break;
-	}
-	ret = 0;
-out:
-	elf_end(e);
-	return ret;
-}
-
-static int open_mapped_file(pid_t pid, const struct map_ent *m)
-{
-	char path[PATH_MAX + 64];
-	int fd;
-	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid, m->start,
-		 m->end);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0)
-		return fd;
-	snprintf(path, sizeof(path), "/proc/%d/root%s", (int)pid, m->path);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0)
-		return fd;
-	return open(m->path, O_RDONLY | O_CLOEXEC);
-}
-
-/*
- * Load bias of the file mapped by maps[i..]: from a mapping whose file offset is the page of a
- * PT_LOAD's p_offset, bias = start - page(p_vaddr). Executable segments first: ctypes may map
- * the binary a second time for trampolines, and that copy has no executable mapping.
- */
-static bool load_bias(const struct map_ent *maps, size_t n, const struct map_ent *f,
-		      const struct elf_info *info, uint64_t *bias)
-{
-	for (int pass = 0; pass < 2; pass++) {
-		for (size_t i = 0; i < n; i++) {
-			const struct map_ent *m = &maps[i];
-			if (m->inode != f->inode || strcmp(m->path, f->path))
-				continue;
-			if (!pass && !strchr(m->perms, 'x'))
-				continue;
-			for (size_t k = 0; k < info->nload; k++) {
-				if ((info->load[k].offset & ~(uint64_t)(PAGE - 1)) != m->offset)
-					continue;
-				*bias = m->start - (info->load[k].vaddr & ~(uint64_t)(PAGE - 1));
-				return true;
-			}
-		}
-	}
-	return false;
+	return m->path && m->path[0] == '/' && strstr(m->base, "python") != NULL;
 }
 
 /* addr is inside a writable mapping of the file f */
-static bool in_writable_map(const struct map_ent *maps, size_t n, const struct map_ent *f,
-			    uint64_t addr)
+static bool in_writable_map(const struct symbolizer *s, const struct map_entry *f, uint64_t addr)
 {
-	for (size_t i = 0; i < n; i++)
-		if (maps[i].inode == f->inode && !strcmp(maps[i].path, f->path) &&
-		    maps[i].perms[1] == 'w' && addr >= maps[i].start && addr + 24 <= maps[i].end)
+	for (size_t i = 0; i < s->nmaps; i++) {
+		const struct map_entry *m = &s->maps[i];
+		if (m->path && m->inode == f->inode && !strcmp(m->path, f->path) &&
+		    m->perms[1] == 'w' && addr >= m->start && addr + 24 <= m->end)
 			return true;
+	}
 	return false;
 }
 
@@ -934,7 +646,7 @@ static bool has_cookie(struct pyreader *r, uint64_t addr)
 }
 
 /* Scan one writable mapping for the cookie followed by a 3.13+ version. */
-static uint64_t scan_map(struct pyreader *r, const struct map_ent *m)
+static uint64_t scan_map(struct pyreader *r, const struct map_entry *m)
 {
 	size_t chunk = 1u << 20;
 	uint64_t *buf = xmalloc(chunk + 16), found = 0;
@@ -957,78 +669,64 @@ static uint64_t scan_map(struct pyreader *r, const struct map_ent *m)
 
 static int locate_runtime(struct pyreader *r, unsigned flags, struct sbuf *why)
 {
-	struct map_ent *maps = NULL;
-	size_t n = 0;
+	static const char *const names[] = { "_PyRuntime", "PyCode_Type", "PyUnicode_Type",
+					     "PyBytes_Type" };
+	struct symbolizer *s = r->sym;
 	bool any_python = false;
-	int ret = -1, err;
 
-	err = maps_read(r->pid, &maps, &n);
-	if (err) {
-		sbuf_addf(why, "cannot read /proc/%d/maps: %s", (int)r->pid, strerror(-err));
-		return -1;
-	}
 	/* (a) symbol, (b) section, per python file in map order */
-	for (size_t i = 0; i < n; i++) {
-		struct elf_info info;
-		uint64_t bias = 0;
+	for (size_t i = 0; i < s->nmaps; i++) {
+		struct map_entry *m = &s->maps[i];
+		uint64_t v[ARRAY_SIZE(names)], sec = 0, bias = 0;
+		struct elf_file *ef;
 		bool seen = false;
-		int fd;
 
-		if (!is_python_path(maps[i].path))
+		if (!is_python_map(m))
 			continue;
 		for (size_t k = 0; k < i && !seen; k++)
-			seen = maps[k].inode == maps[i].inode && !strcmp(maps[k].path, maps[i].path);
+			seen = s->maps[k].path && s->maps[k].inode == m->inode &&
+			       !strcmp(s->maps[k].path, m->path);
 		if (seen)
 			continue;
 		any_python = true;
-		fd = open_mapped_file(r->pid, &maps[i]);
-		if (fd < 0)
+		ef = maps_file_elf(s, m, &bias);
+		if (!ef)
 			continue;
-		err = elf_read_info(fd, &info);
-		close(fd);
-		if (err || !load_bias(maps, n, &maps[i], &info, &bias))
-			continue;
+		elf_file_symbols_by_name(ef, names, ARRAY_SIZE(names), 1u << STT_OBJECT, v);
 		if (flags & PYREADER_NO_SYMBOL)
-			info.runtime_sym = 0;
-		if (flags & PYREADER_NO_SECTION)
-			info.runtime_sec = 0;
-		if (info.runtime_sym && in_writable_map(maps, n, &maps[i], bias + info.runtime_sym) &&
-		    has_cookie(r, bias + info.runtime_sym)) {
-			r->runtime = bias + info.runtime_sym;
+			v[0] = 0;
+		if ((flags & PYREADER_NO_SECTION) || elf_file_section_addr(ef, ".PyRuntime", &sec))
+			sec = 0;
+		if (v[0] && in_writable_map(s, m, bias + v[0]) && has_cookie(r, bias + v[0])) {
+			r->runtime = bias + v[0];
 			r->how = "symbol";
-		} else if (info.runtime_sec &&
-			   in_writable_map(maps, n, &maps[i], bias + info.runtime_sec) &&
-			   has_cookie(r, bias + info.runtime_sec)) {
-			r->runtime = bias + info.runtime_sec;
+		} else if (sec && in_writable_map(s, m, bias + sec) && has_cookie(r, bias + sec)) {
+			r->runtime = bias + sec;
 			r->how = "section";
 		} else {
 			continue;
 		}
-		r->code_type = info.code_type ? bias + info.code_type : 0;
-		r->unicode_type = info.unicode_type ? bias + info.unicode_type : 0;
-		r->bytes_type = info.bytes_type ? bias + info.bytes_type : 0;
-		ret = 0;
-		goto out;
+		r->code_type = v[1] ? bias + v[1] : 0;
+		r->unicode_type = v[2] ? bias + v[2] : 0;
+		r->bytes_type = v[3] ? bias + v[3] : 0;
+		return 0;
 	}
 	/* (c) cookie scan of writable file-backed python mappings */
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < s->nmaps; i++) {
 		uint64_t a;
-		if (!is_python_path(maps[i].path) || maps[i].perms[1] != 'w')
+		if (!is_python_map(&s->maps[i]) || s->maps[i].perms[1] != 'w')
 			continue;
-		a = scan_map(r, &maps[i]);
+		a = scan_map(r, &s->maps[i]);
 		if (a) {
 			r->runtime = a;
 			r->how = "scan";
-			ret = 0;
-			goto out;
+			return 0;
 		}
 	}
 	sbuf_addf(why, "no Python runtime in process %d (not CPython 3.13+?)", (int)r->pid);
 	if (any_python)
 		sbuf_addf(why, ": python is mapped but has no _PyRuntime with debug offsets");
-out:
-	maps_free(maps, n);
-	return ret;
+	return -1;
 }
 
 /*
@@ -1064,7 +762,6 @@ static int load_offsets(struct pyreader *r, struct sbuf *why)
 	if (parse_offsets(raw, len, &r->L, why))
 		return -1;
 	version_string(r->L.version, r->version, sizeof(r->version));
-	r->cache = xcalloc(CACHE_SLOTS, sizeof(*r->cache));
 	r->codes = xcalloc(CODE_SLOTS, sizeof(*r->codes));
 	aset_init(&r->interps, 2048);
 	aset_init(&r->tstates, 32768);
@@ -1072,7 +769,9 @@ static int load_offsets(struct pyreader *r, struct sbuf *why)
 	return 0;
 }
 
-static struct pyreader *reader_new(pid_t pid, unsigned flags, struct sbuf *why)
+/* A reader on sym, or on a symbolizer of its own when sym is NULL. */
+static struct pyreader *reader_new(pid_t pid, struct symbolizer *sym, unsigned flags,
+				   struct sbuf *why)
 {
 	struct pyreader *r;
 	if (kill(pid, 0) && errno == ESRCH) {
@@ -1081,14 +780,41 @@ static struct pyreader *reader_new(pid_t pid, unsigned flags, struct sbuf *why)
 	}
 	r = xcalloc(1, sizeof(*r));
 	r->pid = pid;
-	r->memfd = -1;
-	r->use_procmem = flags & PYREADER_PROCMEM;
+	r->sym = sym;
+	if (!sym) {
+		r->sym = symbolizer_new_flags(pid, SYMBOLIZER_NO_LINES |
+						   ((flags & PYREADER_PROCMEM) ? SYMBOLIZER_PROCMEM : 0));
+		r->own_sym = true;
+		if (!r->sym) {
+			sbuf_addf(why, "cannot read /proc/%d/maps: %s", (int)pid, strerror(errno));
+			free(r);
+			return NULL;
+		}
+	}
 	return r;
 }
 
 int pyreader_open_flags(pid_t pid, unsigned flags, struct pyreader **out, struct sbuf *why)
 {
-	struct pyreader *r = reader_new(pid, flags, why);
+	struct pyreader *r = reader_new(pid, NULL, flags, why);
+	int ret = -1;
+
+	if (!r || locate_runtime(r, flags, why) || load_offsets(r, why))
+		goto out;
+	ret = 0;
+out:
+	if (ret) {
+		pyreader_free(r);
+		r = NULL;
+	}
+	*out = r;
+	return ret;
+}
+
+int pyreader_open_sym(struct symbolizer *sym, unsigned flags, struct pyreader **out,
+		      struct sbuf *why)
+{
+	struct pyreader *r = reader_new(symbolizer_pid(sym), sym, flags, why);
 	int ret = -1;
 
 	if (!r || locate_runtime(r, flags, why) || load_offsets(r, why))
@@ -1105,7 +831,7 @@ out:
 
 int pyreader_open_runtime(pid_t pid, uint64_t runtime, struct pyreader **out, struct sbuf *why)
 {
-	struct pyreader *r = reader_new(pid, 0, why);
+	struct pyreader *r = reader_new(pid, NULL, 0, why);
 	int ret = -1;
 
 	if (!r)
@@ -1140,12 +866,11 @@ void pyreader_free(struct pyreader *r)
 		for (size_t i = 0; i < CODE_SLOTS; i++)
 			code_info_release(&r->codes[i]);
 	free(r->codes);
-	free(r->cache);
 	aset_release(&r->interps);
 	aset_release(&r->tstates);
 	aset_release(&r->frames);
-	if (r->memfd >= 0)
-		close(r->memfd);
+	if (r->own_sym)
+		symbolizer_free(r->sym);
 	free(r);
 }
 
@@ -1174,12 +899,13 @@ const char *pyreader_runtime_how(const struct pyreader *r)
 	return r->how;
 }
 
-/* Start a snapshot: invalidate cached pages and code objects. */
+/* Start a snapshot: invalidate code objects, and cached pages unless they are the
+ * snapshot's (a shared symbolizer: its owner resets them). */
 static void snapshot_begin(struct pyreader *r)
 {
+	if (r->own_sym)
+		symbolizer_mem_reset(r->sym);
 	if (++r->gen == 0) {
-		for (size_t i = 0; i < CACHE_SLOTS; i++)
-			r->cache[i].gen = 0;
 		for (size_t i = 0; i < CODE_SLOTS; i++)
 			code_info_release(&r->codes[i]);
 		r->gen = 1;

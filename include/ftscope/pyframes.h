@@ -109,6 +109,15 @@ int pyreader_open_flags(pid_t pid, unsigned flags, struct pyreader **out, struct
  * runtime). No symbols are used: code objects are recognized by their type's tp_name "code",
  * and str/bytes objects by their layout alone. */
 int pyreader_open_runtime(pid_t pid, uint64_t runtime, struct pyreader **out, struct sbuf *why);
+/*
+ * pyreader_open_flags on the process of sym, sharing its maps, ELF files and snapshot
+ * pages (symbolizer_mem_*): what the unwinder read, the reader need not read again. The
+ * reader then never resets those pages: the owner of sym starts each snapshot
+ * (symbolizer_mem_reset) and must keep sym alive as long as the reader.
+ */
+struct symbolizer;
+int pyreader_open_sym(struct symbolizer *sym, unsigned flags, struct pyreader **out,
+		      struct sbuf *why);
 void pyreader_free(struct pyreader *r);     /* NULL is a no-op */
 
 /* "3.13.5" (borrowed, lives as long as r). */

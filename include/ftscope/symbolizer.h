@@ -78,6 +78,8 @@ enum symbolizer_flags {
 	SYMBOLIZER_NO_DEBUGINFO = 1 << 0,
 	/* Skip DWARF line lookups (src_file/src_line stay NULL/0): faster first snapshot. */
 	SYMBOLIZER_NO_LINES = 1 << 1,
+	/* Read memory through /proc/PID/mem, never process_vm_readv. Mostly for tests. */
+	SYMBOLIZER_PROCMEM = 1 << 2,
 };
 
 /*
@@ -137,6 +139,17 @@ int symbolizer_find_symbol(struct symbolizer *s, const char *module_prefix, cons
 int unwind_thread(struct symbolizer *s, pid_t tid, size_t max, struct frame **frames, size_t *n);
 
 /*
+ * The same from registers read earlier (PTRACE_GETREGS while tid was held), with memory from
+ * the snapshot's pages (symbolizer_mem_*): no ptrace call, so this works after the thread
+ * was released, and gives its stack as it was when the pages were read -- prefetch the
+ * stack (from regs->rsp to the end of its mapping) while holding the thread. Unlike
+ * unwind_thread() this does not reset the snapshot's pages.
+ */
+struct user_regs_struct;
+int unwind_thread_regs(struct symbolizer *s, pid_t tid, const struct user_regs_struct *regs,
+		       size_t max, struct frame **frames, size_t *n);
+
+/*
  * Streaming form (strace-style backends): fn is called once per frame, innermost first;
  * the frame is borrowed for the call only. A non-zero return from fn stops the walk and
  * is returned. Otherwise 0 or -errno as unwind_thread().
@@ -152,12 +165,40 @@ struct unwinder_ops {
 	/* Per-process state, created lazily by walk() if init() was not called. 0 or -errno. */
 	int (*init)(struct symbolizer *s);
 	int (*walk)(struct symbolizer *s, pid_t tid, size_t max, frame_fn fn, void *data);
+	/* from saved registers, see unwind_thread_regs() */
+	int (*walk_regs)(struct symbolizer *s, pid_t tid, const struct user_regs_struct *regs,
+			 size_t max, frame_fn fn, void *data);
 	void (*fini)(struct symbolizer *s);
 };
 extern const struct unwinder_ops unwinder_libunwind;
 
 /* Read len bytes at addr of the process (process_vm_readv, falling back to
- * /proc/PID/mem). 0, or -errno (-EFAULT for a partial read). */
+ * /proc/PID/mem), uncached. 0, or -errno (-EFAULT for a partial read). */
 int symbolizer_read_mem(struct symbolizer *s, uint64_t addr, void *buf, size_t len);
+
+/*
+ * Snapshot memory (memcache.c): the target's pages, each read once per snapshot and kept,
+ * shared by the unwinder and the Python reader. Whatever was read or prefetched while the
+ * threads were held is what every later read returns, even after they were released; a
+ * page nobody read before is read when first asked for. Pages of non-writable mappings
+ * survive symbolizer_mem_reset() until the maps change.
+ */
+struct mem_range {
+	uint64_t addr, len;
+};
+struct mem_stats {
+	unsigned reads;         /* system calls that read target memory */
+	unsigned prefetches;    /* symbolizer_mem_prefetch() calls that read something */
+	size_t pages;           /* pages read */
+};
+/* Start a snapshot: forget the pages of writable mappings. */
+void symbolizer_mem_reset(struct symbolizer *s);
+/* Cached read: 0, -EFAULT (unreadable) or -ESRCH (process gone). */
+int symbolizer_mem_read(struct symbolizer *s, uint64_t addr, void *buf, size_t len);
+/* Bring the pages of these ranges in with as few system calls as possible (best effort:
+ * ranges outside every readable mapping are skipped). */
+void symbolizer_mem_prefetch(struct symbolizer *s, const struct mem_range *ranges, size_t n);
+/* Reads since the last symbolizer_mem_reset() (borrowed). */
+const struct mem_stats *symbolizer_mem_stats(struct symbolizer *s);
 
 #endif
