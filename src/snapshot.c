@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The ftscope authors */
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,8 @@
 #include "ftscope/util.h"
 
 #define MAX_NATIVE_FRAMES 256
+
+static void snapshot_proc_release(struct snap_process *p);
 
 static bool is_eval_frame(const char *fn)
 {
@@ -156,7 +157,7 @@ static void classify_wait(struct symbolizer *sym, struct snap_thread *t)
 	/* Owners recorded in the lock word. */
 	if (FUTEX_CMD(w->op) == 6 || FUTEX_CMD(w->op) == 13) { /* LOCK_PI, LOCK_PI2 */
 		uint32_t v;
-		if (symbolizer_read_mem(sym, w->uaddr, &v, sizeof(v)) == 0 && (v & 0x3fffffff)) {
+		if (symbolizer_mem_read(sym, w->uaddr, &v, sizeof(v)) == 0 && (v & 0x3fffffff)) {
 			w->lock = "pi_futex";
 			w->owner = (int)(v & 0x3fffffff);
 			w->owner_certain = true;
@@ -164,7 +165,7 @@ static void classify_wait(struct symbolizer *sym, struct snap_thread *t)
 	} else if (FUTEX_CMD(w->op) == 0 && !strcmp(w->lock, "pthread_mutex")) {
 		/* glibc x86_64 struct __pthread_mutex_s: __lock, __count, __owner, __nusers, __kind */
 		int32_t m[5];
-		if (symbolizer_read_mem(sym, w->uaddr, m, sizeof(m)) == 0 && m[2] > 0 &&
+		if (symbolizer_mem_read(sym, w->uaddr, m, sizeof(m)) == 0 && m[2] > 0 &&
 		    (m[0] == 1 || m[0] == 2) && (m[4] & ~0x7f) == 0) {
 			w->owner = m[2];
 			w->owner_certain = true;
@@ -174,32 +175,33 @@ static void classify_wait(struct symbolizer *sym, struct snap_thread *t)
 	}
 }
 
+/* The registers of a held thread, and its syscall (orig_rax) and arguments. */
 static int read_regs(pid_t tid, struct snap_thread *t)
 {
-	struct user_regs_struct r;
-	if (ptrace(PTRACE_GETREGS, tid, 0, &r) < 0)
+	struct user_regs_struct *r = xmalloc(sizeof(*r));
+	if (ptrace(PTRACE_GETREGS, tid, 0, r) < 0) {
+		free(r);
 		return -errno;
-	t->syscall = (long)r.orig_rax;
-	t->args[0] = r.rdi;
-	t->args[1] = r.rsi;
-	t->args[2] = r.rdx;
-	t->args[3] = r.r10;
-	t->args[4] = r.r8;
-	t->args[5] = r.r9;
+	}
+	t->regs = r;
+	t->syscall = (long)r->orig_rax;
+	t->args[0] = r->rdi;
+	t->args[1] = r->rsi;
+	t->args[2] = r->rdx;
+	t->args[3] = r->r10;
+	t->args[4] = r->r8;
+	t->args[5] = r->r9;
 	return 0;
 }
 
-static void read_task_stat(pid_t pid, pid_t tid, struct snap_thread *t)
+static void read_comm(pid_t pid, pid_t tid, struct snap_thread *t)
 {
 	char path[96], *text = NULL;
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
-	t->state = '?';
 	if (read_file(path, &text, NULL) == 0) {
 		char *lp = strchr(text, '('), *rp = strrchr(text, ')');
-		if (lp && rp && rp > lp) {
+		if (lp && rp && rp > lp)
 			snprintf(t->comm, sizeof(t->comm), "%.*s", (int)(rp - lp - 1), lp + 1);
-			t->state = rp[2];
-		}
 	}
 	free(text);
 }
@@ -285,35 +287,26 @@ static void resolve_python_lock(struct snap_process *p, struct snap_thread *t,
 	(void)p;
 }
 
-/* The Python side of a snapshot, read on a second thread while the first one unwinds. */
-struct py_job {
-	struct pyreader *pr;
-	struct py_thread *pyt;
-	size_t npyt;
-	int r;
-};
+/* The stack bytes copied per thread while it is held, at most (from its stack pointer up to
+ * the end of its stack mapping, where a thread's outermost frames and its TLS are). */
+#define STACK_COPY_MAX (1u << 20)
 
-static void *py_job_run(void *arg)
+static struct snap_process *proc_of(struct snapshot *snap, pid_t pid)
 {
-	struct py_job *j = arg;
-	j->r = pyreader_threads(j->pr, &j->pyt, &j->npyt);
+	for (size_t i = 0; i < snap->n; i++)
+		if (snap->procs[i].pid == pid && !snap->procs[i].held)
+			return &snap->procs[i];
 	return NULL;
 }
 
-int snapshot_process(struct snapshot *snap, pid_t pid, const pid_t *tids, size_t ntids,
-		     pid_t crashed_tid)
+int snapshot_prepare(struct snapshot *snap, pid_t pid)
 {
 	struct snap_process *p;
-	struct symbolizer *sym = symbolizer_new_flags(pid, snap->defer_lines ? SYMBOLIZER_NO_LINES : 0);
-	struct py_job job = { 0 };
-	struct frame **nat;
-	size_t *nn;
-	pthread_t py_thread;
-	bool py_threaded = false;
+	struct symbolizer *sym = symbolizer_new(pid);
 	struct sbuf why = SBUF_INIT;
 	char path[64], buf[4096];
 	ssize_t l;
-	double t0 = now_monotonic();
+
 	if (!sym)
 		return -errno;
 	snap->procs = xrealloc(snap->procs, (snap->n + 1) * sizeof(*snap->procs));
@@ -321,6 +314,7 @@ int snapshot_process(struct snapshot *snap, pid_t pid, const pid_t *tids, size_t
 	memset(p, 0, sizeof(*p));
 	p->pid = pid;
 	p->gil_enabled = -1;
+	p->sym = sym;
 	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
 	l = readlink(path, buf, sizeof(buf) - 1);
 	if (l > 0) {
@@ -328,90 +322,148 @@ int snapshot_process(struct snapshot *snap, pid_t pid, const pid_t *tids, size_t
 		p->exe = xstrdup(buf);
 	}
 	p->cmdline = read_cmdline(pid);
-	/*
-	 * Python frames are pure memory reads (process_vm_readv needs no ptrace call, so any
-	 * thread may do them) and independent of the native unwinding: on a second thread they
-	 * overlap it, which shortens the time the process is held (~4 ms of ~15 for 101
-	 * threads). The symbolizer and libunwind stay on this thread, the ptrace tracer.
-	 */
-	if (pyreader_open(pid, &job.pr, &why) == 0) {
-		p->python_version = xstrdup(pyreader_version(job.pr));
-		p->free_threaded = pyreader_free_threaded(job.pr);
-		py_threaded = pthread_create(&py_thread, NULL, py_job_run, &job) == 0;
-		if (!py_threaded)
-			py_job_run(&job);
+	if (pyreader_open_sym(sym, 0, &p->pr, &why) == 0) {
+		p->python_version = xstrdup(pyreader_version(p->pr));
+		p->free_threaded = pyreader_free_threaded(p->pr);
+		p->nguess = pyreader_guess_ranges(p->pr, &p->guess);
 	} else {
 		p->py_error = sbuf_detach(&why);
 	}
-	nat = xcalloc(ntids ? ntids : 1, sizeof(*nat));
-	nn = xcalloc(ntids ? ntids : 1, sizeof(*nn));
+	sbuf_release(&why);
+	return 0;
+}
+
+/*
+ * While the threads are held, read only: registers, then in one batch every stack (from the
+ * stack pointer to the end of its mapping), the words of the futexes waited on and the
+ * Python thread states guessed by snapshot_prepare(); then the Python walk, which finds
+ * most of what it reads already there. Unwinding, symbols and lines come after the release
+ * (snapshot_finish), from these pages.
+ */
+int snapshot_process(struct snapshot *snap, pid_t pid, const pid_t *tids, size_t ntids,
+		     pid_t crashed_tid)
+{
+	struct snap_process *p = proc_of(snap, pid);
+	struct mem_range *rg;
+	size_t nrg = 0;
+	bool refreshed = false;
+	double t0 = now_monotonic();
+	int r;
+
+	if (!p) {
+		r = snapshot_prepare(snap, pid);
+		if (r < 0)
+			return r;
+		p = &snap->procs[snap->n - 1];
+	}
+	p->held = true;
+	p->crashed_tid = crashed_tid;
+	symbolizer_mem_reset(p->sym);
 	p->threads = xcalloc(ntids ? ntids : 1, sizeof(*p->threads));
 	for (size_t i = 0; i < ntids; i++) {
 		struct snap_thread *t = &p->threads[p->n++];
-		int r;
 		t->tid = tids[i];
 		t->crashed = tids[i] == crashed_tid;
 		t->syscall = -1;
-		read_task_stat(pid, tids[i], t);
-		read_regs(tids[i], t);
-		if (t->state == 't') /* our ptrace stop: say what it was doing before */
-			t->state = t->syscall >= 0 ? 'S' : 'R';
-		r = unwind_thread(sym, tids[i], MAX_NATIVE_FRAMES, &nat[i], &nn[i]);
-		if (r < 0)
-			t->unwind_error = xasprintf("unwinding failed: %s", strerror(-r));
+		t->regs_err = read_regs(tids[i], t);
+		/* held by us: say what it was doing before */
+		t->state = t->syscall >= 0 ? 'S' : 'R';
 	}
-	if (py_threaded)
-		pthread_join(py_thread, NULL);
-	if (job.pr) {
+	rg = xcalloc(2 * p->n + p->nguess + 1, sizeof(*rg));
+	for (size_t pass = 0; pass < 2 && !nrg; pass++) {
+		bool unknown = false;
+		for (size_t i = 0; i < p->n; i++) {
+			const struct snap_thread *t = &p->threads[i];
+			uint64_t sp, end;
+			if (!t->regs)
+				continue;
+			sp = t->regs->rsp - 128; /* the red zone below it */
+			end = symbolizer_map_end(p->sym, t->regs->rsp);
+			if (!end) {
+				unknown = true; /* a thread newer than our copy of the maps */
+				end = sp + 4 * 4096;
+			}
+			if (end - sp > STACK_COPY_MAX)
+				end = sp + STACK_COPY_MAX;
+			rg[nrg++] = (struct mem_range){ sp, end - sp };
+			if (t->syscall == FT_SYS_FUTEX)
+				rg[nrg++] = (struct mem_range){ t->args[0], 24 };
+		}
+		if (unknown && !refreshed) {
+			refreshed = true;
+			if (symbolizer_refresh_maps(p->sym) == 0)
+				nrg = 0; /* again, with its stack's mapping */
+		}
+	}
+	for (size_t i = 0; i < p->nguess; i++)
+		rg[nrg++] = p->guess[i];
+	symbolizer_mem_prefetch(p->sym, rg, nrg);
+	free(rg);
+	if (p->pr) {
 		struct py_gil gil;
-		if (job.r < 0)
-			p->py_error = xstrdup("cannot read the Python thread states");
-		if (pyreader_gil(job.pr, 0, &gil) == 0)
+		if (pyreader_threads_read(p->pr) < 0)
+			p->py_failed = true;
+		if (pyreader_gil(p->pr, 0, &gil) == 0)
 			p->gil_enabled = gil.enabled;
 	}
-	for (size_t i = 0; i < p->n; i++) {
-		struct snap_thread *t = &p->threads[i];
-		merge(t, nat[i], nn[i], py_of(job.pyt, job.npyt, t->tid));
-		frames_free(nat[i], nn[i]);
-		classify_wait(sym, t);
-	}
-	if (job.pr) {
-		/* each waiter's parking-lot entry is on its own stack: fetch them in one read */
-		uint64_t *at = xcalloc(p->n ? p->n : 1, sizeof(*at));
-		for (size_t i = 0; i < p->n; i++)
-			at[i] = p->threads[i].wait.uaddr >= 16 ? p->threads[i].wait.uaddr - 8 : 0;
-		pyreader_prefetch(job.pr, at, p->n);
-		free(at);
-		for (size_t i = 0; i < p->n; i++)
-			resolve_python_lock(p, &p->threads[i], job.pr, job.pyt, job.npyt);
-	}
-	free(nat);
-	free(nn);
-	py_threads_free(job.pyt, job.npyt);
-	pyreader_free(job.pr);
-	if (snap->defer_lines)
-		p->sym = sym; /* its maps and ELF files serve snapshot_fill_lines() */
-	else
-		symbolizer_free(sym);
-	sbuf_release(&why);
+	snap->hold_reads += symbolizer_mem_stats(p->sym)->reads;
+	snap->hold_pages += symbolizer_mem_stats(p->sym)->pages;
 	snap->duration_s += now_monotonic() - t0;
 	return 0;
 }
 
-void snapshot_fill_lines(struct snapshot *snap)
+static void finish_process(struct snap_process *p)
 {
-	for (size_t i = 0; i < snap->n; i++) {
-		struct snap_process *p = &snap->procs[i];
-		if (!p->sym)
-			continue;
-		for (size_t k = 0; k < p->n; k++)
-			for (size_t f = 0; f < p->threads[k].nframes; f++) {
-				struct frame *fr = &p->threads[k].frames[f];
-				if (!fr->is_python && !fr->src_file && fr->ip)
-					symbolizer_lookup_line(p->sym, fr);
-			}
-		symbolizer_free(p->sym);
-		p->sym = NULL;
+	if (p->pr && !p->py_failed)
+		pyreader_threads_decode(p->pr, &p->pyt, &p->npyt);
+	for (size_t i = 0; i < p->n; i++) {
+		struct snap_thread *t = &p->threads[i];
+		struct frame *nat = NULL;
+		size_t nn = 0;
+		int r = t->regs_err;
+		read_comm(p->pid, t->tid, t);
+		if (!r)
+			r = unwind_thread_regs(p->sym, t->tid, t->regs, MAX_NATIVE_FRAMES, &nat, &nn);
+		if (r < 0)
+			t->unwind_error = xasprintf("unwinding failed: %s", strerror(-r));
+		merge(t, nat, nn, py_of(p->pyt, p->npyt, t->tid));
+		frames_free(nat, nn);
+		classify_wait(p->sym, t);
+		free(t->regs);
+		t->regs = NULL;
+	}
+	if (p->pr) {
+		if (p->py_failed)
+			p->py_error = xstrdup("cannot read the Python thread states");
+		for (size_t i = 0; i < p->n; i++)
+			resolve_python_lock(p, &p->threads[i], p->pr, p->pyt, p->npyt);
+	}
+	py_threads_free(p->pyt, p->npyt);
+	p->pyt = NULL;
+	p->npyt = 0;
+	pyreader_free(p->pr);
+	p->pr = NULL;
+	symbolizer_free(p->sym);
+	p->sym = NULL;
+	free(p->guess);
+	p->guess = NULL;
+}
+
+void snapshot_finish(struct snapshot *snap)
+{
+	for (size_t i = 0; i < snap->n; i++)
+		if (snap->procs[i].held && snap->procs[i].sym)
+			finish_process(&snap->procs[i]);
+	/* prepared but never held (the process went away first) */
+	for (size_t i = 0; i < snap->n;) {
+		if (!snap->procs[i].held) {
+			snapshot_proc_release(&snap->procs[i]);
+			memmove(&snap->procs[i], &snap->procs[i + 1],
+				(snap->n - i - 1) * sizeof(*snap->procs));
+			snap->n--;
+		} else {
+			i++;
+		}
 	}
 }
 
@@ -614,21 +666,28 @@ cJSON *snapshot_json(const struct snapshot *snap)
 	return j;
 }
 
+static void snapshot_proc_release(struct snap_process *p)
+{
+	for (size_t k = 0; k < p->n; k++) {
+		frames_free(p->threads[k].frames, p->threads[k].nframes);
+		free(p->threads[k].unwind_error);
+		free(p->threads[k].regs);
+	}
+	free(p->threads);
+	py_threads_free(p->pyt, p->npyt);
+	pyreader_free(p->pr);
+	symbolizer_free(p->sym);
+	free(p->guess);
+	free(p->exe);
+	free(p->cmdline);
+	free(p->python_version);
+	free(p->py_error);
+}
+
 void snapshot_release(struct snapshot *snap)
 {
-	for (size_t i = 0; i < snap->n; i++) {
-		struct snap_process *p = &snap->procs[i];
-		for (size_t k = 0; k < p->n; k++) {
-			frames_free(p->threads[k].frames, p->threads[k].nframes);
-			free(p->threads[k].unwind_error);
-		}
-		free(p->threads);
-		symbolizer_free(p->sym);
-		free(p->exe);
-		free(p->cmdline);
-		free(p->python_version);
-		free(p->py_error);
-	}
+	for (size_t i = 0; i < snap->n; i++)
+		snapshot_proc_release(&snap->procs[i]);
 	free(snap->procs);
 	free(snap->edges);
 	wg_cycles_free(snap->cycles, snap->ncycles);

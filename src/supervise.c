@@ -384,6 +384,7 @@ static void on_crash(void *arg, struct ptracer *pt, pid_t tid, pid_t tgid, int s
 	snap.taken_at = now_wall();
 	if (snapshot_process(&snap, tgid, tids, n, tid) == 0) {
 		cJSON *j, *fr;
+		snapshot_finish(&snap); /* still held: the signal kills it once we let it go */
 		snapshot_analyze(&snap);
 		snapshot_crash_signature(&snap, name, &cs);
 		memcpy(c->sig_id, cs.id, sizeof(c->sig_id));
@@ -431,6 +432,7 @@ static bool hang_snapshot(struct sup *s, const char *reason)
 		n = ptracer_stopped_tasks(&s->pt, t->tgid, tids, s->pt.n);
 		snapshot_process(&snap, t->tgid, tids, n, 0);
 	}
+	snapshot_finish(&snap); /* still held: the tree is killed next */
 	snapshot_analyze(&snap);
 	for (size_t i = 0; i < snap.n; i++)
 		if (snap.procs[i].python_version)

@@ -459,6 +459,12 @@ int symbolizer_find_symbol(struct symbolizer *s, const char *module_prefix, cons
 	return -ENOENT;
 }
 
+uint64_t symbolizer_map_end(struct symbolizer *s, uint64_t addr)
+{
+	struct map_entry *m = maps_find(s, addr);
+	return m ? m->end : 0;
+}
+
 int symbolizer_read_mem(struct symbolizer *s, uint64_t addr, void *buf, size_t len)
 {
 	char path[64];

@@ -12,7 +12,9 @@
  * process_vm_readv calls (one iovec per run of pages, IOV_MAX iovecs per call).
  *
  * Pages of non-writable mappings (text, eh_frame_hdr, rodata) are kept across snapshots
- * until the maps change; every other page is dropped by symbolizer_mem_reset().
+ * until the maps change; every other page is dropped by symbolizer_mem_reset(), and only
+ * then: a re-read of the maps in the middle of a snapshot (a pc in a new mapping) keeps
+ * what the snapshot read.
  */
 #include <errno.h>
 #include <limits.h>
@@ -228,8 +230,6 @@ int symbolizer_mem_read(struct symbolizer *s, uint64_t addr, void *buf, size_t l
 	struct memcache *mc = mc_get(s);
 	unsigned char *out = buf;
 
-	if (mc->maps_gen != s->maps_gen)
-		symbolizer_mem_reset(s);
 	if (!addr || addr >= MC_USER_END || len > MC_USER_END - addr)
 		return -EFAULT;
 	while (len) {
@@ -252,6 +252,20 @@ int symbolizer_mem_read(struct symbolizer *s, uint64_t addr, void *buf, size_t l
 	return 0;
 }
 
+bool symbolizer_mem_cached(struct symbolizer *s, uint64_t addr, size_t len)
+{
+	struct memcache *mc = mc_get(s);
+	uint64_t page, end;
+
+	if (!addr || addr >= MC_USER_END || len > MC_USER_END - addr)
+		return true; /* nothing to read: mem_read fails at once */
+	end = addr + (len ? len : 1);
+	for (page = addr & ~(uint64_t)(MC_PAGE - 1); page < end; page += MC_PAGE)
+		if (!mc_find(mc, page))
+			return false;
+	return true;
+}
+
 /* One run of contiguous pages inside one mapping, to be read with one iovec. */
 struct mc_run {
 	uint64_t start;         /* page-aligned */
@@ -259,12 +273,6 @@ struct mc_run {
 	unsigned char *data;
 	bool ro;
 };
-
-static int run_cmp(const void *a, const void *b)
-{
-	const struct mc_run *x = a, *y = b;
-	return x->start < y->start ? -1 : x->start > y->start;
-}
 
 /* Read runs[0..n) into their buffers and enter their pages; a run that fails is retried a
  * page at a time, and a page that fails is entered as unreadable. */
@@ -335,73 +343,60 @@ static void read_runs(struct symbolizer *s, struct memcache *mc, struct mc_run *
 	}
 }
 
+static int u64_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
 void symbolizer_mem_prefetch(struct symbolizer *s, const struct mem_range *ranges, size_t n)
 {
 	struct memcache *mc = mc_get(s);
 	struct mc_run *runs = NULL;
-	size_t nruns = 0, cap = 0, total = 0, r0;
+	uint64_t *pages = NULL;
+	size_t npages = 0, cappages = 0, nruns = 0, cap = 0, total = 0;
+	struct map_entry *m = NULL;
 
-	if (mc->maps_gen != s->maps_gen)
-		symbolizer_mem_reset(s);
-	/* Missing pages, as runs that stay inside one readable mapping. */
+	/* The pages not read yet (ranges come in any order, overlap, repeat)... */
 	for (size_t i = 0; i < n; i++) {
-		uint64_t a = ranges[i].addr & ~(uint64_t)(MC_PAGE - 1), end;
+		uint64_t a, end;
 		if (!ranges[i].addr || ranges[i].addr >= MC_USER_END || !ranges[i].len ||
 		    ranges[i].len > MC_USER_END - ranges[i].addr)
 			continue;
 		end = ranges[i].addr + ranges[i].len;
-		while (a < end) {
-			struct map_entry *m = maps_find(s, a);
-			uint64_t stop;
-			if (!m) {
-				a += MC_PAGE; /* not mapped when maps were read: left to mc_page */
+		for (a = ranges[i].addr & ~(uint64_t)(MC_PAGE - 1); a < end; a += MC_PAGE) {
+			if (mc_find(mc, a))
 				continue;
+			if (npages == cappages) {
+				cappages = cappages ? 2 * cappages : 256;
+				pages = xrealloc(pages, cappages * sizeof(*pages));
 			}
-			stop = end < m->end ? end : m->end;
-			if (m->perms[0] != 'r') {
-				a = (stop + MC_PAGE - 1) & ~(uint64_t)(MC_PAGE - 1);
-				continue;
-			}
-			for (; a < stop; a += MC_PAGE) {
-				struct mc_run *last = nruns ? &runs[nruns - 1] : NULL;
-				if (mc_find(mc, a))
-					continue;
-				if (last && last->start + last->npages * MC_PAGE == a &&
-				    last->ro == (m->perms[1] != 'w') && maps_find(s, last->start) == m) {
-					last->npages++;
-				} else {
-					if (nruns == cap) {
-						cap = cap ? 2 * cap : 64;
-						runs = xrealloc(runs, cap * sizeof(*runs));
-					}
-					runs[nruns++] = (struct mc_run){ a, 1, NULL, m->perms[1] != 'w' };
-				}
-			}
+			pages[npages++] = a;
 		}
 	}
-	if (!nruns)
+	if (!npages)
 		goto out;
-	/* Ranges may overlap or come in any order: sort, merge, drop pages seen twice. */
-	qsort(runs, nruns, sizeof(*runs), run_cmp);
-	r0 = 0;
-	for (size_t i = 1; i < nruns; i++) {
-		struct mc_run *p = &runs[r0], *c = &runs[i];
-		uint64_t pend = p->start + p->npages * MC_PAGE, cend = c->start + c->npages * MC_PAGE;
-		if (c->start <= pend && c->ro == p->ro && maps_find(s, c->start) == maps_find(s, p->start)) {
-			if (cend > pend)
-				p->npages = (size_t)((cend - p->start) / MC_PAGE);
-		} else if (c->start < pend) {
-			/* overlaps but another mapping or kind: keep the part after p */
-			if (cend > pend) {
-				runs[++r0] = *c;
-				runs[r0].npages = (size_t)((cend - pend) / MC_PAGE);
-				runs[r0].start = pend;
-			}
-		} else {
-			runs[++r0] = *c;
+	qsort(pages, npages, sizeof(*pages), u64_cmp);
+	/* ...as runs of contiguous pages inside one readable mapping: one iovec each */
+	for (size_t i = 0; i < npages; i++) {
+		uint64_t a = pages[i];
+		struct mc_run *last = nruns ? &runs[nruns - 1] : NULL;
+		if (i && a == pages[i - 1])
+			continue;
+		if (!m || a < m->start || a >= m->end)
+			m = maps_find(s, a);
+		if (!m || m->perms[0] != 'r')
+			continue; /* not mapped when maps were read, or not readable: left to mc_page */
+		if (last && last->start + last->npages * MC_PAGE == a && maps_find(s, last->start) == m) {
+			last->npages++;
+			continue;
 		}
+		if (nruns == cap) {
+			cap = cap ? 2 * cap : 64;
+			runs = xrealloc(runs, cap * sizeof(*runs));
+		}
+		runs[nruns++] = (struct mc_run){ a, 1, NULL, m->perms[1] != 'w' };
 	}
-	nruns = r0 + 1;
 	for (size_t i = 0; i < nruns; i++) {
 		runs[i].data = arena_alloc(runs[i].ro ? &mc->ro : &mc->rw, runs[i].npages);
 		if (!runs[i].data) {
@@ -411,9 +406,10 @@ void symbolizer_mem_prefetch(struct symbolizer *s, const struct mem_range *range
 		total += runs[i].npages;
 	}
 	mc->stats.pages += total;
-	mc->stats.prefetches++;
+	mc->stats.prefetches += nruns > 0;
 	read_runs(s, mc, runs, nruns);
 out:
+	free(pages);
 	free(runs);
 }
 

@@ -142,6 +142,7 @@ struct addr_set {
 	uint64_t *keys;
 	uint32_t *gens;
 	size_t cap;             /* power of two */
+	size_t n;               /* keys of the current generation */
 	uint32_t gen;
 };
 
@@ -160,8 +161,14 @@ struct pyreader {
 	uint32_t gen;
 	struct code_info *codes;
 	struct addr_set interps, tstates, frames;
-	struct { uint64_t type; int kind; } tcache[64]; /* type object -> TK_* */
+	struct { uint64_t type; int kind; } tcache[256]; /* type object -> TK_*, hashed */
 	size_t ntcache;
+	/* reads wanted next, fetched together (want_add, want_fetch); one entry per page */
+	struct mem_range *want;
+	size_t nwant, capwant;
+	struct addr_set want_pages;
+	/* between pyreader_threads_read and pyreader_threads_decode */
+	struct walk *walk;
 };
 
 enum { TK_OTHER, TK_LOCK, TK_RLOCK, TK_CFUNC };
@@ -178,6 +185,34 @@ static int mem_read_raw(struct pyreader *r, uint64_t addr, void *buf, size_t len
 		return -EFAULT;
 	err = symbolizer_read_mem(r->sym, addr, buf, len);
 	return !err || err == -ESRCH ? err : -EFAULT;
+}
+
+static bool aset_add(struct addr_set *s, uint64_t k);
+static void aset_clear(struct addr_set *s);
+static void walk_free(struct walk *w);
+
+/* Note a read for the next want_fetch, unless its pages are read or noted already. */
+static void want_add(struct pyreader *r, uint64_t addr, uint64_t len)
+{
+	if (!addr || addr >= USER_ADDR_END || !len || len > USER_ADDR_END - addr ||
+	    symbolizer_mem_cached(r->sym, addr, len))
+		return;
+	if ((addr ^ (addr + len - 1)) < PAGE && !aset_add(&r->want_pages, addr & ~(uint64_t)(PAGE - 1)))
+		return; /* within one page, noted already */
+	if (r->nwant == r->capwant) {
+		r->capwant = r->capwant ? 2 * r->capwant : 256;
+		r->want = xrealloc(r->want, r->capwant * sizeof(*r->want));
+	}
+	r->want[r->nwant++] = (struct mem_range){ addr, len };
+}
+
+/* Read what was wanted, in one go. */
+static void want_fetch(struct pyreader *r)
+{
+	if (r->nwant)
+		symbolizer_mem_prefetch(r->sym, r->want, r->nwant);
+	r->nwant = 0;
+	aset_clear(&r->want_pages);
 }
 
 /* Cached read (pages stay valid for one snapshot). A large read (a long line table)
@@ -201,8 +236,10 @@ static int mem_read(struct pyreader *r, uint64_t addr, void *buf, size_t len)
  */
 static void mem_prefetch(struct pyreader *r, const uint64_t *addrs, size_t n)
 {
-	struct mem_range *rg = xmalloc((n ? n : 1) * sizeof(*rg));
+	struct mem_range *rg;
 	size_t k = 0;
+
+	rg = xmalloc((n ? n : 1) * sizeof(*rg));
 	for (size_t i = 0; i < n; i++)
 		if (addrs[i] && addrs[i] < USER_ADDR_END)
 			rg[k++] = (struct mem_range){ addrs[i], 1 };
@@ -246,20 +283,40 @@ static void aset_release(struct addr_set *s)
 
 static void aset_clear(struct addr_set *s)
 {
+	s->n = 0;
 	if (++s->gen == 0) {
 		memset(s->gens, 0, s->cap * sizeof(*s->gens));
 		s->gen = 1;
 	}
 }
 
-/* false if k is already in the set (a cycle) or the set is full */
+static bool aset_add(struct addr_set *s, uint64_t k);
+
+/* Twice the room, same keys (the frames of every thread of a large process go in one set). */
+static void aset_grow(struct addr_set *s)
+{
+	struct addr_set old = *s;
+	aset_init(s, 2 * old.cap);
+	s->gen = 1;
+	for (size_t i = 0; i < old.cap; i++)
+		if (old.gens[i] == old.gen)
+			aset_add(s, old.keys[i]);
+	aset_release(&old);
+}
+
+/* false if k is already in the set (a cycle) */
 static bool aset_add(struct addr_set *s, uint64_t k)
 {
-	size_t mask = s->cap - 1, i = (size_t)(((k >> 3) * 0x9e3779b97f4a7c15ull) >> 20) & mask;
+	size_t mask, i;
+	if (2 * (s->n + 1) > s->cap)
+		aset_grow(s);
+	mask = s->cap - 1;
+	i = (size_t)(((k >> 3) * 0x9e3779b97f4a7c15ull) >> 20) & mask;
 	for (size_t probes = 0; probes < s->cap; probes++, i = (i + 1) & mask) {
 		if (s->gens[i] != s->gen) {
 			s->gens[i] = s->gen;
 			s->keys[i] = k;
+			s->n++;
 			return true;
 		}
 		if (s->keys[i] == k)
@@ -766,6 +823,7 @@ static int load_offsets(struct pyreader *r, struct sbuf *why)
 	aset_init(&r->interps, 2048);
 	aset_init(&r->tstates, 32768);
 	aset_init(&r->frames, 16384);
+	aset_init(&r->want_pages, 1024);
 	return 0;
 }
 
@@ -869,8 +927,11 @@ void pyreader_free(struct pyreader *r)
 	aset_release(&r->interps);
 	aset_release(&r->tstates);
 	aset_release(&r->frames);
+	walk_free(r->walk);
 	if (r->own_sym)
 		symbolizer_free(r->sym);
+	free(r->want);
+	aset_release(&r->want_pages);
 	free(r);
 }
 
@@ -1119,17 +1180,20 @@ static bool owner_is_shim(const struct py_layout *L, unsigned owner)
 	return L->minor >= 14 ? owner == 3 || owner == 4 : owner == 3;
 }
 
+#define TCACHE_MAX 192 /* of 256 slots, so a probe always ends at an empty one */
+
 static int type_kind(struct pyreader *r, uint64_t obj)
 {
 	uint64_t type, name;
 	char buf[32];
 	int kind = TK_OTHER;
+	size_t k;
 	if (obj < 4096 || obj >= USER_ADDR_END || (obj & 7) || rd_u64(r, obj + r->L.ob.ob_type, &type) ||
 	    !type)
 		return TK_OTHER;
-	for (size_t i = 0; i < r->ntcache; i++)
-		if (r->tcache[i].type == type)
-			return r->tcache[i].kind;
+	for (k = (type >> 4) * 0x9e3779b97f4a7c15ull >> 56; r->tcache[k].type; k = (k + 1) & 255)
+		if (r->tcache[k].type == type)
+			return r->tcache[k].kind;
 	if (rd_u64(r, type + r->L.ty.tp_name, &name) || mem_read(r, name, buf, sizeof(buf)))
 		return TK_OTHER; /* not a type: do not cache */
 	buf[sizeof(buf) - 1] = '\0';
@@ -1139,9 +1203,9 @@ static int type_kind(struct pyreader *r, uint64_t obj)
 		kind = TK_RLOCK;
 	else if (!strcmp(buf, "builtin_function_or_method"))
 		kind = TK_CFUNC;
-	if (r->ntcache < sizeof(r->tcache) / sizeof(r->tcache[0])) {
-		r->tcache[r->ntcache].type = type;
-		r->tcache[r->ntcache].kind = kind;
+	if (r->ntcache < TCACHE_MAX) {
+		r->tcache[k].type = type;
+		r->tcache[k].kind = kind;
 		r->ntcache++;
 	}
 	return kind;
@@ -1172,11 +1236,26 @@ static void add_lockref(struct py_thread *t, struct pyreader *r, uint64_t obj, i
 	}
 }
 
+/* co_stacksize and co_nlocalsplus (3.13/3.14 PyCodeObject: co_stacksize just before
+ * co_firstlineno, co_nlocalsplus just after): a frame has that many slots. */
+static int frame_slots(struct pyreader *r, uint64_t code, size_t *nslots)
+{
+	const struct py_layout *L = &r->L;
+	int32_t nlocalsplus, stacksize;
+	if (L->minor != 13 && L->minor != 14)
+		return -1;
+	if (rd_i32(r, code + L->co.firstlineno - 4, &stacksize) ||
+	    rd_i32(r, code + L->co.firstlineno + 4, &nlocalsplus) || stacksize < 0 ||
+	    nlocalsplus < 0 || stacksize + nlocalsplus > 4096)
+		return -1;
+	*nslots = (size_t)(nlocalsplus + stacksize);
+	return 0;
+}
+
 /*
- * Lock objects in a frame's locals and value stack. The slot count is co_nlocalsplus +
- * co_stacksize (3.13/3.14 PyCodeObject: co_stacksize just before co_firstlineno,
- * co_nlocalsplus just after); dead slots above the stack top may hold stale values, so what
- * this finds is evidence, not proof.
+ * Lock objects in a frame's locals and value stack (frame_slots() of them, after the frame
+ * struct); dead slots above the stack top may hold stale values, so what this finds is
+ * evidence, not proof.
  */
 static void scan_locks(struct pyreader *r, uint64_t frame, uint64_t code, struct py_thread *t,
 		       size_t idx)
@@ -1184,16 +1263,8 @@ static void scan_locks(struct pyreader *r, uint64_t frame, uint64_t code, struct
 	const struct py_layout *L = &r->L;
 	uint64_t base = frame + L->fr.size - 8; /* localsplus[] ends the frame struct */
 	uint64_t hdr = L->ob.ob_type + 8, *slots;
-	int32_t nlocalsplus, stacksize;
 	size_t nslots;
-	if (L->minor != 13 && L->minor != 14)
-		return;
-	if (rd_i32(r, code + L->co.firstlineno - 4, &stacksize) ||
-	    rd_i32(r, code + L->co.firstlineno + 4, &nlocalsplus) || stacksize < 0 ||
-	    nlocalsplus < 0 || stacksize + nlocalsplus > 4096)
-		return;
-	nslots = (size_t)(nlocalsplus + stacksize);
-	if (!nslots)
+	if (frame_slots(r, code, &nslots) || !nslots)
 		return;
 	slots = xcalloc(nslots, sizeof(*slots));
 	if (mem_read(r, base, slots, nslots * 8)) {
@@ -1208,12 +1279,10 @@ static void scan_locks(struct pyreader *r, uint64_t frame, uint64_t code, struct
 			slots[i] &= ~(uint64_t)3; /* _PyStackRef tag bits */
 		if (slots[i] < 4096 || (slots[i] & 7))
 			slots[i] = 0;
-		else
-			slots[i] += L->ob.ob_type; /* the header word type_kind reads */
 	}
-	mem_prefetch(r, slots, nslots);
+	/* (their objects were fetched with the frames: fetch_frame_data) */
 	for (size_t i = 0; i < nslots; i++) {
-		uint64_t v = slots[i] ? slots[i] - L->ob.ob_type : 0, ml, self, mname;
+		uint64_t v = slots[i], ml, self, mname;
 		char buf[16];
 		int kind;
 		kind = type_kind(r, v);
@@ -1248,53 +1317,183 @@ uint64_t pyreader_parked_mutex(struct pyreader *r, uint64_t futex_uaddr)
 	return addr;
 }
 
-static void walk_frames(struct pyreader *r, uint64_t frame, struct py_thread *t)
+/*
+ * Walking every thread's frames reads the target a little at a time: the frame chain, code
+ * objects, their names and line tables, the slots of each frame and the objects in them.
+ * While the target is held each read is a system call, so pyreader_threads_read() goes in
+ * phases over all threads at once, and each phase first fetches, in one call, every page it
+ * will read:
+ *  1. the frame chains, in rounds: every thread goes as far as the pages already read
+ *     allow, then the frames they stopped at are fetched together;
+ *  2. the code objects, then their names and line tables;
+ *  3. the frames' slot arrays, then the objects they point to (a lock's owner is in it).
+ * pyreader_threads_decode() then works from those pages alone, also after the threads were
+ * released: names, lines, entry frames, locks (types, whose names it may still read: type
+ * objects and their names do not change).
+ */
+
+/* A frame as read by the chain walk (phase 1). */
+struct raw_frame {
+	uint64_t addr, exe, ip;
+	int32_t tlbc;
+	uint8_t owner;
+};
+
+struct chain {
+	uint64_t next;          /* the frame to read next; 0: the walk is over */
+	bool natural_end;       /* it ended at a NULL previous (not a cycle, error or bound) */
+	size_t steps;
+	struct raw_frame *v;
+	size_t n, cap;
+};
+
+/* What pyreader_threads_read() leaves for pyreader_threads_decode(). */
+struct walk {
+	struct py_thread *threads; /* ids filled, frames not yet */
+	struct chain *chains;
+	size_t n;
+};
+
+#define FETCH_ROUNDS 64 /* then whatever is missing is read one page at a time */
+
+static void walk_chains(struct pyreader *r, struct chain *c, size_t n)
 {
 	const struct py_layout *L = &r->L;
-	size_t cap = 0;
-	ssize_t pending = -1;   /* last emitted frame, entry if its caller is a shim */
 	unsigned char fbuf[512];
 	size_t flen = L->fr.size < sizeof(fbuf) ? (size_t)L->fr.size : sizeof(fbuf);
 
 	aset_clear(&r->frames);
-	for (size_t steps = 0; frame && steps < 3 * PY_MAX_FRAMES; steps++) {
-		uint64_t exe, prev, ip;
-		int32_t tlbc = 0;
-		unsigned owner;
+	for (int round = 0;; round++) {
+		for (size_t i = 0; i < n; i++) {
+			struct chain *ch = &c[i];
+			while (ch->next) {
+				uint64_t frame = ch->next, exe, prev, ip;
+				struct raw_frame *rf;
+
+				if (ch->steps >= 3 * PY_MAX_FRAMES) {
+					ch->next = 0;
+					break;
+				}
+				if (round < FETCH_ROUNDS && !symbolizer_mem_cached(r->sym, frame, flen)) {
+					want_add(r, frame, flen);
+					break;
+				}
+				/* cycle check per thread: the thread's index above the address bits */
+				if (!aset_add(&r->frames, frame | (uint64_t)i << 47) ||
+				    mem_read(r, frame, fbuf, flen) ||
+				    /* offsets were validated against fr.size; frames are small */
+				    L->fr.previous + 8 > flen || L->fr.executable + 8 > flen ||
+				    L->fr.instr_ptr + 8 > flen || L->fr.owner >= flen ||
+				    L->fr.tlbc_index + 4 > flen) {
+					ch->next = 0;
+					break;
+				}
+				ch->steps++;
+				memcpy(&prev, fbuf + L->fr.previous, 8);
+				memcpy(&exe, fbuf + L->fr.executable, 8);
+				memcpy(&ip, fbuf + L->fr.instr_ptr, 8);
+				if (ch->n == ch->cap) {
+					ch->cap = ch->cap ? 2 * ch->cap : 16;
+					ch->v = xrealloc(ch->v, ch->cap * sizeof(*ch->v));
+				}
+				rf = &ch->v[ch->n++];
+				memset(rf, 0, sizeof(*rf));
+				rf->addr = frame;
+				rf->exe = L->minor >= 14 ? exe & ~(uint64_t)3 : exe; /* _PyStackRef tags */
+				rf->ip = ip;
+				rf->owner = fbuf[L->fr.owner];
+				if (L->fr.tlbc_index)
+					memcpy(&rf->tlbc, fbuf + L->fr.tlbc_index, 4);
+				ch->next = prev;
+				if (!prev)
+					ch->natural_end = true;
+			}
+		}
+		if (!r->nwant)
+			break;
+		want_fetch(r);
+	}
+}
+
+static bool frame_has_code(const struct py_layout *L, const struct raw_frame *rf)
+{
+	return !owner_is_shim(L, rf->owner) && rf->owner <= (L->minor >= 14 ? 4u : 3u) && rf->exe;
+}
+
+/* Phases 2 and 3's reads: code objects, names and line tables, slots, their objects. */
+static void fetch_frame_data(struct pyreader *r, struct chain *c, size_t n)
+{
+	const struct py_layout *L = &r->L;
+	uint64_t v[64];
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < c[i].n; k++)
+			if (frame_has_code(L, &c[i].v[k]))
+				want_add(r, c[i].v[k].exe, L->co.size);
+	want_fetch(r);
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < c[i].n; k++) {
+			const struct raw_frame *rf = &c[i].v[k];
+			uint64_t p;
+			size_t nslots;
+			if (!frame_has_code(L, rf))
+				continue;
+			if (!rd_u64(r, rf->exe + L->co.filename, &p))
+				want_add(r, p, 64);
+			if (!rd_u64(r, rf->exe + L->co.qualname, &p))
+				want_add(r, p, 64);
+			if (!rd_u64(r, rf->exe + L->co.linetable, &p))
+				want_add(r, p, 64);
+			if (!frame_slots(r, rf->exe, &nslots) && nslots)
+				want_add(r, rf->addr + L->fr.size - 8, 8 * (uint64_t)nslots);
+		}
+	want_fetch(r);
+	/* the objects in the slots: their headers (type; a lock's fields follow it) */
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < c[i].n; k++) {
+			const struct raw_frame *rf = &c[i].v[k];
+			uint64_t base = rf->addr + L->fr.size - 8;
+			size_t nslots;
+			if (!frame_has_code(L, rf) || frame_slots(r, rf->exe, &nslots))
+				continue;
+			for (size_t j = 0; j < nslots; j += ARRAY_SIZE(v)) {
+				size_t m = nslots - j < ARRAY_SIZE(v) ? nslots - j : ARRAY_SIZE(v);
+				if (mem_read(r, base + 8 * (uint64_t)j, v, 8 * m))
+					break;
+				for (size_t q = 0; q < m; q++) {
+					uint64_t o = L->minor >= 14 ? v[q] & ~(uint64_t)3 : v[q];
+					if (o >= 4096 && !(o & 7))
+						want_add(r, o, L->ob.ob_type + 24);
+				}
+			}
+		}
+	want_fetch(r);
+}
+
+/* Decode a thread's chain into its frames (pystack's entry rule) and scan them for locks. */
+static void decode_chain(struct pyreader *r, const struct chain *ch, struct py_thread *t)
+{
+	const struct py_layout *L = &r->L;
+	size_t cap = 0;
+	ssize_t pending = -1;   /* last emitted frame, entry if its caller is a shim */
+
+	for (size_t k = 0; k < ch->n; k++) {
+		const struct raw_frame *rf = &ch->v[k];
 		const struct code_info *c;
 		struct py_frame *f;
 
-		if (!aset_add(&r->frames, frame) || mem_read(r, frame, fbuf, flen))
-			break;
-		/* offsets were validated against fr.size; frames are small (80/88 bytes) */
-		if (L->fr.previous + 8 > flen || L->fr.executable + 8 > flen ||
-		    L->fr.instr_ptr + 8 > flen || L->fr.owner >= flen || L->fr.tlbc_index + 4 > flen)
-			break;
-		memcpy(&prev, fbuf + L->fr.previous, 8);
-		memcpy(&exe, fbuf + L->fr.executable, 8);
-		memcpy(&ip, fbuf + L->fr.instr_ptr, 8);
-		owner = fbuf[L->fr.owner];
-		if (L->fr.tlbc_index)
-			memcpy(&tlbc, fbuf + L->fr.tlbc_index, 4);
-		if (L->minor >= 14)
-			exe &= ~(uint64_t)3;    /* _PyStackRef tag bits */
-		if (owner_is_shim(L, owner)) {
+		if (owner_is_shim(L, rf->owner)) {
 			if (pending >= 0)
 				t->frames[pending].entry = true;
 			pending = -1;
-			frame = prev;
 			continue;
 		}
 		pending = -1;
-		if (owner > (L->minor >= 14 ? 4u : 3u) || !exe || !is_code(r, exe)) {
-			frame = prev;
+		if (!frame_has_code(L, rf) || !is_code(r, rf->exe))
 			continue;
-		}
-		c = code_lookup(r, exe);
-		if (!c->ok) {
-			frame = prev;
+		c = code_lookup(r, rf->exe);
+		if (!c->ok)
 			continue;
-		}
 		if (t->n == cap) {
 			cap = cap ? 2 * cap : 16;
 			t->frames = xrealloc(t->frames, cap * sizeof(*t->frames));
@@ -1303,16 +1502,26 @@ static void walk_frames(struct pyreader *r, uint64_t frame, struct py_thread *t)
 		f->file = xstrdup(c->file ? c->file : "???");
 		f->func = xstrdup(c->func ? c->func : "???");
 		f->firstlineno = c->firstlineno;
-		f->line = frame_line(r, c, exe, ip, tlbc);
+		f->line = frame_line(r, c, rf->exe, rf->ip, rf->tlbc);
 		f->entry = false;
-		scan_locks(r, frame, exe, t, t->n);
+		scan_locks(r, rf->addr, rf->exe, t, t->n);
 		pending = (ssize_t)t->n++;
 		if (t->n >= PY_MAX_FRAMES)
 			return;
-		frame = prev;
 	}
-	if (!frame && pending >= 0)
+	if (ch->natural_end && pending >= 0)
 		t->frames[pending].entry = true;
+}
+
+static void walk_free(struct walk *w)
+{
+	if (!w)
+		return;
+	for (size_t i = 0; i < w->n; i++)
+		free(w->chains[i].v);
+	free(w->chains);
+	py_threads_free(w->threads, w->n);
+	free(w);
 }
 
 /* Each interpreter, bounded and cycle-checked; fn returns non-zero to stop. */
@@ -1340,6 +1549,7 @@ static int for_each_interp(struct pyreader *r, int (*fn)(struct pyreader *, uint
 struct threads_acc {
 	struct py_thread *v;
 	size_t n, cap;
+	uint64_t *tops;         /* each thread's innermost frame */
 };
 
 static int collect_interp(struct pyreader *r, uint64_t interp, void *data)
@@ -1347,8 +1557,7 @@ static int collect_interp(struct pyreader *r, uint64_t interp, void *data)
 	const struct py_layout *L = &r->L;
 	struct threads_acc *acc = data;
 	int64_t id = 0;
-	uint64_t ts, main_ts = 0, *tops = NULL;
-	size_t first = acc->n, ntops = 0, captops = 0;
+	uint64_t ts, main_ts = 0;
 
 	if (rd_i64(r, interp + L->is.id, &id) || rd_u64(r, interp + L->is.threads_head, &ts))
 		return 0;
@@ -1362,6 +1571,7 @@ static int collect_interp(struct pyreader *r, uint64_t interp, void *data)
 		if (acc->n == acc->cap) {
 			acc->cap = acc->cap ? 2 * acc->cap : 16;
 			acc->v = xrealloc(acc->v, acc->cap * sizeof(*acc->v));
+			acc->tops = xrealloc(acc->tops, acc->cap * sizeof(*acc->tops));
 		}
 		t = &acc->v[acc->n];
 		memset(t, 0, sizeof(*t));
@@ -1374,39 +1584,135 @@ static int collect_interp(struct pyreader *r, uint64_t interp, void *data)
 			t->main_thread = main_ts && ts == main_ts;
 		else
 			t->main_thread = id == 0 && t->native_tid == (uint64_t)r->pid;
-		if (ntops == captops) {
-			captops = captops ? 2 * captops : 16;
-			tops = xrealloc(tops, captops * sizeof(*tops));
-		}
-		tops[ntops++] = frame; /* the innermost frame, walked below */
-		acc->n++;
+		acc->tops[acc->n++] = frame; /* the innermost frame, walked later */
 		ts = next;
 	}
-	/* Each thread's frames are in its own data-stack chunk: one read brings in every
-	 * innermost frame, then each walk goes on mostly within the page it starts in. */
-	mem_prefetch(r, tops, ntops);
-	for (size_t i = 0; i < ntops; i++)
-		walk_frames(r, tops[i], &acc->v[first + i]);
-	free(tops);
 	return acc->n >= PY_MAX_THREADS;
 }
 
-int pyreader_threads(struct pyreader *r, struct py_thread **threads, size_t *n)
+int pyreader_threads_read(struct pyreader *r)
 {
-	struct threads_acc acc = { NULL, 0, 0 };
-	int ret = -1;
+	struct threads_acc acc = { NULL, 0, 0, NULL };
+	struct walk *w;
+	int ret;
 
+	walk_free(r->walk);
+	r->walk = NULL;
 	snapshot_begin(r);
+	r->nwant = 0;
+	aset_clear(&r->want_pages);
 	aset_clear(&r->tstates);
 	ret = for_each_interp(r, collect_interp, &acc);
 	if (ret) {
 		py_threads_free(acc.v, acc.n);
-		acc.v = NULL;
-		acc.n = 0;
+		free(acc.tops);
+		return ret;
 	}
-	*threads = acc.v;
-	*n = acc.n;
-	return ret;
+	w = xcalloc(1, sizeof(*w));
+	w->threads = acc.v;
+	w->n = acc.n;
+	w->chains = xcalloc(acc.n ? acc.n : 1, sizeof(*w->chains));
+	for (size_t i = 0; i < acc.n; i++)
+		w->chains[i].next = acc.tops[i];
+	free(acc.tops);
+	walk_chains(r, w->chains, w->n);
+	fetch_frame_data(r, w->chains, w->n);
+	r->walk = w;
+	return 0;
+}
+
+int pyreader_threads_decode(struct pyreader *r, struct py_thread **threads, size_t *n)
+{
+	struct walk *w = r->walk;
+
+	*threads = NULL;
+	*n = 0;
+	if (!w)
+		return -EINVAL;
+	for (size_t i = 0; i < w->n; i++)
+		decode_chain(r, &w->chains[i], &w->threads[i]);
+	*threads = w->threads;
+	*n = w->n;
+	w->threads = NULL; /* now the caller's */
+	for (size_t i = 0; i < w->n; i++)
+		free(w->chains[i].v);
+	free(w->chains);
+	free(w);
+	r->walk = NULL;
+	return 0;
+}
+
+int pyreader_threads(struct pyreader *r, struct py_thread **threads, size_t *n)
+{
+	int ret = pyreader_threads_read(r);
+	if (ret) {
+		*threads = NULL;
+		*n = 0;
+		return ret;
+	}
+	return pyreader_threads_decode(r, threads, n);
+}
+
+struct guess_acc {
+	struct mem_range *v;
+	size_t n, cap;
+};
+
+static void guess_add(struct guess_acc *g, uint64_t addr, uint64_t len)
+{
+	if (!addr || addr >= USER_ADDR_END)
+		return;
+	if (g->n == g->cap) {
+		g->cap = g->cap ? 2 * g->cap : 64;
+		g->v = xrealloc(g->v, g->cap * sizeof(*g->v));
+	}
+	g->v[g->n++] = (struct mem_range){ addr, len };
+}
+
+size_t pyreader_guess_ranges(struct pyreader *r, struct mem_range **out)
+{
+	const struct py_layout *L = &r->L;
+	struct guess_acc g = { NULL, 0, 0 };
+	unsigned char *buf = xmalloc(L->ts.size);
+	uint64_t interp = 0;
+	size_t nts = 0;
+
+	guess_add(&g, r->runtime + L->rt.interpreters_head, 8);
+	if (mem_read_raw(r, r->runtime + L->rt.interpreters_head, &interp, 8))
+		interp = 0;
+	aset_clear(&r->interps);
+	aset_clear(&r->tstates);
+	for (size_t i = 0; interp && i < PY_MAX_INTERPRETERS && aset_add(&r->interps, interp); i++) {
+		uint64_t ts = 0, next = 0;
+		guess_add(&g, interp + L->is.id, 8);
+		guess_add(&g, interp + L->is.next, 8);
+		guess_add(&g, interp + L->is.threads_head, 8);
+		if (L->is.threads_main)
+			guess_add(&g, interp + L->is.threads_main, 8);
+		guess_add(&g, interp + L->is.gil_locked, 4);
+		guess_add(&g, interp + L->is.gil_holder, 8);
+		guess_add(&g, interp + L->is.gil + L->is.gil_enabled, 4);
+		if (mem_read_raw(r, interp + L->is.threads_head, &ts, 8))
+			ts = 0;
+		guess_add(&g, ts, L->ts.size);
+		while (ts && nts < PY_MAX_THREADS && aset_add(&r->tstates, ts)) {
+			/* one read per thread state (offsets were checked against ts.size) */
+			uint64_t frame;
+			if (mem_read_raw(r, ts, buf, L->ts.size))
+				break;
+			memcpy(&frame, buf + L->ts.current_frame, 8);
+			memcpy(&ts, buf + L->ts.next, 8);
+			guess_add(&g, ts, L->ts.size);
+			guess_add(&g, frame, L->fr.size);
+			nts++;
+		}
+		if (mem_read_raw(r, interp + L->is.next, &next, 8))
+			break;
+		interp = next;
+	}
+	free(buf);
+	*out = g.v;
+	return g.n;
 }
 
 void py_threads_free(struct py_thread *t, size_t n)
@@ -1447,7 +1753,8 @@ int pyreader_gil(struct pyreader *r, int interp_id, struct py_gil *gil)
 	int err;
 
 	memset(gil, 0, sizeof(*gil));
-	snapshot_begin(r);
+	if (!r->walk) /* not between pyreader_threads_read and _decode: their pages stay */
+		snapshot_begin(r);
 	err = for_each_interp(r, find_interp, &q);
 	if (err)
 		return err;

@@ -144,6 +144,26 @@ int pyreader_threads(struct pyreader *r, struct py_thread **threads, size_t *n);
 void py_threads_free(struct py_thread *t, size_t n);
 
 /*
+ * pyreader_threads() in two steps, so the threads are held only for the reads:
+ * pyreader_threads_read() (while held) reads every page the walk needs, in a few batched
+ * reads (frame chains, code objects and their names, frame slots and the objects in them);
+ * pyreader_threads_decode() (after the release, on a reader whose symbolizer keeps those
+ * pages: pyreader_open_sym) decodes them. Same results and errors as pyreader_threads().
+ */
+int pyreader_threads_read(struct pyreader *r);
+int pyreader_threads_decode(struct pyreader *r, struct py_thread **threads, size_t *n);
+
+/*
+ * Where the next pyreader_threads() will read, guessed now, without stopping anything: the
+ * interpreter and thread-state lists as they are, each thread's innermost frame. Prefetch
+ * these ranges (symbolizer_mem_prefetch) once the threads are stopped, with the stacks, so
+ * the walk of a list that did not change reads nothing more (a thread-state list is a chain
+ * of pointers: walked in the hold, it was one read per thread). *out is malloc'd.
+ */
+struct mem_range;
+size_t pyreader_guess_ranges(struct pyreader *r, struct mem_range **out);
+
+/*
  * The PyMutex a thread parked in CPython's parking lot waits for: its futex is the semaphore
  * inside a `struct wait_entry` on its own stack, whose `addr` field (just before it) is the
  * PyMutex. 0 if that cannot be read.

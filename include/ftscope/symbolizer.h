@@ -172,6 +172,9 @@ struct unwinder_ops {
 };
 extern const struct unwinder_ops unwinder_libunwind;
 
+/* End of the mapping holding addr (its stack's, for a stack pointer), 0 if none. */
+uint64_t symbolizer_map_end(struct symbolizer *s, uint64_t addr);
+
 /* Read len bytes at addr of the process (process_vm_readv, falling back to
  * /proc/PID/mem), uncached. 0, or -errno (-EFAULT for a partial read). */
 int symbolizer_read_mem(struct symbolizer *s, uint64_t addr, void *buf, size_t len);
@@ -198,6 +201,9 @@ int symbolizer_mem_read(struct symbolizer *s, uint64_t addr, void *buf, size_t l
 /* Bring the pages of these ranges in with as few system calls as possible (best effort:
  * ranges outside every readable mapping are skipped). */
 void symbolizer_mem_prefetch(struct symbolizer *s, const struct mem_range *ranges, size_t n);
+/* Whether a read of [addr, addr + len) would be answered without reading the target
+ * (every page already read, readable or not). */
+bool symbolizer_mem_cached(struct symbolizer *s, uint64_t addr, size_t len);
 /* Reads since the last symbolizer_mem_reset() (borrowed). */
 const struct mem_stats *symbolizer_mem_stats(struct symbolizer *s);
 
