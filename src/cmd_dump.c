@@ -8,8 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
-
 #include "ftscope/cmd.h"
 #include "ftscope/error.h"
 #include "ftscope/exit.h"
@@ -60,7 +58,6 @@ int cmd_dump(int argc, char **argv)
 	size_t n;
 	int c, r;
 	double t0;
-	cJSON *j;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, "jahv", longopts, NULL)) != -1) {
 		switch (c) {
@@ -127,18 +124,15 @@ int cmd_dump(int argc, char **argv)
 	snapshot_finish(&snap);
 	step("finished");
 	snapshot_analyze(&snap);
-	j = snapshot_json(&snap);
-	step("json");
+	setvbuf(stdout, NULL, _IOFBF, 1 << 16); /* ~1 MB of output for 100 threads */
 	if (as_json) {
-		char *t = json_print(j, true);
-		puts(t);
-		free(t);
+		snapshot_write_json(stdout, &snap);
 	} else {
-		snapshot_print_json(stdout, j, all_frames);
+		snapshot_print(stdout, &snap, all_frames);
 		printf("(%zu threads held for %.1f ms)\n", n, snap.duration_s * 1000);
 	}
+	fflush(stdout);
 	step("printed");
-	cJSON_Delete(j);
 	snapshot_release(&snap);
 	free(tids);
 	ptracer_release(&dump_pt);

@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "ftscope/jsonout.h"
 #include "ftscope/procfs.h"
 #include "ftscope/pyframes.h"
 #include "ftscope/results.h"
@@ -539,131 +540,156 @@ static void plumbing_memo_release(struct plumbing_memo *m)
 		free(m->slot[k].fn);
 }
 
-static cJSON *frame_json(const struct frame *f, struct plumbing_memo *memo)
+static void frame_emit(struct jsonout *o, const struct frame *f, struct plumbing_memo *memo)
 {
-	cJSON *j = cJSON_CreateObject();
 	char off[32];
+	jo_object(o, NULL);
 	if (f->is_python) {
-		cJSON_AddTrueToObject(j, "python");
-		json_set_str(j, "function", f->py_func);
-		json_set_str(j, "file", f->py_file);
-		cJSON_AddNumberToObject(j, "line", f->py_line);
-		return j;
+		jo_bool(o, "python", true);
+		jo_str(o, "function", f->py_func);
+		jo_str(o, "file", f->py_file);
+		jo_num(o, "line", f->py_line);
+		jo_close(o);
+		return;
 	}
-	json_set_str(j, "function", f->function);
-	json_set_str(j, "module", f->module);
+	jo_str(o, "function", f->function);
+	jo_str(o, "module", f->module);
 	snprintf(off, sizeof(off), "0x%llx", (unsigned long long)f->module_offset);
-	cJSON_AddStringToObject(j, "offset", off);
+	jo_str(o, "offset", off);
 	if (f->src_file) {
-		cJSON_AddStringToObject(j, "file", f->src_file);
-		cJSON_AddNumberToObject(j, "line", f->src_line);
+		jo_str(o, "file", f->src_file);
+		jo_num(o, "line", f->src_line);
 	}
 	if (frame_plumbing(memo, f))
-		cJSON_AddTrueToObject(j, "plumbing");
-	return j;
+		jo_bool(o, "plumbing", true);
+	jo_close(o);
 }
 
-static cJSON *wait_json(const struct snap_wait *w)
+static void wait_emit(struct jsonout *o, const struct snap_wait *w)
 {
-	cJSON *j;
 	char buf[64];
-	if (!w->kind)
-		return cJSON_CreateNull();
-	j = cJSON_CreateObject();
-	cJSON_AddStringToObject(j, "kind", w->kind);
+	if (!w->kind) {
+		jo_null(o, "wait");
+		return;
+	}
+	jo_object(o, "wait");
+	jo_str(o, "kind", w->kind);
 	if (!strcmp(w->kind, "futex")) {
 		snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)w->uaddr);
-		cJSON_AddStringToObject(j, "futex_uaddr", buf);
+		jo_str(o, "futex_uaddr", buf);
 		futex_op_name(w->op, buf, sizeof(buf));
-		cJSON_AddStringToObject(j, "futex_op", buf);
-		cJSON_AddBoolToObject(j, "untimed", w->untimed);
-		json_set_str(j, "lock", w->lock);
+		jo_str(o, "futex_op", buf);
+		jo_bool(o, "untimed", w->untimed);
+		jo_str(o, "lock", w->lock);
 		if (w->owner)
-			cJSON_AddNumberToObject(j, "owner", w->owner);
+			jo_num(o, "owner", w->owner);
 		else
-			cJSON_AddNullToObject(j, "owner");
-		cJSON_AddBoolToObject(j, "owner_certain", w->owner_certain);
-		json_set_str(j, "owner_note", w->owner_note);
+			jo_null(o, "owner");
+		jo_bool(o, "owner_certain", w->owner_certain);
+		jo_str(o, "owner_note", w->owner_note);
 		if (w->lock_obj) {
 			snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)w->lock_obj);
-			cJSON_AddStringToObject(j, "lock_object", buf);
+			jo_str(o, "lock_object", buf);
 		}
 		if (w->ncandidates)
-			cJSON_AddNumberToObject(j, "owner_candidates", w->ncandidates);
+			jo_num(o, "owner_candidates", w->ncandidates);
 	}
-	return j;
+	jo_close(o);
+}
+
+/* The snapshot's forensics.json form (docs/results.md), as events: one description for the
+ * stored tree, the streamed --json output and the text printer. A NULL string is written as
+ * null. */
+void snapshot_emit(const struct snapshot *snap, struct jsonout *o)
+{
+	struct plumbing_memo *memo = xcalloc(1, sizeof(*memo));
+	char ts[32];
+	iso_utc(snap->taken_at, ts, sizeof(ts));
+	jo_object(o, NULL);
+	jo_str(o, "reason", snap->reason);
+	jo_str(o, "taken_at", ts);
+	jo_num(o, "hold_ms", round_to(snap->duration_s * 1000, 2));
+	jo_array(o, "processes");
+	for (size_t i = 0; i < snap->n; i++) {
+		const struct snap_process *p = &snap->procs[i];
+		jo_object(o, NULL);
+		jo_num(o, "pid", p->pid);
+		jo_str(o, "exe", p->exe);
+		jo_str(o, "cmdline", p->cmdline);
+		if (p->python_version) {
+			jo_object(o, "python");
+			jo_str(o, "version", p->python_version);
+			jo_bool(o, "free_threaded", p->free_threaded);
+			if (p->gil_enabled >= 0)
+				jo_bool(o, "gil_enabled", p->gil_enabled > 0);
+			jo_close(o);
+		} else {
+			jo_null(o, "python");
+		}
+		jo_str(o, "python_error", p->py_error);
+		jo_array(o, "threads");
+		for (size_t k = 0; k < p->n; k++) {
+			const struct snap_thread *t = &p->threads[k];
+			char st[2] = { t->state, 0 };
+			jo_object(o, NULL);
+			jo_num(o, "tid", t->tid);
+			jo_str(o, "comm", t->comm);
+			jo_str(o, "state", st);
+			jo_num(o, "syscall", (double)t->syscall);
+			jo_bool(o, "crashed", t->crashed);
+			wait_emit(o, &t->wait);
+			jo_bool(o, "merged", t->merged);
+			jo_num(o, "python_frames", (double)t->npython);
+			jo_str(o, "unwind_error", t->unwind_error);
+			jo_array(o, "frames");
+			for (size_t f = 0; f < t->nframes; f++)
+				frame_emit(o, &t->frames[f], memo);
+			jo_close(o);
+			jo_close(o);
+		}
+		jo_close(o);
+		jo_close(o);
+	}
+	jo_close(o);
+	jo_array(o, "edges");
+	for (size_t i = 0; i < snap->nedges; i++) {
+		jo_object(o, NULL);
+		jo_num(o, "waiter", snap->edges[i].waiter);
+		jo_num(o, "owner", snap->edges[i].owner);
+		jo_bool(o, "certain", snap->edges[i].certain);
+		jo_close(o);
+	}
+	jo_close(o);
+	jo_array(o, "cycles");
+	for (size_t i = 0; i < snap->ncycles; i++) {
+		jo_object(o, NULL);
+		jo_array(o, "tids");
+		for (size_t k = 0; k < snap->cycles[i].n; k++)
+			jo_num(o, NULL, snap->cycles[i].tids[k]);
+		jo_close(o);
+		jo_bool(o, "certain", snap->cycles[i].certain);
+		jo_close(o);
+	}
+	jo_close(o);
+	jo_close(o);
+	plumbing_memo_release(memo);
+	free(memo);
 }
 
 cJSON *snapshot_json(const struct snapshot *snap)
 {
-	cJSON *j = cJSON_CreateObject(), *procs = cJSON_CreateArray(), *edges, *cycles;
-	struct plumbing_memo *memo = xcalloc(1, sizeof(*memo));
-	char ts[32];
-	iso_utc(snap->taken_at, ts, sizeof(ts));
-	json_set_str(j, "reason", snap->reason);
-	cJSON_AddStringToObject(j, "taken_at", ts);
-	cJSON_AddNumberToObject(j, "hold_ms", round_to(snap->duration_s * 1000, 2));
-	for (size_t i = 0; i < snap->n; i++) {
-		const struct snap_process *p = &snap->procs[i];
-		cJSON *pj = cJSON_CreateObject(), *threads = cJSON_CreateArray();
-		cJSON_AddNumberToObject(pj, "pid", p->pid);
-		json_set_str(pj, "exe", p->exe);
-		json_set_str(pj, "cmdline", p->cmdline);
-		if (p->python_version) {
-			cJSON *py = cJSON_CreateObject();
-			cJSON_AddStringToObject(py, "version", p->python_version);
-			cJSON_AddBoolToObject(py, "free_threaded", p->free_threaded);
-			if (p->gil_enabled >= 0)
-				cJSON_AddBoolToObject(py, "gil_enabled", p->gil_enabled > 0);
-			cJSON_AddItemToObject(pj, "python", py);
-		} else {
-			cJSON_AddNullToObject(pj, "python");
-		}
-		json_set_str(pj, "python_error", p->py_error);
-		for (size_t k = 0; k < p->n; k++) {
-			const struct snap_thread *t = &p->threads[k];
-			cJSON *tj = cJSON_CreateObject(), *fr = cJSON_CreateArray();
-			char st[2] = { t->state, 0 };
-			cJSON_AddNumberToObject(tj, "tid", t->tid);
-			cJSON_AddStringToObject(tj, "comm", t->comm);
-			cJSON_AddStringToObject(tj, "state", st);
-			cJSON_AddNumberToObject(tj, "syscall", (double)t->syscall);
-			cJSON_AddBoolToObject(tj, "crashed", t->crashed);
-			cJSON_AddItemToObject(tj, "wait", wait_json(&t->wait));
-			cJSON_AddBoolToObject(tj, "merged", t->merged);
-			cJSON_AddNumberToObject(tj, "python_frames", (double)t->npython);
-			json_set_str(tj, "unwind_error", t->unwind_error);
-			for (size_t f = 0; f < t->nframes; f++)
-				cJSON_AddItemToArray(fr, frame_json(&t->frames[f], memo));
-			cJSON_AddItemToObject(tj, "frames", fr);
-			cJSON_AddItemToArray(threads, tj);
-		}
-		cJSON_AddItemToObject(pj, "threads", threads);
-		cJSON_AddItemToArray(procs, pj);
-	}
-	cJSON_AddItemToObject(j, "processes", procs);
-	edges = cJSON_CreateArray();
-	for (size_t i = 0; i < snap->nedges; i++) {
-		cJSON *e = cJSON_CreateObject();
-		cJSON_AddNumberToObject(e, "waiter", snap->edges[i].waiter);
-		cJSON_AddNumberToObject(e, "owner", snap->edges[i].owner);
-		cJSON_AddBoolToObject(e, "certain", snap->edges[i].certain);
-		cJSON_AddItemToArray(edges, e);
-	}
-	cJSON_AddItemToObject(j, "edges", edges);
-	cycles = cJSON_CreateArray();
-	for (size_t i = 0; i < snap->ncycles; i++) {
-		cJSON *c = cJSON_CreateObject(), *tids = cJSON_CreateArray();
-		for (size_t k = 0; k < snap->cycles[i].n; k++)
-			cJSON_AddItemToArray(tids, cJSON_CreateNumber(snap->cycles[i].tids[k]));
-		cJSON_AddItemToObject(c, "tids", tids);
-		cJSON_AddBoolToObject(c, "certain", snap->cycles[i].certain);
-		cJSON_AddItemToArray(cycles, c);
-	}
-	cJSON_AddItemToObject(j, "cycles", cycles);
-	plumbing_memo_release(memo);
-	free(memo);
-	return j;
+	struct jsonout_cjson b;
+	jsonout_cjson_init(&b);
+	snapshot_emit(snap, &b.o);
+	return jsonout_cjson_result(&b);
+}
+
+void snapshot_write_json(FILE *f, const struct snapshot *snap)
+{
+	struct jsonout_stream s;
+	jsonout_stream_init(&s, f);
+	snapshot_emit(snap, &s.o);
+	putc('\n', f);
 }
 
 static void snapshot_proc_release(struct snap_process *p)
@@ -719,103 +745,4 @@ int snapshot_crash_signature(const struct snapshot *snap, const char *kind, stru
 			return r;
 		}
 	return crash_signature(kind, NULL, 0, out);
-}
-
-/* ---- printing (from the stored JSON, so `deadlocks` and `dump` share it) ---- */
-
-static void print_frame(FILE *f, int idx, const cJSON *fr)
-{
-	const char *fn = json_str(fr, "function"), *file = json_str(fr, "file");
-	if (json_bool(fr, "python", false)) {
-		fprintf(f, "      #%-3d py   %s (%s:%d)\n", idx, fn ? fn : "???", file ? file : "???",
-			json_int(fr, "line", 0));
-		return;
-	}
-	fprintf(f, "      #%-3d %s", idx, fn ? fn : "??");
-	fprintf(f, " in %s+%s", json_str(fr, "module") ? json_str(fr, "module") : "?",
-		json_str(fr, "offset") ? json_str(fr, "offset") : "?");
-	if (file) {
-		const char *b = strrchr(file, '/');
-		fprintf(f, " (%s:%d)", b ? b + 1 : file, json_int(fr, "line", 0));
-	}
-	fputc('\n', f);
-}
-
-void snapshot_print_json(FILE *f, const cJSON *snap, bool all_frames)
-{
-	const cJSON *p, *t, *c;
-	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(snap, "processes"))
-	{
-		const cJSON *py = cJSON_GetObjectItemCaseSensitive(p, "python");
-		fprintf(f, "Process %d: %s\n", json_int(p, "pid", 0),
-			json_str(p, "cmdline") ? json_str(p, "cmdline") : "?");
-		if (cJSON_IsObject(py))
-			fprintf(f, "  Python %s%s%s\n", json_str(py, "version"),
-				json_bool(py, "free_threaded", false) ? " (free-threaded" : " (GIL build",
-				json_bool(py, "free_threaded", false)
-					? (json_bool(py, "gil_enabled", false) ? ", GIL re-enabled)" : ")")
-					: ")");
-		else if (json_str(p, "python_error"))
-			fprintf(f, "  no Python stacks: %s\n", json_str(p, "python_error"));
-		cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(p, "threads"))
-		{
-			const cJSON *w = cJSON_GetObjectItemCaseSensitive(t, "wait"), *fr;
-			int idx = 0, hidden = 0;
-			fprintf(f, "\n  Thread %d \"%s\" [%s]%s", json_int(t, "tid", 0), json_str(t, "comm"),
-				json_str(t, "state"), json_bool(t, "crashed", false) ? " CRASHED" : "");
-			if (cJSON_IsObject(w) && json_str(w, "futex_uaddr")) {
-				const cJSON *own = cJSON_GetObjectItemCaseSensitive(w, "owner");
-				fprintf(f, "\n    waits on %s (futex %s, %s%s)", json_str(w, "lock"),
-					json_str(w, "futex_uaddr"), json_str(w, "futex_op"),
-					json_bool(w, "untimed", false) ? ", no timeout" : ", with timeout");
-				if (json_str(w, "lock_object"))
-					fprintf(f, "\n    lock object %s", json_str(w, "lock_object"));
-				if (cJSON_IsNumber(own))
-					fprintf(f, "\n    held by thread %d%s%s", own->valueint,
-						json_bool(w, "owner_certain", false) ? "" : " -- ",
-						json_bool(w, "owner_certain", false)
-							? ""
-							: (json_str(w, "owner_note") ? json_str(w, "owner_note")
-										      : "inferred"));
-				else
-					fprintf(f, "\n    owner unknown%s%s",
-						json_str(w, "owner_note") ? ": " : "",
-						json_str(w, "owner_note") ? json_str(w, "owner_note") : "");
-			} else if (cJSON_IsObject(w) && !strcmp(json_str(w, "kind"), "child")) {
-				fprintf(f, "\n    waits for a child process");
-			}
-			if (!json_bool(t, "merged", false) && json_int(t, "python_frames", 0) > 0)
-				fprintf(f, "\n    (Python frames listed after the native ones: the "
-					   "stacks could not be merged)");
-			fputc('\n', f);
-			cJSON_ArrayForEach(fr, cJSON_GetObjectItemCaseSensitive(t, "frames"))
-			{
-				if (!all_frames && json_bool(fr, "plumbing", false)) {
-					hidden++;
-					idx++;
-					continue;
-				}
-				print_frame(f, idx++, fr);
-			}
-			if (hidden)
-				fprintf(f, "      (%d interpreter/libc plumbing frames hidden; --all-frames "
-					   "shows them)\n", hidden);
-			if (json_str(t, "unwind_error"))
-				fprintf(f, "      %s\n", json_str(t, "unwind_error"));
-		}
-		fputc('\n', f);
-	}
-	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(snap, "cycles"))
-	{
-		const cJSON *tid;
-		int first = -1;
-		fprintf(f, "Deadlock cycle%s: ", json_bool(c, "certain", false) ? "" : " (inferred)");
-		cJSON_ArrayForEach(tid, cJSON_GetObjectItemCaseSensitive(c, "tids"))
-		{
-			if (first < 0)
-				first = tid->valueint;
-			fprintf(f, "thread %d -> ", tid->valueint);
-		}
-		fprintf(f, "thread %d\n", first);
-	}
 }

@@ -22,8 +22,10 @@
  *	snapshot_finish(snap)                unwinding, symbols, lines, merge, waits, from what
  *	                                     was read while held; the processes must still exist
  *
- * The result is plain data; snapshot_json turns it into the forensics.json form
- * (docs/results.md) and snapshot_print_json prints that for a person.
+ * The result is plain data. snapshot_emit describes it in the forensics.json form
+ * (docs/results.md) as JSON events (jsonout.h); snapshot_json builds that as a cJSON tree,
+ * snapshot_write_json writes it, snapshot_print prints it for a person (snapshot_print_json
+ * does the same for a stored one).
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -35,6 +37,7 @@
 #include "ftscope/waitgraph.h"
 
 struct cJSON;
+struct jsonout;
 struct mem_range;
 struct pyreader;
 struct py_thread;
@@ -123,12 +126,16 @@ int snapshot_process(struct snapshot *snap, pid_t pid, const pid_t *tids, size_t
 void snapshot_finish(struct snapshot *snap);
 /* Wait-for edges and cycles over all processes of snap. */
 void snapshot_analyze(struct snapshot *snap);
+void snapshot_emit(const struct snapshot *snap, struct jsonout *o);
 struct cJSON *snapshot_json(const struct snapshot *snap);
+/* The same document written to f as cJSON_Print() would format it, and a newline. */
+void snapshot_write_json(FILE *f, const struct snapshot *snap);
 void snapshot_release(struct snapshot *snap);
 
 /* Print a snapshot (its JSON form, as stored) for a terminal: threads, merged stacks
  * (innermost first), waits, owners, cycles. `all_frames` keeps eval-loop plumbing. */
 void snapshot_print_json(FILE *f, const struct cJSON *snap, bool all_frames);
+void snapshot_print(FILE *f, const struct snapshot *snap, bool all_frames);
 
 /* The crashing thread's merged frames as signature input (see signature.h). */
 struct crash_sig;
