@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The ftscope authors */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "ftscope/cmd.h"
@@ -14,6 +17,7 @@
 #include "ftscope/ptracer.h"
 #include "ftscope/results.h"
 #include "ftscope/snapshot.h"
+#include "ftscope/symbolizer.h"
 #include "ftscope/util.h"
 
 static const char *const dump_usage[] = {
@@ -29,6 +33,65 @@ static const char *const dump_usage[] = {
 };
 
 static struct ptracer dump_pt;
+
+/*
+ * The symbol and line tables this dump found missing from the cache (its first dump on
+ * this host, or of these binaries) are built and saved by a child that outlives us, so the
+ * answer is not held up by them (~0.3 s of DWARF for python and libc). The child has no
+ * terminal and none of our caller's files (stdio is /dev/null, inherited descriptors are
+ * closed), runs at the lowest priority, under a time limit, and touches nothing but the
+ * cache directory. While it works it holds an exclusive lock on <cache>/.build.lock: a
+ * second builder does not start, and a script can wait for it (flock FILE true).
+ */
+static void spawn_cache_builder(void)
+{
+	pid_t pid;
+	int fd;
+
+	if (!symbolizer_cache_pending())
+		return;
+	fd = symbolizer_cache_lock();
+	if (fd < 0) /* no cache, or another dump's builder is at it */
+		return;
+	fflush(NULL);
+	pid = fork();
+	if (pid != 0) {
+		if (pid > 0)
+			debug("dump: the tables of %zu modules are built and saved in the background "
+			      "(pid %d)", symbolizer_cache_pending(), (int)pid);
+		close(fd); /* the child keeps the lock (a fork shares it) */
+		return;
+	}
+	/* the child */
+	setsid();
+	{
+		int nul = open("/dev/null", O_RDWR);
+		DIR *d;
+		struct dirent *de;
+		if (nul >= 0) {
+			dup2(nul, 0);
+			dup2(nul, 1);
+			dup2(nul, 2);
+			if (nul > 2)
+				close(nul);
+		}
+		/* descriptors inherited from our caller: ours are all close-on-exec */
+		d = opendir("/proc/self/fd");
+		while (d && (de = readdir(d))) {
+			int n = atoi(de->d_name);
+			int fl = n > 2 && n != dirfd(d) ? fcntl(n, F_GETFD) : -1;
+			if (fl >= 0 && !(fl & FD_CLOEXEC))
+				close(n);
+		}
+		if (d)
+			closedir(d);
+	}
+	setpriority(PRIO_PROCESS, 0, 19);
+	alarm(300);
+	symbolizer_cache_save_pending();
+	_exit(0);
+}
+
 static double dump_t0;
 
 /* -v: how long each step took, since the command started */
@@ -84,6 +147,7 @@ int cmd_dump(int argc, char **argv)
 		die("no process %ld", pid);
 	set_die_cleanup(dump_cleanup);
 	dump_t0 = now_monotonic();
+	symbolizer_set_cache_mode(SYMCACHE_SAVE_LATER); /* see spawn_cache_builder() */
 	r = ptracer_attach_process(&dump_pt, (pid_t)pid);
 	if (r < 0) {
 		ptracer_detach_all(&dump_pt);
@@ -134,6 +198,8 @@ int cmd_dump(int argc, char **argv)
 	fflush(stdout);
 	step("printed");
 	snapshot_release(&snap);
+	spawn_cache_builder();
+	symbolizer_cache_drop_pending();
 	free(tids);
 	ptracer_release(&dump_pt);
 	return FT_EXIT_OK;

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -38,6 +39,17 @@ struct cache_trailer {
 };
 
 static char *cache_dir; /* NULL: no cache */
+static enum symbolizer_cache_mode cache_mode = SYMCACHE_SAVE_NOW;
+
+void symbolizer_set_cache_mode(enum symbolizer_cache_mode mode)
+{
+	cache_mode = mode;
+}
+
+bool diskcache_save_later(void)
+{
+	return cache_dir && cache_mode == SYMCACHE_SAVE_LATER;
+}
 
 void symbolizer_set_cache_dir(const char *dir)
 {
@@ -236,6 +248,29 @@ static int save_file(const char *path, const void *buf, size_t len)
 out:
 	free(tmp);
 	return r;
+}
+
+int symbolizer_cache_lock(void)
+{
+	char *lock;
+	int fd, r;
+
+	if (!cache_dir)
+		return -ENOENT;
+	r = mkdir_p(cache_dir, 0755);
+	if (r < 0)
+		return r;
+	lock = path_join(cache_dir, ".build.lock");
+	fd = open(lock, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	free(lock);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
 }
 
 int diskcache_save(const char *build_id, const char *ext, const void *buf, size_t len)

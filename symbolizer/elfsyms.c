@@ -70,6 +70,10 @@ struct elf_file {
 	bool dwfl_tried;
 	bool table_tried;
 	struct line_table *lines; /* flattened table (linecache.c), used instead of libdw */
+	bool lazy_tried;
+	struct lazy_lines *lazy;  /* lines of a few units (dwlines.c), when there is no table */
+	bool pending;             /* on the pending list (its tables are to be saved) */
+	bool symtab_unsaved;      /* its symbol table was built here and not saved yet */
 	Dwfl *dwfl;
 	Dwfl_Module *mod;
 	Dwarf_Addr dwbias;
@@ -488,6 +492,7 @@ static void elf_file_destroy(struct elf_file *ef)
 	if (ef->dwfl)
 		dwfl_end(ef->dwfl);
 	line_table_free(ef->lines);
+	lazy_lines_free(ef->lazy);
 	if (ef->fd >= 0)
 		close(ef->fd);
 	free(ef->image);
@@ -560,9 +565,25 @@ struct elf_file *elf_file_open(int fd, const char *path, unsigned flags)
 	return ef;
 }
 
+/* Files whose tables are to be saved later (SYMCACHE_SAVE_LATER), each with a reference. */
+static struct elf_file **pending;
+static size_t npending, cappending;
+
+static void note_pending(struct elf_file *ef)
+{
+	if (ef->pending || !ef->build_id || !ef->shared)
+		return;
+	if (npending == cappending) {
+		cappending = cappending ? 2 * cappending : 16;
+		pending = xrealloc(pending, cappending * sizeof(*pending));
+	}
+	ef->pending = true;
+	pending[npending++] = elf_file_get(ef);
+}
+
 /* Function symbols: the saved table, else .dynsym + .symtab + the debug file's .symtab,
- * sorted (and saved). Done on the first lookup, not when the file is opened: a dump does
- * not look up every mapped library. */
+ * sorted (and saved, now or later). Done on the first lookup, not when the file is opened:
+ * a dump does not look up every mapped library. */
 static void load_symbols(struct elf_file *ef)
 {
 	Elf *elf;
@@ -578,7 +599,12 @@ static void load_symbols(struct elf_file *ef)
 	if (ef->debug_cand)
 		load_debug_symbols(ef, ef->debug_cand);
 	finish_symbols(ef);
-	symtab_save(ef);
+	if (diskcache_save_later()) {
+		ef->symtab_unsaved = true;
+		note_pending(ef);
+	} else {
+		symtab_save(ef);
+	}
 out:
 	debug("symbolizer: loaded '%s' (%zu symbols%s%s)", ef->path, ef->nsyms,
 	      ef->debug_path ? ", debug file " : "", ef->debug_path ? ef->debug_path : "");
@@ -760,6 +786,21 @@ static void save_line_table(struct elf_file *ef)
 	ef->mod = NULL;
 }
 
+/* The lazy line index of the file that has the DWARF: the ELF itself, else its debug file. */
+static void lazy_open(struct elf_file *ef)
+{
+	char fdpath[64];
+
+	ef->lazy_tried = true;
+	if (ef->fd < 0)
+		return;
+	/* the very file we opened (the path may name another one by now) */
+	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", ef->fd);
+	ef->lazy = lazy_lines_open(open(fdpath, O_RDONLY | O_CLOEXEC), ef->path);
+	if (!ef->lazy && ef->debug_cand)
+		ef->lazy = lazy_lines_open(open(ef->debug_cand, O_RDONLY | O_CLOEXEC), ef->debug_cand);
+}
+
 int elf_file_srcline(struct elf_file *ef, uint64_t vaddr, const char **file, int *line)
 {
 	Dwfl_Line *dl;
@@ -771,13 +812,29 @@ int elf_file_srcline(struct elf_file *ef, uint64_t vaddr, const char **file, int
 		if (ef->build_id && !(ef->flags & SYMBOLIZER_NO_DEBUGINFO) && !ef->image)
 			ef->lines = line_table_load(ef->build_id);
 	}
-	if (!ef->lines && !ef->dwfl_tried) {
-		dwfl_open(ef);
-		if (ef->mod)
-			save_line_table(ef);
-	}
 	if (ef->lines)
 		return line_table_lookup(ef->lines, vaddr, file, line) ? 0 : -ENOENT;
+	/*
+	 * No saved table. Build it now when it is to be saved now; otherwise answer from the
+	 * units of the addresses asked for (and note the file, to build its table later).
+	 */
+	if (!ef->dwfl_tried && (!symbolizer_cache_dir() || diskcache_save_later() || !ef->build_id ||
+				(ef->flags & SYMBOLIZER_NO_DEBUGINFO) || ef->image)) {
+		if (!ef->lazy_tried) {
+			lazy_open(ef);
+			if (ef->lazy && diskcache_save_later() && !(ef->flags & SYMBOLIZER_NO_DEBUGINFO))
+				note_pending(ef);
+		}
+		if (ef->lazy)
+			return lazy_lines_lookup(ef->lazy, vaddr, file, line) ? 0 : -ENOENT;
+	}
+	if (!ef->dwfl_tried) {
+		dwfl_open(ef);
+		if (ef->mod && !diskcache_save_later())
+			save_line_table(ef);
+		if (ef->lines)
+			return line_table_lookup(ef->lines, vaddr, file, line) ? 0 : -ENOENT;
+	}
 	if (!ef->mod)
 		return -ENOENT;
 	/* the module is reported at bias 0: dwfl addresses are the ELF's vaddrs */
@@ -790,6 +847,46 @@ int elf_file_srcline(struct elf_file *ef, uint64_t vaddr, const char **file, int
 	*file = src;
 	*line = lineno;
 	return 0;
+}
+
+size_t symbolizer_cache_pending(void)
+{
+	return npending;
+}
+
+size_t symbolizer_cache_save_pending(void)
+{
+	size_t saved = 0;
+
+	for (size_t i = 0; i < npending; i++) {
+		struct elf_file *ef = pending[i];
+		if (ef->symtab_unsaved) {
+			symtab_save(ef);
+			ef->symtab_unsaved = false;
+		}
+		if (!ef->lines && !ef->dwfl_tried && !(ef->flags & SYMBOLIZER_NO_DEBUGINFO)) {
+			dwfl_open(ef);
+			if (ef->mod)
+				save_line_table(ef);
+		}
+		saved++;
+		ef->pending = false;
+		elf_file_put(ef);
+	}
+	npending = 0;
+	return saved;
+}
+
+void symbolizer_cache_drop_pending(void)
+{
+	for (size_t i = 0; i < npending; i++) {
+		pending[i]->pending = false;
+		elf_file_put(pending[i]);
+	}
+	npending = 0;
+	free(pending);
+	pending = NULL;
+	cappending = 0;
 }
 
 /* One pass over the symbol tables of elf, in section order (.dynsym comes first). */

@@ -65,6 +65,17 @@ size_t elf_file_symbols_by_name(struct elf_file *ef, const char *const *names, s
 /* sh_addr of the section called name (".PyRuntime"). 0 or -ENOENT. */
 int elf_file_section_addr(struct elf_file *ef, const char *name, uint64_t *addr);
 
+/* ---- dwlines.c: lines of a few addresses, without the whole table ---- */
+
+struct lazy_lines;
+/* An index of the line sequences of the ELF file open on fd (consumed in every case; path
+ * for messages), or NULL when that file has no .debug_line or something in it is not
+ * understood (the caller then goes through libdw's whole-file path). */
+struct lazy_lines *lazy_lines_open(int fd, const char *path);
+/* file:line of vaddr (*file borrowed from ll), as the saved whole table would give it. */
+bool lazy_lines_lookup(struct lazy_lines *ll, uint64_t vaddr, const char **file, int *line);
+void lazy_lines_free(struct lazy_lines *ll); /* NULL ok */
+
 /* ---- diskcache.c: files kept by build-id in symbolizer_cache_dir() ---- */
 
 /* The file's contents as saved, mapped read-only; NULL if no cache dir, no file, or a file
@@ -75,6 +86,9 @@ void diskcache_unmap(const void *map, size_t len); /* len as diskcache_map gave;
 int diskcache_save(const char *build_id, const char *ext, const void *buf, size_t len);
 /* The checksum of the trailer (64-bit, non-cryptographic). */
 uint64_t diskcache_hash(const void *buf, size_t len);
+/* Tables are saved when built (SYMCACHE_SAVE_NOW), or noted for
+ * symbolizer_cache_save_pending() (SYMCACHE_SAVE_LATER): see symbolizer.h. */
+bool diskcache_save_later(void);
 
 /* ---- linecache.c: whole-module line tables kept on disk by build-id ---- */
 

@@ -90,6 +90,28 @@ enum symbolizer_flags {
 void symbolizer_set_cache_dir(const char *dir);
 const char *symbolizer_cache_dir(void);
 
+/*
+ * When a module's tables are missing from the cache directory: SYMCACHE_SAVE_NOW (the
+ * default) builds the whole symbol and line tables at the first lookup and saves them;
+ * SYMCACHE_SAVE_LATER answers from what is cheap (the symbol table, the lines of the units
+ * asked for) and notes the module, and symbolizer_cache_save_pending() builds and saves its
+ * tables later (ftscope dump does that in a child, after printing). The answers are the
+ * same either way, and without a cache directory.
+ */
+enum symbolizer_cache_mode { SYMCACHE_SAVE_NOW, SYMCACHE_SAVE_LATER };
+void symbolizer_set_cache_mode(enum symbolizer_cache_mode mode);
+/* Modules noted by SYMCACHE_SAVE_LATER lookups since the last save. */
+size_t symbolizer_cache_pending(void);
+/* Build and save their tables (slow: whole DWARF line tables); then forget them. The number
+ * of modules whose tables were saved. */
+size_t symbolizer_cache_save_pending(void);
+/* Forget them without saving. */
+void symbolizer_cache_drop_pending(void);
+/* The builders' lock, <cache>/.build.lock, taken without waiting (one builder at a time; a
+ * script can wait for it with flock). An fd to keep while building, or -errno
+ * (-EWOULDBLOCK: someone else builds). */
+int symbolizer_cache_lock(void);
+
 /* NULL + errno on failure (ESRCH: no such process, EACCES...). Owned by the caller. */
 struct symbolizer *symbolizer_new(pid_t pid);
 struct symbolizer *symbolizer_new_flags(pid_t pid, unsigned flags);
