@@ -10,6 +10,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "ftscope/error.h"
 #include "ftscope/jsonout.h"
 #include "ftscope/procfs.h"
 #include "ftscope/pyframes.h"
@@ -155,22 +156,21 @@ static void classify_wait(struct symbolizer *sym, struct snap_thread *t)
 	} else {
 		w->lock = "unknown";
 	}
-	/* Owners recorded in the lock word. */
-	if (FUTEX_CMD(w->op) == 6 || FUTEX_CMD(w->op) == 13) { /* LOCK_PI, LOCK_PI2 */
-		uint32_t v;
-		if (symbolizer_mem_read(sym, w->uaddr, &v, sizeof(v)) == 0 && (v & 0x3fffffff)) {
-			w->lock = "pi_futex";
-			w->owner = (int)(v & 0x3fffffff);
+	/* Owners recorded in the lock word (lockword_owner: waitgraph.c). */
+	if (FUTEX_CMD(w->op) == 6 || FUTEX_CMD(w->op) == 13 ||
+	    (FUTEX_CMD(w->op) == 0 && !strcmp(w->lock, "pthread_mutex"))) {
+		int32_t m[5] = { 0 };
+		bool pi = FUTEX_CMD(w->op) != 0;
+		int owner = 0;
+		/* a PI futex word is 4 bytes, a mutex 20 */
+		if (!symbolizer_mem_read(sym, w->uaddr, m, pi ? 4 : sizeof(m)))
+			owner = lockword_owner(w->op, m, &pi);
+		if (owner) {
+			if (pi)
+				w->lock = "pi_futex";
+			w->owner = owner;
 			w->owner_certain = true;
-		}
-	} else if (FUTEX_CMD(w->op) == 0 && !strcmp(w->lock, "pthread_mutex")) {
-		/* glibc x86_64 struct __pthread_mutex_s: __lock, __count, __owner, __nusers, __kind */
-		int32_t m[5];
-		if (symbolizer_mem_read(sym, w->uaddr, m, sizeof(m)) == 0 && m[2] > 0 &&
-		    (m[0] == 1 || m[0] == 2) && (m[4] & ~0x7f) == 0) {
-			w->owner = m[2];
-			w->owner_certain = true;
-		} else {
+		} else if (FUTEX_CMD(w->op) == 0) {
 			w->owner_note = "the mutex word has no owner (unlocked or not a pthread mutex)";
 		}
 	}
@@ -348,7 +348,7 @@ int snapshot_process(struct snapshot *snap, pid_t pid, const pid_t *tids, size_t
 	struct mem_range *rg;
 	size_t nrg = 0;
 	bool refreshed = false;
-	double t0 = now_monotonic();
+	double t0 = now_monotonic(), t1, t2;
 	int r;
 
 	if (!p) {
@@ -396,10 +396,21 @@ int snapshot_process(struct snapshot *snap, pid_t pid, const pid_t *tids, size_t
 				nrg = 0; /* again, with its stack's mapping */
 		}
 	}
+	if (ft_verbose) {
+		uint64_t total = 0, mx = 0;
+		for (size_t i = 0; i < nrg; i++) {
+			total += rg[i].len;
+			mx = rg[i].len > mx ? rg[i].len : mx;
+		}
+		debug("snapshot: pid %d: %zu ranges of stacks and futex words, %llu KiB (largest %llu KiB), %zu guessed",
+		      (int)pid, nrg, (unsigned long long)total / 1024, (unsigned long long)mx / 1024, p->nguess);
+	}
 	for (size_t i = 0; i < p->nguess; i++)
 		rg[nrg++] = p->guess[i];
+	t1 = now_monotonic();
 	symbolizer_mem_prefetch(p->sym, rg, nrg);
 	free(rg);
+	t2 = now_monotonic();
 	if (p->pr) {
 		struct py_gil gil;
 		if (pyreader_threads_read(p->pr) < 0)
@@ -409,6 +420,8 @@ int snapshot_process(struct snapshot *snap, pid_t pid, const pid_t *tids, size_t
 	}
 	snap->hold_reads += symbolizer_mem_stats(p->sym)->reads;
 	snap->hold_pages += symbolizer_mem_stats(p->sym)->pages;
+	debug("snapshot: pid %d: registers %.2f ms, stacks and guesses %.2f ms, Python %.2f ms",
+	      (int)pid, (t1 - t0) * 1e3, (t2 - t1) * 1e3, (now_monotonic() - t2) * 1e3);
 	snap->duration_s += now_monotonic() - t0;
 	return 0;
 }
