@@ -157,8 +157,19 @@ struct sup {
 	size_t blocked_cap;
 	double last_overlap_sample;
 	uint64_t refuted_waits; /* the waits a snapshot showed were no certain cycle */
+	double cpu0;            /* the supervisor's own CPU time when the iteration began */
 	double next_cycle_check; /* with the recorder: when to look for a certain cycle */
 };
+
+/* user + sys of this process (the supervisor: tracing, sampling, capturing output) */
+static double self_cpu_s(void)
+{
+	struct rusage ru;
+	if (getrusage(RUSAGE_SELF, &ru) < 0)
+		return 0;
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
 
 static void ring_add(struct capture *c, const char *data, size_t n)
 {
@@ -928,6 +939,7 @@ int supervise_run(const struct iter_spec *spec, struct iter_outcome *out)
 		bpfrec_reset(recorder); /* nothing of the previous tree is kept */
 	s.sigchld_fd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
 	s.t0 = now_monotonic();
+	s.cpu0 = self_cpu_s();
 	s.root = fork();
 	if (s.root < 0) {
 		out->spawn_error = xasprintf("fork: %s", strerror(errno));
@@ -1074,6 +1086,7 @@ int supervise_run(const struct iter_spec *spec, struct iter_outcome *out)
 	}
 	reap(&s);
 	out->duration_s = now_monotonic() - s.t0;
+	out->supervisor_cpu_s = self_cpu_s() - s.cpu0;
 	if (WIFEXITED(s.root_status)) {
 		out->exited = true;
 		out->exit_code = WEXITSTATUS(s.root_status);
