@@ -23,7 +23,7 @@
 #
 #   bash bench/deadlock_latency.sh
 #   ITERS=10 WINDOW=1 bash bench/deadlock_latency.sh
-#   CASES=mutex bash bench/deadlock_latency.sh
+#   CASES=mutex TRACERS=ptrace bash bench/deadlock_latency.sh
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "$0")/common.sh"
@@ -31,6 +31,7 @@ set -euo pipefail
 ITERS=${ITERS:-${N:-5}}
 WINDOW=${WINDOW:-2}
 CASES=${CASES:-python mutex}
+TRACERS=${TRACERS:-} # default: ebpf (where the recorder loads), ptrace, none
 LABEILLE_TIMEOUT=${LABEILLE_TIMEOUT:-600}
 TEST_USER=${TEST_USER:-nobody}
 FIXTURE=$ROOT_DIR/tests/fixtures/pkgs/ftfix-deadlock
@@ -137,8 +138,10 @@ EOF
 echo "deadlock_latency: $ITERS iterations per tracer and case ($CASES), --deadlock-window $WINDOW"
 machine_note
 use_ftscope_copy "$WORK"
-TRACERS="ptrace none"
-"$FTSCOPE" doctor 2>/dev/null | grep -q "ok.*eBPF recorder" && TRACERS="ebpf $TRACERS"
+if [ -z "$TRACERS" ]; then
+	TRACERS="ptrace none"
+	"$FTSCOPE" doctor 2>/dev/null | grep -q "ok.*eBPF recorder" && TRACERS="ebpf $TRACERS"
+fi
 KEYS=
 for c in $CASES; do
 	for t in $TRACERS; do
