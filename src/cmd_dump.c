@@ -48,6 +48,7 @@ static void spawn_cache_builder(void)
 	pid_t pid;
 	int fd;
 
+	symbolizer_prepare_wait(); /* no thread of ours may be mid-work at the fork */
 	if (!symbolizer_cache_pending())
 		return;
 	fd = symbolizer_cache_lock();

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -801,12 +802,135 @@ static void lazy_open(struct elf_file *ef)
 		ef->lazy = lazy_lines_open(open(ef->debug_cand, O_RDONLY | O_CLOEXEC), ef->debug_cand);
 }
 
+/*
+ * Line preparation on a thread of its own (elf_file_prepare_lines): what the lookups in a
+ * file without a saved table will need and that does not depend on the addresses -- its lazy
+ * index (inflating a compressed .debug_line, scanning it, or libdw's aranges) and the units
+ * of the few addresses known in advance (the eval loop) -- is made while the caller
+ * attaches, holds and unwinds. The thread touches nothing shared: it builds lazy_lines of
+ * its own on descriptors opened for it, and the first line lookup waits for it and adopts
+ * them (prep_join).
+ */
+struct prep_job {
+	struct elf_file *ef;    /* a reference, put by prep_join */
+	int fd, debug_fd;       /* the file and its debug file, for lazy_lines_open */
+	char *debug_path;
+	uint64_t hints[4];      /* vaddrs whose units to decode */
+	size_t nhints;
+	struct lazy_lines *ll;  /* the thread's result */
+};
+
+static struct prep_job *prep_jobs;
+static size_t nprep;
+static pthread_t prep_thread;
+static bool prep_running, prep_threaded;
+
+static void *prep_run(void *arg)
+{
+	for (size_t i = 0; i < nprep; i++) {
+		struct prep_job *j = &prep_jobs[i];
+		const char *file;
+		int line;
+		j->ll = lazy_lines_open(j->fd, j->ef->path);
+		j->fd = -1;
+		if (!j->ll && j->debug_fd >= 0) {
+			j->ll = lazy_lines_open(j->debug_fd, j->debug_path);
+			j->debug_fd = -1;
+		}
+		for (size_t k = 0; j->ll && k < j->nhints; k++)
+			lazy_lines_lookup(j->ll, j->hints[k], &file, &line);
+	}
+	return arg;
+}
+
+/* Wait for the thread and give each file its index (unless it made one meanwhile). */
+static void prep_join(void)
+{
+	if (!prep_running)
+		return;
+	if (prep_threaded)
+		pthread_join(prep_thread, NULL);
+	prep_running = prep_threaded = false;
+	for (size_t i = 0; i < nprep; i++) {
+		struct prep_job *j = &prep_jobs[i];
+		struct elf_file *ef = j->ef;
+		if (!ef->lazy_tried) {
+			ef->lazy_tried = true;
+			ef->lazy = j->ll;
+			if (ef->lazy && diskcache_save_later() && !(ef->flags & SYMBOLIZER_NO_DEBUGINFO))
+				note_pending(ef);
+		} else {
+			lazy_lines_free(j->ll);
+		}
+		if (j->fd >= 0)
+			close(j->fd);
+		if (j->debug_fd >= 0)
+			close(j->debug_fd);
+		free(j->debug_path);
+		elf_file_put(ef);
+	}
+	free(prep_jobs);
+	prep_jobs = NULL;
+	nprep = 0;
+}
+
+void symbolizer_prepare_wait(void)
+{
+	prep_join();
+}
+
+/* Whether lines of ef will come from a lazy index (no saved table, not built now). */
+static bool lines_will_be_lazy(struct elf_file *ef)
+{
+	if (!ef->table_tried) {
+		ef->table_tried = true;
+		if (ef->build_id && !(ef->flags & SYMBOLIZER_NO_DEBUGINFO) && !ef->image)
+			ef->lines = line_table_load(ef->build_id);
+	}
+	return !ef->lines && !ef->lazy_tried && !ef->dwfl_tried && ef->fd >= 0 && !ef->image &&
+	       (!symbolizer_cache_dir() || diskcache_save_later() || !ef->build_id ||
+		(ef->flags & SYMBOLIZER_NO_DEBUGINFO));
+}
+
+void elf_file_prepare_lines(struct elf_file *ef, const uint64_t *hints, size_t nhints)
+{
+	char fdpath[64];
+	struct prep_job *j;
+
+	if (prep_running || !lines_will_be_lazy(ef))
+		return;
+	for (size_t i = 0; i < nprep; i++)
+		if (prep_jobs[i].ef == ef)
+			return;
+	prep_jobs = xrealloc(prep_jobs, (nprep + 1) * sizeof(*prep_jobs));
+	j = &prep_jobs[nprep++];
+	memset(j, 0, sizeof(*j));
+	j->ef = elf_file_get(ef);
+	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", ef->fd);
+	j->fd = open(fdpath, O_RDONLY | O_CLOEXEC);
+	j->debug_fd = ef->debug_cand ? open(ef->debug_cand, O_RDONLY | O_CLOEXEC) : -1;
+	j->debug_path = xstrdup(ef->debug_cand);
+	for (size_t k = 0; k < nhints && j->nhints < ARRAY_SIZE(j->hints); k++)
+		j->hints[j->nhints++] = hints[k];
+}
+
+void elf_file_prepare_start(void)
+{
+	if (prep_running || !nprep)
+		return;
+	prep_running = true;
+	prep_threaded = pthread_create(&prep_thread, NULL, prep_run, NULL) == 0;
+	if (!prep_threaded)
+		prep_run(NULL); /* no thread: now, and prep_join adopts the results */
+}
+
 int elf_file_srcline(struct elf_file *ef, uint64_t vaddr, const char **file, int *line)
 {
 	Dwfl_Line *dl;
 	const char *src;
 	int lineno = 0;
 
+	prep_join();
 	if (!ef->table_tried) {
 		ef->table_tried = true;
 		if (ef->build_id && !(ef->flags & SYMBOLIZER_NO_DEBUGINFO) && !ef->image)
@@ -858,6 +982,7 @@ size_t symbolizer_cache_save_pending(void)
 {
 	size_t saved = 0;
 
+	prep_join();
 	for (size_t i = 0; i < npending; i++) {
 		struct elf_file *ef = pending[i];
 		if (ef->symtab_unsaved) {
@@ -879,6 +1004,7 @@ size_t symbolizer_cache_save_pending(void)
 
 void symbolizer_cache_drop_pending(void)
 {
+	prep_join();
 	for (size_t i = 0; i < npending; i++) {
 		pending[i]->pending = false;
 		elf_file_put(pending[i]);

@@ -55,6 +55,12 @@ const char *elf_file_debug_path(struct elf_file *ef); /* separate debug file, or
 bool elf_file_symbolize(struct elf_file *ef, uint64_t vaddr, struct elf_sym_hit *hit);
 /* DWARF line of vaddr through libdw (loaded on first use). *file borrowed. 0 or -ENOENT. */
 int elf_file_srcline(struct elf_file *ef, uint64_t vaddr, const char **file, int *line);
+/* Start making, on a thread, what line lookups in ef will need when its lines will come from
+ * a lazy index (no saved table): the index, and the units of hints (vaddrs). Files are
+ * queued; elf_file_prepare_start() starts the thread; lookups wait for it. */
+void elf_file_prepare_lines(struct elf_file *ef, const uint64_t *hints, size_t nhints);
+void elf_file_prepare_start(void);
+
 /* st_value of a defined function/object symbol called name (version suffix ignored). */
 int elf_file_symbol_by_name(struct elf_file *ef, const char *name, uint64_t *vaddr);
 /* The same for several names in one pass (.dynsym, .symtab, then the debug file's), for

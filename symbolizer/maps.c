@@ -459,6 +459,26 @@ int symbolizer_find_symbol(struct symbolizer *s, const char *module_prefix, cons
 	return -ENOENT;
 }
 
+void symbolizer_prepare_lines(struct symbolizer *s, const uint64_t *hints, size_t nhints)
+{
+	if (s->flags & SYMBOLIZER_NO_LINES)
+		return;
+	for (size_t i = 0; i < s->nmaps; i++) {
+		struct map_entry *m = &s->maps[i];
+		uint64_t h[4];
+		size_t nh = 0;
+		struct elf_file *ef;
+
+		if (!m->path || m->perms[2] != 'x' || !(ef = maps_elf(s, m)))
+			continue;
+		for (size_t k = 0; k < nhints && nh < ARRAY_SIZE(h); k++)
+			if (hints[k] >= m->start && hints[k] < m->end)
+				h[nh++] = hints[k] - m->bias;
+		elf_file_prepare_lines(ef, h, nh);
+	}
+	elf_file_prepare_start();
+}
+
 uint64_t symbolizer_map_end(struct symbolizer *s, uint64_t addr)
 {
 	struct map_entry *m = maps_find(s, addr);
