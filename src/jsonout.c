@@ -85,56 +85,96 @@ cJSON *jsonout_cjson_result(struct jsonout_cjson *b)
 
 /* ---- streaming, in cJSON_Print()'s format ---- */
 
-static void tabs(FILE *f, int n)
+/* Output goes through the stream's own buffer, written out in large pieces: a dump is
+ * ~200,000 small pieces (keys, tabs, values), and stdio's per-call work was most of it. */
+static void flush_out(struct jsonout_stream *s)
+{
+	if (s->len)
+		fwrite(s->buf, 1, s->len, s->f);
+	s->len = 0;
+}
+
+static void out(struct jsonout_stream *s, const void *p, size_t n)
+{
+	if (s->len + n > sizeof(s->buf)) {
+		flush_out(s);
+		if (n > sizeof(s->buf)) {
+			fwrite(p, 1, n, s->f);
+			return;
+		}
+	}
+	memcpy(s->buf + s->len, p, n);
+	s->len += n;
+}
+
+static void out_c(struct jsonout_stream *s, char c)
+{
+	if (s->len == sizeof(s->buf))
+		flush_out(s);
+	s->buf[s->len++] = c;
+}
+
+#define OUT_LIT(s, lit) out((s), (lit), sizeof(lit) - 1)
+
+static void tabs(struct jsonout_stream *s, int n)
 {
 	static const char t[JSONOUT_MAX_DEPTH] = "\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t"
 						  "\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t";
 	if (n > 0)
-		fwrite_unlocked(t, 1, (size_t)(n < JSONOUT_MAX_DEPTH ? n : JSONOUT_MAX_DEPTH), f);
+		out(s, t, (size_t)(n < JSONOUT_MAX_DEPTH ? n : JSONOUT_MAX_DEPTH));
 }
 
+/* Bytes cJSON's print_string_ptr escapes: ", \ and everything below 32. */
+static const unsigned char needs_escape[256] = {
+	[0 ... 31] = 1, ['"'] = 1, ['\\'] = 1,
+};
+
 /* cJSON's print_string_ptr: ", \ and the C escapes; other control bytes as \u00XX. Runs
- * that need no escape are written in one go. */
-static void put_string(FILE *f, const char *s)
+ * that need no escape are copied in one go. */
+static void put_string(struct jsonout_stream *s, const char *str)
 {
-	putc_unlocked('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+	const unsigned char *p = (const unsigned char *)str;
+
+	out_c(s, '"');
+	for (;;) {
 		const unsigned char *q = p;
-		while (*q >= 32 && *q != '"' && *q != '\\')
+		char esc[8];
+		while (!needs_escape[*q])
 			q++;
-		if (q > p) {
-			fwrite_unlocked(p, 1, (size_t)(q - p), f);
-			p = q;
-			if (!*p)
-				break;
-		}
+		if (q > p)
+			out(s, p, (size_t)(q - p));
+		p = q;
+		if (!*p)
+			break;
 		switch (*p) {
 		case '"':
-			fputs_unlocked("\\\"", f);
+			OUT_LIT(s, "\\\"");
 			break;
 		case '\\':
-			fputs_unlocked("\\\\", f);
+			OUT_LIT(s, "\\\\");
 			break;
 		case '\b':
-			fputs_unlocked("\\b", f);
+			OUT_LIT(s, "\\b");
 			break;
 		case '\f':
-			fputs_unlocked("\\f", f);
+			OUT_LIT(s, "\\f");
 			break;
 		case '\n':
-			fputs_unlocked("\\n", f);
+			OUT_LIT(s, "\\n");
 			break;
 		case '\r':
-			fputs_unlocked("\\r", f);
+			OUT_LIT(s, "\\r");
 			break;
 		case '\t':
-			fputs_unlocked("\\t", f);
+			OUT_LIT(s, "\\t");
 			break;
 		default:
-			fprintf(f, "\\u%04x", *p);
+			snprintf(esc, sizeof(esc), "\\u%04x", *p);
+			out(s, esc, 6);
 		}
+		p++;
 	}
-	putc_unlocked('"', f);
+	out_c(s, '"');
 }
 
 /* What goes before a value: the separator after the previous item, the indentation and the
@@ -146,13 +186,13 @@ static void before_value(struct jsonout_stream *s, const char *key)
 		return;
 	if (s->array[d - 1]) {
 		if (s->items[d - 1])
-			fputs_unlocked(", ", s->f);
+			OUT_LIT(s, ", ");
 	} else {
 		if (s->items[d - 1])
-			fputs_unlocked(",\n", s->f);
-		tabs(s->f, d);
-		put_string(s->f, key ? key : "");
-		fputs_unlocked(":\t", s->f);
+			OUT_LIT(s, ",\n");
+		tabs(s, d);
+		put_string(s, key ? key : "");
+		OUT_LIT(s, ":\t");
 	}
 	s->items[d - 1]++;
 }
@@ -161,7 +201,10 @@ static void st_open(struct jsonout *o, const char *key, bool array)
 {
 	struct jsonout_stream *s = (struct jsonout_stream *)o;
 	before_value(s, key);
-	fputs_unlocked(array ? "[" : "{\n", s->f);
+	if (array)
+		out_c(s, '[');
+	else
+		OUT_LIT(s, "{\n");
 	if (s->depth < JSONOUT_MAX_DEPTH) {
 		s->array[s->depth] = array;
 		s->items[s->depth] = 0;
@@ -176,13 +219,15 @@ static void st_close(struct jsonout *o)
 		return;
 	s->depth--;
 	if (s->array[s->depth]) {
-		putc_unlocked(']', s->f);
+		out_c(s, ']');
 	} else {
 		if (s->items[s->depth])
-			putc_unlocked('\n', s->f);
-		tabs(s->f, s->depth);
-		putc_unlocked('}', s->f);
+			out_c(s, '\n');
+		tabs(s, s->depth);
+		out_c(s, '}');
 	}
+	if (!s->depth)
+		flush_out(s); /* the document is complete */
 }
 
 static void st_str(struct jsonout *o, const char *key, const char *v)
@@ -190,9 +235,9 @@ static void st_str(struct jsonout *o, const char *key, const char *v)
 	struct jsonout_stream *s = (struct jsonout_stream *)o;
 	before_value(s, key);
 	if (v)
-		put_string(s->f, v);
+		put_string(s, v);
 	else
-		fputs_unlocked("null", s->f);
+		OUT_LIT(s, "null");
 }
 
 /* cJSON's print_number: "%1.15g", or "%1.17g" when that does not read back the same. Whole
@@ -205,7 +250,7 @@ static void st_num(struct jsonout *o, const char *key, double d)
 
 	before_value(s, key);
 	if (isnan(d) || isinf(d)) {
-		fputs_unlocked("null", s->f);
+		OUT_LIT(s, "null");
 	} else if (d == (double)(long long)d && fabs(d) < 1e15 && (d != 0 || !signbit(d))) {
 		char *e = buf + sizeof(buf), *b = e;
 		long long v = (long long)d;
@@ -215,13 +260,13 @@ static void st_num(struct jsonout *o, const char *key, double d)
 		while (u /= 10);
 		if (v < 0)
 			*--b = '-';
-		fwrite_unlocked(b, 1, (size_t)(e - b), s->f);
+		out(s, b, (size_t)(e - b));
 	} else {
 		snprintf(buf, sizeof(buf), "%1.15g", d);
 		test = strtod(buf, NULL);
 		if (fabs(test - d) > (fabs(test) > fabs(d) ? fabs(test) : fabs(d)) * DBL_EPSILON)
 			snprintf(buf, sizeof(buf), "%1.17g", d);
-		fputs_unlocked(buf, s->f);
+		out(s, buf, strlen(buf));
 	}
 }
 
@@ -229,7 +274,10 @@ static void st_bool(struct jsonout *o, const char *key, bool v)
 {
 	struct jsonout_stream *s = (struct jsonout_stream *)o;
 	before_value(s, key);
-	fputs_unlocked(v ? "true" : "false", s->f);
+	if (v)
+		OUT_LIT(s, "true");
+	else
+		OUT_LIT(s, "false");
 }
 
 static const struct jsonout_ops stream_ops = { st_open, st_close, st_str, st_num, st_bool };
@@ -239,6 +287,11 @@ void jsonout_stream_init(struct jsonout_stream *s, FILE *f)
 	memset(s, 0, sizeof(*s));
 	s->o.ops = &stream_ops;
 	s->f = f;
+}
+
+void jsonout_stream_flush(struct jsonout_stream *s)
+{
+	flush_out(s);
 }
 
 /* ---- cJSON tree -> events ---- */

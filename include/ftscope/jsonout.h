@@ -76,15 +76,19 @@ struct jsonout_cjson {
 void jsonout_cjson_init(struct jsonout_cjson *b);
 struct cJSON *jsonout_cjson_result(struct jsonout_cjson *b);
 
-/* Writes to f what cJSON_Print() of the same tree would return (no final newline). */
+/* Writes to f what cJSON_Print() of the same tree would return (no final newline), through
+ * a buffer of its own: flushed when the root closes, or by jsonout_stream_flush(). */
 struct jsonout_stream {
 	struct jsonout o;
 	FILE *f;
 	int depth;
 	bool array[JSONOUT_MAX_DEPTH]; /* the open container at each depth is an array */
 	int items[JSONOUT_MAX_DEPTH];  /* items written into it so far */
+	size_t len;
+	char buf[1 << 16];
 };
 void jsonout_stream_init(struct jsonout_stream *s, FILE *f);
+void jsonout_stream_flush(struct jsonout_stream *s);
 
 /* Emit item (named key inside an object) and everything under it. */
 void jsonout_replay(const struct cJSON *item, const char *key, struct jsonout *o);
