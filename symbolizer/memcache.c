@@ -50,6 +50,9 @@ struct memcache {
 	struct mc_chunk *rw, *ro; /* arenas: dropped by every reset / kept until maps change */
 	unsigned maps_gen;
 	struct mem_stats stats;
+	/* the page of the last read (most reads follow one into the same page) */
+	uint64_t last_page;     /* page number + 1, 0: none */
+	unsigned char *last_data;
 };
 
 static void chunks_free(struct mc_chunk *c)
@@ -189,6 +192,7 @@ void symbolizer_mem_reset(struct symbolizer *s)
 		mc->n = 0;
 	}
 	mc->maps_gen = s->maps_gen;
+	mc->last_page = 0;
 	memset(&mc->stats, 0, sizeof(mc->stats));
 }
 
@@ -235,16 +239,24 @@ int symbolizer_mem_read(struct symbolizer *s, uint64_t addr, void *buf, size_t l
 	while (len) {
 		uint64_t page = addr & ~(uint64_t)(MC_PAGE - 1);
 		size_t off = (size_t)(addr - page), chunk = MC_PAGE - off;
-		int err = -EFAULT;
-		struct mc_slot *sl = mc_page(s, mc, page, &err);
+		unsigned char *data;
 
-		if (!sl)
-			return err;
-		if (!sl->data)
+		if (mc->last_page == page / MC_PAGE + 1) {
+			data = mc->last_data;
+		} else {
+			int err = -EFAULT;
+			struct mc_slot *sl = mc_page(s, mc, page, &err);
+			if (!sl)
+				return err;
+			data = sl->data;
+			mc->last_page = page / MC_PAGE + 1;
+			mc->last_data = data;
+		}
+		if (!data)
 			return -EFAULT;
 		if (chunk > len)
 			chunk = len;
-		memcpy(out, sl->data + off, chunk);
+		memcpy(out, data + off, chunk);
 		out += chunk;
 		addr += chunk;
 		len -= chunk;
