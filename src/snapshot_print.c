@@ -383,32 +383,32 @@ static void pr_bool(struct jsonout *o, const char *key, bool v)
 
 static const struct jsonout_ops printer_ops = { pr_open, pr_close, pr_str, pr_num, pr_bool };
 
+/* Every text field of the printer: four runs of struct field members. */
+static void each_field(struct printer *p, void (*fn)(struct sbuf *))
+{
+	struct field *runs[][2] = {
+		{ &p->cmdline, &p->py_error },
+		{ &p->comm, &p->unwind_error },
+		{ &p->kind, &p->lock_object },
+		{ &p->fn, &p->offset },
+	};
+	for (size_t r = 0; r < ARRAY_SIZE(runs); r++)
+		for (struct field *fl = runs[r][0]; fl <= runs[r][1]; fl++)
+			fn(&fl->s);
+}
+
 static void printer_init(struct printer *p, FILE *f, bool all_frames)
 {
 	memset(p, 0, sizeof(*p));
 	p->o.ops = &printer_ops;
 	p->f = f;
 	p->all_frames = all_frames;
-	for (struct field *fl = &p->cmdline; fl <= &p->py_error; fl++)
-		sbuf_init(&fl->s);
-	for (struct field *fl = &p->comm; fl <= &p->unwind_error; fl++)
-		sbuf_init(&fl->s);
-	for (struct field *fl = &p->kind; fl <= &p->lock_object; fl++)
-		sbuf_init(&fl->s);
-	for (struct field *fl = &p->fn; fl <= &p->offset; fl++)
-		sbuf_init(&fl->s);
+	each_field(p, sbuf_init);
 }
 
 static void printer_release(struct printer *p)
 {
-	for (struct field *fl = &p->cmdline; fl <= &p->py_error; fl++)
-		sbuf_release(&fl->s);
-	for (struct field *fl = &p->comm; fl <= &p->unwind_error; fl++)
-		sbuf_release(&fl->s);
-	for (struct field *fl = &p->kind; fl <= &p->lock_object; fl++)
-		sbuf_release(&fl->s);
-	for (struct field *fl = &p->fn; fl <= &p->offset; fl++)
-		sbuf_release(&fl->s);
+	each_field(p, sbuf_release);
 	free(p->tids);
 }
 

@@ -231,6 +231,19 @@ static bool section_is(const char *name, const char *want)
 	return name && !strcmp(name, want);
 }
 
+/* The next section of ll's ELF and its header and name (NULL at the end). */
+static Elf_Scn *next_section(struct lazy_lines *ll, Elf_Scn *scn, size_t shstrndx, GElf_Shdr *sh,
+			     const char **name)
+{
+	while ((scn = elf_nextscn(ll->elf, scn))) {
+		if (!gelf_getshdr(scn, sh))
+			continue;
+		*name = elf_strptr(ll->elf, shstrndx, sh->sh_name);
+		return scn;
+	}
+	return NULL;
+}
+
 struct lazy_lines *lazy_lines_open(int fd, const char *path)
 {
 	struct lazy_lines *ll = xcalloc(1, sizeof(*ll));
@@ -238,6 +251,8 @@ struct lazy_lines *lazy_lines_open(int fd, const char *path)
 	bool compressed = false, info = false, aranges = false;
 	size_t shstrndx;
 	Elf_Data *data;
+	GElf_Shdr sh;
+	const char *name;
 
 	ll->fd = fd;
 	if (ll->fd < 0)
@@ -246,12 +261,7 @@ struct lazy_lines *lazy_lines_open(int fd, const char *path)
 	ll->elf = elf_begin(ll->fd, ELF_C_READ_MMAP_PRIVATE, NULL);
 	if (!ll->elf || elf_kind(ll->elf) != ELF_K_ELF || elf_getshdrstrndx(ll->elf, &shstrndx))
 		goto fail;
-	while ((scn = elf_nextscn(ll->elf, scn))) {
-		GElf_Shdr sh;
-		const char *name;
-		if (!gelf_getshdr(scn, &sh))
-			continue;
-		name = elf_strptr(ll->elf, shstrndx, sh.sh_name);
+	while ((scn = next_section(ll, scn, shstrndx, &sh, &name))) {
 		if (name && starts_with(name, ".zdebug"))
 			goto fail; /* old GNU compression: leave it to libdw's whole-file path */
 		if (section_is(name, ".debug_line"))
@@ -279,12 +289,7 @@ struct lazy_lines *lazy_lines_open(int fd, const char *path)
 		/* libdw inflates every compressed debug section it knows by name, and
 		 * dwarf_next_lines() looks for the unit's CU in .debug_info (parsing every CU's
 		 * abbreviations): show it only what lines use */
-		while ((scn = elf_nextscn(ll->elf, scn))) {
-			GElf_Shdr sh;
-			const char *name;
-			if (!gelf_getshdr(scn, &sh))
-				continue;
-			name = elf_strptr(ll->elf, shstrndx, sh.sh_name);
+		while ((scn = next_section(ll, scn, shstrndx, &sh, &name))) {
 			if (!name || !starts_with(name, ".debug_") || section_is(name, ".debug_line") ||
 			    section_is(name, ".debug_line_str") || section_is(name, ".debug_str"))
 				continue;

@@ -852,60 +852,37 @@ static struct pyreader *reader_new(pid_t pid, struct symbolizer *sym, unsigned f
 	return r;
 }
 
-int pyreader_open_flags(pid_t pid, unsigned flags, struct pyreader **out, struct sbuf *why)
+/* Locate the runtime (unless given) and validate; r (may be NULL) is freed on failure. */
+static int open_reader(struct pyreader *r, unsigned flags, const uint64_t *given,
+		       struct pyreader **out, struct sbuf *why)
 {
-	struct pyreader *r = reader_new(pid, NULL, flags, why);
-	int ret = -1;
-
-	if (!r || locate_runtime(r, flags, why) || load_offsets(r, why))
-		goto out;
-	ret = 0;
-out:
-	if (ret) {
+	if (r && given) {
+		r->runtime = *given;
+		r->how = "given";
+	}
+	if (!r || (!given && locate_runtime(r, flags, why)) || load_offsets(r, why)) {
 		pyreader_free(r);
-		r = NULL;
+		*out = NULL;
+		return -1;
 	}
 	*out = r;
-	return ret;
+	return 0;
+}
+
+int pyreader_open_flags(pid_t pid, unsigned flags, struct pyreader **out, struct sbuf *why)
+{
+	return open_reader(reader_new(pid, NULL, flags, why), flags, NULL, out, why);
 }
 
 int pyreader_open_sym(struct symbolizer *sym, unsigned flags, struct pyreader **out,
 		      struct sbuf *why)
 {
-	struct pyreader *r = reader_new(symbolizer_pid(sym), sym, flags, why);
-	int ret = -1;
-
-	if (!r || locate_runtime(r, flags, why) || load_offsets(r, why))
-		goto out;
-	ret = 0;
-out:
-	if (ret) {
-		pyreader_free(r);
-		r = NULL;
-	}
-	*out = r;
-	return ret;
+	return open_reader(reader_new(symbolizer_pid(sym), sym, flags, why), flags, NULL, out, why);
 }
 
 int pyreader_open_runtime(pid_t pid, uint64_t runtime, struct pyreader **out, struct sbuf *why)
 {
-	struct pyreader *r = reader_new(pid, NULL, 0, why);
-	int ret = -1;
-
-	if (!r)
-		goto out;
-	r->runtime = runtime;
-	r->how = "given";
-	if (load_offsets(r, why))
-		goto out;
-	ret = 0;
-out:
-	if (ret) {
-		pyreader_free(r);
-		r = NULL;
-	}
-	*out = r;
-	return ret;
+	return open_reader(reader_new(pid, NULL, 0, why), 0, &runtime, out, why);
 }
 
 static void code_info_release(struct code_info *c)
