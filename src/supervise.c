@@ -575,7 +575,16 @@ static bool sample(struct sup *s, bool *all_blocked)
 	tmp = s->prev;
 	s->prev = s->cur;
 	s->cur = tmp;
-	tree_sample_take(&s->cur, s->root_done ? 0 : s->root, getpid());
+	{
+		/* the tree's cgroup lists its processes: cheaper than scanning all of /proc */
+		pid_t *members = NULL;
+		size_t nm = 0;
+		if (s->cg.dir && cgroup_pids(&s->cg, &members, &nm) == 0)
+			tree_sample_take_pids(&s->cur, members, nm);
+		else
+			tree_sample_take(&s->cur, s->root_done ? 0 : s->root, getpid());
+		free(members);
+	}
 	for (size_t i = 0; i < s->cur.npids; i++)
 		note_seen(s, s->cur.pids[i]);
 	if (s->cur.rss_kb > s->out->max_rss_kb)
