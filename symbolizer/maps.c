@@ -44,29 +44,48 @@ static int map_cmp(const void *a, const void *b)
 	return 0;
 }
 
-/* "start-end perms offset major:minor inode   path" (path may hold spaces) */
+/* A hex or decimal number ending at sep; 0 or -1. */
+static int parse_num(char **p, int base, char sep, unsigned long long *v)
+{
+	char *end;
+	errno = 0;
+	*v = strtoull(*p, &end, base);
+	if (end == *p || errno || *end != sep)
+		return -1;
+	*p = end + 1;
+	return 0;
+}
+
+/* "start-end perms offset major:minor inode   path" (path may hold spaces). By hand:
+ * sscanf was most of reading the maps of a process with a few hundred mappings. */
 static int parse_maps_line(char *line, struct map_entry *m)
 {
-	unsigned long long start, end, offset, inode;
-	unsigned major, minor;
-	char perms[8];
-	int pos = 0;
-	char *path;
+	unsigned long long start, end, offset, inode, major, minor;
+	char *p = line, *path;
 	size_t len;
 
 	memset(m, 0, sizeof(*m));
-	if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &start, &end, perms, &offset, &major,
-		   &minor, &inode, &pos) < 7 || !pos || end <= start)
+	if (parse_num(&p, 16, '-', &start) || parse_num(&p, 16, ' ', &end) || end <= start)
+		return -EINVAL;
+	if (strlen(p) < 5 || p[4] != ' ')
+		return -EINVAL;
+	memcpy(m->perms, p, 4);
+	m->perms[4] = '\0';
+	p += 5;
+	if (parse_num(&p, 16, ' ', &offset) || parse_num(&p, 16, ':', &major) ||
+	    parse_num(&p, 16, ' ', &minor))
+		return -EINVAL;
+	inode = strtoull(p, &path, 10);
+	if (path == p || (*path != ' ' && *path != '\0'))
 		return -EINVAL;
 	m->start = start;
 	m->end = end;
 	m->offset = offset;
-	m->dev_major = major;
-	m->dev_minor = minor;
+	m->dev_major = (unsigned)major;
+	m->dev_minor = (unsigned)minor;
 	m->inode = inode;
-	memcpy(m->perms, perms, 4);
-	m->perms[4] = '\0';
-	path = line + pos;
+	while (*path == ' ')
+		path++;
 	len = strlen(path);
 	if (!len)
 		return 0;
