@@ -324,14 +324,11 @@ int snapshot_prepare(struct snapshot *snap, pid_t pid)
 	}
 	p->cmdline = read_cmdline(pid);
 	if (pyreader_open_sym(sym, 0, &p->pr, &why) == 0) {
-		uint64_t eval;
+		uint64_t eval = pyreader_eval_loop(p->pr);
 		p->python_version = xstrdup(pyreader_version(p->pr));
 		p->free_threaded = pyreader_free_threaded(p->pr);
 		/* every Python stack has the eval loop: its unit's lines are worth starting on */
-		if (symbolizer_find_symbol(sym, NULL, "_PyEval_EvalFrameDefault", &eval) == 0)
-			symbolizer_prepare_lines(sym, &eval, 1);
-		else
-			symbolizer_prepare_lines(sym, NULL, 0);
+		symbolizer_prepare_lines(sym, &eval, eval != 0);
 		p->nguess = pyreader_guess_ranges(p->pr, &p->guess);
 	} else {
 		p->py_error = sbuf_detach(&why);

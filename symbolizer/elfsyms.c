@@ -1044,9 +1044,11 @@ static size_t symbols_by_name_in(Elf *elf, const char *const *names, size_t n, u
 			if (!s)
 				continue;
 			for (size_t k = 0; k < n; k++) {
-				size_t want = strlen(names[k]);
-				if (!vaddrs[k] && !strncmp(s, names[k], want) &&
-				    (s[want] == '\0' || s[want] == '@')) {
+				size_t want;
+				if (vaddrs[k] || s[0] != names[k][0])
+					continue;
+				want = strlen(names[k]);
+				if (!strncmp(s, names[k], want) && (s[want] == '\0' || s[want] == '@')) {
 					vaddrs[k] = sym.st_value;
 					found++;
 				}

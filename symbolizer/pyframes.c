@@ -157,6 +157,7 @@ struct pyreader {
 	uint64_t runtime;
 	const char *how;
 	uint64_t code_type, unicode_type, bytes_type; /* 0 if unknown */
+	uint64_t eval_loop;     /* _PyEval_EvalFrameDefault, 0 if unknown */
 	uint64_t code_type_guess;       /* learned from tp_name when PyCode_Type is unknown */
 	uint32_t gen;
 	struct code_info *codes;
@@ -727,7 +728,7 @@ static uint64_t scan_map(struct pyreader *r, const struct map_entry *m)
 static int locate_runtime(struct pyreader *r, unsigned flags, struct sbuf *why)
 {
 	static const char *const names[] = { "_PyRuntime", "PyCode_Type", "PyUnicode_Type",
-					     "PyBytes_Type" };
+					     "PyBytes_Type", "_PyEval_EvalFrameDefault" };
 	struct symbolizer *s = r->sym;
 	bool any_python = false;
 
@@ -749,7 +750,8 @@ static int locate_runtime(struct pyreader *r, unsigned flags, struct sbuf *why)
 		ef = maps_file_elf(s, m, &bias);
 		if (!ef)
 			continue;
-		elf_file_symbols_by_name(ef, names, ARRAY_SIZE(names), 1u << STT_OBJECT, v);
+		elf_file_symbols_by_name(ef, names, ARRAY_SIZE(names),
+					 (1u << STT_OBJECT) | (1u << STT_FUNC), v);
 		if (flags & PYREADER_NO_SYMBOL)
 			v[0] = 0;
 		if ((flags & PYREADER_NO_SECTION) || elf_file_section_addr(ef, ".PyRuntime", &sec))
@@ -766,6 +768,7 @@ static int locate_runtime(struct pyreader *r, unsigned flags, struct sbuf *why)
 		r->code_type = v[1] ? bias + v[1] : 0;
 		r->unicode_type = v[2] ? bias + v[2] : 0;
 		r->bytes_type = v[3] ? bias + v[3] : 0;
+		r->eval_loop = v[4] ? bias + v[4] : 0;
 		return 0;
 	}
 	/* (c) cookie scan of writable file-backed python mappings */
@@ -935,6 +938,11 @@ uint64_t pyreader_runtime_addr(const struct pyreader *r)
 const char *pyreader_runtime_how(const struct pyreader *r)
 {
 	return r->how;
+}
+
+uint64_t pyreader_eval_loop(const struct pyreader *r)
+{
+	return r->eval_loop;
 }
 
 /* Start a snapshot: invalidate code objects, and cached pages unless they are the

@@ -130,6 +130,9 @@ bool pyreader_free_threaded(const struct pyreader *r);
  * "given"). */
 uint64_t pyreader_runtime_addr(const struct pyreader *r);
 const char *pyreader_runtime_how(const struct pyreader *r);
+/* Address of _PyEval_EvalFrameDefault in the file the runtime was found in, 0 if unknown
+ * (every Python stack runs through it). */
+uint64_t pyreader_eval_loop(const struct pyreader *r);
 
 /*
  * Walk every interpreter's thread states and their frames. Call while the target's threads
