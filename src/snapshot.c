@@ -303,7 +303,8 @@ static struct snap_process *proc_of(struct snapshot *snap, pid_t pid)
 int snapshot_prepare(struct snapshot *snap, pid_t pid)
 {
 	struct snap_process *p;
-	struct symbolizer *sym = symbolizer_new(pid);
+	/* lines come in a pass of their own, once every stack is unwound (finish_process) */
+	struct symbolizer *sym = symbolizer_new_flags(pid, SYMBOLIZER_NO_LINES);
 	struct sbuf why = SBUF_INIT;
 	char path[64], buf[4096];
 	ssize_t l;
@@ -456,6 +457,17 @@ static void finish_process(struct snap_process *p)
 		for (size_t i = 0; i < p->n; i++)
 			resolve_python_lock(p, &p->threads[i], p->pr, p->pyt, p->npyt);
 	}
+	/*
+	 * file:line last: on a host's first snapshot the line lookups wait for the thread that
+	 * prepares them (symbolizer_prepare_lines, started before the stop); everything above
+	 * has run meanwhile.
+	 */
+	for (size_t i = 0; i < p->n; i++)
+		for (size_t f = 0; f < p->threads[i].nframes; f++) {
+			struct frame *fr = &p->threads[i].frames[f];
+			if (!fr->is_python && fr->ip)
+				symbolizer_lookup_line(p->sym, fr);
+		}
 	py_threads_free(p->pyt, p->npyt);
 	p->pyt = NULL;
 	p->npyt = 0;

@@ -480,8 +480,6 @@ int symbolizer_find_symbol(struct symbolizer *s, const char *module_prefix, cons
 
 void symbolizer_prepare_lines(struct symbolizer *s, const uint64_t *hints, size_t nhints)
 {
-	if (s->flags & SYMBOLIZER_NO_LINES)
-		return;
 	for (size_t i = 0; i < s->nmaps; i++) {
 		struct map_entry *m = &s->maps[i];
 		uint64_t h[4];
