@@ -49,6 +49,7 @@ struct elf_file {
 
 	char *path;
 	int fd;      /* kept open for libdw, symbols and by-name lookups; -1 for memory images */
+	Elf *elf;    /* libelf's view of it, kept: each elf_begin maps the whole file again */
 	void *image; /* memory image ([vdso]) */
 	size_t image_len;
 
@@ -490,6 +491,8 @@ static void symtab_save(const struct elf_file *ef)
 
 static void elf_file_destroy(struct elf_file *ef)
 {
+	if (ef->elf)
+		elf_end(ef->elf);
 	if (ef->dwfl)
 		dwfl_end(ef->dwfl);
 	line_table_free(ef->lines);
@@ -549,15 +552,12 @@ struct elf_file *elf_file_open(int fd, const char *path, unsigned flags)
 	sbuf_init(&ef->names);
 	sbuf_addc(&ef->names, '\0'); /* offset 0 = "" */
 
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	elf = ef->elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!elf || parse_elf(ef, elf) < 0) {
 		debug("symbolizer: '%s' is not an ELF file: %s", path, elf_errmsg(-1));
-		if (elf)
-			elf_end(elf);
 		elf_file_destroy(ef);
 		return NULL;
 	}
-	elf_end(elf);
 	if (!(flags & SYMBOLIZER_NO_DEBUGINFO))
 		ef->debug_cand = find_debug_file(ef);
 	ef->shared = true;
@@ -587,16 +587,11 @@ static void note_pending(struct elf_file *ef)
  * a dump does not look up every mapped library. */
 static void load_symbols(struct elf_file *ef)
 {
-	Elf *elf;
-
 	ef->syms_loaded = true;
 	if (symtab_load(ef, ef->debug_cand))
 		goto out;
-	elf = elf_begin(ef->fd, ELF_C_READ_MMAP, NULL);
-	if (elf) {
-		add_all_symbols(ef, elf, true);
-		elf_end(elf);
-	}
+	if (ef->elf)
+		add_all_symbols(ef, ef->elf, true);
 	if (ef->debug_cand)
 		load_debug_symbols(ef, ef->debug_cand);
 	finish_symbols(ef);
@@ -628,15 +623,12 @@ struct elf_file *elf_file_from_memory(const char *name, const void *buf, size_t 
 	memcpy(ef->image, buf, len);
 	sbuf_init(&ef->names);
 	sbuf_addc(&ef->names, '\0');
-	elf = elf_memory(ef->image, len);
+	elf = ef->elf = elf_memory(ef->image, len);
 	if (!elf || parse_elf(ef, elf) < 0) {
-		if (elf)
-			elf_end(elf);
 		elf_file_destroy(ef);
 		return NULL;
 	}
 	add_all_symbols(ef, elf, true);
-	elf_end(elf);
 	finish_symbols(ef);
 	ef->syms_loaded = true;
 	ef->dwfl_tried = true; /* no DWARF in memory images */
@@ -1058,14 +1050,6 @@ static size_t symbols_by_name_in(Elf *elf, const char *const *names, size_t n, u
 	return found;
 }
 
-static Elf *elf_file_elf(struct elf_file *ef)
-{
-	elf_lib_init();
-	if (ef->image)
-		return elf_memory(ef->image, ef->image_len);
-	return elf_begin(ef->fd, ELF_C_READ_MMAP, NULL);
-}
-
 size_t elf_file_symbols_by_name(struct elf_file *ef, const char *const *names, size_t n,
 				unsigned types, uint64_t *vaddrs)
 {
@@ -1074,11 +1058,8 @@ size_t elf_file_symbols_by_name(struct elf_file *ef, const char *const *names, s
 	int fd;
 
 	memset(vaddrs, 0, n * sizeof(*vaddrs));
-	elf = elf_file_elf(ef);
-	if (elf) {
-		found = symbols_by_name_in(elf, names, n, types, vaddrs, found);
-		elf_end(elf);
-	}
+	if (ef->elf)
+		found = symbols_by_name_in(ef->elf, names, n, types, vaddrs, found);
 	if (found < n && ef->debug_cand && (fd = open(ef->debug_cand, O_RDONLY | O_CLOEXEC)) >= 0) {
 		elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 		if (elf) {
@@ -1099,7 +1080,7 @@ int elf_file_symbol_by_name(struct elf_file *ef, const char *name, uint64_t *vad
 
 int elf_file_section_addr(struct elf_file *ef, const char *name, uint64_t *addr)
 {
-	Elf *elf = elf_file_elf(ef);
+	Elf *elf = ef->elf;
 	Elf_Scn *scn = NULL;
 	size_t shstrndx;
 	int ret = -ENOENT;
@@ -1120,6 +1101,5 @@ int elf_file_section_addr(struct elf_file *ef, const char *name, uint64_t *addr)
 			}
 		}
 	}
-	elf_end(elf);
 	return ret;
 }

@@ -65,28 +65,40 @@ static void chunks_free(struct mc_chunk *c)
 	}
 }
 
-/* Page-aligned room for npages pages. The chunks are populated in one system call
- * (MAP_POPULATE): a page fault per page costs more than the copy itself on a VM. */
-static unsigned char *arena_alloc(struct mc_chunk **head, size_t npages)
+/* Room for npages pages in one chunk of the arena, making a chunk of at least reserve pages
+ * if there is none. The chunks are populated in one system call (MAP_POPULATE): a page fault
+ * per page costs more than the copy itself on a VM. */
+static bool arena_reserve(struct mc_chunk **head, size_t npages)
 {
 	size_t need = npages * MC_PAGE;
 	struct mc_chunk *c = *head;
-	unsigned char *p;
 
 	if (!c || c->size - c->used < need) {
 		size_t size = need > MC_CHUNK ? need : MC_CHUNK;
 		void *mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
 				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 		if (mem == MAP_FAILED)
-			return NULL;
+			return false;
 		c = xcalloc(1, sizeof(*c));
 		c->mem = mem;
 		c->size = size;
 		c->next = *head;
 		*head = c;
 	}
+	return true;
+}
+
+/* Page-aligned room for npages pages. */
+static unsigned char *arena_alloc(struct mc_chunk **head, size_t npages)
+{
+	struct mc_chunk *c;
+	unsigned char *p;
+
+	if (!arena_reserve(head, npages))
+		return NULL;
+	c = *head;
 	p = c->mem + c->used;
-	c->used += need;
+	c->used += npages * MC_PAGE;
 	return p;
 }
 
@@ -408,6 +420,15 @@ void symbolizer_mem_prefetch(struct symbolizer *s, const struct mem_range *range
 			runs = xrealloc(runs, cap * sizeof(*runs));
 		}
 		runs[nruns++] = (struct mc_run){ a, 1, NULL, m->perms[1] != 'w' };
+	}
+	/* one chunk for all the writable pages of this prefetch (a 100-thread snapshot's
+	 * stacks are ~600 pages): one mmap, not one per 64 pages */
+	{
+		size_t rw = 0;
+		for (size_t i = 0; i < nruns; i++)
+			rw += runs[i].ro ? 0 : runs[i].npages;
+		if (rw)
+			arena_reserve(&mc->rw, rw);
 	}
 	for (size_t i = 0; i < nruns; i++) {
 		runs[i].data = arena_alloc(runs[i].ro ? &mc->ro : &mc->rw, runs[i].npages);

@@ -110,6 +110,15 @@ static int lu_init(struct symbolizer *s)
 	}
 	/* One address space per process: the cache is keyed by ip and shared by its threads. */
 	unw_set_caching_policy(st->as, UNW_CACHE_GLOBAL);
+	/* One _UPT handle too: registers and memory do not go through it (lu_access_*), and
+	 * what it keeps -- the ELF image _UPT_find_proc_info mapped last, found through
+	 * /proc/PID/maps -- serves every thread of the process. */
+	st->upt = _UPT_create(s->pid);
+	if (!st->upt) {
+		unw_destroy_addr_space(st->as);
+		free(st);
+		return -ENOMEM;
+	}
 	st->maps_gen = s->maps_gen;
 	s->unw = st;
 	return 0;
@@ -122,6 +131,7 @@ static void lu_fini(struct symbolizer *s)
 	if (!st)
 		return;
 	unw_destroy_addr_space(st->as);
+	_UPT_destroy(st->upt);
 	free(st);
 	s->unw = NULL;
 }
@@ -181,11 +191,6 @@ static int lu_walk_regs(struct symbolizer *s, pid_t tid, const struct user_regs_
 	}
 	st->s = s;
 	st->regs = regs;
-	st->upt = _UPT_create(tid);
-	if (!st->upt) {
-		ret = -ENOMEM;
-		goto out;
-	}
 	lu_current = st;
 	r = unw_init_remote(&cur, st->as, st->upt);
 	if (r < 0) {
@@ -234,9 +239,6 @@ static int lu_walk_regs(struct symbolizer *s, pid_t tid, const struct user_regs_
 	}
 	ret = 0;
 out:
-	if (st->upt)
-		_UPT_destroy(st->upt);
-	st->upt = NULL;
 	st->s = NULL;
 	st->regs = NULL;
 	lu_current = NULL;
