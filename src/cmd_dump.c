@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The ftscope authors */
 #include <dirent.h>
+#include <malloc.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -93,6 +95,34 @@ static void spawn_cache_builder(void)
 	_exit(0);
 }
 
+/*
+ * The dump's heap in one go: a warm dump of a 100-thread process touches some 1,700 fresh
+ * pages, and on a VM each first touch is a fault costing 10-20 us. Growing the heap once by
+ * what the dump will need and populating it with one madvise is some 20x cheaper per page.
+ * Big blocks stay on the heap (no mmap per stack copy), freed memory is not handed back.
+ */
+static void heap_populate(size_t nthreads)
+{
+	size_t pad = 2u << 20;
+	char *top, *end;
+
+	pad += nthreads * (16u << 10);
+	if (pad > (64u << 20))
+		pad = 64u << 20;
+	mallopt(M_MMAP_THRESHOLD, 32 << 20);
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
+	mallopt(M_TOP_PAD, (int)pad);
+	free(malloc(1)); /* grows the heap by the pad */
+	end = sbrk(0);
+	if (end == (char *)-1)
+		return;
+	top = (char *)(((uintptr_t)end - pad) & ~(uintptr_t)4095);
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+	(void)madvise(top, (size_t)(end - top), MADV_POPULATE_WRITE); /* best effort */
+}
+
 static double dump_t0;
 
 /* -v: how long each step took, since the command started */
@@ -156,6 +186,7 @@ int cmd_dump(int argc, char **argv)
 		die_errno("cannot attach to pid %ld%s", pid,
 			  r == -EPERM ? " (run as root, or check ptrace_scope / seccomp)" : "");
 	}
+	heap_populate(dump_pt.n);
 	snap.reason = xstrdup("dump");
 	/* Maps, ELF files, the Python runtime and where its thread states are: before the
 	 * threads stop (attaching does not stop them). */
@@ -198,6 +229,11 @@ int cmd_dump(int argc, char **argv)
 	}
 	fflush(stdout);
 	step("printed");
+	if (ft_verbose) {
+		struct mallinfo2 mi = mallinfo2();
+		debug("dump: heap %zu KiB, %zu KiB in mmapped blocks", mi.arena / 1024,
+		      mi.hblkhd / 1024);
+	}
 	snapshot_release(&snap);
 	spawn_cache_builder();
 	symbolizer_cache_drop_pending();

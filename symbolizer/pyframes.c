@@ -823,10 +823,11 @@ static int load_offsets(struct pyreader *r, struct sbuf *why)
 		return -1;
 	version_string(r->L.version, r->version, sizeof(r->version));
 	r->codes = xcalloc(CODE_SLOTS, sizeof(*r->codes));
-	aset_init(&r->interps, 2048);
-	aset_init(&r->tstates, 32768);
-	aset_init(&r->frames, 16384);
-	aset_init(&r->want_pages, 1024);
+	/* small: they grow (aset_grow), and a page of them first touched is a page fault */
+	aset_init(&r->interps, 64);
+	aset_init(&r->tstates, 256);
+	aset_init(&r->frames, 1024);
+	aset_init(&r->want_pages, 256);
 	return 0;
 }
 
