@@ -2,7 +2,7 @@
 /* Copyright (c) 2026 The ftscope authors */
 /*
  * JSON documents as events (include/ftscope/jsonout.h): a cJSON backend, a streaming
- * backend in cJSON_Print()'s format, and a replay of cJSON trees.
+ * backend in json_print()'s format (results.c), and a replay of cJSON trees.
  *
  * Why a streaming backend: a 101-thread dump is ~20,000 JSON values. Building the tree,
  * printing it and freeing it was half of the instructions of a whole `ftscope dump`, and
@@ -17,6 +17,7 @@
 #include <cjson/cJSON.h>
 
 #include "ftscope/jsonout.h"
+#include "ftscope/text.h"
 
 /* ---- cJSON tree ---- */
 
@@ -83,7 +84,7 @@ cJSON *jsonout_cjson_result(struct jsonout_cjson *b)
 	return r;
 }
 
-/* ---- streaming, in cJSON_Print()'s format ---- */
+/* ---- streaming, in json_print()'s format ---- */
 
 /* Output goes through the stream's own buffer, written out in large pieces: a dump is
  * ~200,000 small pieces (keys, tabs, values), and stdio's per-call work was most of it. */
@@ -124,13 +125,15 @@ static void tabs(struct jsonout_stream *s, int n)
 		out(s, t, (size_t)(n < JSONOUT_MAX_DEPTH ? n : JSONOUT_MAX_DEPTH));
 }
 
-/* Bytes cJSON's print_string_ptr escapes: ", \ and everything below 32. */
+/* Bytes cJSON's print_string_ptr escapes: ", \ and everything below 32; and the bytes past
+ * ASCII, checked as UTF-8 as json_print() does. */
 static const unsigned char needs_escape[256] = {
-	[0 ... 31] = 1, ['"'] = 1, ['\\'] = 1,
+	[0 ... 31] = 1, ['"'] = 1, ['\\'] = 1, [0x80 ... 0xff] = 2,
 };
 
-/* cJSON's print_string_ptr: ", \ and the C escapes; other control bytes as \u00XX. Runs
- * that need no escape are copied in one go. */
+/* json_print()'s string (results.c): cJSON's print_string_ptr (", \ and the C escapes; other
+ * control bytes as \u00XX) of the string made valid UTF-8 (utf8_fix: an invalid byte as
+ * U+FFFD), TEXT_NUL_MARK as \u0000. Runs that need no escape are copied in one go. */
 static void put_string(struct jsonout_stream *s, const char *str)
 {
 	const unsigned char *p = (const unsigned char *)str;
@@ -146,6 +149,21 @@ static void put_string(struct jsonout_stream *s, const char *str)
 		p = q;
 		if (!*p)
 			break;
+		if (needs_escape[*p] == 2) {
+			size_t n = strnlen((const char *)p, 4), k;
+			uint32_t cp;
+			if ((k = utf8_decode(p, n, &cp))) {
+				out(s, p, k);
+				p += k;
+			} else if (n >= 2 && !memcmp(p, TEXT_NUL_MARK, 2)) {
+				OUT_LIT(s, "\\u0000");
+				p += 2;
+			} else {
+				OUT_LIT(s, "\xEF\xBF\xBD"); /* U+FFFD */
+				p++;
+			}
+			continue;
+		}
 		switch (*p) {
 		case '"':
 			OUT_LIT(s, "\\\"");

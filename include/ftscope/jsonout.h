@@ -8,7 +8,7 @@
  * boolean, close), so one function can describe a document and several backends consume it:
  *
  *	struct jsonout_cjson b;                 a cJSON tree (jsonout_cjson_init/_result)
- *	struct jsonout_stream s;                text, exactly as cJSON_Print() formats it,
+ *	struct jsonout_stream s;                text, exactly as json_print() formats it,
  *	                                        written as it comes (no tree, no doubles
  *	                                        printed twice to check them)
  *	jsonout_replay(item, key, out)          a cJSON tree back into events, so a stored
@@ -76,7 +76,7 @@ struct jsonout_cjson {
 void jsonout_cjson_init(struct jsonout_cjson *b);
 struct cJSON *jsonout_cjson_result(struct jsonout_cjson *b);
 
-/* Writes to f what cJSON_Print() of the same tree would return (no final newline), through
+/* Writes to f what json_print(tree, true) would return (no final newline; results.h), through
  * a buffer of its own: flushed when the root closes, or by jsonout_stream_flush(). */
 struct jsonout_stream {
 	struct jsonout o;

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The ftscope authors */
 /*
- * JSON events (src/jsonout.c): the streaming backend writes exactly what cJSON_Print() makes
- * of the same document, the cJSON backend builds that document, and a replay of a tree
- * gives it back. Documents: escapes and control bytes, UTF-8, numbers that print as whole
+ * JSON events (src/jsonout.c): the streaming backend writes exactly what json_print()
+ * (cJSON_Print, strings made valid UTF-8, TEXT_NUL_MARK as \u0000) makes of the same document, the cJSON backend builds that document, and a replay of a tree
+ * gives it back. Documents: escapes and control bytes, UTF-8, invalid UTF-8 and the NUL mark, numbers that print as whole
  * numbers, fractions, -0, huge and tiny values, NaN; empty and nested objects and arrays.
  */
 #include <math.h>
@@ -13,6 +13,8 @@
 #include <cjson/cJSON.h>
 
 #include "ftscope/jsonout.h"
+#include "ftscope/results.h"
+#include "ftscope/text.h"
 #include "tap.h"
 
 static const double nums[] = {
@@ -29,6 +31,9 @@ static void emit_doc(struct jsonout *o, int variant)
 	jo_str(o, "escapes", "q\" b\\ \b\f\n\r\t end");
 	jo_str(o, "control", "\x01\x02\x1f x");
 	jo_str(o, "utf8", "caf\xc3\xa9 \xe2\x86\x92 \xf0\x9f\x90\x8d");
+	jo_str(o, "invalid", "a\xff b\xc3 c\xe2\x86 d\xed\xa0\x80 e\xc0\xaf f\xf4\x90\x80\x80 g\xc3");
+	jo_str(o, "nul mark", "before" TEXT_NUL_MARK "after" TEXT_NUL_MARK);
+	jo_str(o, "bad \xfe key", "x");
 	jo_str(o, "", "empty key");
 	jo_str(o, "key \"quoted\"\n", "");
 	jo_null(o, "nothing");
@@ -91,9 +96,9 @@ int main(void)
 		emit_doc(&b.o, variant);
 		tree = jsonout_cjson_result(&b);
 		ok(tree && cJSON_IsObject(tree), "variant %d: the cJSON backend builds an object", variant);
-		want = cJSON_Print(tree);
+		want = json_print(tree, true);
 		got = stream_text(variant);
-		is_str(got, want, "variant %d: the stream is cJSON_Print's text, byte for byte", variant);
+		is_str(got, want, "variant %d: the stream is json_print's text, byte for byte", variant);
 		ok(cJSON_IsNumber(cJSON_GetArrayItem(cJSON_GetObjectItem(tree, "numbers"), 6)) &&
 			   cJSON_GetArrayItem(cJSON_GetObjectItem(tree, "numbers"), 6)->valuedouble ==
 				   999999999999999.0 * (variant ? -1 : 1),
