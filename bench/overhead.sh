@@ -2,50 +2,54 @@
 # SPDX-License-Identifier: MIT
 # Copyright (c) 2026 The ftscope authors
 #
-# Supervisor overhead on a real test suite: CPython's own stdlib tests (shipped with the
+# Supervisor overhead on real test suites: CPython's own stdlib tests (shipped with the
 # free-threaded interpreter, so nothing is downloaded), run
-#   bare     PYTHON_GIL=0 python -m unittest $TESTS   (in the package's venv, as the test user)
-#   none     ftscope run --tracer none   --test-command-override "python -m unittest $TESTS"
-#   ptrace   ftscope run --tracer ptrace --test-command-override "python -m unittest $TESTS"
-# ftscope runs a tiny dummy package (made here) whose test command is overridden; the suite's
-# time is each iteration's `duration_s` from ft_results.jsonl, the bare time is the wall time
-# of the command. The bare run is what a user types after installing the package: the same
-# venv with the same editable install that ftscope made (a warm-up run creates it; setuptools'
-# editable finder is imported by every interpreter start, ~15 ms for each Python subprocess a
-# test spawns, so a bare run without it would compare unequal things), the same cwd and user
-# (root runs tests as nobody), output to files, and no other PYTHON* setting: what ftscope
-# adds to the environment (PYTHONFAULTHANDLER, PYTHONDONTWRITEBYTECODE, PYTHONUNBUFFERED,
-# PY_COLORS, PYTEST_ADDOPTS) counts as its overhead.
+#   bare     /bin/sh -c "python -m unittest SUITE"   (in the package's venv, as the test user)
+#   none     ftscope run --tracer none   --test-command-override "python -m unittest SUITE"
+#   ptrace   ftscope run --tracer ptrace ...
+#   ebpf     ftscope run --tracer ebpf   ...   (where the recorder loads)
+# over two suites:
+#   inproc   modules that run in one process, one thread (heapq, difflib, textwrap,
+#            dataclasses, csv, bisect, string, fractions: ~1000 tests);
+#   spawny   modules that start threads and Python subprocesses (base64, functools, enum,
+#            collections: ~1200 tests, ~40 processes and ~80 threads per run), where every
+#            thread start, process and exit is a ptrace stop.
 #
-# Modes are interleaved: ROUNDS rounds (default N=5), each running every mode once in an
-# order rotated per round (ftscope with --iterations ITERS, default 1), so drift and the
-# load of a shared 2-core machine hit all modes alike. `ROUNDS=1 ITERS=5` is the
-# non-interleaved form (bare x5, then one ftscope run of 5 iterations per tracer).
-# Reported per mode: wall time (median/min/max), the suite's own "Ran N tests in X s"
-# (interpreter start-up excluded), CPU time of the test tree (user+sys: ftscope's cpu_s; for
-# bare, /usr/bin/time), overhead vs bare as a ratio of medians and as the median of the
-# per-round ratios (neighbours in time, less sensitive to drift); and the supervisor's own
-# CPU time and peak RSS per ftscope run (sampled from /proc with shell builtins only, so the
-# sampling itself costs next to nothing; venv setup included).
+# The measure the noise of a shared machine cannot swamp: CPU time, exact, of everything the
+# run costs. For bare, user + sys of the whole test tree (wait4 of the shell). Under ftscope,
+# the same for the tree (the iteration's cpu_s: rusage of every process the supervisor
+# reaped) plus the supervisor's own CPU during the iteration (supervisor_cpu_s: tracing,
+# sampling, output capture). Wall times are reported too, for reference.
+#
+# ROUNDS rounds (default 10), each running every suite in every mode, ITERS iterations each
+# (default 2; ftscope: one run of ITERS iterations, so its setup -- venv check, install -- is
+# not counted), modes in an order rotated per round. Per round and suite the cost of a mode
+# over bare's is one paired ratio; the report is the median ratio over the rounds with a 95%
+# bootstrap interval, and a verdict against the goal (2% for none and ptrace, 5% for ebpf,
+# whose programs run in the tests' own context): met when the whole interval is at or under
+# the goal, NOT met when all of it is over, else inconclusive (more ROUNDS).
 #
 #   bash bench/overhead.sh
-#   N=3 TESTS="test.test_json test.test_re" bash bench/overhead.sh
+#   ROUNDS=20 bash bench/overhead.sh
+#   SUITES=spawny ROUNDS=4 bash bench/overhead.sh
+#   TESTS_INPROC="test.test_json" SUITES=inproc bash bench/overhead.sh
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "$0")/common.sh"
 
-ROUNDS=${ROUNDS:-${N:-5}}
-ITERS=${ITERS:-1}
-TESTS=${TESTS:-test.test_json test.test_re test.test_difflib test.test_functools test.test_heapq test.test_enum test.test_dataclasses test.test_base64 test.test_thread test.test_threading_local test.test_textwrap test.test_csv}
+ROUNDS=${ROUNDS:-${N:-10}}
+ITERS=${ITERS:-2}
+SUITES=${SUITES:-inproc spawny}
+TESTS_INPROC=${TESTS_INPROC:-test.test_heapq test.test_difflib test.test_textwrap test.test_dataclasses test.test_csv test.test_bisect test.test_string test.test_fractions}
+TESTS_SPAWNY=${TESTS_SPAWNY:-test.test_base64 test.test_functools test.test_enum test.test_collections}
 TEST_USER=${TEST_USER:-nobody}
-# One hash seed for every run: with a random one this suite's CPU time is bimodal (13.5 s or
-# 15.8 s bare on the same host, from dict/set layouts alone), a noise far larger than the 2%
-# being measured. HASHSEED=random restores Python's default.
+# One hash seed for every run: with a random one a suite's CPU time can be bimodal (13.5 s or
+# 15.8 s bare for the old 2350-test suite on one host, from dict/set layouts alone), a noise
+# far larger than the 2% being measured. HASHSEED=random restores Python's default.
 HASHSEED=${HASHSEED:-0}
 
 need_root
 need_cmd awk setpriv
-[ -x /usr/bin/time ] || bench_missing "/usr/bin/time (apt-get install time)"
 need_ftscope
 need_python
 need_ptrace
@@ -75,79 +79,59 @@ chmod 755 "$WORK"
 PKG=$WORK/pkg
 bench_package "$PKG" ftbench-dummy
 
-# ran_in FILE: the X of unittest's "Ran N tests in Xs", or nan.
-ran_in() { awk '/^Ran [0-9]+ tests? in / { t = $5; sub(/s$/, "", t) } END { print (t == "" ? "nan" : t) }' "$1"; }
+suite_tests() { # suite
+	case $1 in
+	inproc) echo "$TESTS_INPROC" ;;
+	spawny) echo "$TESTS_SPAWNY" ;;
+	*) echo "unknown suite $1 (inproc, spawny)" >&2; exit 2 ;;
+	esac
+}
+
+# ran_n FILE: the N of unittest's "Ran N tests in Xs", or ?.
 ran_n() { awk '/^Ran [0-9]+ tests? in / { n = $2 } END { print (n == "" ? "?" : n) }' "$1"; }
 
-# Every measurement is one line of $WORK/samples: mode round wall suite_s cpu_s status tracer
-# [ptrace stops as kind=n,kind=n (ftscope runs)]
-run_bare() { # round
-	local round=$1 t0 t1 rc cpu
+# The bare runs' timer: wall from spawn to reap, CPU of the whole tree (wait4 of the shell,
+# which waits for everything it started). Prints "wall cpu exit".
+cat >"$WORK/timed.py" <<'EOF'
+import os, sys, time
+out, err, cmd = sys.argv[1], sys.argv[2], sys.argv[3:]
+o = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+e = os.open(err, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+t0 = time.perf_counter()
+pid = os.posix_spawn(cmd[0], cmd, os.environ,
+                     file_actions=[(os.POSIX_SPAWN_DUP2, o, 1), (os.POSIX_SPAWN_DUP2, e, 2)])
+_, status, ru = os.wait4(pid, 0)
+print(f"{time.perf_counter() - t0:.6f} {ru.ru_utime + ru.ru_stime:.6f} {os.waitstatus_to_exitcode(status)}")
+EOF
+
+# Every measurement is one line of $WORK/samples:
+#   suite mode round wall tree_cpu supervisor_cpu status tracer [stops as kind=n,...]
+run_bare() { # suite round
+	local suite=$1 round=$2 tests wall cpu rc
+	tests=$(suite_tests "$suite")
 	for _ in $(seq 1 "$ITERS"); do
-		t0=$(now)
-		rc=0
-		# shellcheck disable=SC2086 # TESTS is a list of module names
-		(cd "$PKG" && env -u PYTHONFAULTHANDLER -u PYTHONDONTWRITEBYTECODE -u PYTHONUNBUFFERED \
-			-u PY_COLORS -u PYTEST_ADDOPTS -u PYTHONHOME -u PYTHONPATH \
+		# shellcheck disable=SC2086 # the env list is meant to split
+		read -r wall cpu rc < <(cd "$PKG" && env -u PYTHONFAULTHANDLER -u PYTHONDONTWRITEBYTECODE \
+			-u PYTHONUNBUFFERED -u PY_COLORS -u PYTEST_ADDOPTS -u PYTHONHOME -u PYTHONPATH \
 			PATH="$VENV/bin:$PATH" VIRTUAL_ENV="$VENV" PYTHON_GIL=0 PYTHONHASHSEED="$HASHSEED" \
 			HOME="$WORK/home" USER="$TEST_USER" LOGNAME="$TEST_USER" \
-			/usr/bin/time -f '%U %S' -o "$WORK/bare.cpu" \
-			setpriv --reuid="$TEST_UID" --regid="$TEST_GID" --clear-groups \
-			python -m unittest $TESTS >"$WORK/bare.out" 2>"$WORK/bare.err") || rc=$?
-		t1=$(now)
-		cpu=$(awk 'NF == 2 && $1 ~ /^[0-9.]+$/ { c = sprintf("%.3f", $1 + $2) } END { print (c == "" ? "nan" : c) }' "$WORK/bare.cpu")
-		echo "bare $round $(elapsed "$t0" "$t1") $(ran_in "$WORK/bare.err") $cpu $([ "$rc" = 0 ] && echo pass || echo "exit-$rc") -" >>"$WORK/samples"
-		TESTS_RAN=$(ran_n "$WORK/bare.err")
+			"$PY" "$WORK/timed.py" "$WORK/bare.out" "$WORK/bare.err" \
+			"$(command -v setpriv)" --reuid="$TEST_UID" --regid="$TEST_GID" --clear-groups \
+			/bin/sh -c "python -m unittest $tests")
+		echo "$suite bare $round $wall $cpu 0 $([ "$rc" = 0 ] && echo pass || echo "exit-$rc") - -" >>"$WORK/samples"
+		echo "$suite $(ran_n "$WORK/bare.err")" >>"$WORK/ran"
 	done
 }
 
-# sample_supervisor PID: until PID exits, every 0.2 s read utime+stime and VmHWM of PID and
-# of its children that are ftscope too (the forked package worker that supervises the
-# tests); sets SUP_CPU (s, the last sample of each process, summed) and SUP_RSS (MiB, the
-# largest peak). Sampling misses at most the last 0.2 s of each process. Shell builtins only
-# (the pause is a read with a timeout on a FIFO nobody writes): forking cat, awk and sleep
-# five times a second cost 0.3-0.6 s CPU per run, on the 2 cores the suite runs on, in the
-# ftscope runs only.
-sample_supervisor() {
-	local root=$1 p kids st comm utime stime k v hwm tick
-	local -A ticks=()
-	SUP_RSS=0
-	[ -p "$WORK/tick" ] || mkfifo "$WORK/tick"
-	exec {tick}<>"$WORK/tick"
-	while kill -0 "$root" 2>/dev/null; do
-		kids=
-		{ read -r kids <"/proc/$root/task/$root/children"; } 2>/dev/null || true
-		for p in $root $kids; do
-			{ read -r st <"/proc/$p/stat"; } 2>/dev/null || continue
-			comm=${st#*(}
-			comm=${comm%%)*}
-			[ "$comm" = ftscope ] || continue
-			st=${st##*) }
-			read -r _ _ _ _ _ _ _ _ _ _ _ utime stime _ <<<"$st"
-			ticks[$p]=$((utime + stime))
-			hwm=0
-			{ while read -r k v _; do
-				[ "$k" = VmHWM: ] && hwm=$((v / 1024)) && break
-			done <"/proc/$p/status"; } 2>/dev/null || true
-			[ "$hwm" -gt "$SUP_RSS" ] && SUP_RSS=$hwm
-		done
-		read -r -t 0.2 -u "$tick" _ || true
-	done
-	exec {tick}>&-
-	SUP_CPU=$(for p in "${!ticks[@]}"; do echo "${ticks[$p]}"; done |
-		awk -v hz="$(getconf CLK_TCK)" '{ s += $1 } END { printf "%.2f", s / hz }')
-}
-
-run_ftscope() { # tracer round
-	local tracer=$1 round=$2 res=$WORK/res-$1-$2 rc=0 rundir
+run_ftscope() { # suite tracer round
+	local suite=$1 tracer=$2 round=$3 res=$WORK/res-$1-$2-$3 rc=0 rundir
 	mkdir -p "$res"
 	"$FTSCOPE" run --target-python "$PY" --package-dir "$PKG" \
-		--test-command-override "python -m unittest $TESTS" --no-detect-extensions \
+		--test-command-override "python -m unittest $(suite_tests "$suite")" --no-detect-extensions \
 		--iterations "$ITERS" --tracer "$tracer" --user "$TEST_USER" --env PYTHONHASHSEED="$HASHSEED" \
 		--results-dir "$res" --venvs-dir "$WORK/venvs" --repos-dir "$WORK/repos" \
 		>"$WORK/ft.out" 2>"$WORK/ft.err" &
 	FT_PID=$!
-	sample_supervisor "$FT_PID"
 	wait "$FT_PID" || rc=$?
 	FT_PID=
 	if [ "$rc" != 0 ]; then
@@ -156,137 +140,152 @@ run_ftscope() { # tracer round
 		exit 1
 	fi
 	rundir=$(ls -d "$res"/ft_* | head -1)
-	"$PY" - "$rundir" "$tracer" "$round" >>"$WORK/samples" <<'PYEOF'
-import json, os, re, sys
-rundir, mode, rnd = sys.argv[1:4]
+	"$PY" - "$rundir" "$suite" "$tracer" "$round" >>"$WORK/samples" <<'PYEOF'
+import json, os, sys
+rundir, suite, mode, rnd = sys.argv[1:5]
 pkg = [json.loads(l) for l in open(os.path.join(rundir, "ft_results.jsonl")) if l.strip()][-1]
 for it in pkg["iterations"]:
-    ran = "nan"
-    try:
-        err = open(os.path.join(rundir, it["artifacts"], "stderr"), errors="replace").read()
-        m = re.findall(r"^Ran \d+ tests? in ([0-9.]+)s", err, re.M)
-        ran = m[-1] if m else "nan"
-    except (OSError, KeyError, TypeError):
-        pass
-    cpu = it.get("cpu_s")
+    cpu, sup = it.get("cpu_s"), it.get("supervisor_cpu_s")
     ps = it.get("ptrace_stops") or {}
     stops = ",".join(f"{k}={v}" for k, v in ps.items()) or "-"
-    print(mode, rnd, it["duration_s"], ran, "nan" if cpu is None else cpu, it["status"], it.get("tracer") or "-", stops)
+    print(suite, mode, rnd, it["duration_s"], "nan" if cpu is None else cpu,
+          "nan" if sup is None else sup, it["status"], it.get("tracer") or "-", stops)
 PYEOF
-	echo "$tracer $SUP_CPU $SUP_RSS" >>"$WORK/super"
+	rm -rf "$res"
 }
 
-TESTS_RAN="?"
 : >"$WORK/samples"
-: >"$WORK/super"
-echo "overhead: $ROUNDS rounds x $ITERS iteration(s) per mode, modes interleaved (order rotated per round)"
-echo "suite: $PY -m unittest $TESTS"
+: >"$WORK/ran"
+echo "overhead: $ROUNDS rounds x $ITERS iteration(s) per suite and mode, modes interleaved (order rotated per round)"
+for suite in $SUITES; do
+	echo "suite $suite: python -m unittest $(suite_tests "$suite")"
+done
 echo "test user: $TEST_USER; PYTHONHASHSEED=$HASHSEED for every run"
 use_ftscope_copy "$WORK"
 machine_note
 bench_venv "$PKG"
-echo "bare: python of $VENV (the venv ftscope made, with the package installed)"
+echo "bare: /bin/sh -c \"python -m unittest ...\" with the python of $VENV (the venv ftscope made)"
+MODES=(bare none ptrace)
+"$FTSCOPE" doctor 2>/dev/null | grep -q "ok.*eBPF recorder" && MODES+=(ebpf)
 T_START=$(now)
-bench_rounds "$ROUNDS"
+for r in $(seq 1 "$ROUNDS"); do
+	for suite in $SUITES; do
+		order=()
+		for k in "${!MODES[@]}"; do order+=("${MODES[$(((k + r - 1) % ${#MODES[@]}))]}"); done
+		printf '  round %d/%d, %s: %s\n' "$r" "$ROUNDS" "$suite" "${order[*]}" >&2
+		for m in "${order[@]}"; do
+			case $m in
+			bare) run_bare "$suite" "$r" ;;
+			*) run_ftscope "$suite" "$m" "$r" ;;
+			esac
+		done
+	done
+done
 T_END=$(now)
 
 echo
-echo "suite: $TESTS_RAN tests; load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
-"$PY" - "$WORK/samples" "$WORK/super" "$ITERS" "$(elapsed "$T_START" "$T_END")" <<'PYEOF'
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+"$PY" - "$WORK/samples" "$WORK/ran" "$(elapsed "$T_START" "$T_END")" <<'PYEOF'
 import random, statistics as st, sys
 from collections import defaultdict
 
-samples, superv, iters, wall = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
-by = defaultdict(list)
+samples, ranf, wall_total = sys.argv[1], sys.argv[2], float(sys.argv[3])
+by = defaultdict(list)   # (suite, mode) -> samples
 for line in open(samples):
-    if line.strip():
-        mode, rnd, w, ran, cpu, status, tracer, *rest = line.split()
-        stops = dict(kv.split("=") for kv in rest[0].split(",")) if rest and rest[0] != "-" else {}
-        by[mode].append(dict(rnd=int(rnd), wall=float(w), ran=float(ran), cpu=float(cpu),
-                             status=status, tracer=tracer, stops={k: int(v) for k, v in stops.items()}))
-problems = [f"{m} round {r['rnd']}: {r['status']} (tracer {r['tracer']})"
-            for m, rs in by.items() for r in rs
+    if not line.strip():
+        continue
+    suite, mode, rnd, w, cpu, sup, status, tracer, *rest = line.split()
+    stops = dict(kv.split("=") for kv in rest[0].split(",")) if rest and rest[0] not in ("-", "") else {}
+    by[suite, mode].append(dict(rnd=int(rnd), wall=float(w), cpu=float(cpu), sup=float(sup),
+                                cost=float(cpu) + float(sup), status=status, tracer=tracer,
+                                stops={k: int(v) for k, v in stops.items()}))
+ran = defaultdict(set)
+for line in open(ranf):
+    s, n = line.split()
+    ran[s].add(n)
+problems = [f"{s}/{m} round {r['rnd']}: {r['status']} (tracer {r['tracer']})"
+            for (s, m), rs in by.items() for r in rs
             if r["status"] != "pass" or (m != "bare" and r["tracer"] != m)]
 med = lambda xs: st.median(xs) if xs else float("nan")
 
-def m_of(mode, key):
-    return med([r[key] for r in by[mode]])
+def per_round(suite, mode, key):
+    rs = by[suite, mode]
+    return {k: med([r[key] for r in rs if r["rnd"] == k]) for k in {r["rnd"] for r in rs}}
 
-def ratios(mode, base="bare"):
-    """Per round: this mode's round median / the base mode's round median - 1, in %."""
-    per = lambda md: {k: med([r["wall"] for r in by[md] if r["rnd"] == k]) for k in {r["rnd"] for r in by[md]}}
-    b, f = per(base), per(mode)
-    return [(f[k] / b[k] - 1) * 100 for k in sorted(f) if k in b]
+def ratios(suite, mode, key, base="bare", base_key=None):
+    """Per round: this mode's round median / the base's round median - 1, in %."""
+    b, f = per_round(suite, base, base_key or key), per_round(suite, mode, key)
+    return [(f[k] / b[k] - 1) * 100 for k in sorted(f) if k in b and b[k] > 0]
 
-def paired(mode):
-    return med(ratios(mode))
-
-def paired_ci(mode, n=4000):
-    """95% bootstrap interval of the paired median (fixed seed: the same data, the same
-    interval)."""
-    xs = ratios(mode)
+def ci(xs, n=4000):
+    """95% bootstrap interval of the median (fixed seed: the same data, the same interval)."""
     if len(xs) < 3:
         return float("nan"), float("nan")
     rng = random.Random(1)
     ms = sorted(med([rng.choice(xs) for _ in xs]) for _ in range(n))
     return ms[int(0.025 * n)], ms[int(0.975 * n) - 1]
 
-print(f"{'mode':<15} {'runs':>4} {'wall med (s)':>12} {'min':>8} {'max':>8} {'suite med':>10}"
-      f" {'CPU med':>8} {'wall ovh':>9} {'paired':>8} {'CPU ovh':>8}")
-for mode in [m for m in ("bare", "none", "ptrace", "ebpf") if by.get(m)]:
-    w = [r["wall"] for r in by[mode]]
-    if mode == "bare":
-        cols = ("(base)",) * 3
-    else:
-        cols = (f"{(m_of(mode, 'wall') / m_of('bare', 'wall') - 1) * 100:+.1f}%",
-                f"{paired(mode):+.1f}%",
-                f"{(m_of(mode, 'cpu') / m_of('bare', 'cpu') - 1) * 100:+.1f}%")
-    name = "bare" if mode == "bare" else f"ftscope {mode}"
-    print(f"{name:<15} {len(w):>4} {m_of(mode, 'wall'):>12.3f} {min(w):>8.3f} {max(w):>8.3f}"
-          f" {m_of(mode, 'ran'):>10.3f} {m_of(mode, 'cpu'):>8.2f} {cols[0]:>9} {cols[1]:>8} {cols[2]:>8}")
+suites = sorted({s for s, _ in by}, key=lambda s: ["inproc", "spawny"].index(s) if s in ("inproc", "spawny") else 9)
+modes = [m for m in ("bare", "none", "ptrace", "ebpf") if any((s, m) in by for s in suites)]
+verdicts = defaultdict(list)
+for suite in suites:
+    print()
+    print(f"suite {suite} ({'/'.join(sorted(ran[suite])) or '?'} tests per run)")
+    print(f"  {'mode':<15} {'runs':>4} {'wall med':>9} {'tree CPU':>9} {'superv.':>8} {'cost':>8}"
+          f" {'wall ovh':>9} {'cost ovh (95% interval)':>26}")
+    for mode in modes:
+        rs = by[suite, mode]
+        if not rs:
+            continue
+        m = lambda k: med([r[k] for r in rs])
+        name = "bare" if mode == "bare" else f"ftscope {mode}"
+        if mode == "bare":
+            cols = ("(base)", "(base)")
+        else:
+            c = ratios(suite, mode, "cost", base_key="cost")
+            lo, hi = ci(c)
+            cols = (f"{med(ratios(suite, mode, 'wall')):+.1f}%",
+                    f"{med(c):+.2f}% ({lo:+.2f}..{hi:+.2f})")
+        print(f"  {name:<15} {len(rs):>4} {m('wall'):>9.3f} {m('cpu'):>9.3f} {m('sup'):>8.3f}"
+              f" {m('cost'):>8.3f} {cols[0]:>9} {cols[1]:>26}")
+    for mode in [m for m in modes if m != "bare" and by[suite, m]]:
+        c = ratios(suite, mode, "cost", base_key="cost")
+        lo, hi = ci(c)
+        goal = 5 if mode == "ebpf" else 2
+        if hi <= goal:
+            v = "met"
+        elif lo > goal:
+            v = "NOT met"
+        else:
+            v = "inconclusive: the interval spans the goal, rerun with more ROUNDS"
+        verdicts[mode].append((suite, v))
+        print(f"  overhead --tracer {mode:<6} ({suite}): CPU cost {med(c):+.2f}% (paired median, 95% {lo:+.2f}..{hi:+.2f}%)"
+              f"   goal <= {goal}%: {v}")
+    for mode in [m for m in ("ptrace", "ebpf") if by[suite, m] and by[suite, "none"]]:
+        c = ratios(suite, mode, "cost", base="none", base_key="cost")
+        lo, hi = ci(c)
+        print(f"  tracing's own share, --tracer {mode} vs --tracer none ({suite}): {med(c):+.2f}% (95% {lo:+.2f}..{hi:+.2f}%)")
+    for mode in [m for m in ("ptrace", "ebpf") if by[suite, m]]:
+        runs = [r["stops"] for r in by[suite, mode] if r["stops"]]
+        if runs:
+            keys = list(runs[0])
+            print(f"  ptrace stops per iteration (--tracer {mode}, median): "
+                  + ", ".join(f"{k} {med([r.get(k, 0) for r in runs]):.0f}" for k in keys))
+    b = [r["cpu"] for r in by[suite, "bare"]]
+    if b:
+        print(f"  noise: bare tree CPU spread {(max(b) - min(b)) / med(b) * 100:.1f}% of its median (max-min),"
+              f" bare wall {(max(r['wall'] for r in by[suite, 'bare']) - min(r['wall'] for r in by[suite, 'bare'])) / med([r['wall'] for r in by[suite, 'bare']]) * 100:.1f}%")
 print()
-print("wall ovh: median duration_s vs median bare wall; paired: median over rounds of each round's")
-print("ftscope/bare ratio; CPU: user+sys of the test tree (ftscope's cpu_s; bare: /usr/bin/time)")
-print("verdict: on the paired median, with its 95% bootstrap interval over the rounds; met when")
-print("the whole interval is at or under the goal, NOT met when all of it is over")
-bw = [r["wall"] for r in by["bare"]]
-spread = (max(bw) - min(bw)) / m_of("bare", "wall") * 100
-for mode in [m for m in ("none", "ptrace", "ebpf") if by.get(m)]:
-    o = (m_of(mode, "wall") / m_of("bare", "wall") - 1) * 100
-    p = paired(mode)
-    lo, hi = paired_ci(mode)
-    goal = 5 if mode == "ebpf" else 2  # the recorder's BPF programs run in the tests' context
-    if hi <= goal:
-        verdict = "met"
-    elif lo > goal:
-        verdict = "NOT met"
-    else:
-        verdict = "inconclusive: the interval spans the goal, rerun with more ROUNDS"
-    print(f"overhead --tracer {mode:<6} vs bare: {o:+.2f}% (medians), {p:+.2f}% (paired, 95% {lo:+.1f}..{hi:+.1f}%)"
-          f"   goal <= {goal}%: {verdict}")
-for mode in [m for m in ("ptrace", "ebpf") if by.get(m) and by.get("none")]:
-    print(f"tracing's own share, --tracer {mode} vs --tracer none: {med(ratios(mode, 'none')):+.2f}% (paired)")
-print(f"noise: bare wall times spread {spread:.1f}% of their median (max-min)"
-      + ("; rerun on a quiet machine or with more ROUNDS" if spread > 4 else ""))
-sup = defaultdict(list)
-for line in open(superv):
-    t, c, rss = line.split()
-    sup[t].append((float(c), float(rss)))
-for t in [m for m in ("none", "ptrace", "ebpf") if by.get(m)]:
-    if sup[t]:
-        print(f"supervisor itself (--tracer {t}): median {med([c for c, _ in sup[t]]):.2f} s CPU per ftscope run"
-              f" (setup + {iters} iteration(s)), peak RSS {max(r for _, r in sup[t]):.0f} MiB")
-for mode in [m for m in ("ptrace", "ebpf") if by.get(m)]:
-    runs = [r["stops"] for r in by[mode] if r["stops"]]
-    if runs:
-        keys = list(runs[0])
-        print(f"ptrace stops per run (--tracer {mode}, median): "
-              + ", ".join(f"{k} {med([r.get(k, 0) for r in runs]):.0f}" for k in keys)
-              + "  (the price of one: bench/ptrace_events.sh)")
-for mode in [m for m in ("bare", "none", "ptrace", "ebpf") if by.get(m)]:
-    print(f"  {mode:<6} round:wall(s) " + " ".join(f"{r['rnd']}:{r['wall']:.2f}" for r in by[mode]))
+print("cost = CPU time of the test tree (user+sys) + the supervisor's own CPU during the iteration;")
+print("cost ovh: per round, a mode's median cost over bare's - 1; the median over rounds and its")
+print("95% bootstrap interval. wall ovh: the same on wall time (noisy on a shared machine).")
+for mode in [m for m in modes if m != "bare"]:
+    vs = verdicts[mode]
+    worst = "NOT met" if any(v == "NOT met" for _, v in vs) else \
+            "met" if all(v == "met" for _, v in vs) else "inconclusive"
+    print(f"verdict --tracer {mode}: {worst} (" + "; ".join(f"{s}: {v.split(':')[0]}" for s, v in vs) + ")")
 if problems:
     print("PROBLEMS: " + "; ".join(problems))
-print(f"benchmark wall time: {wall:.0f} s")
+print(f"benchmark wall time: {wall_total:.0f} s")
 sys.exit(1 if problems else 0)
 PYEOF

@@ -18,11 +18,14 @@
 #
 #   bash bench/ptrace_events.sh
 #   ROUNDS=9 bash bench/ptrace_events.sh
+#   ROUNDS=1 BATCHES=2 SCALE=0.05 bash bench/ptrace_events.sh   (a quick look: `make check`)
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh
 . "$(dirname "$0")/common.sh"
 
 ROUNDS=${ROUNDS:-5}
+BATCHES=${BATCHES:-9} # batches per operation kind, per run
+SCALE=${SCALE:-1}     # operations per batch, relative to 200 threads, 100 spawns, 2000 signals
 TEST_USER=${TEST_USER:-nobody}
 
 need_root
@@ -45,7 +48,8 @@ cat >"$WORK/events.py" <<'EOF'
 """Time each kind of traced operation in batches; print 'kind median_us_per_op'."""
 import os, signal, statistics, sys, threading, time
 
-BATCHES = 9
+BATCHES = int(os.environ.get("FTBENCH_BATCHES", "9"))
+SCALE = float(os.environ.get("FTBENCH_SCALE", "1"))
 
 def per_op(fn, n):
     ts = []
@@ -82,17 +86,19 @@ def compute(n):
     return s
 
 signal.signal(signal.SIGUSR1, on_usr1)
-for kind, fn, n in (("thread", threads, 200), ("spawn", spawn, 100),
-                    ("signal", signals, 2000), ("compute", compute, 200000)):
+nsig = max(1, int(2000 * SCALE))
+for kind, fn, n in (("thread", threads, max(1, int(200 * SCALE))),
+                    ("spawn", spawn, max(1, int(100 * SCALE))),
+                    ("signal", signals, nsig), ("compute", compute, max(1, int(200000 * SCALE)))):
     print(kind, f"{per_op(fn, n):.3f}", file=sys.stderr, flush=True)
-assert hits == BATCHES * 2000, hits
+assert hits == BATCHES * nsig, hits
 EOF
 chmod 644 "$WORK/events.py"
 
 : >"$WORK/samples" # mode round kind us
 run_bare() { # round
 	(cd "$PKG" && env -u PYTHONHOME -u PYTHONPATH PATH="$VENV/bin:$PATH" VIRTUAL_ENV="$VENV" \
-		PYTHON_GIL=0 HOME="$WORK/home" \
+		PYTHON_GIL=0 HOME="$WORK/home" FTBENCH_BATCHES="$BATCHES" FTBENCH_SCALE="$SCALE" \
 		setpriv --reuid="$TEST_UID" --regid="$TEST_GID" --clear-groups \
 		python "$WORK/events.py" >/dev/null 2>"$WORK/bare.err") ||
 		{ echo "bare run failed:" >&2; cat "$WORK/bare.err" >&2; exit 1; }
@@ -104,6 +110,7 @@ run_ftscope() { # tracer round
 	"$FTSCOPE" run --target-python "$PY" --package-dir "$PKG" \
 		--test-command-override "python $WORK/events.py" --no-detect-extensions \
 		--iterations 1 --tracer "$1" --user "$TEST_USER" --results-dir "$res" \
+		--env FTBENCH_BATCHES="$BATCHES" --env FTBENCH_SCALE="$SCALE" \
 		--venvs-dir "$WORK/venvs" --repos-dir "$WORK/repos" >"$WORK/ft.out" 2>"$WORK/ft.err" ||
 		{ echo "ftscope run --tracer $1 failed:" >&2; tail -20 "$WORK/ft.err" >&2; exit 1; }
 	err=$(find "$res" -path '*/artifacts/*/1/stderr' | head -1)
@@ -129,7 +136,7 @@ for line in open(sys.argv[1]):
     by[(mode, kind)].append(float(us))
 modes = [m for m in ("bare", "none", "ptrace", "ebpf") if any(k[0] == m for k in by)]
 kinds = ["thread", "spawn", "signal", "compute"]
-print("median us per operation (median over rounds of each run's median over 9 batches)")
+print("median us per operation (median over rounds of each run's median over its batches)")
 print(f"{'operation':<10}" + "".join(f"{m:>10}" for m in modes)
       + "".join(f"{m + '-bare':>13}" for m in modes if m != "bare"))
 for k in kinds:

@@ -221,6 +221,15 @@ static void sample_threads(struct tree_sample *ts, pid_t pid)
 	closedir(d);
 }
 
+/* Every thread of the listed processes, and their RSS. */
+static void sample_pids(struct tree_sample *ts)
+{
+	for (size_t q = 0; q < ts->npids; q++) {
+		sample_threads(ts, ts->pids[q]);
+		ts->rss_kb += read_rss_kb(ts->pids[q]);
+	}
+}
+
 int tree_sample_take(struct tree_sample *ts, pid_t root, pid_t also_children_of)
 {
 	DIR *d = opendir("/proc");
@@ -262,10 +271,28 @@ int tree_sample_take(struct tree_sample *ts, pid_t root, pid_t also_children_of)
 			if (all[i].ppid == ts->pids[q] && all[i].pid != ts->pids[q])
 				push_pid(ts, all[i].pid);
 	free(all);
-	for (size_t q = 0; q < ts->npids; q++) {
-		sample_threads(ts, ts->pids[q]);
-		ts->rss_kb += read_rss_kb(ts->pids[q]);
-	}
+	sample_pids(ts);
+	return 0;
+}
+
+static int pid_cmp(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+int tree_sample_take_pids(struct tree_sample *ts, const pid_t *pids, size_t n)
+{
+	pid_t *sorted = xcalloc(n ? n : 1, sizeof(*sorted));
+	ts->n = 0;
+	ts->npids = 0;
+	ts->rss_kb = 0;
+	memcpy(sorted, pids, n * sizeof(*pids));
+	qsort(sorted, n, sizeof(*sorted), pid_cmp);
+	for (size_t i = 0; i < n; i++)
+		push_pid(ts, sorted[i]);
+	free(sorted);
+	sample_pids(ts);
 	return 0;
 }
 

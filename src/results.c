@@ -466,6 +466,7 @@ cJSON *iteration_json(int index, const char *gil, const struct iter_outcome *o,
 	else
 		cJSON_AddNullToObject(it, "term_signal");
 	cJSON_AddNumberToObject(it, "cpu_s", round_to(o->cpu_s, 3));
+	cJSON_AddNumberToObject(it, "supervisor_cpu_s", round_to(o->supervisor_cpu_s, 3));
 	cJSON_AddNumberToObject(it, "max_rss_kb", (double)o->max_rss_kb);
 	cJSON_AddNumberToObject(it, "processes", o->processes);
 	cJSON_AddNumberToObject(it, "stdout_bytes", (double)o->stdout_bytes);

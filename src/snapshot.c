@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The ftscope authors */
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "ftscope/error.h"
+#include "ftscope/jsonout.h"
 #include "ftscope/procfs.h"
 #include "ftscope/pyframes.h"
 #include "ftscope/results.h"
@@ -19,6 +20,8 @@
 #include "ftscope/util.h"
 
 #define MAX_NATIVE_FRAMES 256
+
+static void snapshot_proc_release(struct snap_process *p);
 
 static bool is_eval_frame(const char *fn)
 {
@@ -153,53 +156,53 @@ static void classify_wait(struct symbolizer *sym, struct snap_thread *t)
 	} else {
 		w->lock = "unknown";
 	}
-	/* Owners recorded in the lock word. */
-	if (FUTEX_CMD(w->op) == 6 || FUTEX_CMD(w->op) == 13) { /* LOCK_PI, LOCK_PI2 */
-		uint32_t v;
-		if (symbolizer_read_mem(sym, w->uaddr, &v, sizeof(v)) == 0 && (v & 0x3fffffff)) {
-			w->lock = "pi_futex";
-			w->owner = (int)(v & 0x3fffffff);
+	/* Owners recorded in the lock word (lockword_owner: waitgraph.c). */
+	if (FUTEX_CMD(w->op) == 6 || FUTEX_CMD(w->op) == 13 ||
+	    (FUTEX_CMD(w->op) == 0 && !strcmp(w->lock, "pthread_mutex"))) {
+		int32_t m[5] = { 0 };
+		bool pi = FUTEX_CMD(w->op) != 0;
+		int owner = 0;
+		/* a PI futex word is 4 bytes, a mutex 20 */
+		if (!symbolizer_mem_read(sym, w->uaddr, m, pi ? 4 : sizeof(m)))
+			owner = lockword_owner(w->op, m, &pi);
+		if (owner) {
+			if (pi)
+				w->lock = "pi_futex";
+			w->owner = owner;
 			w->owner_certain = true;
-		}
-	} else if (FUTEX_CMD(w->op) == 0 && !strcmp(w->lock, "pthread_mutex")) {
-		/* glibc x86_64 struct __pthread_mutex_s: __lock, __count, __owner, __nusers, __kind */
-		int32_t m[5];
-		if (symbolizer_read_mem(sym, w->uaddr, m, sizeof(m)) == 0 && m[2] > 0 &&
-		    (m[0] == 1 || m[0] == 2) && (m[4] & ~0x7f) == 0) {
-			w->owner = m[2];
-			w->owner_certain = true;
-		} else {
+		} else if (FUTEX_CMD(w->op) == 0) {
 			w->owner_note = "the mutex word has no owner (unlocked or not a pthread mutex)";
 		}
 	}
 }
 
+/* The registers of a held thread, and its syscall (orig_rax) and arguments. */
 static int read_regs(pid_t tid, struct snap_thread *t)
 {
-	struct user_regs_struct r;
-	if (ptrace(PTRACE_GETREGS, tid, 0, &r) < 0)
+	struct user_regs_struct *r = xmalloc(sizeof(*r));
+	if (ptrace(PTRACE_GETREGS, tid, 0, r) < 0) {
+		free(r);
 		return -errno;
-	t->syscall = (long)r.orig_rax;
-	t->args[0] = r.rdi;
-	t->args[1] = r.rsi;
-	t->args[2] = r.rdx;
-	t->args[3] = r.r10;
-	t->args[4] = r.r8;
-	t->args[5] = r.r9;
+	}
+	t->regs = r;
+	t->syscall = (long)r->orig_rax;
+	t->args[0] = r->rdi;
+	t->args[1] = r->rsi;
+	t->args[2] = r->rdx;
+	t->args[3] = r->r10;
+	t->args[4] = r->r8;
+	t->args[5] = r->r9;
 	return 0;
 }
 
-static void read_task_stat(pid_t pid, pid_t tid, struct snap_thread *t)
+static void read_comm(pid_t pid, pid_t tid, struct snap_thread *t)
 {
 	char path[96], *text = NULL;
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
-	t->state = '?';
 	if (read_file(path, &text, NULL) == 0) {
 		char *lp = strchr(text, '('), *rp = strrchr(text, ')');
-		if (lp && rp && rp > lp) {
+		if (lp && rp && rp > lp)
 			snprintf(t->comm, sizeof(t->comm), "%.*s", (int)(rp - lp - 1), lp + 1);
-			t->state = rp[2];
-		}
 	}
 	free(text);
 }
@@ -285,35 +288,27 @@ static void resolve_python_lock(struct snap_process *p, struct snap_thread *t,
 	(void)p;
 }
 
-/* The Python side of a snapshot, read on a second thread while the first one unwinds. */
-struct py_job {
-	struct pyreader *pr;
-	struct py_thread *pyt;
-	size_t npyt;
-	int r;
-};
+/* The stack bytes copied per thread while it is held, at most (from its stack pointer up to
+ * the end of its stack mapping, where a thread's outermost frames and its TLS are). */
+#define STACK_COPY_MAX (1u << 20)
 
-static void *py_job_run(void *arg)
+static struct snap_process *proc_of(struct snapshot *snap, pid_t pid)
 {
-	struct py_job *j = arg;
-	j->r = pyreader_threads(j->pr, &j->pyt, &j->npyt);
+	for (size_t i = 0; i < snap->n; i++)
+		if (snap->procs[i].pid == pid && !snap->procs[i].held)
+			return &snap->procs[i];
 	return NULL;
 }
 
-int snapshot_process(struct snapshot *snap, pid_t pid, const pid_t *tids, size_t ntids,
-		     pid_t crashed_tid)
+int snapshot_prepare(struct snapshot *snap, pid_t pid)
 {
 	struct snap_process *p;
-	struct symbolizer *sym = symbolizer_new_flags(pid, snap->defer_lines ? SYMBOLIZER_NO_LINES : 0);
-	struct py_job job = { 0 };
-	struct frame **nat;
-	size_t *nn;
-	pthread_t py_thread;
-	bool py_threaded = false;
+	/* lines come in a pass of their own, once every stack is unwound (finish_process) */
+	struct symbolizer *sym = symbolizer_new_flags(pid, SYMBOLIZER_NO_LINES);
 	struct sbuf why = SBUF_INIT;
 	char path[64], buf[4096];
 	ssize_t l;
-	double t0 = now_monotonic();
+
 	if (!sym)
 		return -errno;
 	snap->procs = xrealloc(snap->procs, (snap->n + 1) * sizeof(*snap->procs));
@@ -321,6 +316,7 @@ int snapshot_process(struct snapshot *snap, pid_t pid, const pid_t *tids, size_t
 	memset(p, 0, sizeof(*p));
 	p->pid = pid;
 	p->gil_enabled = -1;
+	p->sym = sym;
 	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
 	l = readlink(path, buf, sizeof(buf) - 1);
 	if (l > 0) {
@@ -328,90 +324,176 @@ int snapshot_process(struct snapshot *snap, pid_t pid, const pid_t *tids, size_t
 		p->exe = xstrdup(buf);
 	}
 	p->cmdline = read_cmdline(pid);
-	/*
-	 * Python frames are pure memory reads (process_vm_readv needs no ptrace call, so any
-	 * thread may do them) and independent of the native unwinding: on a second thread they
-	 * overlap it, which shortens the time the process is held (~4 ms of ~15 for 101
-	 * threads). The symbolizer and libunwind stay on this thread, the ptrace tracer.
-	 */
-	if (pyreader_open(pid, &job.pr, &why) == 0) {
-		p->python_version = xstrdup(pyreader_version(job.pr));
-		p->free_threaded = pyreader_free_threaded(job.pr);
-		py_threaded = pthread_create(&py_thread, NULL, py_job_run, &job) == 0;
-		if (!py_threaded)
-			py_job_run(&job);
+	if (pyreader_open_sym(sym, 0, &p->pr, &why) == 0) {
+		uint64_t eval = pyreader_eval_loop(p->pr);
+		p->python_version = xstrdup(pyreader_version(p->pr));
+		p->free_threaded = pyreader_free_threaded(p->pr);
+		/* every Python stack has the eval loop: its unit's lines are worth starting on */
+		symbolizer_prepare_lines(sym, &eval, eval != 0);
+		p->nguess = pyreader_guess_ranges(p->pr, &p->guess);
 	} else {
 		p->py_error = sbuf_detach(&why);
+		symbolizer_prepare_lines(sym, NULL, 0);
 	}
-	nat = xcalloc(ntids ? ntids : 1, sizeof(*nat));
-	nn = xcalloc(ntids ? ntids : 1, sizeof(*nn));
+	sbuf_release(&why);
+	return 0;
+}
+
+/*
+ * While the threads are held, read only: registers, then in one batch every stack (from the
+ * stack pointer to the end of its mapping), the words of the futexes waited on and the
+ * Python thread states guessed by snapshot_prepare(); then the Python walk, which finds
+ * most of what it reads already there. Unwinding, symbols and lines come after the release
+ * (snapshot_finish), from these pages.
+ */
+int snapshot_process(struct snapshot *snap, pid_t pid, const pid_t *tids, size_t ntids,
+		     pid_t crashed_tid)
+{
+	struct snap_process *p = proc_of(snap, pid);
+	struct mem_range *rg;
+	size_t nrg = 0;
+	bool refreshed = false;
+	double t0 = now_monotonic(), t1, t2;
+	int r;
+
+	if (!p) {
+		r = snapshot_prepare(snap, pid);
+		if (r < 0)
+			return r;
+		p = &snap->procs[snap->n - 1];
+	}
+	p->held = true;
+	p->crashed_tid = crashed_tid;
+	symbolizer_mem_reset(p->sym);
 	p->threads = xcalloc(ntids ? ntids : 1, sizeof(*p->threads));
 	for (size_t i = 0; i < ntids; i++) {
 		struct snap_thread *t = &p->threads[p->n++];
-		int r;
 		t->tid = tids[i];
 		t->crashed = tids[i] == crashed_tid;
 		t->syscall = -1;
-		read_task_stat(pid, tids[i], t);
-		read_regs(tids[i], t);
-		if (t->state == 't') /* our ptrace stop: say what it was doing before */
-			t->state = t->syscall >= 0 ? 'S' : 'R';
-		r = unwind_thread(sym, tids[i], MAX_NATIVE_FRAMES, &nat[i], &nn[i]);
-		if (r < 0)
-			t->unwind_error = xasprintf("unwinding failed: %s", strerror(-r));
+		t->regs_err = read_regs(tids[i], t);
+		/* held by us: say what it was doing before */
+		t->state = t->syscall >= 0 ? 'S' : 'R';
 	}
-	if (py_threaded)
-		pthread_join(py_thread, NULL);
-	if (job.pr) {
+	rg = xcalloc(2 * p->n + p->nguess + 1, sizeof(*rg));
+	for (size_t pass = 0; pass < 2 && !nrg; pass++) {
+		bool unknown = false;
+		for (size_t i = 0; i < p->n; i++) {
+			const struct snap_thread *t = &p->threads[i];
+			uint64_t sp, end;
+			if (!t->regs)
+				continue;
+			sp = t->regs->rsp - 128; /* the red zone below it */
+			end = symbolizer_map_end(p->sym, t->regs->rsp);
+			if (!end) {
+				unknown = true; /* a thread newer than our copy of the maps */
+				end = sp + 4 * 4096;
+			}
+			if (end - sp > STACK_COPY_MAX)
+				end = sp + STACK_COPY_MAX;
+			rg[nrg++] = (struct mem_range){ sp, end - sp };
+			if (t->syscall == FT_SYS_FUTEX)
+				rg[nrg++] = (struct mem_range){ t->args[0], 24 };
+		}
+		if (unknown && !refreshed) {
+			refreshed = true;
+			if (symbolizer_refresh_maps(p->sym) == 0)
+				nrg = 0; /* again, with its stack's mapping */
+		}
+	}
+	if (ft_verbose) {
+		uint64_t total = 0, mx = 0;
+		for (size_t i = 0; i < nrg; i++) {
+			total += rg[i].len;
+			mx = rg[i].len > mx ? rg[i].len : mx;
+		}
+		debug("snapshot: pid %d: %zu ranges of stacks and futex words, %llu KiB (largest %llu KiB), %zu guessed",
+		      (int)pid, nrg, (unsigned long long)total / 1024, (unsigned long long)mx / 1024, p->nguess);
+	}
+	for (size_t i = 0; i < p->nguess; i++)
+		rg[nrg++] = p->guess[i];
+	t1 = now_monotonic();
+	symbolizer_mem_prefetch(p->sym, rg, nrg);
+	free(rg);
+	t2 = now_monotonic();
+	if (p->pr) {
 		struct py_gil gil;
-		if (job.r < 0)
-			p->py_error = xstrdup("cannot read the Python thread states");
-		if (pyreader_gil(job.pr, 0, &gil) == 0)
+		if (pyreader_threads_read(p->pr) < 0)
+			p->py_failed = true;
+		if (pyreader_gil(p->pr, 0, &gil) == 0)
 			p->gil_enabled = gil.enabled;
 	}
-	for (size_t i = 0; i < p->n; i++) {
-		struct snap_thread *t = &p->threads[i];
-		merge(t, nat[i], nn[i], py_of(job.pyt, job.npyt, t->tid));
-		frames_free(nat[i], nn[i]);
-		classify_wait(sym, t);
-	}
-	if (job.pr) {
-		/* each waiter's parking-lot entry is on its own stack: fetch them in one read */
-		uint64_t *at = xcalloc(p->n ? p->n : 1, sizeof(*at));
-		for (size_t i = 0; i < p->n; i++)
-			at[i] = p->threads[i].wait.uaddr >= 16 ? p->threads[i].wait.uaddr - 8 : 0;
-		pyreader_prefetch(job.pr, at, p->n);
-		free(at);
-		for (size_t i = 0; i < p->n; i++)
-			resolve_python_lock(p, &p->threads[i], job.pr, job.pyt, job.npyt);
-	}
-	free(nat);
-	free(nn);
-	py_threads_free(job.pyt, job.npyt);
-	pyreader_free(job.pr);
-	if (snap->defer_lines)
-		p->sym = sym; /* its maps and ELF files serve snapshot_fill_lines() */
-	else
-		symbolizer_free(sym);
-	sbuf_release(&why);
+	snap->hold_reads += symbolizer_mem_stats(p->sym)->reads;
+	snap->hold_pages += symbolizer_mem_stats(p->sym)->pages;
+	debug("snapshot: pid %d: registers %.2f ms, stacks and guesses %.2f ms, Python %.2f ms",
+	      (int)pid, (t1 - t0) * 1e3, (t2 - t1) * 1e3, (now_monotonic() - t2) * 1e3);
 	snap->duration_s += now_monotonic() - t0;
 	return 0;
 }
 
-void snapshot_fill_lines(struct snapshot *snap)
+static void finish_process(struct snap_process *p)
 {
-	for (size_t i = 0; i < snap->n; i++) {
-		struct snap_process *p = &snap->procs[i];
-		if (!p->sym)
-			continue;
-		for (size_t k = 0; k < p->n; k++)
-			for (size_t f = 0; f < p->threads[k].nframes; f++) {
-				struct frame *fr = &p->threads[k].frames[f];
-				if (!fr->is_python && !fr->src_file && fr->ip)
-					symbolizer_lookup_line(p->sym, fr);
-			}
-		symbolizer_free(p->sym);
-		p->sym = NULL;
+	if (p->pr && !p->py_failed)
+		pyreader_threads_decode(p->pr, &p->pyt, &p->npyt);
+	for (size_t i = 0; i < p->n; i++) {
+		struct snap_thread *t = &p->threads[i];
+		struct frame *nat = NULL;
+		size_t nn = 0;
+		int r = t->regs_err;
+		read_comm(p->pid, t->tid, t);
+		if (!r)
+			r = unwind_thread_regs(p->sym, t->tid, t->regs, MAX_NATIVE_FRAMES, &nat, &nn);
+		if (r < 0)
+			t->unwind_error = xasprintf("unwinding failed: %s", strerror(-r));
+		merge(t, nat, nn, py_of(p->pyt, p->npyt, t->tid));
+		frames_free(nat, nn);
+		classify_wait(p->sym, t);
+		free(t->regs);
+		t->regs = NULL;
+	}
+	if (p->pr) {
+		if (p->py_failed)
+			p->py_error = xstrdup("cannot read the Python thread states");
+		for (size_t i = 0; i < p->n; i++)
+			resolve_python_lock(p, &p->threads[i], p->pr, p->pyt, p->npyt);
+	}
+	/*
+	 * file:line last: on a host's first snapshot the line lookups wait for the thread that
+	 * prepares them (symbolizer_prepare_lines, started before the stop); everything above
+	 * has run meanwhile.
+	 */
+	for (size_t i = 0; i < p->n; i++)
+		for (size_t f = 0; f < p->threads[i].nframes; f++) {
+			struct frame *fr = &p->threads[i].frames[f];
+			if (!fr->is_python && fr->ip)
+				symbolizer_lookup_line(p->sym, fr);
+		}
+	py_threads_free(p->pyt, p->npyt);
+	p->pyt = NULL;
+	p->npyt = 0;
+	pyreader_free(p->pr);
+	p->pr = NULL;
+	symbolizer_free(p->sym);
+	p->sym = NULL;
+	free(p->guess);
+	p->guess = NULL;
+}
+
+void snapshot_finish(struct snapshot *snap)
+{
+	for (size_t i = 0; i < snap->n; i++)
+		if (snap->procs[i].held && snap->procs[i].sym)
+			finish_process(&snap->procs[i]);
+	/* prepared but never held (the process went away first) */
+	for (size_t i = 0; i < snap->n;) {
+		if (!snap->procs[i].held) {
+			snapshot_proc_release(&snap->procs[i]);
+			memmove(&snap->procs[i], &snap->procs[i + 1],
+				(snap->n - i - 1) * sizeof(*snap->procs));
+			snap->n--;
+		} else {
+			i++;
+		}
 	}
 }
 
@@ -487,148 +569,195 @@ static void plumbing_memo_release(struct plumbing_memo *m)
 		free(m->slot[k].fn);
 }
 
-static cJSON *frame_json(const struct frame *f, struct plumbing_memo *memo)
+/* "0x%llx" of v into buf (at least 19 bytes): printf's machinery is most of the cost of
+ * the ~3000 offsets of a 100-thread dump. */
+static const char *hex(char *buf, uint64_t v)
 {
-	cJSON *j = cJSON_CreateObject();
-	char off[32];
-	if (f->is_python) {
-		cJSON_AddTrueToObject(j, "python");
-		json_set_str(j, "function", f->py_func);
-		json_set_str(j, "file", f->py_file);
-		cJSON_AddNumberToObject(j, "line", f->py_line);
-		return j;
-	}
-	json_set_str(j, "function", f->function);
-	json_set_str(j, "module", f->module);
-	snprintf(off, sizeof(off), "0x%llx", (unsigned long long)f->module_offset);
-	cJSON_AddStringToObject(j, "offset", off);
-	if (f->src_file) {
-		cJSON_AddStringToObject(j, "file", f->src_file);
-		cJSON_AddNumberToObject(j, "line", f->src_line);
-	}
-	if (frame_plumbing(memo, f))
-		cJSON_AddTrueToObject(j, "plumbing");
-	return j;
+	static const char digits[] = "0123456789abcdef";
+	char tmp[16];
+	size_t n = 0, k = 0;
+	do
+		tmp[n++] = digits[v & 15];
+	while (v >>= 4);
+	buf[k++] = '0';
+	buf[k++] = 'x';
+	while (n)
+		buf[k++] = tmp[--n];
+	buf[k] = '\0';
+	return buf;
 }
 
-static cJSON *wait_json(const struct snap_wait *w)
+static void frame_emit(struct jsonout *o, const struct frame *f, struct plumbing_memo *memo)
 {
-	cJSON *j;
+	char off[32];
+	jo_object(o, NULL);
+	if (f->is_python) {
+		jo_bool(o, "python", true);
+		jo_str(o, "function", f->py_func);
+		jo_str(o, "file", f->py_file);
+		jo_num(o, "line", f->py_line);
+		jo_close(o);
+		return;
+	}
+	jo_str(o, "function", f->function);
+	jo_str(o, "module", f->module);
+	jo_str(o, "offset", hex(off, f->module_offset));
+	if (f->src_file) {
+		jo_str(o, "file", f->src_file);
+		jo_num(o, "line", f->src_line);
+	}
+	if (frame_plumbing(memo, f))
+		jo_bool(o, "plumbing", true);
+	jo_close(o);
+}
+
+static void wait_emit(struct jsonout *o, const struct snap_wait *w)
+{
 	char buf[64];
-	if (!w->kind)
-		return cJSON_CreateNull();
-	j = cJSON_CreateObject();
-	cJSON_AddStringToObject(j, "kind", w->kind);
+	if (!w->kind) {
+		jo_null(o, "wait");
+		return;
+	}
+	jo_object(o, "wait");
+	jo_str(o, "kind", w->kind);
 	if (!strcmp(w->kind, "futex")) {
-		snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)w->uaddr);
-		cJSON_AddStringToObject(j, "futex_uaddr", buf);
+		jo_str(o, "futex_uaddr", hex(buf, w->uaddr));
 		futex_op_name(w->op, buf, sizeof(buf));
-		cJSON_AddStringToObject(j, "futex_op", buf);
-		cJSON_AddBoolToObject(j, "untimed", w->untimed);
-		json_set_str(j, "lock", w->lock);
+		jo_str(o, "futex_op", buf);
+		jo_bool(o, "untimed", w->untimed);
+		jo_str(o, "lock", w->lock);
 		if (w->owner)
-			cJSON_AddNumberToObject(j, "owner", w->owner);
+			jo_num(o, "owner", w->owner);
 		else
-			cJSON_AddNullToObject(j, "owner");
-		cJSON_AddBoolToObject(j, "owner_certain", w->owner_certain);
-		json_set_str(j, "owner_note", w->owner_note);
+			jo_null(o, "owner");
+		jo_bool(o, "owner_certain", w->owner_certain);
+		jo_str(o, "owner_note", w->owner_note);
 		if (w->lock_obj) {
-			snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)w->lock_obj);
-			cJSON_AddStringToObject(j, "lock_object", buf);
+			jo_str(o, "lock_object", hex(buf, w->lock_obj));
 		}
 		if (w->ncandidates)
-			cJSON_AddNumberToObject(j, "owner_candidates", w->ncandidates);
+			jo_num(o, "owner_candidates", w->ncandidates);
 	}
-	return j;
+	jo_close(o);
+}
+
+/* The snapshot's forensics.json form (docs/results.md), as events: one description for the
+ * stored tree, the streamed --json output and the text printer. A NULL string is written as
+ * null. */
+void snapshot_emit(const struct snapshot *snap, struct jsonout *o)
+{
+	struct plumbing_memo *memo = xcalloc(1, sizeof(*memo));
+	char ts[32];
+	iso_utc(snap->taken_at, ts, sizeof(ts));
+	jo_object(o, NULL);
+	jo_str(o, "reason", snap->reason);
+	jo_str(o, "taken_at", ts);
+	jo_num(o, "hold_ms", round_to(snap->duration_s * 1000, 2));
+	jo_array(o, "processes");
+	for (size_t i = 0; i < snap->n; i++) {
+		const struct snap_process *p = &snap->procs[i];
+		jo_object(o, NULL);
+		jo_num(o, "pid", p->pid);
+		jo_str(o, "exe", p->exe);
+		jo_str(o, "cmdline", p->cmdline);
+		if (p->python_version) {
+			jo_object(o, "python");
+			jo_str(o, "version", p->python_version);
+			jo_bool(o, "free_threaded", p->free_threaded);
+			if (p->gil_enabled >= 0)
+				jo_bool(o, "gil_enabled", p->gil_enabled > 0);
+			jo_close(o);
+		} else {
+			jo_null(o, "python");
+		}
+		jo_str(o, "python_error", p->py_error);
+		jo_array(o, "threads");
+		for (size_t k = 0; k < p->n; k++) {
+			const struct snap_thread *t = &p->threads[k];
+			char st[2] = { t->state, 0 };
+			jo_object(o, NULL);
+			jo_num(o, "tid", t->tid);
+			jo_str(o, "comm", t->comm);
+			jo_str(o, "state", st);
+			jo_num(o, "syscall", (double)t->syscall);
+			jo_bool(o, "crashed", t->crashed);
+			wait_emit(o, &t->wait);
+			jo_bool(o, "merged", t->merged);
+			jo_num(o, "python_frames", (double)t->npython);
+			jo_str(o, "unwind_error", t->unwind_error);
+			jo_array(o, "frames");
+			for (size_t f = 0; f < t->nframes; f++)
+				frame_emit(o, &t->frames[f], memo);
+			jo_close(o);
+			jo_close(o);
+		}
+		jo_close(o);
+		jo_close(o);
+	}
+	jo_close(o);
+	jo_array(o, "edges");
+	for (size_t i = 0; i < snap->nedges; i++) {
+		jo_object(o, NULL);
+		jo_num(o, "waiter", snap->edges[i].waiter);
+		jo_num(o, "owner", snap->edges[i].owner);
+		jo_bool(o, "certain", snap->edges[i].certain);
+		jo_close(o);
+	}
+	jo_close(o);
+	jo_array(o, "cycles");
+	for (size_t i = 0; i < snap->ncycles; i++) {
+		jo_object(o, NULL);
+		jo_array(o, "tids");
+		for (size_t k = 0; k < snap->cycles[i].n; k++)
+			jo_num(o, NULL, snap->cycles[i].tids[k]);
+		jo_close(o);
+		jo_bool(o, "certain", snap->cycles[i].certain);
+		jo_close(o);
+	}
+	jo_close(o);
+	jo_close(o);
+	plumbing_memo_release(memo);
+	free(memo);
 }
 
 cJSON *snapshot_json(const struct snapshot *snap)
 {
-	cJSON *j = cJSON_CreateObject(), *procs = cJSON_CreateArray(), *edges, *cycles;
-	struct plumbing_memo *memo = xcalloc(1, sizeof(*memo));
-	char ts[32];
-	iso_utc(snap->taken_at, ts, sizeof(ts));
-	json_set_str(j, "reason", snap->reason);
-	cJSON_AddStringToObject(j, "taken_at", ts);
-	cJSON_AddNumberToObject(j, "hold_ms", round_to(snap->duration_s * 1000, 2));
-	for (size_t i = 0; i < snap->n; i++) {
-		const struct snap_process *p = &snap->procs[i];
-		cJSON *pj = cJSON_CreateObject(), *threads = cJSON_CreateArray();
-		cJSON_AddNumberToObject(pj, "pid", p->pid);
-		json_set_str(pj, "exe", p->exe);
-		json_set_str(pj, "cmdline", p->cmdline);
-		if (p->python_version) {
-			cJSON *py = cJSON_CreateObject();
-			cJSON_AddStringToObject(py, "version", p->python_version);
-			cJSON_AddBoolToObject(py, "free_threaded", p->free_threaded);
-			if (p->gil_enabled >= 0)
-				cJSON_AddBoolToObject(py, "gil_enabled", p->gil_enabled > 0);
-			cJSON_AddItemToObject(pj, "python", py);
-		} else {
-			cJSON_AddNullToObject(pj, "python");
-		}
-		json_set_str(pj, "python_error", p->py_error);
-		for (size_t k = 0; k < p->n; k++) {
-			const struct snap_thread *t = &p->threads[k];
-			cJSON *tj = cJSON_CreateObject(), *fr = cJSON_CreateArray();
-			char st[2] = { t->state, 0 };
-			cJSON_AddNumberToObject(tj, "tid", t->tid);
-			cJSON_AddStringToObject(tj, "comm", t->comm);
-			cJSON_AddStringToObject(tj, "state", st);
-			cJSON_AddNumberToObject(tj, "syscall", (double)t->syscall);
-			cJSON_AddBoolToObject(tj, "crashed", t->crashed);
-			cJSON_AddItemToObject(tj, "wait", wait_json(&t->wait));
-			cJSON_AddBoolToObject(tj, "merged", t->merged);
-			cJSON_AddNumberToObject(tj, "python_frames", (double)t->npython);
-			json_set_str(tj, "unwind_error", t->unwind_error);
-			for (size_t f = 0; f < t->nframes; f++)
-				cJSON_AddItemToArray(fr, frame_json(&t->frames[f], memo));
-			cJSON_AddItemToObject(tj, "frames", fr);
-			cJSON_AddItemToArray(threads, tj);
-		}
-		cJSON_AddItemToObject(pj, "threads", threads);
-		cJSON_AddItemToArray(procs, pj);
+	struct jsonout_cjson b;
+	jsonout_cjson_init(&b);
+	snapshot_emit(snap, &b.o);
+	return jsonout_cjson_result(&b);
+}
+
+void snapshot_write_json(FILE *f, const struct snapshot *snap)
+{
+	struct jsonout_stream s;
+	jsonout_stream_init(&s, f);
+	snapshot_emit(snap, &s.o);
+	putc('\n', f);
+}
+
+static void snapshot_proc_release(struct snap_process *p)
+{
+	for (size_t k = 0; k < p->n; k++) {
+		frames_free(p->threads[k].frames, p->threads[k].nframes);
+		free(p->threads[k].unwind_error);
+		free(p->threads[k].regs);
 	}
-	cJSON_AddItemToObject(j, "processes", procs);
-	edges = cJSON_CreateArray();
-	for (size_t i = 0; i < snap->nedges; i++) {
-		cJSON *e = cJSON_CreateObject();
-		cJSON_AddNumberToObject(e, "waiter", snap->edges[i].waiter);
-		cJSON_AddNumberToObject(e, "owner", snap->edges[i].owner);
-		cJSON_AddBoolToObject(e, "certain", snap->edges[i].certain);
-		cJSON_AddItemToArray(edges, e);
-	}
-	cJSON_AddItemToObject(j, "edges", edges);
-	cycles = cJSON_CreateArray();
-	for (size_t i = 0; i < snap->ncycles; i++) {
-		cJSON *c = cJSON_CreateObject(), *tids = cJSON_CreateArray();
-		for (size_t k = 0; k < snap->cycles[i].n; k++)
-			cJSON_AddItemToArray(tids, cJSON_CreateNumber(snap->cycles[i].tids[k]));
-		cJSON_AddItemToObject(c, "tids", tids);
-		cJSON_AddBoolToObject(c, "certain", snap->cycles[i].certain);
-		cJSON_AddItemToArray(cycles, c);
-	}
-	cJSON_AddItemToObject(j, "cycles", cycles);
-	plumbing_memo_release(memo);
-	free(memo);
-	return j;
+	free(p->threads);
+	py_threads_free(p->pyt, p->npyt);
+	pyreader_free(p->pr);
+	symbolizer_free(p->sym);
+	free(p->guess);
+	free(p->exe);
+	free(p->cmdline);
+	free(p->python_version);
+	free(p->py_error);
 }
 
 void snapshot_release(struct snapshot *snap)
 {
-	for (size_t i = 0; i < snap->n; i++) {
-		struct snap_process *p = &snap->procs[i];
-		for (size_t k = 0; k < p->n; k++) {
-			frames_free(p->threads[k].frames, p->threads[k].nframes);
-			free(p->threads[k].unwind_error);
-		}
-		free(p->threads);
-		symbolizer_free(p->sym);
-		free(p->exe);
-		free(p->cmdline);
-		free(p->python_version);
-		free(p->py_error);
-	}
+	for (size_t i = 0; i < snap->n; i++)
+		snapshot_proc_release(&snap->procs[i]);
 	free(snap->procs);
 	free(snap->edges);
 	wg_cycles_free(snap->cycles, snap->ncycles);
@@ -660,103 +789,4 @@ int snapshot_crash_signature(const struct snapshot *snap, const char *kind, stru
 			return r;
 		}
 	return crash_signature(kind, NULL, 0, out);
-}
-
-/* ---- printing (from the stored JSON, so `deadlocks` and `dump` share it) ---- */
-
-static void print_frame(FILE *f, int idx, const cJSON *fr)
-{
-	const char *fn = json_str(fr, "function"), *file = json_str(fr, "file");
-	if (json_bool(fr, "python", false)) {
-		fprintf(f, "      #%-3d py   %s (%s:%d)\n", idx, fn ? fn : "???", file ? file : "???",
-			json_int(fr, "line", 0));
-		return;
-	}
-	fprintf(f, "      #%-3d %s", idx, fn ? fn : "??");
-	fprintf(f, " in %s+%s", json_str(fr, "module") ? json_str(fr, "module") : "?",
-		json_str(fr, "offset") ? json_str(fr, "offset") : "?");
-	if (file) {
-		const char *b = strrchr(file, '/');
-		fprintf(f, " (%s:%d)", b ? b + 1 : file, json_int(fr, "line", 0));
-	}
-	fputc('\n', f);
-}
-
-void snapshot_print_json(FILE *f, const cJSON *snap, bool all_frames)
-{
-	const cJSON *p, *t, *c;
-	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(snap, "processes"))
-	{
-		const cJSON *py = cJSON_GetObjectItemCaseSensitive(p, "python");
-		fprintf(f, "Process %d: %s\n", json_int(p, "pid", 0),
-			json_str(p, "cmdline") ? json_str(p, "cmdline") : "?");
-		if (cJSON_IsObject(py))
-			fprintf(f, "  Python %s%s%s\n", json_str(py, "version"),
-				json_bool(py, "free_threaded", false) ? " (free-threaded" : " (GIL build",
-				json_bool(py, "free_threaded", false)
-					? (json_bool(py, "gil_enabled", false) ? ", GIL re-enabled)" : ")")
-					: ")");
-		else if (json_str(p, "python_error"))
-			fprintf(f, "  no Python stacks: %s\n", json_str(p, "python_error"));
-		cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(p, "threads"))
-		{
-			const cJSON *w = cJSON_GetObjectItemCaseSensitive(t, "wait"), *fr;
-			int idx = 0, hidden = 0;
-			fprintf(f, "\n  Thread %d \"%s\" [%s]%s", json_int(t, "tid", 0), json_str(t, "comm"),
-				json_str(t, "state"), json_bool(t, "crashed", false) ? " CRASHED" : "");
-			if (cJSON_IsObject(w) && json_str(w, "futex_uaddr")) {
-				const cJSON *own = cJSON_GetObjectItemCaseSensitive(w, "owner");
-				fprintf(f, "\n    waits on %s (futex %s, %s%s)", json_str(w, "lock"),
-					json_str(w, "futex_uaddr"), json_str(w, "futex_op"),
-					json_bool(w, "untimed", false) ? ", no timeout" : ", with timeout");
-				if (json_str(w, "lock_object"))
-					fprintf(f, "\n    lock object %s", json_str(w, "lock_object"));
-				if (cJSON_IsNumber(own))
-					fprintf(f, "\n    held by thread %d%s%s", own->valueint,
-						json_bool(w, "owner_certain", false) ? "" : " -- ",
-						json_bool(w, "owner_certain", false)
-							? ""
-							: (json_str(w, "owner_note") ? json_str(w, "owner_note")
-										      : "inferred"));
-				else
-					fprintf(f, "\n    owner unknown%s%s",
-						json_str(w, "owner_note") ? ": " : "",
-						json_str(w, "owner_note") ? json_str(w, "owner_note") : "");
-			} else if (cJSON_IsObject(w) && !strcmp(json_str(w, "kind"), "child")) {
-				fprintf(f, "\n    waits for a child process");
-			}
-			if (!json_bool(t, "merged", false) && json_int(t, "python_frames", 0) > 0)
-				fprintf(f, "\n    (Python frames listed after the native ones: the "
-					   "stacks could not be merged)");
-			fputc('\n', f);
-			cJSON_ArrayForEach(fr, cJSON_GetObjectItemCaseSensitive(t, "frames"))
-			{
-				if (!all_frames && json_bool(fr, "plumbing", false)) {
-					hidden++;
-					idx++;
-					continue;
-				}
-				print_frame(f, idx++, fr);
-			}
-			if (hidden)
-				fprintf(f, "      (%d interpreter/libc plumbing frames hidden; --all-frames "
-					   "shows them)\n", hidden);
-			if (json_str(t, "unwind_error"))
-				fprintf(f, "      %s\n", json_str(t, "unwind_error"));
-		}
-		fputc('\n', f);
-	}
-	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(snap, "cycles"))
-	{
-		const cJSON *tid;
-		int first = -1;
-		fprintf(f, "Deadlock cycle%s: ", json_bool(c, "certain", false) ? "" : " (inferred)");
-		cJSON_ArrayForEach(tid, cJSON_GetObjectItemCaseSensitive(c, "tids"))
-		{
-			if (first < 0)
-				first = tid->valueint;
-			fprintf(f, "thread %d -> ", tid->valueint);
-		}
-		fprintf(f, "thread %d\n", first);
-	}
 }

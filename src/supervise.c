@@ -31,6 +31,7 @@
 #include "ftscope/supervise.h"
 #include "ftscope/text.h"
 #include "ftscope/util.h"
+#include "ftscope/waitgraph.h"
 
 #define TAIL_KEEP 4096
 #define RING_CAP 16384
@@ -167,7 +168,20 @@ struct sup {
 	struct bpf_blocked *blocked; /* its blocked-thread view */
 	size_t blocked_cap;
 	double last_overlap_sample;
+	uint64_t refuted_waits; /* the waits a snapshot showed were no certain cycle */
+	double cpu0;            /* the supervisor's own CPU time when the iteration began */
+	double next_cycle_check; /* with the recorder: when to look for a certain cycle */
 };
+
+/* user + sys of this process (the supervisor: tracing, sampling, capturing output) */
+static double self_cpu_s(void)
+{
+	struct rusage ru;
+	if (getrusage(RUSAGE_SELF, &ru) < 0)
+		return 0;
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
 
 static void ring_add(struct capture *c, const char *data, size_t n)
 {
@@ -396,6 +410,7 @@ static void on_crash(void *arg, struct ptracer *pt, pid_t tid, pid_t tgid, int s
 	snap.taken_at = now_wall();
 	if (snapshot_process(&snap, tgid, tids, n, tid) == 0) {
 		cJSON *j, *fr;
+		snapshot_finish(&snap); /* still held: the signal kills it once we let it go */
 		snapshot_analyze(&snap);
 		snapshot_crash_signature(&snap, name, &cs);
 		memcpy(c->sig_id, cs.id, sizeof(c->sig_id));
@@ -416,20 +431,16 @@ static void on_crash(void *arg, struct ptracer *pt, pid_t tid, pid_t tgid, int s
 	snapshot_release(&snap);
 }
 
-/* Hang (ptrace): hold every task of the tree and snapshot each process. true if Python
- * stacks were read, so faulthandler's dump is not needed. */
-static bool hang_snapshot(struct sup *s, const char *reason)
+/* Hold every task of the tree (ptrace) and snapshot each process into snap. */
+static void take_snapshot(struct sup *s, const char *reason, struct snapshot *snap)
 {
-	struct snapshot snap = { 0 };
 	pid_t *tids = xcalloc(s->pt.n ? s->pt.n : 1, sizeof(pid_t));
 	pid_t *done = xcalloc(s->pt.n ? s->pt.n : 1, sizeof(pid_t));
 	size_t ndone = 0;
-	bool python = false;
 	double t0 = now_monotonic();
-	cJSON *j;
 	ptracer_stop_all(&s->pt, 0, 2.0);
-	snap.reason = xstrdup(reason);
-	snap.taken_at = now_wall();
+	snap->reason = xstrdup(reason);
+	snap->taken_at = now_wall();
 	for (size_t i = 0; i < s->pt.n; i++) {
 		const struct ptask *t = &s->pt.tasks[i];
 		size_t n, k;
@@ -441,20 +452,92 @@ static bool hang_snapshot(struct sup *s, const char *reason)
 			continue;
 		done[ndone++] = t->tgid;
 		n = ptracer_stopped_tasks(&s->pt, t->tgid, tids, s->pt.n);
-		snapshot_process(&snap, t->tgid, tids, n, 0);
+		snapshot_process(snap, t->tgid, tids, n, 0);
 	}
-	snapshot_analyze(&snap);
-	for (size_t i = 0; i < snap.n; i++)
-		if (snap.procs[i].python_version)
-			python = true;
-	snap.duration_s = now_monotonic() - t0; /* the tree was held this long */
-	j = snapshot_json(&snap);
-	add_forensics(s->out, j);
-	s->out->hang_snapshot = j;
-	snapshot_release(&snap);
+	snapshot_finish(snap); /* still held: the tree is killed next, or let go if not hung */
+	snapshot_analyze(snap);
+	snap->duration_s = now_monotonic() - t0; /* the tree was held this long */
 	free(tids);
 	free(done);
+}
+
+/* The hang's snapshot into the results (consumed). true if Python stacks were read, so
+ * faulthandler's dump is not needed. */
+static bool record_snapshot(struct sup *s, struct snapshot *snap)
+{
+	bool python = false;
+	cJSON *j;
+	for (size_t i = 0; i < snap->n; i++)
+		if (snap->procs[i].python_version)
+			python = true;
+	j = snapshot_json(snap);
+	add_forensics(s->out, j);
+	s->out->hang_snapshot = j;
+	snapshot_release(snap);
 	return python;
+}
+
+/*
+ * A wait-for cycle in which every thread waits for a lock whose word names its owner (a
+ * pthread mutex, a PI futex) cannot resolve by itself: that is a deadlock now, whatever
+ * --deadlock-window says and whatever the other threads do. The lock words of the threads
+ * in untimed futex waits are read without stopping anything (waitgraph_lockword_cycle);
+ * only when they form such a cycle is the tree held and snapshotted, and only a cycle the
+ * snapshot calls certain (the waits are in pthread_mutex_lock, or PI, and the owners come
+ * from the words) decides. A candidate the snapshot does not confirm is not tried again
+ * until the waits change. true, with the snapshot in *snap, when it is a deadlock.
+ */
+static bool certain_deadlock(struct sup *s, const struct wg_waiter *w, size_t n,
+			     struct snapshot *snap)
+{
+	uint64_t sig = 1469598103934665603ull;
+	bool certain = false;
+
+	if (!s->tracing || n < 2)
+		return false;
+	for (size_t i = 0; i < n; i++) /* the waits, in the order the sample lists them */
+		sig = (sig ^ ((uint64_t)w[i].tid << 32 ^ w[i].uaddr)) * 1099511628211ull;
+	if (sig == s->refuted_waits || !waitgraph_lockword_cycle(w, n))
+		return false;
+	take_snapshot(s, "deadlock", snap);
+	for (size_t i = 0; i < snap->ncycles && !certain; i++)
+		certain = snap->cycles[i].certain;
+	if (!certain) {
+		s->refuted_waits = sig;
+		snapshot_release(snap);
+		ptracer_resume_all(&s->pt);
+	}
+	return certain;
+}
+
+/* The threads of the last /proc sample in untimed futex waits; *w malloc'd. */
+static size_t proc_waiters(const struct sup *s, struct wg_waiter **w)
+{
+	size_t n = 0;
+	*w = xcalloc(s->cur.n ? s->cur.n : 1, sizeof(**w));
+	for (size_t i = 0; i < s->cur.n; i++) {
+		const struct task_sample *t = &s->cur.tasks[i];
+		if (t->untimed_futex_wait && (t->state == 'S' || t->state == 'D'))
+			(*w)[n++] = (struct wg_waiter){ t->pid, t->tid, t->args[0], t->args[1] };
+	}
+	return n;
+}
+
+/* The same from the recorder's view of blocked threads. */
+static size_t bpf_waiters(struct sup *s, struct wg_waiter **w)
+{
+	size_t nb = 0, n = 0;
+	if (s->blocked_cap < 4096) {
+		s->blocked_cap = 4096;
+		s->blocked = xrealloc(s->blocked, s->blocked_cap * sizeof(*s->blocked));
+	}
+	bpfrec_threads(s->rec, s->blocked, s->blocked_cap, &nb);
+	*w = xcalloc(nb ? nb : 1, sizeof(**w));
+	for (size_t i = 0; i < nb; i++)
+		if (!s->blocked[i].timed && !s->blocked[i].child_wait)
+			(*w)[n++] = (struct wg_waiter){ s->blocked[i].tgid, s->blocked[i].tid,
+							s->blocked[i].uaddr, s->blocked[i].op };
+	return n;
 }
 
 /* After the tree is gone: every crashed process, and whether it was the test runner. */
@@ -504,7 +587,16 @@ static bool sample(struct sup *s, bool *all_blocked)
 	tmp = s->prev;
 	s->prev = s->cur;
 	s->cur = tmp;
-	tree_sample_take(&s->cur, s->root_done ? 0 : s->root, getpid());
+	{
+		/* the tree's cgroup lists its processes: cheaper than scanning all of /proc */
+		pid_t *members = NULL;
+		size_t nm = 0;
+		if (s->cg.dir && cgroup_pids(&s->cg, &members, &nm) == 0)
+			tree_sample_take_pids(&s->cur, members, nm);
+		else
+			tree_sample_take(&s->cur, s->root_done ? 0 : s->root, getpid());
+		free(members);
+	}
 	for (size_t i = 0; i < s->cur.npids; i++)
 		note_seen(s, s->cur.pids[i]);
 	if (s->cur.rss_kb > s->out->max_rss_kb)
@@ -690,7 +782,8 @@ static void kill_tree(struct sup *s)
 static char *last_line(const struct capture *c);
 static char *latest_line(const struct sup *s);
 
-static void hang(struct sup *s, enum killed_by kind)
+/* Decide: record the hang (with the snapshot taken already, or one now) and kill the tree. */
+static void hang_with(struct sup *s, enum killed_by kind, struct snapshot *taken)
 {
 	double now = now_monotonic();
 	pump_output(s, 0);
@@ -698,16 +791,24 @@ static void hang(struct sup *s, enum killed_by kind)
 	s->out->killed_by = kind;
 	s->out->detected_after_s = now - s->last_progress;
 	if (kind != KILLED_INTERRUPT) {
+		struct snapshot snap = { 0 };
 		record_threads(s);
-		if (!s->tracing || !hang_snapshot(s, kind == KILLED_DEADLOCK ? "deadlock"
-						     : kind == KILLED_STALL  ? "stall"
-									     : "timeout")) {
+		if (s->tracing && !taken)
+			take_snapshot(s, kind == KILLED_DEADLOCK ? "deadlock"
+					 : kind == KILLED_STALL  ? "stall"
+								 : "timeout", &snap);
+		if (!s->tracing || !record_snapshot(s, taken ? taken : &snap)) {
 			if (s->tracing)
 				ptracer_resume_all(&s->pt);
 			capture_python_stacks(s);
 		}
 	}
 	kill_tree(s);
+}
+
+static void hang(struct sup *s, enum killed_by kind)
+{
+	hang_with(s, kind, NULL);
 }
 
 static char *last_line(const struct capture *c)
@@ -866,6 +967,7 @@ int supervise_run(const struct iter_spec *spec, struct iter_outcome *out)
 		bpfrec_reset(recorder); /* nothing of the previous tree is kept */
 	s.sigchld_fd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
 	s.t0 = now_monotonic();
+	s.cpu0 = self_cpu_s();
 	s.root = fork();
 	if (s.root < 0) {
 		out->spawn_error = xasprintf("fork: %s", strerror(errno));
@@ -935,6 +1037,19 @@ int supervise_run(const struct iter_spec *spec, struct iter_outcome *out)
 			hang(&s, KILLED_TIMEOUT);
 			break;
 		}
+		if (s.rec && s.tracing && spec->deadlock_window > 0 && now >= s.next_cycle_check) {
+			struct wg_waiter *w;
+			struct snapshot snap = { 0 };
+			size_t nw = bpf_waiters(&s, &w);
+			bool dl = certain_deadlock(&s, w, nw, &snap);
+			free(w);
+			s.next_cycle_check = now + 0.1;
+			if (dl) {
+				sample(&s, &(bool){ false }); /* the /proc view for the record */
+				hang_with(&s, KILLED_DEADLOCK, &snap);
+				break;
+			}
+		}
 		if (s.rec && spec->deadlock_window > 0) {
 			double quiet_from;
 			if (bpf_all_blocked(&s, &quiet_from) &&
@@ -954,6 +1069,17 @@ int supervise_run(const struct iter_spec *spec, struct iter_outcome *out)
 			bool all_blocked = false, progress = sample(&s, &all_blocked);
 			if (progress)
 				s.last_progress = now;
+			if (!s.rec && spec->deadlock_window > 0) {
+				struct wg_waiter *w;
+				struct snapshot snap = { 0 };
+				size_t nw = proc_waiters(&s, &w);
+				bool dl = certain_deadlock(&s, w, nw, &snap);
+				free(w);
+				if (dl) {
+					hang_with(&s, KILLED_DEADLOCK, &snap);
+					break;
+				}
+			}
 			if (!all_blocked)
 				s.blocked_since = -1;
 			else if (s.blocked_since < 0)
@@ -989,6 +1115,7 @@ int supervise_run(const struct iter_spec *spec, struct iter_outcome *out)
 	}
 	reap(&s);
 	out->duration_s = now_monotonic() - s.t0;
+	out->supervisor_cpu_s = self_cpu_s() - s.cpu0;
 	if (WIFEXITED(s.root_status)) {
 		out->exited = true;
 		out->exit_code = WEXITSTATUS(s.root_status);

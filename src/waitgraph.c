@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The ftscope authors */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include "ftscope/util.h"
 #include "ftscope/waitgraph.h"
@@ -156,4 +158,51 @@ void wg_cycles_free(struct wg_cycle *c, size_t n)
 	for (size_t i = 0; i < n; i++)
 		free(c[i].tids);
 	free(c);
+}
+
+#define FUTEX_CMD(op) ((int)((op) & ~(0x80ULL | 0x100ULL))) /* without PRIVATE, CLOCK_REALTIME */
+
+int lockword_owner(uint64_t op, const int32_t w[5], bool *pi)
+{
+	*pi = false;
+	if (FUTEX_CMD(op) == 6 || FUTEX_CMD(op) == 13) { /* LOCK_PI, LOCK_PI2 */
+		*pi = true;
+		return (int)((uint32_t)w[0] & 0x3fffffff); /* FUTEX_TID_MASK */
+	}
+	/* glibc x86_64 struct __pthread_mutex_s: __lock, __count, __owner, __nusers, __kind;
+	 * a waiter sleeps in FUTEX_WAIT on __lock (1 locked, 2 locked with waiters) */
+	if (FUTEX_CMD(op) == 0 && w[2] > 0 && (w[0] == 1 || w[0] == 2) && (w[4] & ~0x7f) == 0)
+		return w[2];
+	return 0;
+}
+
+bool waitgraph_lockword_cycle(const struct wg_waiter *w, size_t n)
+{
+	struct wg_edge *e = xcalloc(n ? n : 1, sizeof(*e));
+	struct wg_cycle *cycles;
+	size_t ne = 0, nc = 0;
+	bool found = false;
+
+	for (size_t i = 0; i < n; i++) {
+		int32_t word[5];
+		struct iovec local = { word, sizeof(word) };
+		struct iovec remote = { (void *)(uintptr_t)w[i].uaddr, sizeof(word) };
+		bool pi, blocked = false;
+		int owner;
+
+		if (process_vm_readv(w[i].pid, &local, 1, &remote, 1, 0) != (ssize_t)sizeof(word))
+			continue;
+		owner = lockword_owner(w[i].op, word, &pi);
+		/* an edge only to a thread that is itself among the waiters */
+		for (size_t k = 0; owner && k < n && !blocked; k++)
+			blocked = w[k].tid == owner && w[k].pid == w[i].pid;
+		if (blocked)
+			e[ne++] = (struct wg_edge){ w[i].tid, owner, true };
+	}
+	if (ne >= 1 && waitgraph_cycles(e, ne, &cycles, &nc) == 0) {
+		found = nc > 0;
+		wg_cycles_free(cycles, nc);
+	}
+	free(e);
+	return found;
 }

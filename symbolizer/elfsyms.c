@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +48,8 @@ struct elf_file {
 	unsigned flags;
 
 	char *path;
-	int fd;      /* kept open for libdw and by-name lookups; -1 for memory images */
+	int fd;      /* kept open for libdw, symbols and by-name lookups; -1 for memory images */
+	Elf *elf;    /* libelf's view of it, kept: each elf_begin maps the whole file again */
 	void *image; /* memory image ([vdso]) */
 	size_t image_len;
 
@@ -55,8 +57,10 @@ struct elf_file {
 	size_t nloads;
 	char *build_id;
 	char *debuglink;
-	char *debug_path;
+	char *debug_cand; /* the separate debug file found for it (symbols not loaded yet) */
+	char *debug_path; /* the debug file its symbols came from */
 
+	bool syms_loaded; /* function symbols are loaded on the first lookup */
 	struct sym *syms; /* sorted by start, one per address */
 	size_t nsyms, syms_cap;
 	uint64_t *max_end; /* max_end[i] = max end of syms[0..i] (sizeless: start + 1) */
@@ -68,6 +72,10 @@ struct elf_file {
 	bool dwfl_tried;
 	bool table_tried;
 	struct line_table *lines; /* flattened table (linecache.c), used instead of libdw */
+	bool lazy_tried;
+	struct lazy_lines *lazy;  /* lines of a few units (dwlines.c), when there is no table */
+	bool pending;             /* on the pending list (its tables are to be saved) */
+	bool symtab_unsaved;      /* its symbol table was built here and not saved yet */
 	Dwfl *dwfl;
 	Dwfl_Module *mod;
 	Dwarf_Addr dwbias;
@@ -483,9 +491,12 @@ static void symtab_save(const struct elf_file *ef)
 
 static void elf_file_destroy(struct elf_file *ef)
 {
+	if (ef->elf)
+		elf_end(ef->elf);
 	if (ef->dwfl)
 		dwfl_end(ef->dwfl);
 	line_table_free(ef->lines);
+	lazy_lines_free(ef->lazy);
 	if (ef->fd >= 0)
 		close(ef->fd);
 	free(ef->image);
@@ -493,6 +504,7 @@ static void elf_file_destroy(struct elf_file *ef)
 	free(ef->loads);
 	free(ef->build_id);
 	free(ef->debuglink);
+	free(ef->debug_cand);
 	free(ef->debug_path);
 	if (ef->symmap) {
 		diskcache_unmap(ef->symmap, ef->symmap_len);
@@ -508,7 +520,6 @@ struct elf_file *elf_file_open(int fd, const char *path, unsigned flags)
 {
 	struct elf_file *ef;
 	struct stat st;
-	char *debug_path;
 	Elf *elf = NULL;
 
 	elf_lib_init();
@@ -541,31 +552,58 @@ struct elf_file *elf_file_open(int fd, const char *path, unsigned flags)
 	sbuf_init(&ef->names);
 	sbuf_addc(&ef->names, '\0'); /* offset 0 = "" */
 
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	elf = ef->elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!elf || parse_elf(ef, elf) < 0) {
 		debug("symbolizer: '%s' is not an ELF file: %s", path, elf_errmsg(-1));
-		if (elf)
-			elf_end(elf);
 		elf_file_destroy(ef);
 		return NULL;
 	}
-	debug_path = (flags & SYMBOLIZER_NO_DEBUGINFO) ? NULL : find_debug_file(ef);
-	if (!symtab_load(ef, debug_path)) {
-		add_all_symbols(ef, elf, true);
-		if (debug_path)
-			load_debug_symbols(ef, debug_path);
-		finish_symbols(ef);
-		symtab_save(ef);
-	}
-	elf_end(elf);
-	free(debug_path);
-	debug("symbolizer: loaded '%s' (%zu symbols%s%s)", path, ef->nsyms,
-	      ef->debug_path ? ", debug file " : "", ef->debug_path ? ef->debug_path : "");
-
+	if (!(flags & SYMBOLIZER_NO_DEBUGINFO))
+		ef->debug_cand = find_debug_file(ef);
 	ef->shared = true;
 	ef->next = cache_head;
 	cache_head = ef;
 	return ef;
+}
+
+/* Files whose tables are to be saved later (SYMCACHE_SAVE_LATER), each with a reference. */
+static struct elf_file **pending;
+static size_t npending, cappending;
+
+static void note_pending(struct elf_file *ef)
+{
+	if (ef->pending || !ef->build_id || !ef->shared)
+		return;
+	if (npending == cappending) {
+		cappending = cappending ? 2 * cappending : 16;
+		pending = xrealloc(pending, cappending * sizeof(*pending));
+	}
+	ef->pending = true;
+	pending[npending++] = elf_file_get(ef);
+}
+
+/* Function symbols: the saved table, else .dynsym + .symtab + the debug file's .symtab,
+ * sorted (and saved, now or later). Done on the first lookup, not when the file is opened:
+ * a dump does not look up every mapped library. */
+static void load_symbols(struct elf_file *ef)
+{
+	ef->syms_loaded = true;
+	if (symtab_load(ef, ef->debug_cand))
+		goto out;
+	if (ef->elf)
+		add_all_symbols(ef, ef->elf, true);
+	if (ef->debug_cand)
+		load_debug_symbols(ef, ef->debug_cand);
+	finish_symbols(ef);
+	if (diskcache_save_later()) {
+		ef->symtab_unsaved = true;
+		note_pending(ef);
+	} else {
+		symtab_save(ef);
+	}
+out:
+	debug("symbolizer: loaded '%s' (%zu symbols%s%s)", ef->path, ef->nsyms,
+	      ef->debug_path ? ", debug file " : "", ef->debug_path ? ef->debug_path : "");
 }
 
 struct elf_file *elf_file_from_memory(const char *name, const void *buf, size_t len,
@@ -585,16 +623,14 @@ struct elf_file *elf_file_from_memory(const char *name, const void *buf, size_t 
 	memcpy(ef->image, buf, len);
 	sbuf_init(&ef->names);
 	sbuf_addc(&ef->names, '\0');
-	elf = elf_memory(ef->image, len);
+	elf = ef->elf = elf_memory(ef->image, len);
 	if (!elf || parse_elf(ef, elf) < 0) {
-		if (elf)
-			elf_end(elf);
 		elf_file_destroy(ef);
 		return NULL;
 	}
 	add_all_symbols(ef, elf, true);
-	elf_end(elf);
 	finish_symbols(ef);
+	ef->syms_loaded = true;
 	ef->dwfl_tried = true; /* no DWARF in memory images */
 	return ef;
 }
@@ -633,15 +669,20 @@ const char *elf_file_build_id(const struct elf_file *ef)
 	return ef->build_id;
 }
 
-const char *elf_file_debug_path(const struct elf_file *ef)
+const char *elf_file_debug_path(struct elf_file *ef)
 {
+	if (!ef->syms_loaded)
+		load_symbols(ef);
 	return ef->debug_path;
 }
 
-bool elf_file_symbolize(const struct elf_file *ef, uint64_t vaddr, struct elf_sym_hit *hit)
+bool elf_file_symbolize(struct elf_file *ef, uint64_t vaddr, struct elf_sym_hit *hit)
 {
-	size_t lo = 0, hi = ef->nsyms, j;
+	size_t lo = 0, hi, j;
 
+	if (!ef->syms_loaded)
+		load_symbols(ef);
+	hi = ef->nsyms;
 	/* lo = number of symbols starting at or below vaddr */
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -738,24 +779,178 @@ static void save_line_table(struct elf_file *ef)
 	ef->mod = NULL;
 }
 
+/* The lazy line index of the file that has the DWARF: the ELF itself, else its debug file. */
+static void lazy_open(struct elf_file *ef)
+{
+	char fdpath[64];
+
+	ef->lazy_tried = true;
+	if (ef->fd < 0)
+		return;
+	/* the very file we opened (the path may name another one by now) */
+	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", ef->fd);
+	ef->lazy = lazy_lines_open(open(fdpath, O_RDONLY | O_CLOEXEC), ef->path);
+	if (!ef->lazy && ef->debug_cand)
+		ef->lazy = lazy_lines_open(open(ef->debug_cand, O_RDONLY | O_CLOEXEC), ef->debug_cand);
+}
+
+/*
+ * Line preparation on a thread of its own (elf_file_prepare_lines): what the lookups in a
+ * file without a saved table will need and that does not depend on the addresses -- its lazy
+ * index (inflating a compressed .debug_line, scanning it, or libdw's aranges) and the units
+ * of the few addresses known in advance (the eval loop) -- is made while the caller
+ * attaches, holds and unwinds. The thread touches nothing shared: it builds lazy_lines of
+ * its own on descriptors opened for it, and the first line lookup waits for it and adopts
+ * them (prep_join).
+ */
+struct prep_job {
+	struct elf_file *ef;    /* a reference, put by prep_join */
+	int fd, debug_fd;       /* the file and its debug file, for lazy_lines_open */
+	char *debug_path;
+	uint64_t hints[4];      /* vaddrs whose units to decode */
+	size_t nhints;
+	struct lazy_lines *ll;  /* the thread's result */
+};
+
+static struct prep_job *prep_jobs;
+static size_t nprep;
+static pthread_t prep_thread;
+static bool prep_running, prep_threaded;
+
+static void *prep_run(void *arg)
+{
+	for (size_t i = 0; i < nprep; i++) {
+		struct prep_job *j = &prep_jobs[i];
+		const char *file;
+		int line;
+		j->ll = lazy_lines_open(j->fd, j->ef->path);
+		j->fd = -1;
+		if (!j->ll && j->debug_fd >= 0) {
+			j->ll = lazy_lines_open(j->debug_fd, j->debug_path);
+			j->debug_fd = -1;
+		}
+		for (size_t k = 0; j->ll && k < j->nhints; k++)
+			lazy_lines_lookup(j->ll, j->hints[k], &file, &line);
+	}
+	return arg;
+}
+
+/* Wait for the thread and give each file its index (unless it made one meanwhile). */
+static void prep_join(void)
+{
+	if (!prep_running)
+		return;
+	if (prep_threaded)
+		pthread_join(prep_thread, NULL);
+	prep_running = prep_threaded = false;
+	for (size_t i = 0; i < nprep; i++) {
+		struct prep_job *j = &prep_jobs[i];
+		struct elf_file *ef = j->ef;
+		if (!ef->lazy_tried) {
+			ef->lazy_tried = true;
+			ef->lazy = j->ll;
+			if (ef->lazy && diskcache_save_later() && !(ef->flags & SYMBOLIZER_NO_DEBUGINFO))
+				note_pending(ef);
+		} else {
+			lazy_lines_free(j->ll);
+		}
+		if (j->fd >= 0)
+			close(j->fd);
+		if (j->debug_fd >= 0)
+			close(j->debug_fd);
+		free(j->debug_path);
+		elf_file_put(ef);
+	}
+	free(prep_jobs);
+	prep_jobs = NULL;
+	nprep = 0;
+}
+
+void symbolizer_prepare_wait(void)
+{
+	prep_join();
+}
+
+/* Whether lines of ef will come from a lazy index (no saved table, not built now). */
+static bool lines_will_be_lazy(struct elf_file *ef)
+{
+	if (!ef->table_tried) {
+		ef->table_tried = true;
+		if (ef->build_id && !(ef->flags & SYMBOLIZER_NO_DEBUGINFO) && !ef->image)
+			ef->lines = line_table_load(ef->build_id);
+	}
+	return !ef->lines && !ef->lazy_tried && !ef->dwfl_tried && ef->fd >= 0 && !ef->image &&
+	       (!symbolizer_cache_dir() || diskcache_save_later() || !ef->build_id ||
+		(ef->flags & SYMBOLIZER_NO_DEBUGINFO));
+}
+
+void elf_file_prepare_lines(struct elf_file *ef, const uint64_t *hints, size_t nhints)
+{
+	char fdpath[64];
+	struct prep_job *j;
+
+	if (prep_running || !lines_will_be_lazy(ef))
+		return;
+	for (size_t i = 0; i < nprep; i++)
+		if (prep_jobs[i].ef == ef)
+			return;
+	prep_jobs = xrealloc(prep_jobs, (nprep + 1) * sizeof(*prep_jobs));
+	j = &prep_jobs[nprep++];
+	memset(j, 0, sizeof(*j));
+	j->ef = elf_file_get(ef);
+	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", ef->fd);
+	j->fd = open(fdpath, O_RDONLY | O_CLOEXEC);
+	j->debug_fd = ef->debug_cand ? open(ef->debug_cand, O_RDONLY | O_CLOEXEC) : -1;
+	j->debug_path = xstrdup(ef->debug_cand);
+	for (size_t k = 0; k < nhints && j->nhints < ARRAY_SIZE(j->hints); k++)
+		j->hints[j->nhints++] = hints[k];
+}
+
+void elf_file_prepare_start(void)
+{
+	if (prep_running || !nprep)
+		return;
+	prep_running = true;
+	prep_threaded = pthread_create(&prep_thread, NULL, prep_run, NULL) == 0;
+	if (!prep_threaded)
+		prep_run(NULL); /* no thread: now, and prep_join adopts the results */
+}
+
 int elf_file_srcline(struct elf_file *ef, uint64_t vaddr, const char **file, int *line)
 {
 	Dwfl_Line *dl;
 	const char *src;
 	int lineno = 0;
 
+	prep_join();
 	if (!ef->table_tried) {
 		ef->table_tried = true;
 		if (ef->build_id && !(ef->flags & SYMBOLIZER_NO_DEBUGINFO) && !ef->image)
 			ef->lines = line_table_load(ef->build_id);
 	}
-	if (!ef->lines && !ef->dwfl_tried) {
-		dwfl_open(ef);
-		if (ef->mod)
-			save_line_table(ef);
-	}
 	if (ef->lines)
 		return line_table_lookup(ef->lines, vaddr, file, line) ? 0 : -ENOENT;
+	/*
+	 * No saved table. Build it now when it is to be saved now; otherwise answer from the
+	 * units of the addresses asked for (and note the file, to build its table later).
+	 */
+	if (!ef->dwfl_tried && (!symbolizer_cache_dir() || diskcache_save_later() || !ef->build_id ||
+				(ef->flags & SYMBOLIZER_NO_DEBUGINFO) || ef->image)) {
+		if (!ef->lazy_tried) {
+			lazy_open(ef);
+			if (ef->lazy && diskcache_save_later() && !(ef->flags & SYMBOLIZER_NO_DEBUGINFO))
+				note_pending(ef);
+		}
+		if (ef->lazy)
+			return lazy_lines_lookup(ef->lazy, vaddr, file, line) ? 0 : -ENOENT;
+	}
+	if (!ef->dwfl_tried) {
+		dwfl_open(ef);
+		if (ef->mod && !diskcache_save_later())
+			save_line_table(ef);
+		if (ef->lines)
+			return line_table_lookup(ef->lines, vaddr, file, line) ? 0 : -ENOENT;
+	}
 	if (!ef->mod)
 		return -ENOENT;
 	/* the module is reported at bias 0: dwfl addresses are the ELF's vaddrs */
@@ -770,63 +965,141 @@ int elf_file_srcline(struct elf_file *ef, uint64_t vaddr, const char **file, int
 	return 0;
 }
 
-static int symbol_by_name_in(Elf *elf, const char *name, uint64_t *vaddr)
+size_t symbolizer_cache_pending(void)
 {
-	size_t want = strlen(name);
+	return npending;
+}
+
+size_t symbolizer_cache_save_pending(void)
+{
+	size_t saved = 0;
+
+	prep_join();
+	for (size_t i = 0; i < npending; i++) {
+		struct elf_file *ef = pending[i];
+		if (ef->symtab_unsaved) {
+			symtab_save(ef);
+			ef->symtab_unsaved = false;
+		}
+		if (!ef->lines && !ef->dwfl_tried && !(ef->flags & SYMBOLIZER_NO_DEBUGINFO)) {
+			dwfl_open(ef);
+			if (ef->mod)
+				save_line_table(ef);
+		}
+		saved++;
+		ef->pending = false;
+		elf_file_put(ef);
+	}
+	npending = 0;
+	return saved;
+}
+
+void symbolizer_cache_drop_pending(void)
+{
+	prep_join();
+	for (size_t i = 0; i < npending; i++) {
+		pending[i]->pending = false;
+		elf_file_put(pending[i]);
+	}
+	npending = 0;
+	free(pending);
+	pending = NULL;
+	cappending = 0;
+}
+
+/* One pass over the symbol tables of elf, in section order (.dynsym comes first). */
+static size_t symbols_by_name_in(Elf *elf, const char *const *names, size_t n, unsigned types,
+				 uint64_t *vaddrs, size_t found)
+{
 	Elf_Scn *scn = NULL;
 
-	while ((scn = elf_nextscn(elf, scn))) {
+	while (found < n && (scn = elf_nextscn(elf, scn))) {
 		GElf_Shdr sh;
 		Elf_Data *data;
-		size_t i, n;
+		size_t i, nsyms;
 
 		if (!gelf_getshdr(scn, &sh) ||
 		    (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM) ||
 		    !sh.sh_entsize || !(data = elf_getdata(scn, NULL)))
 			continue;
-		n = sh.sh_size / sh.sh_entsize;
-		for (i = 1; i < n; i++) {
+		nsyms = sh.sh_size / sh.sh_entsize;
+		for (i = 1; i < nsyms && found < n; i++) {
 			GElf_Sym sym;
 			const char *s;
-			int type;
 
 			if (!gelf_getsym(data, (int)i, &sym))
 				break;
-			type = GELF_ST_TYPE(sym.st_info);
-			if ((type != STT_FUNC && type != STT_OBJECT && type != STT_NOTYPE) ||
+			if (!(types & (1u << GELF_ST_TYPE(sym.st_info))) ||
 			    sym.st_shndx == SHN_UNDEF || !sym.st_value)
 				continue;
 			s = elf_strptr(elf, sh.sh_link, sym.st_name);
-			if (s && !strncmp(s, name, want) && (s[want] == '\0' || s[want] == '@')) {
-				*vaddr = sym.st_value;
-				return 0;
+			if (!s)
+				continue;
+			for (size_t k = 0; k < n; k++) {
+				size_t want;
+				if (vaddrs[k] || s[0] != names[k][0])
+					continue;
+				want = strlen(names[k]);
+				if (!strncmp(s, names[k], want) && (s[want] == '\0' || s[want] == '@')) {
+					vaddrs[k] = sym.st_value;
+					found++;
+				}
 			}
 		}
 	}
-	return -ENOENT;
+	return found;
+}
+
+size_t elf_file_symbols_by_name(struct elf_file *ef, const char *const *names, size_t n,
+				unsigned types, uint64_t *vaddrs)
+{
+	size_t found = 0;
+	Elf *elf;
+	int fd;
+
+	memset(vaddrs, 0, n * sizeof(*vaddrs));
+	if (ef->elf)
+		found = symbols_by_name_in(ef->elf, names, n, types, vaddrs, found);
+	if (found < n && ef->debug_cand && (fd = open(ef->debug_cand, O_RDONLY | O_CLOEXEC)) >= 0) {
+		elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+		if (elf) {
+			found = symbols_by_name_in(elf, names, n, types, vaddrs, found);
+			elf_end(elf);
+		}
+		close(fd);
+	}
+	return found;
 }
 
 int elf_file_symbol_by_name(struct elf_file *ef, const char *name, uint64_t *vaddr)
 {
-	int ret = -ENOENT;
-	Elf *elf;
-	int fd;
+	return elf_file_symbols_by_name(ef, &name, 1,
+					(1u << STT_FUNC) | (1u << STT_OBJECT) | (1u << STT_NOTYPE),
+					vaddr) ? 0 : -ENOENT;
+}
 
-	if (ef->image)
-		elf = elf_memory(ef->image, ef->image_len);
-	else
-		elf = elf_begin(ef->fd, ELF_C_READ_MMAP, NULL);
-	if (elf) {
-		ret = symbol_by_name_in(elf, name, vaddr);
-		elf_end(elf);
-	}
-	if (ret < 0 && ef->debug_path && (fd = open(ef->debug_path, O_RDONLY | O_CLOEXEC)) >= 0) {
-		elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-		if (elf) {
-			ret = symbol_by_name_in(elf, name, vaddr);
-			elf_end(elf);
+int elf_file_section_addr(struct elf_file *ef, const char *name, uint64_t *addr)
+{
+	Elf *elf = ef->elf;
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	int ret = -ENOENT;
+
+	if (!elf)
+		return -ENOENT;
+	if (elf_getshdrstrndx(elf, &shstrndx) == 0) {
+		while ((scn = elf_nextscn(elf, scn))) {
+			GElf_Shdr sh;
+			const char *sn;
+			if (!gelf_getshdr(scn, &sh))
+				continue;
+			sn = elf_strptr(elf, shstrndx, sh.sh_name);
+			if (sn && !strcmp(sn, name) && sh.sh_addr) {
+				*addr = sh.sh_addr;
+				ret = 0;
+				break;
+			}
 		}
-		close(fd);
 	}
 	return ret;
 }

@@ -48,15 +48,39 @@ void elf_file_put(struct elf_file *ef);             /* NULL ok */
 
 const struct elf_load *elf_file_loads(const struct elf_file *ef, size_t *n);
 const char *elf_file_build_id(const struct elf_file *ef); /* hex, or NULL; borrowed */
-const char *elf_file_debug_path(const struct elf_file *ef); /* separate debug file, or NULL */
+const char *elf_file_debug_path(struct elf_file *ef); /* separate debug file, or NULL */
 
 /* Function symbol containing vaddr (st_size respected; sizeless symbols only at their
  * exact address). false if none. */
-bool elf_file_symbolize(const struct elf_file *ef, uint64_t vaddr, struct elf_sym_hit *hit);
+bool elf_file_symbolize(struct elf_file *ef, uint64_t vaddr, struct elf_sym_hit *hit);
 /* DWARF line of vaddr through libdw (loaded on first use). *file borrowed. 0 or -ENOENT. */
 int elf_file_srcline(struct elf_file *ef, uint64_t vaddr, const char **file, int *line);
+/* Start making, on a thread, what line lookups in ef will need when its lines will come from
+ * a lazy index (no saved table): the index, and the units of hints (vaddrs). Files are
+ * queued; elf_file_prepare_start() starts the thread; lookups wait for it. */
+void elf_file_prepare_lines(struct elf_file *ef, const uint64_t *hints, size_t nhints);
+void elf_file_prepare_start(void);
+
 /* st_value of a defined function/object symbol called name (version suffix ignored). */
 int elf_file_symbol_by_name(struct elf_file *ef, const char *name, uint64_t *vaddr);
+/* The same for several names in one pass (.dynsym, .symtab, then the debug file's), for
+ * symbols whose type is in the mask types (1 << STT_OBJECT...): vaddrs[i] is 0 for a name
+ * not found. The number found. */
+size_t elf_file_symbols_by_name(struct elf_file *ef, const char *const *names, size_t n,
+				unsigned types, uint64_t *vaddrs);
+/* sh_addr of the section called name (".PyRuntime"). 0 or -ENOENT. */
+int elf_file_section_addr(struct elf_file *ef, const char *name, uint64_t *addr);
+
+/* ---- dwlines.c: lines of a few addresses, without the whole table ---- */
+
+struct lazy_lines;
+/* An index of the line sequences of the ELF file open on fd (consumed in every case; path
+ * for messages), or NULL when that file has no .debug_line or something in it is not
+ * understood (the caller then goes through libdw's whole-file path). */
+struct lazy_lines *lazy_lines_open(int fd, const char *path);
+/* file:line of vaddr (*file borrowed from ll), as the saved whole table would give it. */
+bool lazy_lines_lookup(struct lazy_lines *ll, uint64_t vaddr, const char **file, int *line);
+void lazy_lines_free(struct lazy_lines *ll); /* NULL ok */
 
 /* ---- diskcache.c: files kept by build-id in symbolizer_cache_dir() ---- */
 
@@ -68,6 +92,9 @@ void diskcache_unmap(const void *map, size_t len); /* len as diskcache_map gave;
 int diskcache_save(const char *build_id, const char *ext, const void *buf, size_t len);
 /* The checksum of the trailer (64-bit, non-cryptographic). */
 uint64_t diskcache_hash(const void *buf, size_t len);
+/* Tables are saved when built (SYMCACHE_SAVE_NOW), or noted for
+ * symbolizer_cache_save_pending() (SYMCACHE_SAVE_LATER): see symbolizer.h. */
+bool diskcache_save_later(void);
 
 /* ---- linecache.c: whole-module line tables kept on disk by build-id ---- */
 
@@ -80,6 +107,11 @@ int line_table_save(const struct line_table *lt, const char *build_id); /* 0 or 
 /* file:line of vaddr (*file borrowed from lt); false if the table has none. */
 bool line_table_lookup(const struct line_table *lt, uint64_t vaddr, const char **file, int *line);
 void line_table_free(struct line_table *lt); /* NULL ok */
+
+/* ---- memcache.c: the target's pages, kept for one snapshot ---- */
+
+struct memcache;
+void memcache_free(struct memcache *mc); /* NULL ok */
 
 /* ---- maps.c: the per-process object ---- */
 
@@ -107,11 +139,16 @@ struct symbolizer {
 	bool miss_refreshed;    /* a lookup miss already re-read maps since the last refresh */
 	int mem_fd;             /* /proc/PID/mem, -1 until needed */
 	bool no_vm_readv;       /* process_vm_readv failed with ENOSYS/EPERM: use mem_fd */
-	void *unw;              /* unwind.c's state (address space, page cache), lazily */
+	void *unw;              /* unwind.c's state (address space), lazily */
+	struct memcache *mem;   /* memcache.c: snapshot pages, lazily */
 };
 
 struct map_entry *maps_find(struct symbolizer *s, uint64_t addr);
 /* ELF of the mapping (borrowed, owned by the entry) with m->bias set; NULL if none. */
 struct elf_file *maps_elf(struct symbolizer *s, struct map_entry *m);
+/* ELF of the file f maps and its load bias, from an executable mapping of the file when
+ * there is one (ctypes may map a binary a second time, without execute permission, for
+ * its trampolines: that copy has another bias). NULL if none. */
+struct elf_file *maps_file_elf(struct symbolizer *s, struct map_entry *f, uint64_t *bias);
 
 #endif

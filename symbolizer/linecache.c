@@ -173,66 +173,85 @@ static int row_cmp(const void *a, const void *b)
 	return 0;
 }
 
-struct line_table *line_table_from_dwarf(Dwarf *dw, uint64_t bias)
+/* Collecting rows from one or more units' Dwarf_Lines (line_table_add) into a table. */
+struct lt_builder {
+	struct line_table *lt;
+	struct interner in;
+	size_t cap, n;
+	uint64_t bias;
+	const char *last_src; /* libdw's name of the last row's file, and its index */
+	uint32_t last_file;
+};
+
+static void builder_init(struct lt_builder *b, uint64_t bias)
 {
-	struct line_table *lt = xcalloc(1, sizeof(*lt));
-	struct interner in = { .lt = lt };
-	size_t cap = 0, n = 0, j = 0;
-	Dwarf_CU *cu = NULL, *next;
-	Dwarf_Half version;
-	uint8_t unit_type;
-	Dwarf_Die cudie;
+	memset(b, 0, sizeof(*b));
+	b->lt = xcalloc(1, sizeof(*b->lt));
+	b->in.lt = b->lt;
+	b->bias = bias;
+	sbuf_init(&b->lt->own_strings);
+}
 
-	sbuf_init(&lt->own_strings);
-	while (dwarf_get_units(dw, cu, &next, &version, &unit_type, &cudie, NULL) == 0) {
-		Dwarf_Lines *lines;
-		size_t nl;
-		int prev_line = -1;
-		uint32_t prev_file = UINT32_MAX;
+/* One unit's rows: transitions only (a row like the previous adds nothing). */
+static void builder_add(struct lt_builder *b, Dwarf_Lines *lines, size_t nl)
+{
+	struct line_table *lt = b->lt;
+	int prev_line = -1;
+	uint32_t prev_file = UINT32_MAX;
 
-		if ((unit_type == DW_UT_compile || unit_type == DW_UT_partial) &&
-		    dwarf_getsrclines(&cudie, &lines, &nl) == 0) {
-			for (size_t i = 0; i < nl; i++) {
-				Dwarf_Line *l = dwarf_onesrcline(lines, i);
-				Dwarf_Addr a;
-				bool end = false;
-				int ln = 0;
-				const char *src;
-				uint32_t file;
+	b->last_src = NULL; /* another unit: another file table */
+	for (size_t i = 0; i < nl; i++) {
+		Dwarf_Line *l = dwarf_onesrcline(lines, i);
+		Dwarf_Addr a;
+		bool end = false;
+		int ln = 0;
+		const char *src;
+		uint32_t file;
 
-				if (!l || dwarf_lineaddr(l, &a) || dwarf_lineendsequence(l, &end))
-					continue;
-				if (end) {
-					ln = 0;
-					file = 0;
-				} else {
-					src = dwarf_linesrc(l, NULL, NULL);
-					if (dwarf_lineno(l, &ln) || ln <= 0 || !src)
-						ln = 0;
-					file = ln ? intern(&in, src) : 0;
-				}
-				/* keep transitions only: a row like the previous adds nothing */
-				if (!end && ln == prev_line && file == prev_file)
-					continue;
-				prev_line = end ? -1 : ln;
-				prev_file = end ? UINT32_MAX : file;
-				if (n == cap) {
-					cap = cap ? 2 * cap : 4096;
-					lt->own_rows = xrealloc(lt->own_rows, cap * sizeof(*lt->own_rows));
-				}
-				lt->own_rows[n].addr = a + bias;
-				lt->own_rows[n].file = file;
-				lt->own_rows[n].line = ln;
-				n++;
+		if (!l || dwarf_lineaddr(l, &a) || dwarf_lineendsequence(l, &end))
+			continue;
+		if (end) {
+			ln = 0;
+			file = 0;
+		} else {
+			src = dwarf_linesrc(l, NULL, NULL);
+			if (dwarf_lineno(l, &ln) || ln <= 0 || !src)
+				ln = 0;
+			/* rows of one file come in runs, with libdw's one string for its name */
+			if (ln && src != b->last_src) {
+				b->last_src = src;
+				b->last_file = intern(&b->in, src);
 			}
+			file = ln ? b->last_file : 0;
 		}
-		cu = next;
+		if (!end && ln == prev_line && file == prev_file)
+			continue;
+		prev_line = end ? -1 : ln;
+		prev_file = end ? UINT32_MAX : file;
+		if (b->n == b->cap) {
+			b->cap = b->cap ? 2 * b->cap : 4096;
+			lt->own_rows = xrealloc(lt->own_rows, b->cap * sizeof(*lt->own_rows));
+		}
+		lt->own_rows[b->n].addr = a + b->bias;
+		lt->own_rows[b->n].file = file;
+		lt->own_rows[b->n].line = ln;
+		b->n++;
 	}
-	free(in.slots);
-	if (n) /* own_rows is NULL when no row was found */
-		qsort(lt->own_rows, n, sizeof(*lt->own_rows), row_cmp);
+}
+
+static struct line_table *builder_finish(struct lt_builder *b)
+{
+	struct line_table *lt = b->lt;
+	size_t j = 0;
+
+	free(b->in.slots);
+	for (size_t i = 1; i < b->n; i++)
+		if (row_cmp(&lt->own_rows[i - 1], &lt->own_rows[i]) > 0) {
+			qsort(lt->own_rows, b->n, sizeof(*lt->own_rows), row_cmp);
+			break;
+		}
 	/* one row per address (the later, starting row wins), then drop repeats again */
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < b->n; i++) {
 		if (j && lt->own_rows[j - 1].addr == lt->own_rows[i].addr)
 			j--;
 		if (j && lt->own_rows[j - 1].line == lt->own_rows[i].line &&
@@ -248,6 +267,26 @@ struct line_table *line_table_from_dwarf(Dwarf *dw, uint64_t bias)
 	lt->strings = lt->own_strings.buf;
 	lt->strsize = lt->own_strings.len;
 	return lt;
+}
+
+struct line_table *line_table_from_dwarf(Dwarf *dw, uint64_t bias)
+{
+	struct lt_builder b;
+	Dwarf_CU *cu = NULL, *next;
+	Dwarf_Half version;
+	uint8_t unit_type;
+	Dwarf_Die cudie;
+
+	builder_init(&b, bias);
+	while (dwarf_get_units(dw, cu, &next, &version, &unit_type, &cudie, NULL) == 0) {
+		Dwarf_Lines *lines;
+		size_t nl;
+		if ((unit_type == DW_UT_compile || unit_type == DW_UT_partial) &&
+		    dwarf_getsrclines(&cudie, &lines, &nl) == 0)
+			builder_add(&b, lines, nl);
+		cu = next;
+	}
+	return builder_finish(&b);
 }
 
 int line_table_save(const struct line_table *lt, const char *build_id)

@@ -44,29 +44,48 @@ static int map_cmp(const void *a, const void *b)
 	return 0;
 }
 
-/* "start-end perms offset major:minor inode   path" (path may hold spaces) */
+/* A hex or decimal number ending at sep; 0 or -1. */
+static int parse_num(char **p, int base, char sep, unsigned long long *v)
+{
+	char *end;
+	errno = 0;
+	*v = strtoull(*p, &end, base);
+	if (end == *p || errno || *end != sep)
+		return -1;
+	*p = end + 1;
+	return 0;
+}
+
+/* "start-end perms offset major:minor inode   path" (path may hold spaces). By hand:
+ * sscanf was most of reading the maps of a process with a few hundred mappings. */
 static int parse_maps_line(char *line, struct map_entry *m)
 {
-	unsigned long long start, end, offset, inode;
-	unsigned major, minor;
-	char perms[8];
-	int pos = 0;
-	char *path;
+	unsigned long long start, end, offset, inode, major, minor;
+	char *p = line, *path;
 	size_t len;
 
 	memset(m, 0, sizeof(*m));
-	if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu %n", &start, &end, perms, &offset, &major,
-		   &minor, &inode, &pos) < 7 || !pos || end <= start)
+	if (parse_num(&p, 16, '-', &start) || parse_num(&p, 16, ' ', &end) || end <= start)
+		return -EINVAL;
+	if (strlen(p) < 5 || p[4] != ' ')
+		return -EINVAL;
+	memcpy(m->perms, p, 4);
+	m->perms[4] = '\0';
+	p += 5;
+	if (parse_num(&p, 16, ' ', &offset) || parse_num(&p, 16, ':', &major) ||
+	    parse_num(&p, 16, ' ', &minor))
+		return -EINVAL;
+	inode = strtoull(p, &path, 10);
+	if (path == p || (*path != ' ' && *path != '\0'))
 		return -EINVAL;
 	m->start = start;
 	m->end = end;
 	m->offset = offset;
-	m->dev_major = major;
-	m->dev_minor = minor;
+	m->dev_major = (unsigned)major;
+	m->dev_minor = (unsigned)minor;
 	m->inode = inode;
-	memcpy(m->perms, perms, 4);
-	m->perms[4] = '\0';
-	path = line + pos;
+	while (*path == ' ')
+		path++;
 	len = strlen(path);
 	if (!len)
 		return 0;
@@ -287,6 +306,26 @@ struct elf_file *maps_elf(struct symbolizer *s, struct map_entry *m)
 	return m->bias_ok ? m->elf : NULL;
 }
 
+struct elf_file *maps_file_elf(struct symbolizer *s, struct map_entry *f, uint64_t *bias)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < s->nmaps; i++) {
+			struct map_entry *m = &s->maps[i];
+			struct elf_file *ef;
+
+			if (!m->path || !f->path || m->inode != f->inode || strcmp(m->path, f->path) ||
+			    (pass == 0 && m->perms[2] != 'x'))
+				continue;
+			ef = maps_elf(s, m);
+			if (ef) {
+				*bias = m->bias;
+				return ef;
+			}
+		}
+	}
+	return NULL;
+}
+
 struct symbolizer *symbolizer_new_flags(pid_t pid, unsigned flags)
 {
 	struct symbolizer *s = xcalloc(1, sizeof(*s));
@@ -295,6 +334,7 @@ struct symbolizer *symbolizer_new_flags(pid_t pid, unsigned flags)
 	s->pid = pid;
 	s->flags = flags;
 	s->mem_fd = -1;
+	s->no_vm_readv = flags & SYMBOLIZER_PROCMEM;
 	ret = maps_load(s);
 	if (ret < 0) {
 		symbolizer_free(s);
@@ -315,6 +355,7 @@ void symbolizer_free(struct symbolizer *s)
 		return;
 	if (unwinder_libunwind.fini)
 		unwinder_libunwind.fini(s);
+	memcache_free(s->mem);
 	maps_free(s->maps, s->nmaps);
 	if (s->mem_fd >= 0)
 		close(s->mem_fd);
@@ -404,7 +445,7 @@ int symbolizer_find_symbol(struct symbolizer *s, const char *module_prefix, cons
 	char exe_link[64], exe[PATH_MAX];
 	ssize_t len;
 	size_t i, pass;
-	uint64_t vaddr;
+	uint64_t vaddr, bias;
 
 	snprintf(exe_link, sizeof(exe_link), "/proc/%d/exe", (int)s->pid);
 	len = readlink(exe_link, exe, sizeof(exe) - 1);
@@ -427,14 +468,38 @@ int symbolizer_find_symbol(struct symbolizer *s, const char *module_prefix, cons
 			if (i > 0 && s->maps[i - 1].path && !strcmp(s->maps[i - 1].path, m->path) &&
 			    s->maps[i - 1].inode == m->inode)
 				continue;
-			ef = maps_elf(s, m);
+			ef = maps_file_elf(s, m, &bias);
 			if (ef && !elf_file_symbol_by_name(ef, name, &vaddr)) {
-				*addr = vaddr + m->bias;
+				*addr = vaddr + bias;
 				return 0;
 			}
 		}
 	}
 	return -ENOENT;
+}
+
+void symbolizer_prepare_lines(struct symbolizer *s, const uint64_t *hints, size_t nhints)
+{
+	for (size_t i = 0; i < s->nmaps; i++) {
+		struct map_entry *m = &s->maps[i];
+		uint64_t h[4];
+		size_t nh = 0;
+		struct elf_file *ef;
+
+		if (!m->path || m->perms[2] != 'x' || !(ef = maps_elf(s, m)))
+			continue;
+		for (size_t k = 0; k < nhints && nh < ARRAY_SIZE(h); k++)
+			if (hints[k] >= m->start && hints[k] < m->end)
+				h[nh++] = hints[k] - m->bias;
+		elf_file_prepare_lines(ef, h, nh);
+	}
+	elf_file_prepare_start();
+}
+
+uint64_t symbolizer_map_end(struct symbolizer *s, uint64_t addr)
+{
+	struct map_entry *m = maps_find(s, addr);
+	return m ? m->end : 0;
 }
 
 int symbolizer_read_mem(struct symbolizer *s, uint64_t addr, void *buf, size_t len)

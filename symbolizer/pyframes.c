@@ -6,21 +6,19 @@
  * (+ pycore_runtime_init.h), 3.14's Include/internal/pycore_debug_offsets.h. Everything read
  * from the target is untrusted: every loop is bounded and every length is checked.
  */
+#include <elf.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <gelf.h>
 #include <inttypes.h>
-#include <libelf.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "ftscope/pyframes.h"
 #include "ftscope/util.h"
+#include "internal.h"
 
 /*
  * Mirrors of _Py_DebugOffsets; every member is a uint64 filled by offsetof()/sizeof() at
@@ -127,16 +125,8 @@ struct py_layout {
 
 #define MAX_STRUCT_SIZE (1u << 20)
 #define PAGE 4096u
-#define CACHE_SLOTS 512u        /* 2 MiB of target pages per reader */
 #define CODE_SLOTS 1024u
 #define USER_ADDR_END (1ull << 47)
-
-struct page_slot {
-	uint64_t page;
-	uint32_t gen;
-	int8_t state;           /* 1 readable, -1 unreadable */
-	unsigned char data[PAGE];
-};
 
 struct code_info {
 	uint64_t addr;
@@ -152,183 +142,110 @@ struct addr_set {
 	uint64_t *keys;
 	uint32_t *gens;
 	size_t cap;             /* power of two */
+	size_t n;               /* keys of the current generation */
 	uint32_t gen;
 };
 
 struct pyreader {
 	pid_t pid;
+	/* maps, ELF files and the snapshot's pages of the process (symbolizer/maps.c,
+	 * memcache.c): shared with the native unwinder of a snapshot, or our own */
+	struct symbolizer *sym;
+	bool own_sym;
 	struct py_layout L;
 	char version[32];
 	uint64_t runtime;
 	const char *how;
 	uint64_t code_type, unicode_type, bytes_type; /* 0 if unknown */
+	uint64_t eval_loop;     /* _PyEval_EvalFrameDefault, 0 if unknown */
 	uint64_t code_type_guess;       /* learned from tp_name when PyCode_Type is unknown */
-	int memfd;
-	bool use_procmem;
 	uint32_t gen;
-	struct page_slot *cache;
 	struct code_info *codes;
 	struct addr_set interps, tstates, frames;
-	struct { uint64_t type; int kind; } tcache[64]; /* type object -> TK_* */
+	struct { uint64_t type; int kind; } tcache[256]; /* type object -> TK_*, hashed */
 	size_t ntcache;
+	/* reads wanted next, fetched together (want_add, want_fetch); one entry per page */
+	struct mem_range *want;
+	size_t nwant, capwant;
+	struct addr_set want_pages;
+	/* between pyreader_threads_read and pyreader_threads_decode */
+	struct walk *walk;
 };
 
 enum { TK_OTHER, TK_LOCK, TK_RLOCK, TK_CFUNC };
 
 /*
- * Target memory.
+ * Target memory: the snapshot's pages (symbolizer/memcache.c), shared with the unwinder.
  */
-
-static int procmem_read(struct pyreader *r, uint64_t addr, void *buf, size_t len)
-{
-	size_t done = 0;
-	if (r->memfd < 0) {
-		char path[64];
-		snprintf(path, sizeof(path), "/proc/%d/mem", (int)r->pid);
-		r->memfd = open(path, O_RDONLY | O_CLOEXEC);
-		if (r->memfd < 0)
-			return -errno;
-	}
-	while (done < len) {
-		ssize_t n = pread(r->memfd, (char *)buf + done, len - done, (off_t)(addr + done));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return errno == ESRCH ? -ESRCH : -EFAULT;
-		if (n == 0)
-			return -EFAULT;
-		done += (size_t)n;
-	}
-	return 0;
-}
 
 /* Uncached read of exactly len bytes: 0, -EFAULT (unmapped) or -ESRCH (gone). */
 static int mem_read_raw(struct pyreader *r, uint64_t addr, void *buf, size_t len)
 {
-	struct iovec local = { buf, len }, remote = { (void *)(uintptr_t)addr, len };
-	ssize_t n;
+	int err;
 	if (!addr || addr >= USER_ADDR_END || len > USER_ADDR_END - addr)
 		return -EFAULT;
-	if (r->use_procmem)
-		return procmem_read(r, addr, buf, len);
-	n = process_vm_readv(r->pid, &local, 1, &remote, 1, 0);
-	if (n == (ssize_t)len)
-		return 0;
-	if (n < 0 && (errno == ENOSYS || errno == EPERM)) {
-		/* No CONFIG_CROSS_MEMORY_ATTACH, or a policy against it: /proc/PID/mem. */
-		r->use_procmem = true;
-		return procmem_read(r, addr, buf, len);
+	err = symbolizer_read_mem(r->sym, addr, buf, len);
+	return !err || err == -ESRCH ? err : -EFAULT;
+}
+
+static bool aset_add(struct addr_set *s, uint64_t k);
+static void aset_clear(struct addr_set *s);
+static void walk_free(struct walk *w);
+
+/* Note a read for the next want_fetch, unless its pages are read or noted already. */
+static void want_add(struct pyreader *r, uint64_t addr, uint64_t len)
+{
+	if (!addr || addr >= USER_ADDR_END || !len || len > USER_ADDR_END - addr ||
+	    symbolizer_mem_cached(r->sym, addr, len))
+		return;
+	if ((addr ^ (addr + len - 1)) < PAGE && !aset_add(&r->want_pages, addr & ~(uint64_t)(PAGE - 1)))
+		return; /* within one page, noted already */
+	if (r->nwant == r->capwant) {
+		r->capwant = r->capwant ? 2 * r->capwant : 256;
+		r->want = xrealloc(r->want, r->capwant * sizeof(*r->want));
 	}
-	if (n < 0 && errno == ESRCH)
-		return -ESRCH;
-	return -EFAULT;
+	r->want[r->nwant++] = (struct mem_range){ addr, len };
 }
 
-static int fill_slot(struct pyreader *r, struct page_slot *s, uint64_t page)
+/* Read what was wanted, in one go. */
+static void want_fetch(struct pyreader *r)
 {
-	int err = mem_read_raw(r, page, s->data, PAGE);
-	if (err == -ESRCH)
-		return err;
-	s->page = page;
-	s->gen = r->gen;
-	s->state = err ? -1 : 1;
-	return 0;
+	if (r->nwant)
+		symbolizer_mem_prefetch(r->sym, r->want, r->nwant);
+	r->nwant = 0;
+	aset_clear(&r->want_pages);
 }
 
-/*
- * The cache slot of a page: hashed, not page number modulo the slot count, since threads'
- * stacks and data-stack chunks sit at the same offsets of equally aligned regions, and those
- * pages all fell in one slot, evicting each other at every thread.
- */
-static struct page_slot *slot_of(struct pyreader *r, uint64_t page)
-{
-	return &r->cache[((page / PAGE) * 0x9e3779b97f4a7c15ull) >> 32 & (CACHE_SLOTS - 1)];
-}
-
-/* Cached read (pages stay valid for one snapshot, see r->gen). */
+/* Cached read (pages stay valid for one snapshot). A large read (a long line table)
+ * bypasses the page cache. */
 static int mem_read(struct pyreader *r, uint64_t addr, void *buf, size_t len)
 {
-	unsigned char *out = buf;
+	int err;
 	if (!addr || addr >= USER_ADDR_END || len > USER_ADDR_END - addr)
 		return -EFAULT;
-	if (!r->cache || len > 16 * PAGE)
+	if (len > 16 * PAGE)
 		return mem_read_raw(r, addr, buf, len);
-	while (len) {
-		uint64_t page = addr & ~(uint64_t)(PAGE - 1);
-		size_t off = (size_t)(addr - page), chunk = PAGE - off;
-		struct page_slot *s = slot_of(r, page);
-		if (chunk > len)
-			chunk = len;
-		if (s->gen != r->gen || s->page != page) {
-			int err = fill_slot(r, s, page);
-			if (err)
-				return err;
-		}
-		if (s->state < 0)
-			return -EFAULT;
-		memcpy(out, s->data + off, chunk);
-		out += chunk;
-		addr += chunk;
-		len -= chunk;
-	}
-	return 0;
+	err = symbolizer_mem_read(r->sym, addr, buf, len);
+	return !err || err == -ESRCH ? err : -EFAULT;
 }
 
 /*
- * Bring the pages holding addrs[0..n) into the cache with as few process_vm_readv calls as
- * possible (one iovec a page): the objects a frame's locals point to are scattered, and
- * reading their headers one page fault of a syscall at a time was most of a snapshot's
- * reads. Best effort: an unreadable page is marked so, anything else is left to mem_read.
+ * Bring the pages holding addrs[0..n) (0s skipped) into the snapshot's pages with as few
+ * process_vm_readv calls as possible: the objects a frame's locals point to are scattered,
+ * and reading their headers one page fault of a syscall at a time was most of a snapshot's
+ * reads. Best effort: what cannot be read is left to mem_read.
  */
 static void mem_prefetch(struct pyreader *r, const uint64_t *addrs, size_t n)
 {
-	struct iovec local[64], remote[64];
-	struct page_slot *slots[64];
+	struct mem_range *rg;
 	size_t k = 0;
-	if (!r->cache || r->use_procmem)
-		return;
-	for (size_t i = 0; i <= n; i++) {
-		size_t done = 0;
-		if (i < n) {
-			uint64_t page = addrs[i] & ~(uint64_t)(PAGE - 1);
-			struct page_slot *s = slot_of(r, page);
-			bool dup = false;
-			if (!addrs[i] || addrs[i] >= USER_ADDR_END || (s->gen == r->gen && s->page == page))
-				continue;
-			for (size_t j = 0; j < k && !dup; j++)
-				dup = slots[j] == s; /* same page, or two pages for one slot: one read */
-			if (dup)
-				continue;
-			slots[k] = s;
-			local[k] = (struct iovec){ s->data, PAGE };
-			remote[k] = (struct iovec){ (void *)(uintptr_t)page, PAGE };
-			k++;
-			if (k < ARRAY_SIZE(slots))
-				continue;
-		}
-		/* a failing page ends the call: mark it, go on after it */
-		while (done < k) {
-			ssize_t got = process_vm_readv(r->pid, local + done, k - done, remote + done,
-						       k - done, 0);
-			size_t full;
-			if (got < 0 && errno != EFAULT)
-				return; /* gone, or not allowed: mem_read will say */
-			full = got < 0 ? 0 : (size_t)got / PAGE;
-			for (size_t j = done; j < done + full; j++) {
-				slots[j]->page = (uint64_t)(uintptr_t)remote[j].iov_base;
-				slots[j]->gen = r->gen;
-				slots[j]->state = 1;
-			}
-			done += full;
-			if (done < k) {
-				slots[done]->page = (uint64_t)(uintptr_t)remote[done].iov_base;
-				slots[done]->gen = r->gen;
-				slots[done]->state = -1;
-				done++;
-			}
-		}
-		k = 0;
-	}
+
+	rg = xmalloc((n ? n : 1) * sizeof(*rg));
+	for (size_t i = 0; i < n; i++)
+		if (addrs[i] && addrs[i] < USER_ADDR_END)
+			rg[k++] = (struct mem_range){ addrs[i], 1 };
+	symbolizer_mem_prefetch(r->sym, rg, k);
+	free(rg);
 }
 
 static int rd_u64(struct pyreader *r, uint64_t addr, uint64_t *v)
@@ -367,20 +284,40 @@ static void aset_release(struct addr_set *s)
 
 static void aset_clear(struct addr_set *s)
 {
+	s->n = 0;
 	if (++s->gen == 0) {
 		memset(s->gens, 0, s->cap * sizeof(*s->gens));
 		s->gen = 1;
 	}
 }
 
-/* false if k is already in the set (a cycle) or the set is full */
+static bool aset_add(struct addr_set *s, uint64_t k);
+
+/* Twice the room, same keys (the frames of every thread of a large process go in one set). */
+static void aset_grow(struct addr_set *s)
+{
+	struct addr_set old = *s;
+	aset_init(s, 2 * old.cap);
+	s->gen = 1;
+	for (size_t i = 0; i < old.cap; i++)
+		if (old.gens[i] == old.gen)
+			aset_add(s, old.keys[i]);
+	aset_release(&old);
+}
+
+/* false if k is already in the set (a cycle) */
 static bool aset_add(struct addr_set *s, uint64_t k)
 {
-	size_t mask = s->cap - 1, i = (size_t)(((k >> 3) * 0x9e3779b97f4a7c15ull) >> 20) & mask;
+	size_t mask, i;
+	if (2 * (s->n + 1) > s->cap)
+		aset_grow(s);
+	mask = s->cap - 1;
+	i = (size_t)(((k >> 3) * 0x9e3779b97f4a7c15ull) >> 20) & mask;
 	for (size_t probes = 0; probes < s->cap; probes++, i = (i + 1) & mask) {
 		if (s->gens[i] != s->gen) {
 			s->gens[i] = s->gen;
 			s->keys[i] = k;
+			s->n++;
 			return true;
 		}
 		if (s->keys[i] == k)
@@ -740,190 +677,23 @@ int py_debug_offsets_check(const void *raw, size_t len, struct sbuf *why)
 }
 
 /*
- * Finding _PyRuntime: /proc/PID/maps + the ELF file of python/libpython.
+ * Finding _PyRuntime: the symbolizer's maps and the ELF file of python/libpython.
  */
 
-struct map_ent {
-	uint64_t start, end, offset, inode;
-	char perms[5];
-	char *path;
-};
-
-static void maps_free(struct map_ent *m, size_t n)
+static bool is_python_map(const struct map_entry *m)
 {
-	for (size_t i = 0; i < n; i++)
-		free(m[i].path);
-	free(m);
-}
-
-static int maps_read(pid_t pid, struct map_ent **out, size_t *nout)
-{
-	char path[64], *text = NULL, *line, *save = NULL;
-	struct map_ent *m = NULL;
-	size_t n = 0, cap = 0, len;
-	int err;
-
-	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
-	err = read_file(path, &text, &len);
-	if (err)
-		return err;
-	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		struct map_ent e = { 0 };
-		int pos = 0;
-		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %4s %" SCNx64 " %*s %" SCNu64 " %n",
-			   &e.start, &e.end, e.perms, &e.offset, &e.inode, &pos) < 5)
-			continue;
-		if (!pos || !line[pos] || line[pos] != '/')
-			continue;       /* anonymous, [heap], [stack]... */
-		e.path = xstrdup(line + pos);
-		if (n == cap) {
-			cap = cap ? 2 * cap : 64;
-			m = xrealloc(m, cap * sizeof(*m));
-		}
-		m[n++] = e;
-	}
-	free(text);
-	*out = m;
-	*nout = n;
-	return 0;
-}
-
-static bool is_python_path(const char *path)
-{
-	const char *base = strrchr(path, '/');
-	return strstr(base ? base + 1 : path, "python") != NULL;
-}
-
-struct elf_info {
-	uint64_t runtime_sym, runtime_sec;      /* link-time addresses, 0 if absent */
-	uint64_t code_type, unicode_type, bytes_type;
-	struct { uint64_t vaddr, offset; bool exec; } load[16];
-	size_t nload;
-};
-
-static void scan_symtab(Elf *e, Elf_Scn *scn, const GElf_Shdr *sh, struct elf_info *info)
-{
-	static const char *const names[] = { "_PyRuntime", "PyCode_Type", "PyUnicode_Type",
-					     "PyBytes_Type" };
-	uint64_t *dst[] = { &info->runtime_sym, &info->code_type, &info->unicode_type,
-			    &info->bytes_type };
-	Elf_Data *data = elf_getdata(scn, NULL);
-	size_t count;
-
-	if (!data || !sh->sh_entsize)
-		return;
-	count = sh->sh_size / sh->sh_entsize;
-	for (size_t i = 0; i < count; i++) {
-		GElf_Sym sym;
-		const char *name;
-		if (!gelf_getsym(data, (int)i, &sym) || sym.st_shndx == SHN_UNDEF || !sym.st_value ||
-		    GELF_ST_TYPE(sym.st_info) != STT_OBJECT)
-			continue;
-		name = elf_strptr(e, sh->sh_link, sym.st_name);
-		if (!name || (name[0] != '_' && name[0] != 'P'))
-			continue;
-		for (size_t k = 0; k < ARRAY_SIZE(names); k++)
-			if (!*dst[k] && !strcmp(name, names[k]))
-				*dst[k] = sym.st_value;
-	}
-}
-
-static int elf_read_info(int fd, struct elf_info *info)
-{
-	Elf *e;
-	Elf_Scn *scn = NULL;
-	size_t phnum, shstrndx;
-	int ret = -1;
-
-	memset(info, 0, sizeof(*info));
-	if (elf_version(EV_CURRENT) == EV_NONE)
-		return -1;
-	e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!e)
-		return -1;
-	if (elf_kind(e) != ELF_K_ELF || elf_getphdrnum(e, &phnum) || elf_getshdrstrndx(e, &shstrndx))
-		goto out;
-	for (size_t i = 0; i < phnum && info->nload < ARRAY_SIZE(info->load); i++) {
-		GElf_Phdr ph;
-		if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_LOAD)
-			continue;
-		info->load[info->nload].vaddr = ph.p_vaddr;
-		info->load[info->nload].offset = ph.p_offset;
-		info->load[info->nload].exec = ph.p_flags & PF_X;
-		info->nload++;
-	}
-	/* .dynsym first: the exported names are there even in stripped files. */
-	for (int pass = 0; pass < 2; pass++) {
-		while ((scn = elf_nextscn(e, scn))) {
-			GElf_Shdr sh;
-			const char *name;
-			if (!gelf_getshdr(scn, &sh))
-				continue;
-			if (sh.sh_type == (pass ? SHT_SYMTAB : SHT_DYNSYM))
-				scan_symtab(e, scn, &sh, info);
-			name = elf_strptr(e, shstrndx, sh.sh_name);
-			if (!pass && name && !strcmp(name, ".PyRuntime"))
-				info->runtime_sec = sh.sh_addr;
-		}
-		if (info->runtime_sym && info->code_type && info->unicode_type && info->bytes_type)
-			break;
-	}
-	ret = 0;
-out:
-	elf_end(e);
-	return ret;
-}
-
-static int open_mapped_file(pid_t pid, const struct map_ent *m)
-{
-	char path[PATH_MAX + 64];
-	int fd;
-	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, (int)pid, m->start,
-		 m->end);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0)
-		return fd;
-	snprintf(path, sizeof(path), "/proc/%d/root%s", (int)pid, m->path);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd >= 0)
-		return fd;
-	return open(m->path, O_RDONLY | O_CLOEXEC);
-}
-
-/*
- * Load bias of the file mapped by maps[i..]: from a mapping whose file offset is the page of a
- * PT_LOAD's p_offset, bias = start - page(p_vaddr). Executable segments first: ctypes may map
- * the binary a second time for trampolines, and that copy has no executable mapping.
- */
-static bool load_bias(const struct map_ent *maps, size_t n, const struct map_ent *f,
-		      const struct elf_info *info, uint64_t *bias)
-{
-	for (int pass = 0; pass < 2; pass++) {
-		for (size_t i = 0; i < n; i++) {
-			const struct map_ent *m = &maps[i];
-			if (m->inode != f->inode || strcmp(m->path, f->path))
-				continue;
-			if (!pass && !strchr(m->perms, 'x'))
-				continue;
-			for (size_t k = 0; k < info->nload; k++) {
-				if ((info->load[k].offset & ~(uint64_t)(PAGE - 1)) != m->offset)
-					continue;
-				*bias = m->start - (info->load[k].vaddr & ~(uint64_t)(PAGE - 1));
-				return true;
-			}
-		}
-	}
-	return false;
+	return m->path && m->path[0] == '/' && strstr(m->base, "python") != NULL;
 }
 
 /* addr is inside a writable mapping of the file f */
-static bool in_writable_map(const struct map_ent *maps, size_t n, const struct map_ent *f,
-			    uint64_t addr)
+static bool in_writable_map(const struct symbolizer *s, const struct map_entry *f, uint64_t addr)
 {
-	for (size_t i = 0; i < n; i++)
-		if (maps[i].inode == f->inode && !strcmp(maps[i].path, f->path) &&
-		    maps[i].perms[1] == 'w' && addr >= maps[i].start && addr + 24 <= maps[i].end)
+	for (size_t i = 0; i < s->nmaps; i++) {
+		const struct map_entry *m = &s->maps[i];
+		if (m->path && m->inode == f->inode && !strcmp(m->path, f->path) &&
+		    m->perms[1] == 'w' && addr >= m->start && addr + 24 <= m->end)
 			return true;
+	}
 	return false;
 }
 
@@ -934,7 +704,7 @@ static bool has_cookie(struct pyreader *r, uint64_t addr)
 }
 
 /* Scan one writable mapping for the cookie followed by a 3.13+ version. */
-static uint64_t scan_map(struct pyreader *r, const struct map_ent *m)
+static uint64_t scan_map(struct pyreader *r, const struct map_entry *m)
 {
 	size_t chunk = 1u << 20;
 	uint64_t *buf = xmalloc(chunk + 16), found = 0;
@@ -957,78 +727,66 @@ static uint64_t scan_map(struct pyreader *r, const struct map_ent *m)
 
 static int locate_runtime(struct pyreader *r, unsigned flags, struct sbuf *why)
 {
-	struct map_ent *maps = NULL;
-	size_t n = 0;
+	static const char *const names[] = { "_PyRuntime", "PyCode_Type", "PyUnicode_Type",
+					     "PyBytes_Type", "_PyEval_EvalFrameDefault" };
+	struct symbolizer *s = r->sym;
 	bool any_python = false;
-	int ret = -1, err;
 
-	err = maps_read(r->pid, &maps, &n);
-	if (err) {
-		sbuf_addf(why, "cannot read /proc/%d/maps: %s", (int)r->pid, strerror(-err));
-		return -1;
-	}
 	/* (a) symbol, (b) section, per python file in map order */
-	for (size_t i = 0; i < n; i++) {
-		struct elf_info info;
-		uint64_t bias = 0;
+	for (size_t i = 0; i < s->nmaps; i++) {
+		struct map_entry *m = &s->maps[i];
+		uint64_t v[ARRAY_SIZE(names)], sec = 0, bias = 0;
+		struct elf_file *ef;
 		bool seen = false;
-		int fd;
 
-		if (!is_python_path(maps[i].path))
+		if (!is_python_map(m))
 			continue;
 		for (size_t k = 0; k < i && !seen; k++)
-			seen = maps[k].inode == maps[i].inode && !strcmp(maps[k].path, maps[i].path);
+			seen = s->maps[k].path && s->maps[k].inode == m->inode &&
+			       !strcmp(s->maps[k].path, m->path);
 		if (seen)
 			continue;
 		any_python = true;
-		fd = open_mapped_file(r->pid, &maps[i]);
-		if (fd < 0)
+		ef = maps_file_elf(s, m, &bias);
+		if (!ef)
 			continue;
-		err = elf_read_info(fd, &info);
-		close(fd);
-		if (err || !load_bias(maps, n, &maps[i], &info, &bias))
-			continue;
+		elf_file_symbols_by_name(ef, names, ARRAY_SIZE(names),
+					 (1u << STT_OBJECT) | (1u << STT_FUNC), v);
 		if (flags & PYREADER_NO_SYMBOL)
-			info.runtime_sym = 0;
-		if (flags & PYREADER_NO_SECTION)
-			info.runtime_sec = 0;
-		if (info.runtime_sym && in_writable_map(maps, n, &maps[i], bias + info.runtime_sym) &&
-		    has_cookie(r, bias + info.runtime_sym)) {
-			r->runtime = bias + info.runtime_sym;
+			v[0] = 0;
+		if ((flags & PYREADER_NO_SECTION) || elf_file_section_addr(ef, ".PyRuntime", &sec))
+			sec = 0;
+		if (v[0] && in_writable_map(s, m, bias + v[0]) && has_cookie(r, bias + v[0])) {
+			r->runtime = bias + v[0];
 			r->how = "symbol";
-		} else if (info.runtime_sec &&
-			   in_writable_map(maps, n, &maps[i], bias + info.runtime_sec) &&
-			   has_cookie(r, bias + info.runtime_sec)) {
-			r->runtime = bias + info.runtime_sec;
+		} else if (sec && in_writable_map(s, m, bias + sec) && has_cookie(r, bias + sec)) {
+			r->runtime = bias + sec;
 			r->how = "section";
 		} else {
 			continue;
 		}
-		r->code_type = info.code_type ? bias + info.code_type : 0;
-		r->unicode_type = info.unicode_type ? bias + info.unicode_type : 0;
-		r->bytes_type = info.bytes_type ? bias + info.bytes_type : 0;
-		ret = 0;
-		goto out;
+		r->code_type = v[1] ? bias + v[1] : 0;
+		r->unicode_type = v[2] ? bias + v[2] : 0;
+		r->bytes_type = v[3] ? bias + v[3] : 0;
+		r->eval_loop = v[4] ? bias + v[4] : 0;
+		return 0;
 	}
 	/* (c) cookie scan of writable file-backed python mappings */
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < s->nmaps; i++) {
 		uint64_t a;
-		if (!is_python_path(maps[i].path) || maps[i].perms[1] != 'w')
+		if (!is_python_map(&s->maps[i]) || s->maps[i].perms[1] != 'w')
 			continue;
-		a = scan_map(r, &maps[i]);
+		a = scan_map(r, &s->maps[i]);
 		if (a) {
 			r->runtime = a;
 			r->how = "scan";
-			ret = 0;
-			goto out;
+			return 0;
 		}
 	}
 	sbuf_addf(why, "no Python runtime in process %d (not CPython 3.13+?)", (int)r->pid);
 	if (any_python)
 		sbuf_addf(why, ": python is mapped but has no _PyRuntime with debug offsets");
-out:
-	maps_free(maps, n);
-	return ret;
+	return -1;
 }
 
 /*
@@ -1064,15 +822,18 @@ static int load_offsets(struct pyreader *r, struct sbuf *why)
 	if (parse_offsets(raw, len, &r->L, why))
 		return -1;
 	version_string(r->L.version, r->version, sizeof(r->version));
-	r->cache = xcalloc(CACHE_SLOTS, sizeof(*r->cache));
 	r->codes = xcalloc(CODE_SLOTS, sizeof(*r->codes));
-	aset_init(&r->interps, 2048);
-	aset_init(&r->tstates, 32768);
-	aset_init(&r->frames, 16384);
+	/* small: they grow (aset_grow), and a page of them first touched is a page fault */
+	aset_init(&r->interps, 64);
+	aset_init(&r->tstates, 256);
+	aset_init(&r->frames, 1024);
+	aset_init(&r->want_pages, 256);
 	return 0;
 }
 
-static struct pyreader *reader_new(pid_t pid, unsigned flags, struct sbuf *why)
+/* A reader on sym, or on a symbolizer of its own when sym is NULL. */
+static struct pyreader *reader_new(pid_t pid, struct symbolizer *sym, unsigned flags,
+				   struct sbuf *why)
 {
 	struct pyreader *r;
 	if (kill(pid, 0) && errno == ESRCH) {
@@ -1081,47 +842,51 @@ static struct pyreader *reader_new(pid_t pid, unsigned flags, struct sbuf *why)
 	}
 	r = xcalloc(1, sizeof(*r));
 	r->pid = pid;
-	r->memfd = -1;
-	r->use_procmem = flags & PYREADER_PROCMEM;
+	r->sym = sym;
+	if (!sym) {
+		r->sym = symbolizer_new_flags(pid, SYMBOLIZER_NO_LINES |
+						   ((flags & PYREADER_PROCMEM) ? SYMBOLIZER_PROCMEM : 0));
+		r->own_sym = true;
+		if (!r->sym) {
+			sbuf_addf(why, "cannot read /proc/%d/maps: %s", (int)pid, strerror(errno));
+			free(r);
+			return NULL;
+		}
+	}
 	return r;
+}
+
+/* Locate the runtime (unless given) and validate; r (may be NULL) is freed on failure. */
+static int open_reader(struct pyreader *r, unsigned flags, const uint64_t *given,
+		       struct pyreader **out, struct sbuf *why)
+{
+	if (r && given) {
+		r->runtime = *given;
+		r->how = "given";
+	}
+	if (!r || (!given && locate_runtime(r, flags, why)) || load_offsets(r, why)) {
+		pyreader_free(r);
+		*out = NULL;
+		return -1;
+	}
+	*out = r;
+	return 0;
 }
 
 int pyreader_open_flags(pid_t pid, unsigned flags, struct pyreader **out, struct sbuf *why)
 {
-	struct pyreader *r = reader_new(pid, flags, why);
-	int ret = -1;
+	return open_reader(reader_new(pid, NULL, flags, why), flags, NULL, out, why);
+}
 
-	if (!r || locate_runtime(r, flags, why) || load_offsets(r, why))
-		goto out;
-	ret = 0;
-out:
-	if (ret) {
-		pyreader_free(r);
-		r = NULL;
-	}
-	*out = r;
-	return ret;
+int pyreader_open_sym(struct symbolizer *sym, unsigned flags, struct pyreader **out,
+		      struct sbuf *why)
+{
+	return open_reader(reader_new(symbolizer_pid(sym), sym, flags, why), flags, NULL, out, why);
 }
 
 int pyreader_open_runtime(pid_t pid, uint64_t runtime, struct pyreader **out, struct sbuf *why)
 {
-	struct pyreader *r = reader_new(pid, 0, why);
-	int ret = -1;
-
-	if (!r)
-		goto out;
-	r->runtime = runtime;
-	r->how = "given";
-	if (load_offsets(r, why))
-		goto out;
-	ret = 0;
-out:
-	if (ret) {
-		pyreader_free(r);
-		r = NULL;
-	}
-	*out = r;
-	return ret;
+	return open_reader(reader_new(pid, NULL, 0, why), 0, &runtime, out, why);
 }
 
 static void code_info_release(struct code_info *c)
@@ -1140,12 +905,14 @@ void pyreader_free(struct pyreader *r)
 		for (size_t i = 0; i < CODE_SLOTS; i++)
 			code_info_release(&r->codes[i]);
 	free(r->codes);
-	free(r->cache);
 	aset_release(&r->interps);
 	aset_release(&r->tstates);
 	aset_release(&r->frames);
-	if (r->memfd >= 0)
-		close(r->memfd);
+	walk_free(r->walk);
+	if (r->own_sym)
+		symbolizer_free(r->sym);
+	free(r->want);
+	aset_release(&r->want_pages);
 	free(r);
 }
 
@@ -1174,12 +941,18 @@ const char *pyreader_runtime_how(const struct pyreader *r)
 	return r->how;
 }
 
-/* Start a snapshot: invalidate cached pages and code objects. */
+uint64_t pyreader_eval_loop(const struct pyreader *r)
+{
+	return r->eval_loop;
+}
+
+/* Start a snapshot: invalidate code objects, and cached pages unless they are the
+ * snapshot's (a shared symbolizer: its owner resets them). */
 static void snapshot_begin(struct pyreader *r)
 {
+	if (r->own_sym)
+		symbolizer_mem_reset(r->sym);
 	if (++r->gen == 0) {
-		for (size_t i = 0; i < CACHE_SLOTS; i++)
-			r->cache[i].gen = 0;
 		for (size_t i = 0; i < CODE_SLOTS; i++)
 			code_info_release(&r->codes[i]);
 		r->gen = 1;
@@ -1393,17 +1166,20 @@ static bool owner_is_shim(const struct py_layout *L, unsigned owner)
 	return L->minor >= 14 ? owner == 3 || owner == 4 : owner == 3;
 }
 
+#define TCACHE_MAX 192 /* of 256 slots, so a probe always ends at an empty one */
+
 static int type_kind(struct pyreader *r, uint64_t obj)
 {
 	uint64_t type, name;
 	char buf[32];
 	int kind = TK_OTHER;
+	size_t k;
 	if (obj < 4096 || obj >= USER_ADDR_END || (obj & 7) || rd_u64(r, obj + r->L.ob.ob_type, &type) ||
 	    !type)
 		return TK_OTHER;
-	for (size_t i = 0; i < r->ntcache; i++)
-		if (r->tcache[i].type == type)
-			return r->tcache[i].kind;
+	for (k = (type >> 4) * 0x9e3779b97f4a7c15ull >> 56; r->tcache[k].type; k = (k + 1) & 255)
+		if (r->tcache[k].type == type)
+			return r->tcache[k].kind;
 	if (rd_u64(r, type + r->L.ty.tp_name, &name) || mem_read(r, name, buf, sizeof(buf)))
 		return TK_OTHER; /* not a type: do not cache */
 	buf[sizeof(buf) - 1] = '\0';
@@ -1413,9 +1189,9 @@ static int type_kind(struct pyreader *r, uint64_t obj)
 		kind = TK_RLOCK;
 	else if (!strcmp(buf, "builtin_function_or_method"))
 		kind = TK_CFUNC;
-	if (r->ntcache < sizeof(r->tcache) / sizeof(r->tcache[0])) {
-		r->tcache[r->ntcache].type = type;
-		r->tcache[r->ntcache].kind = kind;
+	if (r->ntcache < TCACHE_MAX) {
+		r->tcache[k].type = type;
+		r->tcache[k].kind = kind;
 		r->ntcache++;
 	}
 	return kind;
@@ -1446,11 +1222,26 @@ static void add_lockref(struct py_thread *t, struct pyreader *r, uint64_t obj, i
 	}
 }
 
+/* co_stacksize and co_nlocalsplus (3.13/3.14 PyCodeObject: co_stacksize just before
+ * co_firstlineno, co_nlocalsplus just after): a frame has that many slots. */
+static int frame_slots(struct pyreader *r, uint64_t code, size_t *nslots)
+{
+	const struct py_layout *L = &r->L;
+	int32_t nlocalsplus, stacksize;
+	if (L->minor != 13 && L->minor != 14)
+		return -1;
+	if (rd_i32(r, code + L->co.firstlineno - 4, &stacksize) ||
+	    rd_i32(r, code + L->co.firstlineno + 4, &nlocalsplus) || stacksize < 0 ||
+	    nlocalsplus < 0 || stacksize + nlocalsplus > 4096)
+		return -1;
+	*nslots = (size_t)(nlocalsplus + stacksize);
+	return 0;
+}
+
 /*
- * Lock objects in a frame's locals and value stack. The slot count is co_nlocalsplus +
- * co_stacksize (3.13/3.14 PyCodeObject: co_stacksize just before co_firstlineno,
- * co_nlocalsplus just after); dead slots above the stack top may hold stale values, so what
- * this finds is evidence, not proof.
+ * Lock objects in a frame's locals and value stack (frame_slots() of them, after the frame
+ * struct); dead slots above the stack top may hold stale values, so what this finds is
+ * evidence, not proof.
  */
 static void scan_locks(struct pyreader *r, uint64_t frame, uint64_t code, struct py_thread *t,
 		       size_t idx)
@@ -1458,16 +1249,8 @@ static void scan_locks(struct pyreader *r, uint64_t frame, uint64_t code, struct
 	const struct py_layout *L = &r->L;
 	uint64_t base = frame + L->fr.size - 8; /* localsplus[] ends the frame struct */
 	uint64_t hdr = L->ob.ob_type + 8, *slots;
-	int32_t nlocalsplus, stacksize;
 	size_t nslots;
-	if (L->minor != 13 && L->minor != 14)
-		return;
-	if (rd_i32(r, code + L->co.firstlineno - 4, &stacksize) ||
-	    rd_i32(r, code + L->co.firstlineno + 4, &nlocalsplus) || stacksize < 0 ||
-	    nlocalsplus < 0 || stacksize + nlocalsplus > 4096)
-		return;
-	nslots = (size_t)(nlocalsplus + stacksize);
-	if (!nslots)
+	if (frame_slots(r, code, &nslots) || !nslots)
 		return;
 	slots = xcalloc(nslots, sizeof(*slots));
 	if (mem_read(r, base, slots, nslots * 8)) {
@@ -1482,12 +1265,10 @@ static void scan_locks(struct pyreader *r, uint64_t frame, uint64_t code, struct
 			slots[i] &= ~(uint64_t)3; /* _PyStackRef tag bits */
 		if (slots[i] < 4096 || (slots[i] & 7))
 			slots[i] = 0;
-		else
-			slots[i] += L->ob.ob_type; /* the header word type_kind reads */
 	}
-	mem_prefetch(r, slots, nslots);
+	/* (their objects were fetched with the frames: fetch_frame_data) */
 	for (size_t i = 0; i < nslots; i++) {
-		uint64_t v = slots[i] ? slots[i] - L->ob.ob_type : 0, ml, self, mname;
+		uint64_t v = slots[i], ml, self, mname;
 		char buf[16];
 		int kind;
 		kind = type_kind(r, v);
@@ -1522,53 +1303,183 @@ uint64_t pyreader_parked_mutex(struct pyreader *r, uint64_t futex_uaddr)
 	return addr;
 }
 
-static void walk_frames(struct pyreader *r, uint64_t frame, struct py_thread *t)
+/*
+ * Walking every thread's frames reads the target a little at a time: the frame chain, code
+ * objects, their names and line tables, the slots of each frame and the objects in them.
+ * While the target is held each read is a system call, so pyreader_threads_read() goes in
+ * phases over all threads at once, and each phase first fetches, in one call, every page it
+ * will read:
+ *  1. the frame chains, in rounds: every thread goes as far as the pages already read
+ *     allow, then the frames they stopped at are fetched together;
+ *  2. the code objects, then their names and line tables;
+ *  3. the frames' slot arrays, then the objects they point to (a lock's owner is in it).
+ * pyreader_threads_decode() then works from those pages alone, also after the threads were
+ * released: names, lines, entry frames, locks (types, whose names it may still read: type
+ * objects and their names do not change).
+ */
+
+/* A frame as read by the chain walk (phase 1). */
+struct raw_frame {
+	uint64_t addr, exe, ip;
+	int32_t tlbc;
+	uint8_t owner;
+};
+
+struct chain {
+	uint64_t next;          /* the frame to read next; 0: the walk is over */
+	bool natural_end;       /* it ended at a NULL previous (not a cycle, error or bound) */
+	size_t steps;
+	struct raw_frame *v;
+	size_t n, cap;
+};
+
+/* What pyreader_threads_read() leaves for pyreader_threads_decode(). */
+struct walk {
+	struct py_thread *threads; /* ids filled, frames not yet */
+	struct chain *chains;
+	size_t n;
+};
+
+#define FETCH_ROUNDS 64 /* then whatever is missing is read one page at a time */
+
+static void walk_chains(struct pyreader *r, struct chain *c, size_t n)
 {
 	const struct py_layout *L = &r->L;
-	size_t cap = 0;
-	ssize_t pending = -1;   /* last emitted frame, entry if its caller is a shim */
 	unsigned char fbuf[512];
 	size_t flen = L->fr.size < sizeof(fbuf) ? (size_t)L->fr.size : sizeof(fbuf);
 
 	aset_clear(&r->frames);
-	for (size_t steps = 0; frame && steps < 3 * PY_MAX_FRAMES; steps++) {
-		uint64_t exe, prev, ip;
-		int32_t tlbc = 0;
-		unsigned owner;
+	for (int round = 0;; round++) {
+		for (size_t i = 0; i < n; i++) {
+			struct chain *ch = &c[i];
+			while (ch->next) {
+				uint64_t frame = ch->next, exe, prev, ip;
+				struct raw_frame *rf;
+
+				if (ch->steps >= 3 * PY_MAX_FRAMES) {
+					ch->next = 0;
+					break;
+				}
+				if (round < FETCH_ROUNDS && !symbolizer_mem_cached(r->sym, frame, flen)) {
+					want_add(r, frame, flen);
+					break;
+				}
+				/* cycle check per thread: the thread's index above the address bits */
+				if (!aset_add(&r->frames, frame | (uint64_t)i << 47) ||
+				    mem_read(r, frame, fbuf, flen) ||
+				    /* offsets were validated against fr.size; frames are small */
+				    L->fr.previous + 8 > flen || L->fr.executable + 8 > flen ||
+				    L->fr.instr_ptr + 8 > flen || L->fr.owner >= flen ||
+				    L->fr.tlbc_index + 4 > flen) {
+					ch->next = 0;
+					break;
+				}
+				ch->steps++;
+				memcpy(&prev, fbuf + L->fr.previous, 8);
+				memcpy(&exe, fbuf + L->fr.executable, 8);
+				memcpy(&ip, fbuf + L->fr.instr_ptr, 8);
+				if (ch->n == ch->cap) {
+					ch->cap = ch->cap ? 2 * ch->cap : 16;
+					ch->v = xrealloc(ch->v, ch->cap * sizeof(*ch->v));
+				}
+				rf = &ch->v[ch->n++];
+				memset(rf, 0, sizeof(*rf));
+				rf->addr = frame;
+				rf->exe = L->minor >= 14 ? exe & ~(uint64_t)3 : exe; /* _PyStackRef tags */
+				rf->ip = ip;
+				rf->owner = fbuf[L->fr.owner];
+				if (L->fr.tlbc_index)
+					memcpy(&rf->tlbc, fbuf + L->fr.tlbc_index, 4);
+				ch->next = prev;
+				if (!prev)
+					ch->natural_end = true;
+			}
+		}
+		if (!r->nwant)
+			break;
+		want_fetch(r);
+	}
+}
+
+static bool frame_has_code(const struct py_layout *L, const struct raw_frame *rf)
+{
+	return !owner_is_shim(L, rf->owner) && rf->owner <= (L->minor >= 14 ? 4u : 3u) && rf->exe;
+}
+
+/* Phases 2 and 3's reads: code objects, names and line tables, slots, their objects. */
+static void fetch_frame_data(struct pyreader *r, struct chain *c, size_t n)
+{
+	const struct py_layout *L = &r->L;
+	uint64_t v[64];
+
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < c[i].n; k++)
+			if (frame_has_code(L, &c[i].v[k]))
+				want_add(r, c[i].v[k].exe, L->co.size);
+	want_fetch(r);
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < c[i].n; k++) {
+			const struct raw_frame *rf = &c[i].v[k];
+			uint64_t p;
+			size_t nslots;
+			if (!frame_has_code(L, rf))
+				continue;
+			if (!rd_u64(r, rf->exe + L->co.filename, &p))
+				want_add(r, p, 64);
+			if (!rd_u64(r, rf->exe + L->co.qualname, &p))
+				want_add(r, p, 64);
+			if (!rd_u64(r, rf->exe + L->co.linetable, &p))
+				want_add(r, p, 64);
+			if (!frame_slots(r, rf->exe, &nslots) && nslots)
+				want_add(r, rf->addr + L->fr.size - 8, 8 * (uint64_t)nslots);
+		}
+	want_fetch(r);
+	/* the objects in the slots: their headers (type; a lock's fields follow it) */
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < c[i].n; k++) {
+			const struct raw_frame *rf = &c[i].v[k];
+			uint64_t base = rf->addr + L->fr.size - 8;
+			size_t nslots;
+			if (!frame_has_code(L, rf) || frame_slots(r, rf->exe, &nslots))
+				continue;
+			for (size_t j = 0; j < nslots; j += ARRAY_SIZE(v)) {
+				size_t m = nslots - j < ARRAY_SIZE(v) ? nslots - j : ARRAY_SIZE(v);
+				if (mem_read(r, base + 8 * (uint64_t)j, v, 8 * m))
+					break;
+				for (size_t q = 0; q < m; q++) {
+					uint64_t o = L->minor >= 14 ? v[q] & ~(uint64_t)3 : v[q];
+					if (o >= 4096 && !(o & 7))
+						want_add(r, o, L->ob.ob_type + 24);
+				}
+			}
+		}
+	want_fetch(r);
+}
+
+/* Decode a thread's chain into its frames (pystack's entry rule) and scan them for locks. */
+static void decode_chain(struct pyreader *r, const struct chain *ch, struct py_thread *t)
+{
+	const struct py_layout *L = &r->L;
+	size_t cap = 0;
+	ssize_t pending = -1;   /* last emitted frame, entry if its caller is a shim */
+
+	for (size_t k = 0; k < ch->n; k++) {
+		const struct raw_frame *rf = &ch->v[k];
 		const struct code_info *c;
 		struct py_frame *f;
 
-		if (!aset_add(&r->frames, frame) || mem_read(r, frame, fbuf, flen))
-			break;
-		/* offsets were validated against fr.size; frames are small (80/88 bytes) */
-		if (L->fr.previous + 8 > flen || L->fr.executable + 8 > flen ||
-		    L->fr.instr_ptr + 8 > flen || L->fr.owner >= flen || L->fr.tlbc_index + 4 > flen)
-			break;
-		memcpy(&prev, fbuf + L->fr.previous, 8);
-		memcpy(&exe, fbuf + L->fr.executable, 8);
-		memcpy(&ip, fbuf + L->fr.instr_ptr, 8);
-		owner = fbuf[L->fr.owner];
-		if (L->fr.tlbc_index)
-			memcpy(&tlbc, fbuf + L->fr.tlbc_index, 4);
-		if (L->minor >= 14)
-			exe &= ~(uint64_t)3;    /* _PyStackRef tag bits */
-		if (owner_is_shim(L, owner)) {
+		if (owner_is_shim(L, rf->owner)) {
 			if (pending >= 0)
 				t->frames[pending].entry = true;
 			pending = -1;
-			frame = prev;
 			continue;
 		}
 		pending = -1;
-		if (owner > (L->minor >= 14 ? 4u : 3u) || !exe || !is_code(r, exe)) {
-			frame = prev;
+		if (!frame_has_code(L, rf) || !is_code(r, rf->exe))
 			continue;
-		}
-		c = code_lookup(r, exe);
-		if (!c->ok) {
-			frame = prev;
+		c = code_lookup(r, rf->exe);
+		if (!c->ok)
 			continue;
-		}
 		if (t->n == cap) {
 			cap = cap ? 2 * cap : 16;
 			t->frames = xrealloc(t->frames, cap * sizeof(*t->frames));
@@ -1577,16 +1488,26 @@ static void walk_frames(struct pyreader *r, uint64_t frame, struct py_thread *t)
 		f->file = xstrdup(c->file ? c->file : "???");
 		f->func = xstrdup(c->func ? c->func : "???");
 		f->firstlineno = c->firstlineno;
-		f->line = frame_line(r, c, exe, ip, tlbc);
+		f->line = frame_line(r, c, rf->exe, rf->ip, rf->tlbc);
 		f->entry = false;
-		scan_locks(r, frame, exe, t, t->n);
+		scan_locks(r, rf->addr, rf->exe, t, t->n);
 		pending = (ssize_t)t->n++;
 		if (t->n >= PY_MAX_FRAMES)
 			return;
-		frame = prev;
 	}
-	if (!frame && pending >= 0)
+	if (ch->natural_end && pending >= 0)
 		t->frames[pending].entry = true;
+}
+
+static void walk_free(struct walk *w)
+{
+	if (!w)
+		return;
+	for (size_t i = 0; i < w->n; i++)
+		free(w->chains[i].v);
+	free(w->chains);
+	py_threads_free(w->threads, w->n);
+	free(w);
 }
 
 /* Each interpreter, bounded and cycle-checked; fn returns non-zero to stop. */
@@ -1614,6 +1535,7 @@ static int for_each_interp(struct pyreader *r, int (*fn)(struct pyreader *, uint
 struct threads_acc {
 	struct py_thread *v;
 	size_t n, cap;
+	uint64_t *tops;         /* each thread's innermost frame */
 };
 
 static int collect_interp(struct pyreader *r, uint64_t interp, void *data)
@@ -1621,8 +1543,7 @@ static int collect_interp(struct pyreader *r, uint64_t interp, void *data)
 	const struct py_layout *L = &r->L;
 	struct threads_acc *acc = data;
 	int64_t id = 0;
-	uint64_t ts, main_ts = 0, *tops = NULL;
-	size_t first = acc->n, ntops = 0, captops = 0;
+	uint64_t ts, main_ts = 0;
 
 	if (rd_i64(r, interp + L->is.id, &id) || rd_u64(r, interp + L->is.threads_head, &ts))
 		return 0;
@@ -1636,6 +1557,7 @@ static int collect_interp(struct pyreader *r, uint64_t interp, void *data)
 		if (acc->n == acc->cap) {
 			acc->cap = acc->cap ? 2 * acc->cap : 16;
 			acc->v = xrealloc(acc->v, acc->cap * sizeof(*acc->v));
+			acc->tops = xrealloc(acc->tops, acc->cap * sizeof(*acc->tops));
 		}
 		t = &acc->v[acc->n];
 		memset(t, 0, sizeof(*t));
@@ -1648,39 +1570,135 @@ static int collect_interp(struct pyreader *r, uint64_t interp, void *data)
 			t->main_thread = main_ts && ts == main_ts;
 		else
 			t->main_thread = id == 0 && t->native_tid == (uint64_t)r->pid;
-		if (ntops == captops) {
-			captops = captops ? 2 * captops : 16;
-			tops = xrealloc(tops, captops * sizeof(*tops));
-		}
-		tops[ntops++] = frame; /* the innermost frame, walked below */
-		acc->n++;
+		acc->tops[acc->n++] = frame; /* the innermost frame, walked later */
 		ts = next;
 	}
-	/* Each thread's frames are in its own data-stack chunk: one read brings in every
-	 * innermost frame, then each walk goes on mostly within the page it starts in. */
-	mem_prefetch(r, tops, ntops);
-	for (size_t i = 0; i < ntops; i++)
-		walk_frames(r, tops[i], &acc->v[first + i]);
-	free(tops);
 	return acc->n >= PY_MAX_THREADS;
 }
 
-int pyreader_threads(struct pyreader *r, struct py_thread **threads, size_t *n)
+int pyreader_threads_read(struct pyreader *r)
 {
-	struct threads_acc acc = { NULL, 0, 0 };
-	int ret = -1;
+	struct threads_acc acc = { NULL, 0, 0, NULL };
+	struct walk *w;
+	int ret;
 
+	walk_free(r->walk);
+	r->walk = NULL;
 	snapshot_begin(r);
+	r->nwant = 0;
+	aset_clear(&r->want_pages);
 	aset_clear(&r->tstates);
 	ret = for_each_interp(r, collect_interp, &acc);
 	if (ret) {
 		py_threads_free(acc.v, acc.n);
-		acc.v = NULL;
-		acc.n = 0;
+		free(acc.tops);
+		return ret;
 	}
-	*threads = acc.v;
-	*n = acc.n;
-	return ret;
+	w = xcalloc(1, sizeof(*w));
+	w->threads = acc.v;
+	w->n = acc.n;
+	w->chains = xcalloc(acc.n ? acc.n : 1, sizeof(*w->chains));
+	for (size_t i = 0; i < acc.n; i++)
+		w->chains[i].next = acc.tops[i];
+	free(acc.tops);
+	walk_chains(r, w->chains, w->n);
+	fetch_frame_data(r, w->chains, w->n);
+	r->walk = w;
+	return 0;
+}
+
+int pyreader_threads_decode(struct pyreader *r, struct py_thread **threads, size_t *n)
+{
+	struct walk *w = r->walk;
+
+	*threads = NULL;
+	*n = 0;
+	if (!w)
+		return -EINVAL;
+	for (size_t i = 0; i < w->n; i++)
+		decode_chain(r, &w->chains[i], &w->threads[i]);
+	*threads = w->threads;
+	*n = w->n;
+	w->threads = NULL; /* now the caller's */
+	for (size_t i = 0; i < w->n; i++)
+		free(w->chains[i].v);
+	free(w->chains);
+	free(w);
+	r->walk = NULL;
+	return 0;
+}
+
+int pyreader_threads(struct pyreader *r, struct py_thread **threads, size_t *n)
+{
+	int ret = pyreader_threads_read(r);
+	if (ret) {
+		*threads = NULL;
+		*n = 0;
+		return ret;
+	}
+	return pyreader_threads_decode(r, threads, n);
+}
+
+struct guess_acc {
+	struct mem_range *v;
+	size_t n, cap;
+};
+
+static void guess_add(struct guess_acc *g, uint64_t addr, uint64_t len)
+{
+	if (!addr || addr >= USER_ADDR_END)
+		return;
+	if (g->n == g->cap) {
+		g->cap = g->cap ? 2 * g->cap : 64;
+		g->v = xrealloc(g->v, g->cap * sizeof(*g->v));
+	}
+	g->v[g->n++] = (struct mem_range){ addr, len };
+}
+
+size_t pyreader_guess_ranges(struct pyreader *r, struct mem_range **out)
+{
+	const struct py_layout *L = &r->L;
+	struct guess_acc g = { NULL, 0, 0 };
+	unsigned char *buf = xmalloc(L->ts.size);
+	uint64_t interp = 0;
+	size_t nts = 0;
+
+	guess_add(&g, r->runtime + L->rt.interpreters_head, 8);
+	if (mem_read_raw(r, r->runtime + L->rt.interpreters_head, &interp, 8))
+		interp = 0;
+	aset_clear(&r->interps);
+	aset_clear(&r->tstates);
+	for (size_t i = 0; interp && i < PY_MAX_INTERPRETERS && aset_add(&r->interps, interp); i++) {
+		uint64_t ts = 0, next = 0;
+		guess_add(&g, interp + L->is.id, 8);
+		guess_add(&g, interp + L->is.next, 8);
+		guess_add(&g, interp + L->is.threads_head, 8);
+		if (L->is.threads_main)
+			guess_add(&g, interp + L->is.threads_main, 8);
+		guess_add(&g, interp + L->is.gil_locked, 4);
+		guess_add(&g, interp + L->is.gil_holder, 8);
+		guess_add(&g, interp + L->is.gil + L->is.gil_enabled, 4);
+		if (mem_read_raw(r, interp + L->is.threads_head, &ts, 8))
+			ts = 0;
+		guess_add(&g, ts, L->ts.size);
+		while (ts && nts < PY_MAX_THREADS && aset_add(&r->tstates, ts)) {
+			/* one read per thread state (offsets were checked against ts.size) */
+			uint64_t frame;
+			if (mem_read_raw(r, ts, buf, L->ts.size))
+				break;
+			memcpy(&frame, buf + L->ts.current_frame, 8);
+			memcpy(&ts, buf + L->ts.next, 8);
+			guess_add(&g, ts, L->ts.size);
+			guess_add(&g, frame, L->fr.size);
+			nts++;
+		}
+		if (mem_read_raw(r, interp + L->is.next, &next, 8))
+			break;
+		interp = next;
+	}
+	free(buf);
+	*out = g.v;
+	return g.n;
 }
 
 void py_threads_free(struct py_thread *t, size_t n)
@@ -1721,7 +1739,8 @@ int pyreader_gil(struct pyreader *r, int interp_id, struct py_gil *gil)
 	int err;
 
 	memset(gil, 0, sizeof(*gil));
-	snapshot_begin(r);
+	if (!r->walk) /* not between pyreader_threads_read and _decode: their pages stay */
+		snapshot_begin(r);
 	err = for_each_interp(r, find_interp, &q);
 	if (err)
 		return err;

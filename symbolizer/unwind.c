@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The ftscope authors */
 /*
- * The libunwind-ptrace backend. libunwind does the CFI work; memory comes from a page
- * cache filled by process_vm_readv (_UPT_access_mem would PTRACE_PEEKDATA one word at a
- * time, and every FDE lookup walks eh_frame_hdr in the target's memory); names come from
+ * The libunwind-ptrace backend. libunwind does the CFI work; memory comes from the
+ * snapshot's pages (memcache.c, filled by process_vm_readv: _UPT_access_mem would
+ * PTRACE_PEEKDATA one word at a time, and every FDE lookup walks eh_frame_hdr in the
+ * target's memory), registers from a copy taken while the thread was held; names come from
  * our own lookup (unw_get_proc_name returns the nearest exported symbol, whatever its
  * size).
  */
@@ -20,77 +21,28 @@
 #include "ftscope/util.h"
 #include "internal.h"
 
-#define MEM_PAGE 4096u
-#define MEM_SLOTS 64u /* 256 KiB: a few stack pages per thread + eh_frame(_hdr) pages */
-
-struct mem_page {
-	uint64_t base;
-	uint64_t last_use;
-	unsigned gen; /* maps_gen when read */
-	bool valid;
-	bool ro;      /* from a non-writable mapping: survives walks until maps change */
-	unsigned char data[MEM_PAGE];
-};
-
 /* Per symbolizer (s->unw). */
 struct lu_state {
 	unw_addr_space_t as;
 	unsigned maps_gen;
-	struct mem_page *pages;
-	uint64_t clock;
 	/* the walk in progress */
 	struct symbolizer *s;
 	void *upt;
+	const struct user_regs_struct *regs; /* registers of the walk (read while held) */
 };
-
-static void pages_invalidate(struct lu_state *st, bool all)
-{
-	unsigned i;
-	for (i = 0; i < MEM_SLOTS; i++)
-		if (all || !st->pages[i].ro)
-			st->pages[i].valid = false;
-}
 
 static int read_word(struct lu_state *st, uint64_t addr, unw_word_t *val)
 {
-	uint64_t base = addr & ~(uint64_t)(MEM_PAGE - 1), off = addr - base;
-	struct mem_page *p, *victim = NULL;
-	struct map_entry *m;
-	unsigned i;
-
-	if (off + sizeof(*val) > MEM_PAGE)
-		return symbolizer_read_mem(st->s, addr, val, sizeof(*val));
-	st->clock++;
-	for (i = 0; i < MEM_SLOTS; i++) {
-		p = &st->pages[i];
-		if (p->valid && p->base == base) {
-			p->last_use = st->clock;
-			memcpy(val, p->data + off, sizeof(*val));
-			return 0;
-		}
-		if (!victim || !p->valid || (victim->valid && p->last_use < victim->last_use))
-			victim = p;
-	}
-	p = victim;
-	if (symbolizer_read_mem(st->s, base, p->data, MEM_PAGE) < 0) {
-		p->valid = false;
-		return symbolizer_read_mem(st->s, addr, val, sizeof(*val));
-	}
-	m = maps_find(st->s, base);
-	p->base = base;
-	p->valid = true;
-	p->ro = m && m->perms[1] != 'w';
-	p->gen = st->s->maps_gen;
-	p->last_use = st->clock;
-	memcpy(val, p->data + off, sizeof(*val));
-	return 0;
+	return symbolizer_mem_read(st->s, addr, val, sizeof(*val));
 }
 
 /*
  * libunwind hands the `arg` of unw_init_remote (the _UPT_create() handle) to every
  * accessor, also from inside _UPT_find_proc_info, so the state of the walk in progress
  * cannot travel in it: it is in lu_current (one walk at a time; nothing here is
- * thread-safe). Memory that is not ours to read goes to libunwind's own word reader.
+ * thread-safe). Memory comes from the snapshot's pages (memcache.c), registers from the
+ * copy taken while the thread was held, so a walk needs no ptrace and can run after the
+ * thread was released. Memory that is not ours to read goes to libunwind's own reader.
  */
 static struct lu_state *lu_current;
 static unw_accessors_t lu_accessors;
@@ -105,6 +57,40 @@ static int lu_access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, 
 	return read_word(st, addr, val) < 0 ? -UNW_EINVAL : 0;
 }
 
+/* libunwind's x86-64 register numbers, as user_regs_struct fields */
+static const size_t lu_reg_offset[] = {
+	[UNW_X86_64_RAX] = offsetof(struct user_regs_struct, rax),
+	[UNW_X86_64_RDX] = offsetof(struct user_regs_struct, rdx),
+	[UNW_X86_64_RCX] = offsetof(struct user_regs_struct, rcx),
+	[UNW_X86_64_RBX] = offsetof(struct user_regs_struct, rbx),
+	[UNW_X86_64_RSI] = offsetof(struct user_regs_struct, rsi),
+	[UNW_X86_64_RDI] = offsetof(struct user_regs_struct, rdi),
+	[UNW_X86_64_RBP] = offsetof(struct user_regs_struct, rbp),
+	[UNW_X86_64_RSP] = offsetof(struct user_regs_struct, rsp),
+	[UNW_X86_64_R8] = offsetof(struct user_regs_struct, r8),
+	[UNW_X86_64_R9] = offsetof(struct user_regs_struct, r9),
+	[UNW_X86_64_R10] = offsetof(struct user_regs_struct, r10),
+	[UNW_X86_64_R11] = offsetof(struct user_regs_struct, r11),
+	[UNW_X86_64_R12] = offsetof(struct user_regs_struct, r12),
+	[UNW_X86_64_R13] = offsetof(struct user_regs_struct, r13),
+	[UNW_X86_64_R14] = offsetof(struct user_regs_struct, r14),
+	[UNW_X86_64_R15] = offsetof(struct user_regs_struct, r15),
+	[UNW_X86_64_RIP] = offsetof(struct user_regs_struct, rip),
+};
+
+static int lu_access_reg(unw_addr_space_t as, unw_regnum_t reg, unw_word_t *val, int write,
+			 void *arg)
+{
+	struct lu_state *st = lu_current;
+
+	if (!st || arg != st->upt || !st->regs)
+		return _UPT_access_reg(as, reg, val, write, arg);
+	if (write || reg < 0 || (size_t)reg >= ARRAY_SIZE(lu_reg_offset))
+		return -UNW_EBADREG;
+	memcpy(val, (const char *)st->regs + lu_reg_offset[reg], sizeof(*val));
+	return 0;
+}
+
 static int lu_init(struct symbolizer *s)
 {
 	struct lu_state *st;
@@ -114,6 +100,7 @@ static int lu_init(struct symbolizer *s)
 	if (!lu_accessors.access_mem) {
 		lu_accessors = _UPT_accessors;
 		lu_accessors.access_mem = lu_access_mem;
+		lu_accessors.access_reg = lu_access_reg;
 	}
 	st = xcalloc(1, sizeof(*st));
 	st->as = unw_create_addr_space(&lu_accessors, 0);
@@ -123,7 +110,15 @@ static int lu_init(struct symbolizer *s)
 	}
 	/* One address space per process: the cache is keyed by ip and shared by its threads. */
 	unw_set_caching_policy(st->as, UNW_CACHE_GLOBAL);
-	st->pages = xcalloc(MEM_SLOTS, sizeof(*st->pages));
+	/* One _UPT handle too: registers and memory do not go through it (lu_access_*), and
+	 * what it keeps -- the ELF image _UPT_find_proc_info mapped last, found through
+	 * /proc/PID/maps -- serves every thread of the process. */
+	st->upt = _UPT_create(s->pid);
+	if (!st->upt) {
+		unw_destroy_addr_space(st->as);
+		free(st);
+		return -ENOMEM;
+	}
 	st->maps_gen = s->maps_gen;
 	s->unw = st;
 	return 0;
@@ -136,7 +131,7 @@ static void lu_fini(struct symbolizer *s)
 	if (!st)
 		return;
 	unw_destroy_addr_space(st->as);
-	free(st->pages);
+	_UPT_destroy(st->upt);
 	free(st);
 	s->unw = NULL;
 }
@@ -173,9 +168,10 @@ static int emit(struct symbolizer *s, uint64_t ip, uint64_t sp, bool exact, bool
 	return ret;
 }
 
-static int lu_walk(struct symbolizer *s, pid_t tid, size_t max, frame_fn fn, void *data)
+/* Walk tid's stack from regs (taken while it was held), memory from the snapshot's pages. */
+static int lu_walk_regs(struct symbolizer *s, pid_t tid, const struct user_regs_struct *regs,
+			size_t max, frame_fn fn, void *data)
 {
-	struct user_regs_struct regs;
 	struct { uint64_t ip, sp; } *seen = NULL;
 	struct lu_state *st;
 	unw_cursor_t cur;
@@ -185,9 +181,6 @@ static int lu_walk(struct symbolizer *s, pid_t tid, size_t max, frame_fn fn, voi
 
 	if (!max)
 		return -EINVAL;
-	/* Fails with ESRCH unless tid is traced by us and stopped. */
-	if (ptrace(PTRACE_GETREGS, tid, NULL, &regs) < 0)
-		return -errno;
 	ret = lu_init(s);
 	if (ret < 0)
 		return ret;
@@ -195,22 +188,15 @@ static int lu_walk(struct symbolizer *s, pid_t tid, size_t max, frame_fn fn, voi
 	if (st->maps_gen != s->maps_gen) {
 		unw_flush_cache(st->as, 0, 0);
 		st->maps_gen = s->maps_gen;
-		pages_invalidate(st, true);
-	} else {
-		pages_invalidate(st, false); /* stacks and data may have changed since */
 	}
 	st->s = s;
-	st->upt = _UPT_create(tid);
-	if (!st->upt) {
-		ret = -ENOMEM;
-		goto out;
-	}
+	st->regs = regs;
 	lu_current = st;
 	r = unw_init_remote(&cur, st->as, st->upt);
 	if (r < 0) {
 		debug("symbolizer: unw_init_remote(%d): %s", (int)tid, unw_strerror(r));
 		/* Still report where the thread is. */
-		ret = emit(s, regs.rip, regs.rsp, true, false, fn, data);
+		ret = emit(s, regs->rip, regs->rsp, true, false, fn, data);
 		goto out;
 	}
 	seen = xmalloc(max * sizeof(*seen));
@@ -253,19 +239,30 @@ static int lu_walk(struct symbolizer *s, pid_t tid, size_t max, frame_fn fn, voi
 	}
 	ret = 0;
 out:
-	if (st->upt)
-		_UPT_destroy(st->upt);
-	st->upt = NULL;
 	st->s = NULL;
+	st->regs = NULL;
 	lu_current = NULL;
 	free(seen);
 	return ret;
+}
+
+/* The thread's registers now (it must be ptrace-stopped), and the stack as it is now. */
+static int lu_walk(struct symbolizer *s, pid_t tid, size_t max, frame_fn fn, void *data)
+{
+	struct user_regs_struct regs;
+
+	/* Fails with ESRCH unless tid is traced by us and stopped. */
+	if (ptrace(PTRACE_GETREGS, tid, NULL, &regs) < 0)
+		return -errno;
+	symbolizer_mem_reset(s); /* stacks and data may have changed since the last walk */
+	return lu_walk_regs(s, tid, &regs, max, fn, data);
 }
 
 const struct unwinder_ops unwinder_libunwind = {
 	.name = "libunwind",
 	.init = lu_init,
 	.walk = lu_walk,
+	.walk_regs = lu_walk_regs,
 	.fini = lu_fini,
 };
 
@@ -320,14 +317,18 @@ static int collect_frame(void *data, const struct frame *f)
 	return 0;
 }
 
-int unwind_thread(struct symbolizer *s, pid_t tid, size_t max, struct frame **frames, size_t *n)
+static int unwind_common(struct symbolizer *s, pid_t tid, const struct user_regs_struct *regs,
+			 size_t max, struct frame **frames, size_t *n)
 {
 	struct frame_vec fv = { 0 };
 	int ret;
 
 	*frames = NULL;
 	*n = 0;
-	ret = unwinder_libunwind.walk(s, tid, max, collect_frame, &fv);
+	if (regs)
+		ret = unwinder_libunwind.walk_regs(s, tid, regs, max, collect_frame, &fv);
+	else
+		ret = unwinder_libunwind.walk(s, tid, max, collect_frame, &fv);
 	if (ret < 0 || !fv.n) {
 		frames_free(fv.v, fv.n);
 		return ret < 0 ? ret : -ESRCH;
@@ -335,4 +336,15 @@ int unwind_thread(struct symbolizer *s, pid_t tid, size_t max, struct frame **fr
 	*frames = fv.v;
 	*n = fv.n;
 	return 0;
+}
+
+int unwind_thread(struct symbolizer *s, pid_t tid, size_t max, struct frame **frames, size_t *n)
+{
+	return unwind_common(s, tid, NULL, max, frames, n);
+}
+
+int unwind_thread_regs(struct symbolizer *s, pid_t tid, const struct user_regs_struct *regs,
+		       size_t max, struct frame **frames, size_t *n)
+{
+	return unwind_common(s, tid, regs, max, frames, n);
 }

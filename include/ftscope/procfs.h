@@ -44,6 +44,9 @@ struct tree_sample {
  * Returns 0 or -errno (only when /proc cannot be read at all).
  */
 int tree_sample_take(struct tree_sample *ts, pid_t root, pid_t also_children_of);
+/* The same for processes known otherwise (the members of the tree's cgroup: no scan of every
+ * process of the machine), in pid order. */
+int tree_sample_take_pids(struct tree_sample *ts, const pid_t *pids, size_t n);
 void tree_sample_release(struct tree_sample *ts);
 
 /* Decode a futex op: true if it is a blocking wait (WAIT, WAIT_BITSET, LOCK_PI,

@@ -109,6 +109,15 @@ int pyreader_open_flags(pid_t pid, unsigned flags, struct pyreader **out, struct
  * runtime). No symbols are used: code objects are recognized by their type's tp_name "code",
  * and str/bytes objects by their layout alone. */
 int pyreader_open_runtime(pid_t pid, uint64_t runtime, struct pyreader **out, struct sbuf *why);
+/*
+ * pyreader_open_flags on the process of sym, sharing its maps, ELF files and snapshot
+ * pages (symbolizer_mem_*): what the unwinder read, the reader need not read again. The
+ * reader then never resets those pages: the owner of sym starts each snapshot
+ * (symbolizer_mem_reset) and must keep sym alive as long as the reader.
+ */
+struct symbolizer;
+int pyreader_open_sym(struct symbolizer *sym, unsigned flags, struct pyreader **out,
+		      struct sbuf *why);
 void pyreader_free(struct pyreader *r);     /* NULL is a no-op */
 
 /* "3.13.5" (borrowed, lives as long as r). */
@@ -121,6 +130,9 @@ bool pyreader_free_threaded(const struct pyreader *r);
  * "given"). */
 uint64_t pyreader_runtime_addr(const struct pyreader *r);
 const char *pyreader_runtime_how(const struct pyreader *r);
+/* Address of _PyEval_EvalFrameDefault in the file the runtime was found in, 0 if unknown
+ * (every Python stack runs through it). */
+uint64_t pyreader_eval_loop(const struct pyreader *r);
 
 /*
  * Walk every interpreter's thread states and their frames. Call while the target's threads
@@ -133,6 +145,26 @@ const char *pyreader_runtime_how(const struct pyreader *r);
  */
 int pyreader_threads(struct pyreader *r, struct py_thread **threads, size_t *n);
 void py_threads_free(struct py_thread *t, size_t n);
+
+/*
+ * pyreader_threads() in two steps, so the threads are held only for the reads:
+ * pyreader_threads_read() (while held) reads every page the walk needs, in a few batched
+ * reads (frame chains, code objects and their names, frame slots and the objects in them);
+ * pyreader_threads_decode() (after the release, on a reader whose symbolizer keeps those
+ * pages: pyreader_open_sym) decodes them. Same results and errors as pyreader_threads().
+ */
+int pyreader_threads_read(struct pyreader *r);
+int pyreader_threads_decode(struct pyreader *r, struct py_thread **threads, size_t *n);
+
+/*
+ * Where the next pyreader_threads() will read, guessed now, without stopping anything: the
+ * interpreter and thread-state lists as they are, each thread's innermost frame. Prefetch
+ * these ranges (symbolizer_mem_prefetch) once the threads are stopped, with the stacks, so
+ * the walk of a list that did not change reads nothing more (a thread-state list is a chain
+ * of pointers: walked in the hold, it was one read per thread). *out is malloc'd.
+ */
+struct mem_range;
+size_t pyreader_guess_ranges(struct pyreader *r, struct mem_range **out);
 
 /*
  * The PyMutex a thread parked in CPython's parking lot waits for: its futex is the semaphore

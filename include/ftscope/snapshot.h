@@ -11,9 +11,21 @@
  * where the lock word records one (pthread mutex __owner, PI futex); then the wait-for graph
  * and its cycles.
  *
- * Every thread of a snapshotted process must be ptrace-stopped (ptracer_stop_all) while
- * snapshot_process runs. The result is plain data; snapshot_json turns it into the
- * forensics.json form (docs/results.md) and snapshot_print_json prints that for a person.
+ * Three steps, so the threads are held only while their state is read:
+ *
+ *	snapshot_prepare(snap, pid)          maps, ELF files, the Python runtime and where its
+ *	                                     thread states are (optional; nothing is stopped)
+ *	... stop every thread (ptracer_stop_all) ...
+ *	snapshot_process(snap, pid, tids...) registers, stacks, futex words, Python thread
+ *	                                     states and frames: reads only
+ *	... let them go (or not: a crashed process is finished while still held) ...
+ *	snapshot_finish(snap)                unwinding, symbols, lines, merge, waits, from what
+ *	                                     was read while held; the processes must still exist
+ *
+ * The result is plain data. snapshot_emit describes it in the forensics.json form
+ * (docs/results.md) as JSON events (jsonout.h); snapshot_json builds that as a cJSON tree,
+ * snapshot_write_json writes it, snapshot_print prints it for a person (snapshot_print_json
+ * does the same for a stored one).
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -25,6 +37,11 @@
 #include "ftscope/waitgraph.h"
 
 struct cJSON;
+struct jsonout;
+struct mem_range;
+struct pyreader;
+struct py_thread;
+struct user_regs_struct;
 
 struct snap_wait {
 	const char *kind;       /* "futex", "child", "syscall", "running", NULL: not blocked */
@@ -54,6 +71,9 @@ struct snap_thread {
 	char *unwind_error;
 	struct snap_wait wait;
 	bool crashed;           /* the thread that received the crash signal */
+	/* between snapshot_process and snapshot_finish */
+	struct user_regs_struct *regs; /* read while held, NULL if that failed (regs_err) */
+	int regs_err;
 };
 
 struct snap_process {
@@ -66,37 +86,56 @@ struct snap_process {
 	char *py_error;
 	struct snap_thread *threads;
 	size_t n;
-	struct symbolizer *sym; /* kept for snapshot_fill_lines() when defer_lines */
+	/* between snapshot_prepare and snapshot_finish */
+	bool held;              /* snapshot_process ran */
+	pid_t crashed_tid;
+	struct symbolizer *sym; /* maps, ELF files, the pages read while held */
+	struct pyreader *pr;
+	struct py_thread *pyt;  /* Python threads read while held */
+	size_t npyt;
+	bool py_failed;
+	struct mem_range *guess; /* where the Python walk will read (pyreader_guess_ranges) */
+	size_t nguess;
 };
 
 struct snapshot {
 	char *reason;           /* "deadlock", "stall", "timeout", "crash", "dump" */
 	double taken_at;        /* wall clock */
 	double duration_s;      /* time the processes were held stopped for this snapshot */
+	unsigned hold_reads;    /* system calls that read target memory while held */
+	size_t hold_pages;      /* pages they read */
 	struct snap_process *procs;
 	size_t n;
 	struct wg_edge *edges;
 	size_t nedges;
 	struct wg_cycle *cycles;
 	size_t ncycles;
-	bool defer_lines;       /* no DWARF lines while held: snapshot_fill_lines afterwards */
 };
 
-/* Snapshot one process whose listed threads are ptrace-stopped; appends to snap->procs.
- * crashed_tid marks the thread that got a crash signal (0: none). 0 or -errno. */
+/* Before stopping pid: its maps, ELF files and Python runtime; appends to snap->procs.
+ * 0 or -errno (-ESRCH...). */
+int snapshot_prepare(struct snapshot *snap, pid_t pid);
+/* Read one process whose listed threads are ptrace-stopped (prepared, or prepared now);
+ * crashed_tid marks the thread that got a crash signal (0: none). Adds the time it took to
+ * snap->duration_s. 0 or -errno. */
 int snapshot_process(struct snapshot *snap, pid_t pid, const pid_t *tids, size_t ntids,
 		     pid_t crashed_tid);
-/* file:line of native frames, looked up after the processes are released (DWARF reading,
- * often of compressed debug sections, is the slowest part of a snapshot). */
-void snapshot_fill_lines(struct snapshot *snap);
+/* Everything else, from what snapshot_process read: native stacks (libunwind on the
+ * copied stacks), symbols, file:line, the merge with the Python stacks, what each thread
+ * waits on. Processes prepared but never read are dropped. */
+void snapshot_finish(struct snapshot *snap);
 /* Wait-for edges and cycles over all processes of snap. */
 void snapshot_analyze(struct snapshot *snap);
+void snapshot_emit(const struct snapshot *snap, struct jsonout *o);
 struct cJSON *snapshot_json(const struct snapshot *snap);
+/* The same document written to f as cJSON_Print() would format it, and a newline. */
+void snapshot_write_json(FILE *f, const struct snapshot *snap);
 void snapshot_release(struct snapshot *snap);
 
 /* Print a snapshot (its JSON form, as stored) for a terminal: threads, merged stacks
  * (innermost first), waits, owners, cycles. `all_frames` keeps eval-loop plumbing. */
 void snapshot_print_json(FILE *f, const struct cJSON *snap, bool all_frames);
+void snapshot_print(FILE *f, const struct snapshot *snap, bool all_frames);
 
 /* The crashing thread's merged frames as signature input (see signature.h). */
 struct crash_sig;

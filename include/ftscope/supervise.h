@@ -100,6 +100,7 @@ struct iter_outcome {
 	bool core_dumped;
 	double duration_s;
 	double cpu_s;            /* user + sys of every reaped process of the tree */
+	double supervisor_cpu_s; /* user + sys of the supervisor itself while it watched */
 	long max_rss_kb;
 	int processes;           /* distinct processes seen in the tree */
 	enum killed_by killed_by;

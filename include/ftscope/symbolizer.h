@@ -78,6 +78,8 @@ enum symbolizer_flags {
 	SYMBOLIZER_NO_DEBUGINFO = 1 << 0,
 	/* Skip DWARF line lookups (src_file/src_line stay NULL/0): faster first snapshot. */
 	SYMBOLIZER_NO_LINES = 1 << 1,
+	/* Read memory through /proc/PID/mem, never process_vm_readv. Mostly for tests. */
+	SYMBOLIZER_PROCMEM = 1 << 2,
 };
 
 /*
@@ -87,6 +89,28 @@ enum symbolizer_flags {
  */
 void symbolizer_set_cache_dir(const char *dir);
 const char *symbolizer_cache_dir(void);
+
+/*
+ * When a module's tables are missing from the cache directory: SYMCACHE_SAVE_NOW (the
+ * default) builds the whole symbol and line tables at the first lookup and saves them;
+ * SYMCACHE_SAVE_LATER answers from what is cheap (the symbol table, the lines of the units
+ * asked for) and notes the module, and symbolizer_cache_save_pending() builds and saves its
+ * tables later (ftscope dump does that in a child, after printing). The answers are the
+ * same either way, and without a cache directory.
+ */
+enum symbolizer_cache_mode { SYMCACHE_SAVE_NOW, SYMCACHE_SAVE_LATER };
+void symbolizer_set_cache_mode(enum symbolizer_cache_mode mode);
+/* Modules noted by SYMCACHE_SAVE_LATER lookups since the last save. */
+size_t symbolizer_cache_pending(void);
+/* Build and save their tables (slow: whole DWARF line tables); then forget them. The number
+ * of modules whose tables were saved. */
+size_t symbolizer_cache_save_pending(void);
+/* Forget them without saving. */
+void symbolizer_cache_drop_pending(void);
+/* The builders' lock, <cache>/.build.lock, taken without waiting (one builder at a time; a
+ * script can wait for it with flock). An fd to keep while building, or -errno
+ * (-EWOULDBLOCK: someone else builds). */
+int symbolizer_cache_lock(void);
 
 /* NULL + errno on failure (ESRCH: no such process, EACCES...). Owned by the caller. */
 struct symbolizer *symbolizer_new(pid_t pid);
@@ -118,6 +142,17 @@ int symbolizer_lookup(struct symbolizer *s, uint64_t ip, bool is_return_address,
 int symbolizer_lookup_line(struct symbolizer *s, struct frame *f);
 
 /*
+ * Before the target is stopped: start, on a thread of its own, what line lookups in the
+ * process's executable modules will need when their line tables are not saved (a host's
+ * first snapshot): each module's line index (inflating a compressed .debug_line, say) and
+ * the units of hints[] (absolute addresses known to be in the stacks, such as the eval
+ * loop's). Nothing to do when the tables are saved. Lookups wait for it, and so does
+ * symbolizer_prepare_wait() (before a fork, say).
+ */
+void symbolizer_prepare_lines(struct symbolizer *s, const uint64_t *hints, size_t nhints);
+void symbolizer_prepare_wait(void);
+
+/*
  * Address of symbol `name` (function or object, .dynsym/.symtab/debug file) in the first
  * mapped module whose basename starts with `module_prefix` ("libc.so", "python3.13t",
  * "libpython3.13t.so"; NULL = any module, main executable first). 0 or -ENOENT.
@@ -137,6 +172,17 @@ int symbolizer_find_symbol(struct symbolizer *s, const char *module_prefix, cons
 int unwind_thread(struct symbolizer *s, pid_t tid, size_t max, struct frame **frames, size_t *n);
 
 /*
+ * The same from registers read earlier (PTRACE_GETREGS while tid was held), with memory from
+ * the snapshot's pages (symbolizer_mem_*): no ptrace call, so this works after the thread
+ * was released, and gives its stack as it was when the pages were read -- prefetch the
+ * stack (from regs->rsp to the end of its mapping) while holding the thread. Unlike
+ * unwind_thread() this does not reset the snapshot's pages.
+ */
+struct user_regs_struct;
+int unwind_thread_regs(struct symbolizer *s, pid_t tid, const struct user_regs_struct *regs,
+		       size_t max, struct frame **frames, size_t *n);
+
+/*
  * Streaming form (strace-style backends): fn is called once per frame, innermost first;
  * the frame is borrowed for the call only. A non-zero return from fn stops the walk and
  * is returned. Otherwise 0 or -errno as unwind_thread().
@@ -152,12 +198,46 @@ struct unwinder_ops {
 	/* Per-process state, created lazily by walk() if init() was not called. 0 or -errno. */
 	int (*init)(struct symbolizer *s);
 	int (*walk)(struct symbolizer *s, pid_t tid, size_t max, frame_fn fn, void *data);
+	/* from saved registers, see unwind_thread_regs() */
+	int (*walk_regs)(struct symbolizer *s, pid_t tid, const struct user_regs_struct *regs,
+			 size_t max, frame_fn fn, void *data);
 	void (*fini)(struct symbolizer *s);
 };
 extern const struct unwinder_ops unwinder_libunwind;
 
+/* End of the mapping holding addr (its stack's, for a stack pointer), 0 if none. */
+uint64_t symbolizer_map_end(struct symbolizer *s, uint64_t addr);
+
 /* Read len bytes at addr of the process (process_vm_readv, falling back to
- * /proc/PID/mem). 0, or -errno (-EFAULT for a partial read). */
+ * /proc/PID/mem), uncached. 0, or -errno (-EFAULT for a partial read). */
 int symbolizer_read_mem(struct symbolizer *s, uint64_t addr, void *buf, size_t len);
+
+/*
+ * Snapshot memory (memcache.c): the target's pages, each read once per snapshot and kept,
+ * shared by the unwinder and the Python reader. Whatever was read or prefetched while the
+ * threads were held is what every later read returns, even after they were released; a
+ * page nobody read before is read when first asked for. Pages of non-writable mappings
+ * survive symbolizer_mem_reset() until the maps change.
+ */
+struct mem_range {
+	uint64_t addr, len;
+};
+struct mem_stats {
+	unsigned reads;         /* system calls that read target memory */
+	unsigned prefetches;    /* symbolizer_mem_prefetch() calls that read something */
+	size_t pages;           /* pages read */
+};
+/* Start a snapshot: forget the pages of writable mappings. */
+void symbolizer_mem_reset(struct symbolizer *s);
+/* Cached read: 0, -EFAULT (unreadable) or -ESRCH (process gone). */
+int symbolizer_mem_read(struct symbolizer *s, uint64_t addr, void *buf, size_t len);
+/* Bring the pages of these ranges in with as few system calls as possible (best effort:
+ * ranges outside every readable mapping are skipped). */
+void symbolizer_mem_prefetch(struct symbolizer *s, const struct mem_range *ranges, size_t n);
+/* Whether a read of [addr, addr + len) would be answered without reading the target
+ * (every page already read, readable or not). */
+bool symbolizer_mem_cached(struct symbolizer *s, uint64_t addr, size_t len);
+/* Reads since the last symbolizer_mem_reset() (borrowed). */
+const struct mem_stats *symbolizer_mem_stats(struct symbolizer *s);
 
 #endif

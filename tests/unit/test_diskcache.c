@@ -7,6 +7,11 @@
  * must be what parsing libc + libc6-dbg gives without a cache (libelf, libdw). A truncated
  * or foreign file is ignored and replaced; a table saved with the debug file is not used
  * when debug files are to be ignored. Skips when libc has no DWARF here (no libc6-dbg).
+ *
+ * Without a saved table, lines come from the units of the pcs asked for (dwlines.c: libc6-dbg
+ * is compressed, so from a scan of .debug_line alone; an uncompressed -g libpython, by
+ * compile unit): they must equal the saved whole table's, for libc and, with FT_PYTHON, for
+ * libpython. SYMCACHE_SAVE_LATER saves nothing until symbolizer_cache_save_pending().
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +29,8 @@
 
 #define LIBC "/lib/x86_64-linux-gnu/libc.so.6"
 
+static const char *module = LIBC; /* the file under test */
+
 struct answer {
 	uint64_t pc;
 	char *file;
@@ -38,7 +45,7 @@ static size_t npcs;
 /* Exported functions of libc, and pcs 1, 7 and 33 bytes in (when inside the function). */
 static void collect_pcs(void)
 {
-	int fd = open(LIBC, O_RDONLY | O_CLOEXEC);
+	int fd = open(module, O_RDONLY | O_CLOEXEC);
 	Elf *elf;
 	Elf_Scn *scn = NULL;
 
@@ -72,7 +79,7 @@ static void collect_pcs(void)
 /* Symbol and file:line of every pc through a fresh elf_file (nothing shared with the last). */
 static struct answer *lookup_flags(size_t *nfound, unsigned flags)
 {
-	struct elf_file *ef = elf_file_open(open(LIBC, O_RDONLY | O_CLOEXEC), LIBC, flags);
+	struct elf_file *ef = elf_file_open(open(module, O_RDONLY | O_CLOEXEC), module, flags);
 	struct answer *a = xcalloc(npcs, sizeof(*a));
 	*nfound = 0;
 	for (size_t i = 0; ef && i < npcs; i++) {
@@ -290,6 +297,60 @@ static void untrusted_files(const char *dir, const char *syms, const struct answ
 	free(link);
 }
 
+/* libpython of FT_PYTHON (a -g build: DWARF in the library, not compressed), or NULL. */
+static char *find_libpython(void)
+{
+	const char *py = getenv("FT_PYTHON");
+	char *dir, *slash, *path;
+	if (!py || !*py)
+		return NULL;
+	dir = xstrdup(py);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	path = xasprintf("%s/../lib/libpython3.13t.so.1.0", dir);
+	free(dir);
+	if (access(path, R_OK)) {
+		free(path);
+		return NULL;
+	}
+	return path;
+}
+
+/* Lines without a saved table (units of the pcs) against the saved whole table, for the
+ * module under test; and the SYMCACHE_SAVE_LATER flow. */
+static void lazy_against_table(const char *what, const char *dir)
+{
+	struct answer *lazy, *table, *loaded;
+	size_t n_lazy, n_table, n_loaded;
+	char cmd[256];
+
+	symbolizer_set_cache_dir(NULL);
+	lazy = lookup_all(&n_lazy);
+	ok(n_lazy > npcs / 2, "%s: no cache: %zu of %zu pcs have a line (units of the pcs)", what,
+	   n_lazy, npcs);
+	rm_rf(dir);
+	symbolizer_set_cache_dir(dir);
+	symbolizer_set_cache_mode(SYMCACHE_SAVE_LATER);
+	table = lookup_all(&n_table);
+	is_int(mismatches(lazy, table, what), 0, "%s: save later: the same answers", what);
+	ok(symbolizer_cache_pending() >= 1, "%s: save later: the module is pending", what);
+	snprintf(cmd, sizeof(cmd), "test -z \"$(find %s -name '*.lines' 2>/dev/null)\"", dir);
+	ok(system(cmd) == 0, "%s: save later: nothing saved yet", what);
+	ok(symbolizer_cache_save_pending() >= 1 && !symbolizer_cache_pending(),
+	   "%s: pending tables saved", what);
+	symbolizer_set_cache_mode(SYMCACHE_SAVE_NOW);
+	answers_free(table);
+	loaded = lookup_all(&n_loaded);
+	is_int(mismatches(lazy, loaded, what), 0,
+	       "%s: the saved whole table answers as the units did, pc for pc", what);
+	is_int(n_loaded, n_lazy, "%s: as many lines", what);
+	answers_free(lazy);
+	answers_free(loaded);
+	symbolizer_set_cache_dir(NULL);
+	rm_rf(dir);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/ftscope-test-diskcache.XXXXXX";
@@ -367,6 +428,24 @@ int main(void)
 	answers_free(built);
 	answers_free(loaded);
 	symbolizer_set_cache_dir(NULL);
+
+	lazy_against_table("libc", dir);
+	{
+		char *libpython = find_libpython();
+		if (libpython) {
+			free(pcs);
+			pcs = NULL;
+			npcs = 0;
+			module = libpython;
+			collect_pcs();
+			ok(npcs > 1000, "%zu pcs from %s's exported functions", npcs, libpython);
+			lazy_against_table("libpython", dir);
+			module = LIBC;
+			free(libpython);
+		} else {
+			ok(1, "# SKIP FT_PYTHON not set: no libpython to check");
+		}
+	}
 	free(bid);
 	free(lines);
 	free(syms);

@@ -1,0 +1,446 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The ftscope authors */
+/*
+ * file:line of the few addresses a dump needs, in a module whose line table is not saved
+ * yet (the first dump on a host), without what makes the whole table expensive:
+ *
+ *  - libdw inflates every compressed .debug_* section when it opens a file: libc6-dbg's
+ *    .debug_info alone is 2.3 MB of zlib, ~45 ms or more. Lines need only .debug_line (and
+ *    the strings its file tables use), so the other debug sections are hidden from libdw
+ *    (renamed in a private mapping of the file) and stay compressed; that also spares
+ *    dwarf_next_lines() its search of .debug_info for the unit's CU;
+ *  - decoding every unit's line program (flattening the table) costs ~100 ms per big
+ *    module: libdw decodes just the units that hold an address asked for. Which unit that
+ *    is comes from .debug_aranges when .debug_info is at hand (not compressed: libdw's
+ *    dwarf_addrdie), else from a scan of .debug_line that notes only where each unit's
+ *    sequences start and end (then dwarf_next_lines decodes the unit).
+ *
+ * A unit's rows are read with the rules of the saved whole table (unit_lookup), and units
+ * do not overlap, so the answer is the one the saved table gives. The scan of the
+ * line programs is ours (libdw has no "which unit covers this address" without .debug_info
+ * or a full decode); it reads addresses only, and anything it does not understand makes
+ * lazy_lines_open() give up, so the caller falls back to libdw's whole-file path.
+ *
+ * Line tables older than DWARF 5 are not handled here: their directory 0 is the compilation
+ * directory, which is only in .debug_info.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <dwarf.h>
+#include <gelf.h>
+
+#include "ftscope/error.h"
+#include "ftscope/util.h"
+#include "internal.h"
+
+struct unit_seq {
+	uint64_t start, end;    /* [start, end) of one sequence */
+	uint64_t off;           /* its unit in .debug_line */
+};
+
+struct lazy_unit {
+	uint64_t off;
+	Dwarf_Lines *lines;     /* libdw's, sorted by address; NULL: could not be decoded */
+	size_t nl;
+};
+
+struct lazy_lines {
+	int fd;
+	Elf *elf;
+	Dwarf *dw;
+	bool by_cu;             /* uncompressed, with .debug_aranges: units found by libdw */
+	/* the special opcodes' address advances, for the header values they were made for */
+	unsigned sp_base, sp_range, sp_inst;
+	uint32_t special[256];
+	struct unit_seq *seq;   /* sorted by start */
+	size_t nseq, capseq;
+	struct lazy_unit *units;
+	size_t nunits, capunits;
+};
+
+struct cursor {
+	const uint8_t *p, *end;
+	bool bad;
+};
+
+static uint64_t rd_n(struct cursor *c, size_t n)
+{
+	uint64_t v = 0;
+	if ((size_t)(c->end - c->p) < n) {
+		c->bad = true;
+		c->p = c->end;
+		return 0;
+	}
+	memcpy(&v, c->p, n); /* little-endian host and file (x86-64) */
+	c->p += n;
+	return v;
+}
+
+static uint64_t rd_uleb(struct cursor *c)
+{
+	uint64_t v = 0;
+	for (unsigned shift = 0; c->p < c->end; shift += 7) {
+		uint8_t b = *c->p++;
+		if (shift < 64)
+			v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return v;
+	}
+	c->bad = true;
+	return 0;
+}
+
+static void add_seq(struct lazy_lines *ll, uint64_t start, uint64_t end, uint64_t off)
+{
+	if (end <= start)
+		return;
+	if (ll->nseq == ll->capseq) {
+		ll->capseq = ll->capseq ? 2 * ll->capseq : 1024;
+		ll->seq = xrealloc(ll->seq, ll->capseq * sizeof(*ll->seq));
+	}
+	ll->seq[ll->nseq++] = (struct unit_seq){ start, end, off };
+}
+
+/*
+ * One unit's header and the address part of its line program (DWARF 2-5 state machine:
+ * special opcodes, advance_pc, const_add_pc, fixed_advance_pc, set_address,
+ * end_sequence). *version gets the unit's version. 0, or -1 if the unit cannot be read.
+ */
+static int scan_unit(struct lazy_lines *ll, const uint8_t *sec, size_t size, uint64_t off,
+		     uint64_t *next, unsigned *version)
+{
+	struct cursor c = { sec + off, sec + size, false };
+	const uint8_t *unit_end, *prog;
+	uint64_t len, hlen, addr = 0, seq_start = 0;
+	unsigned offsz = 4, min_inst, line_range, opcode_base;
+	uint8_t std_len[256] = { 0 };
+	const uint32_t *special = ll->special; /* address advance of each special opcode */
+	bool in_seq = false;
+
+	len = rd_n(&c, 4);
+	if (len == 0xffffffff) {
+		offsz = 8;
+		len = rd_n(&c, 8);
+	} else if (len >= 0xfffffff0) {
+		return -1;
+	}
+	if (c.bad || len > (size_t)(c.end - c.p))
+		return -1;
+	unit_end = c.p + len;
+	*next = (uint64_t)(unit_end - sec);
+	*version = (unsigned)rd_n(&c, 2);
+	if (*version < 2 || *version > 5)
+		return -1;
+	if (*version >= 5)
+		rd_n(&c, 2); /* address_size, segment_selector_size */
+	hlen = rd_n(&c, offsz);
+	if (c.bad || hlen > (size_t)(unit_end - c.p))
+		return -1;
+	prog = c.p + hlen;
+	min_inst = (unsigned)rd_n(&c, 1);
+	if (*version >= 4)
+		rd_n(&c, 1); /* maximum_operations_per_instruction: 1 on x86 */
+	rd_n(&c, 2);         /* default_is_stmt, line_base */
+	line_range = (unsigned)rd_n(&c, 1);
+	opcode_base = (unsigned)rd_n(&c, 1);
+	if (c.bad || !line_range || !opcode_base || (size_t)(prog - c.p) < opcode_base - 1)
+		return -1;
+	for (unsigned i = 1; i < opcode_base; i++)
+		std_len[i] = (uint8_t)rd_n(&c, 1);
+	if (opcode_base != ll->sp_base || line_range != ll->sp_range || min_inst != ll->sp_inst) {
+		for (unsigned op = opcode_base; op < 256; op++)
+			ll->special[op] = ((op - opcode_base) / line_range) * min_inst;
+		ll->sp_base = opcode_base;
+		ll->sp_range = line_range;
+		ll->sp_inst = min_inst;
+	}
+
+	c.p = prog;
+	c.end = unit_end;
+	while (c.p < c.end && !c.bad) {
+		unsigned op = *c.p++;
+		if (op >= opcode_base) {
+			addr += special[op];
+			if (!in_seq) {
+				in_seq = true;
+				seq_start = addr;
+			}
+			continue;
+		}
+		switch (op) {
+		case 0: { /* extended */
+			uint64_t elen = rd_uleb(&c);
+			const uint8_t *eend;
+			unsigned sub;
+			if (c.bad || !elen || elen > (size_t)(c.end - c.p))
+				return -1;
+			eend = c.p + elen;
+			sub = *c.p++;
+			if (sub == DW_LNE_end_sequence) {
+				if (in_seq)
+					add_seq(ll, seq_start, addr, off);
+				in_seq = false;
+				addr = 0;
+			} else if (sub == DW_LNE_set_address) {
+				if (elen - 1 != 4 && elen - 1 != 8)
+					return -1;
+				addr = rd_n(&c, elen - 1);
+				if (!in_seq) {
+					in_seq = true;
+					seq_start = addr;
+				}
+			}
+			c.p = eend;
+			break;
+		}
+		case DW_LNS_copy:
+			if (!in_seq) {
+				in_seq = true;
+				seq_start = addr;
+			}
+			break;
+		case DW_LNS_advance_pc:
+			addr += rd_uleb(&c) * min_inst;
+			break;
+		case DW_LNS_const_add_pc:
+			addr += (uint64_t)((255 - opcode_base) / line_range) * min_inst;
+			break;
+		case DW_LNS_fixed_advance_pc:
+			addr += rd_n(&c, 2);
+			break;
+		default: /* operands we do not need: as many ULEB128s as the header says */
+			for (unsigned i = 0; i < std_len[op]; i++)
+				rd_uleb(&c);
+		}
+	}
+	return c.bad ? -1 : 0;
+}
+
+static int seq_cmp(const void *a, const void *b)
+{
+	const struct unit_seq *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static bool section_is(const char *name, const char *want)
+{
+	return name && !strcmp(name, want);
+}
+
+/* The next section of ll's ELF and its header and name (NULL at the end). */
+static Elf_Scn *next_section(struct lazy_lines *ll, Elf_Scn *scn, size_t shstrndx, GElf_Shdr *sh,
+			     const char **name)
+{
+	while ((scn = elf_nextscn(ll->elf, scn))) {
+		if (!gelf_getshdr(scn, sh))
+			continue;
+		*name = elf_strptr(ll->elf, shstrndx, sh->sh_name);
+		return scn;
+	}
+	return NULL;
+}
+
+struct lazy_lines *lazy_lines_open(int fd, const char *path)
+{
+	struct lazy_lines *ll = xcalloc(1, sizeof(*ll));
+	Elf_Scn *scn = NULL, *line_scn = NULL;
+	bool compressed = false, info = false, aranges = false;
+	size_t shstrndx;
+	Elf_Data *data;
+	GElf_Shdr sh;
+	const char *name;
+
+	ll->fd = fd;
+	if (ll->fd < 0)
+		goto fail;
+	/* a private mapping: the section headers are edited in our copy only */
+	ll->elf = elf_begin(ll->fd, ELF_C_READ_MMAP_PRIVATE, NULL);
+	if (!ll->elf || elf_kind(ll->elf) != ELF_K_ELF || elf_getshdrstrndx(ll->elf, &shstrndx))
+		goto fail;
+	while ((scn = next_section(ll, scn, shstrndx, &sh, &name))) {
+		if (name && starts_with(name, ".zdebug"))
+			goto fail; /* old GNU compression: leave it to libdw's whole-file path */
+		if (section_is(name, ".debug_line"))
+			line_scn = scn;
+		if (section_is(name, ".debug_info"))
+			info = true;
+		if (section_is(name, ".debug_aranges"))
+			aranges = true;
+		if (starts_with(name, ".debug_") && (sh.sh_flags & SHF_COMPRESSED))
+			compressed = true;
+	}
+	if (!line_scn)
+		goto fail;
+	if (!compressed && info && aranges) {
+		/* Opening costs nothing (a mapping): let libdw find an address's unit with
+		 * .debug_aranges and decode that unit's lines (with its CU's directory). */
+		ll->dw = dwarf_begin_elf(ll->elf, DWARF_C_READ, NULL);
+		if (!ll->dw)
+			goto fail;
+		ll->by_cu = true;
+		debug("symbolizer: %s: lines by compile unit", path);
+		return ll;
+	}
+	{
+		/* libdw inflates every compressed debug section it knows by name, and
+		 * dwarf_next_lines() looks for the unit's CU in .debug_info (parsing every CU's
+		 * abbreviations): show it only what lines use */
+		while ((scn = next_section(ll, scn, shstrndx, &sh, &name))) {
+			if (!name || !starts_with(name, ".debug_") || section_is(name, ".debug_line") ||
+			    section_is(name, ".debug_line_str") || section_is(name, ".debug_str"))
+				continue;
+			sh.sh_name = 0; /* "": not a section libdw looks at */
+			if (!gelf_update_shdr(scn, &sh))
+				goto fail;
+		}
+	}
+	ll->dw = dwarf_begin_elf(ll->elf, DWARF_C_READ, NULL);
+	if (!ll->dw)
+		goto fail;
+	/* libdw has inflated .debug_line in place: scan it */
+	data = elf_getdata(line_scn, NULL);
+	if (!data || !data->d_buf)
+		goto fail;
+	for (uint64_t off = 0, next; off < data->d_size; off = next) {
+		unsigned version;
+		if (scan_unit(ll, data->d_buf, data->d_size, off, &next, &version) < 0 ||
+		    version < 5)
+			goto fail;
+	}
+	qsort(ll->seq, ll->nseq, sizeof(*ll->seq), seq_cmp);
+	debug("symbolizer: %s: %zu line sequences%s", path, ll->nseq,
+	      compressed ? " (compressed DWARF)" : "");
+	return ll;
+fail:
+	debug("symbolizer: %s: no lazy line lookups, libdw reads the whole file", path);
+	lazy_lines_free(ll);
+	return NULL;
+}
+
+static struct lazy_unit *unit_find(struct lazy_lines *ll, uint64_t off, bool *found)
+{
+	struct lazy_unit *u;
+
+	for (size_t i = 0; i < ll->nunits; i++)
+		if (ll->units[i].off == off) {
+			*found = true;
+			return &ll->units[i];
+		}
+	if (ll->nunits == ll->capunits) {
+		ll->capunits = ll->capunits ? 2 * ll->capunits : 16;
+		ll->units = xrealloc(ll->units, ll->capunits * sizeof(*ll->units));
+	}
+	u = &ll->units[ll->nunits++];
+	memset(u, 0, sizeof(*u));
+	u->off = off;
+	*found = false;
+	return u;
+}
+
+/* The unit at .debug_line offset off (scan). */
+static struct lazy_unit *unit_lines(struct lazy_lines *ll, uint64_t off)
+{
+	Dwarf_Off next;
+	Dwarf_CU *cu = NULL;
+	Dwarf_Files *files;
+	size_t nf;
+	bool found;
+	struct lazy_unit *u = unit_find(ll, off, &found);
+
+	if (!found && dwarf_next_lines(ll->dw, off, &next, &cu, &files, &nf, &u->lines, &u->nl))
+		u->lines = NULL;
+	return u;
+}
+
+/*
+ * The row of a unit's lines for vaddr, by the rules of the saved whole table
+ * (linecache.c): the last row at or below vaddr, the later of several at one address (libdw
+ * sorts an end of sequence before the rows that start there, and keeps the rest in order);
+ * an end of sequence, or a row without a line or file, means no line.
+ */
+static bool unit_lookup(const struct lazy_unit *u, uint64_t vaddr, const char **file, int *line)
+{
+	size_t lo = 0, hi = u->nl;
+	Dwarf_Line *l;
+	Dwarf_Addr a;
+	bool end = false;
+	int ln = 0;
+	const char *src;
+
+	if (!u->lines)
+		return false;
+	while (lo < hi) { /* lo = number of rows at or below vaddr */
+		size_t mid = lo + (hi - lo) / 2;
+		l = dwarf_onesrcline(u->lines, mid);
+		if (l && !dwarf_lineaddr(l, &a) && a <= vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return false;
+	l = dwarf_onesrcline(u->lines, lo - 1);
+	if (!l || dwarf_lineendsequence(l, &end) || end || dwarf_lineno(l, &ln) || ln <= 0)
+		return false;
+	src = dwarf_linesrc(l, NULL, NULL);
+	if (!src)
+		return false;
+	*file = src;
+	*line = ln;
+	return true;
+}
+
+/* The compile unit holding vaddr (by_cu), NULL if none. */
+static struct lazy_unit *cu_lines(struct lazy_lines *ll, uint64_t vaddr)
+{
+	Dwarf_Die cudie;
+	struct lazy_unit *u;
+	bool found;
+
+	if (!dwarf_addrdie(ll->dw, vaddr, &cudie))
+		return NULL;
+	u = unit_find(ll, dwarf_dieoffset(&cudie), &found);
+	if (!found && dwarf_getsrclines(&cudie, &u->lines, &u->nl))
+		u->lines = NULL;
+	return u;
+}
+
+bool lazy_lines_lookup(struct lazy_lines *ll, uint64_t vaddr, const char **file, int *line)
+{
+	size_t lo = 0, hi = ll->nseq;
+	struct lazy_unit *u;
+
+	if (ll->by_cu) {
+		u = cu_lines(ll, vaddr);
+		return u && unit_lookup(u, vaddr, file, line);
+	}
+	while (lo < hi) { /* lo = number of sequences starting at or below vaddr */
+		size_t mid = lo + (hi - lo) / 2;
+		if (ll->seq[mid].start <= vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo || vaddr >= ll->seq[lo - 1].end)
+		return false;
+	return unit_lookup(unit_lines(ll, ll->seq[lo - 1].off), vaddr, file, line);
+}
+
+void lazy_lines_free(struct lazy_lines *ll)
+{
+	if (!ll)
+		return;
+	free(ll->units); /* their lines belong to libdw */
+	free(ll->seq);
+	if (ll->dw)
+		dwarf_end(ll->dw);
+	if (ll->elf)
+		elf_end(ll->elf);
+	if (ll->fd >= 0)
+		close(ll->fd);
+	free(ll);
+}
