@@ -32,12 +32,12 @@ const volatile bool record_eagain = false;
 
 struct recorder_stats stats = {};
 
-/* tgid -> 1. Filled by user space (roots) and by on_fork (descendants). */
+/* tgid -> its live threads. Filled by user space (roots) and by on_fork (descendants). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
 	__type(key, __u32);
-	__type(value, __u8);
+	__type(value, __s64);
 } tracked SEC(".maps");
 
 struct {
@@ -134,7 +134,7 @@ static __always_inline bool is_tracked(__u32 tgid)
 static __always_inline void thread_add(__u32 tid, __u32 tgid)
 {
 	struct recorder_thread t = { .tgid = tgid };
-	__s64 n;
+	__s64 n, *proc;
 	long err;
 
 	err = bpf_map_update_elem(&live, &tid, &t, BPF_NOEXIST);
@@ -145,14 +145,29 @@ static __always_inline void thread_add(__u32 tid, __u32 tgid)
 	}
 	n = __sync_fetch_and_add(&stats.live_threads, 1) + 1;
 	/* Racy max: two CPUs forking at once may lose one update; fine for a peak. */
+	if (n > 0 && (__u64)n > stats.peak_tree_threads)
+		stats.peak_tree_threads = n;
+	/* Concurrency is threads of one process: a shell waiting for its python is not. */
+	proc = bpf_map_lookup_elem(&tracked, &tgid);
+	if (!proc)
+		return;
+	n = __sync_fetch_and_add(proc, 1) + 1;
 	if (n > 0 && (__u64)n > stats.peak_threads)
 		stats.peak_threads = n;
 }
 
 static __always_inline void thread_del(__u32 tid)
 {
-	if (bpf_map_delete_elem(&live, &tid) == 0)
-		__sync_fetch_and_add(&stats.live_threads, -1);
+	struct recorder_thread *t = bpf_map_lookup_elem(&live, &tid);
+	__u32 tgid = t ? t->tgid : 0;
+	__s64 *proc;
+
+	if (bpf_map_delete_elem(&live, &tid) != 0)
+		return;
+	__sync_fetch_and_add(&stats.live_threads, -1);
+	proc = bpf_map_lookup_elem(&tracked, &tgid);
+	if (proc)
+		__sync_fetch_and_add(proc, -1);
 }
 
 static __always_inline struct recorder_event *event_new(__u32 kind)
@@ -178,16 +193,17 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	__u32 ptgid = parent->tgid;
 	__u32 pid = child->pid, tgid = child->tgid;
 	struct recorder_event *e;
-	__u8 one = 1;
+	__s64 zero = 0;
 
 	if (!is_tracked(ptgid))
 		return 0;
+	/* A new process is tracked before its first thread counts. */
+	if (pid == tgid && bpf_map_update_elem(&tracked, &tgid, &zero, BPF_ANY))
+		__sync_fetch_and_add(&stats.map_full, 1);
 	/* Every clone() passes here, threads included: each new task is one live thread. */
 	thread_add(pid, tgid);
 	if (pid != tgid)
 		return 0;
-	if (bpf_map_update_elem(&tracked, &tgid, &one, BPF_ANY))
-		__sync_fetch_and_add(&stats.map_full, 1);
 	e = event_new(RECORDER_EV_FORK);
 	if (!e)
 		return 0;

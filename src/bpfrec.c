@@ -592,15 +592,21 @@ int bpfrec_consume(struct bpfrec *r)
 
 /* --- Tracking and reset ---------------------------------------------------------------------- */
 
+static void atomic_max(__u64 *peak_p, int64_t v)
+{
+	__u64 peak = __atomic_load_n(peak_p, __ATOMIC_SEQ_CST);
+
+	while (v > 0 && (uint64_t)v > peak &&
+	       !__atomic_compare_exchange_n(peak_p, &peak, (uint64_t)v, false, __ATOMIC_SEQ_CST,
+					    __ATOMIC_SEQ_CST))
+		;
+}
+
 static void stats_add_live(struct recorder_stats *st, int64_t n)
 {
 	int64_t live = __atomic_add_fetch(&st->live_threads, n, __ATOMIC_SEQ_CST);
-	__u64 peak = __atomic_load_n(&st->peak_threads, __ATOMIC_SEQ_CST);
 
-	while (live > 0 && (uint64_t)live > peak &&
-	       !__atomic_compare_exchange_n(&st->peak_threads, &peak, (uint64_t)live, false,
-					    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
-		;
+	atomic_max(&st->peak_tree_threads, live);
 }
 
 int bpfrec_track(struct bpfrec *r, pid_t tgid)
@@ -608,10 +614,10 @@ int bpfrec_track(struct bpfrec *r, pid_t tgid)
 	char path[64];
 	struct dirent *de;
 	__u32 key = tgid;
-	__u8 one = 1;
+	__s64 nproc = 0;
 	DIR *d;
 
-	if (bpf_map_update_elem(bpf_map__fd(r->skel->maps.tracked), &key, &one, BPF_ANY) < 0)
+	if (bpf_map_update_elem(bpf_map__fd(r->skel->maps.tracked), &key, &nproc, BPF_ANY) < 0)
 		return -errno;
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)tgid);
 	d = opendir(path);
@@ -625,10 +631,23 @@ int bpfrec_track(struct bpfrec *r, pid_t tgid)
 		if (*end || !tid)
 			continue;
 		key = tid;
-		if (bpf_map_update_elem(bpf_map__fd(r->skel->maps.live), &key, &t, BPF_NOEXIST) == 0)
+		if (bpf_map_update_elem(bpf_map__fd(r->skel->maps.live), &key, &t, BPF_NOEXIST) == 0) {
 			stats_add_live(&r->skel->bss->stats, 1);
+			nproc++;
+		}
 	}
 	closedir(d);
+	/* The process's own count: threads it started meanwhile were counted by the kernel
+	 * side, so add ours to what is there (a root is tracked as it starts: one thread). */
+	key = tgid;
+	{
+		__s64 cur = 0;
+		if (bpf_map_lookup_elem(bpf_map__fd(r->skel->maps.tracked), &key, &cur) == 0) {
+			cur += nproc;
+			bpf_map_update_elem(bpf_map__fd(r->skel->maps.tracked), &key, &cur, BPF_EXIST);
+			atomic_max(&r->skel->bss->stats.peak_threads, cur);
+		}
+	}
 	return 0;
 }
 
@@ -666,6 +685,7 @@ void bpfrec_reset(struct bpfrec *r)
 	__atomic_store_n(&st->on_cpu_ns, 0, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&st->live_threads, 0, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&st->peak_threads, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&st->peak_tree_threads, 0, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&st->total_waits, 0, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&st->contended_waits, 0, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&st->ringbuf_drops, 0, __ATOMIC_SEQ_CST);
@@ -988,6 +1008,7 @@ static void summary_concurrency(struct bpfrec *r, cJSON *root, uint64_t now)
 	if (st->n_running >= 2 && start && now > start)
 		overlap += now - start;
 	cJSON_AddNumberToObject(c, "peak_threads", st->peak_threads);
+	cJSON_AddNumberToObject(c, "peak_tree_threads", st->peak_tree_threads);
 	cJSON_AddNumberToObject(c, "live_threads", nlive);
 	cJSON_AddNumberToObject(c, "cpu_overlap_ms", ms(overlap));
 	cJSON_AddNumberToObject(c, "on_cpu_ms", ms(on_cpu));

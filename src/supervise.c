@@ -626,16 +626,20 @@ static bool sample(struct sup *s, bool *all_blocked)
 			progress = true;
 	}
 	*all_blocked = live > 0 && blocked && any_futex;
-	/* Concurrency seen by /proc (without the recorder): live threads, threads that ran in
-	 * the same interval, futex waits. */
+	/* Concurrency seen by /proc (without the recorder): live threads of one process, two
+	 * threads of one process that ran in the same interval, futex waits. Threads of
+	 * different processes (a shell and the python it waits for) are not concurrency.
+	 * A sample lists each process's threads together. */
 	{
-		int ran = 0;
-		if ((int)live > s->out->peak_threads)
-			s->out->peak_threads = (int)live;
+		int ran = 0, ran_proc = 0, live_proc = 0;
 		for (size_t i = 0; i < s->cur.n; i++) {
 			const struct task_sample *t = &s->cur.tasks[i], *p = find_prev(&s->prev, t->tid);
-			if (p && p->cpu_ticks != t->cpu_ticks)
-				ran++;
+			if (i == 0 || t->pid != s->cur.tasks[i - 1].pid)
+				ran_proc = live_proc = 0;
+			if (t->state != 'Z' && t->state != 'X' && ++live_proc > s->out->peak_threads)
+				s->out->peak_threads = live_proc;
+			if (p && p->cpu_ticks != t->cpu_ticks && ++ran_proc > ran)
+				ran = ran_proc;
 			if (t->untimed_futex_wait && (!p || !p->untimed_futex_wait || p->args[0] != t->args[0]))
 				s->out->contended_waits++;
 		}
@@ -658,8 +662,6 @@ static bool bpf_all_blocked(struct sup *s, double *quiet_from)
 		s->blocked = xrealloc(s->blocked, s->blocked_cap * sizeof(*s->blocked));
 	}
 	live = bpfrec_threads(s->rec, s->blocked, s->blocked_cap, &nb);
-	if ((int)live > s->out->peak_threads)
-		s->out->peak_threads = (int)live;
 	if (!live || nb != live)
 		return false;
 	for (size_t i = 0; i < nb; i++) {

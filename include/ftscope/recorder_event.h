@@ -86,7 +86,8 @@ struct recorder_cpu {
 /* The global counters (the BPF object's .bss, mmap'ed by user space). */
 struct recorder_stats {
 	__s64 live_threads;     /* live tracked threads */
-	__u64 peak_threads;     /* most live tracked threads at once */
+	__u64 peak_threads;     /* most live threads of one tracked process at once */
+	__u64 peak_tree_threads; /* most live tracked threads at once, all processes */
 	__s64 n_running;        /* tracked threads on a CPU right now */
 	__u64 overlap_start_ns; /* when n_running last went from 1 to 2 (0: not >= 2) */
 	__u64 overlap_ns;       /* time with >= 2 tracked threads on CPU at once */

@@ -126,7 +126,7 @@ struct iter_outcome {
 	size_t ncrashes;
 	struct cJSON *recorder;  /* the eBPF recorder's summary (bpfrec.h), or NULL */
 	/* Was concurrency exercised? From the recorder, else from /proc samples. */
-	int peak_threads;        /* most live threads of the tree at once */
+	int peak_threads;        /* most live threads of one process of the tree at once */
 	double cpu_overlap_ms;   /* time two or more threads were on a CPU together */
 	long contended_waits;    /* futex waits seen (blocking lock acquisitions) */
 	struct cJSON *forensics; /* array of snapshots (snapshot.h JSON form), or NULL */
