@@ -270,7 +270,7 @@ struct lazy_lines *lazy_lines_open(int fd, const char *path)
 			info = true;
 		if (section_is(name, ".debug_aranges"))
 			aranges = true;
-		if (starts_with(name, ".debug_") && (sh.sh_flags & SHF_COMPRESSED))
+		if (name && starts_with(name, ".debug_") && (sh.sh_flags & SHF_COMPRESSED))
 			compressed = true;
 	}
 	if (!line_scn)
