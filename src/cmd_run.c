@@ -16,12 +16,10 @@
 
 #include <cjson/cJSON.h>
 
-#include "ftscope/bpfrec.h"
 #include "ftscope/cmd.h"
 #include "ftscope/diskspace.h"
 #include "ftscope/error.h"
 #include "ftscope/exit.h"
-#include "ftscope/ptracer.h"
 #include "ftscope/registry.h"
 #include "ftscope/results.h"
 #include "ftscope/run.h"
@@ -31,6 +29,7 @@
 #include "ftscope/supervise.h"
 #include "ftscope/sysinfo.h"
 #include "ftscope/text.h"
+#include "ftscope/tracer.h"
 #include "ftscope/tsan.h"
 #include "ftscope/version.h"
 #include "ftscope/workspace.h"
@@ -305,42 +304,10 @@ int cmd_run(int argc, char **argv)
 	}
 	run_catch_signals();
 
-	/* The tracer: ebpf (the recorder + ptrace) where BPF loads, else ptrace, else none. */
-	{
-		const char *want = o.tracer ? o.tracer : "auto", *why = NULL;
-		bool can_ptrace = ptrace_permitted(&why);
-		struct sbuf bwhy = SBUF_INIT;
-		struct bpfrec *probe = NULL;
-		bool can_bpf = false;
-		if (!strcmp(want, "auto") || !strcmp(want, "ebpf")) {
-			can_bpf = can_ptrace && bpfrec_open(&probe, &bwhy) == 0;
-			bpfrec_close(probe);
-		}
-		if (!strcmp(want, "ebpf") && !can_bpf)
-			die("--tracer ebpf: %s", can_ptrace ? bwhy.buf : why);
-		if (!strcmp(want, "ptrace") && !can_ptrace)
-			die("--tracer ptrace: %s", why);
-		if (!strcmp(want, "none")) {
-			rc.tracer = TRACER_NONE;
-			rc.tracer_reason = xstrdup("asked for (--tracer none)");
-		} else if (can_bpf) {
-			rc.tracer = TRACER_EBPF;
-			rc.tracer_reason = xstrdup(!strcmp(want, "auto")
-							  ? "auto: the eBPF recorder loads and ptrace is permitted"
-							  : "asked for (--tracer ebpf)");
-		} else if (can_ptrace) {
-			rc.tracer = TRACER_PTRACE;
-			rc.tracer_reason = !strcmp(want, "auto")
-						   ? xasprintf("auto: %s", bwhy.buf ? bwhy.buf
-										: "?")
-						   : xstrdup("asked for (--tracer ptrace)");
-		} else {
-			rc.tracer = TRACER_NONE;
-			rc.tracer_reason = xasprintf("auto: %s; only the /proc monitor runs", why);
-		}
-		info("tracer: %s (%s)", tracer_name(rc.tracer), rc.tracer_reason);
-		sbuf_release(&bwhy);
-	}
+	/* The tracer: the first of ebpf, ptrace, none that can run here (tracer.h). */
+	if (tracer_select(o.tracer ? o.tracer : "auto", &rc.tracer, &rc.tracer_reason, &err) < 0)
+		die("%s", err.buf);
+	info("tracer: %s (%s)", tracer_name(rc.tracer), rc.tracer_reason);
 	if (!o.target_python)
 		die_usage("run", "--target-python is required");
 	if (!o.repos_dir)
@@ -520,7 +487,8 @@ int cmd_run(int argc, char **argv)
 		cJSON_AddNullToObject(rc.meta, "finished_at");
 		cJSON_AddItemToObject(rc.meta, "system_profile", system_profile_json(o.results_dir));
 		cJSON_AddItemToObject(rc.meta, "python_profile", cJSON_Duplicate(rc.profile, true));
-		cJSON_AddItemToObject(rc.meta, "config", run_opts_config_json(&o, rc.tracer));
+		cJSON_AddItemToObject(rc.meta, "config",
+				      run_opts_config_json(&o, tracer_name(rc.tracer)));
 		for (int i = 1; i < argc; i++)
 			cJSON_AddItemToArray(args, cJSON_CreateString(argv[i]));
 		cJSON_AddItemToObject(rc.meta, "cli_args", args);
@@ -670,6 +638,7 @@ out:
 	free(rc.run_dir);
 	free(rc.work_root);
 	free(rc.tracer_reason);
+	tracer_release(rc.tracer);
 	free(rc.meta_path);
 	free(rc.results_path);
 	run_opts_release(&o);

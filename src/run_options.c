@@ -13,6 +13,7 @@
 #include "ftscope/results.h"
 #include "ftscope/run_options.h"
 #include "ftscope/sandbox.h"
+#include "ftscope/tracer.h"
 
 static const char *const run_usage[] = {
 	"usage: ftscope run --target-python PATH (--registry-dir DIR | --package-dir PATH) [options]",
@@ -274,9 +275,8 @@ int run_opts_parse(int argc, char **argv, struct run_opts *o)
 			set_str(&o->package_dir, optarg);
 			break;
 		case OPT_TRACER:
-			if (strcmp(optarg, "auto") && strcmp(optarg, "none") && strcmp(optarg, "ptrace") &&
-			    strcmp(optarg, "ebpf"))
-				die_usage("run", "--tracer wants auto, none, ptrace or ebpf, not '%s'", optarg);
+			if (strcmp(optarg, "auto") && !tracer_find(optarg))
+				die_usage("run", "--tracer wants %s, not '%s'", tracer_choices(), optarg);
 			set_str(&o->tracer, optarg);
 			break;
 		case OPT_JOBS:
@@ -332,7 +332,7 @@ char *run_default_registry(void)
 	return xasprintf("%s/.local/share/labeille/registry", home ? home : "");
 }
 
-cJSON *run_opts_config_json(const struct run_opts *o, enum tracer_kind tracer)
+cJSON *run_opts_config_json(const struct run_opts *o, const char *tracer)
 {
 	cJSON *c = cJSON_CreateObject(), *env = cJSON_CreateObject();
 	struct sbuf deps = SBUF_INIT;
@@ -367,7 +367,7 @@ cJSON *run_opts_config_json(const struct run_opts *o, enum tracer_kind tracer)
 		free(k);
 	}
 	cJSON_AddItemToObject(c, "env", env);
-	cJSON_AddStringToObject(c, "tracer", tracer_name(tracer));
+	cJSON_AddStringToObject(c, "tracer", tracer);
 	cJSON_AddStringToObject(c, "monitor", "procfs");
 	cJSON_AddNumberToObject(c, "jobs", (double)o->jobs);
 	json_set_str(c, "registry_dir", o->package_dir ? NULL : o->registry_dir);

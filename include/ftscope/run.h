@@ -22,6 +22,7 @@
 #include "ftscope/registry.h"
 #include "ftscope/run_options.h"
 #include "ftscope/supervise.h"
+#include "ftscope/tracer.h"
 #include "ftscope/tsan.h"
 #include "ftscope/util.h"
 
@@ -46,7 +47,7 @@ struct run_ctx {
 	size_t pkg_index, pkg_total;
 	double t0;
 	bool tty;
-	enum tracer_kind tracer;
+	struct tracer *tracer;     /* tracer.h */
 	char *tracer_reason;
 	char *tsan_preload;        /* TSAN runtime to LD_PRELOAD (--tsan, uninstrumented python) */
 	char *pip_config;          /* the invoker's pip.conf, copied for the test user, or NULL */

@@ -12,7 +12,6 @@
 
 #include <cjson/cJSON.h>
 
-#include "ftscope/supervise.h"
 #include "ftscope/util.h"
 
 struct run_opts {
@@ -45,7 +44,7 @@ int run_opts_parse(int argc, char **argv, struct run_opts *o);
 /* The usage text, on stdout. */
 void run_opts_usage(void);
 /* ft_meta.json's "config": the options as the run uses them. */
-cJSON *run_opts_config_json(const struct run_opts *o, enum tracer_kind tracer);
+cJSON *run_opts_config_json(const struct run_opts *o, const char *tracer);
 /* The registry when none is given: $FTSCOPE_REGISTRY_DIR, $LABEILLE_REGISTRY_DIR, or
  * labeille's own. */
 char *run_default_registry(void);
