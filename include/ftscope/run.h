@@ -8,7 +8,8 @@
  *  - src/cmd_run.c: set-up (options, user, interpreter, packages, the run directory) and
  *    the close of the run;
  *  - src/run_pool.c: the worker pool (one forked worker per package, --jobs at once), the
- *    signals that stop it, the progress line, ft_meta.json's updates;
+ *    signals that stop it, ft_meta.json's updates;
+ *  - src/run_progress.c: whether the run must stop, and the progress line;
  *  - src/run_pipeline.c: one package in its worker: source, workspace, install, import
  *    probe, iterations.
  * struct run_ctx is what they share; cmd_run.c fills it, the others read it.
@@ -63,18 +64,21 @@ struct run_progress {
 	int counts[5];
 };
 
-/* ---- run_pool.c ---- */
+/* ---- run_progress.c ---- */
 
 /* Set by SIGINT/SIGTERM/SIGHUP (or a full disk, through run_stop_requested()). */
 extern volatile sig_atomic_t run_interrupted;
-/* Ctrl-C, SIGTERM and SIGHUP set run_interrupted and reach the workers. */
-void run_catch_signals(void);
 /* Stop? Ctrl-C, or a full disk, which ends the run as an interruption does (diskspace.h). */
 bool run_stop_requested(void);
-/* Interrupted before the run directory exists: nothing to resume, nothing recorded. */
-_Noreturn void run_stop_before_start(const char *when);
 void run_progress_draw(void *arg, double elapsed);
 void run_progress_clear(struct run_ctx *rc);
+
+/* ---- run_pool.c ---- */
+
+/* Ctrl-C, SIGTERM and SIGHUP set run_interrupted and reach the workers. */
+void run_catch_signals(void);
+/* Interrupted before the run directory exists: nothing to resume, nothing recorded. */
+_Noreturn void run_stop_before_start(const char *when);
 int run_write_meta(struct run_ctx *rc);
 /* Every package, --jobs at a time, each in a worker; appends their results. */
 void run_packages(struct run_ctx *rc, struct pkg_entry **pkgs, size_t n);
