@@ -2,6 +2,7 @@
 /* Copyright (c) 2026 The ftscope authors */
 /* --tracer ptrace: every process and thread of the tree followed (tracer.h, ptracer.h). */
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ftscope/ptracer.h"
@@ -26,6 +27,7 @@ void tracer_ptrace_attach(struct tracer_tree *tt, pid_t root, struct iter_outcom
 		out->tracer = tt->ops->name;
 		out->traced = true;
 	} else {
+		free(out->tracer_error); /* the recorder's, when ebpf fell back to ptrace */
 		out->tracer_error = xasprintf("ptrace: %s", strerror(-r));
 		kill(root, SIGCONT); /* run it untraced */
 	}
