@@ -4,7 +4,6 @@
 #include <stdlib.h>
 
 #include "ftscope/procfs.h"
-#include "ftscope/supervise.h"
 #include "ftscope/tracer.h"
 #include "ftscope/waitgraph.h"
 
