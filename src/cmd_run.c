@@ -2,13 +2,11 @@
 /* Copyright (c) 2026 The ftscope authors */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <grp.h>
@@ -18,1272 +16,25 @@
 
 #include <cjson/cJSON.h>
 
-#include "ftscope/bpfrec.h"
 #include "ftscope/cmd.h"
 #include "ftscope/diskspace.h"
 #include "ftscope/error.h"
 #include "ftscope/exit.h"
-#include "ftscope/gitrepo.h"
-#include "ftscope/ptracer.h"
 #include "ftscope/registry.h"
 #include "ftscope/results.h"
+#include "ftscope/run.h"
 #include "ftscope/rundir.h"
 #include "ftscope/sandbox.h"
-#include "ftscope/srcscan.h"
+#include "ftscope/show.h"
 #include "ftscope/supervise.h"
 #include "ftscope/sysinfo.h"
-#include "ftscope/testreport.h"
 #include "ftscope/text.h"
+#include "ftscope/tracer.h"
 #include "ftscope/tsan.h"
 #include "ftscope/version.h"
 #include "ftscope/workspace.h"
 
-static const char *const run_usage[] = {
-	"usage: ftscope run --target-python PATH (--registry-dir DIR | --package-dir PATH) [options]",
-	"       ftscope run --resume RUN_DIR [options]",
-	"",
-	"Run each package's test suite --iterations times under the free-threaded interpreter",
-	"with PYTHON_GIL=0, watch every process of it, and classify the package.",
-	"",
-	"Packages:",
-	"  --registry-dir DIR         labeille/laruche registry (index.yaml + packages/*.yaml);",
-	"                             default $FTSCOPE_REGISTRY_DIR, $LABEILLE_REGISTRY_DIR,",
-	"                             ~/.local/share/labeille/registry",
-	"  --packages A,B             only these registry packages",
-	"  --top N                    the first N selected packages (index order)",
-	"  --package-dir PATH         one local checkout instead of a registry",
-	"  --repos-dir DIR            root's clones, never given to test code (default: repos)",
-	"  --venvs-dir DIR            per-run workspaces: each package's staged sources, venv,",
-	"                             HOME and TMPDIR, removed when it is done (default: venvs)",
-	"  --results-dir DIR          where ft_YYYYMMDD_HHMMSS/ is made (default: results)",
-	"Iterations:",
-	"  --target-python PATH       a free-threaded CPython (configure --disable-gil)",
-	"  --iterations N             runs per package (default 10)",
-	"  --timeout S                per iteration; default: the registry's timeout, else 600",
-	"  --deadlock-window S        all threads blocked in untimed lock waits with no CPU for",
-	"                             S seconds is a deadlock (default 2)",
-	"  --stall-threshold S        no output and no CPU for S seconds is a stall (default 60)",
-	"  --stop-on-first-pass       stop a package's iterations at its first pass",
-	"  --compare-with-gil         also run every package with PYTHON_GIL=1",
-	"  --detect-extensions        probe extension modules for GIL fallback (default)",
-	"  --no-detect-extensions     skip the import probe",
-	"  --tsan                     collect ThreadSanitizer reports (a TSAN interpreter, or",
-	"                             TSAN-built extensions: the runtime is then preloaded)",
-	"  --tsan-suppressions FILE   TSAN suppressions (race:, race_top:, ...); implies --tsan",
-	"  --check-stability          report the machine's load before starting",
-	"  --extra-deps A,B           pip install these into every venv (offline: paths/wheels)",
-	"  --offline                  installs use no package index and no build isolation (the",
-	"                             build backends setup provisions are used); default: pip",
-	"                             does what your pip configuration and PIP_* variables say",
-	"  --find-links DIR           also install from this directory of wheels (a wheelhouse)",
-	"  --test-command-suffix STR  appended to every test command",
-	"  --test-command-override STR  replaces every test command",
-	"  --env KEY=VALUE            extra environment for installs and tests (repeatable)",
-	"  --max-output BYTES         captured bytes kept per stream and iteration (default 16M)",
-	"  --max-pids N               tasks (processes + threads) one iteration may have at once",
-	"                             (pids cgroup; default 4096; 0: no limit)",
-	"  --tracer auto|ebpf|ptrace|none  how processes are watched: ptrace follows every",
-	"                             process and thread (crash stops, every exit, snapshots);",
-	"                             ebpf adds the eBPF recorder (signals, lock waits, thread",
-	"                             states in real time; drives the deadlock window); none reads",
-	"                             /proc only; auto (default): ebpf, else ptrace, else none",
-	"  --jobs N                   packages in parallel (default 1)",
-	"  --user NAME                run installs and tests as NAME (default, as root: a test",
-	"                             uid of its own per package, 65100-65355; --user root",
-	"                             runs them as root)",
-	"  --resume RUN_DIR           continue an interrupted run (its options are reused)",
-	"  -v, --verbose              more detail",
-	NULL,
-};
-
-enum {
-	OPT_TARGET = 0x100, OPT_ITERATIONS, OPT_TIMEOUT, OPT_STALL, OPT_WINDOW, OPT_PACKAGES,
-	OPT_TOP, OPT_COMPARE, OPT_STOP_FIRST, OPT_DETECT, OPT_NO_DETECT, OPT_TSAN, OPT_STABILITY,
-	OPT_EXTRA_DEPS, OPT_SUFFIX, OPT_OVERRIDE, OPT_ENV, OPT_REGISTRY, OPT_REPOS, OPT_VENVS,
-	OPT_RESULTS, OPT_PACKAGE_DIR, OPT_TRACER, OPT_JOBS, OPT_RESUME, OPT_MAX_OUTPUT, OPT_MAX_PIDS,
-	OPT_USER, OPT_TSAN_SUPP, OPT_OFFLINE, OPT_FIND_LINKS, OPT_HELP,
-};
-
-struct run_opts {
-	char *target_python;
-	long iterations;
-	double timeout; /* < 0: unset */
-	double stall_threshold, deadlock_window;
-	struct strv packages;
-	long top;
-	bool compare_with_gil, stop_on_first_pass, detect_extensions, tsan, check_stability;
-	struct strv extra_deps;
-	char *suffix, *override;
-	struct strv env;
-	char *registry_dir, *repos_dir, *venvs_dir, *results_dir, *package_dir;
-	char *tracer;
-	long jobs;
-	char *resume;
-	long max_output;
-	long max_pids;
-	char *user;
-	char *tsan_suppressions;
-	bool offline;
-	char *find_links;
-};
-
-static void run_opts_init(struct run_opts *o)
-{
-	memset(o, 0, sizeof(*o));
-	o->iterations = 10;
-	o->timeout = -1;
-	o->stall_threshold = 60;
-	o->deadlock_window = 2;
-	o->detect_extensions = true;
-	o->jobs = 1;
-	o->max_output = 16L << 20;
-	o->max_pids = 4096;
-}
-
-static void run_opts_release(struct run_opts *o)
-{
-	free(o->target_python);
-	strv_release(&o->packages);
-	strv_release(&o->extra_deps);
-	free(o->suffix);
-	free(o->override);
-	strv_release(&o->env);
-	free(o->registry_dir);
-	free(o->repos_dir);
-	free(o->venvs_dir);
-	free(o->results_dir);
-	free(o->package_dir);
-	free(o->tracer);
-	free(o->resume);
-	free(o->user);
-	free(o->tsan_suppressions);
-	free(o->find_links);
-}
-
-static void set_str(char **dst, const char *v)
-{
-	free(*dst);
-	*dst = xstrdup(v);
-}
-
-static const struct option run_longopts[] = {
-	{ "target-python", required_argument, NULL, OPT_TARGET },
-	{ "iterations", required_argument, NULL, OPT_ITERATIONS },
-	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-	{ "stall-threshold", required_argument, NULL, OPT_STALL },
-	{ "deadlock-window", required_argument, NULL, OPT_WINDOW },
-	{ "packages", required_argument, NULL, OPT_PACKAGES },
-	{ "top", required_argument, NULL, OPT_TOP },
-	{ "compare-with-gil", no_argument, NULL, OPT_COMPARE },
-	{ "stop-on-first-pass", no_argument, NULL, OPT_STOP_FIRST },
-	{ "detect-extensions", no_argument, NULL, OPT_DETECT },
-	{ "no-detect-extensions", no_argument, NULL, OPT_NO_DETECT },
-	{ "tsan", no_argument, NULL, OPT_TSAN },
-	{ "tsan-suppressions", required_argument, NULL, OPT_TSAN_SUPP },
-	{ "check-stability", no_argument, NULL, OPT_STABILITY },
-	{ "extra-deps", required_argument, NULL, OPT_EXTRA_DEPS },
-	{ "test-command-suffix", required_argument, NULL, OPT_SUFFIX },
-	{ "test-command-override", required_argument, NULL, OPT_OVERRIDE },
-	{ "env", required_argument, NULL, OPT_ENV },
-	{ "registry-dir", required_argument, NULL, OPT_REGISTRY },
-	{ "repos-dir", required_argument, NULL, OPT_REPOS },
-	{ "venvs-dir", required_argument, NULL, OPT_VENVS },
-	{ "results-dir", required_argument, NULL, OPT_RESULTS },
-	{ "package-dir", required_argument, NULL, OPT_PACKAGE_DIR },
-	{ "tracer", required_argument, NULL, OPT_TRACER },
-	{ "jobs", required_argument, NULL, OPT_JOBS },
-	{ "resume", required_argument, NULL, OPT_RESUME },
-	{ "max-output", required_argument, NULL, OPT_MAX_OUTPUT },
-	{ "max-pids", required_argument, NULL, OPT_MAX_PIDS },
-	{ "user", required_argument, NULL, OPT_USER },
-	{ "offline", no_argument, NULL, OPT_OFFLINE },
-	{ "find-links", required_argument, NULL, OPT_FIND_LINKS },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ NULL, 0, NULL, 0 },
-};
-
-static long parse_size(const char *s)
-{
-	char *end;
-	long v;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || v <= 0 || end == s)
-		return -1;
-	if (!strcmp(end, "K") || !strcmp(end, "k"))
-		v <<= 10;
-	else if (!strcmp(end, "M") || !strcmp(end, "m"))
-		v <<= 20;
-	else if (!strcmp(end, "G") || !strcmp(end, "g"))
-		v <<= 30;
-	else if (*end)
-		return -1;
-	return v;
-}
-
-/* Parse argv into o (may be called twice: stored args of a resumed run, then the new ones).
- * Returns 1 if --help was asked. Usage errors die. */
-static int run_parse(int argc, char **argv, struct run_opts *o)
-{
-	int c;
-	long l;
-	double d;
-	optind = 0; /* reset getopt for a second pass */
-	while ((c = getopt_long(argc, argv, "+v", run_longopts, NULL)) != -1) {
-		switch (c) {
-		case OPT_TARGET:
-			set_str(&o->target_python, optarg);
-			break;
-		case OPT_ITERATIONS:
-			if (parse_int(optarg, 1, 100000, &l) < 0)
-				die_usage("run", "--iterations wants a whole number >= 1, not '%s'", optarg);
-			o->iterations = l;
-			break;
-		case OPT_TIMEOUT:
-		case OPT_STALL:
-		case OPT_WINDOW:
-			if (parse_double(optarg, 0, 1e7, &d) < 0 || (c == OPT_TIMEOUT && d <= 0))
-				die_usage("run", "--%s wants seconds, not '%s'",
-					  c == OPT_TIMEOUT ? "timeout" : c == OPT_STALL ? "stall-threshold"
-											: "deadlock-window",
-					  optarg);
-			if (c == OPT_TIMEOUT)
-				o->timeout = d;
-			else if (c == OPT_STALL)
-				o->stall_threshold = d;
-			else
-				o->deadlock_window = d;
-			break;
-		case OPT_PACKAGES:
-			strv_split(&o->packages, optarg, ",");
-			break;
-		case OPT_TOP:
-			if (parse_int(optarg, 1, 1000000, &l) < 0)
-				die_usage("run", "--top wants a whole number >= 1, not '%s'", optarg);
-			o->top = l;
-			break;
-		case OPT_COMPARE:
-			o->compare_with_gil = true;
-			break;
-		case OPT_STOP_FIRST:
-			o->stop_on_first_pass = true;
-			break;
-		case OPT_DETECT:
-			o->detect_extensions = true;
-			break;
-		case OPT_NO_DETECT:
-			o->detect_extensions = false;
-			break;
-		case OPT_TSAN:
-			o->tsan = true;
-			break;
-		case OPT_TSAN_SUPP:
-			set_str(&o->tsan_suppressions, optarg);
-			o->tsan = true;
-			break;
-		case OPT_STABILITY:
-			o->check_stability = true;
-			break;
-		case OPT_EXTRA_DEPS:
-			strv_split(&o->extra_deps, optarg, ",");
-			break;
-		case OPT_SUFFIX:
-			set_str(&o->suffix, optarg);
-			break;
-		case OPT_OVERRIDE:
-			set_str(&o->override, optarg);
-			break;
-		case OPT_ENV:
-			if (!strchr(optarg, '=') || optarg[0] == '=')
-				die_usage("run", "--env wants KEY=VALUE, not '%s'", optarg);
-			strv_push(&o->env, optarg);
-			break;
-		case OPT_REGISTRY:
-			set_str(&o->registry_dir, optarg);
-			break;
-		case OPT_REPOS:
-			set_str(&o->repos_dir, optarg);
-			break;
-		case OPT_VENVS:
-			set_str(&o->venvs_dir, optarg);
-			break;
-		case OPT_RESULTS:
-			set_str(&o->results_dir, optarg);
-			break;
-		case OPT_PACKAGE_DIR:
-			set_str(&o->package_dir, optarg);
-			break;
-		case OPT_TRACER:
-			if (strcmp(optarg, "auto") && strcmp(optarg, "none") && strcmp(optarg, "ptrace") &&
-			    strcmp(optarg, "ebpf"))
-				die_usage("run", "--tracer wants auto, none, ptrace or ebpf, not '%s'", optarg);
-			set_str(&o->tracer, optarg);
-			break;
-		case OPT_JOBS:
-			if (parse_int(optarg, 1, 64, &l) < 0)
-				die_usage("run", "--jobs wants a number from 1 to 64, not '%s'", optarg);
-			o->jobs = l;
-			break;
-		case OPT_RESUME:
-			set_str(&o->resume, optarg);
-			break;
-		case OPT_MAX_OUTPUT:
-			if ((o->max_output = parse_size(optarg)) < 4096)
-				die_usage("run", "--max-output wants a size >= 4096 (e.g. 16M), not '%s'",
-					  optarg);
-			break;
-		case OPT_MAX_PIDS:
-			if (parse_int(optarg, 0, 4194304, &l) < 0 || (l > 0 && l < 16))
-				die_usage("run", "--max-pids wants 0 (no limit) or a number >= 16, not '%s'",
-					  optarg);
-			o->max_pids = l;
-			break;
-		case OPT_USER:
-			set_str(&o->user, optarg);
-			break;
-		case OPT_OFFLINE:
-			o->offline = true;
-			break;
-		case OPT_FIND_LINKS:
-			set_str(&o->find_links, optarg);
-			break;
-		case 'v':
-			ft_verbose++;
-			break;
-		case OPT_HELP:
-			return 1;
-		default:
-			die_usage("run", "unknown option");
-		}
-	}
-	if (optind < argc)
-		die_usage("run", "unexpected argument '%s'", argv[optind]);
-	return 0;
-}
-
-/* ---- run state ---- */
-
-static volatile sig_atomic_t interrupted;
-
-/* Stop? Ctrl-C, or a full disk, which ends the run as an interruption does (diskspace.h). */
-static bool stop_requested(void)
-{
-	if (!interrupted && space_is_full())
-		interrupted = 1;
-	return interrupted;
-}
-static bool task_limit_warned;
-/* Workers to pass a signal on to: a Ctrl-C reaches the whole process group, but a
- * `kill PID` or a service manager's SIGTERM reaches only this process. */
-#define MAX_WORKERS 64
-static volatile pid_t worker_pids[MAX_WORKERS];
-
-/* Interrupted before the run directory exists: nothing to resume, nothing recorded. */
-static _Noreturn void stop_before_start(const char *when)
-{
-	fprintf(stderr, "ftscope: interrupted %s, before the run started: nothing was "
-			"recorded\n", when);
-	exit(FT_EXIT_INTERRUPTED);
-}
-
-static void on_signal(int sig)
-{
-	interrupted = 1;
-	for (int i = 0; i < MAX_WORKERS; i++)
-		if (worker_pids[i] > 0)
-			kill(worker_pids[i], sig);
-}
-
-/* Whose rights the test code runs with. */
-enum user_mode {
-	USER_SELF,    /* ftscope is not root, or --user root: no switch */
-	USER_FIXED,   /* --user NAME: every package as NAME */
-	USER_DYNAMIC, /* root's default: a test uid of its own per worker (sandbox.h) */
-};
-
-struct run_ctx {
-	struct run_opts *o;
-	char *run_dir;
-	char *work_root;           /* <venvs-dir>/<run id>: the packages' workspaces */
-	enum user_mode user_mode;
-	struct run_as fixed_user;  /* USER_FIXED */
-	int lock_fd;               /* flock on ft_run.lock while the run goes */
-	char *results_path, *meta_path;
-	cJSON *meta;
-	cJSON *profile;
-	struct strv base_env; /* host env, cleaned */
-	size_t pkg_index, pkg_total;
-	double t0;
-	bool tty;
-	enum tracer_kind tracer;
-	char *tracer_reason;
-	char *tsan_preload;        /* TSAN runtime to LD_PRELOAD (--tsan, uninstrumented python) */
-	char *pip_config;          /* the invoker's pip.conf, copied for the test user, or NULL */
-	struct tsan_supp tsan_supp; /* --tsan-suppressions, parsed */
-};
-
-struct progress {
-	struct run_ctx *rc;
-	const char *pkg;
-	const char *phase;
-	int iter, iters;
-	int counts[5];
-};
-
-static void progress_draw(void *arg, double elapsed)
-{
-	struct progress *p = arg;
-	struct run_ctx *rc = p->rc;
-	double total = now_monotonic() - rc->t0;
-	char *name;
-	if (!rc->tty)
-		return;
-	(void)elapsed;
-	name = term_str(p->pkg);
-	fprintf(stderr,
-		"\r\033[K[%zu/%zu] %-22.22s %s %d/%d  pass %d fail %d crash %d timeout %d "
-		"deadlock %d  %d:%02d:%02d",
-		rc->pkg_index, rc->pkg_total, name, p->phase, p->iter, p->iters, p->counts[0],
-		p->counts[1], p->counts[2], p->counts[3], p->counts[4], (int)total / 3600,
-		(int)total / 60 % 60, (int)total % 60);
-	fflush(stderr);
-	free(name);
-}
-
-static void progress_clear(struct run_ctx *rc)
-{
-	if (rc->tty) {
-		fprintf(stderr, "\r\033[K");
-		fflush(stderr);
-	}
-}
-
-static int write_meta(struct run_ctx *rc)
-{
-	char *text = json_print(rc->meta, true);
-	int ret = write_file_atomic(rc->meta_path, text, strlen(text));
-	free(text);
-	if (ret < 0) {
-		errno = -ret;
-		return error_errno("cannot write '%s'", rc->meta_path);
-	}
-	return 0;
-}
-
-static char *pkg_dirname(const char *name)
-{
-	char *s = xstrdup(name);
-	for (char *p = s; *p; p++)
-		if (*p == '/' || *p == ' ' || (p == s && *p == '.'))
-			*p = '_';
-	return s;
-}
-
-static double effective_timeout(const struct run_opts *o, const struct pkg_entry *e)
-{
-	if (o->timeout > 0)
-		return o->timeout;
-	if (e->timeout > 0)
-		return e->timeout;
-	return 600;
-}
-
-/* A short --timeout is about the tests; an install (a C build) gets at least 600 s. */
-static double install_timeout(const struct run_opts *o, const struct pkg_entry *e)
-{
-	double t = effective_timeout(o, e);
-	return t > 600 ? t : 600;
-}
-
-static char *test_command(const struct run_opts *o, const struct pkg_entry *e)
-{
-	const char *base = o->override ? o->override
-		       : e->test_command ? e->test_command
-					 : "python -m pytest";
-	if (o->suffix && *o->suffix)
-		return xasprintf("%s %s", base, o->suffix);
-	return xstrdup(base);
-}
-
-static void env_apply_user(struct strv *env, const struct run_opts *o)
-{
-	for (size_t i = 0; i < o->env.n; i++) {
-		char *k = xstrdup(o->env.v[i]), *eq = strchr(k, '=');
-		*eq = '\0';
-		env_set(env, k, eq + 1);
-		free(k);
-	}
-}
-
-/*
- * The test user's identity in the environment: HOME and TMPDIR in the package's workspace
- * (a --user NAME keeps a home of its own), nothing that points into the caller's session.
- */
-static void env_for_user(struct strv *env, const struct workspace *ws)
-{
-	const struct run_as *ra = supervise_user();
-	env_set(env, "HOME", ra && ra->home[0] ? ra->home : ws->home);
-	env_set(env, "TMPDIR", ws->tmp);
-	env_set(env, "XDG_RUNTIME_DIR", NULL);
-	env_set(env, "XDG_CONFIG_HOME", NULL);
-	env_set(env, "XDG_CACHE_HOME", NULL);
-	env_set(env, "XDG_DATA_HOME", NULL);
-	if (!ra)
-		return;
-	env_set(env, "USER", ra->name);
-	env_set(env, "LOGNAME", ra->name);
-}
-
-/*
- * ThreadSanitizer's environment (--tsan). exitcode=0: reports never fail an iteration (the
- * category says tsan_warnings); log_path: each process writes DIR/tsan.<pid>, because pytest's
- * fd capture would swallow the reports of passing tests. With a preloaded runtime (the
- * interpreter is not instrumented, its extensions are): ignore_noninstrumented_modules=1, or
- * the interpreter's own malloc/free, whose synchronization TSAN cannot see, read as races.
- */
-static void tsan_env(const struct run_ctx *rc, const char *log_dir, struct strv *env)
-{
-	struct sbuf sb = SBUF_INIT;
-	sbuf_adds(&sb, "halt_on_error=0 exitcode=0 second_deadlock_stack=1");
-	if (rc->tsan_preload) {
-		const char *pre = env_get(env, "LD_PRELOAD");
-		char *v = pre && *pre ? xasprintf("%s %s", rc->tsan_preload, pre)
-				      : xstrdup(rc->tsan_preload);
-		sbuf_adds(&sb, " ignore_noninstrumented_modules=1");
-		env_set(env, "LD_PRELOAD", v);
-		free(v);
-	}
-	if (rc->o->tsan_suppressions)
-		sbuf_addf(&sb, " suppressions='%s'", rc->o->tsan_suppressions);
-	if (log_dir)
-		sbuf_addf(&sb, " log_path='%s/tsan'", log_dir);
-	env_set(env, "TSAN_OPTIONS", sb.buf);
-	sbuf_release(&sb);
-}
-
-/* Environment of one test iteration; out_dir is the test's own output directory. */
-static void iteration_env(struct run_ctx *rc, const struct workspace *ws, const char *gil,
-			  const char *out_dir, struct strv *env)
-{
-	const char *addopts;
-	char *ao, *junit = path_join(out_dir, "junit.xml");
-	for (size_t i = 0; i < rc->base_env.n; i++)
-		strv_push(env, rc->base_env.v[i]);
-	env_for_venv(env, ws->venv);
-	env_for_user(env, ws);
-	env_set(env, "PYTHON_GIL", gil);
-	env_set(env, "PYTHONFAULTHANDLER", "1");
-	env_set(env, "PYTHONDONTWRITEBYTECODE", "1");
-	env_set(env, "PYTHONUNBUFFERED", "1");
-	env_set(env, "PY_COLORS", "0");
-	if (rc->o->tsan)
-		tsan_env(rc, out_dir, env);
-	env_apply_user(env, rc->o);
-	/* pytest, however the command starts it: JUnit report, no cache in the checkout, and
-	 * -v so the last output line names the running test. */
-	addopts = env_get(env, "PYTEST_ADDOPTS");
-	ao = xasprintf("%s%s-v -p no:cacheprovider -o junit_family=xunit1 --junitxml=%s",
-		       addopts ? addopts : "", addopts && *addopts ? " " : "", junit);
-	env_set(env, "PYTEST_ADDOPTS", ao);
-	free(ao);
-	free(junit);
-}
-
-/* What root reads back of the test's own files, at most. */
-#define ITERATION_MAX_BYTES (256u << 20)
-#define TSAN_LOGS_MAX (64u << 20)
-
-/*
- * A finished iteration's record from an earlier attempt (--resume), believed only if root
- * wrote it and nobody else could have: artifacts/<pkg>/<rel>/ and its iteration.json root's
- * and not writable by others, opened without following a symlink. NULL: rerun it.
- */
-static cJSON *load_iteration(int pkg_fd, const char *rel, bool *refused)
-{
-	char *text = NULL;
-	size_t len = 0;
-	cJSON *j = NULL;
-	int fd = open_dir_at(pkg_fd, rel, geteuid()), r = fd;
-	if (fd >= 0) {
-		r = read_file_at(fd, "iteration.json", ITERATION_MAX_BYTES, geteuid(), &text, &len);
-		close(fd);
-	}
-	if (r == 0)
-		j = iteration_parse(text, len);
-	*refused = r < 0 && r != -ENOENT;
-	free(text);
-	return j;
-}
-
-/* Write root's copy of bytes the test produced into the iteration's artifacts. */
-static void save_artifact(const char *dir, const char *name, const char *data, size_t len)
-{
-	char *p;
-	if (!data || !len)
-		return;
-	p = path_join(dir, name);
-	if (write_file_atomic(p, data, len) < 0)
-		warning("cannot write '%s'", p);
-	free(p);
-}
-
-/*
- * Run iterations [first..n] of one mode ("0" free-threaded, "1" GIL) and append them to arr.
- * The test writes only into its own out/<n>/ in the workspace; root writes the captures and
- * records into artifacts/<pkg>/<n>/, which only root can write (docs/security.md).
- * Returns false if interrupted.
- */
-static bool run_iterations(struct run_ctx *rc, const struct pkg_entry *e, const char *pkgdir,
-			   struct workspace *ws, const char *gil, cJSON *arr, struct progress *pg)
-{
-	const struct run_opts *o = rc->o;
-	char *cmd = test_command(o, e);
-	bool ok = true;
-	int have = cJSON_GetArraySize(arr);
-	for (int i = have + 1; i <= o->iterations; i++) {
-		char *name = xasprintf("%s%d", gil[0] == '1' ? "gil-" : "", i);
-		char *rel = xasprintf("artifacts/%s/%s", pkgdir, name);
-		char *dir = path_join(rc->run_dir, rel), *out_dir = NULL;
-		char *outp = path_join(dir, "stdout"), *errp = path_join(dir, "stderr");
-		char *itp = path_join(dir, "iteration.json");
-		char *stderr_text = NULL, *json, *junit = NULL;
-		size_t junit_len = 0;
-		struct strv env = STRV_INIT;
-		struct sbuf err = SBUF_INIT, logs = SBUF_INIT;
-		struct iter_outcome out;
-		struct test_report tr = { 0 };
-		struct iter_spec spec = {
-			.command = cmd,
-			.cwd = ws->src,
-			.stdout_path = outp,
-			.stderr_path = errp,
-			.timeout = effective_timeout(o, e),
-			.stall_threshold = o->stall_threshold,
-			.deadlock_window = o->deadlock_window,
-			.max_output = (size_t)o->max_output,
-			.interrupted = &interrupted,
-			.max_tasks = o->max_pids,
-			.tracer = rc->tracer,
-			.tick = progress_draw,
-			.tick_arg = pg,
-		};
-		cJSON *it;
-		int ofd;
-		rm_rf(dir);
-		if (mkdir(dir, 0755) < 0 || !(out_dir = workspace_iter_dir(ws, name, &err))) {
-			warning("%s: cannot prepare iteration %d: %s", e->name, i,
-				err.len ? err.buf : strerror(errno));
-			sbuf_release(&err);
-			free(name);
-			free(rel);
-			free(dir);
-			free(outp);
-			free(errp);
-			free(itp);
-			break;
-		}
-		iteration_env(rc, ws, gil, out_dir, &env);
-		spec.envp = env.v;
-		pg->iter = i;
-		supervise_run(&spec, &out);
-		if (out.killed_by == KILLED_INTERRUPT || interrupted) {
-			ok = false; /* an unfinished iteration is not recorded */
-		} else {
-			/* root's own capture, bounded by --max-output plus the kept tail */
-			stderr_text = read_text_at(AT_FDCWD, errp,
-						   (size_t)o->max_output + (1u << 20), geteuid());
-			ofd = workspace_iter_open(ws, name);
-			if (o->tsan && ofd >= 0 &&
-			    tsan_read_logs(ofd, "tsan", ws->uid, TSAN_LOGS_MAX, &logs) > 0) {
-				/* TSAN's log_path files join stderr as the iteration's evidence. */
-				struct sbuf ev = SBUF_INIT;
-				char *lt = text_from_bytes(logs.buf, logs.len);
-				if (stderr_text)
-					sbuf_adds(&ev, stderr_text);
-				if (ev.len && ev.buf[ev.len - 1] != '\n')
-					sbuf_addc(&ev, '\n');
-				sbuf_adds(&ev, lt);
-				free(lt);
-				free(stderr_text);
-				stderr_text = sbuf_detach(&ev);
-				save_artifact(dir, "tsan.log", logs.buf, logs.len);
-			}
-			if ((ofd < 0 || junit_parse_at(ofd, "junit.xml", ws->uid, &tr, &junit,
-						       &junit_len) < 0) &&
-			    !unittest_parse(stderr_text, &tr))
-				pytest_summary_parse(out.stdout_tail, &tr);
-			save_artifact(dir, "junit.xml", junit, junit_len);
-			if (ofd >= 0)
-				close(ofd);
-			it = iteration_json(i, gil, &out, &tr, stderr_text, rel);
-			if (out.forensics) {
-				char *fp = path_join(dir, "forensics.json");
-				char *ft = json_print(out.forensics, true);
-				if (write_file_atomic(fp, ft, strlen(ft)) < 0)
-					warning("cannot write '%s'", fp);
-				else
-					cJSON_AddStringToObject(it, "forensics", "forensics.json");
-				free(fp);
-				free(ft);
-			}
-			json = json_print(it, true);
-			if (write_file_atomic(itp, json, strlen(json)) < 0)
-				warning("cannot write '%s'", itp);
-			free(json);
-			pg->counts[iter_status_from_name(json_str(it, "status"))]++;
-			debug("%s iteration %d (PYTHON_GIL=%s): %s in %.1fs", e->name, i, gil,
-			      json_str(it, "status"), out.duration_s);
-			cJSON_AddItemToArray(arr, it);
-			if (stop_requested())
-				ok = false; /* recorded; the next one is not started */
-			if (!out.started)
-				warning("%s: %s", e->name, out.spawn_error);
-			if (out.task_limit_off && !task_limit_warned) {
-				warning("no per-iteration task limit: %s", out.task_limit_off);
-				task_limit_warned = true;
-			}
-		}
-		rm_rf(out_dir);
-		free(stderr_text);
-		test_report_release(&tr);
-		iter_outcome_release(&out);
-		strv_release(&env);
-		sbuf_release(&err);
-		sbuf_release(&logs);
-		free(junit);
-		free(name);
-		free(rel);
-		free(dir);
-		free(out_dir);
-		free(outp);
-		free(errp);
-		free(itp);
-		if (!ok)
-			break;
-		if (o->stop_on_first_pass && !strcmp(json_str(cJSON_GetArrayItem(arr, i - 1), "status"),
-						     "pass"))
-			break;
-	}
-	free(cmd);
-	return ok;
-}
-
-/* Iterations already on disk from an interrupted attempt (--resume). */
-static void recover_iterations(const char *art, const char *pkg, const char *prefix, long max,
-			       cJSON *arr)
-{
-	int pfd = open_dir_at(AT_FDCWD, art, geteuid());
-	if (pfd < 0)
-		return;
-	for (long i = 1; i <= max; i++) {
-		char *rel = xasprintf("%s%ld", prefix, i);
-		bool refused;
-		cJSON *j = load_iteration(pfd, rel, &refused);
-		if (refused)
-			warning("%s: the record of iteration %s is not root's alone (others could "
-				"write it): it is run again", pkg, rel);
-		free(rel);
-		if (!j)
-			break;
-		cJSON_AddItemToArray(arr, j);
-	}
-	close(pfd);
-}
-
-/* Install step: output to install.log; returns 0 or -1 with the last 500 chars in *why. */
-static int run_install(struct run_ctx *rc, const char *command, const char *cwd,
-		       const struct strv *env, double timeout, const char *log, char **why)
-{
-	struct iter_outcome o;
-	char *out = NULL, *cmd = xasprintf("exec 2>&1\n%s", command);
-	int ret = -1;
-	run_collect(cmd, cwd, env, timeout, NULL, &out, &o);
-	if (out)
-		write_file_atomic(log, out, strlen(out));
-	if (o.started && o.exited && o.exit_code == 0 && !o.killed_by) {
-		ret = 0;
-	} else {
-		struct sbuf sb = SBUF_INIT;
-		char *tail = out ? tail_bytes(out, strlen(out), 500) : xstrdup("");
-		if (o.killed_by == KILLED_INTERRUPT)
-			sbuf_adds(&sb, "interrupted; "); /* not recorded: the package is redone */
-		else if (o.killed_by)
-			sbuf_addf(&sb, "install command timed out after %.0f s; ", timeout);
-		else if (o.term_signal)
-			sbuf_addf(&sb, "install command killed by %s; ", signal_name(o.term_signal));
-		else if (!o.started)
-			sbuf_addf(&sb, "%s; ", o.spawn_error);
-		sbuf_adds(&sb, trim(tail));
-		*why = sbuf_detach(&sb);
-		free(tail);
-	}
-	(void)rc;
-	free(cmd);
-	free(out);
-	iter_outcome_release(&o);
-	return ret;
-}
-
-/* gitrepo_sync() in a child (run_in_child): the commit, or the error, comes back as text. */
-struct sync_job {
-	const char *url, *dir;
-	int depth;
-};
-
-static int sync_job_run(void *arg, struct sbuf *out)
-{
-	const struct sync_job *j = arg;
-	char *commit = NULL;
-	int r = gitrepo_sync(j->url, j->dir, j->depth, &commit, out);
-	if (r == 0)
-		sbuf_adds(out, commit);
-	free(commit);
-	return r;
-}
-
-/*
- * The package's sources as root keeps them: a clone in --repos-dir that root alone has ever
- * written (git runs nowhere else as root), or the --package-dir checkout. *origin is it.
- */
-static int package_source(struct run_ctx *rc, const struct pkg_entry *e, const char *pkgdir,
-			  char **origin, char **commit, struct sbuf *err)
-{
-	int depth = e->clone_depth < 0 ? 1 : e->clone_depth;
-	char *repo_dir;
-	if (e->local_dir) {
-		*origin = xstrdup(e->local_dir);
-		*commit = gitrepo_head(e->local_dir);
-		return 0;
-	}
-	if (!e->repo) {
-		sbuf_adds(err, "no repository URL in the registry entry");
-		return -1;
-	}
-	repo_dir = path_join(rc->o->repos_dir, pkgdir);
-	if (geteuid() == 0 && faccessat(AT_FDCWD, repo_dir, F_OK, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    !tree_is_roots(repo_dir)) {
-		/* An older ftscope gave its clones to test code: never run git on one again. */
-		info("%s: '%s' is not root's alone (test code or another user wrote there); "
-		     "cloning it afresh", e->name, repo_dir);
-		rm_rf(repo_dir);
-	}
-	{
-		/* in a child (run_in_child): Ctrl-C stops a fetch at once */
-		struct sync_job job = { e->repo, repo_dir, depth };
-		int r = run_in_child(sync_job_run, &job, err);
-		if (r < 0) {
-			if (r == -EINTR)
-				rm_rf(repo_dir); /* nothing half-fetched is kept */
-			else if (!err->len)
-				sbuf_addf(err, "fetching '%s' failed: the process doing it died",
-					  e->repo);
-			free(repo_dir);
-			return -1;
-		}
-		*commit = sbuf_detach(err);
-	}
-	if (geteuid() == 0)
-		chmod(repo_dir, 0700); /* test code never even reads it */
-	*origin = repo_dir;
-	return 0;
-}
-
-/* Everything for one package; returns its result object (never NULL). */
-static cJSON *process_package(struct run_ctx *rc, const struct pkg_entry *e, const cJSON *prev)
-{
-	const struct run_opts *o = rc->o;
-	const struct run_as *ra = supervise_user();
-	char *pkgdir = pkg_dirname(e->name);
-	char *art = xasprintf("%s/artifacts/%s", rc->run_dir, pkgdir);
-	char *origin = NULL, *commit = NULL, *why = NULL;
-	char ts[32];
-	double t0 = now_monotonic(), ti;
-	struct progress pg = { .rc = rc, .pkg = e->name, .phase = "setup", .iters = (int)o->iterations };
-	struct strv env = STRV_INIT;
-	struct sbuf err = SBUF_INIT;
-	struct workspace ws = { 0 };
-	cJSON *pkg = cJSON_CreateObject(), *iters = cJSON_CreateArray(), *giters = NULL;
-	char *tc = test_command(o, e);
-
-	(void)prev;
-	iso_utc(now_wall(), ts, sizeof(ts));
-	cJSON_AddStringToObject(pkg, "package", e->name);
-	json_set_str(pkg, "repo", e->local_dir ? e->local_dir : e->repo);
-	json_set_str(pkg, "install_command", e->install_command ? e->install_command : "pip install -e .");
-	json_set_str(pkg, "test_command", tc);
-	cJSON_AddNumberToObject(pkg, "timeout_s", effective_timeout(o, e));
-	cJSON_AddStringToObject(pkg, "started_at", ts);
-	cJSON_AddStringToObject(pkg, "install_from", "source");
-	cJSON_AddNullToObject(pkg, "sdist_version");
-	cJSON_AddNullToObject(pkg, "sdist_tag_matched");
-	cJSON_AddFalseToObject(pkg, "ft_wheel_found");
-	cJSON_AddNullToObject(pkg, "ft_wheel_version");
-	cJSON_AddNullToObject(pkg, "commit");
-	cJSON_AddFalseToObject(pkg, "install_ok");
-	cJSON_AddNullToObject(pkg, "install_error");
-	cJSON_AddNumberToObject(pkg, "install_duration_s", 0);
-	cJSON_AddTrueToObject(pkg, "import_ok");
-	cJSON_AddNullToObject(pkg, "import_error");
-	cJSON_AddFalseToObject(pkg, "interrupted");
-	json_set_str(pkg, "test_user", ra ? ra->name : geteuid() == 0 ? "root" : getenv("USER"));
-	cJSON_AddItemToObject(pkg, "iterations", iters);
-	progress_draw(&pg, 0);
-
-	/* 1. The source tree, and a copy of it for the test user: installs, builds and tests
-	 * happen in the copy, so nothing of theirs reaches root's clone or the user's tree. */
-	if (package_source(rc, e, pkgdir, &origin, &commit, &err) < 0) {
-		why = sbuf_detach(&err);
-		goto done;
-	}
-	json_set_str(pkg, "commit", commit);
-	if (workspace_create(&ws, rc->work_root, pkgdir, ra, &err) < 0 ||
-	    workspace_stage(&ws, origin, &err) < 0) {
-		why = sbuf_detach(&err);
-		goto done;
-	}
-	if (ra && ra->dynamic) {
-		int r = sandbox_name_user(&ws, ra);
-		if (r < 0)
-			debug("the test uid gets no passwd entry: %s", strerror(-r));
-	}
-	if (e->local_dir)
-		info("%s: staged a copy of '%s' in '%s' for the test user: installs and builds "
-		     "happen there, your checkout is left as it is", e->name, origin, ws.src);
-
-	/* 2. venv and install. */
-	ti = now_monotonic();
-	if (venv_create(o->target_python, ws.venv, &err) < 0) {
-		why = sbuf_detach(&err);
-		goto done;
-	}
-	for (size_t i = 0; i < rc->base_env.n; i++)
-		strv_push(&env, rc->base_env.v[i]);
-	env_for_venv(&env, ws.venv);
-	env_for_user(&env, &ws);
-	env_for_install(&env, &(struct install_mode){ o->offline, o->find_links, rc->pip_config });
-	env_set(&env, "PYTHON_GIL", NULL);
-	env_apply_user(&env, o);
-	{
-		char *log = path_join(art, "install.log");
-		int r = run_install(rc, e->install_command ? e->install_command : "pip install -e .",
-				    ws.src, &env, install_timeout(o, e), log, &why);
-		free(log);
-		if (r < 0)
-			goto done;
-	}
-	if (o->extra_deps.n) {
-		struct sbuf cmd = SBUF_INIT;
-		char *log = path_join(art, "extra-deps.log"), *w = NULL;
-		sbuf_adds(&cmd, "pip install");
-		for (size_t i = 0; i < o->extra_deps.n; i++) {
-			sbuf_addc(&cmd, ' ');
-			sbuf_add_shquoted(&cmd, o->extra_deps.v[i]);
-		}
-		if (run_install(rc, cmd.buf, ws.src, &env, install_timeout(o, e), log, &w) < 0 &&
-		    !interrupted) {
-			warning("%s: installing --extra-deps failed: %s", e->name, w);
-			json_set_str(pkg, "extra_deps_error", w);
-		}
-		free(w);
-		free(log);
-		sbuf_release(&cmd);
-	}
-	json_set_bool(pkg, "install_ok", true);
-	json_set_num(pkg, "install_duration_s", round_to(now_monotonic() - ti, 2));
-	/* extension_compat.source_scan: Py_mod_gil & co., of the sources as root has them */
-	srcscan_attach(pkg, origin);
-	if (interrupted)
-		goto done;
-
-	/* 3. Import probe, without PYTHON_GIL (see src/py/probe_ext.py). The script is root's,
-	 * in the workspace's root-owned top; the probe runs from TMPDIR. */
-	if (o->tsan)
-		tsan_env(rc, NULL, &env); /* TSAN-built extensions import only with the runtime */
-	if (o->detect_extensions) {
-		char *script = path_join(ws.dir, "probe_ext.py");
-		char *pj = path_join(art, "probe.json"), *t;
-		cJSON *probe;
-		struct probe_target pt = {
-			.import_name = e->import_name && *e->import_name ? e->import_name : NULL,
-			.checkout = ws.src,
-			.dist = e->local_dir ? NULL : e->name, /* a directory's name is no name */
-			.hint = e->local_dir ? NULL : pkg_import_name(e),
-		};
-		pg.phase = "probe";
-		progress_draw(&pg, 0);
-		probe = extension_probe(ws.venv, &pt, ws.tmp, &env, script, 120);
-		if (interrupted) { /* a probe cut short says nothing about the import */
-			cJSON_Delete(probe);
-			free(script);
-			free(pj);
-			goto done;
-		}
-		t = json_print(probe, true);
-		write_file_atomic(pj, t, strlen(t));
-		free(t);
-		json_set_bool(pkg, "import_ok", json_bool(probe, "import_ok", false));
-		json_set_str(pkg, "import_error", json_str(probe, "import_error"));
-		json_set_str(pkg, "import_name", json_str(probe, "import_name"));
-		srcscan_carry(pkg, probe); /* keep the source scan */
-		json_set(pkg, "extension_compat", probe);
-		free(script);
-		free(pj);
-		if (!json_bool(pkg, "import_ok", false))
-			goto done;
-	}
-
-	/* 4. Iterations: free-threaded, then (optionally) with the GIL. */
-	recover_iterations(art, e->name, "", o->iterations, iters);
-	pg.phase = "iter";
-	for (int i = 0; i < cJSON_GetArraySize(iters); i++)
-		pg.counts[iter_status_from_name(json_str(cJSON_GetArrayItem(iters, i), "status"))]++;
-	if (!run_iterations(rc, e, pkgdir, &ws, "0", iters, &pg))
-		goto done;
-	if (o->compare_with_gil) {
-		giters = cJSON_CreateArray();
-		cJSON_AddItemToObject(pkg, "gil_enabled_iterations", giters);
-		recover_iterations(art, e->name, "gil-", o->iterations, giters);
-		pg.phase = "gil";
-		memset(pg.counts, 0, sizeof(pg.counts));
-		run_iterations(rc, e, pkgdir, &ws, "1", giters, &pg);
-	}
-done:
-	/* An interrupted phase is no result: the package is redone by --resume. */
-	if (why && !interrupted) {
-		json_set_str(pkg, "install_error", why);
-		json_set_bool(pkg, "install_ok", false);
-	}
-	json_set_bool(pkg, "interrupted", interrupted != 0);
-	json_set_num(pkg, "duration_s", round_to(now_monotonic() - t0, 2));
-	pkg_aggregate(pkg);
-	progress_clear(rc);
-	workspace_remove(&ws);
-	strv_release(&env);
-	sbuf_release(&err);
-	free(why);
-	free(tc);
-	free(commit);
-	free(origin);
-	free(art);
-	free(pkgdir);
-	return pkg;
-}
-
-/* ---- workers: one forked process per package, so --jobs and Ctrl-C work the same way ---- */
-
-struct worker {
-	pid_t pid;
-	size_t idx;
-};
-
-/*
- * artifacts/<pkg>/ as root's own directory, before its worker starts: one that is not (a
- * run of an older ftscope gave it to test code) is replaced, so nothing in it is believed;
- * a stale package.json goes, so only the new worker's can be read.
- */
-static int prepare_pkg_artifacts(struct run_ctx *rc, const struct pkg_entry *e)
-{
-	char *art = path_join(rc->run_dir, "artifacts"), *d = pkg_dirname(e->name);
-	bool replaced = false;
-	int afd = open_dir_at(AT_FDCWD, art, geteuid()), pfd = -1;
-	if (afd >= 0)
-		pfd = ensure_own_dir_at(afd, d, 0755, &replaced);
-	if (replaced)
-		warning("%s: '%s/%s' was not root's alone; its records are not used", e->name, art,
-			d);
-	if (pfd >= 0) {
-		unlinkat(pfd, "package.json", 0);
-		close(pfd);
-	}
-	if (afd >= 0)
-		close(afd);
-	free(art);
-	free(d);
-	return pfd < 0 ? -1 : 0;
-}
-
-static char *pkg_result_path(struct run_ctx *rc, const char *name)
-{
-	char *d = pkg_dirname(name), *p = xasprintf("%s/artifacts/%s/package.json", rc->run_dir, d);
-	free(d);
-	return p;
-}
-
-/* tu: the package's test uid (USER_DYNAMIC): its guardian sweeps it when we end, however
- * we end (sandbox.h). */
-static _Noreturn void worker_main(struct run_ctx *rc, const struct pkg_entry *e,
-				  struct test_uid *tu)
-{
-	cJSON *pkg;
-	char *text, *path;
-	int r;
-	supervise_init();
-	if (rc->user_mode == USER_DYNAMIC) {
-		struct run_as ra;
-		test_uid_run_as(tu, &ra);
-		supervise_set_user(&ra);
-		close(tu->lock_fd); /* the guardian holds it */
-		tu->lock_fd = -1;
-	}
-	pkg = process_package(rc, e, NULL);
-	text = json_print(pkg, false);
-	path = pkg_result_path(rc, e->name);
-	r = write_file_atomic(path, text, strlen(text));
-	test_uid_release(tu);
-	fflush(stderr);
-	_exit(r < 0 ? 3 : interrupted ? 4 : 0);
-}
-
-static const char *count_str(const cJSON *pkg)
-{
-	static char buf[64];
-	snprintf(buf, sizeof(buf), "%d/%d passed", json_int(pkg, "pass_count", 0),
-		 json_int(pkg, "iterations_completed", 0));
-	return buf;
-}
-
-/* Collect a finished worker: append its package line. */
-static void collect_worker(struct run_ctx *rc, const struct pkg_entry *e, int status)
-{
-	char *path = pkg_result_path(rc, e->name), *text = NULL, *line;
-	size_t len = 0;
-	cJSON *pkg = NULL;
-	/* root's, written by the worker that just ended (prepare_pkg_artifacts removed any
-	 * other) */
-	if (read_file_at(AT_FDCWD, path, 1u << 30, geteuid(), &text, &len) == 0)
-		pkg = json_parse(text, len);
-	if (!cJSON_IsObject(pkg)) {
-		/* The worker died without a result: say so in the results, keep the run going. */
-		cJSON_Delete(pkg);
-		pkg = cJSON_CreateObject();
-		cJSON_AddStringToObject(pkg, "package", e->name);
-		cJSON_AddFalseToObject(pkg, "install_ok");
-		json_set_str(pkg, "install_error",
-			     WIFSIGNALED(status) ? "ftscope worker died by a signal"
-						 : "ftscope worker exited without a result");
-		cJSON_AddItemToObject(pkg, "iterations", cJSON_CreateArray());
-		cJSON_AddBoolToObject(pkg, "interrupted", interrupted != 0);
-		pkg_aggregate(pkg);
-		warning("%s: worker ended abnormally (status 0x%x)", e->name, status);
-	}
-	line = json_print(pkg, false);
-	if (append_line_fsync(rc->results_path, line) < 0)
-		error_errno("cannot append to '%s'", rc->results_path);
-	if (!json_bool(pkg, "interrupted", false)) {
-		cJSON *n = cJSON_GetObjectItemCaseSensitive(rc->meta, "packages_completed");
-		cJSON_SetNumberValue(n, n->valuedouble + 1);
-	}
-	{
-		cJSON *n = cJSON_GetObjectItemCaseSensitive(rc->meta, "total_iterations");
-		cJSON_SetNumberValue(n, n->valuedouble + json_num(pkg, "iterations_completed", 0) +
-						cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
-							pkg, "gil_enabled_iterations")));
-	}
-	write_meta(rc);
-	{
-		char *name = term_str(e->name);
-		printf("%-24s %-24s %s%s\n", name, json_str(pkg, "category"), count_str(pkg),
-		       json_bool(pkg, "interrupted", false) ? " (interrupted)" : "");
-		free(name);
-	}
-	fflush(stdout);
-	free(line);
-	free(text);
-	free(path);
-	cJSON_Delete(pkg);
-}
-
-static void run_packages(struct run_ctx *rc, struct pkg_entry **pkgs, size_t n)
-{
-	struct worker *w = xcalloc((size_t)rc->o->jobs, sizeof(*w));
-	size_t next = 0, running = 0;
-	pid_t main_pid = getpid();
-	if (rc->o->jobs > 1)
-		rc->tty = false; /* several workers cannot share one progress line */
-	while (next < n || running) {
-		int st;
-		pid_t pid;
-		while (!stop_requested() && next < n && running < (size_t)rc->o->jobs) {
-			struct test_uid tu = TEST_UID_INIT;
-			size_t slot = 0;
-			while (w[slot].pid)
-				slot++;
-			rc->pkg_index = next + 1;
-			fflush(stdout);
-			fflush(stderr);
-			if (prepare_pkg_artifacts(rc, pkgs[next]) < 0) {
-				error_errno("cannot prepare the artifacts of %s", pkgs[next]->name);
-				interrupted = 1;
-				break;
-			}
-			if (rc->user_mode == USER_DYNAMIC) {
-				/* The package's own test uid, and its guardian as our child. */
-				struct sbuf err = SBUF_INIT;
-				int ok = test_uid_acquire(&tu, true, &err);
-				if (ok < 0)
-					error("%s", err.buf);
-				sbuf_release(&err);
-				if (ok < 0) {
-					interrupted = 1;
-					break;
-				}
-			}
-			pid = fork();
-			if (pid < 0) {
-				error_errno("fork");
-				test_uid_release(&tu);
-				interrupted = 1;
-				break;
-			}
-			if (pid == 0) {
-				/* A worker dies with ftscope, even of SIGKILL (its guardian then
-				 * sweeps its test uid); one whose parent is already gone stops. */
-				prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-				if (getppid() != main_pid)
-					_exit(6);
-				for (int k = 0; k < MAX_WORKERS; k++)
-					worker_pids[k] = 0;
-				worker_main(rc, pkgs[next], &tu);
-			}
-			test_uid_hand_over(&tu);
-			w[slot].pid = pid;
-			worker_pids[slot] = pid;
-			w[slot].idx = next++;
-			running++;
-		}
-		if (!running)
-			break;
-		pid = waitpid(-1, &st, 0);
-		if (pid < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		for (long k = 0; k < rc->o->jobs; k++) {
-			if (w[k].pid != pid)
-				continue;
-			worker_pids[k] = 0;
-			collect_worker(rc, pkgs[w[k].idx], st);
-			w[k].pid = 0;
-			running--;
-		}
-	}
-	free(w);
-}
-
 /* ---- set-up ---- */
-
-static char *default_registry(void)
-{
-	const char *e = getenv("FTSCOPE_REGISTRY_DIR"), *home = getenv("HOME");
-	if (e && *e)
-		return xstrdup(e);
-	e = getenv("LABEILLE_REGISTRY_DIR");
-	if (e && *e)
-		return xstrdup(e);
-	return xasprintf("%s/.local/share/labeille/registry", home ? home : "");
-}
 
 static char *new_run_dir(const char *results_dir)
 {
@@ -1304,65 +55,6 @@ static char *new_run_dir(const char *results_dir)
 		free(d);
 	}
 	return NULL;
-}
-
-static cJSON *config_json(const struct run_opts *o, enum tracer_kind tracer)
-{
-	cJSON *c = cJSON_CreateObject(), *env = cJSON_CreateObject();
-	struct sbuf deps = SBUF_INIT;
-	cJSON_AddStringToObject(c, "target_python", o->target_python);
-	cJSON_AddNumberToObject(c, "iterations", (double)o->iterations);
-	if (o->timeout > 0)
-		cJSON_AddNumberToObject(c, "timeout", o->timeout);
-	else
-		cJSON_AddNullToObject(c, "timeout");
-	cJSON_AddNumberToObject(c, "stall_threshold", o->stall_threshold);
-	cJSON_AddNumberToObject(c, "deadlock_window", o->deadlock_window);
-	cJSON_AddBoolToObject(c, "compare_with_gil", o->compare_with_gil);
-	cJSON_AddBoolToObject(c, "tsan_build", o->tsan);
-	json_set_str(c, "tsan_suppressions", o->tsan_suppressions);
-	cJSON_AddNullToObject(c, "tsan_preload"); /* set once the run dir exists */
-	cJSON_AddBoolToObject(c, "stop_on_first_pass", o->stop_on_first_pass);
-	cJSON_AddBoolToObject(c, "detect_extensions", o->detect_extensions);
-	for (size_t i = 0; i < o->extra_deps.n; i++)
-		sbuf_addf(&deps, "%s%s", i ? "," : "", o->extra_deps.v[i]);
-	json_set_str(c, "extra_deps", deps.len ? deps.buf : NULL);
-	json_set_str(c, "test_command_suffix", o->suffix);
-	json_set_str(c, "test_command_override", o->override);
-	cJSON_AddStringToObject(c, "install_from", "source");
-	cJSON_AddStringToObject(c, "install_mode", o->offline ? "offline" : "online");
-	json_set_str(c, "find_links", o->find_links);
-	cJSON_AddFalseToObject(c, "trust_ft_wheels");
-	cJSON_AddFalseToObject(c, "trust_ft_wheels_any_version");
-	for (size_t i = 0; i < o->env.n; i++) {
-		char *k = xstrdup(o->env.v[i]), *eq = strchr(k, '=');
-		*eq = '\0';
-		cJSON_AddStringToObject(env, k, eq + 1);
-		free(k);
-	}
-	cJSON_AddItemToObject(c, "env", env);
-	cJSON_AddStringToObject(c, "tracer", tracer_name(tracer));
-	cJSON_AddStringToObject(c, "monitor", "procfs");
-	cJSON_AddNumberToObject(c, "jobs", (double)o->jobs);
-	json_set_str(c, "registry_dir", o->package_dir ? NULL : o->registry_dir);
-	json_set_str(c, "package_dir", o->package_dir);
-	json_set_str(c, "repos_dir", o->repos_dir);
-	json_set_str(c, "venvs_dir", o->venvs_dir);
-	cJSON_AddNumberToObject(c, "max_output", (double)o->max_output);
-	cJSON_AddNumberToObject(c, "max_pids", (double)o->max_pids);
-	if (geteuid() == 0 && !o->user) {
-		uid_t first, last;
-		char *r;
-		test_uids_range(&first, &last);
-		r = xasprintf("test uids %u-%u", (unsigned)first, (unsigned)last);
-		json_set_str(c, "run_as_user", r);
-		free(r);
-	} else {
-		json_set_str(c, "run_as_user", o->user ? o->user : geteuid() == 0 ? "root"
-								    : getenv("USER"));
-	}
-	sbuf_release(&deps);
-	return c;
 }
 
 /* Host environment minus what would change which Python or which GIL mode runs. */
@@ -1573,7 +265,6 @@ int cmd_run(int argc, char **argv)
 	struct strv skipped = STRV_INIT;
 	struct sbuf err = SBUF_INIT;
 	struct run_data prev = { 0 };
-	struct sigaction sa = { .sa_handler = on_signal };
 	size_t nsel = 0;
 	int ret = FT_EXIT_FAILURE;
 	bool have_single = false;
@@ -1584,9 +275,8 @@ int cmd_run(int argc, char **argv)
 	memset(&single, 0, sizeof(single));
 	rc.lock_fd = -1;
 	umask(022); /* what root creates is not writable by others, whoever started us */
-	if (run_parse(argc, argv, &o)) {
-		for (const char *const *l = run_usage; *l; l++)
-			puts(*l);
+	if (run_opts_parse(argc, argv, &o)) {
+		run_opts_usage();
 		run_opts_release(&o);
 		return FT_EXIT_OK;
 	}
@@ -1605,54 +295,19 @@ int cmd_run(int argc, char **argv)
 				strv_push(&av, a->valuestring);
 		run_opts_release(&o);
 		run_opts_init(&o);
-		run_parse((int)av.n, av.v, &o);
-		run_parse(argc, argv, &o);
-		set_str(&o.resume, prev.dir);
+		run_opts_parse((int)av.n, av.v, &o);
+		run_opts_parse(argc, argv, &o);
+		free(o.resume);
+		o.resume = xstrdup(prev.dir);
 		strv_release(&av);
 		free(rd);
 	}
-	/* Ctrl-C or SIGTERM from here on stops whatever runs (workspace.h) within ~0.1 s. */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	workspace_set_interrupt(&interrupted);
+	run_catch_signals();
 
-	/* The tracer: ebpf (the recorder + ptrace) where BPF loads, else ptrace, else none. */
-	{
-		const char *want = o.tracer ? o.tracer : "auto", *why = NULL;
-		bool can_ptrace = ptrace_permitted(&why);
-		struct sbuf bwhy = SBUF_INIT;
-		struct bpfrec *probe = NULL;
-		bool can_bpf = false;
-		if (!strcmp(want, "auto") || !strcmp(want, "ebpf")) {
-			can_bpf = can_ptrace && bpfrec_open(&probe, &bwhy) == 0;
-			bpfrec_close(probe);
-		}
-		if (!strcmp(want, "ebpf") && !can_bpf)
-			die("--tracer ebpf: %s", can_ptrace ? bwhy.buf : why);
-		if (!strcmp(want, "ptrace") && !can_ptrace)
-			die("--tracer ptrace: %s", why);
-		if (!strcmp(want, "none")) {
-			rc.tracer = TRACER_NONE;
-			rc.tracer_reason = xstrdup("asked for (--tracer none)");
-		} else if (can_bpf) {
-			rc.tracer = TRACER_EBPF;
-			rc.tracer_reason = xstrdup(!strcmp(want, "auto")
-							  ? "auto: the eBPF recorder loads and ptrace is permitted"
-							  : "asked for (--tracer ebpf)");
-		} else if (can_ptrace) {
-			rc.tracer = TRACER_PTRACE;
-			rc.tracer_reason = !strcmp(want, "auto")
-						   ? xasprintf("auto: %s", bwhy.buf ? bwhy.buf
-										: "?")
-						   : xstrdup("asked for (--tracer ptrace)");
-		} else {
-			rc.tracer = TRACER_NONE;
-			rc.tracer_reason = xasprintf("auto: %s; only the /proc monitor runs", why);
-		}
-		info("tracer: %s (%s)", tracer_name(rc.tracer), rc.tracer_reason);
-		sbuf_release(&bwhy);
-	}
+	/* The tracer: the first of ebpf, ptrace, none that can run here (tracer.h). */
+	if (tracer_select(o.tracer ? o.tracer : "auto", &rc.tracer, &rc.tracer_reason, &err) < 0)
+		die("%s", err.buf);
+	info("tracer: %s (%s)", tracer_name(rc.tracer), rc.tracer_reason);
 	if (!o.target_python)
 		die_usage("run", "--target-python is required");
 	if (!o.repos_dir)
@@ -1721,8 +376,8 @@ int cmd_run(int argc, char **argv)
 
 	/* The interpreter first: nothing runs with a wrong one. */
 	if (python_check(o.target_python, &rc.profile, &err) < 0) {
-		if (interrupted)
-			stop_before_start("while the interpreter was being profiled");
+		if (run_interrupted)
+			run_stop_before_start("while the interpreter was being profiled");
 		die("%s", err.buf);
 	}
 	if (rc.user_mode == USER_DYNAMIC) {
@@ -1761,8 +416,8 @@ int cmd_run(int argc, char **argv)
 			    "FTSCOPE_TSAN_RUNTIME", o.target_python);
 	}
 
-	if (interrupted)
-		stop_before_start("while checking the setup");
+	if (run_interrupted)
+		run_stop_before_start("while checking the setup");
 
 	/* Which packages. */
 	if (o.package_dir) {
@@ -1775,7 +430,7 @@ int cmd_run(int argc, char **argv)
 		nsel = 1;
 	} else {
 		if (!o.registry_dir)
-			o.registry_dir = default_registry();
+			o.registry_dir = run_default_registry();
 		if (!is_dir(o.registry_dir))
 			die("no packages to run: registry '%s' does not exist (give --registry-dir or "
 			    "--package-dir)", o.registry_dir);
@@ -1832,7 +487,8 @@ int cmd_run(int argc, char **argv)
 		cJSON_AddNullToObject(rc.meta, "finished_at");
 		cJSON_AddItemToObject(rc.meta, "system_profile", system_profile_json(o.results_dir));
 		cJSON_AddItemToObject(rc.meta, "python_profile", cJSON_Duplicate(rc.profile, true));
-		cJSON_AddItemToObject(rc.meta, "config", config_json(&o, rc.tracer));
+		cJSON_AddItemToObject(rc.meta, "config",
+				      run_opts_config_json(&o, tracer_name(rc.tracer)));
 		for (int i = 1; i < argc; i++)
 			cJSON_AddItemToArray(args, cJSON_CreateString(argv[i]));
 		cJSON_AddItemToObject(rc.meta, "cli_args", args);
@@ -1880,7 +536,7 @@ int cmd_run(int argc, char **argv)
 		     rc.tracer_reason);
 	if (o.check_stability)
 		print_stability(&rc);
-	if (write_meta(&rc) < 0)
+	if (run_write_meta(&rc) < 0)
 		die("cannot start the run");
 	if ((errno = -space_reserve(rc.run_dir)))
 		warning_errno("cannot reserve %d bytes in '%s': a full disk may cut the run's "
@@ -1917,7 +573,7 @@ int cmd_run(int argc, char **argv)
 		double prev_dur = json_num(rc.meta, "total_duration_s", 0);
 		iso_utc(now_wall(), ts, sizeof(ts));
 		json_set_str(rc.meta, "status", space_is_full() ? "disk_full"
-						: interrupted	 ? "interrupted"
+						: run_interrupted ? "interrupted"
 								 : "complete");
 		json_set_str(rc.meta, "finished_at", ts);
 		json_set_num(rc.meta, "total_duration_s",
@@ -1937,7 +593,7 @@ int cmd_run(int argc, char **argv)
 			json_set_num(rc.meta, "total_iterations", iters);
 			run_data_release(&now);
 		}
-		if (write_meta(&rc) < 0)
+		if (run_write_meta(&rc) < 0)
 			goto out;
 	}
 	if (space_is_full()) {
@@ -1945,18 +601,16 @@ int cmd_run(int argc, char **argv)
 		      "iterations are saved. Free some space, then continue with:\n"
 		      "  ftscope run --resume %s", rc.run_dir, rc.run_dir);
 		ret = FT_EXIT_FAILURE;
-	} else if (interrupted) {
+	} else if (run_interrupted) {
 		fprintf(stderr, "ftscope: interrupted; finished iterations are saved. Continue with:\n"
 				"  ftscope run --resume %s\n", rc.run_dir);
 		ret = FT_EXIT_INTERRUPTED;
 		goto out;
 	}
 	{
-		char *show_argv[] = { "show", rc.run_dir, NULL };
 		printf("\n");
 		fflush(stdout);
-		optind = 0; /* cmd_show parses its own options */
-		cmd_show(2, show_argv);
+		show_run_summary(rc.run_dir);
 		if (uniform) /* show leads with it; a run ends with it too */
 			printf("\n%s\n", uniform);
 	}
@@ -1984,8 +638,10 @@ out:
 	free(rc.run_dir);
 	free(rc.work_root);
 	free(rc.tracer_reason);
+	tracer_release(rc.tracer);
 	free(rc.meta_path);
 	free(rc.results_path);
 	run_opts_release(&o);
 	return ret;
 }
+

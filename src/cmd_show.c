@@ -14,6 +14,7 @@
 #include "ftscope/exit.h"
 #include "ftscope/results.h"
 #include "ftscope/rundir.h"
+#include "ftscope/show.h"
 #include "ftscope/text.h"
 #include "ftscope/util.h"
 
@@ -494,16 +495,14 @@ static void parse_show_options(int argc, char **argv, struct show_opts *opts)
 	opts->dir = argv[optind];
 }
 
-int cmd_show(int argc, char **argv)
+static int show_print(struct show_opts *opts)
 {
-	struct show_opts opts = { .sort = SORT_CATEGORY, .limit = 0 };
 	struct run_data rd;
 	struct pkg_row *rows;
 	struct sbuf out = SBUF_INIT;
 
-	parse_show_options(argc, argv, &opts);
-	opts.utf8 = category_utf8_ok(STDOUT_FILENO);
-	if (run_load(opts.dir, &rd) < 0)
+	opts->utf8 = category_utf8_ok(STDOUT_FILENO);
+	if (run_load(opts->dir, &rd) < 0)
 		return FT_EXIT_FAILURE;
 
 	rows = xcalloc(rd.n ? rd.n : 1, sizeof(*rows));
@@ -515,11 +514,11 @@ int cmd_show(int argc, char **argv)
 			sbuf_addf(&out, "%s\n\n", uniform);
 		free(uniform);
 	}
-	add_header(&out, &rd, opts.utf8);
-	add_summary(&out, rows, rd.n, opts.utf8);
+	add_header(&out, &rd, opts->utf8);
+	add_summary(&out, rows, rd.n, opts->utf8);
 	sbuf_addc(&out, '\n');
 	if (rd.n)
-		add_table(&out, rows, rd.n, &opts);
+		add_table(&out, rows, rd.n, opts);
 	else
 		sbuf_adds(&out, "No package has finished yet.\n");
 	add_skipped(&out, rd.meta);
@@ -535,4 +534,18 @@ int cmd_show(int argc, char **argv)
 	free(rows);
 	run_data_release(&rd);
 	return FT_EXIT_OK;
+}
+
+int show_run_summary(const char *run_dir)
+{
+	struct show_opts opts = { .dir = run_dir, .sort = SORT_CATEGORY, .limit = 0 };
+	return show_print(&opts);
+}
+
+int cmd_show(int argc, char **argv)
+{
+	struct show_opts opts = { .sort = SORT_CATEGORY, .limit = 0 };
+
+	parse_show_options(argc, argv, &opts);
+	return show_print(&opts);
 }

@@ -504,8 +504,8 @@ cJSON *iteration_json(int index, const char *gil, const struct iter_outcome *o,
 	} else {
 		cJSON_AddNullToObject(it, "hang");
 	}
-	cJSON_AddStringToObject(it, "tracer", tracer_name(o->tracer));
-	if (o->tracer != TRACER_NONE) {
+	cJSON_AddStringToObject(it, "tracer", o->tracer ? o->tracer : "none");
+	if (o->traced) {
 		const struct ptrace_stops *ps = &o->ptrace_stops;
 		cJSON *c = cJSON_CreateObject();
 		cJSON_AddNumberToObject(c, "total", (double)(ps->clone + ps->new_task + ps->exec +

@@ -89,8 +89,7 @@ static bool has_frame(const struct snap_thread *t, size_t depth, const char *con
 
 #define FUTEX_CMD(op) ((int)((op) & ~(0x80ULL | 0x100ULL)))
 
-/* What the thread waits on, from its syscall and its native frames. */
-static void classify_wait(struct symbolizer *sym, struct snap_thread *t)
+void snapshot_classify_wait(struct symbolizer *sym, struct snap_thread *t)
 {
 	static const char *const n_join[] = { "ThreadHandle_join", "_PyThread_join", "thread_join",
 					      "PyThread_join_thread", NULL };
@@ -237,22 +236,21 @@ static const struct py_lockref *find_lock(const struct py_thread *pyt, size_t n,
 	return NULL;
 }
 
-/*
- * Python locks: which lock object a thread waits for (a Lock's waiter parks on its own
- * semaphore, whose parking-lot entry names the PyMutex; an RLock's waiter waits on the
- * RLock's own PyThread lock), and who holds it: an RLock records its owner; a Lock does
- * not, so the holder is inferred from the threads that are inside `with` on it.
- */
-static void resolve_python_lock(struct snap_process *p, struct snap_thread *t,
-				struct pyreader *pr, const struct py_thread *pyt, size_t npyt)
+bool snapshot_waits_parked(const struct snap_wait *w)
 {
-	struct snap_wait *w = &t->wait;
+	return w->kind && !strcmp(w->kind, "futex") && w->lock &&
+	       (!strcmp(w->lock, "threading.Lock") || !strcmp(w->lock, "PyMutex") ||
+		!strcmp(w->lock, "parking lot"));
+}
+
+void snapshot_resolve_python_lock(struct snap_wait *w, const struct py_thread *pyt, size_t npyt,
+				  uint64_t parked_mutex)
+{
 	const struct py_lockref *l = NULL;
 	if (!w->kind || strcmp(w->kind, "futex") || !w->lock)
 		return;
-	if (!strcmp(w->lock, "threading.Lock") || !strcmp(w->lock, "PyMutex") ||
-	    !strcmp(w->lock, "parking lot"))
-		l = find_lock(pyt, npyt, pyreader_parked_mutex(pr, w->uaddr));
+	if (snapshot_waits_parked(w))
+		l = find_lock(pyt, npyt, parked_mutex);
 	if (!l)
 		l = find_lock(pyt, npyt, w->uaddr); /* RLock: the futex is its sem_t */
 	if (!l)
@@ -285,7 +283,6 @@ static void resolve_python_lock(struct snap_process *p, struct snap_thread *t,
 		w->owner_note = "inferred: first of several threads inside `with` on this lock";
 	else
 		w->owner_note = "a PyMutex records no owner and no thread is inside `with` on it";
-	(void)p;
 }
 
 /* The stack bytes copied per thread while it is held, at most (from its stack pointer up to
@@ -447,15 +444,20 @@ static void finish_process(struct snap_process *p)
 			t->unwind_error = xasprintf("unwinding failed: %s", strerror(-r));
 		merge(t, nat, nn, py_of(p->pyt, p->npyt, t->tid));
 		frames_free(nat, nn);
-		classify_wait(p->sym, t);
+		snapshot_classify_wait(p->sym, t);
 		free(t->regs);
 		t->regs = NULL;
 	}
 	if (p->pr) {
 		if (p->py_failed)
 			p->py_error = xstrdup("cannot read the Python thread states");
-		for (size_t i = 0; i < p->n; i++)
-			resolve_python_lock(p, &p->threads[i], p->pr, p->pyt, p->npyt);
+		for (size_t i = 0; i < p->n; i++) {
+			struct snap_wait *w = &p->threads[i].wait;
+			uint64_t parked = snapshot_waits_parked(w)
+						  ? pyreader_parked_mutex(p->pr, w->uaddr)
+						  : 0;
+			snapshot_resolve_python_lock(w, p->pyt, p->npyt, parked);
+		}
 	}
 	/*
 	 * file:line last: on a host's first snapshot the line lookups wait for the thread that

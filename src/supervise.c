@@ -20,7 +20,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "ftscope/bpfrec.h"
+#include "ftscope/capture.h"
 #include "ftscope/cgroup.h"
 #include "ftscope/diskspace.h"
 #include "ftscope/error.h"
@@ -30,13 +30,10 @@
 #include "ftscope/snapshot.h"
 #include "ftscope/supervise.h"
 #include "ftscope/text.h"
+#include "ftscope/tracer.h"
 #include "ftscope/util.h"
 #include "ftscope/waitgraph.h"
 
-#define TAIL_KEEP 4096
-#define RING_CAP 16384
-#define SAMPLE_INTERVAL 0.2
-#define HANG_CAPTURE_MAX (256 * 1024)
 #define ABRT_GRACE 2.0   /* seconds for faulthandler to write its dump */
 #define EXIT_GRACE 2.0   /* seconds to wait for pipes after the shell exited */
 /*
@@ -53,51 +50,6 @@
  */
 #define STOP_SPIN 300e-6
 #define STOP_SERVICE_MAX 5e-3
-
-const char *tracer_name(enum tracer_kind t)
-{
-	return t == TRACER_EBPF ? "ebpf" : t == TRACER_PTRACE ? "ptrace" : "none";
-}
-
-/* One recorder per process (loading costs tens of ms), opened on first use. */
-static struct bpfrec *recorder;
-static bool recorder_failed;
-static char *recorder_error;
-
-static struct bpfrec *recorder_get(char **why)
-{
-	struct sbuf err = SBUF_INIT;
-	if (recorder || recorder_failed) {
-		if (!recorder && why)
-			*why = xstrdup(recorder_error);
-		return recorder;
-	}
-	if (bpfrec_open(&recorder, &err) < 0) {
-		recorder = NULL;
-		recorder_failed = true;
-		recorder_error = sbuf_detach(&err);
-		if (why)
-			*why = xstrdup(recorder_error);
-	}
-	sbuf_release(&err);
-	return recorder;
-}
-
-const char *killed_by_name(enum killed_by k)
-{
-	switch (k) {
-	case KILLED_DEADLOCK:
-		return "deadlock";
-	case KILLED_STALL:
-		return "stall";
-	case KILLED_TIMEOUT:
-		return "timeout";
-	case KILLED_INTERRUPT:
-		return "interrupt";
-	default:
-		return NULL;
-	}
-}
 
 static struct run_as run_as_user;
 static bool run_as_set;
@@ -132,17 +84,6 @@ int supervise_init(void)
 	return 0;
 }
 
-struct capture {
-	int fd;         /* read end of the pipe, -1 at EOF */
-	int file;       /* capture file, -1 if none */
-	size_t total;   /* bytes read */
-	size_t written; /* bytes written to the file */
-	bool truncated;
-	double last_data;
-	char ring[RING_CAP];
-	size_t ring_len;
-};
-
 struct sup {
 	const struct iter_spec *spec;
 	struct iter_outcome *out;
@@ -151,22 +92,19 @@ struct sup {
 	bool root_done;
 	double t0, root_done_at;
 	struct capture cap[2];
-	struct sbuf hang_buf;
-	bool capturing_hang;
+	struct sbuf hang_buf;   /* what the tree writes while it dumps its stacks */
 	char *pre_kill_line; /* last output line before ftscope signalled the tree */
 	/* progress state */
 	struct tree_sample cur, prev;
 	double last_progress;
+	bool all_blocked;     /* by the last sample */
 	double blocked_since; /* < 0: not all blocked */
 	pid_t *seen;
 	size_t nseen, capseen;
 	struct cgroup cg;
 	struct ptracer pt;
-	bool tracing;
+	struct tracer_tree tt; /* the tracer watching it; tt.tracing: pt follows the tree */
 	int sigchld_fd; /* signalfd: a child changed state (exit or ptrace stop) */
-	struct bpfrec *rec;          /* eBPF recorder for this tree, or NULL */
-	struct bpf_blocked *blocked; /* its blocked-thread view */
-	size_t blocked_cap;
 	double last_overlap_sample;
 	uint64_t refuted_waits; /* the waits a snapshot showed were no certain cycle */
 	double cpu0;            /* the supervisor's own CPU time when the iteration began */
@@ -181,78 +119,6 @@ static double self_cpu_s(void)
 		return 0;
 	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
 	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
-
-static void ring_add(struct capture *c, const char *data, size_t n)
-{
-	if (n >= RING_CAP) {
-		memcpy(c->ring, data + n - RING_CAP, RING_CAP);
-		c->ring_len = RING_CAP;
-		return;
-	}
-	if (c->ring_len + n > RING_CAP) {
-		size_t drop = c->ring_len + n - RING_CAP;
-		memmove(c->ring, c->ring + drop, c->ring_len - drop);
-		c->ring_len -= drop;
-	}
-	memcpy(c->ring + c->ring_len, data, n);
-	c->ring_len += n;
-}
-
-static void file_write(int fd, const char *p, size_t n)
-{
-	if (space_is_full())
-		return; /* the reserve given back is for the run's records, not for captures */
-	while (n) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			space_full(errno);
-			return; /* a full disk must not stop supervision */
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-}
-
-/* Drain what is readable now from one pipe. */
-static bool capture_read(struct sup *s, struct capture *c)
-{
-	char buf[65536];
-	bool got = false;
-	for (;;) {
-		ssize_t n = read(c->fd, buf, sizeof(buf));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			break; /* EAGAIN */
-		}
-		if (n == 0) {
-			close(c->fd);
-			c->fd = -1;
-			break;
-		}
-		got = true;
-		c->total += (size_t)n;
-		c->last_data = now_monotonic();
-		ring_add(c, buf, (size_t)n);
-		if (c == &s->cap[0] && s->spec->collect_stdout &&
-		    s->spec->collect_stdout->len < s->spec->max_output)
-			sbuf_add(s->spec->collect_stdout, buf, (size_t)n);
-		if (s->capturing_hang && s->hang_buf.len < HANG_CAPTURE_MAX)
-			sbuf_add(&s->hang_buf, buf, (size_t)n);
-		if (c->file >= 0 && c->written < s->spec->max_output) {
-			size_t room = s->spec->max_output - c->written, k = (size_t)n < room ? (size_t)n : room;
-			file_write(c->file, buf, k);
-			c->written += k;
-			if (k < (size_t)n)
-				c->truncated = true;
-		} else if (c->file >= 0) {
-			c->truncated = true;
-		}
-	}
-	return got;
 }
 
 static int reap(struct sup *s);
@@ -270,7 +136,7 @@ static void service_stops(struct sup *s)
 			return;
 		if (n > 0)
 			until = now + STOP_SPIN;
-		else if (!s->tracing || now >= until)
+		else if (!s->tt.tracing || now >= until)
 			return;
 		else
 			sched_yield(); /* a task woken onto this CPU (the one just resumed) goes first */
@@ -301,8 +167,8 @@ static bool pump_output(struct sup *s, int timeout_ms)
 		pfd[n].revents = 0;
 		n++;
 	}
-	if (s->rec && bpfrec_fd(s->rec) >= 0) {
-		pfd[n].fd = bpfrec_fd(s->rec);
+	if (s->tt.ops->poll_fd && s->tt.ops->poll_fd(&s->tt) >= 0) {
+		pfd[n].fd = s->tt.ops->poll_fd(&s->tt);
 		pfd[n].events = POLLIN;
 		pfd[n].revents = 0;
 		n++;
@@ -314,8 +180,8 @@ static bool pump_output(struct sup *s, int timeout_ms)
 	}
 	if (poll(pfd, (nfds_t)n, timeout_ms) <= 0)
 		return false;
-	if (s->rec)
-		bpfrec_consume(s->rec);
+	if (s->tt.ops->consume)
+		s->tt.ops->consume(&s->tt);
 	if (s->sigchld_fd >= 0) {
 		struct signalfd_siginfo si[16];
 		while (read(s->sigchld_fd, si, sizeof(si)) > 0)
@@ -324,7 +190,7 @@ static bool pump_output(struct sup *s, int timeout_ms)
 	}
 	for (int i = 0; i < 2; i++)
 		if (s->cap[i].fd >= 0)
-			got |= capture_read(s, &s->cap[i]);
+			got |= capture_read(&s->cap[i]);
 	return got;
 }
 
@@ -348,7 +214,7 @@ static int reap(struct sup *s)
 	struct rusage ru;
 	pid_t w;
 	while ((w = wait4(-1, &st, WNOHANG | __WALL, &ru)) > 0) {
-		if (s->tracing && (WIFSTOPPED(st) || ptracer_owns(&s->pt, w))) {
+		if (s->tt.tracing && (WIFSTOPPED(st) || ptracer_owns(&s->pt, w))) {
 			size_t before = s->pt.nends;
 			ptracer_handle(&s->pt, w, st);
 			if (WIFSTOPPED(st)) {
@@ -493,7 +359,7 @@ static bool certain_deadlock(struct sup *s, const struct wg_waiter *w, size_t n,
 	uint64_t sig = 1469598103934665603ull;
 	bool certain = false;
 
-	if (!s->tracing || n < 2)
+	if (!s->tt.tracing || n < 2)
 		return false;
 	for (size_t i = 0; i < n; i++) /* the waits, in the order the sample lists them */
 		sig = (sig ^ ((uint64_t)w[i].tid << 32 ^ w[i].uaddr)) * 1099511628211ull;
@@ -508,36 +374,6 @@ static bool certain_deadlock(struct sup *s, const struct wg_waiter *w, size_t n,
 		ptracer_resume_all(&s->pt);
 	}
 	return certain;
-}
-
-/* The threads of the last /proc sample in untimed futex waits; *w malloc'd. */
-static size_t proc_waiters(const struct sup *s, struct wg_waiter **w)
-{
-	size_t n = 0;
-	*w = xcalloc(s->cur.n ? s->cur.n : 1, sizeof(**w));
-	for (size_t i = 0; i < s->cur.n; i++) {
-		const struct task_sample *t = &s->cur.tasks[i];
-		if (t->untimed_futex_wait && (t->state == 'S' || t->state == 'D'))
-			(*w)[n++] = (struct wg_waiter){ t->pid, t->tid, t->args[0], t->args[1] };
-	}
-	return n;
-}
-
-/* The same from the recorder's view of blocked threads. */
-static size_t bpf_waiters(struct sup *s, struct wg_waiter **w)
-{
-	size_t nb = 0, n = 0;
-	if (s->blocked_cap < 4096) {
-		s->blocked_cap = 4096;
-		s->blocked = xrealloc(s->blocked, s->blocked_cap * sizeof(*s->blocked));
-	}
-	bpfrec_threads(s->rec, s->blocked, s->blocked_cap, &nb);
-	*w = xcalloc(nb ? nb : 1, sizeof(**w));
-	for (size_t i = 0; i < nb; i++)
-		if (!s->blocked[i].timed && !s->blocked[i].child_wait)
-			(*w)[n++] = (struct wg_waiter){ s->blocked[i].tgid, s->blocked[i].tid,
-							s->blocked[i].uaddr, s->blocked[i].op };
-	return n;
 }
 
 /* After the tree is gone: every crashed process, and whether it was the test runner. */
@@ -650,31 +486,6 @@ static bool sample(struct sup *s, bool *all_blocked)
 	return progress;
 }
 
-/* The deadlock rule on the recorder's live view: every live thread of the tree blocked
- * (untimed futex or child wait, at least one futex); returns when the last one blocked. */
-static bool bpf_all_blocked(struct sup *s, double *quiet_from)
-{
-	size_t nb = 0, live;
-	bool any_futex = false;
-	uint64_t latest = 0;
-	if (s->blocked_cap < 4096) {
-		s->blocked_cap = 4096;
-		s->blocked = xrealloc(s->blocked, s->blocked_cap * sizeof(*s->blocked));
-	}
-	live = bpfrec_threads(s->rec, s->blocked, s->blocked_cap, &nb);
-	if (!live || nb != live)
-		return false;
-	for (size_t i = 0; i < nb; i++) {
-		if (s->blocked[i].timed)
-			return false;
-		any_futex |= !s->blocked[i].child_wait;
-		if (s->blocked[i].since_ns > latest)
-			latest = s->blocked[i].since_ns;
-	}
-	*quiet_from = (double)latest / 1e9; /* bpf_ktime_get_ns: CLOCK_MONOTONIC */
-	return any_futex;
-}
-
 static void record_threads(struct sup *s)
 {
 	struct iter_outcome *o = s->out;
@@ -726,7 +537,7 @@ static void capture_python_stacks(struct sup *s)
 		return;
 	pump_output(s, 0);
 	s->pt.on_crash = NULL; /* our own SIGABRT is not a crash to snapshot */
-	s->capturing_hang = true;
+	s->cap[0].hang = s->cap[1].hang = &s->hang_buf;
 	for (size_t i = 0; i < n; i++)
 		kill(abrt[i], SIGABRT);
 	deadline = now_monotonic() + ABRT_GRACE;
@@ -741,7 +552,7 @@ static void capture_python_stacks(struct sup *s)
 			break;
 	}
 	pump_output(s, 0);
-	s->capturing_hang = false;
+	s->cap[0].hang = s->cap[1].hang = NULL;
 	if (s->hang_buf.len)
 		s->out->python_stacks = sbuf_detach(&s->hang_buf);
 }
@@ -781,26 +592,23 @@ static void kill_tree(struct sup *s)
 	tree_sample_release(&ts);
 }
 
-static char *last_line(const struct capture *c);
-static char *latest_line(const struct sup *s);
-
 /* Decide: record the hang (with the snapshot taken already, or one now) and kill the tree. */
 static void hang_with(struct sup *s, enum killed_by kind, struct snapshot *taken)
 {
 	double now = now_monotonic();
 	pump_output(s, 0);
-	s->pre_kill_line = latest_line(s);
+	s->pre_kill_line = capture_latest_line(&s->cap[0], &s->cap[1]);
 	s->out->killed_by = kind;
 	s->out->detected_after_s = now - s->last_progress;
 	if (kind != KILLED_INTERRUPT) {
 		struct snapshot snap = { 0 };
 		record_threads(s);
-		if (s->tracing && !taken)
+		if (s->tt.tracing && !taken)
 			take_snapshot(s, kind == KILLED_DEADLOCK ? "deadlock"
 					 : kind == KILLED_STALL  ? "stall"
 								 : "timeout", &snap);
-		if (!s->tracing || !record_snapshot(s, taken ? taken : &snap)) {
-			if (s->tracing)
+		if (!s->tt.tracing || !record_snapshot(s, taken ? taken : &snap)) {
+			if (s->tt.tracing)
 				ptracer_resume_all(&s->pt);
 			capture_python_stacks(s);
 		}
@@ -813,73 +621,47 @@ static void hang(struct sup *s, enum killed_by kind)
 	hang_with(s, kind, NULL);
 }
 
-static char *last_line(const struct capture *c)
+/*
+ * The deadlock rules, on the tracer's view of blocked threads (its own live one, or the
+ * last /proc sample): a certain cycle of owned locks (certain_deadlock) at once, else every
+ * thread blocked for deadlock_window. true: the tree was declared hung (and killed).
+ */
+static bool deadlock_check(struct sup *s, double now)
 {
-	const char *b = c->ring, *e = c->ring + c->ring_len, *p, *start;
-	char *line, *cr;
-	size_t len;
-	while (e > b && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
-		e--;
-	if (e == b)
-		return NULL;
-	for (p = e; p > b && p[-1] != '\n'; p--)
-		;
-	start = p;
-	line = text_from_bytes(start, (size_t)(e - start));
-	cr = strrchr(line, '\r'); /* progress bars: keep what is shown last */
-	if (cr && cr[1]) {
-		char *t = xstrdup(cr + 1);
-		free(line);
-		line = t;
+	const struct iter_spec *spec = s->spec;
+	const struct tracer_ops *ops = s->tt.ops;
+	struct proc_view pv = { &s->cur, s->all_blocked, s->blocked_since };
+	double quiet_from;
+	if (spec->deadlock_window <= 0)
+		return false;
+	if (s->tt.tracing && now >= s->next_cycle_check) {
+		struct wg_waiter *w;
+		struct snapshot snap = { 0 };
+		size_t nw = ops->waiters(&s->tt, &pv, &w);
+		bool dl = certain_deadlock(s, w, nw, &snap);
+		free(w);
+		if (ops->live_view)
+			s->next_cycle_check = now + 0.1; /* else at each sample */
+		if (dl) {
+			if (ops->live_view)
+				sample(s, &(bool){ false }); /* the /proc view for the record */
+			hang_with(s, KILLED_DEADLOCK, &snap);
+			return true;
+		}
 	}
-	len = strlen(line);
-	if (len > 200) {
-		char *t = tail_bytes(line, len, 200);
-		free(line);
-		line = t;
+	if (ops->all_blocked(&s->tt, &pv, &quiet_from) &&
+	    now - (quiet_from > s->last_progress ? quiet_from : s->last_progress) >=
+		    spec->deadlock_window) {
+		if (ops->live_view)
+			sample(s, &(bool){ false }); /* the /proc view for the record */
+		hang(s, KILLED_DEADLOCK);
+		return true;
 	}
-	return line;
+	return false;
 }
 
-/* Last non-empty line of the stream written to last (the other one if that has none). */
-static char *latest_line(const struct sup *s)
-{
-	const struct capture *a = &s->cap[0], *b = &s->cap[1];
-	char *l;
-	if (b->last_data > a->last_data) {
-		a = &s->cap[1];
-		b = &s->cap[0];
-	}
-	l = last_line(a);
-	return l ? l : last_line(b);
-}
-
-static void finish_capture(struct sup *s, struct capture *c, char **tail, size_t *bytes)
-{
-	*tail = tail_bytes(c->ring, c->ring_len, TAIL_KEEP);
-	*bytes = c->total;
-	if (c->truncated && c->file >= 0) {
-		/* The file keeps the head; append the tail that is not in it yet. */
-		size_t after = c->total - c->written;
-		size_t k = after < c->ring_len ? after : c->ring_len;
-		char *marker = xasprintf("\n[ftscope: output truncated at %zu bytes: %zu of %zu bytes "
-					 "omitted; the last %zu follow]\n",
-					 c->written, after - k, c->total, k);
-		file_write(c->file, marker, strlen(marker));
-		file_write(c->file, c->ring + c->ring_len - k, k);
-		free(marker);
-		s->out->output_truncated = true;
-	}
-	if (c->file >= 0) {
-		fsync(c->file);
-		close(c->file);
-	}
-	if (c->fd >= 0)
-		close(c->fd);
-}
-
-static _Noreturn void child_exec(const struct iter_spec *spec, const struct cgroup *cg, int out_w,
-				 int err_w, pid_t parent)
+static _Noreturn void child_exec(const struct iter_spec *spec, const struct tracer_ops *tracer,
+				 const struct cgroup *cg, int out_w, int err_w, pid_t parent)
 {
 	struct sigaction sa = { .sa_handler = SIG_DFL };
 	sigset_t none;
@@ -920,20 +702,11 @@ static _Noreturn void child_exec(const struct iter_spec *spec, const struct cgro
 		dprintf(2, "ftscope: error: cannot enter '%s': %s\n", spec->cwd, strerror(errno));
 		_exit(127);
 	}
-	if (spec->tracer == TRACER_PTRACE || spec->tracer == TRACER_EBPF)
-		ptracer_child_prepare(); /* the parent seizes us here, before the command runs */
+	if (tracer->child_prepare)
+		tracer->child_prepare(); /* the parent seizes us here, before the command runs */
 	execle("/bin/sh", "sh", "-c", spec->command, (char *)NULL, spec->envp);
 	dprintf(2, "ftscope: error: cannot execute /bin/sh: %s\n", strerror(errno));
 	_exit(127);
-}
-
-/* A capture file is new, root's, in a directory only root writes (docs/security.md): a name
- * that exists already is refused rather than followed or truncated. */
-static int open_capture(const char *path)
-{
-	if (!path)
-		return -1;
-	return open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 }
 
 int supervise_run(const struct iter_spec *spec, struct iter_outcome *out)
@@ -945,10 +718,13 @@ int supervise_run(const struct iter_spec *spec, struct iter_outcome *out)
 	double next_sample = 0, next_tick = 0;
 	int ret = -1;
 	memset(out, 0, sizeof(*out));
+	s.tt.tracer = spec->tracer;
+	s.tt.ops = spec->tracer ? spec->tracer->ops : &tracer_none_ops;
+	s.tt.pt = &s.pt;
+	out->tracer = tracer_none_ops.name; /* until a tracer attaches */
 	sbuf_init(&s.hang_buf);
-	s.cap[0].fd = s.cap[1].fd = -1;
-	s.cap[0].file = open_capture(spec->stdout_path);
-	s.cap[1].file = open_capture(spec->stderr_path);
+	capture_init(&s.cap[0], spec->stdout_path, spec->max_output, spec->collect_stdout);
+	capture_init(&s.cap[1], spec->stderr_path, spec->max_output, NULL);
 	if ((spec->stdout_path && s.cap[0].file < 0) || (spec->stderr_path && s.cap[1].file < 0)) {
 		out->spawn_error = xasprintf("cannot create capture files in '%s': %s",
 					     spec->stdout_path, strerror(errno));
@@ -965,8 +741,8 @@ int supervise_run(const struct iter_spec *spec, struct iter_outcome *out)
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
 	masked = sigprocmask(SIG_BLOCK, &chld, &oldmask) == 0; /* the child unblocks all itself */
-	if (spec->tracer == TRACER_EBPF && recorder_get(NULL))
-		bpfrec_reset(recorder); /* nothing of the previous tree is kept */
+	if (s.tt.ops->begin)
+		s.tt.ops->begin(&s.tt);
 	s.sigchld_fd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
 	s.t0 = now_monotonic();
 	s.cpu0 = self_cpu_s();
@@ -976,27 +752,12 @@ int supervise_run(const struct iter_spec *spec, struct iter_outcome *out)
 		goto out;
 	}
 	if (s.root == 0)
-		child_exec(spec, &s.cg, outp[1], errp[1], getppid());
+		child_exec(spec, s.tt.ops, &s.cg, outp[1], errp[1], getppid());
 	setpgid(s.root, s.root);
 	out->started = true;
-	if (spec->tracer == TRACER_EBPF) {
-		s.rec = recorder_get(&out->tracer_error);
-		if (s.rec)
-			bpfrec_track(s.rec, s.root);
-	}
-	if (spec->tracer == TRACER_PTRACE || spec->tracer == TRACER_EBPF) {
-		int r;
-		s.pt.on_crash = on_crash;
-		s.pt.arg = &s;
-		r = ptracer_attach_child(&s.pt, s.root);
-		if (r == 0) {
-			s.tracing = true;
-			out->tracer = s.rec ? TRACER_EBPF : TRACER_PTRACE;
-		} else {
-			out->tracer_error = xasprintf("ptrace: %s", strerror(-r));
-			kill(s.root, SIGCONT); /* run it untraced */
-		}
-	}
+	s.pt.on_crash = on_crash;
+	s.pt.arg = &s;
+	s.tt.ops->attach(&s.tt, s.root, out);
 	close(outp[1]);
 	close(errp[1]);
 	outp[1] = errp[1] = -1;
@@ -1039,61 +800,21 @@ int supervise_run(const struct iter_spec *spec, struct iter_outcome *out)
 			hang(&s, KILLED_TIMEOUT);
 			break;
 		}
-		if (s.rec && s.tracing && spec->deadlock_window > 0 && now >= s.next_cycle_check) {
-			struct wg_waiter *w;
-			struct snapshot snap = { 0 };
-			size_t nw = bpf_waiters(&s, &w);
-			bool dl = certain_deadlock(&s, w, nw, &snap);
-			free(w);
-			s.next_cycle_check = now + 0.1;
-			if (dl) {
-				sample(&s, &(bool){ false }); /* the /proc view for the record */
-				hang_with(&s, KILLED_DEADLOCK, &snap);
-				break;
-			}
-		}
-		if (s.rec && spec->deadlock_window > 0) {
-			double quiet_from;
-			if (bpf_all_blocked(&s, &quiet_from) &&
-			    now - (quiet_from > s.last_progress ? quiet_from : s.last_progress) >=
-				    spec->deadlock_window) {
-				sample(&s, &(bool){ false }); /* the /proc view for the record */
-				hang(&s, KILLED_DEADLOCK);
-				break;
-			}
-		}
+		if (s.tt.ops->live_view && deadlock_check(&s, now))
+			break;
 		if (now < next_sample)
 			continue;
-		/* With the recorder the window needs no /proc polling; /proc still serves the
-		 * stall rule (CPU progress), at a slower pace. */
-		next_sample = now + (s.rec ? 1.0 : SAMPLE_INTERVAL);
+		next_sample = now + s.tt.ops->sample_interval;
 		{
-			bool all_blocked = false, progress = sample(&s, &all_blocked);
+			bool progress = sample(&s, &s.all_blocked);
 			if (progress)
 				s.last_progress = now;
-			if (!s.rec && spec->deadlock_window > 0) {
-				struct wg_waiter *w;
-				struct snapshot snap = { 0 };
-				size_t nw = proc_waiters(&s, &w);
-				bool dl = certain_deadlock(&s, w, nw, &snap);
-				free(w);
-				if (dl) {
-					hang_with(&s, KILLED_DEADLOCK, &snap);
-					break;
-				}
-			}
-			if (!all_blocked)
+			if (!s.all_blocked)
 				s.blocked_since = -1;
 			else if (s.blocked_since < 0)
 				s.blocked_since = now;
-			if (!s.rec && spec->deadlock_window > 0 && all_blocked) {
-				double quiet_from = s.blocked_since > s.last_progress ? s.blocked_since
-										      : s.last_progress;
-				if (now - quiet_from >= spec->deadlock_window) {
-					hang(&s, KILLED_DEADLOCK);
-					break;
-				}
-			}
+			if (!s.tt.ops->live_view && deadlock_check(&s, now))
+				break;
 			if (spec->stall_threshold > 0 && now - s.last_progress >= spec->stall_threshold) {
 				hang(&s, KILLED_STALL);
 				break;
@@ -1133,40 +854,25 @@ int supervise_run(const struct iter_spec *spec, struct iter_outcome *out)
 			last_data = s.t0;
 		out->output_stalled = spec->stall_threshold > 0 &&
 				      now_monotonic() - last_data >= spec->stall_threshold;
-		out->last_output_line = s.pre_kill_line ? s.pre_kill_line : latest_line(&s);
+		out->last_output_line = s.pre_kill_line ? s.pre_kill_line
+							: capture_latest_line(&s.cap[0], &s.cap[1]);
 		s.pre_kill_line = NULL;
 	}
 	out->processes = (int)s.nseen;
-	if (s.tracing) {
+	if (s.tt.tracing) {
 		classify_crashes(&s);
 		out->ptrace_stops = s.pt.stops;
 		if (s.pt.processes > (unsigned long)out->processes) /* exact, not sampled */
 			out->processes = (int)s.pt.processes;
 	}
-	if (s.rec) {
-		const cJSON *c, *lw;
-		bpfrec_consume(s.rec);
-		out->recorder = bpfrec_summary(s.rec);
-		c = cJSON_GetObjectItemCaseSensitive(out->recorder, "concurrency");
-		lw = cJSON_GetObjectItemCaseSensitive(out->recorder, "lock_waits");
-		if (cJSON_IsObject(c)) {
-			const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, "peak_threads");
-			if (cJSON_IsNumber(v) && v->valueint > out->peak_threads)
-				out->peak_threads = v->valueint;
-			v = cJSON_GetObjectItemCaseSensitive(c, "cpu_overlap_ms");
-			out->cpu_overlap_ms = cJSON_IsNumber(v) ? v->valuedouble : 0;
-		}
-		if (cJSON_IsObject(lw)) {
-			const cJSON *v = cJSON_GetObjectItemCaseSensitive(lw, "contended_waits");
-			out->contended_waits = cJSON_IsNumber(v) ? (long)v->valuedouble : 0;
-		}
-	}
+	if (s.tt.ops->summary)
+		s.tt.ops->summary(&s.tt, out);
 	out->task_limit_hits = cgroup_limit_hits(&s.cg);
 	out->peak_tasks = cgroup_peak(&s.cg);
 	ret = 0;
 out:
-	finish_capture(&s, &s.cap[0], &out->stdout_tail, &out->stdout_bytes);
-	finish_capture(&s, &s.cap[1], &out->stderr_tail, &out->stderr_bytes);
+	out->output_truncated |= capture_finish(&s.cap[0], &out->stdout_tail, &out->stdout_bytes);
+	out->output_truncated |= capture_finish(&s.cap[1], &out->stderr_tail, &out->stderr_bytes);
 	for (int i = 0; i < 2; i++) {
 		if (outp[i] >= 0)
 			close(outp[i]);
@@ -1181,7 +887,6 @@ out:
 	free(s.pre_kill_line);
 	cgroup_destroy(&s.cg);
 	ptracer_release(&s.pt);
-	free(s.blocked);
 	tree_sample_release(&s.cur);
 	tree_sample_release(&s.prev);
 	free(s.seen);

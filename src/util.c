@@ -197,6 +197,11 @@ void strv_release(struct strv *sv)
 	sv->n = sv->cap = 0;
 }
 
+int cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 void strv_split(struct strv *sv, const char *s, const char *seps)
 {
 	char *copy = xstrdup(s), *save = NULL, *tok;

@@ -6,6 +6,22 @@
 
 #include "ftscope/verdict.h"
 
+const char *killed_by_name(enum killed_by k)
+{
+	switch (k) {
+	case KILLED_DEADLOCK:
+		return "deadlock";
+	case KILLED_STALL:
+		return "stall";
+	case KILLED_TIMEOUT:
+		return "timeout";
+	case KILLED_INTERRUPT:
+		return "interrupt";
+	default:
+		return NULL;
+	}
+}
+
 static const char *const status_names[] = { "pass", "fail", "crash", "timeout", "deadlock" };
 
 const char *iter_status_name(enum iter_status s)

@@ -141,4 +141,21 @@ void snapshot_print(FILE *f, const struct snapshot *snap, bool all_frames);
 struct crash_sig;
 int snapshot_crash_signature(const struct snapshot *snap, const char *kind, struct crash_sig *out);
 
+/* ---- the rules of snapshot_finish, exposed for unit tests (tests/unit/test_snapshot.c) ---- */
+
+/* What the thread waits on (t->wait), from its syscall and its native frames (innermost
+ * first); the owner of a pthread mutex or PI futex read from its lock word through sym. */
+void snapshot_classify_wait(struct symbolizer *sym, struct snap_thread *t);
+/* Does w wait in the parking lot (a threading.Lock, a PyMutex), whose entry names the
+ * PyMutex (pyreader_parked_mutex)? */
+bool snapshot_waits_parked(const struct snap_wait *w);
+/*
+ * Python locks: which lock object a thread waits for (a Lock's waiter parks on its own
+ * semaphore, whose parking-lot entry names the PyMutex: parked_mutex; an RLock's waiter
+ * waits on the RLock's own PyThread lock), and who holds it: an RLock records its owner; a
+ * Lock does not, so the holder is inferred from the threads that are inside `with` on it.
+ */
+void snapshot_resolve_python_lock(struct snap_wait *w, const struct py_thread *pyt, size_t npyt,
+				  uint64_t parked_mutex);
+
 #endif

@@ -27,23 +27,9 @@
 
 #include "ftscope/ptracer.h"
 #include "ftscope/util.h"
+#include "ftscope/verdict.h"
 
-enum killed_by {
-	KILLED_NONE = 0,
-	KILLED_DEADLOCK,  /* lock_wait rule */
-	KILLED_STALL,     /* stall rule */
-	KILLED_TIMEOUT,
-	KILLED_INTERRUPT, /* *interrupted became non-zero (Ctrl-C) */
-};
-const char *killed_by_name(enum killed_by k); /* NULL for KILLED_NONE */
 
-enum tracer_kind {
-	TRACER_NONE = 0, /* /proc progress monitor only */
-	TRACER_PTRACE,   /* + ptrace: every process's end, crash stops, snapshots */
-	TRACER_EBPF,     /* ptrace + the eBPF recorder: signals, lock waits, thread states in
-			    real time; the deadlock window is driven by its blocked-thread map */
-};
-const char *tracer_name(enum tracer_kind t);
 
 /* A process of the tree that ended by a crash signal (ptrace tracer only). */
 struct proc_crash {
@@ -61,6 +47,7 @@ struct proc_crash {
 };
 
 struct cJSON;
+struct tracer;
 
 struct iter_spec {
 	const char *command;      /* run by /bin/sh -c */
@@ -74,7 +61,7 @@ struct iter_spec {
 	size_t max_output;        /* bytes kept per capture file (and per collect buffer) */
 	struct sbuf *collect_stdout; /* if set, stdout is also kept here (bounded) */
 	long max_tasks;           /* pids cgroup limit for the tree; 0: none */
-	enum tracer_kind tracer;
+	struct tracer *tracer;    /* what watches the tree (tracer.h); NULL: /proc only */
 	volatile sig_atomic_t *interrupted;
 	/* Called about every 100 ms while the tree runs (progress line). */
 	void (*tick)(void *arg, double elapsed);
@@ -118,7 +105,8 @@ struct iter_outcome {
 	const char *task_limit_off; /* why there was none although asked (static), or NULL */
 	long task_limit_hits;    /* forks/clones refused by the limit */
 	long peak_tasks;         /* most tasks alive at once (cgroup), -1 unknown */
-	enum tracer_kind tracer; /* the tracer that ran (may fall back to NONE) */
+	const char *tracer;      /* name of the tracer that ran (may fall back to "none") */
+	bool traced;             /* ptrace followed the tree (ptrace_stops, crashes) */
 	char *tracer_error;      /* why ptrace could not be used, or NULL */
 	struct ptrace_stops ptrace_stops; /* what tracing stopped the tests for (ptrace) */
 	int runner_crash_sig;    /* crash signal that ended the test runner (ptrace), else 0 */

@@ -47,6 +47,8 @@ bool strv_contains(const struct strv *sv, const char *s);
 void strv_release(struct strv *sv);
 /* Split s on any of seps, trimming blanks, dropping empty items. */
 void strv_split(struct strv *sv, const char *s, const char *seps);
+/* qsort() comparator of char * elements, by strcmp. */
+int cmp_strp(const void *a, const void *b);
 
 /* Files. All return 0 or -errno unless said otherwise. */
 int read_file(const char *path, char **out, size_t *len);     /* *out malloc'd, NUL-terminated */

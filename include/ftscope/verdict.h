@@ -9,7 +9,15 @@
  */
 #include <stdbool.h>
 
-#include "ftscope/supervise.h"
+/* Why the supervisor (supervise.h) killed a tree. */
+enum killed_by {
+	KILLED_NONE = 0,
+	KILLED_DEADLOCK,  /* lock_wait rule */
+	KILLED_STALL,     /* stall rule */
+	KILLED_TIMEOUT,
+	KILLED_INTERRUPT, /* iter_spec.interrupted became non-zero (Ctrl-C) */
+};
+const char *killed_by_name(enum killed_by k); /* NULL for KILLED_NONE */
 
 enum iter_status { ITER_PASS, ITER_FAIL, ITER_CRASH, ITER_TIMEOUT, ITER_DEADLOCK };
 const char *iter_status_name(enum iter_status s);
