@@ -14,7 +14,7 @@
 #include "ftscope/crashlog.h"
 #include "ftscope/error.h"
 #include "ftscope/exit.h"
-#include "ftscope/results.h"
+#include "ftscope/json.h"
 #include "ftscope/rundir.h"
 #include "ftscope/util.h"
 

@@ -12,7 +12,7 @@
 #include "ftscope/csv.h"
 #include "ftscope/error.h"
 #include "ftscope/exit.h"
-#include "ftscope/results.h"
+#include "ftscope/json.h"
 #include "ftscope/rundir.h"
 #include "ftscope/text.h"
 #include "ftscope/util.h"

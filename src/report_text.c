@@ -6,8 +6,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "ftscope/json.h"
 #include "ftscope/report.h"
-#include "ftscope/results.h"
 
 /* labeille's text report: summary, package table, investigation priority (display.py). */
 #define TRIAGE_MAX 20
