@@ -12,7 +12,7 @@
 #include "ftscope/error.h"
 #include "ftscope/exit.h"
 #include "ftscope/report.h"
-#include "ftscope/rundir.h"
+#include "ftscope/runstore.h"
 #include "ftscope/text.h"
 #include "ftscope/util.h"
 
@@ -97,16 +97,16 @@ static void parse_report_options(int argc, char **argv, struct report_opts *opts
 int cmd_report(int argc, char **argv)
 {
 	struct report_opts opts = { .format = FORMAT_MARKDOWN, .output = NULL };
-	struct run_data rd;
+	struct run_view v;
 	struct report r;
 	struct sbuf out = SBUF_INIT;
 	int ret = FT_EXIT_FAILURE;
 
 	parse_report_options(argc, argv, &opts);
-	if (run_load(opts.dir, &rd) < 0)
+	if (runstore_load(opts.dir, &v) < 0)
 		return FT_EXIT_FAILURE;
 
-	report_build(&r, &rd);
+	report_build(&r, &v);
 	switch (opts.format) {
 	case FORMAT_MARKDOWN:
 		report_markdown(&out, &r);
@@ -131,12 +131,12 @@ int cmd_report(int argc, char **argv)
 	if (emit_output(opts.output, out.buf, out.len) < 0)
 		goto out;
 	if (opts.output)
-		info("wrote the report of %zu package%s to '%s'", rd.n, rd.n == 1 ? "" : "s",
+		info("wrote the report of %zu package%s to '%s'", v.n, v.n == 1 ? "" : "s",
 		     opts.output);
 	ret = FT_EXIT_OK;
 out:
 	sbuf_release(&out);
 	report_release(&r);
-	run_data_release(&rd);
+	run_view_release(&v);
 	return ret;
 }

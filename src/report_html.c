@@ -10,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
 #include "ftscope/report.h"
 #include "ftscope/results.h"
 #include "ftscope/rundir.h"
@@ -193,12 +191,11 @@ static void rate(struct sbuf *sb, long pass, long n)
 	report_add_rate(sb, pass, n);
 }
 
-static void verdict(struct sbuf *sb, const cJSON *pep, const char *key)
+static void verdict(struct sbuf *sb, int ok)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(pep, key);
-	if (!cJSON_IsBool(v))
+	if (ok < 0)
 		sbuf_adds(sb, "<span class=\"na\">n/a</span>");
-	else if (cJSON_IsTrue(v))
+	else if (ok)
 		sbuf_adds(sb, "<span class=\"ok\">\u2713 within</span>");
 	else
 		sbuf_adds(sb, "<span class=\"over\">\u2717 over</span>");
@@ -312,9 +309,10 @@ static void chart_rate_distribution(struct sbuf *sb, const struct report *r)
 	sbuf_adds(sb, "</svg>\n");
 }
 
-/* One panel of the PEP 779 chart: ratios of `key` for the rows, limit line at `limit`. */
+/* One panel of the PEP 779 chart: the time (or rss) ratios of the rows, limit line at
+ * `limit`. */
 static void pep_panel(struct sbuf *sb, const struct report *r, const size_t *idx, size_t n,
-		      const char *key, const char *okkey, double limit, double axis, int x0,
+		      bool rss, double limit, double axis, int x0,
 		      int width, int top, int row, const char *title)
 {
 	int bottom = top + (int)n * row;
@@ -333,9 +331,9 @@ static void pep_panel(struct sbuf *sb, const struct report *r, const size_t *idx
 	sbuf_addf(sb, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" stroke=\"#57606a\"/>\n",
 		  x0 + chart_px(1, axis, width), x0 + chart_px(1, axis, width), top - 4, bottom);
 	for (size_t i = 0; i < n; i++) {
-		const cJSON *pep = r->pkgs[idx[i]].pep779;
-		double v = json_num(pep, key, 0);
-		const cJSON *ok = cJSON_GetObjectItemCaseSensitive(pep, okkey);
+		const struct rs_pep779 *pep = r->pkgs[idx[i]].pep779;
+		double v = !pep ? 0 : rss ? pep->rss_ratio : pep->time_ratio;
+		bool ok = pep && (rss ? pep->rss_ok : pep->time_ok) == 1;
 		int y = top + (int)i * row + (row - 14) / 2;
 		double w = chart_px(v, axis, width);
 		if (!(v > 0)) {
@@ -345,12 +343,12 @@ static void pep_panel(struct sbuf *sb, const struct report *r, const size_t *idx
 		}
 		sbuf_addf(sb, "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"14\" rx=\"2\" "
 			      "fill=\"%s\"><title>",
-			  x0, y, w < 2 ? 2 : w, cJSON_IsTrue(ok) ? OK_COLOR : OVER_COLOR);
+			  x0, y, w < 2 ? 2 : w, ok ? OK_COLOR : OVER_COLOR);
 		esc(sb, r->pkgs[idx[i]].name);
 		sbuf_addf(sb, ": %.3f</title></rect>", v);
 		/* values in a column right of the panel: they never cross the limit line */
 		sbuf_addf(sb, "<text x=\"%d\" y=\"%d\" font-weight=\"600\" fill=\"%s\">%s%.2f</text>\n",
-			  x0 + width + 8, y + 11, cJSON_IsTrue(ok) ? "#1a7f37" : OVER_COLOR,
+			  x0 + width + 8, y + 11, ok ? "#1a7f37" : OVER_COLOR,
 			  v > axis ? "\u00bb" : "", v);
 	}
 	sbuf_addf(sb, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" stroke=\"%s\" "
@@ -367,8 +365,8 @@ static void chart_pep779(struct sbuf *sb, const struct report *r, const size_t *
 	double maxv = 1.3, axis;
 
 	for (size_t i = 0; i < n; i++) {
-		double t = json_num(r->pkgs[idx[i]].pep779, "time_ratio", 0);
-		double m = json_num(r->pkgs[idx[i]].pep779, "rss_ratio", 0);
+		const struct rs_pep779 *pep = r->pkgs[idx[i]].pep779;
+		double t = pep ? pep->time_ratio : 0, m = pep ? pep->rss_ratio : 0;
 		maxv = t > maxv ? t : maxv;
 		maxv = m > maxv ? m : maxv;
 	}
@@ -390,9 +388,9 @@ static void chart_pep779(struct sbuf *sb, const struct report *r, const size_t *
 		esc(sb, r->pkgs[idx[i]].name);
 		sbuf_adds(sb, "</title></text>\n");
 	}
-	pep_panel(sb, r, idx, n, "time_ratio", "time_ok", PEP779_TIME_LIMIT, axis, x1, pw, top,
+	pep_panel(sb, r, idx, n, false, PEP779_TIME_LIMIT, axis, x1, pw, top,
 		  row, "Wall time, free-threaded / GIL");
-	pep_panel(sb, r, idx, n, "rss_ratio", "rss_ok", PEP779_RSS_LIMIT, axis, x2, pw, top, row,
+	pep_panel(sb, r, idx, n, true, PEP779_RSS_LIMIT, axis, x2, pw, top, row,
 		  "Peak RSS, free-threaded / GIL");
 	sbuf_adds(sb, "</svg>\n");
 }
@@ -563,40 +561,27 @@ static void crashes(struct sbuf *sb, const struct report *r, const size_t *idx, 
 		if (ncl > 1)
 			sbuf_addf(sb, " <span class=\"note\">+%zu more</span>", ncl - 1);
 		sbuf_adds(sb, "</td><td>");
-		esc(sb, c && c->signal ? c->signal : "?");
+		esc(sb, c && c->parts.signal ? c->parts.signal : "?");
 		sbuf_adds(sb, "</td><td class=\"frames\">");
 		if (c)
-			frames(sb, &c->frames, 3);
+			frames(sb, &c->parts.frames, 3);
 		sbuf_adds(sb, "</td><td>");
-		code(sb, c ? c->py_frame : NULL);
+		code(sb, c ? c->parts.py_frame : NULL);
 		sbuf_adds(sb, "</td></tr>\n");
 	}
 	sbuf_adds(sb, "</tbody></table></div>\n</section>\n");
 }
 
-static long count_status(const cJSON *arr, const char *status)
-{
-	const cJSON *it;
-	long n = 0;
-	cJSON_ArrayForEach(it, arr)
-	{
-		const char *st = json_str(it, "status");
-		n += st && !strcmp(st, status);
-	}
-	return n;
-}
-
 static void hang_detail(struct sbuf *sb, const struct report_pkg *p)
 {
 	const struct report_hang *h = &p->hang;
-	const char *last = json_str(h->iter, "last_output_line");
-	const cJSON *c, *t;
+	const char *last = h->iter->last_output_line;
 	size_t shown = 0;
 
 	sbuf_adds(sb, "<div class=\"hang\">\n<h3>");
 	esc(sb, p->name);
-	sbuf_addf(sb, "</h3>\n<p>Iteration %d (<code>PYTHON_GIL=%d</code>): ",
-		  json_int(h->iter, "index", 0), h->gil ? 1 : 0);
+	sbuf_addf(sb, "</h3>\n<p>Iteration %ld (<code>PYTHON_GIL=%d</code>): ",
+		  h->iter->index, h->gil ? 1 : 0);
 	esc(sb, h->reason ? h->reason : "hang");
 	sbuf_addf(sb, ", detected %.1f s after the last progress", h->detected_after_s);
 	if (last) {
@@ -604,23 +589,21 @@ static void hang_detail(struct sbuf *sb, const struct report_pkg *p)
 		code(sb, last);
 	}
 	sbuf_adds(sb, ".</p>\n");
-	if (cJSON_GetArraySize(h->cycles) == 0)
+	if (h->ncycles == 0)
 		sbuf_adds(sb, "<p class=\"note\">No wait-for cycle was found (threads may wait on "
 			      "something outside the process tree, or on a lock whose owner is "
 			      "unknown).</p>\n");
-	cJSON_ArrayForEach(c, h->cycles)
-	{
-		const cJSON *tids = cJSON_GetObjectItemCaseSensitive(c, "tids");
+	for (size_t c = 0; c < h->ncycles; c++) {
+		const struct rs_cycle *cy = &h->cycles[c];
 		sbuf_adds(sb, "<p class=\"cycle\"><strong>Wait-for cycle:</strong> ");
-		cJSON_ArrayForEach(t, tids)
+		for (size_t k = 0; k < cy->ntids; k++)
 			sbuf_addf(sb, "thread <span class=\"tid\">%ld</span> "
 				      "<span class=\"arrow\">\u2192</span> ",
-				  json_as_long(t, 0));
-		if (cJSON_GetArraySize(tids))
-			sbuf_addf(sb, "thread <span class=\"tid\">%ld</span>",
-				  (long)cJSON_GetArrayItem(tids, 0)->valuedouble);
+				  cy->tids[k]);
+		if (cy->ntids)
+			sbuf_addf(sb, "thread <span class=\"tid\">%ld</span>", cy->tids[0]);
 		sbuf_addf(sb, " <span class=\"note\">(%s)</span></p>\n",
-			  json_bool(c, "certain", false)
+			  cy->certain
 				  ? "certain: owners read from the lock words"
 				  : "inferred: a lock's holder deduced from <code>with</code> blocks");
 	}
@@ -683,11 +666,7 @@ static void deadlocks(struct sbuf *sb, const struct report *r, const size_t *idx
 		sbuf_addf(sb, "</td><td class=\"num\">%ld/%ld</td><td class=\"num\">", p->deadlocks,
 			  p->iters);
 		if (p->gil_iters >= 0)
-			sbuf_addf(sb, "%ld/%ld",
-				  count_status(cJSON_GetObjectItemCaseSensitive(
-						       p->obj, "gil_enabled_iterations"),
-					       "deadlock"),
-				  p->gil_iters);
+			sbuf_addf(sb, "%ld/%ld", report_gil_deadlocks(p), p->gil_iters);
 		else
 			sbuf_adds(sb, "<span class=\"na\">—</span>");
 		if (p->hang.iter)
@@ -695,7 +674,7 @@ static void deadlocks(struct sbuf *sb, const struct report *r, const size_t *idx
 				  p->hang.detected_after_s);
 		else
 			sbuf_adds(sb, "</td><td class=\"num\">—</td><td>");
-		code(sb, p->hang.iter ? json_str(p->hang.iter, "last_output_line") : NULL);
+		code(sb, p->hang.iter ? p->hang.iter->last_output_line : NULL);
 		sbuf_adds(sb, "</td></tr>\n");
 	}
 	sbuf_adds(sb, "</tbody></table>\n");
@@ -713,20 +692,19 @@ static void intermittent(struct sbuf *sb, const struct report *r, const size_t *
 		      "tests</th><th>Pattern</th><th>Most flaky test</th></tr></thead><tbody>\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct report_pkg *p = &r->pkgs[idx[i]];
-		const cJSON *flaky = cJSON_GetObjectItemCaseSensitive(p->obj, "flaky_tests");
-		const cJSON *top = cJSON_GetArrayItem(flaky, 0);
+		const struct rs_pkg *pkg = p->pkg;
+		const struct rs_flaky *top = pkg->nflaky ? &pkg->flaky[0] : NULL;
 		sbuf_adds(sb, "<tr><td>");
 		esc(sb, p->name);
 		sbuf_adds(sb, "</td><td>");
 		rate(sb, p->passes, p->iters);
-		sbuf_addf(sb, "</td><td class=\"num\">%d</td><td>%s<br><span class=\"note\">%s"
+		sbuf_addf(sb, "</td><td class=\"num\">%zu</td><td>%s<br><span class=\"note\">%s"
 			      "</span></td><td>",
-			  cJSON_GetArraySize(flaky), flaky_pattern_name(p->pattern),
+			  pkg->nflaky_any, flaky_pattern_name(p->pattern),
 			  flaky_pattern_hint(p->pattern));
-		if (top && top->string) {
-			code(sb, top->string);
-			sbuf_addf(sb, " <span class=\"note\">failed %ld\u00d7</span>",
-				  json_long(flaky, top->string, 0));
+		if (top) {
+			code(sb, top->test);
+			sbuf_addf(sb, " <span class=\"note\">failed %ld\u00d7</span>", top->fails);
 		} else {
 			sbuf_adds(sb, "<span class=\"na\">—</span>");
 		}
@@ -735,28 +713,21 @@ static void intermittent(struct sbuf *sb, const struct report *r, const size_t *
 	sbuf_adds(sb, "</tbody></table>\n</section>\n");
 }
 
-static void iterations_field(struct sbuf *sb, const cJSON *v)
+static void iterations_field(struct sbuf *sb, const struct rs_race *race)
 {
-	const cJSON *x;
-	int k = 0;
-	if (cJSON_IsNumber(v)) {
-		sbuf_addf(sb, "%ld", json_as_long(v, 0));
+	if (race->iterations_is_count) {
+		sbuf_addf(sb, "%ld", race->iterations_count);
 		return;
 	}
-	cJSON_ArrayForEach(x, v)
-	{
+	for (size_t k = 0; k < race->iterations.n; k++) {
 		if (k == 8) {
 			sbuf_adds(sb, ", \u2026");
 			break;
 		}
-		if (cJSON_IsNumber(x))
-			sbuf_addf(sb, "%s%ld", k++ ? ", " : "", json_as_long(x, 0));
-		else if (cJSON_IsString(x)) {
-			sbuf_adds(sb, k++ ? ", " : "");
-			esc(sb, x->valuestring);
-		}
+		sbuf_adds(sb, k ? ", " : "");
+		esc(sb, race->iterations.v[k]);
 	}
-	if (!cJSON_IsArray(v))
+	if (!race->has_iterations)
 		sbuf_adds(sb, "<span class=\"na\">—</span>");
 }
 
@@ -769,22 +740,19 @@ static void tsan(struct sbuf *sb, const struct report *r, const size_t *idx, siz
 		      "Iterations affected</th></tr></thead><tbody>\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct report_pkg *p = &r->pkgs[idx[i]];
-		const cJSON *t;
-		int k = 0;
+		const struct strv *types = &p->pkg->tsan_warning_types;
+		size_t k;
 		sbuf_adds(sb, "<tr><td>");
 		esc(sb, p->name);
 		sbuf_adds(sb, "</td><td>");
-		cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(p->obj, "tsan_warning_types"))
-		{
-			if (!cJSON_IsString(t) || k == 3)
-				continue;
-			sbuf_adds(sb, k++ ? ", " : "");
-			esc(sb, t->valuestring);
+		for (k = 0; k < types->n && k < 3; k++) {
+			sbuf_adds(sb, k ? ", " : "");
+			esc(sb, types->v[k]);
 		}
 		if (!k)
 			sbuf_adds(sb, "<span class=\"na\">—</span>");
 		sbuf_addf(sb, "</td><td class=\"num\">%ld/%ld</td></tr>\n", p->tsan_iters, p->iters);
-		races |= cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(p->obj, "tsan_races")) > 0;
+		races |= p->pkg->nraces > 0;
 	}
 	sbuf_adds(sb, "</tbody></table>\n");
 	if (races) {
@@ -793,40 +761,24 @@ static void tsan(struct sbuf *sb, const struct report *r, const size_t *idx, siz
 			      "<th class=\"num\">Reports</th><th>Iterations</th></tr></thead><tbody>\n");
 		for (size_t i = 0; i < n; i++) {
 			const struct report_pkg *p = &r->pkgs[idx[i]];
-			const cJSON *race;
-			cJSON_ArrayForEach(race, cJSON_GetObjectItemCaseSensitive(p->obj, "tsan_races"))
-			{
+			for (size_t k = 0; k < p->pkg->nraces; k++) {
+				const struct rs_race *race = &p->pkg->races[k];
 				sbuf_adds(sb, "<tr><td>");
 				esc(sb, p->name);
 				sbuf_adds(sb, "</td><td>");
-				code(sb, json_str(race, "signature_id"));
+				code(sb, race->signature_id);
 				sbuf_adds(sb, "</td><td>");
-				esc(sb, json_str(race, "kind") ? json_str(race, "kind") : "?");
+				esc(sb, race->kind ? race->kind : "?");
 				sbuf_adds(sb, "</td><td>");
-				code(sb, json_str(race, "summary"));
-				sbuf_addf(sb, "</td><td class=\"num\">%ld</td><td>",
-					  json_long(race, "count", 0));
-				iterations_field(sb, cJSON_GetObjectItemCaseSensitive(race, "iterations"));
+				code(sb, race->summary);
+				sbuf_addf(sb, "</td><td class=\"num\">%ld</td><td>", race->count);
+				iterations_field(sb, race);
 				sbuf_adds(sb, "</td></tr>\n");
 			}
 		}
 		sbuf_adds(sb, "</tbody></table></div>\n");
 	}
 	sbuf_adds(sb, "</section>\n");
-}
-
-static const char *source_status(const cJSON *ext)
-{
-	const cJSON *scan = cJSON_GetObjectItemCaseSensitive(ext, "source_scan"), *d;
-	const cJSON *decls = cJSON_GetObjectItemCaseSensitive(scan, "declarations");
-	bool all_not_used = true;
-	if (!cJSON_IsObject(scan))
-		return "not scanned";
-	if (cJSON_GetArraySize(decls) == 0)
-		return "Not declared";
-	cJSON_ArrayForEach(d, decls)
-		all_not_used &= json_bool(d, "is_not_used", false);
-	return all_not_used ? "Declared (NOT_USED)" : "Declared (USED)";
 }
 
 static void extensions(struct sbuf *sb, const struct report *r, const size_t *idx, size_t n)
@@ -840,44 +792,37 @@ static void extensions(struct sbuf *sb, const struct report *r, const size_t *id
 		      "<th>Status</th></tr></thead><tbody>\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct report_pkg *p = &r->pkgs[idx[i]];
-		const cJSON *ext = cJSON_GetObjectItemCaseSensitive(p->obj, "extension_compat"), *e;
-		const cJSON *decls = cJSON_GetObjectItemCaseSensitive(
-			cJSON_GetObjectItemCaseSensitive(ext, "source_scan"), "declarations");
-		int next = 0, k = 0;
-		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(ext, "extensions"))
-			next += json_bool(e, "is_extension", true);
+		const struct rs_pkg *pkg = p->pkg;
+		const struct rs_ext *ext = &pkg->ext;
+		const struct strv *mods = &pkg->gil_fallback_modules;
+		int k = 0;
 		sbuf_adds(sb, "<tr><td>");
 		esc(sb, p->name);
-		sbuf_addf(sb, "</td><td class=\"num\">%d</td><td>", next);
-		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(p->obj, "gil_fallback_modules"))
-		{
-			if (!cJSON_IsString(e))
-				continue;
+		sbuf_addf(sb, "</td><td class=\"num\">%zu</td><td>", ext->nextensions);
+		for (size_t m = 0; m < mods->n; m++) {
 			sbuf_adds(sb, k++ ? ", " : "<span class=\"over\">Yes</span>: ");
-			code(sb, e->valuestring);
+			code(sb, mods->v[m]);
 		}
 		if (!k)
-			sbuf_adds(sb, json_bool(ext, "gil_fallback_active", false)
+			sbuf_adds(sb, ext->gil_fallback_active
 					      ? "<span class=\"over\">Yes</span>"
 					      : "<span class=\"ok\">No</span>");
-		sbuf_addf(sb, "</td><td>%s</td><td class=\"frames\">", source_status(ext));
+		sbuf_addf(sb, "</td><td>%s</td><td class=\"frames\">", report_source_status(pkg));
 		k = 0;
-		cJSON_ArrayForEach(e, decls)
-		{
+		for (size_t j = 0; j < ext->ndecls; j++) {
+			const struct rs_decl *e = &ext->decls[j];
 			char *loc;
 			if (k++ == HTML_MAX_DECLS) {
 				sbuf_addf(sb, "<br><span class=\"note\">\u2026 and %d more</span>",
-					  cJSON_GetArraySize(decls) - HTML_MAX_DECLS);
+					  (int)ext->ndecls - HTML_MAX_DECLS);
 				break;
 			}
-			loc = xasprintf("%s:%d", json_str(e, "file") ? json_str(e, "file") : "?",
-					json_int(e, "line_number", 0));
+			loc = xasprintf("%s:%d", e->file ? e->file : "?", e->line_number);
 			sbuf_adds(sb, k > 1 ? "<br>" : "");
 			code(sb, loc);
 			sbuf_adds(sb, " ");
-			esc(sb, json_str(e, "kind") ? json_str(e, "kind") : "Py_mod_gil");
-			sbuf_addf(sb, " \u2192 %s", json_bool(e, "is_not_used", false) ? "NOT_USED"
-										: "USED");
+			esc(sb, e->kind ? e->kind : "Py_mod_gil");
+			sbuf_addf(sb, " \u2192 %s", e->is_not_used ? "NOT_USED" : "USED");
 			free(loc);
 		}
 		if (!k)
@@ -961,7 +906,7 @@ static void pep779(struct sbuf *sb, const struct report *r)
 		  PEP779_TIME_LIMIT, PEP779_RSS_LIMIT);
 	for (size_t i = 0; i < n; i++) {
 		const struct report_pkg *p = &r->pkgs[idx[i]];
-		const cJSON *pep = p->pep779;
+		const struct rs_pep779 *pep = p->pep779;
 		sbuf_adds(sb, "<tr><td>");
 		esc(sb, p->name);
 		if (!pep) {
@@ -971,23 +916,23 @@ static void pep779(struct sbuf *sb, const struct report *r)
 		}
 		sbuf_addf(sb, "</td><td class=\"num\">%.2f s</td><td class=\"num\">%.2f s</td>"
 			      "<td class=\"num\">",
-			  json_num(pep, "ft_median_s", 0), json_num(pep, "gil_median_s", 0));
-		report_add_ratio(sb, json_num(pep, "time_ratio", 0));
+			  pep->ft_median_s, pep->gil_median_s);
+		report_add_ratio(sb, pep->time_ratio);
 		sbuf_adds(sb, "</td><td class=\"c\">");
-		verdict(sb, pep, "time_ok");
-		if (json_num(pep, "rss_ratio", 0) > 0) {
+		verdict(sb, pep->time_ok);
+		if (pep->rss_ratio > 0) {
 			sbuf_adds(sb, "</td><td class=\"num\">");
-			report_add_mib(sb, json_num(pep, "ft_median_rss_kb", 0));
+			report_add_mib(sb, pep->ft_median_rss_kb);
 			sbuf_adds(sb, "</td><td class=\"num\">");
-			report_add_mib(sb, json_num(pep, "gil_median_rss_kb", 0));
+			report_add_mib(sb, pep->gil_median_rss_kb);
 			sbuf_adds(sb, "</td><td class=\"num\">");
-			report_add_ratio(sb, json_num(pep, "rss_ratio", 0));
+			report_add_ratio(sb, pep->rss_ratio);
 		} else {
 			sbuf_adds(sb, "</td><td class=\"num na\">n/a</td><td class=\"num na\">n/a</td>"
 				      "<td class=\"num na\">n/a");
 		}
 		sbuf_adds(sb, "</td><td class=\"c\">");
-		verdict(sb, pep, "rss_ok");
+		verdict(sb, pep->rss_ok);
 		sbuf_adds(sb, "</td></tr>\n");
 	}
 	report_pep779_geomean(r, &gt, &nt, &gr, &nr);
@@ -1026,11 +971,11 @@ static void clusters(struct sbuf *sb, const struct report *r)
 		sbuf_adds(sb, "<tr><td>");
 		code(sb, c->id);
 		sbuf_adds(sb, "</td><td>");
-		esc(sb, c->signal ? c->signal : "?");
+		esc(sb, c->parts.signal ? c->parts.signal : "?");
 		sbuf_adds(sb, "</td><td class=\"frames\">");
-		frames(sb, &c->frames, 3);
+		frames(sb, &c->parts.frames, 3);
 		sbuf_adds(sb, "</td><td>");
-		code(sb, c->py_frame);
+		code(sb, c->parts.py_frame);
 		sbuf_adds(sb, "</td><td>");
 		if (c->ft)
 			sbuf_addf(sb, "%ld", c->ft);
@@ -1072,8 +1017,8 @@ static void all_packages(struct sbuf *sb, const struct report *r)
 		sbuf_addf(sb, "</td><td class=\"num\">%ld</td><td class=\"num\">%ld</td>", p->crashes,
 			  p->deadlocks);
 		if (r->compare_with_gil) {
-			double t = json_num(p->pep779, "time_ratio", 0);
-			double m = json_num(p->pep779, "rss_ratio", 0);
+			double t = p->pep779 ? p->pep779->time_ratio : 0;
+			double m = p->pep779 ? p->pep779->rss_ratio : 0;
 			sbuf_adds(sb, "<td>");
 			rate(sb, p->gil_passes, p->gil_iters);
 			if (t > 0)

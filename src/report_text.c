@@ -4,9 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
-#include "ftscope/json.h"
 #include "ftscope/report.h"
 
 /* labeille's text report: summary, package table, investigation priority (display.py). */
@@ -51,13 +48,12 @@ static void details(struct sbuf *sb, const struct report_pkg *p)
 {
 	struct strv parts = STRV_INIT;
 	struct sbuf joined = SBUF_INIT;
-	const cJSON *sigs = cJSON_GetObjectItemCaseSensitive(p->obj, "failure_signatures");
-	const cJSON *types = cJSON_GetObjectItemCaseSensitive(p->obj, "tsan_warning_types");
-	const char *sig = cJSON_GetStringValue(cJSON_GetArrayItem(sigs, 0));
-	const char *tsan = cJSON_GetStringValue(cJSON_GetArrayItem(types, 0));
-	int flaky = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(p->obj, "flaky_tests"));
+	const struct rs_pkg *pkg = p->pkg;
+	const char *sig = pkg->failure_signatures.n ? pkg->failure_signatures.v[0] : NULL;
+	const char *tsan = pkg->tsan_warning_types.n ? pkg->tsan_warning_types.v[0] : NULL;
+	int flaky = (int)pkg->nflaky_any;
 
-	if (json_bool(p->obj, "interrupted", false))
+	if (pkg->interrupted)
 		strv_push(&parts, "interrupted");
 	if (sig)
 		strv_push_owned(&parts, xstrndup(sig, utf8_prefix(sig, 30)));
@@ -68,9 +64,9 @@ static void details(struct sbuf *sb, const struct report_pkg *p)
 	if (p->deadlocks)
 		strv_push_owned(&parts, xasprintf("%ld deadlock%s", p->deadlocks,
 						  p->deadlocks == 1 ? "" : "s"));
-	if (!json_bool(p->obj, "install_ok", true))
+	if (!pkg->install_ok)
 		strv_push(&parts, "install failed");
-	if (!json_bool(p->obj, "import_ok", true))
+	if (!pkg->import_ok)
 		strv_push(&parts, "import failed");
 	if (p->gil_comparison)
 		strv_push_owned(&parts, xasprintf("vs GIL: %s", p->gil_comparison));
