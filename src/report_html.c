@@ -11,13 +11,13 @@
 #include <string.h>
 
 #include "ftscope/report.h"
+#include "ftscope/report_svg.h"
 #include "ftscope/results.h"
 #include "ftscope/rundir.h"
 #include "ftscope/version.h"
 
 #define HTML_MAX_THREADS 16
 #define HTML_MAX_DECLS 10
-#define PEP_AXIS_CAP 3.0 /* ratios beyond are drawn clipped, with their value */
 
 void html_escape(struct sbuf *sb, const char *s)
 {
@@ -44,59 +44,6 @@ void html_escape(struct sbuf *sb, const char *s)
 		}
 	}
 }
-
-double chart_nice_step(double v, int max_ticks)
-{
-	static const double mult[] = { 1, 2, 2.5, 5, 10 };
-	double raw, mag;
-	if (!(v > 0) || max_ticks < 1)
-		return 1;
-	raw = v / max_ticks;
-	mag = pow(10, floor(log10(raw)));
-	for (size_t i = 0; i < ARRAY_SIZE(mult); i++)
-		if (mult[i] * mag >= raw * (1 - 1e-9))
-			return mult[i] * mag;
-	return 10 * mag;
-}
-
-double chart_axis_max(double v, int max_ticks)
-{
-	double step = chart_nice_step(v, max_ticks);
-	if (!(v > 0))
-		return step;
-	return ceil(v / step * (1 - 1e-9)) * step;
-}
-
-double chart_px(double v, double max, double width)
-{
-	double x;
-	if (!(max > 0) || !(v > 0))
-		return 0;
-	x = v / max * width;
-	return x > width ? width : x;
-}
-
-/* ---- colours: one per category, shared by badges and charts ---- */
-
-static const char *const cat_colors[CAT_NR] = {
-	[CAT_COMPATIBLE] = "#1a7f37",
-	[CAT_COMPATIBLE_GIL_FALLBACK] = "#4d9a3a",
-	[CAT_TSAN_WARNINGS] = "#b08800",
-	[CAT_INTERMITTENT] = "#d4760a",
-	[CAT_INCOMPATIBLE] = "#cf222e",
-	[CAT_CRASH] = "#a40e26",
-	[CAT_DEADLOCK] = "#6639ba",
-	[CAT_INSTALL_FAILURE] = "#57606a",
-	[CAT_IMPORT_FAILURE] = "#7d4e24",
-	[CAT_UNKNOWN] = "#8c959f",
-};
-
-static const char *const bucket_colors[REPORT_RATE_BUCKETS] = {
-	"#1a7f37", "#4ac26b", "#d4a72c", "#e16f24", "#cf222e", "#8c959f",
-};
-
-#define OK_COLOR "#2da44e"
-#define OVER_COLOR "#cf222e"
 
 static const char css[] =
 	":root{--fg:#1f2328;--muted:#59636e;--border:#d1d9e0;--panel:#f6f8fa;--accent:#0969da}"
@@ -182,7 +129,7 @@ static void code(struct sbuf *sb, const char *s)
 
 static void badge(struct sbuf *sb, enum ft_category c)
 {
-	sbuf_addf(sb, "<span class=\"badge\" style=\"background:%s\">%s</span>", cat_colors[c],
+	sbuf_addf(sb, "<span class=\"badge\" style=\"background:%s\">%s</span>", report_cat_colors[c],
 		  category_name(c));
 }
 
@@ -206,194 +153,6 @@ static void section_open(struct sbuf *sb, const char *id, const char *title)
 	sbuf_addf(sb, "<section id=\"%s\">\n<h2>%s</h2>\n", id, title);
 }
 
-/* Trim s to max code points with an ellipsis, escaped. */
-static void esc_trunc(struct sbuf *sb, const char *s, size_t max)
-{
-	size_t cps = 0, i = 0;
-	for (; s[i]; i++) {
-		if (((unsigned char)s[i] & 0xc0) == 0x80)
-			continue;
-		if (cps++ == max)
-			break;
-	}
-	if (!s[i]) {
-		esc(sb, s);
-		return;
-	}
-	{
-		char *t = xstrndup(s, i);
-		esc(sb, t);
-		free(t);
-	}
-	sbuf_adds(sb, "\u2026");
-}
-
-/* ---- charts ---- */
-
-static void svg_open(struct sbuf *sb, int w, int h, const char *title)
-{
-	sbuf_addf(sb,
-		  "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" width=\"%d\" "
-		  "height=\"%d\" role=\"img\" font-family=\"-apple-system,'Segoe UI','Noto Sans',"
-		  "Helvetica,Arial,sans-serif\" font-size=\"12\" fill=\"#1f2328\"><title>",
-		  w, h, w, h);
-	esc(sb, title);
-	sbuf_adds(sb, "</title>\n");
-}
-
-static void chart_categories(struct sbuf *sb, const struct report *r)
-{
-	/* every category, in severity order, so the chart has the same shape in every report */
-	const int W = 520, label_w = 170, bar_x = 178, bar_w = 250, row = 23, top = 4;
-	int y = top;
-	svg_open(sb, W, top * 2 + CAT_NR * row, "Packages by category");
-	for (int c = 0; c < CAT_NR; c++, y += row) {
-		size_t k = r->cat_counts[c];
-		double w = chart_px((double)k, (double)r->n, bar_w);
-		sbuf_addf(sb, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\"%s>%s</text>", label_w,
-			  y + 16, k ? "" : " fill=\"#8c959f\"", category_label(c));
-		sbuf_addf(sb, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"14\" rx=\"3\" "
-			      "fill=\"#eef1f4\"/>",
-			  bar_x, y + 5, bar_w);
-		if (k)
-			sbuf_addf(sb, "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"14\" "
-				      "rx=\"3\" fill=\"%s\"/>",
-				  bar_x, y + 5, w < 3 ? 3 : w, cat_colors[c]);
-		sbuf_addf(sb, "<text x=\"%d\" y=\"%d\" font-weight=\"600\"%s>%zu</text>",
-			  bar_x + bar_w + 10, y + 16, k ? "" : " fill=\"#8c959f\"", k);
-		if (k)
-			sbuf_addf(sb, "<text x=\"%d\" y=\"%d\" fill=\"#59636e\">%.0f%%</text>",
-				  bar_x + bar_w + 40, y + 16, 100.0 * (double)k / (double)r->n);
-		sbuf_addc(sb, '\n');
-	}
-	sbuf_adds(sb, "</svg>\n");
-}
-
-static void chart_rate_distribution(struct sbuf *sb, const struct report *r)
-{
-	const int W = 520, H = 236, left = 40, right = 510, top = 20, bottom = 190;
-	const double band = (double)(right - left) / REPORT_RATE_BUCKETS, bw = 46;
-	size_t max = 0;
-	double axis, step;
-
-	for (int b = 0; b < REPORT_RATE_BUCKETS; b++)
-		if (r->rate_buckets[b] > max)
-			max = r->rate_buckets[b];
-	step = chart_nice_step(max ? (double)max : 1, 4);
-	if (step < 1)
-		step = 1;
-	axis = ceil((max ? (double)max : 1) / step) * step;
-	svg_open(sb, W, H, "Packages by free-threaded pass rate");
-	for (double t = 0; t <= axis + 1e-9; t += step) {
-		double y = bottom - chart_px(t, axis, bottom - top);
-		sbuf_addf(sb, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\"/>"
-			      "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\" fill=\"#59636e\">%.0f</text>\n",
-			  left, right, y, y, t == 0 ? "#8c959f" : "#e3e7eb", left - 6, y + 4, t);
-	}
-	for (int b = 0; b < REPORT_RATE_BUCKETS; b++) {
-		double h = chart_px((double)r->rate_buckets[b], axis, bottom - top);
-		double x = left + band * b + (band - bw) / 2, cx = left + band * b + band / 2;
-		if (h > 0)
-			sbuf_addf(sb, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.0f\" height=\"%.1f\" "
-				      "rx=\"3\" fill=\"%s\"/>",
-				  x, bottom - h, bw, h, bucket_colors[b]);
-		sbuf_addf(sb, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
-			      "font-weight=\"600\">%zu</text>",
-			  cx, bottom - h - 6, r->rate_buckets[b]);
-		sbuf_addf(sb, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n", cx,
-			  bottom + 18, report_rate_bucket_label(b));
-	}
-	sbuf_addf(sb, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" fill=\"#59636e\">"
-		      "pass rate without the GIL (packages per bucket)</text>",
-		  (left + right) / 2, H - 6);
-	sbuf_adds(sb, "</svg>\n");
-}
-
-/* One panel of the PEP 779 chart: the time (or rss) ratios of the rows, limit line at
- * `limit`. */
-static void pep_panel(struct sbuf *sb, const struct report *r, const size_t *idx, size_t n,
-		      bool rss, double limit, double axis, int x0,
-		      int width, int top, int row, const char *title)
-{
-	int bottom = top + (int)n * row;
-	double step = chart_nice_step(axis, 5), lx = x0 + chart_px(limit, axis, width);
-
-	sbuf_addf(sb, "<text x=\"%d\" y=\"%d\" font-weight=\"600\">", x0, top - 14);
-	esc(sb, title);
-	sbuf_adds(sb, "</text>\n");
-	for (double t = 0; t <= axis + 1e-9; t += step) {
-		double x = x0 + chart_px(t, axis, width);
-		sbuf_addf(sb, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" stroke=\"%s\"/>"
-			      "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" fill=\"#59636e\">%g</text>\n",
-			  x, x, top - 4, bottom, t == 0 ? "#8c959f" : "#e3e7eb", x, bottom + 16, t);
-	}
-	/* parity (1.0) and the PEP's limit */
-	sbuf_addf(sb, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" stroke=\"#57606a\"/>\n",
-		  x0 + chart_px(1, axis, width), x0 + chart_px(1, axis, width), top - 4, bottom);
-	for (size_t i = 0; i < n; i++) {
-		const struct rs_pep779 *pep = r->pkgs[idx[i]].pep779;
-		double v = !pep ? 0 : rss ? pep->rss_ratio : pep->time_ratio;
-		bool ok = pep && (rss ? pep->rss_ok : pep->time_ok) == 1;
-		int y = top + (int)i * row + (row - 14) / 2;
-		double w = chart_px(v, axis, width);
-		if (!(v > 0)) {
-			sbuf_addf(sb, "<text x=\"%d\" y=\"%d\" fill=\"#8c959f\">n/a</text>\n", x0 + 4,
-				  y + 11);
-			continue;
-		}
-		sbuf_addf(sb, "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"14\" rx=\"2\" "
-			      "fill=\"%s\"><title>",
-			  x0, y, w < 2 ? 2 : w, ok ? OK_COLOR : OVER_COLOR);
-		esc(sb, r->pkgs[idx[i]].name);
-		sbuf_addf(sb, ": %.3f</title></rect>", v);
-		/* values in a column right of the panel: they never cross the limit line */
-		sbuf_addf(sb, "<text x=\"%d\" y=\"%d\" font-weight=\"600\" fill=\"%s\">%s%.2f</text>\n",
-			  x0 + width + 8, y + 11, ok ? "#1a7f37" : OVER_COLOR,
-			  v > axis ? "\u00bb" : "", v);
-	}
-	sbuf_addf(sb, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" stroke=\"%s\" "
-		      "stroke-width=\"1.6\" stroke-dasharray=\"5 3\"/>"
-		      "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" fill=\"%s\" "
-		      "font-weight=\"600\">limit %.2f</text>\n",
-		  lx, lx, top - 4, bottom, OVER_COLOR, lx, bottom + 30, OVER_COLOR, limit);
-}
-
-static void chart_pep779(struct sbuf *sb, const struct report *r, const size_t *idx, size_t n)
-{
-	const int W = 980, label_w = 190, top = 40, row = 24, pw = 330, gap = 60;
-	const int x1 = label_w + 14, x2 = x1 + pw + gap;
-	double maxv = 1.3, axis;
-
-	for (size_t i = 0; i < n; i++) {
-		const struct rs_pep779 *pep = r->pkgs[idx[i]].pep779;
-		double t = pep ? pep->time_ratio : 0, m = pep ? pep->rss_ratio : 0;
-		maxv = t > maxv ? t : maxv;
-		maxv = m > maxv ? m : maxv;
-	}
-	if (maxv > PEP_AXIS_CAP)
-		maxv = PEP_AXIS_CAP;
-	axis = chart_axis_max(maxv, 5);
-	svg_open(sb, W, top + (int)n * row + 40,
-		 "Free-threaded / GIL-enabled ratios of wall time and peak RSS per package, "
-		 "against PEP 779's limits");
-	for (size_t i = 0; i < n; i++) {
-		int y = top + (int)i * row;
-		if (i % 2 == 0)
-			sbuf_addf(sb, "<rect x=\"0\" y=\"%d\" width=\"%d\" height=\"%d\" "
-				      "fill=\"#f6f8fa\"/>",
-				  y, W, row);
-		sbuf_addf(sb, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", label_w, y + 16);
-		esc_trunc(sb, r->pkgs[idx[i]].name, 28);
-		sbuf_adds(sb, "<title>");
-		esc(sb, r->pkgs[idx[i]].name);
-		sbuf_adds(sb, "</title></text>\n");
-	}
-	pep_panel(sb, r, idx, n, false, PEP779_TIME_LIMIT, axis, x1, pw, top,
-		  row, "Wall time, free-threaded / GIL");
-	pep_panel(sb, r, idx, n, true, PEP779_RSS_LIMIT, axis, x2, pw, top, row,
-		  "Peak RSS, free-threaded / GIL");
-	sbuf_adds(sb, "</svg>\n");
-}
 
 /* ---- sections ---- */
 
@@ -473,22 +232,22 @@ static void cards(struct sbuf *sb, const struct report *r)
 	card(sb, "#0969da", v, "packages tested");
 	snprintf(v, sizeof(v), "%zu", r->cat_counts[CAT_COMPATIBLE] +
 					    r->cat_counts[CAT_COMPATIBLE_GIL_FALLBACK]);
-	card(sb, cat_colors[CAT_COMPATIBLE], v, "pass every iteration");
+	card(sb, report_cat_colors[CAT_COMPATIBLE], v, "pass every iteration");
 	snprintf(v, sizeof(v), "%zu", usable);
-	card(sb, cat_colors[CAT_INTERMITTENT], v, "usable (pass at least sometimes)");
+	card(sb, report_cat_colors[CAT_INTERMITTENT], v, "usable (pass at least sometimes)");
 	snprintf(v, sizeof(v), "%zu", r->cat_counts[CAT_CRASH]);
-	card(sb, cat_colors[CAT_CRASH], v, "crash");
+	card(sb, report_cat_colors[CAT_CRASH], v, "crash");
 	snprintf(v, sizeof(v), "%zu", r->cat_counts[CAT_DEADLOCK]);
-	card(sb, cat_colors[CAT_DEADLOCK], v, "deadlock");
+	card(sb, report_cat_colors[CAT_DEADLOCK], v, "deadlock");
 	report_pep779_geomean(r, &gt, &nt, &gr, &nr);
 	if (nt) {
 		snprintf(v, sizeof(v), "%.2f\u00d7", gt);
-		card(sb, gt <= PEP779_TIME_LIMIT ? OK_COLOR : OVER_COLOR, v,
+		card(sb, gt <= PEP779_TIME_LIMIT ? REPORT_OK_COLOR : REPORT_OVER_COLOR, v,
 		     "wall time FT/GIL, geometric mean (limit 1.15)");
 	}
 	if (nr) {
 		snprintf(v, sizeof(v), "%.2f\u00d7", gr);
-		card(sb, gr <= PEP779_RSS_LIMIT ? OK_COLOR : OVER_COLOR, v,
+		card(sb, gr <= PEP779_RSS_LIMIT ? REPORT_OK_COLOR : REPORT_OVER_COLOR, v,
 		     "peak RSS FT/GIL, geometric mean (limit 1.20)");
 	}
 	sbuf_adds(sb, "</div>\n");
@@ -499,9 +258,9 @@ static void summary(struct sbuf *sb, const struct report *r)
 	section_open(sb, "summary", "Summary");
 	sbuf_adds(sb, "<div class=\"charts\">\n<figure><figcaption>Packages by category"
 		      "</figcaption>\n");
-	chart_categories(sb, r);
+	svg_chart_categories(sb, r);
 	sbuf_adds(sb, "</figure>\n<figure><figcaption>Pass-rate distribution</figcaption>\n");
-	chart_rate_distribution(sb, r);
+	svg_chart_rate_distribution(sb, r);
 	sbuf_adds(sb, "</figure>\n</div>\n<div class=\"tables\">\n<table><thead><tr><th>Category"
 		      "</th><th class=\"num\">Count</th><th class=\"num\">Percentage</th></tr>"
 		      "</thead><tbody>\n");
@@ -510,7 +269,7 @@ static void summary(struct sbuf *sb, const struct report *r)
 			continue;
 		sbuf_addf(sb, "<tr><td><span class=\"dot\" style=\"background:%s\"></span>%s</td>"
 			      "<td class=\"num\">%zu</td><td class=\"num\">%.1f%%</td></tr>\n",
-			  cat_colors[c], category_label(c), r->cat_counts[c],
+			  report_cat_colors[c], category_label(c), r->cat_counts[c],
 			  100.0 * (double)r->cat_counts[c] / (double)r->n);
 	}
 	sbuf_addf(sb, "<tr class=\"total\"><td>Total</td><td class=\"num\">%zu</td><td></td></tr>"
@@ -894,7 +653,7 @@ static void pep779(struct sbuf *sb, const struct report *r)
 		if (measured) {
 			sbuf_adds(sb, "<figure><figcaption>Free-threaded / GIL-enabled, per package"
 				      "</figcaption>\n");
-			chart_pep779(sb, r, idx, measured);
+			svg_chart_pep779(sb, r, idx, measured);
 			sbuf_adds(sb, "</figure>\n");
 		}
 	}
