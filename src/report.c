@@ -793,3 +793,29 @@ long report_gil_deadlocks(const struct report_pkg *p)
 		n += rs_iter_is(&p->pkg->git[i], ITER_DEADLOCK);
 	return n;
 }
+
+void html_escape(struct sbuf *sb, const char *s)
+{
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		switch (c) {
+		case '&':
+			sbuf_adds(sb, "&amp;");
+			break;
+		case '<':
+			sbuf_adds(sb, "&lt;");
+			break;
+		case '>':
+			sbuf_adds(sb, "&gt;");
+			break;
+		case '"':
+			sbuf_adds(sb, "&quot;");
+			break;
+		case '\'':
+			sbuf_adds(sb, "&#39;");
+			break;
+		default:
+			sbuf_addc(sb, (c < 0x20 && c != '\t') || c == 0x7f ? ' ' : (char)c);
+		}
+	}
+}

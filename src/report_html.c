@@ -19,32 +19,6 @@
 #define HTML_MAX_THREADS 16
 #define HTML_MAX_DECLS 10
 
-void html_escape(struct sbuf *sb, const char *s)
-{
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		switch (c) {
-		case '&':
-			sbuf_adds(sb, "&amp;");
-			break;
-		case '<':
-			sbuf_adds(sb, "&lt;");
-			break;
-		case '>':
-			sbuf_adds(sb, "&gt;");
-			break;
-		case '"':
-			sbuf_adds(sb, "&quot;");
-			break;
-		case '\'':
-			sbuf_adds(sb, "&#39;");
-			break;
-		default:
-			sbuf_addc(sb, (c < 0x20 && c != '\t') || c == 0x7f ? ' ' : (char)c);
-		}
-	}
-}
-
 static const char css[] =
 	":root{--fg:#1f2328;--muted:#59636e;--border:#d1d9e0;--panel:#f6f8fa;--accent:#0969da}"
 	"*{box-sizing:border-box}"

@@ -207,6 +207,14 @@ static void load_ext(struct rs_ext *e, const cJSON *ext)
 	cJSON_ArrayForEach(x, item(ext, "extensions"))
 		e->nextensions += json_bool(x, "is_extension", true);
 	e->gil_fallback_active = json_bool(ext, "gil_fallback_active", false);
+	e->is_pure_python = json_tristate(ext, "is_pure_python");
+	cJSON_ArrayForEach(x, item(ext, "extensions"))
+	{
+		if (json_bool(x, "triggered_gil_fallback", false) && json_str(x, "module_name")) {
+			e->gil_fallback_module = json_str(x, "module_name");
+			break;
+		}
+	}
 	e->scanned = cJSON_IsObject(scan);
 	e->decls = xcalloc((size_t)cJSON_GetArraySize(item(scan, "declarations")) + 1,
 			   sizeof(*e->decls));
@@ -243,6 +251,8 @@ static void load_pkg(struct rs_pkg *p, const cJSON *o, const char *run_dir)
 	p->interrupted = json_bool(o, "interrupted", false);
 	p->install_ok = json_bool(o, "install_ok", true);
 	p->import_ok = json_bool(o, "import_ok", true);
+	p->stalls = json_long(item(o, "hang_count"), "stall", 0);
+	p->concurrency_exercised = json_tristate(o, "concurrency_exercised");
 	p->it = load_iters(item(o, "iterations"), false, &p->nit);
 	p->has_gil_iters = cJSON_IsArray(giters);
 	p->git = load_iters(giters, true, &p->ngit);
@@ -323,6 +333,7 @@ static void load_meta(struct run_view *v)
 	sys = item(m, "system_profile");
 	if (sys) {
 		v->meta.system.present = true;
+		v->meta.system.is_object = cJSON_IsObject(sys);
 		v->meta.system.cpu_model = json_str(sys, "cpu_model");
 		v->meta.system.os_distro = json_str(sys, "os_distro");
 		v->meta.system.cpu_cores_logical = json_num(sys, "cpu_cores_logical", 0);
@@ -330,6 +341,8 @@ static void load_meta(struct run_view *v)
 	}
 	cfg = item(m, "config");
 	v->meta.config.iterations = json_num(cfg, "iterations", 0);
+	v->meta.config.has_iterations = cJSON_IsNumber(item(cfg, "iterations"));
+	v->meta.config.install_from = json_str(cfg, "install_from");
 	v->meta.config.deadlock_window = json_num(cfg, "deadlock_window", 0);
 	v->meta.config.timeout = json_num(cfg, "timeout", 0);
 	v->meta.config.stop_on_first_pass = json_bool(cfg, "stop_on_first_pass", false);

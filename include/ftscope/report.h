@@ -156,6 +156,33 @@ long report_gil_deadlocks(const struct report_pkg *p);
 /* Clusters of package p, as indexes into r->clusters, most iterations first. */
 size_t report_pkg_clusters(const struct report *r, size_t p, size_t *out, size_t max);
 
+/* ---- text tables: `show` and `report --format text` (src/report_text.c) ---- */
+
+/* Bytes of s's first max code points (Python's s[:max]). */
+size_t utf8_prefix(const char *s, size_t max);
+/* At most max code points of s, control characters as blanks, padded to width code
+ * points. */
+void text_cell(struct sbuf *sb, const char *s, size_t max, int width);
+/* n times "─" (utf8) or ascii. */
+void text_rule(struct sbuf *sb, bool utf8, const char *ascii, size_t n);
+/* One line per category present: "  ! Crash:     1  ( 20.0%)". */
+void text_category_counts(struct sbuf *sb, const size_t counts[CAT_NR], size_t total,
+			  bool utf8);
+
+#define TEXT_DETAILS_MAX 50
+
+/* A row of the package table. */
+struct text_row {
+	const char *name;
+	enum ft_category cat;
+	long passes, iters, crashes;
+	char *details;               /* "SIGSEGV | f, 2 flaky tests, ...", or NULL */
+};
+/* The package table: header, rule, one row each (names cut at name_max code points and
+ * padded to name_width; details at TEXT_DETAILS_MAX). */
+void text_pkg_table(struct sbuf *sb, const struct text_row *rows, size_t n, int name_width,
+		    size_t name_max, bool utf8);
+
 /* ---- pure helpers (unit-tested) ---- */
 
 /* labeille's pass-rate buckets: 0 "100%", 1 "90-99%", 2 "50-89%", 3 "1-49%", 4 "0%",

@@ -114,7 +114,9 @@ struct rs_decl {
 struct rs_ext {
 	bool present;                  /* extension_compat is an object */
 	size_t nextensions;            /* extensions[] whose is_extension is not false */
+	int is_pure_python;            /* 1, 0, -1: not a boolean (not probed) */
 	bool gil_fallback_active;
+	const char *gil_fallback_module; /* the first extension that triggered it, or NULL */
 	bool scanned;                  /* source_scan is an object */
 	struct rs_decl *decls;         /* source_scan.declarations */
 	size_t ndecls;
@@ -147,6 +149,8 @@ struct rs_pkg {
 	size_t nflaky_any;             /* flaky_tests' size, whatever its type */
 	bool interrupted;
 	bool install_ok, import_ok;    /* true when absent */
+	long stalls;                   /* hang_count.stall */
+	int concurrency_exercised;     /* 1, 0, -1: absent or not a boolean */
 	struct rs_ext ext;
 	bool is_ext;                   /* the probe found C extensions (is_pure_python false) */
 	bool has_pep779;               /* pep779 below is measured (only with GIL iterations:
@@ -176,13 +180,15 @@ struct rs_meta {
 	} python;
 	struct {
 		bool present;          /* system_profile exists */
+		bool is_object;
 		const char *cpu_model, *os_distro;
 		double cpu_cores_logical, ram_total_gb;
 	} system;
 	struct {
 		double iterations, deadlock_window, timeout; /* 0 unknown */
+		bool has_iterations;   /* config.iterations is a number */
 		bool stop_on_first_pass, tsan_build;
-		const char *tracer;
+		const char *tracer, *install_from;
 	} config;
 	struct rs_skipped {
 		const char *name;      /* NULL: not named */
