@@ -65,6 +65,20 @@ static void load_hang(struct rs_hang *h, const cJSON *hang)
 		return;
 	h->present = true;
 	h->reason = json_str(hang, "reason");
+	h->python_stacks = json_str(hang, "python_stacks");
+	h->threads = xcalloc((size_t)cJSON_GetArraySize(item(hang, "threads")) + 1,
+			     sizeof(*h->threads));
+	cJSON_ArrayForEach(w, item(hang, "threads"))
+	{
+		struct rs_proc_thread *x = &h->threads[h->nthreads++];
+		x->pid = json_int(w, "pid", 0);
+		x->tid = json_int(w, "tid", 0);
+		x->comm = json_str(w, "comm");
+		x->state = json_str(w, "state");
+		x->syscall = json_str(w, "syscall");
+		x->futex_op = json_str(w, "futex_op");
+		x->blocked = json_bool(w, "blocked", false);
+	}
 	h->detected_after_s = json_num(hang, "detected_after_s", 0);
 	h->waits = xcalloc((size_t)cJSON_GetArraySize(item(hang, "waits")) + 1, sizeof(*h->waits));
 	cJSON_ArrayForEach(w, item(hang, "waits"))
@@ -101,6 +115,7 @@ static void load_iter(struct rs_iter *it, const cJSON *o, bool gil)
 
 	it->raw = o;
 	it->gil = gil;
+	it->gil_text = json_str(o, "gil");
 	it->status_text = json_str(o, "status");
 	it->status = it->status_text ? iter_status_from_name(it->status_text) : -1;
 	it->index = json_long(o, "index", 0);
@@ -124,6 +139,7 @@ static void load_iter(struct rs_iter *it, const cJSON *o, bool gil)
 	}
 	it->ncrashes = n;
 	n = 0;
+	it->has_test_results = cJSON_IsObject(item(o, "test_results"));
 	it->tests = xcalloc((size_t)cJSON_GetArraySize(item(o, "test_results")) + 1,
 			    sizeof(*it->tests));
 	cJSON_ArrayForEach(t, item(o, "test_results"))
@@ -237,7 +253,8 @@ static void load_pkg(struct rs_pkg *p, const cJSON *o, const char *run_dir)
 	p->raw = o;
 	p->run_dir = run_dir;
 	p->name = json_str(o, "package");
-	p->cat = category_parse(json_str(o, "category"));
+	p->category_text = json_str(o, "category");
+	p->cat = category_parse(p->category_text);
 	p->iters = json_long(o, "iterations_completed", 0);
 	p->passes = json_long(o, "pass_count", 0);
 	p->fails = json_long(o, "fail_count", 0);
@@ -388,6 +405,7 @@ static void release_iters(struct rs_iter *v, size_t n)
 		free(it->crashes);
 		free(it->tests);
 		free(it->hang.waits);
+		free(it->hang.threads);
 		for (size_t k = 0; k < it->hang.ncycles; k++)
 			free(it->hang.cycles[k].tids);
 		free(it->hang.cycles);

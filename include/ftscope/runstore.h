@@ -54,8 +54,18 @@ struct rs_cycle {
 	bool certain;
 };
 
+/* A thread as the /proc monitor saw it in a hang (hang.threads[]). */
+struct rs_proc_thread {
+	int pid, tid;
+	const char *comm, *state, *syscall, *futex_op; /* may be NULL */
+	bool blocked;
+};
+
 struct rs_hang {
 	bool present;                  /* the iteration has a "hang" object */
+	struct rs_proc_thread *threads;
+	size_t nthreads;
+	const char *python_stacks;     /* faulthandler's dump, or NULL */
 	const char *reason;            /* "lock_wait", "stall", "timeout"; may be NULL */
 	double detected_after_s;
 	struct rs_wait *waits;
@@ -73,6 +83,7 @@ struct rs_iter {
 	int status;                    /* enum iter_status; -1: missing or unknown */
 	const char *status_text;       /* "status" as written; NULL when not a string */
 	bool gil;                      /* a PYTHON_GIL=1 iteration (gil_enabled_iterations) */
+	const char *gil_text;          /* "gil" as written ("0", "1"), or NULL */
 	long index;
 	double duration_s;
 	const char *crash_signal, *crash_signature, *crash_signature_id;
@@ -81,7 +92,9 @@ struct rs_iter {
 	size_t ncrashes;
 	struct rs_hang hang;
 	const char *last_output_line;  /* may be NULL */
-	struct rs_test *tests;         /* test_results, in file order */
+	bool has_test_results;         /* test_results is an object */
+	struct rs_test *tests;         /* test_results, in file order (outcome NULL: not a
+					  string) */
 	size_t ntests;
 	const struct cJSON *raw;       /* the iteration object (forensics: rundir.h) */
 };
@@ -132,6 +145,7 @@ struct rs_pep779 {
 struct rs_pkg {
 	const char *name;
 	enum ft_category cat;
+	const char *category_text;     /* "category" as written, or NULL */
 	long iters, passes, fails, crashes, deadlocks, timeouts, tsan_iters;
 	double pass_rate;              /* pass_rate, else passes/iters, else 0 */
 	const char *gil_comparison;    /* NULL without --compare-with-gil */
