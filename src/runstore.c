@@ -220,8 +220,22 @@ static void load_ext(struct rs_ext *e, const cJSON *ext)
 {
 	const cJSON *x, *scan = item(ext, "source_scan");
 	e->present = true;
-	cJSON_ArrayForEach(x, item(ext, "extensions"))
-		e->nextensions += json_bool(x, "is_extension", true);
+	e->raw_extensions = item(ext, "extensions");
+	e->modules = xcalloc((size_t)cJSON_GetArraySize(e->raw_extensions) + 1,
+			     sizeof(*e->modules));
+	cJSON_ArrayForEach(x, e->raw_extensions)
+	{
+		struct rs_module *m = &e->modules[e->nmodules++];
+		m->module_name = json_str(x, "module_name");
+		m->import_error = json_str(x, "import_error");
+		m->is_extension = json_bool(x, "is_extension", true);
+		m->import_ok = json_bool(x, "import_ok", true);
+		m->triggered_gil_fallback = json_bool(x, "triggered_gil_fallback", false);
+		e->nextensions += m->is_extension;
+	}
+	e->import_ok = json_bool(ext, "import_ok", true);
+	e->import_error = json_str(ext, "import_error");
+	e->probe_error = json_str(ext, "probe_error");
 	e->gil_fallback_active = json_bool(ext, "gil_fallback_active", false);
 	e->is_pure_python = json_tristate(ext, "is_pure_python");
 	cJSON_ArrayForEach(x, item(ext, "extensions"))
@@ -232,6 +246,10 @@ static void load_ext(struct rs_ext *e, const cJSON *ext)
 		}
 	}
 	e->scanned = cJSON_IsObject(scan);
+	e->raw_scan = e->scanned ? scan : NULL;
+	e->files_scanned = json_long(scan, "files_scanned", 0);
+	e->files_with_mod_gil = json_long(scan, "files_with_mod_gil", 0);
+	e->truncated = json_bool(scan, "truncated", false);
 	e->decls = xcalloc((size_t)cJSON_GetArraySize(item(scan, "declarations")) + 1,
 			   sizeof(*e->decls));
 	cJSON_ArrayForEach(x, item(scan, "declarations"))
@@ -268,6 +286,7 @@ static void load_pkg(struct rs_pkg *p, const cJSON *o, const char *run_dir)
 	p->interrupted = json_bool(o, "interrupted", false);
 	p->install_ok = json_bool(o, "install_ok", true);
 	p->import_ok = json_bool(o, "import_ok", true);
+	p->import_error = json_str(o, "import_error");
 	p->stalls = json_long(item(o, "hang_count"), "stall", 0);
 	p->concurrency_exercised = json_tristate(o, "concurrency_exercised");
 	p->it = load_iters(item(o, "iterations"), false, &p->nit);
@@ -425,6 +444,7 @@ void rs_pkg_release(struct rs_pkg *p)
 	free(p->races);
 	free(p->flaky);
 	free(p->ext.decls);
+	free(p->ext.modules);
 	memset(p, 0, sizeof(*p));
 }
 

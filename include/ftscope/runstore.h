@@ -123,16 +123,29 @@ struct rs_decl {
 	bool is_not_used;
 };
 
-/* extension_compat, as the reports use it (compat walks `raw` for the rest). */
+/* An extension module the import probe saw (extension_compat.extensions[]). */
+struct rs_module {
+	const char *module_name, *import_error; /* may be NULL */
+	bool is_extension, import_ok, triggered_gil_fallback; /* defaults: true, true, false */
+};
+
+/* extension_compat (the import probe and the source scan). */
 struct rs_ext {
 	bool present;                  /* extension_compat is an object */
+	struct rs_module *modules;     /* extensions[] */
+	size_t nmodules;
 	size_t nextensions;            /* extensions[] whose is_extension is not false */
+	bool import_ok;                /* true when absent */
+	const char *import_error, *probe_error; /* may be NULL */
 	int is_pure_python;            /* 1, 0, -1: not a boolean (not probed) */
 	bool gil_fallback_active;
 	const char *gil_fallback_module; /* the first extension that triggered it, or NULL */
 	bool scanned;                  /* source_scan is an object */
+	long files_scanned, files_with_mod_gil;
+	bool truncated;
 	struct rs_decl *decls;         /* source_scan.declarations */
 	size_t ndecls;
+	const struct cJSON *raw_extensions, *raw_scan; /* for JSON output; may be NULL */
 };
 
 /* PEP 779's ratios of a package (docs/results.md); absent numbers are 0, verdicts -1. */
@@ -163,6 +176,7 @@ struct rs_pkg {
 	size_t nflaky_any;             /* flaky_tests' size, whatever its type */
 	bool interrupted;
 	bool install_ok, import_ok;    /* true when absent */
+	const char *import_error;      /* may be NULL */
 	long stalls;                   /* hang_count.stall */
 	int concurrency_exercised;     /* 1, 0, -1: absent or not a boolean */
 	struct rs_ext ext;
