@@ -278,6 +278,10 @@ static void load_pkg(struct rs_pkg *p, const cJSON *o, const char *run_dir)
 	p->fails = json_long(o, "fail_count", 0);
 	p->pass_rate = json_num(o, "pass_rate",
 				p->iters ? (double)p->passes / (double)p->iters : 0);
+	p->mean_duration_s = json_num(o, "mean_duration_s", 0);
+	p->has_gil_pass_rate = cJSON_IsNumber(item(o, "gil_enabled_pass_rate"));
+	p->gil_pass_rate = json_num(o, "gil_enabled_pass_rate", 0);
+	p->commit = json_str(o, "commit");
 	p->crashes = json_long(o, "crash_count", 0);
 	p->deadlocks = json_long(o, "deadlock_count", 0);
 	p->timeouts = json_long(o, "timeout_count", 0);

@@ -161,6 +161,10 @@ struct rs_pkg {
 	const char *category_text;     /* "category" as written, or NULL */
 	long iters, passes, fails, crashes, deadlocks, timeouts, tsan_iters;
 	double pass_rate;              /* pass_rate, else passes/iters, else 0 */
+	double mean_duration_s;        /* 0 when absent */
+	bool has_gil_pass_rate;        /* gil_enabled_pass_rate is a number: */
+	double gil_pass_rate;
+	const char *commit;            /* may be NULL */
 	const char *gil_comparison;    /* NULL without --compare-with-gil */
 	bool has_gil_iters;            /* gil_enabled_iterations is an array */
 	struct rs_iter *it;            /* iterations */
