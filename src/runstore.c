@@ -527,6 +527,92 @@ void runstore_hang_stacks_release(struct rs_hang_stacks *st)
 	memset(st, 0, sizeof(*st));
 }
 
+/* ---- crash snapshots ---- */
+
+bool runstore_iter_has_forensics(const cJSON *iter)
+{
+	return json_str(iter, "forensics") != NULL;
+}
+
+static const cJSON *crashed_thread(const cJSON *proc)
+{
+	const cJSON *t;
+	cJSON_ArrayForEach(t, item(proc, "threads"))
+		if (json_bool(t, "crashed", false))
+			return t;
+	return NULL;
+}
+
+static bool match_snapshot(const cJSON *forensics, const char *sig_id, long pid, bool child,
+			   struct rs_crash_snapshot *out)
+{
+	const cJSON *s, *p;
+
+	for (int pass = 0; pass < 3; pass++) {
+		cJSON_ArrayForEach(s, forensics)
+		{
+			const char *r = json_str(s, "reason"), *sid = json_str(s, "signature_id");
+			if (!r || strcmp(r, "crash"))
+				continue;
+			/* by signature id, then by pid, then (runner) any crash snapshot */
+			if (pass == 0 && (!sid || strcmp(sid, sig_id)))
+				continue;
+			if (pass == 2 && child)
+				continue;
+			cJSON_ArrayForEach(p, item(s, "processes"))
+			{
+				const cJSON *t = crashed_thread(p);
+				if (!t)
+					continue;
+				if (pass == 1 && (!pid || json_int(p, "pid", 0) != pid))
+					continue;
+				out->proc = p;
+				out->thread = t;
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+int runstore_crash_snapshot(const char *run_dir, const cJSON *iter, const char *sig_id,
+			    long pid, bool child, struct rs_crash_snapshot *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->forensics = run_load_forensics(run_dir, iter, &out->path);
+	if (!out->forensics || !match_snapshot(out->forensics, sig_id, pid, child, out)) {
+		rs_crash_snapshot_release(out);
+		return -1;
+	}
+	return 0;
+}
+
+cJSON *runstore_crash_snapshot_reduced(const struct rs_crash_snapshot *s)
+{
+	cJSON *snap = cJSON_CreateObject(), *procs = cJSON_CreateArray(), *p = cJSON_CreateObject();
+	cJSON *threads = cJSON_CreateArray();
+	const cJSON *x;
+	static const char *const keep[] = { "pid", "exe", "cmdline", "python", "python_error" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(keep); i++) {
+		x = item(s->proc, keep[i]);
+		if (x)
+			cJSON_AddItemToObject(p, keep[i], cJSON_Duplicate(x, true));
+	}
+	cJSON_AddItemToArray(threads, cJSON_Duplicate(s->thread, true));
+	cJSON_AddItemToObject(p, "threads", threads);
+	cJSON_AddItemToArray(procs, p);
+	cJSON_AddItemToObject(snap, "processes", procs);
+	return snap;
+}
+
+void rs_crash_snapshot_release(struct rs_crash_snapshot *s)
+{
+	cJSON_Delete(s->forensics);
+	free(s->path);
+	memset(s, 0, sizeof(*s));
+}
+
 /* ---- merging ---- */
 
 static int status_rank(enum rs_status s)

@@ -271,6 +271,26 @@ void runstore_hang_stacks(const struct rs_pkg *p, const struct rs_iter *it, size
 void runstore_hang_stacks_python(const struct rs_hang_stacks *st, long tid, struct strv *out);
 void runstore_hang_stacks_release(struct rs_hang_stacks *st);
 
+/*
+ * A crash's snapshot in an iteration's forensics.json (iter: the iteration object, e.g.
+ * rs_iter.raw): the crash snapshot with that signature id, else the one of that pid, else
+ * (a runner's crash, child false) any crash snapshot; its crashing process and thread.
+ * runstore_crash_snapshot() returns 0, or -1 when the iteration names no forensics.json,
+ * it cannot be read, or no crash snapshot matches. runstore_crash_snapshot_reduced(): a
+ * snapshot holding only that process (pid, exe, cmdline, python) and thread, for
+ * snapshot_print_json() and JSON output; caller owns it.
+ */
+struct rs_crash_snapshot {
+	char *path;                    /* the forensics.json read */
+	struct cJSON *forensics;       /* owned */
+	const struct cJSON *proc, *thread;
+};
+bool runstore_iter_has_forensics(const struct cJSON *iter);
+int runstore_crash_snapshot(const char *run_dir, const struct cJSON *iter, const char *sig_id,
+			    long pid, bool child, struct rs_crash_snapshot *out);
+struct cJSON *runstore_crash_snapshot_reduced(const struct rs_crash_snapshot *s);
+void rs_crash_snapshot_release(struct rs_crash_snapshot *s);
+
 /* One package object as a view (tests; packages not read from a run). Release with
  * rs_pkg_release. The object must outlive p. */
 void rs_pkg_from_json(struct rs_pkg *p, const struct cJSON *o, const char *run_dir);
