@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "ftscope/report.h"
+#include "ftscope/report_doc.h"
 #include "ftscope/report_svg.h"
 #include "ftscope/results.h"
 #include "ftscope/rundir.h"
@@ -417,103 +418,6 @@ static void deadlocks(struct sbuf *sb, const struct report *r, const size_t *idx
 	sbuf_adds(sb, "</section>\n");
 }
 
-static void intermittent(struct sbuf *sb, const struct report *r, const size_t *idx, size_t n)
-{
-	section_open(sb, "intermittent", "Packages with intermittent failures");
-	sbuf_adds(sb, "<p>Some iterations pass and some fail: likely race conditions.</p>\n"
-		      "<table><thead><tr><th>Package</th><th>Pass rate</th><th class=\"num\">Flaky "
-		      "tests</th><th>Pattern</th><th>Most flaky test</th></tr></thead><tbody>\n");
-	for (size_t i = 0; i < n; i++) {
-		const struct report_pkg *p = &r->pkgs[idx[i]];
-		const struct rs_pkg *pkg = p->pkg;
-		const struct rs_flaky *top = pkg->nflaky ? &pkg->flaky[0] : NULL;
-		sbuf_adds(sb, "<tr><td>");
-		esc(sb, p->name);
-		sbuf_adds(sb, "</td><td>");
-		rate(sb, p->passes, p->iters);
-		sbuf_addf(sb, "</td><td class=\"num\">%zu</td><td>%s<br><span class=\"note\">%s"
-			      "</span></td><td>",
-			  pkg->nflaky_any, flaky_pattern_name(p->pattern),
-			  flaky_pattern_hint(p->pattern));
-		if (top) {
-			code(sb, top->test);
-			sbuf_addf(sb, " <span class=\"note\">failed %ld\u00d7</span>", top->fails);
-		} else {
-			sbuf_adds(sb, "<span class=\"na\">—</span>");
-		}
-		sbuf_adds(sb, "</td></tr>\n");
-	}
-	sbuf_adds(sb, "</tbody></table>\n</section>\n");
-}
-
-static void iterations_field(struct sbuf *sb, const struct rs_race *race)
-{
-	if (race->iterations_is_count) {
-		sbuf_addf(sb, "%ld", race->iterations_count);
-		return;
-	}
-	for (size_t k = 0; k < race->iterations.n; k++) {
-		if (k == 8) {
-			sbuf_adds(sb, ", \u2026");
-			break;
-		}
-		sbuf_adds(sb, k ? ", " : "");
-		esc(sb, race->iterations.v[k]);
-	}
-	if (!race->has_iterations)
-		sbuf_adds(sb, "<span class=\"na\">—</span>");
-}
-
-static void tsan(struct sbuf *sb, const struct report *r, const size_t *idx, size_t n)
-{
-	bool races = false;
-	section_open(sb, "tsan", "TSAN warnings");
-	sbuf_adds(sb, "<p>ThreadSanitizer reported data races, even where the tests pass.</p>\n"
-		      "<table><thead><tr><th>Package</th><th>Warning types</th><th class=\"num\">"
-		      "Iterations affected</th></tr></thead><tbody>\n");
-	for (size_t i = 0; i < n; i++) {
-		const struct report_pkg *p = &r->pkgs[idx[i]];
-		const struct strv *types = &p->pkg->tsan_warning_types;
-		size_t k;
-		sbuf_adds(sb, "<tr><td>");
-		esc(sb, p->name);
-		sbuf_adds(sb, "</td><td>");
-		for (k = 0; k < types->n && k < 3; k++) {
-			sbuf_adds(sb, k ? ", " : "");
-			esc(sb, types->v[k]);
-		}
-		if (!k)
-			sbuf_adds(sb, "<span class=\"na\">—</span>");
-		sbuf_addf(sb, "</td><td class=\"num\">%ld/%ld</td></tr>\n", p->tsan_iters, p->iters);
-		races |= p->pkg->nraces > 0;
-	}
-	sbuf_adds(sb, "</tbody></table>\n");
-	if (races) {
-		sbuf_adds(sb, "<h3>Races by signature</h3>\n<div class=\"scroll\"><table><thead><tr>"
-			      "<th>Package</th><th>Signature id</th><th>Kind</th><th>Summary</th>"
-			      "<th class=\"num\">Reports</th><th>Iterations</th></tr></thead><tbody>\n");
-		for (size_t i = 0; i < n; i++) {
-			const struct report_pkg *p = &r->pkgs[idx[i]];
-			for (size_t k = 0; k < p->pkg->nraces; k++) {
-				const struct rs_race *race = &p->pkg->races[k];
-				sbuf_adds(sb, "<tr><td>");
-				esc(sb, p->name);
-				sbuf_adds(sb, "</td><td>");
-				code(sb, race->signature_id);
-				sbuf_adds(sb, "</td><td>");
-				esc(sb, race->kind ? race->kind : "?");
-				sbuf_adds(sb, "</td><td>");
-				code(sb, race->summary);
-				sbuf_addf(sb, "</td><td class=\"num\">%ld</td><td>", race->count);
-				iterations_field(sb, race);
-				sbuf_adds(sb, "</td></tr>\n");
-			}
-		}
-		sbuf_adds(sb, "</tbody></table></div>\n");
-	}
-	sbuf_adds(sb, "</section>\n");
-}
-
 static void extensions(struct sbuf *sb, const struct report *r, const size_t *idx, size_t n)
 {
 	section_open(sb, "extensions", "C extension compatibility");
@@ -777,8 +681,134 @@ static void all_packages(struct sbuf *sb, const struct report *r)
 	free(idx);
 }
 
+/* ---- the document backend ---- */
+
+static void html_section_begin(struct doc *d, const char *id, const char *title)
+{
+	section_open(d->out, id, title);
+}
+
+static void html_section_end(struct doc *d)
+{
+	sbuf_adds(d->out, "</section>\n");
+}
+
+static void html_subhead(struct doc *d, const char *title)
+{
+	sbuf_adds(d->out, "<h3>");
+	esc(d->out, title);
+	sbuf_adds(d->out, "</h3>\n");
+}
+
+static void html_para_begin(struct doc *d)
+{
+	sbuf_adds(d->out, "<p>");
+}
+
+static void html_para_end(struct doc *d)
+{
+	sbuf_adds(d->out, "</p>\n");
+}
+
+static void html_table_begin(struct doc *d, const struct doc_col *cols, size_t n,
+			     unsigned flags)
+{
+	d->cols = cols;
+	d->ncols = n;
+	d->table_flags = flags;
+	if (flags & DOC_SCROLL)
+		sbuf_adds(d->out, "<div class=\"scroll\">");
+	sbuf_adds(d->out, "<table><thead><tr>");
+	for (size_t i = 0; i < n; i++) {
+		sbuf_adds(d->out, cols[i].flags & DOC_NUM ? "<th class=\"num\">" : "<th>");
+		esc(d->out, cols[i].title);
+		sbuf_adds(d->out, "</th>");
+	}
+	sbuf_adds(d->out, "</tr></thead><tbody>\n");
+}
+
+static void html_table_end(struct doc *d)
+{
+	sbuf_adds(d->out, d->table_flags & DOC_SCROLL ? "</tbody></table></div>\n"
+						       : "</tbody></table>\n");
+	d->cols = NULL;
+	d->ncols = 0;
+}
+
+static void html_row_begin(struct doc *d)
+{
+	d->col = 0;
+	sbuf_adds(d->out, "<tr>");
+}
+
+static void html_row_end(struct doc *d)
+{
+	sbuf_adds(d->out, "</tr>\n");
+}
+
+static void html_cell_begin(struct doc *d)
+{
+	bool num = d->col < d->ncols && (d->cols[d->col].flags & DOC_NUM);
+	sbuf_adds(d->out, num ? "<td class=\"num\">" : "<td>");
+}
+
+static void html_cell_end(struct doc *d)
+{
+	sbuf_adds(d->out, "</td>");
+	d->col++;
+}
+
+static void html_text(struct doc *d, const char *s)
+{
+	esc(d->out, s);
+}
+
+static void html_code(struct doc *d, const char *s)
+{
+	code(d->out, s);
+}
+
+static void html_dash(struct doc *d)
+{
+	sbuf_adds(d->out, "<span class=\"na\">—</span>");
+}
+
+static void html_aside(struct doc *d, const char *s)
+{
+	sbuf_adds(d->out, " <span class=\"note\">");
+	esc(d->out, s);
+	sbuf_adds(d->out, "</span>");
+}
+
+static void html_hint(struct doc *d, const char *s)
+{
+	sbuf_adds(d->out, "<br><span class=\"note\">");
+	esc(d->out, s);
+	sbuf_adds(d->out, "</span>");
+}
+
+const struct doc_ops report_doc_html = {
+	.section_begin = html_section_begin,
+	.section_end = html_section_end,
+	.subhead = html_subhead,
+	.para_begin = html_para_begin,
+	.para_end = html_para_end,
+	.table_begin = html_table_begin,
+	.table_end = html_table_end,
+	.row_begin = html_row_begin,
+	.row_end = html_row_end,
+	.cell_begin = html_cell_begin,
+	.cell_end = html_cell_end,
+	.text = html_text,
+	.code = html_code,
+	.dash = html_dash,
+	.aside = html_aside,
+	.hint = html_hint,
+};
+
 void report_html(struct sbuf *out, const struct report *r)
 {
+	struct doc d = { .ops = &report_doc_html, .out = out };
 	static const enum report_section listed[] = { SEC_CRASHES, SEC_DEADLOCKS,
 						      SEC_INTERMITTENT, SEC_TSAN, SEC_EXTENSIONS };
 	size_t *idx[SEC_ALL + 1] = { NULL }, n[SEC_ALL + 1] = { 0 };
@@ -803,9 +833,9 @@ void report_html(struct sbuf *out, const struct report *r)
 	if (present[SEC_DEADLOCKS])
 		deadlocks(out, r, idx[SEC_DEADLOCKS], n[SEC_DEADLOCKS]);
 	if (present[SEC_INTERMITTENT])
-		intermittent(out, r, idx[SEC_INTERMITTENT], n[SEC_INTERMITTENT]);
+		report_sec_intermittent(&d, r);
 	if (present[SEC_TSAN])
-		tsan(out, r, idx[SEC_TSAN], n[SEC_TSAN]);
+		report_sec_tsan(&d, r);
 	if (present[SEC_EXTENSIONS])
 		extensions(out, r, idx[SEC_EXTENSIONS], n[SEC_EXTENSIONS]);
 	gil(out, r);

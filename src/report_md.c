@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ftscope/report.h"
+#include "ftscope/report_doc.h"
 #include "ftscope/results.h"
 #include "ftscope/rundir.h"
 #include "ftscope/version.h"
@@ -283,112 +284,6 @@ out:
 	free(idx);
 }
 
-static void intermittent(struct sbuf *out, const struct report *r)
-{
-	size_t n, *idx = report_section(r, SEC_INTERMITTENT, &n);
-	if (!n)
-		goto out;
-	sbuf_adds(out, "## Packages with intermittent failures\n\n"
-		       "Some iterations pass and some fail: likely race conditions.\n\n"
-		       "| Package | Pass rate | Flaky tests | Pattern | Most flaky test |\n"
-		       "|---------|-----------|------------:|---------|-----------------|\n");
-	for (size_t i = 0; i < n; i++) {
-		const struct report_pkg *p = &r->pkgs[idx[i]];
-		const struct rs_pkg *pkg = p->pkg;
-		const struct rs_flaky *top = pkg->nflaky ? &pkg->flaky[0] : NULL;
-		sbuf_adds(out, "| ");
-		md_text(out, p->name);
-		sbuf_adds(out, " | ");
-		report_add_rate(out, p->passes, p->iters);
-		sbuf_addf(out, " | %zu | %s | ", pkg->nflaky_any,
-			  flaky_pattern_name(p->pattern));
-		if (top) {
-			md_code(out, top->test);
-			sbuf_addf(out, " (failed %ld×)", top->fails);
-		} else {
-			sbuf_adds(out, "—");
-		}
-		sbuf_adds(out, " |\n");
-	}
-	sbuf_addc(out, '\n');
-out:
-	free(idx);
-}
-
-static void add_iterations_field(struct sbuf *out, const struct rs_race *race)
-{
-	if (race->iterations_is_count) {
-		sbuf_addf(out, "%ld", race->iterations_count);
-		return;
-	}
-	if (!race->has_iterations) {
-		sbuf_adds(out, "—");
-		return;
-	}
-	for (size_t k = 0; k < race->iterations.n; k++) {
-		if (k == 8) {
-			sbuf_adds(out, ", …");
-			break;
-		}
-		sbuf_adds(out, k ? ", " : "");
-		md_text(out, race->iterations.v[k]);
-	}
-}
-
-static void tsan(struct sbuf *out, const struct report *r)
-{
-	size_t n, *idx = report_section(r, SEC_TSAN, &n);
-	bool races = false;
-	if (!n)
-		goto out;
-	sbuf_adds(out, "## TSAN warnings\n\n"
-		       "ThreadSanitizer reported data races, even where the tests pass.\n\n"
-		       "| Package | Warning types | Iterations affected |\n"
-		       "|---------|---------------|--------------------:|\n");
-	for (size_t i = 0; i < n; i++) {
-		const struct report_pkg *p = &r->pkgs[idx[i]];
-		const struct strv *types = &p->pkg->tsan_warning_types;
-		size_t k;
-		sbuf_adds(out, "| ");
-		md_text(out, p->name);
-		sbuf_adds(out, " | ");
-		for (k = 0; k < types->n && k < 3; k++) {
-			sbuf_adds(out, k ? ", " : "");
-			md_text(out, types->v[k]);
-		}
-		if (!k)
-			sbuf_adds(out, "—");
-		sbuf_addf(out, " | %ld/%ld |\n", p->tsan_iters, p->iters);
-		races |= p->pkg->nraces > 0;
-	}
-	sbuf_addc(out, '\n');
-	if (!races)
-		goto out;
-	sbuf_adds(out, "Races by signature:\n\n"
-		       "| Package | Signature id | Kind | Summary | Reports | Iterations |\n"
-		       "|---------|--------------|------|---------|--------:|------------|\n");
-	for (size_t i = 0; i < n; i++) {
-		const struct report_pkg *p = &r->pkgs[idx[i]];
-		for (size_t k = 0; k < p->pkg->nraces; k++) {
-			const struct rs_race *race = &p->pkg->races[k];
-			sbuf_adds(out, "| ");
-			md_text(out, p->name);
-			sbuf_adds(out, " | ");
-			md_code_or_dash(out, race->signature_id);
-			sbuf_adds(out, " | ");
-			md_text(out, race->kind ? race->kind : "?");
-			sbuf_adds(out, " | ");
-			md_code_or_dash(out, race->summary);
-			sbuf_addf(out, " | %ld | ", race->count);
-			add_iterations_field(out, race);
-			sbuf_adds(out, " |\n");
-		}
-	}
-	sbuf_addc(out, '\n');
-out:
-	free(idx);
-}
-
 static void extensions(struct sbuf *out, const struct report *r)
 {
 	size_t n, *idx = report_section(r, SEC_EXTENSIONS, &n);
@@ -649,14 +544,121 @@ out:
 	free(idx);
 }
 
+/* ---- the document backend ---- */
+
+static void md_section_begin(struct doc *d, const char *id, const char *title)
+{
+	sbuf_addf(d->out, "## %s\n\n", title);
+}
+
+static void md_nothing(struct doc *d)
+{
+}
+
+static void md_subhead(struct doc *d, const char *title)
+{
+	sbuf_addf(d->out, "%s:\n\n", title);
+}
+
+static void md_para_end(struct doc *d)
+{
+	sbuf_adds(d->out, "\n\n");
+}
+
+static void md_table_begin(struct doc *d, const struct doc_col *cols, size_t n, unsigned flags)
+{
+	sbuf_addc(d->out, '|');
+	for (size_t i = 0; i < n; i++)
+		sbuf_addf(d->out, " %s |", cols[i].title);
+	sbuf_adds(d->out, "\n|");
+	/* as wide as the title and its blanks; numbers right-aligned */
+	for (size_t i = 0; i < n; i++) {
+		size_t w = strlen(cols[i].title) + 2;
+		for (size_t k = 0; k + 1 < w; k++)
+			sbuf_addc(d->out, '-');
+		sbuf_adds(d->out, cols[i].flags & DOC_NUM ? ":|" : "-|");
+	}
+	sbuf_addc(d->out, '\n');
+}
+
+static void md_table_end(struct doc *d)
+{
+	sbuf_addc(d->out, '\n');
+}
+
+static void md_row_begin(struct doc *d)
+{
+	sbuf_addc(d->out, '|');
+}
+
+static void md_row_end(struct doc *d)
+{
+	sbuf_addc(d->out, '\n');
+}
+
+static void md_cell_begin(struct doc *d)
+{
+	sbuf_addc(d->out, ' ');
+}
+
+static void md_cell_end(struct doc *d)
+{
+	sbuf_adds(d->out, " |");
+}
+
+static void md_doc_text(struct doc *d, const char *s)
+{
+	md_text(d->out, s);
+}
+
+static void md_doc_code(struct doc *d, const char *s)
+{
+	md_code_or_dash(d->out, s);
+}
+
+static void md_dash(struct doc *d)
+{
+	sbuf_adds(d->out, "—");
+}
+
+static void md_aside(struct doc *d, const char *s)
+{
+	sbuf_addf(d->out, " (%s)", s);
+}
+
+static void md_hint(struct doc *d, const char *s)
+{
+}
+
+const struct doc_ops report_doc_md = {
+	.section_begin = md_section_begin,
+	.section_end = md_nothing,
+	.subhead = md_subhead,
+	.para_begin = md_nothing,
+	.para_end = md_para_end,
+	.table_begin = md_table_begin,
+	.table_end = md_table_end,
+	.row_begin = md_row_begin,
+	.row_end = md_row_end,
+	.cell_begin = md_cell_begin,
+	.cell_end = md_cell_end,
+	.text = md_doc_text,
+	.code = md_doc_code,
+	.dash = md_dash,
+	.aside = md_aside,
+	.hint = md_hint,
+};
+
 void report_markdown(struct sbuf *out, const struct report *r)
 {
+	struct doc d = { .ops = &report_doc_md, .out = out };
+
 	header(out, r);
 	summary(out, r);
 	crashes(out, r);
 	deadlocks(out, r);
-	intermittent(out, r);
-	tsan(out, r);
+	report_sec_intermittent(&d, r);
+	report_sec_tsan(&d, r);
 	extensions(out, r);
 	gil_comparison(out, r);
 	pep779(out, r);
