@@ -471,38 +471,6 @@ static void extensions(struct sbuf *sb, const struct report *r, const size_t *id
 	sbuf_adds(sb, "</tbody></table></div>\n</section>\n");
 }
 
-static void gil(struct sbuf *sb, const struct report *r)
-{
-	size_t n, *idx = report_section(r, SEC_GIL, &n);
-	section_open(sb, "gil", "GIL comparison");
-	if (!n) {
-		sbuf_adds(sb, "<p class=\"note\">Not measured: run with <code>--compare-with-gil"
-			      "</code> to run every suite again with the GIL enabled "
-			      "(<code>PYTHON_GIL=1</code>).</p>\n</section>\n");
-		goto out;
-	}
-	sbuf_adds(sb, "<p>The same suites with the GIL enabled (<code>PYTHON_GIL=1</code>) on the "
-		      "same interpreter: what fails only without the GIL is a free-threading "
-		      "problem.</p>\n<table><thead><tr><th>Package</th><th>Pass rate, "
-		      "free-threaded</th><th>Pass rate, GIL enabled</th><th>Verdict</th><th>"
-		      "Meaning</th></tr></thead><tbody>\n");
-	for (size_t i = 0; i < n; i++) {
-		const struct report_pkg *p = &r->pkgs[idx[i]];
-		sbuf_adds(sb, "<tr><td>");
-		esc(sb, p->name);
-		sbuf_adds(sb, "</td><td>");
-		rate(sb, p->passes, p->iters);
-		sbuf_adds(sb, "</td><td>");
-		rate(sb, p->gil_passes, p->gil_iters);
-		sbuf_adds(sb, "</td><td><code>");
-		esc(sb, p->gil_comparison);
-		sbuf_addf(sb, "</code></td><td>%s</td></tr>\n", report_gil_meaning(p->gil_comparison));
-	}
-	sbuf_adds(sb, "</tbody></table>\n</section>\n");
-out:
-	free(idx);
-}
-
 static void pep779(struct sbuf *sb, const struct report *r)
 {
 	size_t n, *idx = report_section(r, SEC_PEP779, &n), nt, nr;
@@ -595,43 +563,6 @@ out:
 	free(idx);
 }
 
-static void clusters(struct sbuf *sb, const struct report *r)
-{
-	section_open(sb, "clusters", "Crash clusters");
-	sbuf_adds(sb, "<p>Crashes grouped by signature across packages and iterations (both GIL "
-		      "modes, and child processes a suite survived): one row is one bug, whichever "
-		      "package shows it.</p>\n<div class=\"scroll\"><table><thead><tr><th>Signature "
-		      "id</th><th>Signal</th><th>Top frames</th><th>Python frame</th><th>Iterations"
-		      "</th><th>Packages</th></tr></thead><tbody>\n");
-	for (size_t i = 0; i < r->nclusters; i++) {
-		const struct report_cluster *c = &r->clusters[i];
-		sbuf_adds(sb, "<tr><td>");
-		code(sb, c->id);
-		sbuf_adds(sb, "</td><td>");
-		esc(sb, c->parts.signal ? c->parts.signal : "?");
-		sbuf_adds(sb, "</td><td class=\"frames\">");
-		frames(sb, &c->parts.frames, 3);
-		sbuf_adds(sb, "</td><td>");
-		code(sb, c->parts.py_frame);
-		sbuf_adds(sb, "</td><td>");
-		if (c->ft)
-			sbuf_addf(sb, "%ld", c->ft);
-		if (c->gil)
-			sbuf_addf(sb, "%s%ld with the GIL", c->ft ? " + " : "", c->gil);
-		if (c->child)
-			sbuf_addf(sb, "%s%ld in a child process", c->ft || c->gil ? " + " : "",
-				  c->child);
-		sbuf_adds(sb, "</td><td>");
-		for (size_t k = 0; k < c->npkgs; k++) {
-			sbuf_adds(sb, k ? ", " : "");
-			esc(sb, r->pkgs[c->pkgs[k]].name);
-			sbuf_addf(sb, " <span class=\"note\">(%ld)</span>", c->pkg_counts[k]);
-		}
-		sbuf_adds(sb, "</td></tr>\n");
-	}
-	sbuf_adds(sb, "</tbody></table></div>\n</section>\n");
-}
-
 static void all_packages(struct sbuf *sb, const struct report *r)
 {
 	size_t n, *idx = report_section(r, SEC_ALL, &n);
@@ -700,9 +631,9 @@ static void html_subhead(struct doc *d, const char *title)
 	sbuf_adds(d->out, "</h3>\n");
 }
 
-static void html_para_begin(struct doc *d)
+static void html_para_begin(struct doc *d, unsigned flags)
 {
-	sbuf_adds(d->out, "<p>");
+	sbuf_adds(d->out, flags & DOC_NOTE ? "<p class=\"note\">" : "<p>");
 }
 
 static void html_para_end(struct doc *d)
@@ -748,8 +679,10 @@ static void html_row_end(struct doc *d)
 
 static void html_cell_begin(struct doc *d)
 {
-	bool num = d->col < d->ncols && (d->cols[d->col].flags & DOC_NUM);
-	sbuf_adds(d->out, num ? "<td class=\"num\">" : "<td>");
+	unsigned f = d->col < d->ncols ? d->cols[d->col].flags : 0;
+	sbuf_adds(d->out, f & DOC_NUM	 ? "<td class=\"num\">"
+			  : f & DOC_FRAMES ? "<td class=\"frames\">"
+					   : "<td>");
 }
 
 static void html_cell_end(struct doc *d)
@@ -780,6 +713,25 @@ static void html_aside(struct doc *d, const char *s)
 	sbuf_adds(d->out, "</span>");
 }
 
+static void html_note(struct doc *d, const char *s)
+{
+	sbuf_adds(d->out, " <span class=\"note\">");
+	esc(d->out, s);
+	sbuf_adds(d->out, "</span>");
+}
+
+static void html_keyword(struct doc *d, const char *s)
+{
+	sbuf_adds(d->out, "<code>");
+	esc(d->out, s);
+	sbuf_adds(d->out, "</code>");
+}
+
+static void html_frames(struct doc *d, const struct strv *f, size_t max)
+{
+	frames(d->out, f, max);
+}
+
 static void html_hint(struct doc *d, const char *s)
 {
 	sbuf_adds(d->out, "<br><span class=\"note\">");
@@ -804,6 +756,9 @@ const struct doc_ops report_doc_html = {
 	.dash = html_dash,
 	.aside = html_aside,
 	.hint = html_hint,
+	.note = html_note,
+	.keyword = html_keyword,
+	.frames = html_frames,
 };
 
 void report_html(struct sbuf *out, const struct report *r)
@@ -838,10 +793,10 @@ void report_html(struct sbuf *out, const struct report *r)
 		report_sec_tsan(&d, r);
 	if (present[SEC_EXTENSIONS])
 		extensions(out, r, idx[SEC_EXTENSIONS], n[SEC_EXTENSIONS]);
-	gil(out, r);
+	report_sec_gil(&d, r);
 	pep779(out, r);
 	if (r->nclusters)
-		clusters(out, r);
+		report_sec_clusters(&d, r);
 	all_packages(out, r);
 	sbuf_adds(out, "<footer>Generated by ftscope " FTSCOPE_VERSION " from run <code>");
 	esc(out, r->run_id);

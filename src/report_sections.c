@@ -46,8 +46,8 @@ void report_sec_intermittent(struct doc *d, const struct report *r)
 	if (!n)
 		goto out;
 	o->section_begin(d, "intermittent", "Packages with intermittent failures");
-	o->para_begin(d);
-	o->text(d, "Some iterations pass and some fail: likely race conditions.");
+	o->para_begin(d, 0);
+	doc_raw(d, "Some iterations pass and some fail: likely race conditions.");
 	o->para_end(d);
 	o->table_begin(d, cols, ARRAY_SIZE(cols), 0);
 	for (size_t i = 0; i < n; i++) {
@@ -125,8 +125,8 @@ void report_sec_tsan(struct doc *d, const struct report *r)
 	if (!n)
 		goto out;
 	o->section_begin(d, "tsan", "TSAN warnings");
-	o->para_begin(d);
-	o->text(d, "ThreadSanitizer reported data races, even where the tests pass.");
+	o->para_begin(d, 0);
+	doc_raw(d, "ThreadSanitizer reported data races, even where the tests pass.");
 	o->para_end(d);
 	o->table_begin(d, cols, ARRAY_SIZE(cols), 0);
 	for (size_t i = 0; i < n; i++) {
@@ -186,4 +186,113 @@ void report_sec_tsan(struct doc *d, const struct report *r)
 	o->section_end(d);
 out:
 	free(idx);
+}
+
+void report_sec_gil(struct doc *d, const struct report *r)
+{
+	static const struct doc_col cols[] = {
+		{ "Package", 0 }, { "Pass rate, free-threaded", 0 }, { "Pass rate, GIL enabled", 0 },
+		{ "Verdict", 0 }, { "Meaning", 0 },
+	};
+	const struct doc_ops *o = d->ops;
+	size_t n, *idx = report_section(r, SEC_GIL, &n);
+
+	o->section_begin(d, "gil", "GIL comparison");
+	if (!n) {
+		o->para_begin(d, DOC_NOTE);
+		doc_raw(d, "Not measured: run with ");
+		o->code(d, "--compare-with-gil");
+		doc_raw(d, " to run every suite again with the GIL enabled (");
+		o->code(d, "PYTHON_GIL=1");
+		doc_raw(d, ").");
+		o->para_end(d);
+		goto out;
+	}
+	o->para_begin(d, 0);
+	doc_raw(d, "The same suites with the GIL enabled (");
+	o->code(d, "PYTHON_GIL=1");
+	doc_raw(d, ") on the same interpreter: what fails only without the GIL is a "
+		   "free-threading problem.");
+	o->para_end(d);
+	o->table_begin(d, cols, ARRAY_SIZE(cols), 0);
+	for (size_t i = 0; i < n; i++) {
+		const struct report_pkg *p = &r->pkgs[idx[i]];
+		o->row_begin(d);
+		o->cell_begin(d);
+		o->text(d, p->name);
+		o->cell_end(d);
+		o->cell_begin(d);
+		cell_rate(d, p->passes, p->iters);
+		o->cell_end(d);
+		o->cell_begin(d);
+		cell_rate(d, p->gil_passes, p->gil_iters);
+		o->cell_end(d);
+		o->cell_begin(d);
+		o->keyword(d, p->gil_comparison);
+		o->cell_end(d);
+		o->cell_begin(d);
+		doc_raw(d, report_gil_meaning(p->gil_comparison));
+		o->cell_end(d);
+		o->row_end(d);
+	}
+	o->table_end(d);
+out:
+	o->section_end(d);
+	free(idx);
+}
+
+void report_sec_clusters(struct doc *d, const struct report *r)
+{
+	static const struct doc_col cols[] = {
+		{ "Signature id", 0 }, { "Signal", 0 },	    { "Top frames", DOC_FRAMES },
+		{ "Python frame", 0 }, { "Iterations", 0 }, { "Packages", 0 },
+	};
+	const struct doc_ops *o = d->ops;
+
+	if (!r->nclusters)
+		return;
+	o->section_begin(d, "clusters", "Crash clusters");
+	o->para_begin(d, 0);
+	doc_raw(d, "Crashes grouped by signature across packages and iterations (both GIL "
+		   "modes, and child processes a suite survived): one row is one bug, whichever "
+		   "package shows it.");
+	o->para_end(d);
+	o->table_begin(d, cols, ARRAY_SIZE(cols), DOC_SCROLL);
+	for (size_t i = 0; i < r->nclusters; i++) {
+		const struct report_cluster *c = &r->clusters[i];
+		o->row_begin(d);
+		o->cell_begin(d);
+		o->code(d, c->id);
+		o->cell_end(d);
+		o->cell_begin(d);
+		o->text(d, c->parts.signal ? c->parts.signal : "?");
+		o->cell_end(d);
+		o->cell_begin(d);
+		o->frames(d, &c->parts.frames, 3);
+		o->cell_end(d);
+		o->cell_begin(d);
+		o->code(d, c->parts.py_frame);
+		o->cell_end(d);
+		o->cell_begin(d);
+		if (c->ft)
+			doc_rawf(d, "%ld", c->ft);
+		if (c->gil)
+			doc_rawf(d, "%s%ld with the GIL", c->ft ? " + " : "", c->gil);
+		if (c->child)
+			doc_rawf(d, "%s%ld in a child process", c->ft || c->gil ? " + " : "",
+				 c->child);
+		o->cell_end(d);
+		o->cell_begin(d);
+		for (size_t k = 0; k < c->npkgs; k++) {
+			char *count = xasprintf("(%ld)", c->pkg_counts[k]);
+			doc_raw(d, k ? ", " : "");
+			o->text(d, r->pkgs[c->pkgs[k]].name);
+			o->note(d, count);
+			free(count);
+		}
+		o->cell_end(d);
+		o->row_end(d);
+	}
+	o->table_end(d);
+	o->section_end(d);
 }

@@ -11,8 +11,11 @@
  *	section  heading and its end            para     a paragraph of inline content
  *	subhead  a heading inside a section     table    columns, then rows of cells
  *	inline   text (escaped), code (a code span; empty: a dash), dash, raw (format-
- *	         neutral: numbers, separators), aside ("(failed 2×)": a remark on the
- *	         cell), hint (an explanation only a roomy format shows)
+ *	         neutral: numbers, separators, the report's own prose), aside ("failed 2×",
+ *	         parenthesized where the format has no other way to set it off), note ("(3)":
+ *	         a remark, as is), keyword (a verdict name: a code span where fonts are
+ *	         cheap), frames (innermost first, "f ← g"), hint (an explanation only a roomy
+ *	         format shows)
  *
  * Adding a format: one new backend (a `struct doc_ops` table) and its entry where the
  * format is chosen (cmd_report.c). Adding a section: one function in report_sections.c.
@@ -22,8 +25,9 @@
 
 #include "ftscope/util.h"
 
-enum { DOC_NUM = 1 };         /* a column of numbers (right-aligned) */
-enum { DOC_SCROLL = 1 };      /* a wide table (may scroll horizontally) */
+enum { DOC_NUM = 1, DOC_FRAMES = 2 }; /* column: numbers (right-aligned); stack frames */
+enum { DOC_SCROLL = 1 };      /* table: a wide one (may scroll horizontally) */
+enum { DOC_NOTE = 1 };        /* paragraph: a remark (not measured, ...) */
 
 struct doc_col {
 	const char *title;
@@ -36,7 +40,7 @@ struct doc_ops {
 	void (*section_begin)(struct doc *d, const char *id, const char *title);
 	void (*section_end)(struct doc *d);
 	void (*subhead)(struct doc *d, const char *title);
-	void (*para_begin)(struct doc *d);
+	void (*para_begin)(struct doc *d, unsigned flags);
 	void (*para_end)(struct doc *d);
 	void (*table_begin)(struct doc *d, const struct doc_col *cols, size_t n, unsigned flags);
 	void (*table_end)(struct doc *d);
@@ -48,6 +52,9 @@ struct doc_ops {
 	void (*code)(struct doc *d, const char *s);
 	void (*dash)(struct doc *d);
 	void (*aside)(struct doc *d, const char *s);
+	void (*note)(struct doc *d, const char *s);
+	void (*keyword)(struct doc *d, const char *s);
+	void (*frames)(struct doc *d, const struct strv *frames, size_t max);
 	void (*hint)(struct doc *d, const char *s);
 };
 
@@ -72,5 +79,7 @@ struct report;
  * when it has no package to list. */
 void report_sec_intermittent(struct doc *d, const struct report *r);
 void report_sec_tsan(struct doc *d, const struct report *r);
+void report_sec_gil(struct doc *d, const struct report *r);
+void report_sec_clusters(struct doc *d, const struct report *r);
 
 #endif
