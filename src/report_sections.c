@@ -31,7 +31,25 @@ void doc_rawf(struct doc *d, const char *fmt, ...)
 
 static void cell_rate(struct doc *d, long pass, long n)
 {
+	d->ops->cell_begin(d);
 	report_add_rate(d->out, pass, n);
+	d->ops->cell_end(d);
+}
+
+/* A cell of escaped text (a package name, a kind). */
+static void cell_text(struct doc *d, const char *s)
+{
+	d->ops->cell_begin(d);
+	d->ops->text(d, s);
+	d->ops->cell_end(d);
+}
+
+/* A cell holding a code span (or a dash). */
+static void cell_code(struct doc *d, const char *s)
+{
+	d->ops->cell_begin(d);
+	d->ops->code(d, s);
+	d->ops->cell_end(d);
 }
 
 void report_sec_intermittent(struct doc *d, const struct report *r)
@@ -55,12 +73,8 @@ void report_sec_intermittent(struct doc *d, const struct report *r)
 		const struct rs_pkg *pkg = p->pkg;
 		const struct rs_flaky *top = pkg->nflaky ? &pkg->flaky[0] : NULL;
 		o->row_begin(d);
-		o->cell_begin(d);
-		o->text(d, p->name);
-		o->cell_end(d);
-		o->cell_begin(d);
+		cell_text(d, p->name);
 		cell_rate(d, p->passes, p->iters);
-		o->cell_end(d);
 		o->cell_begin(d);
 		doc_rawf(d, "%zu", pkg->nflaky_any);
 		o->cell_end(d);
@@ -134,9 +148,7 @@ void report_sec_tsan(struct doc *d, const struct report *r)
 		const struct strv *types = &p->pkg->tsan_warning_types;
 		size_t k;
 		o->row_begin(d);
-		o->cell_begin(d);
-		o->text(d, p->name);
-		o->cell_end(d);
+		cell_text(d, p->name);
 		o->cell_begin(d);
 		for (k = 0; k < types->n && k < 3; k++) {
 			doc_raw(d, k ? ", " : "");
@@ -160,18 +172,10 @@ void report_sec_tsan(struct doc *d, const struct report *r)
 			for (size_t k = 0; k < p->pkg->nraces; k++) {
 				const struct rs_race *race = &p->pkg->races[k];
 				o->row_begin(d);
-				o->cell_begin(d);
-				o->text(d, p->name);
-				o->cell_end(d);
-				o->cell_begin(d);
-				o->code(d, race->signature_id);
-				o->cell_end(d);
-				o->cell_begin(d);
-				o->text(d, race->kind ? race->kind : "?");
-				o->cell_end(d);
-				o->cell_begin(d);
-				o->code(d, race->summary);
-				o->cell_end(d);
+				cell_text(d, p->name);
+				cell_code(d, race->signature_id);
+				cell_text(d, race->kind ? race->kind : "?");
+				cell_code(d, race->summary);
 				o->cell_begin(d);
 				doc_rawf(d, "%ld", race->count);
 				o->cell_end(d);
@@ -218,15 +222,9 @@ void report_sec_gil(struct doc *d, const struct report *r)
 	for (size_t i = 0; i < n; i++) {
 		const struct report_pkg *p = &r->pkgs[idx[i]];
 		o->row_begin(d);
-		o->cell_begin(d);
-		o->text(d, p->name);
-		o->cell_end(d);
-		o->cell_begin(d);
+		cell_text(d, p->name);
 		cell_rate(d, p->passes, p->iters);
-		o->cell_end(d);
-		o->cell_begin(d);
 		cell_rate(d, p->gil_passes, p->gil_iters);
-		o->cell_end(d);
 		o->cell_begin(d);
 		o->keyword(d, p->gil_comparison);
 		o->cell_end(d);
@@ -261,18 +259,12 @@ void report_sec_clusters(struct doc *d, const struct report *r)
 	for (size_t i = 0; i < r->nclusters; i++) {
 		const struct report_cluster *c = &r->clusters[i];
 		o->row_begin(d);
-		o->cell_begin(d);
-		o->code(d, c->id);
-		o->cell_end(d);
-		o->cell_begin(d);
-		o->text(d, c->parts.signal ? c->parts.signal : "?");
-		o->cell_end(d);
+		cell_code(d, c->id);
+		cell_text(d, c->parts.signal ? c->parts.signal : "?");
 		o->cell_begin(d);
 		o->frames(d, &c->parts.frames, 3);
 		o->cell_end(d);
-		o->cell_begin(d);
-		o->code(d, c->parts.py_frame);
-		o->cell_end(d);
+		cell_code(d, c->parts.py_frame);
 		o->cell_begin(d);
 		if (c->ft)
 			doc_rawf(d, "%ld", c->ft);

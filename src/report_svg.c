@@ -24,13 +24,7 @@ static void esc(struct sbuf *sb, const char *s)
 /* Trim s to max code points with an ellipsis, escaped. */
 static void esc_trunc(struct sbuf *sb, const char *s, size_t max)
 {
-	size_t cps = 0, i = 0;
-	for (; s[i]; i++) {
-		if (((unsigned char)s[i] & 0xc0) == 0x80)
-			continue;
-		if (cps++ == max)
-			break;
-	}
+	size_t i = utf8_prefix(s, max);
 	if (!s[i]) {
 		esc(sb, s);
 		return;
