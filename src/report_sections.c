@@ -36,6 +36,15 @@ static void cell_rate(struct doc *d, long pass, long n)
 	d->ops->cell_end(d);
 }
 
+/* A section's heading and its one-paragraph introduction (the report's own prose). */
+static void section_intro(struct doc *d, const char *id, const char *title, const char *prose)
+{
+	d->ops->section_begin(d, id, title);
+	d->ops->para_begin(d, 0);
+	doc_raw(d, prose);
+	d->ops->para_end(d);
+}
+
 /* A cell of escaped text (a package name, a kind). */
 static void cell_text(struct doc *d, const char *s)
 {
@@ -63,10 +72,8 @@ void report_sec_intermittent(struct doc *d, const struct report *r)
 
 	if (!n)
 		goto out;
-	o->section_begin(d, "intermittent", "Packages with intermittent failures");
-	o->para_begin(d, 0);
-	doc_raw(d, "Some iterations pass and some fail: likely race conditions.");
-	o->para_end(d);
+	section_intro(d, "intermittent", "Packages with intermittent failures",
+		      "Some iterations pass and some fail: likely race conditions.");
 	o->table_begin(d, cols, ARRAY_SIZE(cols), 0);
 	for (size_t i = 0; i < n; i++) {
 		const struct report_pkg *p = &r->pkgs[idx[i]];
@@ -138,10 +145,8 @@ void report_sec_tsan(struct doc *d, const struct report *r)
 
 	if (!n)
 		goto out;
-	o->section_begin(d, "tsan", "TSAN warnings");
-	o->para_begin(d, 0);
-	doc_raw(d, "ThreadSanitizer reported data races, even where the tests pass.");
-	o->para_end(d);
+	section_intro(d, "tsan", "TSAN warnings",
+		      "ThreadSanitizer reported data races, even where the tests pass.");
 	o->table_begin(d, cols, ARRAY_SIZE(cols), 0);
 	for (size_t i = 0; i < n; i++) {
 		const struct report_pkg *p = &r->pkgs[idx[i]];
@@ -249,12 +254,10 @@ void report_sec_clusters(struct doc *d, const struct report *r)
 
 	if (!r->nclusters)
 		return;
-	o->section_begin(d, "clusters", "Crash clusters");
-	o->para_begin(d, 0);
-	doc_raw(d, "Crashes grouped by signature across packages and iterations (both GIL "
-		   "modes, and child processes a suite survived): one row is one bug, whichever "
-		   "package shows it.");
-	o->para_end(d);
+	section_intro(d, "clusters", "Crash clusters",
+		      "Crashes grouped by signature across packages and iterations (both GIL "
+		      "modes, and child processes a suite survived): one row is one bug, "
+		      "whichever package shows it.");
 	o->table_begin(d, cols, ARRAY_SIZE(cols), DOC_SCROLL);
 	for (size_t i = 0; i < r->nclusters; i++) {
 		const struct report_cluster *c = &r->clusters[i];
