@@ -16,8 +16,13 @@ void sig_parts_parse(const char *text, struct sig_parts *out)
 	if (!strstr(text, " | ")) {
 		/* "SIGSEGV", "SIGSEGV: Fatal Python error: ..." (labeille), "SIGSEGV: x.py:f" */
 		size_t n = strcspn(text, ": ");
+		const char *rest = text + n;
 		if (starts_with(text, "SIG") && n > 3)
 			out->signal = xstrndup(text, n);
+		/* a Python frame is one word with a colon; labeille's message is not one */
+		if (out->signal && starts_with(rest, ": ") && rest[2] && strchr(rest + 2, ':') &&
+		    !strpbrk(rest + 2, " \t"))
+			out->py_frame = xstrdup(rest + 2);
 		return;
 	}
 	/* split on " | " exactly: a frame may hold a '|' (operator|) */

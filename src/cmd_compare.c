@@ -14,8 +14,8 @@
 #include "ftscope/crashlog.h"
 #include "ftscope/error.h"
 #include "ftscope/exit.h"
-#include "ftscope/results.h"
-#include "ftscope/rundir.h"
+#include "ftscope/json.h"
+#include "ftscope/runstore.h"
 #include "ftscope/util.h"
 
 static const char *const compare_usage[] = {
@@ -42,7 +42,7 @@ enum change { CH_UNCHANGED, CH_IMPROVEMENT, CH_REGRESSION };
 
 struct pkg_change {
 	const char *name;
-	const cJSON *a, *b;
+	const struct rs_pkg *a, *b;
 	enum ft_category ca, cb;
 	double ra, rb;
 	enum change ch;
@@ -58,7 +58,7 @@ struct sig_row {
 };
 
 struct comparison {
-	const struct run_data *run[2];
+	const struct run_view *run[2];
 	const char *arrow;     /* "→" or "->" */
 	struct pkg_change *common;
 	size_t ncommon;
@@ -73,13 +73,11 @@ static void print_usage(FILE *f)
 		fprintf(f, "%s\n", compare_usage[i]);
 }
 
-static double pkg_rate(const cJSON *pkg)
+/* A package of one run that deadlocks there and not in the other run (or is not in it). */
+static bool deadlocks_only_here(const struct rs_pkg *p, const struct run_view *other)
 {
-	double n = json_num(pkg, "iterations_completed", 0);
-	const cJSON *r = cJSON_GetObjectItemCaseSensitive(pkg, "pass_rate");
-	if (cJSON_IsNumber(r))
-		return r->valuedouble;
-	return n > 0 ? json_num(pkg, "pass_count", 0) / n : 0;
+	const struct rs_pkg *o = run_view_pkg(other, p->name);
+	return p->deadlocks > 0 && (!o || o->deadlocks == 0);
 }
 
 /* "50%" or "37.5%" */
@@ -104,8 +102,8 @@ static enum change classify(enum ft_category ca, enum ft_category cb, double ra,
 static char *describe(const struct pkg_change *c, const char *arrow)
 {
 	struct sbuf sb = SBUF_INIT;
-	double ca = json_num(c->a, "crash_count", 0), cb = json_num(c->b, "crash_count", 0);
-	double da = json_num(c->a, "deadlock_count", 0), db = json_num(c->b, "deadlock_count", 0);
+	long ca = c->a->crashes, cb = c->b->crashes;
+	long da = c->a->deadlocks, db = c->b->deadlocks;
 
 	if (c->ca != c->cb)
 		sbuf_addf(&sb, "%s %s %s", category_name(c->ca), arrow, category_name(c->cb));
@@ -170,12 +168,12 @@ static void add_sigs(struct comparison *cmp, const struct crashlog *cl, int side
 
 static void compare_build(struct comparison *cmp, struct crashlog cl[2])
 {
-	const struct run_data *A = cmp->run[0], *B = cmp->run[1];
+	const struct run_view *A = cmp->run[0], *B = cmp->run[1];
 
 	cmp->common = xcalloc(A->n ? A->n : 1, sizeof(*cmp->common));
 	for (size_t i = 0; i < A->n; i++) {
-		const char *name = json_str(A->pkgs[i], "package");
-		const cJSON *b = run_find_pkg(B, name);
+		const char *name = A->pkgs[i].name;
+		const struct rs_pkg *b = run_view_pkg(B, name);
 		struct pkg_change *c;
 		if (!b) {
 			strv_push(&cmp->only[0], name);
@@ -183,24 +181,24 @@ static void compare_build(struct comparison *cmp, struct crashlog cl[2])
 		}
 		c = &cmp->common[cmp->ncommon++];
 		c->name = name;
-		c->a = A->pkgs[i];
+		c->a = &A->pkgs[i];
 		c->b = b;
-		c->ca = category_parse(json_str(c->a, "category"));
-		c->cb = category_parse(json_str(b, "category"));
-		c->ra = pkg_rate(c->a);
-		c->rb = pkg_rate(b);
+		c->ca = c->a->cat;
+		c->cb = b->cat;
+		c->ra = c->a->pass_rate;
+		c->rb = b->pass_rate;
 		c->ch = classify(c->ca, c->cb, c->ra, c->rb);
 		c->detail = describe(c, cmp->arrow);
 	}
 	for (size_t i = 0; i < B->n; i++) {
-		const char *name = json_str(B->pkgs[i], "package");
-		if (!run_find_pkg(A, name))
+		const char *name = B->pkgs[i].name;
+		if (!run_view_pkg(A, name))
 			strv_push(&cmp->only[1], name);
 	}
 	if (cmp->ncommon > 1)
 		qsort(cmp->common, cmp->ncommon, sizeof(*cmp->common), change_cmp);
 	for (int side = 0; side < 2; side++) {
-		crashlog_add_run(&cl[side], cmp->run[side], (size_t)side, NULL);
+		crashlog_add_run(&cl[side], &cmp->run[side]->rd, (size_t)side, NULL);
 		crashlog_sort(&cl[side]);
 		add_sigs(cmp, &cl[side], side);
 	}
@@ -228,12 +226,12 @@ struct aggregate {
 
 static void aggregate(const struct comparison *cmp, int side, struct aggregate *ag)
 {
-	const struct run_data *rd = cmp->run[side];
+	const struct run_view *v = cmp->run[side];
 
 	memset(ag, 0, sizeof(*ag));
-	ag->packages = rd->n;
-	for (size_t i = 0; i < rd->n; i++) {
-		enum ft_category c = category_parse(json_str(rd->pkgs[i], "category"));
+	ag->packages = v->n;
+	for (size_t i = 0; i < v->n; i++) {
+		enum ft_category c = v->pkgs[i].cat;
 		ag->compatible += c == CAT_COMPATIBLE || c == CAT_COMPATIBLE_GIL_FALLBACK;
 		ag->crash += c == CAT_CRASH;
 		ag->deadlock += c == CAT_DEADLOCK;
@@ -291,7 +289,7 @@ static void print_sig_list(const struct comparison *cmp, int want_a, int want_b,
 		printf("    %s  %s\n      ", r->id, r->signature);
 		for (size_t k = 0; k < r->packages[side].n; k++) {
 			const char *p = r->packages[side].v[k];
-			bool elsewhere = run_find_pkg(cmp->run[!side], p) != NULL;
+			bool elsewhere = run_view_pkg(cmp->run[!side], p) != NULL;
 			printf("%s%s%s", k ? ", " : "", p,
 			       elsewhere || (want_a && want_b) ? ""
 			       : side ? " (new package)" : " (package not in the second run)");
@@ -310,15 +308,15 @@ static void print_deadlocks(const struct comparison *cmp, const char *const labe
 	struct strv lists[2] = { STRV_INIT, STRV_INIT };
 
 	for (int side = 0; side < 2; side++) {
-		const struct run_data *rd = cmp->run[side], *other = cmp->run[!side];
-		for (size_t i = 0; i < rd->n; i++) {
-			const char *name = json_str(rd->pkgs[i], "package");
-			const cJSON *o = run_find_pkg(other, name);
-			double n = json_num(rd->pkgs[i], "deadlock_count", 0);
-			const char *note = o ? "" : side ? ", new package" : ", since removed";
-			if (n == 0 || (o && json_num(o, "deadlock_count", 0) > 0))
+		const struct run_view *v = cmp->run[side], *other = cmp->run[!side];
+		for (size_t i = 0; i < v->n; i++) {
+			const struct rs_pkg *p = &v->pkgs[i];
+			const char *note = run_view_pkg(other, p->name) ? ""
+					   : side			 ? ", new package"
+									 : ", since removed";
+			if (!deadlocks_only_here(p, other))
 				continue;
-			strv_push_owned(&lists[side], xasprintf("%s (%.0f in %s%s)", name, n,
+			strv_push_owned(&lists[side], xasprintf("%s (%ld in %s%s)", p->name, p->deadlocks,
 								labels[side], note));
 		}
 	}
@@ -341,7 +339,7 @@ static void print_agg_line(const char *label, size_t a, size_t b, const char *ar
 
 static void print_comparison(const struct comparison *cmp, bool utf8)
 {
-	const char *labels[2] = { run_label(cmp->run[0]), run_label(cmp->run[1]) };
+	const char *labels[2] = { run_label(&cmp->run[0]->rd), run_label(&cmp->run[1]->rd) };
 	struct aggregate ag[2];
 	size_t unchanged = 0;
 	printf("Free-Threading Compatibility Changes: %s %s %s\n", labels[0], cmp->arrow,
@@ -449,8 +447,8 @@ static cJSON *comparison_json(const struct comparison *cmp)
 	struct aggregate ag[2];
 	size_t unchanged = 0;
 
-	cJSON_AddStringToObject(j, "run_a", run_label(cmp->run[0]));
-	cJSON_AddStringToObject(j, "run_b", run_label(cmp->run[1]));
+	cJSON_AddStringToObject(j, "run_a", run_label(&cmp->run[0]->rd));
+	cJSON_AddStringToObject(j, "run_b", run_label(&cmp->run[1]->rd));
 	cJSON_AddNumberToObject(j, "common_packages", (double)cmp->ncommon);
 	cJSON_AddItemToObject(j, "packages_only_in_a", strv_json(&cmp->only[0]));
 	cJSON_AddItemToObject(j, "packages_only_in_b", strv_json(&cmp->only[1]));
@@ -464,15 +462,11 @@ static cJSON *comparison_json(const struct comparison *cmp)
 	cJSON_AddItemToObject(sigs, "persisting", sigs_json(cmp, 1, 1));
 	cJSON_AddItemToObject(j, "crash_signatures", sigs);
 	for (int side = 0; side < 2; side++) {
-		const struct run_data *rd = cmp->run[side], *other = cmp->run[!side];
+		const struct run_view *v = cmp->run[side], *other = cmp->run[!side];
 		lists[side] = cJSON_CreateArray();
-		for (size_t i = 0; i < rd->n; i++) {
-			const char *name = json_str(rd->pkgs[i], "package");
-			const cJSON *o = run_find_pkg(other, name);
-			if (json_num(rd->pkgs[i], "deadlock_count", 0) > 0 &&
-			    (!o || json_num(o, "deadlock_count", 0) == 0))
-				cJSON_AddItemToArray(lists[side], cJSON_CreateString(name));
-		}
+		for (size_t i = 0; i < v->n; i++)
+			if (deadlocks_only_here(&v->pkgs[i], other))
+				cJSON_AddItemToArray(lists[side], cJSON_CreateString(v->pkgs[i].name));
 	}
 	cJSON_AddItemToObject(dl, "resolved", lists[0]);
 	cJSON_AddItemToObject(dl, "new", lists[1]);
@@ -500,7 +494,7 @@ int cmd_compare(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct run_data rd[2];
+	struct run_view rd[2];
 	struct crashlog cl[2] = { CRASHLOG_INIT, CRASHLOG_INIT };
 	struct comparison cmp = { 0 };
 	bool json = false;
@@ -524,9 +518,9 @@ int cmd_compare(int argc, char **argv)
 	}
 	if (argc - optind != 2)
 		die_usage("compare", "expected two run directories, RUN_A and RUN_B");
-	if (run_load(argv[optind], &rd[0]) < 0)
+	if (runstore_load(argv[optind], &rd[0]) < 0)
 		return FT_EXIT_FAILURE;
-	if (run_load(argv[optind + 1], &rd[1]) < 0)
+	if (runstore_load(argv[optind + 1], &rd[1]) < 0)
 		goto out_a;
 
 	cmp.run[0] = &rd[0];
@@ -547,8 +541,8 @@ int cmd_compare(int argc, char **argv)
 	compare_release(&cmp);
 	crashlog_release(&cl[0]);
 	crashlog_release(&cl[1]);
-	run_data_release(&rd[1]);
+	run_view_release(&rd[1]);
 out_a:
-	run_data_release(&rd[0]);
+	run_view_release(&rd[0]);
 	return ret;
 }

@@ -10,8 +10,8 @@
 #include "ftscope/cmd.h"
 #include "ftscope/error.h"
 #include "ftscope/exit.h"
-#include "ftscope/results.h"
-#include "ftscope/rundir.h"
+#include "ftscope/json.h"
+#include "ftscope/runstore.h"
 #include "ftscope/util.h"
 
 static const char *const compat_usage[] = {
@@ -61,7 +61,8 @@ static const char *const verdict_labels[V_NR] = {
 
 /* What one package's data says. */
 struct compat_info {
-	const cJSON *pkg, *ext, *scan;
+	const struct rs_pkg *pkg;
+	const struct rs_ext *ext;   /* the package's extension_compat (present) */
 	bool probed;                /* the import probe ran (is_pure_python is known) */
 	bool pure;
 	struct strv fallback;       /* modules that re-enabled the GIL */
@@ -69,7 +70,7 @@ struct compat_info {
 	size_t nexts, ext_import_errors;
 	size_t not_used, used;      /* declarations */
 	struct strv decl_kinds;     /* kinds of the NOT_USED declarations */
-	const cJSON *first_not_used, *first_used;
+	const struct rs_decl *first_not_used, *first_used;
 	enum verdict_kind kind;
 	char *verdict;
 };
@@ -80,10 +81,9 @@ static void print_usage(FILE *f)
 		fprintf(f, "%s\n", compat_usage[i]);
 }
 
-static char *decl_where(const cJSON *d)
+static char *decl_where(const struct rs_decl *d)
 {
-	return xasprintf("%s:%d", json_str(d, "file") ? json_str(d, "file") : "?",
-			 json_int(d, "line_number", 0));
+	return xasprintf("%s:%d", d->file ? d->file : "?", d->line_number);
 }
 
 static char *join(const struct strv *sv, const char *sep)
@@ -96,8 +96,7 @@ static char *join(const struct strv *sv, const char *sep)
 
 static bool import_failed(const struct compat_info *ci)
 {
-	return !json_bool(ci->pkg, "import_ok", true) ||
-	       (ci->ext && !json_bool(ci->ext, "import_ok", true));
+	return !ci->pkg->import_ok || !ci->ext->import_ok;
 }
 
 static enum verdict_kind decide_kind(const struct compat_info *ci)
@@ -142,7 +141,7 @@ static char *fallback_text(const struct compat_info *ci)
 
 static char *ready_text(const struct compat_info *ci)
 {
-	const char *cat = json_str(ci->pkg, "category");
+	const char *cat = ci->pkg->category_text;
 	bool slots_only = true;
 	char *kinds, *v, *full;
 
@@ -171,14 +170,14 @@ static char *ready_text(const struct compat_info *ci)
 
 static void decide(struct compat_info *ci)
 {
-	const char *err = json_str(ci->pkg, "import_error");
+	const char *err = ci->pkg->import_error;
 	char *where = NULL;
 
 	ci->kind = decide_kind(ci);
 	switch (ci->kind) {
 	case V_IMPORT_FAILURE:
 		if (!err)
-			err = json_str(ci->ext, "import_error");
+			err = ci->ext->import_error;
 		ci->verdict = xasprintf("import failure: %s",
 					err ? err : "the package does not import");
 		break;
@@ -222,48 +221,41 @@ static void decide(struct compat_info *ci)
 	free(where);
 }
 
-static void info_build(const cJSON *pkg, struct compat_info *ci)
+static void info_build(const struct rs_pkg *pkg, struct compat_info *ci)
 {
-	const cJSON *e, *m, *d;
+	const struct strv *mods = &pkg->gil_fallback_modules;
 
 	memset(ci, 0, sizeof(*ci));
 	ci->pkg = pkg;
-	ci->ext = cJSON_GetObjectItemCaseSensitive(pkg, "extension_compat");
-	if (!cJSON_IsObject(ci->ext))
-		ci->ext = NULL;
-	ci->scan = cJSON_GetObjectItemCaseSensitive(ci->ext, "source_scan");
-	if (!cJSON_IsObject(ci->scan))
-		ci->scan = NULL;
-	ci->probed = cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(ci->ext, "is_pure_python"));
-	ci->pure = json_bool(ci->ext, "is_pure_python", false);
-	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(ci->ext, "extensions"))
-	{
-		const char *name = json_str(e, "module_name");
-		if (!json_bool(e, "is_extension", true))
+	ci->ext = &pkg->ext;
+	ci->probed = ci->ext->is_pure_python >= 0;
+	ci->pure = ci->ext->is_pure_python == 1;
+	for (size_t i = 0; i < ci->ext->nmodules; i++) {
+		const struct rs_module *e = &ci->ext->modules[i];
+		if (!e->is_extension)
 			continue;
 		ci->nexts++;
-		if (!json_bool(e, "import_ok", true))
+		if (!e->import_ok)
 			ci->ext_import_errors++;
-		if (name && json_bool(e, "triggered_gil_fallback", false)) {
-			strv_push(&ci->probe_fallback, name);
-			if (!strv_contains(&ci->fallback, name))
-				strv_push(&ci->fallback, name);
+		if (e->module_name && e->triggered_gil_fallback) {
+			strv_push(&ci->probe_fallback, e->module_name);
+			if (!strv_contains(&ci->fallback, e->module_name))
+				strv_push(&ci->fallback, e->module_name);
 		}
 	}
-	cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(pkg, "gil_fallback_modules"))
-		if (cJSON_IsString(m) && !strv_contains(&ci->fallback, m->valuestring))
-			strv_push(&ci->fallback, m->valuestring);
-	if (!ci->fallback.n && json_bool(ci->ext, "gil_fallback_active", false))
+	for (size_t i = 0; i < mods->n; i++)
+		if (!strv_contains(&ci->fallback, mods->v[i]))
+			strv_push(&ci->fallback, mods->v[i]);
+	if (!ci->fallback.n && ci->ext->gil_fallback_active)
 		strv_push(&ci->fallback, "(an unnamed module)");
-	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(ci->scan, "declarations"))
-	{
-		const char *kind = json_str(d, "kind");
-		if (json_bool(d, "is_not_used", false)) {
+	for (size_t i = 0; ci->ext->scanned && i < ci->ext->ndecls; i++) {
+		const struct rs_decl *d = &ci->ext->decls[i];
+		if (d->is_not_used) {
 			ci->not_used++;
 			if (!ci->first_not_used)
 				ci->first_not_used = d;
-			if (kind && !strv_contains(&ci->decl_kinds, kind))
-				strv_push(&ci->decl_kinds, kind);
+			if (d->kind && !strv_contains(&ci->decl_kinds, d->kind))
+				strv_push(&ci->decl_kinds, d->kind);
 		} else {
 			ci->used++;
 			if (!ci->first_used)
@@ -285,12 +277,12 @@ static void info_release(struct compat_info *ci)
 
 static void print_info(const struct compat_info *ci)
 {
-	const cJSON *e, *d;
-	const char *cat = json_str(ci->pkg, "category");
-	long files = json_long(ci->scan, "files_scanned", 0);
-	int ndecl = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(ci->scan, "declarations"));
+	const struct rs_ext *ext = ci->ext;
+	const char *cat = ci->pkg->category_text;
+	long files = ext->scanned ? ext->files_scanned : 0;
+	int ndecl = ext->scanned ? (int)ext->ndecls : 0;
 
-	printf("%s", json_str(ci->pkg, "package"));
+	printf("%s", ci->pkg->name);
 	if (cat)
 		printf("  (%s)", cat);
 	printf("\n");
@@ -302,24 +294,22 @@ static void print_info(const struct compat_info *ci)
 		printf("  Pure Python (no extension module)\n");
 	} else {
 		printf("  Extension modules: %zu\n", ci->nexts);
-		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(ci->ext, "extensions"))
-		{
-			const char *name = json_str(e, "module_name");
-			if (!json_bool(e, "is_extension", true))
+		for (size_t i = 0; i < ext->nmodules; i++) {
+			const struct rs_module *e = &ext->modules[i];
+			const char *name = e->module_name;
+			if (!e->is_extension)
 				continue;
 			printf("    %-32s ", name ? name : "?");
-			if (!json_bool(e, "import_ok", true))
-				printf("import failed: %s\n", json_str(e, "import_error")
-								       ? json_str(e, "import_error")
-								       : "?");
-			else if (json_bool(e, "triggered_gil_fallback", false))
+			if (!e->import_ok)
+				printf("import failed: %s\n", e->import_error ? e->import_error : "?");
+			else if (e->triggered_gil_fallback)
 				printf("re-enables the GIL\n");
 			else
 				printf("ok, the GIL stays disabled\n");
 		}
 	}
-	if (json_str(ci->ext, "probe_error"))
-		printf("  Probe error: %s\n", json_str(ci->ext, "probe_error"));
+	if (ext->probe_error)
+		printf("  Probe error: %s\n", ext->probe_error);
 	if (ci->fallback.n) {
 		printf("  GIL re-enabled by: ");
 		for (size_t i = 0; i < ci->fallback.n; i++)
@@ -331,7 +321,7 @@ static void print_info(const struct compat_info *ci)
 	} else if (ci->probed && !ci->pure) {
 		printf("  GIL fallback: not triggered\n");
 	}
-	if (!ci->scan) {
+	if (!ext->scanned) {
 		printf("  Source scan: none (not recorded by this run)\n");
 	} else {
 		printf("  Source scan: %ld file%s, ", files, files == 1 ? "" : "s");
@@ -339,17 +329,16 @@ static void print_info(const struct compat_info *ci)
 			printf("no free-threading declaration");
 		else
 			printf("%d declaration%s in %ld file%s", ndecl, ndecl == 1 ? "" : "s",
-			       json_long(ci->scan, "files_with_mod_gil", 0),
-			       json_num(ci->scan, "files_with_mod_gil", 0) == 1 ? "" : "s");
-		if (json_bool(ci->scan, "truncated", false))
+			       ext->files_with_mod_gil, ext->files_with_mod_gil == 1 ? "" : "s");
+		if (ext->truncated)
 			printf(" (stopped at the file limit)");
 		printf("\n");
-		cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(ci->scan, "declarations"))
-		{
+		for (size_t i = 0; i < ext->ndecls; i++) {
+			const struct rs_decl *d = &ext->decls[i];
 			char *where = decl_where(d);
-			const char *kind = json_str(d, "kind"), *text = json_str(d, "line_text");
+			const char *kind = d->kind, *text = d->line_text;
 			printf("    %-34s %-24s %-8s %s\n", where, kind ? kind : "?",
-			       json_bool(d, "is_not_used", false) ? "NOT_USED" : "USED",
+			       d->is_not_used ? "NOT_USED" : "USED",
 			       text ? text : "");
 			free(where);
 		}
@@ -368,18 +357,18 @@ static cJSON *info_json(const struct compat_info *ci)
 {
 	cJSON *o = cJSON_CreateObject(), *fb = cJSON_CreateArray();
 
-	json_set_str(o, "package", json_str(ci->pkg, "package"));
-	json_set_str(o, "category", json_str(ci->pkg, "category"));
-	cJSON_AddBoolToObject(o, "import_ok", json_bool(ci->pkg, "import_ok", true));
+	json_set_str(o, "package", ci->pkg->name);
+	json_set_str(o, "category", ci->pkg->category_text);
+	cJSON_AddBoolToObject(o, "import_ok", ci->pkg->import_ok);
 	if (ci->probed)
 		cJSON_AddBoolToObject(o, "is_pure_python", ci->pure);
 	else
 		cJSON_AddNullToObject(o, "is_pure_python");
-	cJSON_AddItemToObject(o, "extensions", dup_or_null(cJSON_GetObjectItemCaseSensitive(ci->ext, "extensions")));
+	cJSON_AddItemToObject(o, "extensions", dup_or_null(ci->ext->raw_extensions));
 	for (size_t i = 0; i < ci->fallback.n; i++)
 		cJSON_AddItemToArray(fb, cJSON_CreateString(ci->fallback.v[i]));
 	cJSON_AddItemToObject(o, "gil_fallback_modules", fb);
-	cJSON_AddItemToObject(o, "source_scan", dup_or_null(ci->scan));
+	cJSON_AddItemToObject(o, "source_scan", dup_or_null(ci->ext->raw_scan));
 	cJSON_AddNumberToObject(o, "declarations_not_used", (double)ci->not_used);
 	cJSON_AddNumberToObject(o, "declarations_used", (double)ci->used);
 	cJSON_AddStringToObject(o, "verdict_kind", verdict_names[ci->kind]);
@@ -391,8 +380,9 @@ static cJSON *info_json(const struct compat_info *ci)
 
 static int pkg_name_cmp(const void *pa, const void *pb)
 {
-	const cJSON *a = *(const cJSON *const *)pa, *b = *(const cJSON *const *)pb;
-	return strcmp(json_str(a, "package"), json_str(b, "package"));
+	const struct rs_pkg *a = *(const struct rs_pkg *const *)pa;
+	const struct rs_pkg *b = *(const struct rs_pkg *const *)pb;
+	return strcmp(a->name, b->name);
 }
 
 static void parse_compat_options(int argc, char **argv, struct compat_opts *o)
@@ -439,32 +429,32 @@ static void parse_compat_options(int argc, char **argv, struct compat_opts *o)
 int cmd_compat(int argc, char **argv)
 {
 	struct compat_opts o = { 0 };
-	struct run_data rd;
-	const cJSON **pkgs = NULL;
+	struct run_view v;
+	const struct rs_pkg **pkgs = NULL;
 	size_t counts[V_NR] = { 0 }, shown = 0, no_data = 0;
 	cJSON *out = NULL;
 	int ret = FT_EXIT_FAILURE;
 
 	parse_compat_options(argc, argv, &o);
-	if (run_load(o.dir, &rd) < 0)
+	if (runstore_load(o.dir, &v) < 0)
 		return FT_EXIT_FAILURE;
-	if (o.package && !run_find_pkg(&rd, o.package)) {
-		error("no package '%s' in '%s'", o.package, rd.dir);
+	if (o.package && !run_view_pkg(&v, o.package)) {
+		error("no package '%s' in '%s'", o.package, v.rd.dir);
 		goto out;
 	}
-	pkgs = xcalloc(rd.n ? rd.n : 1, sizeof(*pkgs));
-	for (size_t i = 0; i < rd.n; i++)
-		pkgs[i] = rd.pkgs[i];
-	if (rd.n > 1)
-		qsort(pkgs, rd.n, sizeof(*pkgs), pkg_name_cmp); /* labeille sorts by name */
+	pkgs = xcalloc(v.n ? v.n : 1, sizeof(*pkgs));
+	for (size_t i = 0; i < v.n; i++)
+		pkgs[i] = &v.pkgs[i];
+	if (v.n > 1)
+		qsort(pkgs, v.n, sizeof(*pkgs), pkg_name_cmp); /* labeille sorts by name */
 	if (o.json)
 		out = cJSON_CreateArray();
 
-	for (size_t i = 0; i < rd.n; i++) {
+	for (size_t i = 0; i < v.n; i++) {
 		struct compat_info ci;
-		if (o.package && strcmp(json_str(pkgs[i], "package"), o.package))
+		if (o.package && strcmp(pkgs[i]->name, o.package))
 			continue;
-		if (!cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(pkgs[i], "extension_compat"))) {
+		if (!pkgs[i]->ext.present) {
 			no_data++; /* install failed, or a run without probe and scan */
 			continue;
 		}
@@ -489,7 +479,7 @@ int cmd_compat(int argc, char **argv)
 		puts(t);
 		free(t);
 	} else if (!shown) {
-		printf("No package with extension data in %s%s.\n", rd.dir,
+		printf("No package with extension data in %s%s.\n", v.rd.dir,
 		       o.extensions_only ? " (pure-Python packages skipped)" : "");
 	} else {
 		bool first = true;
@@ -509,6 +499,6 @@ int cmd_compat(int argc, char **argv)
 out:
 	cJSON_Delete(out);
 	free(pkgs);
-	run_data_release(&rd);
+	run_view_release(&v);
 	return ret;
 }

@@ -12,8 +12,8 @@
 #include "ftscope/crashlog.h"
 #include "ftscope/error.h"
 #include "ftscope/exit.h"
-#include "ftscope/results.h"
-#include "ftscope/rundir.h"
+#include "ftscope/json.h"
+#include "ftscope/runstore.h"
 #include "ftscope/snapshot.h"
 #include "ftscope/util.h"
 
@@ -190,69 +190,9 @@ static void clusters_free(struct cluster *c, size_t n)
 
 struct example {
 	const struct crash_occ *occ;
-	char *path;     /* forensics.json, relative to the run directory's parent */
-	cJSON *forensics;
-	cJSON *proc;    /* borrowed from forensics */
-	cJSON *thread;  /* borrowed */
+	struct rs_crash_snapshot snap;  /* path: forensics.json, relative to the run
+					   directory's parent */
 };
-
-static cJSON *crashed_thread(cJSON *proc)
-{
-	cJSON *t;
-	cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(proc, "threads"))
-		if (json_bool(t, "crashed", false))
-			return t;
-	return NULL;
-}
-
-/* The crash snapshot of o in the forensics array, and its crashing process and thread. */
-static bool match_snapshot(cJSON *forensics, const struct crash_occ *o, cJSON **proc,
-			   cJSON **thread)
-{
-	cJSON *s, *p;
-
-	for (int pass = 0; pass < 3; pass++) {
-		cJSON_ArrayForEach(s, forensics)
-		{
-			const char *r = json_str(s, "reason"), *sid = json_str(s, "signature_id");
-			if (!r || strcmp(r, "crash"))
-				continue;
-			/* by signature id, then by pid, then (runner) any crash snapshot */
-			if (pass == 0 && (!sid || strcmp(sid, o->id)))
-				continue;
-			if (pass == 2 && o->child)
-				continue;
-			cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(s, "processes"))
-			{
-				cJSON *t = crashed_thread(p);
-				if (!t)
-					continue;
-				if (pass == 1 && (!o->pid || json_int(p, "pid", 0) != o->pid))
-					continue;
-				*proc = p;
-				*thread = t;
-				return true;
-			}
-		}
-	}
-	return false;
-}
-
-static bool load_example(const struct crash_occ *o, struct example *ex)
-{
-	char *path = NULL;
-	cJSON *j = run_load_forensics(o->run_dir, o->iter, &path);
-
-	if (!j || !match_snapshot(j, o, &ex->proc, &ex->thread)) {
-		cJSON_Delete(j);
-		free(path);
-		return false;
-	}
-	ex->occ = o;
-	ex->forensics = j;
-	ex->path = path;
-	return true;
-}
 
 static bool find_example(const struct crashlog *cl, const struct variant *v,
 			 const struct cluster *c, struct example *ex)
@@ -264,11 +204,15 @@ static bool find_example(const struct crashlog *cl, const struct variant *v,
 	for (size_t k = 0; k < c->nvariants; k++) {
 		const char *id = v[c->variants[k]].first->id;
 		for (size_t i = 0; i < cl->n && tries < EXAMPLE_TRIES; i++) {
-			if (strcmp(cl->v[i].id, id) || !json_str(cl->v[i].iter, "forensics"))
+			const struct crash_occ *o = &cl->v[i];
+			if (strcmp(o->id, id) || !runstore_iter_has_forensics(o->iter))
 				continue;
 			tries++;
-			if (load_example(&cl->v[i], ex))
+			if (runstore_crash_snapshot(o->run_dir, o->iter, o->id, o->pid, o->child,
+						    &ex->snap) == 0) {
+				ex->occ = o;
 				return true;
+			}
 		}
 	}
 	return false;
@@ -276,28 +220,13 @@ static bool find_example(const struct crashlog *cl, const struct variant *v,
 
 static void example_release(struct example *ex)
 {
-	cJSON_Delete(ex->forensics);
-	free(ex->path);
+	rs_crash_snapshot_release(&ex->snap);
 	memset(ex, 0, sizeof(*ex));
 }
 
-/* A snapshot holding only the crashing process and thread, for snapshot_print_json. */
 static cJSON *example_snapshot(const struct example *ex)
 {
-	cJSON *snap = cJSON_CreateObject(), *procs = cJSON_CreateArray(), *p = cJSON_CreateObject();
-	cJSON *threads = cJSON_CreateArray(), *item;
-	static const char *const keep[] = { "pid", "exe", "cmdline", "python", "python_error" };
-
-	for (size_t i = 0; i < ARRAY_SIZE(keep); i++) {
-		item = cJSON_GetObjectItemCaseSensitive(ex->proc, keep[i]);
-		if (item)
-			cJSON_AddItemToObject(p, keep[i], cJSON_Duplicate(item, true));
-	}
-	cJSON_AddItemToArray(threads, cJSON_Duplicate(ex->thread, true));
-	cJSON_AddItemToObject(p, "threads", threads);
-	cJSON_AddItemToArray(procs, p);
-	cJSON_AddItemToObject(snap, "processes", procs);
-	return snap;
+	return runstore_crash_snapshot_reduced(&ex->snap);
 }
 
 static void print_example(const struct example *ex, bool all_frames)
@@ -380,7 +309,7 @@ static void print_cluster(size_t n, const struct crashlog *cl, const struct vari
 		return;
 	}
 	printf("    example:    %s, %s iteration %d (%s)\n", ex.occ->run_label, ex.occ->package,
-	       ex.occ->iteration, ex.path);
+	       ex.occ->iteration, ex.snap.path);
 	print_example(&ex, opts->all_frames);
 	example_release(&ex);
 }
@@ -437,7 +366,7 @@ static cJSON *cluster_json(const struct crashlog *cl, const struct variant *v,
 	cJSON_AddItemToObject(j, "variants", vars);
 	if (!opts->brief && find_example(cl, v, c, &ex)) {
 		cJSON *e = where_json(ex.occ);
-		cJSON_AddStringToObject(e, "forensics", ex.path);
+		cJSON_AddStringToObject(e, "forensics", ex.snap.path);
 		cJSON_AddItemToObject(e, "snapshot", example_snapshot(&ex));
 		cJSON_AddItemToObject(j, "example", e);
 		example_release(&ex);
@@ -450,13 +379,13 @@ static cJSON *cluster_json(const struct crashlog *cl, const struct variant *v,
 /* ---- command ---- */
 
 /* Whether runs[n] is the same directory as one of runs[0..n). */
-static bool run_seen(const struct run_data *runs, size_t n)
+static bool run_seen(const struct run_view *runs, size_t n)
 {
-	char *p = abs_path(runs[n].dir);
+	char *p = abs_path(runs[n].rd.dir);
 	bool seen = false;
 
 	for (size_t i = 0; i < n && !seen; i++) {
-		char *q = abs_path(runs[i].dir);
+		char *q = abs_path(runs[i].rd.dir);
 		seen = p && q && !strcmp(p, q);
 		free(q);
 	}
@@ -466,8 +395,8 @@ static bool run_seen(const struct run_data *runs, size_t n)
 
 static int run_cmp(const void *pa, const void *pb)
 {
-	const struct run_data *a = pa, *b = pb;
-	return strcmp(run_label(a), run_label(b));
+	const struct run_view *a = pa, *b = pb;
+	return strcmp(run_label(&a->rd), run_label(&b->rd));
 }
 
 int cmd_crashes(int argc, char **argv)
@@ -482,7 +411,7 @@ int cmd_crashes(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct crashes_opts opts = { 0 };
-	struct run_data *runs;
+	struct run_view *runs;
 	struct crashlog cl = CRASHLOG_INIT;
 	struct variant *v = NULL;
 	struct cluster *c = NULL;
@@ -520,11 +449,11 @@ int cmd_crashes(int argc, char **argv)
 
 	runs = xcalloc((size_t)(argc - optind), sizeof(*runs));
 	for (int i = optind; i < argc; i++) {
-		if (run_load(argv[i], &runs[nruns]) < 0)
+		if (runstore_load(argv[i], &runs[nruns]) < 0)
 			goto out;
 		if (run_seen(runs, nruns)) {
-			info("note: '%s' is given twice; counting it once", runs[nruns].dir);
-			run_data_release(&runs[nruns]);
+			info("note: '%s' is given twice; counting it once", runs[nruns].rd.dir);
+			run_view_release(&runs[nruns]);
 			continue;
 		}
 		nruns++;
@@ -532,13 +461,13 @@ int cmd_crashes(int argc, char **argv)
 	/* chronological: run ids are ft_YYYYMMDD_HHMMSS */
 	qsort(runs, nruns, sizeof(*runs), run_cmp);
 	for (size_t i = 0; i < nruns; i++) {
-		if (opts.package && run_find_pkg(&runs[i], opts.package))
+		if (opts.package && run_view_pkg(&runs[i], opts.package))
 			found_pkg = true;
-		crashlog_add_run(&cl, &runs[i], i, opts.package);
+		crashlog_add_run(&cl, &runs[i].rd, i, opts.package);
 	}
 	if (opts.package && !found_pkg) {
 		error("no package '%s' in %s", opts.package,
-		      nruns == 1 ? runs[0].dir : "these runs");
+		      nruns == 1 ? runs[0].rd.dir : "these runs");
 		goto out;
 	}
 	crashlog_sort(&cl);
@@ -558,7 +487,7 @@ int cmd_crashes(int argc, char **argv)
 	} else if (!cl.n) {
 		printf("No crashes in %zu run%s", nruns, nruns == 1 ? "" : "s");
 		for (size_t i = 0; i < nruns; i++)
-			printf("%s%s", i ? ", " : " (", run_label(&runs[i]));
+			printf("%s%s", i ? ", " : " (", run_label(&runs[i].rd));
 		printf(")%s%s.\n", opts.package ? " for " : "", opts.package ? opts.package : "");
 	} else {
 		printf("Crash clusters: %zu, from %zu crash%s (%zu in test runners, %zu in child "
@@ -576,7 +505,7 @@ out:
 	free(v);
 	crashlog_release(&cl);
 	for (size_t i = 0; i < nruns; i++)
-		run_data_release(&runs[i]);
+		run_view_release(&runs[i]);
 	free(runs);
 	return ret;
 }

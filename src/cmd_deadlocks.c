@@ -10,8 +10,8 @@
 #include "ftscope/cmd.h"
 #include "ftscope/error.h"
 #include "ftscope/exit.h"
-#include "ftscope/results.h"
-#include "ftscope/rundir.h"
+#include "ftscope/json.h"
+#include "ftscope/runstore.h"
 #include "ftscope/snapshot.h"
 #include "ftscope/util.h"
 
@@ -28,19 +28,39 @@ static const char *const deadlocks_usage[] = {
 	NULL,
 };
 
-static void print_proc_fallback(const cJSON *hang)
+/*
+ * The text of one hung iteration: its heading line, then the snapshot's threads (or what
+ * the /proc monitor saw). All of `deadlocks`' text formatting is here.
+ */
+static void print_proc_fallback(const struct rs_hang *hang)
 {
-	const cJSON *t;
-	const char *stacks = json_str(hang, "python_stacks");
+	const char *stacks = hang->python_stacks;
 	printf("  (no ptrace snapshot: the /proc monitor saw)\n");
-	cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(hang, "threads"))
-		printf("    pid %d tid %d %-16s [%s] %s %s%s\n", json_int(t, "pid", 0),
-		       json_int(t, "tid", 0), json_str(t, "comm"), json_str(t, "state"),
-		       json_str(t, "syscall") ? json_str(t, "syscall") : "-",
-		       json_str(t, "futex_op") ? json_str(t, "futex_op") : "",
-		       json_bool(t, "blocked", false) ? " (blocked)" : "");
+	for (size_t i = 0; i < hang->nthreads; i++) {
+		const struct rs_proc_thread *t = &hang->threads[i];
+		printf("    pid %d tid %d %-16s [%s] %s %s%s\n", t->pid, t->tid, t->comm, t->state,
+		       t->syscall ? t->syscall : "-", t->futex_op ? t->futex_op : "",
+		       t->blocked ? " (blocked)" : "");
+	}
 	if (stacks)
 		printf("\n  Python stacks (faulthandler):\n%s\n", stacks);
+}
+
+static void print_hang(const struct rs_pkg *pkg, const struct rs_iter *it,
+		       const struct cJSON *snap, bool all_frames)
+{
+	printf("=== %s, iteration %ld (PYTHON_GIL=%s): %s -- %s after %.1f s without "
+	       "progress\n",
+	       pkg->name, it->index, it->gil_text ? it->gil_text : "0", it->status_text,
+	       it->hang.reason, it->hang.detected_after_s);
+	if (it->last_output_line)
+		printf("    last output: %s\n", it->last_output_line);
+	printf("\n");
+	if (snap)
+		snapshot_print_json(stdout, snap, all_frames);
+	else
+		print_proc_fallback(&it->hang);
+	printf("\n");
 }
 
 int cmd_deadlocks(int argc, char **argv)
@@ -54,7 +74,7 @@ int cmd_deadlocks(int argc, char **argv)
 	};
 	const char *only = NULL;
 	bool all_frames = false, as_json = false;
-	struct run_data rd = { 0 };
+	struct run_view v = { 0 };
 	cJSON *out = NULL;
 	int c, shown = 0, ret = FT_EXIT_FAILURE;
 	optind = 0;
@@ -79,53 +99,37 @@ int cmd_deadlocks(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		die_usage("deadlocks", "expected one RUN_DIR");
-	if (run_load(argv[optind], &rd) < 0)
+	if (runstore_load(argv[optind], &v) < 0)
 		return FT_EXIT_FAILURE;
-	if (only && !run_find_pkg(&rd, only)) {
-		error("no package '%s' in '%s'", only, rd.dir);
+	if (only && !run_view_pkg(&v, only)) {
+		error("no package '%s' in '%s'", only, v.rd.dir);
 		goto out;
 	}
 	if (as_json)
 		out = cJSON_CreateArray();
-	for (size_t i = 0; i < rd.n; i++) {
-		const cJSON *pkg = rd.pkgs[i], *it;
-		const char *name = json_str(pkg, "package");
-		if (only && (!name || strcmp(name, only)))
+	for (size_t i = 0; i < v.n; i++) {
+		const struct rs_pkg *pkg = &v.pkgs[i];
+		if (only && (!pkg->name || strcmp(pkg->name, only)))
 			continue;
-		cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(pkg, "iterations"))
-		{
-			const cJSON *hang = cJSON_GetObjectItemCaseSensitive(it, "hang"), *snap;
-			cJSON *forensics;
-			if (!cJSON_IsObject(hang))
+		for (size_t k = 0; k < pkg->nit; k++) {
+			const struct rs_iter *it = &pkg->it[k];
+			struct rs_hang_stacks st;
+			if (!it->hang.present)
 				continue;
-			forensics = run_load_forensics(rd.dir, it, NULL);
-			snap = forensics_hang_snapshot(forensics);
+			runstore_hang_stacks(pkg, it, 0, &st);
 			shown++;
 			if (as_json) {
 				cJSON *e = cJSON_CreateObject();
-				cJSON_AddStringToObject(e, "package", name);
-				cJSON_AddNumberToObject(e, "iteration", json_num(it, "index", 0));
-				json_set_str(e, "reason", json_str(hang, "reason"));
-				cJSON_AddItemToObject(e, "snapshot", snap ? cJSON_Duplicate(snap, true)
-									 : cJSON_CreateNull());
+				cJSON_AddStringToObject(e, "package", pkg->name);
+				cJSON_AddNumberToObject(e, "iteration", (double)it->index);
+				json_set_str(e, "reason", it->hang.reason);
+				cJSON_AddItemToObject(e, "snapshot", st.snap ? cJSON_Duplicate(st.snap, true)
+									    : cJSON_CreateNull());
 				cJSON_AddItemToArray(out, e);
-				cJSON_Delete(forensics);
-				continue;
+			} else {
+				print_hang(pkg, it, st.snap, all_frames);
 			}
-			printf("=== %s, iteration %d (PYTHON_GIL=%s): %s -- %s after %.1f s without "
-			       "progress\n",
-			       name, json_int(it, "index", 0), json_str(it, "gil") ? json_str(it, "gil") : "0",
-			       json_str(it, "status"), json_str(hang, "reason"),
-			       json_num(hang, "detected_after_s", 0));
-			if (json_str(it, "last_output_line"))
-				printf("    last output: %s\n", json_str(it, "last_output_line"));
-			printf("\n");
-			if (snap)
-				snapshot_print_json(stdout, snap, all_frames);
-			else
-				print_proc_fallback(hang);
-			printf("\n");
-			cJSON_Delete(forensics);
+			runstore_hang_stacks_release(&st);
 		}
 	}
 	if (as_json) {
@@ -133,11 +137,11 @@ int cmd_deadlocks(int argc, char **argv)
 		puts(t);
 		free(t);
 	} else if (!shown) {
-		printf("No hung iterations in %s%s%s.\n", rd.dir, only ? " for " : "", only ? only : "");
+		printf("No hung iterations in %s%s%s.\n", v.rd.dir, only ? " for " : "", only ? only : "");
 	}
 	ret = FT_EXIT_OK;
 out:
 	cJSON_Delete(out);
-	run_data_release(&rd);
+	run_view_release(&v);
 	return ret;
 }

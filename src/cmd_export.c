@@ -12,8 +12,8 @@
 #include "ftscope/csv.h"
 #include "ftscope/error.h"
 #include "ftscope/exit.h"
-#include "ftscope/results.h"
-#include "ftscope/rundir.h"
+#include "ftscope/json.h"
+#include "ftscope/runstore.h"
 #include "ftscope/text.h"
 #include "ftscope/util.h"
 
@@ -60,90 +60,80 @@ static const char *const csv_columns[] = {
 	"gil_comparison", "gil_enabled_pass_rate", "interrupted",
 };
 
-static void csv_add_int(struct csv_out *c, const cJSON *pkg, const char *key)
-{
-	csv_add_fieldf(c, "%.0f", json_num(pkg, key, 0));
-}
-
-/* The strings of an array, "; "-joined (labeille's failure_signatures column). */
-static void csv_add_joined(struct csv_out *c, const cJSON *arr)
+/* The strings of a list, "; "-joined (labeille's failure_signatures column). */
+static void csv_add_joined(struct csv_out *c, const struct strv *list)
 {
 	struct sbuf sb = SBUF_INIT;
-	const cJSON *list = cJSON_IsArray(arr) ? arr : NULL, *e;
-	cJSON_ArrayForEach(e, list) {
-		if (cJSON_IsString(e))
-			sbuf_addf(&sb, "%s%s", sb.len ? "; " : "", e->valuestring);
-	}
+	for (size_t i = 0; i < list->n; i++)
+		sbuf_addf(&sb, "%s%s", sb.len ? "; " : "", list->v[i]);
 	csv_add_field(c, sb.buf);
 	sbuf_release(&sb);
 }
 
-static void csv_add_package(struct csv_out *c, const cJSON *pkg)
+static void csv_add_long(struct csv_out *c, long v)
 {
-	const cJSON *ext = cJSON_GetObjectItemCaseSensitive(pkg, "extension_compat");
-	const cJSON *rate = cJSON_GetObjectItemCaseSensitive(pkg, "pass_rate");
-	const cJSON *gil_rate = cJSON_GetObjectItemCaseSensitive(pkg, "gil_enabled_pass_rate");
-	const char *cat = json_str(pkg, "category");
-	double iters = json_num(pkg, "iterations_completed", 0);
-	const cJSON *pv = cJSON_GetObjectItemCaseSensitive(ext, "is_pure_python");
-	int pure = cJSON_IsBool(pv) ? cJSON_IsTrue(pv) : -1; /* -1: not probed */
-	bool fallback = json_bool(ext, "gil_fallback_active", 0) ||
-			cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(pkg, "gil_fallback_modules")) > 0;
+	csv_add_fieldf(c, "%ld", v);
+}
 
-	csv_add_field(c, json_str(pkg, "package"));
-	csv_add_field(c, cat ? cat : "unknown");
-	if (cJSON_IsNumber(rate))
-		csv_add_rounded(c, rate->valuedouble, 4);
-	else
-		csv_add_rounded(c, iters > 0 ? json_num(pkg, "pass_count", 0) / iters : 0, 4);
-	csv_add_int(c, pkg, "iterations_completed");
-	csv_add_int(c, pkg, "pass_count");
-	csv_add_int(c, pkg, "fail_count");
-	csv_add_int(c, pkg, "crash_count");
-	csv_add_int(c, pkg, "deadlock_count");
-	csv_add_int(c, pkg, "timeout_count");
-	csv_add_int(c, pkg, "tsan_warning_iterations");
-	csv_add_rounded(c, json_num(pkg, "mean_duration_s", 0), 2);
+static void csv_add_package(struct csv_out *c, const struct rs_pkg *pkg)
+{
+	/* -1: not probed */
+	int pure = pkg->ext.present ? pkg->ext.is_pure_python : -1;
+	bool fallback = pkg->ext.gil_fallback_active || pkg->gil_fallback_modules.n > 0;
+
+	csv_add_field(c, pkg->name);
+	csv_add_field(c, pkg->category_text ? pkg->category_text : "unknown");
+	csv_add_rounded(c, pkg->pass_rate, 4);
+	csv_add_long(c, pkg->iters);
+	csv_add_long(c, pkg->passes);
+	csv_add_long(c, pkg->fails);
+	csv_add_long(c, pkg->crashes);
+	csv_add_long(c, pkg->deadlocks);
+	csv_add_long(c, pkg->timeouts);
+	csv_add_long(c, pkg->tsan_iters);
+	csv_add_rounded(c, pkg->mean_duration_s, 2);
 	/* labeille wrote True without a probe; unknown is the truth */
 	if (pure < 0)
 		csv_add_field(c, NULL);
 	else
 		csv_add_bool(c, pure);
 	csv_add_bool(c, fallback);
-	csv_add_bool(c, json_bool(pkg, "install_ok", 1));
-	csv_add_bool(c, json_bool(pkg, "import_ok", 1));
-	csv_add_fieldf(c, "%d", cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(pkg, "flaky_tests")));
-	csv_add_joined(c, cJSON_GetObjectItemCaseSensitive(pkg, "failure_signatures"));
-	csv_add_joined(c, cJSON_GetObjectItemCaseSensitive(pkg, "tsan_warning_types"));
-	csv_add_field(c, json_str(pkg, "commit"));
+	csv_add_bool(c, pkg->install_ok);
+	csv_add_bool(c, pkg->import_ok);
+	csv_add_fieldf(c, "%zu", pkg->nflaky_any);
+	csv_add_joined(c, &pkg->failure_signatures);
+	csv_add_joined(c, &pkg->tsan_warning_types);
+	csv_add_field(c, pkg->commit);
 
-	csv_add_field(c, json_str(pkg, "gil_comparison"));
-	if (cJSON_IsNumber(gil_rate))
-		csv_add_rounded(c, gil_rate->valuedouble, 4);
+	csv_add_field(c, pkg->gil_comparison);
+	if (pkg->has_gil_pass_rate)
+		csv_add_rounded(c, pkg->gil_pass_rate, 4);
 	else
 		csv_add_field(c, NULL);
-	csv_add_bool(c, json_bool(pkg, "interrupted", 0));
+	csv_add_bool(c, pkg->interrupted);
 	csv_end_row(c);
 }
 
 static int cmp_pkg_name(const void *pa, const void *pb)
 {
-	const cJSON *a = *(const cJSON *const *)pa, *b = *(const cJSON *const *)pb;
-	return strcmp(json_str(a, "package"), json_str(b, "package"));
+	const struct rs_pkg *a = *(const struct rs_pkg *const *)pa;
+	const struct rs_pkg *b = *(const struct rs_pkg *const *)pb;
+	return strcmp(a->name, b->name);
 }
 
-static void export_csv(struct sbuf *out, const struct run_data *rd)
+static void export_csv(struct sbuf *out, const struct run_view *v)
 {
 	struct csv_out c = CSV_OUT_INIT;
-	const cJSON **sorted = xcalloc(rd->n ? rd->n : 1, sizeof(*sorted));
+	const struct rs_pkg **sorted = xcalloc(v->n ? v->n : 1, sizeof(*sorted));
 
 	for (size_t i = 0; i < ARRAY_SIZE(csv_columns); i++)
 		csv_add_field(&c, csv_columns[i]);
 	csv_end_row(&c);
 	/* run_load() keeps only objects with a "package" string */
-	memcpy(sorted, rd->pkgs, rd->n * sizeof(*sorted));
-	qsort(sorted, rd->n, sizeof(*sorted), cmp_pkg_name);
-	for (size_t i = 0; i < rd->n; i++)
+	for (size_t i = 0; i < v->n; i++)
+		sorted[i] = &v->pkgs[i];
+	qsort(sorted, v->n, sizeof(*sorted), cmp_pkg_name);
+	for (size_t i = 0; i < v->n; i++)
 		csv_add_package(&c, sorted[i]);
 	sbuf_add(out, c.sb.buf, c.sb.len);
 	csv_out_release(&c);
@@ -227,14 +217,15 @@ static void json_add_pretty(struct sbuf *sb, const cJSON *item, int depth)
 	sbuf_addf(sb, "\n%*s%c", 2 * depth, "", obj ? '}' : ']');
 }
 
-static void export_json(struct sbuf *out, const struct run_data *rd)
+static void export_json(struct sbuf *out, const struct run_view *v)
 {
-	/* references: the array borrows the package objects, rd keeps owning them */
+	/* references: the array borrows the package objects (the view's raw members: this
+	 * export is the stored document itself), the view keeps owning them */
 	cJSON *arr = cJSON_CreateArray();
 	if (!arr)
 		die("out of memory");
-	for (size_t i = 0; i < rd->n; i++) {
-		if (!cJSON_AddItemReferenceToArray(arr, rd->pkgs[i]))
+	for (size_t i = 0; i < v->n; i++) {
+		if (!cJSON_AddItemReferenceToArray(arr, (cJSON *)v->pkgs[i].raw))
 			die("out of memory");
 	}
 	json_add_pretty(out, arr, 0);
@@ -289,26 +280,26 @@ static void parse_export_options(int argc, char **argv, struct export_opts *opts
 int cmd_export(int argc, char **argv)
 {
 	struct export_opts opts = { .format = EXPORT_CSV, .output = NULL };
-	struct run_data rd;
+	struct run_view v;
 	struct sbuf out = SBUF_INIT;
 	int ret = FT_EXIT_FAILURE;
 
 	parse_export_options(argc, argv, &opts);
-	if (run_load(opts.dir, &rd) < 0)
+	if (runstore_load(opts.dir, &v) < 0)
 		return FT_EXIT_FAILURE;
 
 	if (opts.format == EXPORT_CSV)
-		export_csv(&out, &rd);
+		export_csv(&out, &v);
 	else
-		export_json(&out, &rd);
+		export_json(&out, &v);
 
 	if (emit_output(opts.output, out.buf, out.len) < 0)
 		goto out;
 	if (opts.output)
-		info("exported %zu package%s to '%s'", rd.n, rd.n == 1 ? "" : "s", opts.output);
+		info("exported %zu package%s to '%s'", v.n, v.n == 1 ? "" : "s", opts.output);
 	ret = FT_EXIT_OK;
 out:
 	sbuf_release(&out);
-	run_data_release(&rd);
+	run_view_release(&v);
 	return ret;
 }

@@ -12,8 +12,8 @@
 #include "ftscope/cmd.h"
 #include "ftscope/error.h"
 #include "ftscope/exit.h"
-#include "ftscope/results.h"
-#include "ftscope/rundir.h"
+#include "ftscope/json.h"
+#include "ftscope/runstore.h"
 #include "ftscope/stats.h"
 #include "ftscope/util.h"
 
@@ -61,7 +61,7 @@ struct test_stat {
 };
 
 struct profile {
-	const cJSON *pkg;
+	const struct rs_pkg *pkg;
 	const char *name;
 	long n, pass;
 	long modes[5]; /* fail crash timeout deadlock other */
@@ -100,9 +100,9 @@ static int obs_cmp(const void *pa, const void *pb)
 
 static int iter_cmp(const void *pa, const void *pb)
 {
-	const cJSON *a = *(const cJSON *const *)pa, *b = *(const cJSON *const *)pb;
-	double ia = json_num(a, "index", 0), ib = json_num(b, "index", 0);
-	return ia < ib ? -1 : ia > ib;
+	const struct rs_iter *a = *(const struct rs_iter *const *)pa;
+	const struct rs_iter *b = *(const struct rs_iter *const *)pb;
+	return a->index < b->index ? -1 : a->index > b->index;
 }
 
 /* flaky tests by failure rate (highest first), then id; always-failing ones after */
@@ -124,15 +124,14 @@ static int str_ptr_cmp(const void *pa, const void *pb)
 }
 
 /* The failing tests of one iteration as one key: sorted ids joined by '\n' ("" if none). */
-static char *fail_set_key(const cJSON *tr)
+static char *fail_set_key(const struct rs_iter *it)
 {
 	struct strv ids = STRV_INIT;
 	struct sbuf sb = SBUF_INIT;
-	const cJSON *t;
 
-	cJSON_ArrayForEach(t, tr)
-		if (cJSON_IsString(t) && is_fail_outcome(t->valuestring))
-			strv_push(&ids, t->string);
+	for (size_t k = 0; k < it->ntests; k++)
+		if (it->tests[k].outcome && is_fail_outcome(it->tests[k].outcome))
+			strv_push(&ids, it->tests[k].id);
 	if (ids.n > 1)
 		qsort(ids.v, ids.n, sizeof(*ids.v), str_ptr_cmp);
 	for (size_t i = 0; i < ids.n; i++)
@@ -166,11 +165,10 @@ static int mode_index(const char *s)
 	return 4;
 }
 
-static void profile_build(const cJSON *pkg, struct profile *p)
+static void profile_build(const struct rs_pkg *pkg, struct profile *p)
 {
-	const cJSON *iters = cJSON_GetObjectItemCaseSensitive(pkg, "iterations"), *it, *t;
-	size_t niter = (size_t)cJSON_GetArraySize(iters), nobs = 0, capobs = 0, nt = 0;
-	const cJSON **sorted = xcalloc(niter ? niter : 1, sizeof(*sorted));
+	size_t niter = pkg->nit, nobs = 0, capobs = 0, nt = 0;
+	const struct rs_iter **sorted = xcalloc(niter ? niter : 1, sizeof(*sorted));
 	bool *pass = xcalloc(niter ? niter : 1, sizeof(*pass));
 	struct strv sets = STRV_INIT, sigs = STRV_INIT;
 	struct obs *obs = NULL;
@@ -179,15 +177,15 @@ static void profile_build(const cJSON *pkg, struct profile *p)
 
 	memset(p, 0, sizeof(*p));
 	p->pkg = pkg;
-	p->name = json_str(pkg, "package");
-	cJSON_ArrayForEach(it, iters)
-		sorted[k++] = it;
+	p->name = pkg->name;
+	for (k = 0; k < niter; k++)
+		sorted[k] = &pkg->it[k];
 	if (niter > 1)
 		qsort(sorted, niter, sizeof(*sorted), iter_cmp);
 
 	for (size_t i = 0; i < niter; i++) {
-		const char *status = json_str(sorted[i], "status");
-		const cJSON *tr = cJSON_GetObjectItemCaseSensitive(sorted[i], "test_results");
+		const struct rs_iter *it = sorted[i];
+		const char *status = it->status_text;
 		bool ok = status && !strcmp(status, "pass");
 
 		p->n++;
@@ -198,35 +196,35 @@ static void profile_build(const cJSON *pkg, struct profile *p)
 		} else {
 			p->modes[mode_index(status)]++;
 			if (status && !strcmp(status, "crash")) {
-				const char *sig = json_str(sorted[i], "crash_signature_id");
+				const char *sig = it->crash_signature_id;
 				crashes++;
 				if (!sig)
-					sig = json_str(sorted[i], "crash_signature");
+					sig = it->crash_signature;
 				if (!sig)
-					sig = json_str(sorted[i], "crash_signal");
+					sig = it->crash_signal;
 				if (sig && !strv_contains(&sigs, sig))
 					strv_push(&sigs, sig);
 			} else if (status && !strcmp(status, "fail")) {
 				fails++;
 			}
-			if (cJSON_IsObject(tr)) {
-				char *key = fail_set_key(tr);
+			if (it->has_test_results) {
+				char *key = fail_set_key(it);
 				if (*key)
 					strv_push_owned(&sets, key);
 				else
 					free(key);
 			}
 		}
-		cJSON_ArrayForEach(t, tr)
-		{
-			if (!cJSON_IsString(t) || !t->string || !is_run_outcome(t->valuestring))
+		for (size_t j = 0; j < it->ntests; j++) {
+			const struct rs_test *t = &it->tests[j];
+			if (!t->outcome || !is_run_outcome(t->outcome))
 				continue;
 			if (nobs == capobs) {
 				capobs = capobs ? 2 * capobs : 256;
 				obs = xrealloc(obs, capobs * sizeof(*obs));
 			}
-			obs[nobs].id = t->string;
-			obs[nobs++].fail = is_fail_outcome(t->valuestring);
+			obs[nobs].id = t->id;
+			obs[nobs++].fail = is_fail_outcome(t->outcome);
 			p->have_tests = true;
 		}
 	}
@@ -425,7 +423,7 @@ static cJSON *profile_json(const struct profile *p)
 	double frate = p->n ? (double)(p->n - p->pass) / (double)p->n : 0, flo, fhi;
 
 	cJSON_AddStringToObject(o, "package", p->name);
-	json_set_str(o, "category", json_str(p->pkg, "category"));
+	json_set_str(o, "category", p->pkg->category_text);
 	cJSON_AddNumberToObject(o, "total_iterations", (double)p->n);
 	cJSON_AddNumberToObject(o, "pass_count", (double)p->pass);
 	cJSON_AddNumberToObject(o, "pass_rate",
@@ -453,10 +451,9 @@ static cJSON *profile_json(const struct profile *p)
 
 /* ---- command ---- */
 
-static bool default_target(const cJSON *pkg)
+static bool default_target(const struct rs_pkg *pkg)
 {
-	enum ft_category c = category_parse(json_str(pkg, "category"));
-	return (c == CAT_INTERMITTENT || c == CAT_CRASH) && json_num(pkg, "pass_count", 0) > 0;
+	return (pkg->cat == CAT_INTERMITTENT || pkg->cat == CAT_CRASH) && pkg->passes > 0;
 }
 
 static void parse_flaky_options(int argc, char **argv, struct flaky_opts *o)
@@ -506,27 +503,26 @@ static void parse_flaky_options(int argc, char **argv, struct flaky_opts *o)
 int cmd_flaky(int argc, char **argv)
 {
 	struct flaky_opts o = { .limit = 15 };
-	struct run_data rd;
+	struct run_view v;
 	cJSON *out = NULL;
 	size_t shown = 0;
 	int ret = FT_EXIT_FAILURE;
 
 	parse_flaky_options(argc, argv, &o);
 	o.utf8 = category_utf8_ok(STDOUT_FILENO);
-	if (run_load(o.dir, &rd) < 0)
+	if (runstore_load(o.dir, &v) < 0)
 		return FT_EXIT_FAILURE;
-	if (o.package && !run_find_pkg(&rd, o.package)) {
-		error("no package '%s' in '%s'", o.package, rd.dir);
+	if (o.package && !run_view_pkg(&v, o.package)) {
+		error("no package '%s' in '%s'", o.package, v.rd.dir);
 		goto out;
 	}
 	if (o.json)
 		out = cJSON_CreateArray();
-	for (size_t i = 0; i < rd.n; i++) {
-		const cJSON *pkg = rd.pkgs[i];
-		const char *name = json_str(pkg, "package");
+	for (size_t i = 0; i < v.n; i++) {
+		const struct rs_pkg *pkg = &v.pkgs[i];
 		struct profile p;
 
-		if (o.package ? strcmp(name, o.package) != 0 : !default_target(pkg))
+		if (o.package ? strcmp(pkg->name, o.package) != 0 : !default_target(pkg))
 			continue;
 		profile_build(pkg, &p);
 		if (o.json) {
@@ -550,6 +546,6 @@ int cmd_flaky(int argc, char **argv)
 	ret = FT_EXIT_OK;
 out:
 	cJSON_Delete(out);
-	run_data_release(&rd);
+	run_view_release(&v);
 	return ret;
 }

@@ -12,7 +12,7 @@
 #include "ftscope/error.h"
 #include "ftscope/exit.h"
 #include "ftscope/report.h"
-#include "ftscope/rundir.h"
+#include "ftscope/runstore.h"
 #include "ftscope/text.h"
 #include "ftscope/util.h"
 
@@ -34,11 +34,36 @@ static const char *const report_usage[] = {
 	NULL,
 };
 
-enum report_format { FORMAT_MARKDOWN, FORMAT_TEXT, FORMAT_HTML };
+static void write_markdown(struct sbuf *out, const struct report *r, const char *output)
+{
+	report_markdown(out, r);
+}
+
+static void write_text(struct sbuf *out, const struct report *r, const char *output)
+{
+	/* symbols as `show` prints them; a file gets ASCII unless FTSCOPE_SYMBOLS says */
+	report_text(out, r, category_utf8_ok(output ? -1 : STDOUT_FILENO));
+}
+
+static void write_html(struct sbuf *out, const struct report *r, const char *output)
+{
+	report_html(out, r);
+}
+
+/* The formats: a new one is a backend file and one line here (and the usage text). */
+static const struct report_format {
+	const char *name, *alias;
+	void (*write)(struct sbuf *out, const struct report *r, const char *output);
+	bool escapes_itself;        /* else the document is made terminal-safe */
+} formats[] = {
+	{ "markdown", "md", write_markdown, false },
+	{ "text", NULL, write_text, false },
+	{ "html", NULL, write_html, true },
+};
 
 struct report_opts {
 	const char *dir;
-	enum report_format format;
+	const struct report_format *format;
 	const char *output; /* NULL: stdout */
 };
 
@@ -66,13 +91,12 @@ static void parse_report_options(int argc, char **argv, struct report_opts *opts
 			print_usage(stdout);
 			exit(FT_EXIT_OK);
 		case OPT_FORMAT:
-			if (!strcmp(optarg, "markdown") || !strcmp(optarg, "md"))
-				opts->format = FORMAT_MARKDOWN;
-			else if (!strcmp(optarg, "text"))
-				opts->format = FORMAT_TEXT;
-			else if (!strcmp(optarg, "html"))
-				opts->format = FORMAT_HTML;
-			else
+			opts->format = NULL;
+			for (size_t i = 0; i < ARRAY_SIZE(formats) && !opts->format; i++)
+				if (!strcmp(optarg, formats[i].name) ||
+				    (formats[i].alias && !strcmp(optarg, formats[i].alias)))
+					opts->format = &formats[i];
+			if (!opts->format)
 				die_usage("report", "--format must be markdown, text or html, not '%s'",
 					  optarg);
 			break;
@@ -96,30 +120,19 @@ static void parse_report_options(int argc, char **argv, struct report_opts *opts
 
 int cmd_report(int argc, char **argv)
 {
-	struct report_opts opts = { .format = FORMAT_MARKDOWN, .output = NULL };
-	struct run_data rd;
+	struct report_opts opts = { .format = &formats[0], .output = NULL };
+	struct run_view v;
 	struct report r;
 	struct sbuf out = SBUF_INIT;
 	int ret = FT_EXIT_FAILURE;
 
 	parse_report_options(argc, argv, &opts);
-	if (run_load(opts.dir, &rd) < 0)
+	if (runstore_load(opts.dir, &v) < 0)
 		return FT_EXIT_FAILURE;
 
-	report_build(&r, &rd);
-	switch (opts.format) {
-	case FORMAT_MARKDOWN:
-		report_markdown(&out, &r);
-		break;
-	case FORMAT_TEXT:
-		/* symbols as `show` prints them; a file gets ASCII unless FTSCOPE_SYMBOLS says */
-		report_text(&out, &r, category_utf8_ok(opts.output ? -1 : STDOUT_FILENO));
-		break;
-	case FORMAT_HTML:
-		report_html(&out, &r);
-		break;
-	}
-	if (opts.format != FORMAT_HTML) {
+	report_build(&r, &v);
+	opts.format->write(&out, &r, opts.output);
+	if (!opts.format->escapes_itself) {
 		/* text for terminals and editors: the packages' names and output lines may not
 		 * carry control or bidi characters into it (html escapes its own) */
 		char *safe = term_escape(out.buf, out.len);
@@ -131,12 +144,12 @@ int cmd_report(int argc, char **argv)
 	if (emit_output(opts.output, out.buf, out.len) < 0)
 		goto out;
 	if (opts.output)
-		info("wrote the report of %zu package%s to '%s'", rd.n, rd.n == 1 ? "" : "s",
+		info("wrote the report of %zu package%s to '%s'", v.n, v.n == 1 ? "" : "s",
 		     opts.output);
 	ret = FT_EXIT_OK;
 out:
 	sbuf_release(&out);
 	report_release(&r);
-	run_data_release(&rd);
+	run_view_release(&v);
 	return ret;
 }

@@ -580,8 +580,8 @@ int cmd_run(int argc, char **argv)
 			     round_to(prev_dur + now_monotonic() - rc.t0, 2));
 		if (run_load(rc.run_dir, &now) == 0) {
 			size_t done = 0;
-			uniform = pkgs_uniform_failure(now.pkgs, now.n);
 			double iters = 0;
+			uniform = pkgs_uniform_failure(now.pkgs, now.n);
 			for (size_t i = 0; i < now.n; i++) {
 				if (!json_bool(now.pkgs[i], "interrupted", false))
 					done++;

@@ -6,14 +6,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
-
 #include "ftscope/category.h"
 #include "ftscope/cmd.h"
 #include "ftscope/error.h"
 #include "ftscope/exit.h"
+#include "ftscope/report.h"
 #include "ftscope/results.h"
-#include "ftscope/rundir.h"
+#include "ftscope/runstore.h"
 #include "ftscope/show.h"
 #include "ftscope/text.h"
 #include "ftscope/util.h"
@@ -46,7 +45,7 @@ struct show_opts {
 };
 
 struct pkg_row {
-	const cJSON *obj;
+	const struct rs_pkg *pkg;
 	const char *name;
 	enum ft_category cat;
 	double pass_rate;
@@ -54,52 +53,12 @@ struct pkg_row {
 
 #define PKG_COL_MIN 20
 #define PKG_COL_MAX 40
-#define DETAILS_MAX 50
 #define SIGNATURE_MAX 30
 
 static void print_usage(FILE *f)
 {
 	for (size_t i = 0; show_usage[i]; i++)
 		fprintf(f, "%s\n", show_usage[i]);
-}
-
-/* ---- reading package objects: absent and null fields get the caller's default ---- */
-
-static long jint(const cJSON *o, const char *key)
-{
-	return json_long(o, key, 0);
-}
-
-/* 1 true, 0 false, def when absent, null or not a boolean */
-static const char *jarr_first_str(const cJSON *o, const char *key)
-{
-	const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, key);
-	return cJSON_IsArray(a) ? cJSON_GetStringValue(cJSON_GetArrayItem(a, 0)) : NULL;
-}
-
-/* ---- text helpers ---- */
-
-/* Bytes of s's first max code points (Python's s[:max]). */
-static size_t utf8_prefix(const char *s, size_t max)
-{
-	size_t i = 0, cps = 0;
-	for (; s[i]; i++) {
-		if (((unsigned char)s[i] & 0xc0) == 0x80)
-			continue;
-		if (cps++ == max)
-			break;
-	}
-	return i;
-}
-
-/* Append at most max code points of s, control characters as blanks (one cell per line). */
-static void add_cell(struct sbuf *sb, const char *s, size_t max)
-{
-	size_t n = utf8_prefix(s, max);
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		sbuf_addc(sb, c < 0x20 || c == 0x7f ? ' ' : (char)c);
-	}
 }
 
 static void add_repeat(struct sbuf *sb, const char *s, size_t n)
@@ -115,17 +74,13 @@ static double pct(size_t part, size_t total)
 
 /* ---- header ---- */
 
-static void add_run_line(struct sbuf *sb, const struct run_data *rd)
+static void add_run_line(struct sbuf *sb, const struct run_view *v)
 {
-	const char *id = json_str(rd->meta, "run_id");
-	const char *status = json_str(rd->meta, "status");
-	const char *base = strrchr(rd->dir, '/');
-	long total = jint(rd->meta, "packages_total");
+	const struct rs_meta *m = &v->meta;
+	const char *status = m->status_text;
 
-	if (!id)
-		id = base && base[1] ? base + 1 : rd->dir;
-	sbuf_addf(sb, "Run: %s", id);
-	if (!rd->meta) {
+	sbuf_addf(sb, "Run: %s", m->run_id);
+	if (!m->present) {
 		sbuf_adds(sb, " (status unknown: no readable ft_meta.json)\n");
 		return;
 	}
@@ -142,30 +97,28 @@ static void add_run_line(struct sbuf *sb, const struct run_data *rd)
 		sbuf_adds(sb, " (running, or killed before it could finish: partial results");
 	else
 		sbuf_addf(sb, " (%s", status);
-	if (total > 0)
-		sbuf_addf(sb, ", %zu of %ld packages", rd->n, total);
+	if (m->packages_total > 0)
+		sbuf_addf(sb, ", %zu of %ld packages", v->n, m->packages_total);
 	sbuf_adds(sb, ")\n");
 }
 
-static void add_header(struct sbuf *sb, const struct run_data *rd, bool utf8)
+static void add_header(struct sbuf *sb, const struct run_view *v, bool utf8)
 {
-	const cJSON *py = cJSON_GetObjectItemCaseSensitive(rd->meta, "python_profile");
-	const cJSON *sp = cJSON_GetObjectItemCaseSensitive(rd->meta, "system_profile");
-	const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(rd->meta, "config");
-	const char *from = json_str(cfg, "install_from");
+	const struct rs_meta *m = &v->meta;
+	const char *from = m->config.install_from;
 
 	sbuf_adds(sb, "Free-Threading Compatibility Report\n");
 	add_repeat(sb, utf8 ? "\u2550" : "=", 36);
 	sbuf_adds(sb, "\n\n");
-	add_run_line(sb, rd);
-	if (cJSON_IsObject(py)) {
+	add_run_line(sb, v);
+	if (m->python.present) {
 		struct strv flags = STRV_INIT;
-		const char *ver = json_str(py, "version");
-		if (json_bool(py, "jit_enabled", 0))
+		const char *ver = m->python.version;
+		if (m->python.jit_enabled)
 			strv_push(&flags, "JIT");
-		if (json_bool(py, "gil_disabled", 0))
+		if (m->python.gil_disabled)
 			strv_push(&flags, "free-threaded");
-		if (json_bool(py, "debug_build", 0))
+		if (m->python.debug_build)
 			strv_push(&flags, "debug build");
 		sbuf_addf(sb, "Python: %s", ver ? ver : "?");
 		for (size_t i = 0; i < flags.n; i++)
@@ -173,14 +126,14 @@ static void add_header(struct sbuf *sb, const struct run_data *rd, bool utf8)
 		sbuf_adds(sb, flags.n ? ")\n" : "\n");
 		strv_release(&flags);
 	}
-	if (cJSON_IsObject(sp)) {
-		const char *cpu = json_str(sp, "cpu_model"), *distro = json_str(sp, "os_distro");
+	if (m->system.is_object) {
+		const char *cpu = m->system.cpu_model, *distro = m->system.os_distro;
 		sbuf_addf(sb, "System: %s, %.0fGB RAM, %s\n", cpu ? cpu : "?",
-			  json_num(sp, "ram_total_gb", 0), distro ? distro : "?");
+			  m->system.ram_total_gb, distro ? distro : "?");
 	}
-	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(cfg, "iterations"))) {
-		sbuf_addf(sb, "Iterations: %ld per package", jint(cfg, "iterations"));
-		if (json_bool(cfg, "compare_with_gil", 0))
+	if (m->config.has_iterations) {
+		sbuf_addf(sb, "Iterations: %ld per package", (long)m->config.iterations);
+		if (m->compare_with_gil)
 			sbuf_adds(sb, ", as many again with the GIL enabled");
 		sbuf_addc(sb, '\n');
 	}
@@ -197,11 +150,11 @@ static void add_summary(struct sbuf *sb, const struct pkg_row *rows, size_t n, b
 	/* [0] pure Python, [1] C extensions, [2] not probed; per type: total, ok, usable */
 	size_t types[3][3] = { { 0 } };
 	int symw = utf8 ? 2 : 1;
+	size_t total = n;
 
 	for (size_t i = 0; i < n; i++) {
-		const cJSON *ext = cJSON_GetObjectItemCaseSensitive(rows[i].obj, "extension_compat");
-		const cJSON *pv = cJSON_GetObjectItemCaseSensitive(ext, "is_pure_python");
-		int pure = cJSON_IsBool(pv) ? cJSON_IsTrue(pv) : -1; /* -1: not probed */
+		const struct rs_ext *ext = &rows[i].pkg->ext;
+		int pure = ext->present ? ext->is_pure_python : -1; /* -1: not probed */
 		int t = pure == 1 ? 0 : pure == 0 ? 1 : 2;
 		enum ft_category c = rows[i].cat;
 		counts[c]++;
@@ -216,15 +169,7 @@ static void add_summary(struct sbuf *sb, const struct pkg_row *rows, size_t n, b
 	sbuf_adds(sb, "Compatibility Summary\n");
 	add_repeat(sb, utf8 ? "\u2500" : "-", 21);
 	sbuf_addc(sb, '\n');
-	for (int c = 0; c < CAT_NR; c++) {
-		char label[64];
-		if (!counts[c])
-			continue;
-		snprintf(label, sizeof(label), "%s:", category_label(c));
-		sbuf_addf(sb, "  %s%*s %-35s %3zu  (%5.1f%%)\n", category_symbol(c, utf8),
-			  symw - category_symbol_width(c, utf8), "", label, counts[c],
-			  pct(counts[c], n));
-	}
+	text_category_counts(sb, counts, total, utf8);
 	sbuf_addf(sb, "  %*s ", 36 + symw, "");
 	add_repeat(sb, utf8 ? "\u2500" : "-", 3);
 	sbuf_addf(sb, "\n  %-*s %3zu\n", 36 + symw, "Total:", n);
@@ -280,18 +225,13 @@ static int cmp_name_qsort(const void *pa, const void *pb)
 	return cmp_name(pa, pb);
 }
 
-static const char *gil_fallback_module(const cJSON *pkg)
+static const char *gil_fallback_module(const struct rs_pkg *pkg)
 {
-	const char *m = jarr_first_str(pkg, "gil_fallback_modules");
-	const cJSON *ext = cJSON_GetObjectItemCaseSensitive(pkg, "extension_compat"), *e;
-
-	if (m)
-		return m;
-	cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(ext, "extensions")) {
-		if (json_bool(e, "triggered_gil_fallback", 0) && json_str(e, "module_name"))
-			return json_str(e, "module_name");
-	}
-	if (json_bool(ext, "gil_fallback_active", 0))
+	if (pkg->gil_fallback_modules.n)
+		return pkg->gil_fallback_modules.v[0];
+	if (pkg->ext.gil_fallback_module)
+		return pkg->ext.gil_fallback_module;
+	if (pkg->ext.gil_fallback_active)
 		return "?";
 	return NULL;
 }
@@ -302,24 +242,25 @@ static void add_count(struct strv *parts, long n, const char *what)
 		strv_push_owned(parts, xasprintf("%ld %s%s", n, what, n == 1 ? "" : "s"));
 }
 
-static void add_details(struct sbuf *sb, const cJSON *pkg)
+/* The Details column. malloc'd. */
+static char *details(const struct rs_pkg *pkg)
 {
 	struct strv parts = STRV_INIT;
 	struct sbuf joined = SBUF_INIT;
-	const char *sig = jarr_first_str(pkg, "failure_signatures");
-	const char *tsan = jarr_first_str(pkg, "tsan_warning_types");
+	const char *sig = pkg->failure_signatures.n ? pkg->failure_signatures.v[0] : NULL;
+	const char *tsan = pkg->tsan_warning_types.n ? pkg->tsan_warning_types.v[0] : NULL;
 	const char *gil = gil_fallback_module(pkg);
-	const char *cmp = json_str(pkg, "gil_comparison");
-	long deadlocks = jint(pkg, "deadlock_count");
-	long timeouts = jint(pkg, "timeout_count") - deadlocks; /* timeout_count has both */
+	const char *cmp = pkg->gil_comparison;
+	long deadlocks = pkg->deadlocks;
+	long timeouts = pkg->timeouts - deadlocks; /* timeout_count has both */
 	/* stalls (hangs that are not proven deadlocks) have status timeout: named apart */
-	long stalls = jint(cJSON_GetObjectItemCaseSensitive(pkg, "hang_count"), "stall");
+	long stalls = pkg->stalls;
 
-	if (json_bool(pkg, "interrupted", 0))
+	if (pkg->interrupted)
 		strv_push(&parts, "interrupted");
 	if (sig)
 		strv_push_owned(&parts, xstrndup(sig, utf8_prefix(sig, SIGNATURE_MAX)));
-	add_count(&parts, (long)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(pkg, "flaky_tests")), "flaky test");
+	add_count(&parts, (long)pkg->nflaky_any, "flaky test");
 	if (tsan)
 		strv_push_owned(&parts, xasprintf("TSAN: %s", tsan));
 	if (stalls > timeouts)
@@ -327,32 +268,30 @@ static void add_details(struct sbuf *sb, const cJSON *pkg)
 	add_count(&parts, deadlocks, "deadlock");
 	add_count(&parts, stalls, "stall");
 	add_count(&parts, timeouts - stalls, "timeout");
-	if (!json_bool(pkg, "install_ok", 1))
+	if (!pkg->install_ok)
 		strv_push(&parts, "install failed");
-	if (!json_bool(pkg, "import_ok", 1))
+	if (!pkg->import_ok)
 		strv_push(&parts, "import failed");
 	if (gil)
 		strv_push_owned(&parts, xasprintf("GIL fallback: %s", gil));
 	if (cmp)
 		strv_push_owned(&parts, xasprintf("vs GIL: %s", cmp));
 	/* A pass proves little when the suite never ran two threads at once. */
-	if (cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(pkg, "concurrency_exercised")))
+	if (pkg->concurrency_exercised == 0)
 		strv_push(&parts, "no concurrency exercised");
 
 	for (size_t i = 0; i < parts.n; i++)
 		sbuf_addf(&joined, "%s%s", i ? ", " : "", parts.v[i]);
-	if (joined.len)
-		add_cell(sb, joined.buf, DETAILS_MAX);
-	sbuf_release(&joined);
 	strv_release(&parts);
+	return sbuf_detach(&joined);
 }
 
 static void add_table(struct sbuf *sb, struct pkg_row *rows, size_t n,
 		      const struct show_opts *opts)
 {
 	size_t shown = opts->limit && opts->limit < n ? opts->limit : n;
-	int pkgw = PKG_COL_MIN, hdr_len;
-	char hdr[256];
+	int pkgw = PKG_COL_MIN;
+	struct text_row *table;
 
 	switch (opts->sort) {
 	case SORT_CATEGORY:
@@ -372,78 +311,44 @@ static void add_table(struct sbuf *sb, struct pkg_row *rows, size_t n,
 			pkgw = len > PKG_COL_MAX ? PKG_COL_MAX : len;
 	}
 
-	hdr_len = snprintf(hdr, sizeof(hdr), "%-*s %-25s %10s %6s %8s  %s", pkgw, "Package",
-			   "Category", "Pass Rate", "Iters", "Crashes", "Details");
-	sbuf_addf(sb, "%s\n", hdr);
-	add_repeat(sb, opts->utf8 ? "\u2500" : "-", hdr_len + 20 < 100 ? hdr_len + 20 : 100);
-	sbuf_addc(sb, '\n');
-
+	table = xcalloc(shown + 1, sizeof(*table));
 	for (size_t i = 0; i < shown; i++) {
-		const cJSON *pkg = rows[i].obj;
-		enum ft_category c = rows[i].cat;
-		long iters = jint(pkg, "iterations_completed");
-		const char *cname = category_name(c);
-		int catw = category_symbol_width(c, opts->utf8) + 1 + (int)strlen(cname);
-		int namew = (int)strlen(rows[i].name);
-		char rate[48];
-
-		if (iters > 0)
-			snprintf(rate, sizeof(rate), "%ld/%ld", jint(pkg, "pass_count"), iters);
-		else
-			snprintf(rate, sizeof(rate), "N/A");
-		add_cell(sb, rows[i].name, (size_t)-1);
-		sbuf_addf(sb, "%*s %s %s%*s %10s %6ld %8ld  ",
-			  namew < pkgw ? pkgw - namew : 0, "", category_symbol(c, opts->utf8),
-			  cname, catw < 25 ? 25 - catw : 0, "", rate, iters,
-			  jint(pkg, "crash_count"));
-		add_details(sb, pkg);
-		/* no trailing blanks when Details is empty */
-		while (sb->len && sb->buf[sb->len - 1] == ' ')
-			sb->buf[--sb->len] = '\0';
-		sbuf_addc(sb, '\n');
+		const struct rs_pkg *pkg = rows[i].pkg;
+		table[i] = (struct text_row){ rows[i].name, rows[i].cat, pkg->passes, pkg->iters,
+					      pkg->crashes, details(pkg) };
 	}
+	text_pkg_table(sb, table, shown, pkgw, (size_t)-1, opts->utf8);
+	for (size_t i = 0; i < shown; i++)
+		free(table[i].details);
+	free(table);
 	if (shown < n)
 		sbuf_addf(sb, "  ... (%zu more)\n", n - shown);
 }
 
-static void add_skipped(struct sbuf *sb, const cJSON *meta)
+static void add_skipped(struct sbuf *sb, const struct rs_meta *m)
 {
-	const cJSON *skipped = cJSON_GetObjectItemCaseSensitive(meta, "packages_skipped"), *s;
-	int n = cJSON_GetArraySize(skipped);
-
-	if (!cJSON_IsArray(skipped) || n == 0)
+	if (!m->nskipped)
 		return;
-	sbuf_addf(sb, "\nSkipped (%d, not run):\n", n);
-	cJSON_ArrayForEach(s, skipped) {
-		const char *name = json_str(s, "package"), *reason = json_str(s, "reason");
-		if (cJSON_IsString(s))
-			name = s->valuestring; /* a bare name is tolerated */
+	sbuf_addf(sb, "\nSkipped (%zu, not run):\n", m->nskipped);
+	for (size_t i = 0; i < m->nskipped; i++) {
+		const char *name = m->skipped[i].name, *reason = m->skipped[i].reason;
 		sbuf_adds(sb, "  ");
-		add_cell(sb, name ? name : "?", (size_t)-1);
+		text_cell(sb, name ? name : "?", (size_t)-1, 0);
 		if (reason) {
 			sbuf_adds(sb, ": ");
-			add_cell(sb, reason, 200);
+			text_cell(sb, reason, 200, 0);
 		}
 		sbuf_addc(sb, '\n');
 	}
 }
 
-static void build_rows(const struct run_data *rd, struct pkg_row *rows)
+static void build_rows(const struct run_view *v, struct pkg_row *rows)
 {
-	for (size_t i = 0; i < rd->n; i++) {
-		const cJSON *pkg = rd->pkgs[i];
-		const cJSON *rate = cJSON_GetObjectItemCaseSensitive(pkg, "pass_rate");
-		long iters = jint(pkg, "iterations_completed");
-
-		rows[i].obj = pkg;
-		rows[i].name = json_str(pkg, "package"); /* run_load keeps only named packages */
-		rows[i].cat = category_parse(json_str(pkg, "category"));
-		if (cJSON_IsNumber(rate))
-			rows[i].pass_rate = rate->valuedouble;
-		else if (iters > 0)
-			rows[i].pass_rate = (double)jint(pkg, "pass_count") / (double)iters;
-		else
-			rows[i].pass_rate = 0;
+	for (size_t i = 0; i < v->n; i++) {
+		rows[i].pkg = &v->pkgs[i];
+		rows[i].name = v->pkgs[i].name; /* run_load keeps only named packages */
+		rows[i].cat = v->pkgs[i].cat;
+		rows[i].pass_rate = v->pkgs[i].pass_rate;
 	}
 }
 
@@ -497,31 +402,31 @@ static void parse_show_options(int argc, char **argv, struct show_opts *opts)
 
 static int show_print(struct show_opts *opts)
 {
-	struct run_data rd;
+	struct run_view v;
 	struct pkg_row *rows;
 	struct sbuf out = SBUF_INIT;
 
 	opts->utf8 = category_utf8_ok(STDOUT_FILENO);
-	if (run_load(opts->dir, &rd) < 0)
+	if (runstore_load(opts->dir, &v) < 0)
 		return FT_EXIT_FAILURE;
 
-	rows = xcalloc(rd.n ? rd.n : 1, sizeof(*rows));
-	build_rows(&rd, rows);
+	rows = xcalloc(v.n ? v.n : 1, sizeof(*rows));
+	build_rows(&v, rows);
 	{
 		/* One cause behind every failure (a broken build, no backend) comes first. */
-		char *uniform = pkgs_uniform_failure(rd.pkgs, rd.n);
+		char *uniform = pkgs_uniform_failure(v.rd.pkgs, v.n);
 		if (uniform)
 			sbuf_addf(&out, "%s\n\n", uniform);
 		free(uniform);
 	}
-	add_header(&out, &rd, opts->utf8);
-	add_summary(&out, rows, rd.n, opts->utf8);
+	add_header(&out, &v, opts->utf8);
+	add_summary(&out, rows, v.n, opts->utf8);
 	sbuf_addc(&out, '\n');
-	if (rd.n)
-		add_table(&out, rows, rd.n, opts);
+	if (v.n)
+		add_table(&out, rows, v.n, opts);
 	else
 		sbuf_adds(&out, "No package has finished yet.\n");
-	add_skipped(&out, rd.meta);
+	add_skipped(&out, &v.meta);
 	{
 		/* names, test ids and output lines are the packages' own: no raw control or
 		 * bidi characters on the terminal */
@@ -532,7 +437,7 @@ static int show_print(struct show_opts *opts)
 
 	sbuf_release(&out);
 	free(rows);
-	run_data_release(&rd);
+	run_view_release(&v);
 	return FT_EXIT_OK;
 }
 

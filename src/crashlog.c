@@ -6,7 +6,7 @@
 #include <cjson/cJSON.h>
 
 #include "ftscope/crashlog.h"
-#include "ftscope/results.h"
+#include "ftscope/json.h"
 #include "ftscope/rundir.h"
 #include "ftscope/signature.h"
 #include "ftscope/util.h"

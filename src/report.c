@@ -5,12 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
 #include "ftscope/error.h"
 #include "ftscope/report.h"
-#include "ftscope/results.h"
-#include "ftscope/rundir.h"
 #include "ftscope/version.h"
 
 /* ---- pure helpers ---- */
@@ -38,23 +34,15 @@ const char *report_rate_bucket_label(int bucket)
 	return bucket >= 0 && bucket < REPORT_RATE_BUCKETS ? labels[bucket] : "?";
 }
 
-static bool pkg_has_tsan(const cJSON *pkg)
+static bool pkg_has_tsan(const struct rs_pkg *pkg)
 {
-	return json_num(pkg, "tsan_warning_iterations", 0) > 0 ||
-	       cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(pkg, "tsan_races")) > 0;
+	return pkg->tsan_iters > 0 || pkg->nraces > 0;
 }
 
-static bool pkg_is_ext(const cJSON *pkg)
+int report_triage_score(const struct rs_pkg *pkg, struct sbuf *reason)
 {
-	const cJSON *ext = cJSON_GetObjectItemCaseSensitive(pkg, "extension_compat");
-	return cJSON_IsObject(ext) && !json_bool(ext, "is_pure_python", true);
-}
-
-int report_triage_score(const cJSON *pkg, struct sbuf *reason)
-{
-	enum ft_category c = category_parse(json_str(pkg, "category"));
-	long crashes = json_long(pkg, "crash_count", 0);
-	long deadlocks = json_long(pkg, "deadlock_count", 0);
+	enum ft_category c = pkg->cat;
+	long crashes = pkg->crashes, deadlocks = pkg->deadlocks;
 	struct strv why = STRV_INIT;
 	int score, sev;
 
@@ -94,21 +82,16 @@ int report_triage_score(const cJSON *pkg, struct sbuf *reason)
 		score += deadlocks * 5 > 15 ? 15 : (int)deadlocks * 5;
 		strv_push_owned(&why, xasprintf("%ld deadlocks", deadlocks));
 	}
-	if (pkg_is_ext(pkg) &&
+	if (pkg->is_ext &&
 	    (c == CAT_CRASH || c == CAT_INTERMITTENT || c == CAT_TSAN_WARNINGS)) {
 		score += 15;
 		strv_push(&why, "C extension");
 	}
 	if (pkg_has_tsan(pkg)) {
-		const cJSON *t, *types = cJSON_GetObjectItemCaseSensitive(pkg, "tsan_warning_types");
 		struct sbuf s = SBUF_INIT;
-		int k = 0;
 		sbuf_adds(&s, "TSAN:");
-		cJSON_ArrayForEach(t, types) {
-			if (!cJSON_IsString(t) || k == 3)
-				continue;
-			sbuf_addf(&s, "%s%s", k++ ? "," : "", t->valuestring);
-		}
+		for (size_t k = 0; k < pkg->tsan_warning_types.n && k < 3; k++)
+			sbuf_addf(&s, "%s%s", k ? "," : "", pkg->tsan_warning_types.v[k]);
 		score += 10;
 		strv_push_owned(&why, sbuf_detach(&s));
 	}
@@ -119,63 +102,7 @@ int report_triage_score(const cJSON *pkg, struct sbuf *reason)
 	return score;
 }
 
-void report_split_signature(const char *sig, char **signal, struct strv *frames,
-			    char **py_frame)
-{
-	const char *p, *bar;
-	*signal = *py_frame = NULL;
-	if (!sig || !*sig)
-		return;
-	if (!strstr(sig, " | ")) {
-		/* "SIGSEGV: test_x.py:worker" (signal + Python frame, no tracer) or "SIGSEGV" */
-		const char *colon = strstr(sig, ": ");
-		if (colon) {
-			*signal = xstrndup(sig, (size_t)(colon - sig));
-			*py_frame = xstrdup(colon + 2);
-		} else {
-			*signal = xstrdup(sig);
-		}
-		return;
-	}
-	for (p = sig; p; p = bar ? bar + 3 : NULL) {
-		char *part;
-		bar = strstr(p, " | ");
-		part = bar ? xstrndup(p, (size_t)(bar - p)) : xstrdup(p);
-		if (p == sig)
-			*signal = part;
-		else if (starts_with(part, "py ") && !*py_frame) {
-			*py_frame = xstrdup(part + 3);
-			free(part);
-		} else
-			strv_push_owned(frames, part);
-	}
-}
-
 /* ---- header ---- */
-
-static const char *meta_str(const struct report *r, const char *obj, const char *key)
-{
-	const cJSON *m = r->rd->meta;
-	if (obj)
-		m = m ? cJSON_GetObjectItemCaseSensitive(m, obj) : NULL;
-	return m ? json_str(m, key) : NULL;
-}
-
-static double meta_num(const struct report *r, const char *obj, const char *key, double dflt)
-{
-	const cJSON *m = r->rd->meta;
-	if (obj)
-		m = m ? cJSON_GetObjectItemCaseSensitive(m, obj) : NULL;
-	return m ? json_num(m, key, dflt) : dflt;
-}
-
-static bool meta_bool(const struct report *r, const char *obj, const char *key)
-{
-	const cJSON *m = r->rd->meta;
-	if (obj)
-		m = m ? cJSON_GetObjectItemCaseSensitive(m, obj) : NULL;
-	return m && json_bool(m, key, false);
-}
 
 static const char *status_word(enum report_status s)
 {
@@ -215,18 +142,16 @@ static char *fmt_duration(double s)
 size_t report_header_rows(const struct report *r, struct report_kv *kv, size_t max)
 {
 	size_t n = 0;
-	const char *v, *when = meta_str(r, NULL, "started_at");
-	const cJSON *py = r->rd->meta ? cJSON_GetObjectItemCaseSensitive(r->rd->meta,
-									    "python_profile")
-				      : NULL;
+	const struct rs_meta *m = &r->v->meta;
+	const char *when = m->started_at;
 	struct sbuf sb = SBUF_INIT;
 
 	kv_add(kv, &n, max, "Run", xasprintf("%s (%s)", r->run_id, status_word(r->status)));
 	if (!when)
-		when = meta_str(r, NULL, "timestamp");
+		when = m->timestamp;
 	if (when) {
-		const char *end = meta_str(r, NULL, "finished_at");
-		double d = meta_num(r, NULL, "total_duration_s", 0);
+		const char *end = m->finished_at;
+		double d = m->total_duration_s;
 		sbuf_adds(&sb, when);
 		if (r->status == REPORT_COMPLETE && end)
 			sbuf_addf(&sb, " to %s", end);
@@ -237,55 +162,52 @@ size_t report_header_rows(const struct report *r, struct report_kv *kv, size_t m
 		}
 		kv_add(kv, &n, max, "Date", sbuf_detach(&sb));
 	}
-	if (cJSON_IsObject(py)) {
-		const char *impl = json_str(py, "implementation"), *cc = json_str(py, "compiler");
-		v = json_str(py, "version");
+	if (m->python.present) {
+		const char *impl = m->python.implementation, *cc = m->python.compiler;
+		const char *v = m->python.version;
 		sbuf_addf(&sb, "%s (%s", v ? v : "?", impl ? impl : "?");
-		if (json_bool(py, "gil_disabled", false))
+		if (m->python.gil_disabled)
 			sbuf_adds(&sb, ", free-threaded");
-		if (json_bool(py, "debug_build", false))
+		if (m->python.debug_build)
 			sbuf_adds(&sb, ", debug build");
-		if (json_bool(py, "jit_enabled", false))
+		if (m->python.jit_enabled)
 			sbuf_adds(&sb, ", JIT");
 		if (cc)
 			sbuf_addf(&sb, ", %s", cc);
 		sbuf_addc(&sb, ')');
 		kv_add(kv, &n, max, "Python", sbuf_detach(&sb));
-		if (json_str(py, "path"))
-			kv_add(kv, &n, max, "Interpreter", xstrdup(json_str(py, "path")));
+		if (m->python.path)
+			kv_add(kv, &n, max, "Interpreter", xstrdup(m->python.path));
 		kv_add(kv, &n, max, "Mode",
-		       xstrdup(json_bool(py, "gil_disabled", false)
+		       xstrdup(m->python.gil_disabled
 				       ? "Free-threaded (GIL disabled, PYTHON_GIL=0)"
 				       : "GIL enabled: this interpreter is not free-threaded"));
 	}
-	if (r->rd->meta && cJSON_GetObjectItemCaseSensitive(r->rd->meta, "system_profile")) {
-		const char *cpu = meta_str(r, "system_profile", "cpu_model");
-		const char *os = meta_str(r, "system_profile", "os_distro");
-		double cores = meta_num(r, "system_profile", "cpu_cores_logical", 0);
+	if (m->system.present) {
+		const char *cpu = m->system.cpu_model, *os = m->system.os_distro;
+		double cores = m->system.cpu_cores_logical;
 		sbuf_addf(&sb, "%s", cpu ? cpu : "?");
 		if (cores > 0)
 			sbuf_addf(&sb, ", %.0f CPUs", cores);
-		sbuf_addf(&sb, ", %.0f GB RAM, %s", meta_num(r, "system_profile", "ram_total_gb", 0),
-			  os ? os : "?");
+		sbuf_addf(&sb, ", %.0f GB RAM, %s", m->system.ram_total_gb, os ? os : "?");
 		kv_add(kv, &n, max, "System", sbuf_detach(&sb));
 	}
-	if (meta_num(r, "config", "iterations", 0) > 0) {
-		long it = (long)meta_num(r, "config", "iterations", 0);
+	if (m->config.iterations > 0) {
+		long it = (long)m->config.iterations;
 		sbuf_addf(&sb, "%ld per package", it);
 		if (r->compare_with_gil)
 			sbuf_addf(&sb, ", and %ld with the GIL enabled (--compare-with-gil)", it);
-		if (meta_bool(r, "config", "stop_on_first_pass"))
+		if (m->config.stop_on_first_pass)
 			sbuf_adds(&sb, ", stopping at the first pass");
 		kv_add(kv, &n, max, "Iterations", sbuf_detach(&sb));
 	}
-	if ((v = meta_str(r, "config", "tracer"))) {
-		sbuf_addf(&sb, "%s tracer", v);
-		if (meta_num(r, "config", "deadlock_window", 0) > 0)
-			sbuf_addf(&sb, ", deadlock window %g s",
-				  meta_num(r, "config", "deadlock_window", 0));
-		if (meta_num(r, "config", "timeout", 0) > 0)
-			sbuf_addf(&sb, ", timeout %g s", meta_num(r, "config", "timeout", 0));
-		if (meta_bool(r, "config", "tsan_build"))
+	if (m->config.tracer) {
+		sbuf_addf(&sb, "%s tracer", m->config.tracer);
+		if (m->config.deadlock_window > 0)
+			sbuf_addf(&sb, ", deadlock window %g s", m->config.deadlock_window);
+		if (m->config.timeout > 0)
+			sbuf_addf(&sb, ", timeout %g s", m->config.timeout);
+		if (m->config.tsan_build)
 			sbuf_adds(&sb, ", ThreadSanitizer build");
 		kv_add(kv, &n, max, "Supervision", sbuf_detach(&sb));
 	}
@@ -293,13 +215,8 @@ size_t report_header_rows(const struct report *r, struct report_kv *kv, size_t m
 		sbuf_addf(&sb, "%zu of %ld", r->n, r->packages_total);
 	else
 		sbuf_addf(&sb, "%zu", r->n);
-	{
-		int skipped = r->rd->meta ? cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
-						    r->rd->meta, "packages_skipped"))
-					  : 0;
-		if (skipped > 0)
-			sbuf_addf(&sb, " (%d skipped)", skipped);
-	}
+	if (m->nskipped_any > 0)
+		sbuf_addf(&sb, " (%zu skipped)", m->nskipped_any);
 	kv_add(kv, &n, max, "Packages tested", sbuf_detach(&sb));
 	return n;
 }
@@ -315,11 +232,11 @@ char *report_partial_note(const struct report *r)
 	struct sbuf sb = SBUF_INIT;
 	size_t cut = 0;
 	for (size_t i = 0; i < r->n; i++)
-		cut += json_bool(r->pkgs[i].obj, "interrupted", false);
+		cut += r->pkgs[i].pkg->interrupted;
 
 	switch (r->status) {
 	case REPORT_COMPLETE:
-		if (!cut && !r->rd->bad_lines)
+		if (!cut && !r->v->rd.bad_lines)
 			return NULL;
 		break;
 	case REPORT_INTERRUPTED:
@@ -347,15 +264,15 @@ char *report_partial_note(const struct report *r)
 			       "iterations.",
 			  sb.len ? " " : "", cut, cut == 1 ? " was" : "s were",
 			  cut == 1 ? "it counts" : "they count", cut == 1 ? "its" : "their");
-	if (r->rd->bad_lines)
+	if (r->v->rd.bad_lines)
 		sbuf_addf(&sb, "%s%zu unreadable line%s of ft_results.jsonl %s skipped.",
-			  sb.len ? " " : "", r->rd->bad_lines, r->rd->bad_lines == 1 ? "" : "s",
-			  r->rd->bad_lines == 1 ? "was" : "were");
+			  sb.len ? " " : "", r->v->rd.bad_lines, r->v->rd.bad_lines == 1 ? "" : "s",
+			  r->v->rd.bad_lines == 1 ? "was" : "were");
 	if (r->status == REPORT_INTERRUPTED)
-		sbuf_addf(&sb, " To complete it: ftscope run --resume %s", r->rd->dir);
+		sbuf_addf(&sb, " To complete it: ftscope run --resume %s", r->v->rd.dir);
 	else if (r->status == REPORT_RUNNING)
 		sbuf_addf(&sb, " If ftscope was killed, complete the run with: ftscope run --resume %s",
-			  r->rd->dir);
+			  r->v->rd.dir);
 	return sbuf_detach(&sb);
 }
 
@@ -436,8 +353,7 @@ static bool keep_tsan(const struct report_pkg *p)
 
 static bool keep_ext(const struct report_pkg *p)
 {
-	return p->is_ext ||
-	       cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(p->obj, "gil_fallback_modules")) > 0;
+	return p->is_ext || p->pkg->gil_fallback_modules.n > 0;
 }
 
 static bool keep_gil(const struct report_pkg *p)
@@ -466,8 +382,8 @@ static bool keep_pep(const struct report_pkg *p)
 
 static int cmp_pep(const struct report_pkg *a, const struct report_pkg *b)
 {
-	double x = a->pep779 ? json_num(a->pep779, "time_ratio", -1) : -1;
-	double y = b->pep779 ? json_num(b->pep779, "time_ratio", -1) : -1;
+	double x = a->pep779 ? a->pep779->time_ratio : -1;
+	double y = b->pep779 ? b->pep779->time_ratio : -1;
 	return x != y ? (x > y ? -1 : 1) : 0;
 }
 
@@ -526,8 +442,8 @@ void report_pep779_geomean(const struct report *r, double *time, size_t *nt, dou
 	double lt = 0, lr = 0;
 	*nt = *nr = 0;
 	for (size_t i = 0; i < r->n; i++) {
-		const cJSON *p = r->pkgs[i].pep779;
-		double t = json_num(p, "time_ratio", 0), m = json_num(p, "rss_ratio", 0);
+		const struct rs_pep779 *p = r->pkgs[i].pep779;
+		double t = p ? p->time_ratio : 0, m = p ? p->rss_ratio : 0;
 		if (t > 0) {
 			lt += log(t);
 			(*nt)++;
@@ -561,42 +477,30 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static bool is_failed(const cJSON *v)
-{
-	return cJSON_IsString(v) &&
-	       (!strcmp(v->valuestring, "FAILED") || !strcmp(v->valuestring, "ERROR"));
-}
-
 /* labeille's failure pattern (stats.h) of the FT iterations. */
-static enum flaky_pattern pkg_pattern(const cJSON *pkg)
+static enum flaky_pattern pkg_pattern(const struct rs_pkg *pkg)
 {
-	const cJSON *it, *t;
 	struct strv sets = STRV_INIT;
 	enum flaky_pattern p;
-	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(pkg, "iterations"))
-	{
+	for (size_t i = 0; i < pkg->nit; i++) {
+		const struct rs_iter *it = &pkg->it[i];
 		struct strv ids = STRV_INIT;
 		struct sbuf key = SBUF_INIT;
-		const char *st = json_str(it, "status");
-		if (!st || !strcmp(st, "pass"))
+		if (!it->status_text || !strcmp(it->status_text, "pass"))
 			continue;
-		cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(it, "test_results"))
-			if (is_failed(t))
-				strv_push(&ids, t->string);
+		for (size_t k = 0; k < it->ntests; k++)
+			if (rs_test_failed(&it->tests[k]))
+				strv_push(&ids, it->tests[k].id);
 		if (ids.n) {
 			qsort(ids.v, ids.n, sizeof(*ids.v), cmp_str);
-			for (size_t i = 0; i < ids.n; i++)
-				sbuf_addf(&key, "%s%s", i ? "\n" : "", ids.v[i]);
+			for (size_t k = 0; k < ids.n; k++)
+				sbuf_addf(&key, "%s%s", k ? "\n" : "", ids.v[k]);
 			strv_push_owned(&sets, sbuf_detach(&key));
 		}
 		strv_release(&ids);
 	}
-	p = flaky_classify(json_long(pkg, "crash_count", 0),
-			   json_long(pkg, "fail_count", 0),
-			   (size_t)cJSON_GetArraySize(
-				   cJSON_GetObjectItemCaseSensitive(pkg, "failure_signatures")),
-			   cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(pkg, "flaky_tests")) > 0,
-			   (const char *const *)sets.v, sets.n);
+	p = flaky_classify(pkg->crashes, pkg->fails, pkg->nfailure_signatures_any,
+			   pkg->nflaky_any > 0, (const char *const *)sets.v, sets.n);
 	strv_release(&sets);
 	return p;
 }
@@ -614,7 +518,7 @@ static struct report_cluster *cluster_for(struct report *r, const char *key, con
 	c->key = key;
 	c->id = id;
 	c->signature = sig;
-	report_split_signature(sig ? sig : key, &c->signal, &c->frames, &c->py_frame);
+	sig_parts_parse(sig ? sig : key, &c->parts);
 	return c;
 }
 
@@ -641,27 +545,25 @@ static void cluster_count(struct report_cluster *c, size_t pkg, bool gil, bool c
 }
 
 /* Runner crashes (crash iterations) and the child crashes the suites survived. */
-static void add_crashes(struct report *r, size_t pkg, const cJSON *iters, bool gil)
+static void add_crashes(struct report *r, size_t pkg, const struct rs_iter *iters, size_t n,
+			bool gil)
 {
-	const cJSON *it, *c;
-	cJSON_ArrayForEach(it, iters)
-	{
-		const char *st = json_str(it, "status");
-		bool crashed = st && !strcmp(st, "crash"), runner_seen = false;
-		cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(it, "crashes"))
-		{
-			const char *id = json_str(c, "signature_id"), *sig = json_str(c, "signature");
-			const char *key = id ? id : sig ? sig : json_str(c, "signal");
-			bool runner = json_bool(c, "runner", false) && crashed && !runner_seen;
+	for (size_t i = 0; i < n; i++) {
+		const struct rs_iter *it = &iters[i];
+		bool crashed = rs_iter_is(it, ITER_CRASH), runner_seen = false;
+		for (size_t k = 0; k < it->ncrashes; k++) {
+			const struct rs_crash *c = &it->crashes[k];
+			const char *id = c->signature_id, *sig = c->signature;
+			const char *key = id ? id : sig ? sig : c->signal;
+			bool runner = c->runner && crashed && !runner_seen;
 			if (!key)
 				continue;
 			runner_seen |= runner;
 			cluster_count(cluster_for(r, key, id, sig), pkg, gil, !runner);
 		}
 		if (crashed && !runner_seen) {
-			const char *id = json_str(it, "crash_signature_id");
-			const char *sig = json_str(it, "crash_signature");
-			const char *key = id ? id : sig ? sig : json_str(it, "crash_signal");
+			const char *id = it->crash_signature_id, *sig = it->crash_signature;
+			const char *key = id ? id : sig ? sig : it->crash_signal;
 			cluster_count(cluster_for(r, key ? key : "unknown", id, sig), pkg, gil, false);
 		}
 	}
@@ -678,58 +580,32 @@ static int cmp_cluster(const void *a, const void *b)
 
 #define HANG_PY_FRAMES 4
 
-static void thread_python_frames(const cJSON *snap, long tid, struct strv *out)
+static bool tid_in_cycles(const struct report_hang *h, long tid)
 {
-	const cJSON *p, *t, *fr;
-	cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(snap, "processes"))
-	cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(p, "threads"))
-	{
-		if (json_long(t, "tid", 0) != tid)
-			continue;
-		cJSON_ArrayForEach(fr, cJSON_GetObjectItemCaseSensitive(t, "frames"))
-		{
-			const char *file = json_str(fr, "file"), *b;
-			if (!json_bool(fr, "python", false) || out->n == HANG_PY_FRAMES)
-				continue;
-			b = file ? strrchr(file, '/') : NULL;
-			strv_push_owned(out, xasprintf("%s:%d %s", b ? b + 1 : file ? file : "?",
-						       json_int(fr, "line", 0),
-						       json_str(fr, "function") ? json_str(fr, "function")
-										: "?"));
-		}
-		return;
-	}
-}
-
-static bool tid_in_cycles(const cJSON *cycles, long tid)
-{
-	const cJSON *c, *t;
-	cJSON_ArrayForEach(c, cycles)
-		cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(c, "tids"))
-			if (cJSON_IsNumber(t) && json_as_long(t, 0) == tid)
+	for (size_t c = 0; c < h->ncycles; c++)
+		for (size_t k = 0; k < h->cycles[c].ntids; k++)
+			if (h->cycles[c].tids[k] == tid)
 				return true;
 	return false;
 }
 
 /* The first hung iteration with a lock-wait snapshot, FT before GIL; else the first hung. */
-static const cJSON *pick_hang(const cJSON *pkg, bool *gil)
+static const struct rs_iter *pick_hang(const struct rs_pkg *pkg, bool *gil)
 {
-	static const char *const arrays[] = { "iterations", "gil_enabled_iterations" };
-	const cJSON *first = NULL, *it;
+	const struct rs_iter *first = NULL;
 	bool first_gil = false;
 	for (int pass = 0; pass < 2; pass++) {
-		cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(pkg, arrays[pass]))
-		{
-			const char *st = json_str(it, "status");
-			const cJSON *hang = cJSON_GetObjectItemCaseSensitive(it, "hang");
-			if (!st || strcmp(st, "deadlock") || !cJSON_IsObject(hang))
+		const struct rs_iter *v = pass ? pkg->git : pkg->it;
+		size_t n = pass ? pkg->ngit : pkg->nit;
+		for (size_t i = 0; i < n; i++) {
+			if (!rs_iter_is(&v[i], ITER_DEADLOCK) || !v[i].hang.present)
 				continue;
-			if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(hang, "waits")) > 0) {
+			if (v[i].hang.nwaits > 0) {
 				*gil = pass == 1;
-				return it;
+				return &v[i];
 			}
 			if (!first) {
-				first = it;
+				first = &v[i];
 				first_gil = pass == 1;
 			}
 		}
@@ -748,117 +624,97 @@ static int cmp_thread(const void *a, const void *b)
 	return x->tid < y->tid ? -1 : x->tid > y->tid;
 }
 
-static void build_hang(struct report *r, struct report_pkg *p)
+static void build_hang(struct report_pkg *p)
 {
 	struct report_hang *h = &p->hang;
-	const cJSON *hang, *w, *snap = NULL;
-	cJSON *forensics = NULL;
+	const struct rs_hang *hang;
+	struct rs_hang_stacks st;
 	size_t n = 0;
 
-	h->iter = pick_hang(p->obj, &h->gil);
+	h->iter = pick_hang(p->pkg, &h->gil);
 	if (!h->iter)
 		return;
-	hang = cJSON_GetObjectItemCaseSensitive(h->iter, "hang");
-	h->reason = json_str(hang, "reason");
-	h->detected_after_s = json_num(hang, "detected_after_s", 0);
-	h->cycles = cJSON_GetObjectItemCaseSensitive(hang, "cycles");
-	forensics = run_load_forensics(r->rd->dir, h->iter, NULL);
-	snap = forensics_hang_snapshot(forensics);
-	h->from_forensics = snap != NULL;
-	h->threads = xcalloc((size_t)cJSON_GetArraySize(
-				     cJSON_GetObjectItemCaseSensitive(hang, "waits")) + 1,
-			     sizeof(*h->threads));
-	cJSON_ArrayForEach(w, cJSON_GetObjectItemCaseSensitive(hang, "waits"))
-	{
+	hang = &h->iter->hang;
+	h->reason = hang->reason;
+	h->detected_after_s = hang->detected_after_s;
+	h->cycles = hang->cycles;
+	h->ncycles = hang->ncycles;
+	runstore_hang_stacks(p->pkg, h->iter, HANG_PY_FRAMES, &st);
+	h->from_forensics = st.present;
+	h->threads = xcalloc(hang->nwaits + 1, sizeof(*h->threads));
+	for (size_t i = 0; i < hang->nwaits; i++) {
+		const struct rs_wait *w = &hang->waits[i];
 		struct report_thread *t = &h->threads[n++];
-		t->tid = json_long(w, "tid", 0);
-		t->comm = json_str(w, "comm");
-		t->lock = json_str(w, "lock");
-		t->native = json_str(w, "native");
-		t->owner = json_long(w, "owner", 0);
-		t->in_cycle = tid_in_cycles(h->cycles, t->tid);
-		if (snap)
-			thread_python_frames(snap, t->tid, &t->python);
-		if (!t->python.n && json_str(w, "python"))
-			strv_push(&t->python, json_str(w, "python"));
+		t->tid = w->tid;
+		t->comm = w->comm;
+		t->lock = w->lock;
+		t->native = w->native;
+		t->owner = w->owner;
+		t->in_cycle = tid_in_cycles(h, t->tid);
+		runstore_hang_stacks_python(&st, t->tid, &t->python);
+		if (!t->python.n && w->python)
+			strv_push(&t->python, w->python);
 	}
 	h->nthreads = n;
 	if (n > 1)
 		qsort(h->threads, n, sizeof(*h->threads), cmp_thread);
-	cJSON_Delete(forensics);
+	runstore_hang_stacks_release(&st);
 }
 
-static void count_mode(const cJSON *arr, long *n, long *pass)
+static void count_mode(const struct rs_iter *v, size_t nv, long *n, long *pass)
 {
-	const cJSON *it;
 	*n = *pass = 0;
-	cJSON_ArrayForEach(it, arr)
-	{
-		const char *st = json_str(it, "status");
-		if (!st)
+	for (size_t i = 0; i < nv; i++) {
+		if (v[i].status_text == NULL)
 			continue;
 		(*n)++;
-		*pass += !strcmp(st, "pass");
+		*pass += rs_iter_is(&v[i], ITER_PASS);
 	}
 }
 
 static bool has_hang(const struct report_pkg *p)
 {
-	const char *arrays[] = { "iterations", "gil_enabled_iterations" };
-	const cJSON *it;
-	for (int k = 0; k < 2; k++)
-		cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(p->obj, arrays[k]))
-		{
-			const char *st = json_str(it, "status");
-			if (st && !strcmp(st, "deadlock"))
-				return true;
-		}
+	for (size_t i = 0; i < p->pkg->nit; i++)
+		if (rs_iter_is(&p->pkg->it[i], ITER_DEADLOCK))
+			return true;
+	for (size_t i = 0; i < p->pkg->ngit; i++)
+		if (rs_iter_is(&p->pkg->git[i], ITER_DEADLOCK))
+			return true;
 	return false;
 }
 
 static void build_pkg(struct report *r, size_t i)
 {
 	struct report_pkg *p = &r->pkgs[i];
-	const cJSON *pkg = r->rd->pkgs[i];
-	const cJSON *giters = cJSON_GetObjectItemCaseSensitive(pkg, "gil_enabled_iterations");
-	const cJSON *pep = cJSON_GetObjectItemCaseSensitive(pkg, "pep779");
+	const struct rs_pkg *pkg = &r->v->pkgs[i];
 	struct sbuf why = SBUF_INIT;
 
-	p->obj = pkg;
-	p->name = json_str(pkg, "package");
-	p->cat = category_parse(json_str(pkg, "category"));
-	p->iters = json_long(pkg, "iterations_completed", 0);
-	p->passes = json_long(pkg, "pass_count", 0);
-	p->pass_rate = json_num(pkg, "pass_rate", p->iters ? (double)p->passes / (double)p->iters : 0);
-	p->crashes = json_long(pkg, "crash_count", 0);
-	p->deadlocks = json_long(pkg, "deadlock_count", 0);
-	p->tsan_iters = json_long(pkg, "tsan_warning_iterations", 0);
-	p->gil_comparison = json_str(pkg, "gil_comparison");
+	p->pkg = pkg;
+	p->name = pkg->name;
+	p->cat = pkg->cat;
+	p->iters = pkg->iters;
+	p->passes = pkg->passes;
+	p->pass_rate = pkg->pass_rate;
+	p->crashes = pkg->crashes;
+	p->deadlocks = pkg->deadlocks;
+	p->tsan_iters = pkg->tsan_iters;
+	p->gil_comparison = pkg->gil_comparison;
 	p->gil_iters = -1;
-	if (cJSON_IsArray(giters)) {
-		count_mode(giters, &p->gil_iters, &p->gil_passes);
-		/* runs recorded before pep779 existed: compute it here */
-		if (cJSON_IsObject(pep))
-			p->pep779 = cJSON_Duplicate(pep, true);
-		else if (!pep)
-			p->pep779 = pep779_json(cJSON_GetObjectItemCaseSensitive(pkg, "iterations"),
-						giters);
-		if (p->pep779 && !cJSON_IsObject(p->pep779)) {
-			cJSON_Delete(p->pep779);
-			p->pep779 = NULL;
-		}
+	if (pkg->has_gil_iters) {
+		count_mode(pkg->git, pkg->ngit, &p->gil_iters, &p->gil_passes);
+		p->pep779 = pkg->has_pep779 ? &pkg->pep779 : NULL;
 	}
-	p->is_ext = pkg_is_ext(pkg);
+	p->is_ext = pkg->is_ext;
 	p->has_tsan = pkg_has_tsan(pkg);
 	p->pattern = pkg_pattern(pkg);
 	p->score = report_triage_score(pkg, &why);
 	p->reason = sbuf_detach(&why);
 	if (p->cat == CAT_DEADLOCK || has_hang(p))
-		build_hang(r, p);
+		build_hang(p);
 	r->cat_counts[p->cat]++;
 	r->rate_buckets[report_rate_bucket(p->iters, p->pass_rate)]++;
-	add_crashes(r, i, cJSON_GetObjectItemCaseSensitive(pkg, "iterations"), false);
-	add_crashes(r, i, giters, true);
+	add_crashes(r, i, pkg->it, pkg->nit, false);
+	add_crashes(r, i, pkg->git, pkg->ngit, true);
 }
 
 static int cmp_triage(const struct report_pkg *a, const struct report_pkg *b)
@@ -871,35 +727,22 @@ static bool keep_triage(const struct report_pkg *p)
 	return p->score >= 0;
 }
 
-void report_build(struct report *r, const struct run_data *rd)
+void report_build(struct report *r, const struct run_view *v)
 {
-	const char *status = rd->meta ? json_str(rd->meta, "status") : NULL;
-	const char *base = strrchr(rd->dir, '/');
 	char now[32];
 
 	memset(r, 0, sizeof(*r));
-	r->rd = rd;
-	r->run_id = rd->meta && json_str(rd->meta, "run_id") ? json_str(rd->meta, "run_id")
-		    : base && base[1]				 ? base + 1
-								 : rd->dir;
-	if (!rd->meta)
-		r->status = REPORT_UNKNOWN;
-	else if (!status || !strcmp(status, "complete")) /* labeille's meta has no status */
-		r->status = REPORT_COMPLETE;
-	else if (!strcmp(status, "interrupted"))
-		r->status = REPORT_INTERRUPTED;
-	else
-		r->status = REPORT_RUNNING;
-	r->packages_total = rd->meta ? json_long(rd->meta, "packages_total", 0) : 0;
-	r->compare_with_gil =
-		rd->meta && json_bool(cJSON_GetObjectItemCaseSensitive(rd->meta, "config"),
-				      "compare_with_gil", false);
+	r->v = v;
+	r->run_id = v->meta.run_id;
+	r->status = (enum report_status)v->meta.status;
+	r->packages_total = v->meta.packages_total;
+	r->compare_with_gil = v->meta.compare_with_gil;
 	iso_utc(now_wall(), now, sizeof(now));
 	r->generated_at = xstrdup(now);
 
-	r->n = rd->n;
-	r->pkgs = xcalloc(rd->n ? rd->n : 1, sizeof(*r->pkgs));
-	for (size_t i = 0; i < rd->n; i++) {
+	r->n = v->n;
+	r->pkgs = xcalloc(v->n ? v->n : 1, sizeof(*r->pkgs));
+	for (size_t i = 0; i < v->n; i++) {
 		build_pkg(r, i);
 		if (r->pkgs[i].gil_iters >= 0)
 			r->compare_with_gil = true;
@@ -913,7 +756,6 @@ void report_release(struct report *r)
 {
 	for (size_t i = 0; i < r->n; i++) {
 		struct report_pkg *p = &r->pkgs[i];
-		cJSON_Delete(p->pep779);
 		free(p->reason);
 		for (size_t k = 0; k < p->hang.nthreads; k++)
 			strv_release(&p->hang.threads[k].python);
@@ -921,9 +763,7 @@ void report_release(struct report *r)
 	}
 	for (size_t i = 0; i < r->nclusters; i++) {
 		struct report_cluster *c = &r->clusters[i];
-		free(c->signal);
-		free(c->py_frame);
-		strv_release(&c->frames);
+		sig_parts_release(&c->parts);
 		free(c->pkgs);
 		free(c->pkg_counts);
 	}
@@ -932,4 +772,50 @@ void report_release(struct report *r)
 	free(r->triage);
 	free(r->generated_at);
 	memset(r, 0, sizeof(*r));
+}
+
+const char *report_source_status(const struct rs_pkg *p)
+{
+	bool all_not_used = true;
+	if (!p->ext.scanned)
+		return "not scanned";
+	if (!p->ext.ndecls)
+		return "Not declared";
+	for (size_t i = 0; i < p->ext.ndecls; i++)
+		all_not_used &= p->ext.decls[i].is_not_used;
+	return all_not_used ? "Declared (NOT_USED)" : "Declared (USED)";
+}
+
+long report_gil_deadlocks(const struct report_pkg *p)
+{
+	long n = 0;
+	for (size_t i = 0; i < p->pkg->ngit; i++)
+		n += rs_iter_is(&p->pkg->git[i], ITER_DEADLOCK);
+	return n;
+}
+
+void html_escape(struct sbuf *sb, const char *s)
+{
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		switch (c) {
+		case '&':
+			sbuf_adds(sb, "&amp;");
+			break;
+		case '<':
+			sbuf_adds(sb, "&lt;");
+			break;
+		case '>':
+			sbuf_adds(sb, "&gt;");
+			break;
+		case '"':
+			sbuf_adds(sb, "&quot;");
+			break;
+		case '\'':
+			sbuf_adds(sb, "&#39;");
+			break;
+		default:
+			sbuf_addc(sb, (c < 0x20 && c != '\t') || c == 0x7f ? ' ' : (char)c);
+		}
+	}
 }

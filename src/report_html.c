@@ -10,95 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
 #include "ftscope/report.h"
+#include "ftscope/report_doc.h"
+#include "ftscope/report_svg.h"
 #include "ftscope/results.h"
 #include "ftscope/rundir.h"
 #include "ftscope/version.h"
 
 #define HTML_MAX_THREADS 16
 #define HTML_MAX_DECLS 10
-#define PEP_AXIS_CAP 3.0 /* ratios beyond are drawn clipped, with their value */
-
-void html_escape(struct sbuf *sb, const char *s)
-{
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		switch (c) {
-		case '&':
-			sbuf_adds(sb, "&amp;");
-			break;
-		case '<':
-			sbuf_adds(sb, "&lt;");
-			break;
-		case '>':
-			sbuf_adds(sb, "&gt;");
-			break;
-		case '"':
-			sbuf_adds(sb, "&quot;");
-			break;
-		case '\'':
-			sbuf_adds(sb, "&#39;");
-			break;
-		default:
-			sbuf_addc(sb, (c < 0x20 && c != '\t') || c == 0x7f ? ' ' : (char)c);
-		}
-	}
-}
-
-double chart_nice_step(double v, int max_ticks)
-{
-	static const double mult[] = { 1, 2, 2.5, 5, 10 };
-	double raw, mag;
-	if (!(v > 0) || max_ticks < 1)
-		return 1;
-	raw = v / max_ticks;
-	mag = pow(10, floor(log10(raw)));
-	for (size_t i = 0; i < ARRAY_SIZE(mult); i++)
-		if (mult[i] * mag >= raw * (1 - 1e-9))
-			return mult[i] * mag;
-	return 10 * mag;
-}
-
-double chart_axis_max(double v, int max_ticks)
-{
-	double step = chart_nice_step(v, max_ticks);
-	if (!(v > 0))
-		return step;
-	return ceil(v / step * (1 - 1e-9)) * step;
-}
-
-double chart_px(double v, double max, double width)
-{
-	double x;
-	if (!(max > 0) || !(v > 0))
-		return 0;
-	x = v / max * width;
-	return x > width ? width : x;
-}
-
-/* ---- colours: one per category, shared by badges and charts ---- */
-
-static const char *const cat_colors[CAT_NR] = {
-	[CAT_COMPATIBLE] = "#1a7f37",
-	[CAT_COMPATIBLE_GIL_FALLBACK] = "#4d9a3a",
-	[CAT_TSAN_WARNINGS] = "#b08800",
-	[CAT_INTERMITTENT] = "#d4760a",
-	[CAT_INCOMPATIBLE] = "#cf222e",
-	[CAT_CRASH] = "#a40e26",
-	[CAT_DEADLOCK] = "#6639ba",
-	[CAT_INSTALL_FAILURE] = "#57606a",
-	[CAT_IMPORT_FAILURE] = "#7d4e24",
-	[CAT_UNKNOWN] = "#8c959f",
-};
-
-static const char *const bucket_colors[REPORT_RATE_BUCKETS] = {
-	"#1a7f37", "#4ac26b", "#d4a72c", "#e16f24", "#cf222e", "#8c959f",
-};
-
-#define OK_COLOR "#2da44e"
-#define OVER_COLOR "#cf222e"
 
 static const char css[] =
 	":root{--fg:#1f2328;--muted:#59636e;--border:#d1d9e0;--panel:#f6f8fa;--accent:#0969da}"
@@ -184,7 +104,7 @@ static void code(struct sbuf *sb, const char *s)
 
 static void badge(struct sbuf *sb, enum ft_category c)
 {
-	sbuf_addf(sb, "<span class=\"badge\" style=\"background:%s\">%s</span>", cat_colors[c],
+	sbuf_addf(sb, "<span class=\"badge\" style=\"background:%s\">%s</span>", report_cat_colors[c],
 		  category_name(c));
 }
 
@@ -193,12 +113,11 @@ static void rate(struct sbuf *sb, long pass, long n)
 	report_add_rate(sb, pass, n);
 }
 
-static void verdict(struct sbuf *sb, const cJSON *pep, const char *key)
+static void verdict(struct sbuf *sb, int ok)
 {
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(pep, key);
-	if (!cJSON_IsBool(v))
+	if (ok < 0)
 		sbuf_adds(sb, "<span class=\"na\">n/a</span>");
-	else if (cJSON_IsTrue(v))
+	else if (ok)
 		sbuf_adds(sb, "<span class=\"ok\">\u2713 within</span>");
 	else
 		sbuf_adds(sb, "<span class=\"over\">\u2717 over</span>");
@@ -209,193 +128,6 @@ static void section_open(struct sbuf *sb, const char *id, const char *title)
 	sbuf_addf(sb, "<section id=\"%s\">\n<h2>%s</h2>\n", id, title);
 }
 
-/* Trim s to max code points with an ellipsis, escaped. */
-static void esc_trunc(struct sbuf *sb, const char *s, size_t max)
-{
-	size_t cps = 0, i = 0;
-	for (; s[i]; i++) {
-		if (((unsigned char)s[i] & 0xc0) == 0x80)
-			continue;
-		if (cps++ == max)
-			break;
-	}
-	if (!s[i]) {
-		esc(sb, s);
-		return;
-	}
-	{
-		char *t = xstrndup(s, i);
-		esc(sb, t);
-		free(t);
-	}
-	sbuf_adds(sb, "\u2026");
-}
-
-/* ---- charts ---- */
-
-static void svg_open(struct sbuf *sb, int w, int h, const char *title)
-{
-	sbuf_addf(sb,
-		  "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" width=\"%d\" "
-		  "height=\"%d\" role=\"img\" font-family=\"-apple-system,'Segoe UI','Noto Sans',"
-		  "Helvetica,Arial,sans-serif\" font-size=\"12\" fill=\"#1f2328\"><title>",
-		  w, h, w, h);
-	esc(sb, title);
-	sbuf_adds(sb, "</title>\n");
-}
-
-static void chart_categories(struct sbuf *sb, const struct report *r)
-{
-	/* every category, in severity order, so the chart has the same shape in every report */
-	const int W = 520, label_w = 170, bar_x = 178, bar_w = 250, row = 23, top = 4;
-	int y = top;
-	svg_open(sb, W, top * 2 + CAT_NR * row, "Packages by category");
-	for (int c = 0; c < CAT_NR; c++, y += row) {
-		size_t k = r->cat_counts[c];
-		double w = chart_px((double)k, (double)r->n, bar_w);
-		sbuf_addf(sb, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\"%s>%s</text>", label_w,
-			  y + 16, k ? "" : " fill=\"#8c959f\"", category_label(c));
-		sbuf_addf(sb, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"14\" rx=\"3\" "
-			      "fill=\"#eef1f4\"/>",
-			  bar_x, y + 5, bar_w);
-		if (k)
-			sbuf_addf(sb, "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"14\" "
-				      "rx=\"3\" fill=\"%s\"/>",
-				  bar_x, y + 5, w < 3 ? 3 : w, cat_colors[c]);
-		sbuf_addf(sb, "<text x=\"%d\" y=\"%d\" font-weight=\"600\"%s>%zu</text>",
-			  bar_x + bar_w + 10, y + 16, k ? "" : " fill=\"#8c959f\"", k);
-		if (k)
-			sbuf_addf(sb, "<text x=\"%d\" y=\"%d\" fill=\"#59636e\">%.0f%%</text>",
-				  bar_x + bar_w + 40, y + 16, 100.0 * (double)k / (double)r->n);
-		sbuf_addc(sb, '\n');
-	}
-	sbuf_adds(sb, "</svg>\n");
-}
-
-static void chart_rate_distribution(struct sbuf *sb, const struct report *r)
-{
-	const int W = 520, H = 236, left = 40, right = 510, top = 20, bottom = 190;
-	const double band = (double)(right - left) / REPORT_RATE_BUCKETS, bw = 46;
-	size_t max = 0;
-	double axis, step;
-
-	for (int b = 0; b < REPORT_RATE_BUCKETS; b++)
-		if (r->rate_buckets[b] > max)
-			max = r->rate_buckets[b];
-	step = chart_nice_step(max ? (double)max : 1, 4);
-	if (step < 1)
-		step = 1;
-	axis = ceil((max ? (double)max : 1) / step) * step;
-	svg_open(sb, W, H, "Packages by free-threaded pass rate");
-	for (double t = 0; t <= axis + 1e-9; t += step) {
-		double y = bottom - chart_px(t, axis, bottom - top);
-		sbuf_addf(sb, "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\"/>"
-			      "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\" fill=\"#59636e\">%.0f</text>\n",
-			  left, right, y, y, t == 0 ? "#8c959f" : "#e3e7eb", left - 6, y + 4, t);
-	}
-	for (int b = 0; b < REPORT_RATE_BUCKETS; b++) {
-		double h = chart_px((double)r->rate_buckets[b], axis, bottom - top);
-		double x = left + band * b + (band - bw) / 2, cx = left + band * b + band / 2;
-		if (h > 0)
-			sbuf_addf(sb, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.0f\" height=\"%.1f\" "
-				      "rx=\"3\" fill=\"%s\"/>",
-				  x, bottom - h, bw, h, bucket_colors[b]);
-		sbuf_addf(sb, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" "
-			      "font-weight=\"600\">%zu</text>",
-			  cx, bottom - h - 6, r->rate_buckets[b]);
-		sbuf_addf(sb, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n", cx,
-			  bottom + 18, report_rate_bucket_label(b));
-	}
-	sbuf_addf(sb, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" fill=\"#59636e\">"
-		      "pass rate without the GIL (packages per bucket)</text>",
-		  (left + right) / 2, H - 6);
-	sbuf_adds(sb, "</svg>\n");
-}
-
-/* One panel of the PEP 779 chart: ratios of `key` for the rows, limit line at `limit`. */
-static void pep_panel(struct sbuf *sb, const struct report *r, const size_t *idx, size_t n,
-		      const char *key, const char *okkey, double limit, double axis, int x0,
-		      int width, int top, int row, const char *title)
-{
-	int bottom = top + (int)n * row;
-	double step = chart_nice_step(axis, 5), lx = x0 + chart_px(limit, axis, width);
-
-	sbuf_addf(sb, "<text x=\"%d\" y=\"%d\" font-weight=\"600\">", x0, top - 14);
-	esc(sb, title);
-	sbuf_adds(sb, "</text>\n");
-	for (double t = 0; t <= axis + 1e-9; t += step) {
-		double x = x0 + chart_px(t, axis, width);
-		sbuf_addf(sb, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" stroke=\"%s\"/>"
-			      "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" fill=\"#59636e\">%g</text>\n",
-			  x, x, top - 4, bottom, t == 0 ? "#8c959f" : "#e3e7eb", x, bottom + 16, t);
-	}
-	/* parity (1.0) and the PEP's limit */
-	sbuf_addf(sb, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" stroke=\"#57606a\"/>\n",
-		  x0 + chart_px(1, axis, width), x0 + chart_px(1, axis, width), top - 4, bottom);
-	for (size_t i = 0; i < n; i++) {
-		const cJSON *pep = r->pkgs[idx[i]].pep779;
-		double v = json_num(pep, key, 0);
-		const cJSON *ok = cJSON_GetObjectItemCaseSensitive(pep, okkey);
-		int y = top + (int)i * row + (row - 14) / 2;
-		double w = chart_px(v, axis, width);
-		if (!(v > 0)) {
-			sbuf_addf(sb, "<text x=\"%d\" y=\"%d\" fill=\"#8c959f\">n/a</text>\n", x0 + 4,
-				  y + 11);
-			continue;
-		}
-		sbuf_addf(sb, "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"14\" rx=\"2\" "
-			      "fill=\"%s\"><title>",
-			  x0, y, w < 2 ? 2 : w, cJSON_IsTrue(ok) ? OK_COLOR : OVER_COLOR);
-		esc(sb, r->pkgs[idx[i]].name);
-		sbuf_addf(sb, ": %.3f</title></rect>", v);
-		/* values in a column right of the panel: they never cross the limit line */
-		sbuf_addf(sb, "<text x=\"%d\" y=\"%d\" font-weight=\"600\" fill=\"%s\">%s%.2f</text>\n",
-			  x0 + width + 8, y + 11, cJSON_IsTrue(ok) ? "#1a7f37" : OVER_COLOR,
-			  v > axis ? "\u00bb" : "", v);
-	}
-	sbuf_addf(sb, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" stroke=\"%s\" "
-		      "stroke-width=\"1.6\" stroke-dasharray=\"5 3\"/>"
-		      "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" fill=\"%s\" "
-		      "font-weight=\"600\">limit %.2f</text>\n",
-		  lx, lx, top - 4, bottom, OVER_COLOR, lx, bottom + 30, OVER_COLOR, limit);
-}
-
-static void chart_pep779(struct sbuf *sb, const struct report *r, const size_t *idx, size_t n)
-{
-	const int W = 980, label_w = 190, top = 40, row = 24, pw = 330, gap = 60;
-	const int x1 = label_w + 14, x2 = x1 + pw + gap;
-	double maxv = 1.3, axis;
-
-	for (size_t i = 0; i < n; i++) {
-		double t = json_num(r->pkgs[idx[i]].pep779, "time_ratio", 0);
-		double m = json_num(r->pkgs[idx[i]].pep779, "rss_ratio", 0);
-		maxv = t > maxv ? t : maxv;
-		maxv = m > maxv ? m : maxv;
-	}
-	if (maxv > PEP_AXIS_CAP)
-		maxv = PEP_AXIS_CAP;
-	axis = chart_axis_max(maxv, 5);
-	svg_open(sb, W, top + (int)n * row + 40,
-		 "Free-threaded / GIL-enabled ratios of wall time and peak RSS per package, "
-		 "against PEP 779's limits");
-	for (size_t i = 0; i < n; i++) {
-		int y = top + (int)i * row;
-		if (i % 2 == 0)
-			sbuf_addf(sb, "<rect x=\"0\" y=\"%d\" width=\"%d\" height=\"%d\" "
-				      "fill=\"#f6f8fa\"/>",
-				  y, W, row);
-		sbuf_addf(sb, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">", label_w, y + 16);
-		esc_trunc(sb, r->pkgs[idx[i]].name, 28);
-		sbuf_adds(sb, "<title>");
-		esc(sb, r->pkgs[idx[i]].name);
-		sbuf_adds(sb, "</title></text>\n");
-	}
-	pep_panel(sb, r, idx, n, "time_ratio", "time_ok", PEP779_TIME_LIMIT, axis, x1, pw, top,
-		  row, "Wall time, free-threaded / GIL");
-	pep_panel(sb, r, idx, n, "rss_ratio", "rss_ok", PEP779_RSS_LIMIT, axis, x2, pw, top, row,
-		  "Peak RSS, free-threaded / GIL");
-	sbuf_adds(sb, "</svg>\n");
-}
 
 /* ---- sections ---- */
 
@@ -475,22 +207,22 @@ static void cards(struct sbuf *sb, const struct report *r)
 	card(sb, "#0969da", v, "packages tested");
 	snprintf(v, sizeof(v), "%zu", r->cat_counts[CAT_COMPATIBLE] +
 					    r->cat_counts[CAT_COMPATIBLE_GIL_FALLBACK]);
-	card(sb, cat_colors[CAT_COMPATIBLE], v, "pass every iteration");
+	card(sb, report_cat_colors[CAT_COMPATIBLE], v, "pass every iteration");
 	snprintf(v, sizeof(v), "%zu", usable);
-	card(sb, cat_colors[CAT_INTERMITTENT], v, "usable (pass at least sometimes)");
+	card(sb, report_cat_colors[CAT_INTERMITTENT], v, "usable (pass at least sometimes)");
 	snprintf(v, sizeof(v), "%zu", r->cat_counts[CAT_CRASH]);
-	card(sb, cat_colors[CAT_CRASH], v, "crash");
+	card(sb, report_cat_colors[CAT_CRASH], v, "crash");
 	snprintf(v, sizeof(v), "%zu", r->cat_counts[CAT_DEADLOCK]);
-	card(sb, cat_colors[CAT_DEADLOCK], v, "deadlock");
+	card(sb, report_cat_colors[CAT_DEADLOCK], v, "deadlock");
 	report_pep779_geomean(r, &gt, &nt, &gr, &nr);
 	if (nt) {
 		snprintf(v, sizeof(v), "%.2f\u00d7", gt);
-		card(sb, gt <= PEP779_TIME_LIMIT ? OK_COLOR : OVER_COLOR, v,
+		card(sb, gt <= PEP779_TIME_LIMIT ? REPORT_OK_COLOR : REPORT_OVER_COLOR, v,
 		     "wall time FT/GIL, geometric mean (limit 1.15)");
 	}
 	if (nr) {
 		snprintf(v, sizeof(v), "%.2f\u00d7", gr);
-		card(sb, gr <= PEP779_RSS_LIMIT ? OK_COLOR : OVER_COLOR, v,
+		card(sb, gr <= PEP779_RSS_LIMIT ? REPORT_OK_COLOR : REPORT_OVER_COLOR, v,
 		     "peak RSS FT/GIL, geometric mean (limit 1.20)");
 	}
 	sbuf_adds(sb, "</div>\n");
@@ -501,9 +233,9 @@ static void summary(struct sbuf *sb, const struct report *r)
 	section_open(sb, "summary", "Summary");
 	sbuf_adds(sb, "<div class=\"charts\">\n<figure><figcaption>Packages by category"
 		      "</figcaption>\n");
-	chart_categories(sb, r);
+	svg_chart_categories(sb, r);
 	sbuf_adds(sb, "</figure>\n<figure><figcaption>Pass-rate distribution</figcaption>\n");
-	chart_rate_distribution(sb, r);
+	svg_chart_rate_distribution(sb, r);
 	sbuf_adds(sb, "</figure>\n</div>\n<div class=\"tables\">\n<table><thead><tr><th>Category"
 		      "</th><th class=\"num\">Count</th><th class=\"num\">Percentage</th></tr>"
 		      "</thead><tbody>\n");
@@ -512,7 +244,7 @@ static void summary(struct sbuf *sb, const struct report *r)
 			continue;
 		sbuf_addf(sb, "<tr><td><span class=\"dot\" style=\"background:%s\"></span>%s</td>"
 			      "<td class=\"num\">%zu</td><td class=\"num\">%.1f%%</td></tr>\n",
-			  cat_colors[c], category_label(c), r->cat_counts[c],
+			  report_cat_colors[c], category_label(c), r->cat_counts[c],
 			  100.0 * (double)r->cat_counts[c] / (double)r->n);
 	}
 	sbuf_addf(sb, "<tr class=\"total\"><td>Total</td><td class=\"num\">%zu</td><td></td></tr>"
@@ -563,40 +295,27 @@ static void crashes(struct sbuf *sb, const struct report *r, const size_t *idx, 
 		if (ncl > 1)
 			sbuf_addf(sb, " <span class=\"note\">+%zu more</span>", ncl - 1);
 		sbuf_adds(sb, "</td><td>");
-		esc(sb, c && c->signal ? c->signal : "?");
+		esc(sb, c && c->parts.signal ? c->parts.signal : "?");
 		sbuf_adds(sb, "</td><td class=\"frames\">");
 		if (c)
-			frames(sb, &c->frames, 3);
+			frames(sb, &c->parts.frames, 3);
 		sbuf_adds(sb, "</td><td>");
-		code(sb, c ? c->py_frame : NULL);
+		code(sb, c ? c->parts.py_frame : NULL);
 		sbuf_adds(sb, "</td></tr>\n");
 	}
 	sbuf_adds(sb, "</tbody></table></div>\n</section>\n");
 }
 
-static long count_status(const cJSON *arr, const char *status)
-{
-	const cJSON *it;
-	long n = 0;
-	cJSON_ArrayForEach(it, arr)
-	{
-		const char *st = json_str(it, "status");
-		n += st && !strcmp(st, status);
-	}
-	return n;
-}
-
 static void hang_detail(struct sbuf *sb, const struct report_pkg *p)
 {
 	const struct report_hang *h = &p->hang;
-	const char *last = json_str(h->iter, "last_output_line");
-	const cJSON *c, *t;
+	const char *last = h->iter->last_output_line;
 	size_t shown = 0;
 
 	sbuf_adds(sb, "<div class=\"hang\">\n<h3>");
 	esc(sb, p->name);
-	sbuf_addf(sb, "</h3>\n<p>Iteration %d (<code>PYTHON_GIL=%d</code>): ",
-		  json_int(h->iter, "index", 0), h->gil ? 1 : 0);
+	sbuf_addf(sb, "</h3>\n<p>Iteration %ld (<code>PYTHON_GIL=%d</code>): ",
+		  h->iter->index, h->gil ? 1 : 0);
 	esc(sb, h->reason ? h->reason : "hang");
 	sbuf_addf(sb, ", detected %.1f s after the last progress", h->detected_after_s);
 	if (last) {
@@ -604,23 +323,21 @@ static void hang_detail(struct sbuf *sb, const struct report_pkg *p)
 		code(sb, last);
 	}
 	sbuf_adds(sb, ".</p>\n");
-	if (cJSON_GetArraySize(h->cycles) == 0)
+	if (h->ncycles == 0)
 		sbuf_adds(sb, "<p class=\"note\">No wait-for cycle was found (threads may wait on "
 			      "something outside the process tree, or on a lock whose owner is "
 			      "unknown).</p>\n");
-	cJSON_ArrayForEach(c, h->cycles)
-	{
-		const cJSON *tids = cJSON_GetObjectItemCaseSensitive(c, "tids");
+	for (size_t c = 0; c < h->ncycles; c++) {
+		const struct rs_cycle *cy = &h->cycles[c];
 		sbuf_adds(sb, "<p class=\"cycle\"><strong>Wait-for cycle:</strong> ");
-		cJSON_ArrayForEach(t, tids)
+		for (size_t k = 0; k < cy->ntids; k++)
 			sbuf_addf(sb, "thread <span class=\"tid\">%ld</span> "
 				      "<span class=\"arrow\">\u2192</span> ",
-				  json_as_long(t, 0));
-		if (cJSON_GetArraySize(tids))
-			sbuf_addf(sb, "thread <span class=\"tid\">%ld</span>",
-				  (long)cJSON_GetArrayItem(tids, 0)->valuedouble);
+				  cy->tids[k]);
+		if (cy->ntids)
+			sbuf_addf(sb, "thread <span class=\"tid\">%ld</span>", cy->tids[0]);
 		sbuf_addf(sb, " <span class=\"note\">(%s)</span></p>\n",
-			  json_bool(c, "certain", false)
+			  cy->certain
 				  ? "certain: owners read from the lock words"
 				  : "inferred: a lock's holder deduced from <code>with</code> blocks");
 	}
@@ -683,11 +400,7 @@ static void deadlocks(struct sbuf *sb, const struct report *r, const size_t *idx
 		sbuf_addf(sb, "</td><td class=\"num\">%ld/%ld</td><td class=\"num\">", p->deadlocks,
 			  p->iters);
 		if (p->gil_iters >= 0)
-			sbuf_addf(sb, "%ld/%ld",
-				  count_status(cJSON_GetObjectItemCaseSensitive(
-						       p->obj, "gil_enabled_iterations"),
-					       "deadlock"),
-				  p->gil_iters);
+			sbuf_addf(sb, "%ld/%ld", report_gil_deadlocks(p), p->gil_iters);
 		else
 			sbuf_adds(sb, "<span class=\"na\">—</span>");
 		if (p->hang.iter)
@@ -695,7 +408,7 @@ static void deadlocks(struct sbuf *sb, const struct report *r, const size_t *idx
 				  p->hang.detected_after_s);
 		else
 			sbuf_adds(sb, "</td><td class=\"num\">—</td><td>");
-		code(sb, p->hang.iter ? json_str(p->hang.iter, "last_output_line") : NULL);
+		code(sb, p->hang.iter ? p->hang.iter->last_output_line : NULL);
 		sbuf_adds(sb, "</td></tr>\n");
 	}
 	sbuf_adds(sb, "</tbody></table>\n");
@@ -703,130 +416,6 @@ static void deadlocks(struct sbuf *sb, const struct report *r, const size_t *idx
 		if (r->pkgs[idx[i]].hang.iter)
 			hang_detail(sb, &r->pkgs[idx[i]]);
 	sbuf_adds(sb, "</section>\n");
-}
-
-static void intermittent(struct sbuf *sb, const struct report *r, const size_t *idx, size_t n)
-{
-	section_open(sb, "intermittent", "Packages with intermittent failures");
-	sbuf_adds(sb, "<p>Some iterations pass and some fail: likely race conditions.</p>\n"
-		      "<table><thead><tr><th>Package</th><th>Pass rate</th><th class=\"num\">Flaky "
-		      "tests</th><th>Pattern</th><th>Most flaky test</th></tr></thead><tbody>\n");
-	for (size_t i = 0; i < n; i++) {
-		const struct report_pkg *p = &r->pkgs[idx[i]];
-		const cJSON *flaky = cJSON_GetObjectItemCaseSensitive(p->obj, "flaky_tests");
-		const cJSON *top = cJSON_GetArrayItem(flaky, 0);
-		sbuf_adds(sb, "<tr><td>");
-		esc(sb, p->name);
-		sbuf_adds(sb, "</td><td>");
-		rate(sb, p->passes, p->iters);
-		sbuf_addf(sb, "</td><td class=\"num\">%d</td><td>%s<br><span class=\"note\">%s"
-			      "</span></td><td>",
-			  cJSON_GetArraySize(flaky), flaky_pattern_name(p->pattern),
-			  flaky_pattern_hint(p->pattern));
-		if (top && top->string) {
-			code(sb, top->string);
-			sbuf_addf(sb, " <span class=\"note\">failed %ld\u00d7</span>",
-				  json_long(flaky, top->string, 0));
-		} else {
-			sbuf_adds(sb, "<span class=\"na\">—</span>");
-		}
-		sbuf_adds(sb, "</td></tr>\n");
-	}
-	sbuf_adds(sb, "</tbody></table>\n</section>\n");
-}
-
-static void iterations_field(struct sbuf *sb, const cJSON *v)
-{
-	const cJSON *x;
-	int k = 0;
-	if (cJSON_IsNumber(v)) {
-		sbuf_addf(sb, "%ld", json_as_long(v, 0));
-		return;
-	}
-	cJSON_ArrayForEach(x, v)
-	{
-		if (k == 8) {
-			sbuf_adds(sb, ", \u2026");
-			break;
-		}
-		if (cJSON_IsNumber(x))
-			sbuf_addf(sb, "%s%ld", k++ ? ", " : "", json_as_long(x, 0));
-		else if (cJSON_IsString(x)) {
-			sbuf_adds(sb, k++ ? ", " : "");
-			esc(sb, x->valuestring);
-		}
-	}
-	if (!cJSON_IsArray(v))
-		sbuf_adds(sb, "<span class=\"na\">—</span>");
-}
-
-static void tsan(struct sbuf *sb, const struct report *r, const size_t *idx, size_t n)
-{
-	bool races = false;
-	section_open(sb, "tsan", "TSAN warnings");
-	sbuf_adds(sb, "<p>ThreadSanitizer reported data races, even where the tests pass.</p>\n"
-		      "<table><thead><tr><th>Package</th><th>Warning types</th><th class=\"num\">"
-		      "Iterations affected</th></tr></thead><tbody>\n");
-	for (size_t i = 0; i < n; i++) {
-		const struct report_pkg *p = &r->pkgs[idx[i]];
-		const cJSON *t;
-		int k = 0;
-		sbuf_adds(sb, "<tr><td>");
-		esc(sb, p->name);
-		sbuf_adds(sb, "</td><td>");
-		cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(p->obj, "tsan_warning_types"))
-		{
-			if (!cJSON_IsString(t) || k == 3)
-				continue;
-			sbuf_adds(sb, k++ ? ", " : "");
-			esc(sb, t->valuestring);
-		}
-		if (!k)
-			sbuf_adds(sb, "<span class=\"na\">—</span>");
-		sbuf_addf(sb, "</td><td class=\"num\">%ld/%ld</td></tr>\n", p->tsan_iters, p->iters);
-		races |= cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(p->obj, "tsan_races")) > 0;
-	}
-	sbuf_adds(sb, "</tbody></table>\n");
-	if (races) {
-		sbuf_adds(sb, "<h3>Races by signature</h3>\n<div class=\"scroll\"><table><thead><tr>"
-			      "<th>Package</th><th>Signature id</th><th>Kind</th><th>Summary</th>"
-			      "<th class=\"num\">Reports</th><th>Iterations</th></tr></thead><tbody>\n");
-		for (size_t i = 0; i < n; i++) {
-			const struct report_pkg *p = &r->pkgs[idx[i]];
-			const cJSON *race;
-			cJSON_ArrayForEach(race, cJSON_GetObjectItemCaseSensitive(p->obj, "tsan_races"))
-			{
-				sbuf_adds(sb, "<tr><td>");
-				esc(sb, p->name);
-				sbuf_adds(sb, "</td><td>");
-				code(sb, json_str(race, "signature_id"));
-				sbuf_adds(sb, "</td><td>");
-				esc(sb, json_str(race, "kind") ? json_str(race, "kind") : "?");
-				sbuf_adds(sb, "</td><td>");
-				code(sb, json_str(race, "summary"));
-				sbuf_addf(sb, "</td><td class=\"num\">%ld</td><td>",
-					  json_long(race, "count", 0));
-				iterations_field(sb, cJSON_GetObjectItemCaseSensitive(race, "iterations"));
-				sbuf_adds(sb, "</td></tr>\n");
-			}
-		}
-		sbuf_adds(sb, "</tbody></table></div>\n");
-	}
-	sbuf_adds(sb, "</section>\n");
-}
-
-static const char *source_status(const cJSON *ext)
-{
-	const cJSON *scan = cJSON_GetObjectItemCaseSensitive(ext, "source_scan"), *d;
-	const cJSON *decls = cJSON_GetObjectItemCaseSensitive(scan, "declarations");
-	bool all_not_used = true;
-	if (!cJSON_IsObject(scan))
-		return "not scanned";
-	if (cJSON_GetArraySize(decls) == 0)
-		return "Not declared";
-	cJSON_ArrayForEach(d, decls)
-		all_not_used &= json_bool(d, "is_not_used", false);
-	return all_not_used ? "Declared (NOT_USED)" : "Declared (USED)";
 }
 
 static void extensions(struct sbuf *sb, const struct report *r, const size_t *idx, size_t n)
@@ -840,44 +429,37 @@ static void extensions(struct sbuf *sb, const struct report *r, const size_t *id
 		      "<th>Status</th></tr></thead><tbody>\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct report_pkg *p = &r->pkgs[idx[i]];
-		const cJSON *ext = cJSON_GetObjectItemCaseSensitive(p->obj, "extension_compat"), *e;
-		const cJSON *decls = cJSON_GetObjectItemCaseSensitive(
-			cJSON_GetObjectItemCaseSensitive(ext, "source_scan"), "declarations");
-		int next = 0, k = 0;
-		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(ext, "extensions"))
-			next += json_bool(e, "is_extension", true);
+		const struct rs_pkg *pkg = p->pkg;
+		const struct rs_ext *ext = &pkg->ext;
+		const struct strv *mods = &pkg->gil_fallback_modules;
+		int k = 0;
 		sbuf_adds(sb, "<tr><td>");
 		esc(sb, p->name);
-		sbuf_addf(sb, "</td><td class=\"num\">%d</td><td>", next);
-		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(p->obj, "gil_fallback_modules"))
-		{
-			if (!cJSON_IsString(e))
-				continue;
+		sbuf_addf(sb, "</td><td class=\"num\">%zu</td><td>", ext->nextensions);
+		for (size_t m = 0; m < mods->n; m++) {
 			sbuf_adds(sb, k++ ? ", " : "<span class=\"over\">Yes</span>: ");
-			code(sb, e->valuestring);
+			code(sb, mods->v[m]);
 		}
 		if (!k)
-			sbuf_adds(sb, json_bool(ext, "gil_fallback_active", false)
+			sbuf_adds(sb, ext->gil_fallback_active
 					      ? "<span class=\"over\">Yes</span>"
 					      : "<span class=\"ok\">No</span>");
-		sbuf_addf(sb, "</td><td>%s</td><td class=\"frames\">", source_status(ext));
+		sbuf_addf(sb, "</td><td>%s</td><td class=\"frames\">", report_source_status(pkg));
 		k = 0;
-		cJSON_ArrayForEach(e, decls)
-		{
+		for (size_t j = 0; j < ext->ndecls; j++) {
+			const struct rs_decl *e = &ext->decls[j];
 			char *loc;
 			if (k++ == HTML_MAX_DECLS) {
 				sbuf_addf(sb, "<br><span class=\"note\">\u2026 and %d more</span>",
-					  cJSON_GetArraySize(decls) - HTML_MAX_DECLS);
+					  (int)ext->ndecls - HTML_MAX_DECLS);
 				break;
 			}
-			loc = xasprintf("%s:%d", json_str(e, "file") ? json_str(e, "file") : "?",
-					json_int(e, "line_number", 0));
+			loc = xasprintf("%s:%d", e->file ? e->file : "?", e->line_number);
 			sbuf_adds(sb, k > 1 ? "<br>" : "");
 			code(sb, loc);
 			sbuf_adds(sb, " ");
-			esc(sb, json_str(e, "kind") ? json_str(e, "kind") : "Py_mod_gil");
-			sbuf_addf(sb, " \u2192 %s", json_bool(e, "is_not_used", false) ? "NOT_USED"
-										: "USED");
+			esc(sb, e->kind ? e->kind : "Py_mod_gil");
+			sbuf_addf(sb, " \u2192 %s", e->is_not_used ? "NOT_USED" : "USED");
 			free(loc);
 		}
 		if (!k)
@@ -887,38 +469,6 @@ static void extensions(struct sbuf *sb, const struct report *r, const size_t *id
 		sbuf_adds(sb, "</td></tr>\n");
 	}
 	sbuf_adds(sb, "</tbody></table></div>\n</section>\n");
-}
-
-static void gil(struct sbuf *sb, const struct report *r)
-{
-	size_t n, *idx = report_section(r, SEC_GIL, &n);
-	section_open(sb, "gil", "GIL comparison");
-	if (!n) {
-		sbuf_adds(sb, "<p class=\"note\">Not measured: run with <code>--compare-with-gil"
-			      "</code> to run every suite again with the GIL enabled "
-			      "(<code>PYTHON_GIL=1</code>).</p>\n</section>\n");
-		goto out;
-	}
-	sbuf_adds(sb, "<p>The same suites with the GIL enabled (<code>PYTHON_GIL=1</code>) on the "
-		      "same interpreter: what fails only without the GIL is a free-threading "
-		      "problem.</p>\n<table><thead><tr><th>Package</th><th>Pass rate, "
-		      "free-threaded</th><th>Pass rate, GIL enabled</th><th>Verdict</th><th>"
-		      "Meaning</th></tr></thead><tbody>\n");
-	for (size_t i = 0; i < n; i++) {
-		const struct report_pkg *p = &r->pkgs[idx[i]];
-		sbuf_adds(sb, "<tr><td>");
-		esc(sb, p->name);
-		sbuf_adds(sb, "</td><td>");
-		rate(sb, p->passes, p->iters);
-		sbuf_adds(sb, "</td><td>");
-		rate(sb, p->gil_passes, p->gil_iters);
-		sbuf_adds(sb, "</td><td><code>");
-		esc(sb, p->gil_comparison);
-		sbuf_addf(sb, "</code></td><td>%s</td></tr>\n", report_gil_meaning(p->gil_comparison));
-	}
-	sbuf_adds(sb, "</tbody></table>\n</section>\n");
-out:
-	free(idx);
 }
 
 static void pep779(struct sbuf *sb, const struct report *r)
@@ -949,7 +499,7 @@ static void pep779(struct sbuf *sb, const struct report *r)
 		if (measured) {
 			sbuf_adds(sb, "<figure><figcaption>Free-threaded / GIL-enabled, per package"
 				      "</figcaption>\n");
-			chart_pep779(sb, r, idx, measured);
+			svg_chart_pep779(sb, r, idx, measured);
 			sbuf_adds(sb, "</figure>\n");
 		}
 	}
@@ -961,7 +511,7 @@ static void pep779(struct sbuf *sb, const struct report *r)
 		  PEP779_TIME_LIMIT, PEP779_RSS_LIMIT);
 	for (size_t i = 0; i < n; i++) {
 		const struct report_pkg *p = &r->pkgs[idx[i]];
-		const cJSON *pep = p->pep779;
+		const struct rs_pep779 *pep = p->pep779;
 		sbuf_adds(sb, "<tr><td>");
 		esc(sb, p->name);
 		if (!pep) {
@@ -971,23 +521,23 @@ static void pep779(struct sbuf *sb, const struct report *r)
 		}
 		sbuf_addf(sb, "</td><td class=\"num\">%.2f s</td><td class=\"num\">%.2f s</td>"
 			      "<td class=\"num\">",
-			  json_num(pep, "ft_median_s", 0), json_num(pep, "gil_median_s", 0));
-		report_add_ratio(sb, json_num(pep, "time_ratio", 0));
+			  pep->ft_median_s, pep->gil_median_s);
+		report_add_ratio(sb, pep->time_ratio);
 		sbuf_adds(sb, "</td><td class=\"c\">");
-		verdict(sb, pep, "time_ok");
-		if (json_num(pep, "rss_ratio", 0) > 0) {
+		verdict(sb, pep->time_ok);
+		if (pep->rss_ratio > 0) {
 			sbuf_adds(sb, "</td><td class=\"num\">");
-			report_add_mib(sb, json_num(pep, "ft_median_rss_kb", 0));
+			report_add_mib(sb, pep->ft_median_rss_kb);
 			sbuf_adds(sb, "</td><td class=\"num\">");
-			report_add_mib(sb, json_num(pep, "gil_median_rss_kb", 0));
+			report_add_mib(sb, pep->gil_median_rss_kb);
 			sbuf_adds(sb, "</td><td class=\"num\">");
-			report_add_ratio(sb, json_num(pep, "rss_ratio", 0));
+			report_add_ratio(sb, pep->rss_ratio);
 		} else {
 			sbuf_adds(sb, "</td><td class=\"num na\">n/a</td><td class=\"num na\">n/a</td>"
 				      "<td class=\"num na\">n/a");
 		}
 		sbuf_adds(sb, "</td><td class=\"c\">");
-		verdict(sb, pep, "rss_ok");
+		verdict(sb, pep->rss_ok);
 		sbuf_adds(sb, "</td></tr>\n");
 	}
 	report_pep779_geomean(r, &gt, &nt, &gr, &nr);
@@ -1013,43 +563,6 @@ out:
 	free(idx);
 }
 
-static void clusters(struct sbuf *sb, const struct report *r)
-{
-	section_open(sb, "clusters", "Crash clusters");
-	sbuf_adds(sb, "<p>Crashes grouped by signature across packages and iterations (both GIL "
-		      "modes, and child processes a suite survived): one row is one bug, whichever "
-		      "package shows it.</p>\n<div class=\"scroll\"><table><thead><tr><th>Signature "
-		      "id</th><th>Signal</th><th>Top frames</th><th>Python frame</th><th>Iterations"
-		      "</th><th>Packages</th></tr></thead><tbody>\n");
-	for (size_t i = 0; i < r->nclusters; i++) {
-		const struct report_cluster *c = &r->clusters[i];
-		sbuf_adds(sb, "<tr><td>");
-		code(sb, c->id);
-		sbuf_adds(sb, "</td><td>");
-		esc(sb, c->signal ? c->signal : "?");
-		sbuf_adds(sb, "</td><td class=\"frames\">");
-		frames(sb, &c->frames, 3);
-		sbuf_adds(sb, "</td><td>");
-		code(sb, c->py_frame);
-		sbuf_adds(sb, "</td><td>");
-		if (c->ft)
-			sbuf_addf(sb, "%ld", c->ft);
-		if (c->gil)
-			sbuf_addf(sb, "%s%ld with the GIL", c->ft ? " + " : "", c->gil);
-		if (c->child)
-			sbuf_addf(sb, "%s%ld in a child process", c->ft || c->gil ? " + " : "",
-				  c->child);
-		sbuf_adds(sb, "</td><td>");
-		for (size_t k = 0; k < c->npkgs; k++) {
-			sbuf_adds(sb, k ? ", " : "");
-			esc(sb, r->pkgs[c->pkgs[k]].name);
-			sbuf_addf(sb, " <span class=\"note\">(%ld)</span>", c->pkg_counts[k]);
-		}
-		sbuf_adds(sb, "</td></tr>\n");
-	}
-	sbuf_adds(sb, "</tbody></table></div>\n</section>\n");
-}
-
 static void all_packages(struct sbuf *sb, const struct report *r)
 {
 	size_t n, *idx = report_section(r, SEC_ALL, &n);
@@ -1072,8 +585,8 @@ static void all_packages(struct sbuf *sb, const struct report *r)
 		sbuf_addf(sb, "</td><td class=\"num\">%ld</td><td class=\"num\">%ld</td>", p->crashes,
 			  p->deadlocks);
 		if (r->compare_with_gil) {
-			double t = json_num(p->pep779, "time_ratio", 0);
-			double m = json_num(p->pep779, "rss_ratio", 0);
+			double t = p->pep779 ? p->pep779->time_ratio : 0;
+			double m = p->pep779 ? p->pep779->rss_ratio : 0;
 			sbuf_adds(sb, "<td>");
 			rate(sb, p->gil_passes, p->gil_iters);
 			if (t > 0)
@@ -1099,8 +612,158 @@ static void all_packages(struct sbuf *sb, const struct report *r)
 	free(idx);
 }
 
+/* ---- the document backend ---- */
+
+static void html_section_begin(struct doc *d, const char *id, const char *title)
+{
+	section_open(d->out, id, title);
+}
+
+static void html_section_end(struct doc *d)
+{
+	sbuf_adds(d->out, "</section>\n");
+}
+
+static void html_subhead(struct doc *d, const char *title)
+{
+	sbuf_adds(d->out, "<h3>");
+	esc(d->out, title);
+	sbuf_adds(d->out, "</h3>\n");
+}
+
+static void html_para_begin(struct doc *d, unsigned flags)
+{
+	sbuf_adds(d->out, flags & DOC_NOTE ? "<p class=\"note\">" : "<p>");
+}
+
+static void html_para_end(struct doc *d)
+{
+	sbuf_adds(d->out, "</p>\n");
+}
+
+static void html_table_begin(struct doc *d, const struct doc_col *cols, size_t n,
+			     unsigned flags)
+{
+	d->cols = cols;
+	d->ncols = n;
+	d->table_flags = flags;
+	if (flags & DOC_SCROLL)
+		sbuf_adds(d->out, "<div class=\"scroll\">");
+	sbuf_adds(d->out, "<table><thead><tr>");
+	for (size_t i = 0; i < n; i++) {
+		sbuf_adds(d->out, cols[i].flags & DOC_NUM ? "<th class=\"num\">" : "<th>");
+		esc(d->out, cols[i].title);
+		sbuf_adds(d->out, "</th>");
+	}
+	sbuf_adds(d->out, "</tr></thead><tbody>\n");
+}
+
+static void html_table_end(struct doc *d)
+{
+	sbuf_adds(d->out, d->table_flags & DOC_SCROLL ? "</tbody></table></div>\n"
+						       : "</tbody></table>\n");
+	d->cols = NULL;
+	d->ncols = 0;
+}
+
+static void html_row_begin(struct doc *d)
+{
+	d->col = 0;
+	sbuf_adds(d->out, "<tr>");
+}
+
+static void html_row_end(struct doc *d)
+{
+	sbuf_adds(d->out, "</tr>\n");
+}
+
+static void html_cell_begin(struct doc *d)
+{
+	unsigned f = d->col < d->ncols ? d->cols[d->col].flags : 0;
+	sbuf_adds(d->out, f & DOC_NUM	 ? "<td class=\"num\">"
+			  : f & DOC_FRAMES ? "<td class=\"frames\">"
+					   : "<td>");
+}
+
+static void html_cell_end(struct doc *d)
+{
+	sbuf_adds(d->out, "</td>");
+	d->col++;
+}
+
+static void html_text(struct doc *d, const char *s)
+{
+	esc(d->out, s);
+}
+
+static void html_code(struct doc *d, const char *s)
+{
+	code(d->out, s);
+}
+
+static void html_dash(struct doc *d)
+{
+	sbuf_adds(d->out, "<span class=\"na\">—</span>");
+}
+
+static void html_aside(struct doc *d, const char *s)
+{
+	sbuf_adds(d->out, " <span class=\"note\">");
+	esc(d->out, s);
+	sbuf_adds(d->out, "</span>");
+}
+
+static void html_note(struct doc *d, const char *s)
+{
+	sbuf_adds(d->out, " <span class=\"note\">");
+	esc(d->out, s);
+	sbuf_adds(d->out, "</span>");
+}
+
+static void html_keyword(struct doc *d, const char *s)
+{
+	sbuf_adds(d->out, "<code>");
+	esc(d->out, s);
+	sbuf_adds(d->out, "</code>");
+}
+
+static void html_frames(struct doc *d, const struct strv *f, size_t max)
+{
+	frames(d->out, f, max);
+}
+
+static void html_hint(struct doc *d, const char *s)
+{
+	sbuf_adds(d->out, "<br><span class=\"note\">");
+	esc(d->out, s);
+	sbuf_adds(d->out, "</span>");
+}
+
+const struct doc_ops report_doc_html = {
+	.section_begin = html_section_begin,
+	.section_end = html_section_end,
+	.subhead = html_subhead,
+	.para_begin = html_para_begin,
+	.para_end = html_para_end,
+	.table_begin = html_table_begin,
+	.table_end = html_table_end,
+	.row_begin = html_row_begin,
+	.row_end = html_row_end,
+	.cell_begin = html_cell_begin,
+	.cell_end = html_cell_end,
+	.text = html_text,
+	.code = html_code,
+	.dash = html_dash,
+	.aside = html_aside,
+	.hint = html_hint,
+	.note = html_note,
+	.keyword = html_keyword,
+	.frames = html_frames,
+};
+
 void report_html(struct sbuf *out, const struct report *r)
 {
+	struct doc d = { .ops = &report_doc_html, .out = out };
 	static const enum report_section listed[] = { SEC_CRASHES, SEC_DEADLOCKS,
 						      SEC_INTERMITTENT, SEC_TSAN, SEC_EXTENSIONS };
 	size_t *idx[SEC_ALL + 1] = { NULL }, n[SEC_ALL + 1] = { 0 };
@@ -1125,15 +788,15 @@ void report_html(struct sbuf *out, const struct report *r)
 	if (present[SEC_DEADLOCKS])
 		deadlocks(out, r, idx[SEC_DEADLOCKS], n[SEC_DEADLOCKS]);
 	if (present[SEC_INTERMITTENT])
-		intermittent(out, r, idx[SEC_INTERMITTENT], n[SEC_INTERMITTENT]);
+		report_sec_intermittent(&d, r);
 	if (present[SEC_TSAN])
-		tsan(out, r, idx[SEC_TSAN], n[SEC_TSAN]);
+		report_sec_tsan(&d, r);
 	if (present[SEC_EXTENSIONS])
 		extensions(out, r, idx[SEC_EXTENSIONS], n[SEC_EXTENSIONS]);
-	gil(out, r);
+	report_sec_gil(&d, r);
 	pep779(out, r);
 	if (r->nclusters)
-		clusters(out, r);
+		report_sec_clusters(&d, r);
 	all_packages(out, r);
 	sbuf_adds(out, "<footer>Generated by ftscope " FTSCOPE_VERSION " from run <code>");
 	esc(out, r->run_id);

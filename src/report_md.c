@@ -3,9 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
 #include "ftscope/report.h"
+#include "ftscope/report_doc.h"
 #include "ftscope/results.h"
 #include "ftscope/rundir.h"
 #include "ftscope/version.h"
@@ -159,14 +158,14 @@ static void crashes(struct sbuf *out, const struct report *r)
 		if (ncl > 1)
 			sbuf_addf(out, " (+%zu more)", ncl - 1);
 		sbuf_adds(out, " | ");
-		md_text(out, c && c->signal ? c->signal : "?");
+		md_text(out, c && c->parts.signal ? c->parts.signal : "?");
 		sbuf_adds(out, " | ");
 		if (c)
-			frames_cell(out, &c->frames, 3);
+			frames_cell(out, &c->parts.frames, 3);
 		else
 			sbuf_adds(out, "—");
 		sbuf_adds(out, " | ");
-		md_code_or_dash(out, c ? c->py_frame : NULL);
+		md_code_or_dash(out, c ? c->parts.py_frame : NULL);
 		sbuf_adds(out, " |\n");
 	}
 	sbuf_addc(out, '\n');
@@ -174,40 +173,25 @@ out:
 	free(idx);
 }
 
-static long count_status(const cJSON *arr, const char *status)
+static void cycle_line(struct sbuf *out, const struct rs_cycle *cycle)
 {
-	const cJSON *it;
-	long n = 0;
-	cJSON_ArrayForEach(it, arr)
-	{
-		const char *st = json_str(it, "status");
-		n += st && !strcmp(st, status);
-	}
-	return n;
-}
-
-static void cycle_line(struct sbuf *out, const cJSON *cycle)
-{
-	const cJSON *t, *tids = cJSON_GetObjectItemCaseSensitive(cycle, "tids");
-	bool certain = json_bool(cycle, "certain", false);
-	cJSON_ArrayForEach(t, tids)
-		sbuf_addf(out, "thread %ld → ", json_as_long(t, 0));
-	if (cJSON_GetArraySize(tids) > 0)
-		sbuf_addf(out, "thread %ld", (long)cJSON_GetArrayItem(tids, 0)->valuedouble);
-	sbuf_addf(out, " (%s)", certain ? "certain: owners read from the lock words"
+	for (size_t k = 0; k < cycle->ntids; k++)
+		sbuf_addf(out, "thread %ld → ", cycle->tids[k]);
+	if (cycle->ntids > 0)
+		sbuf_addf(out, "thread %ld", cycle->tids[0]);
+	sbuf_addf(out, " (%s)", cycle->certain ? "certain: owners read from the lock words"
 					: "inferred: a lock's holder deduced from `with` blocks");
 }
 
 static void hang_detail(struct sbuf *out, const struct report_pkg *p)
 {
 	const struct report_hang *h = &p->hang;
-	const char *last = json_str(h->iter, "last_output_line");
-	const cJSON *c;
+	const char *last = h->iter->last_output_line;
 	size_t shown = 0;
 
 	sbuf_adds(out, "### ");
 	md_text(out, p->name);
-	sbuf_addf(out, "\n\nIteration %d (PYTHON_GIL=%d): ", json_int(h->iter, "index", 0),
+	sbuf_addf(out, "\n\nIteration %ld (PYTHON_GIL=%d): ", h->iter->index,
 		  h->gil ? 1 : 0);
 	md_text(out, h->reason ? h->reason : "hang");
 	sbuf_addf(out, ", detected %.1f s after the last progress", h->detected_after_s);
@@ -216,13 +200,12 @@ static void hang_detail(struct sbuf *out, const struct report_pkg *p)
 		md_code(out, last);
 	}
 	sbuf_adds(out, ".\n\n");
-	if (cJSON_GetArraySize(h->cycles) == 0)
+	if (h->ncycles == 0)
 		sbuf_adds(out, "No wait-for cycle was found (threads may wait on something outside "
 			       "the process tree, or on a lock whose owner is unknown).\n\n");
-	cJSON_ArrayForEach(c, h->cycles)
-	{
+	for (size_t c = 0; c < h->ncycles; c++) {
 		sbuf_adds(out, "**Wait-for cycle:** ");
-		cycle_line(out, c);
+		cycle_line(out, &h->cycles[c]);
 		sbuf_adds(out, "\n\n");
 	}
 	if (!h->nthreads) {
@@ -278,15 +261,12 @@ static void deadlocks(struct sbuf *out, const struct report *r)
 		       "|---------|----------:|-------------:|---------------:|-------------|\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct report_pkg *p = &r->pkgs[idx[i]];
-		const char *last = p->hang.iter ? json_str(p->hang.iter, "last_output_line") : NULL;
+		const char *last = p->hang.iter ? p->hang.iter->last_output_line : NULL;
 		sbuf_adds(out, "| ");
 		md_text(out, p->name);
 		sbuf_addf(out, " | %ld/%ld | ", p->deadlocks, p->iters);
 		if (p->gil_iters >= 0)
-			sbuf_addf(out, "%ld/%ld", count_status(cJSON_GetObjectItemCaseSensitive(
-							       p->obj, "gil_enabled_iterations"),
-						       "deadlock"),
-				  p->gil_iters);
+			sbuf_addf(out, "%ld/%ld", report_gil_deadlocks(p), p->gil_iters);
 		else
 			sbuf_adds(out, "—");
 		if (p->hang.iter)
@@ -304,138 +284,6 @@ out:
 	free(idx);
 }
 
-static void intermittent(struct sbuf *out, const struct report *r)
-{
-	size_t n, *idx = report_section(r, SEC_INTERMITTENT, &n);
-	if (!n)
-		goto out;
-	sbuf_adds(out, "## Packages with intermittent failures\n\n"
-		       "Some iterations pass and some fail: likely race conditions.\n\n"
-		       "| Package | Pass rate | Flaky tests | Pattern | Most flaky test |\n"
-		       "|---------|-----------|------------:|---------|-----------------|\n");
-	for (size_t i = 0; i < n; i++) {
-		const struct report_pkg *p = &r->pkgs[idx[i]];
-		const cJSON *flaky = cJSON_GetObjectItemCaseSensitive(p->obj, "flaky_tests");
-		const cJSON *top = cJSON_GetArrayItem(flaky, 0);
-		sbuf_adds(out, "| ");
-		md_text(out, p->name);
-		sbuf_adds(out, " | ");
-		report_add_rate(out, p->passes, p->iters);
-		sbuf_addf(out, " | %d | %s | ", cJSON_GetArraySize(flaky),
-			  flaky_pattern_name(p->pattern));
-		if (top && top->string) {
-			md_code(out, top->string);
-			sbuf_addf(out, " (failed %ld×)", json_long(flaky, top->string, 0));
-		} else {
-			sbuf_adds(out, "—");
-		}
-		sbuf_adds(out, " |\n");
-	}
-	sbuf_addc(out, '\n');
-out:
-	free(idx);
-}
-
-static void add_iterations_field(struct sbuf *out, const cJSON *v)
-{
-	const cJSON *x;
-	int k = 0;
-	if (cJSON_IsNumber(v)) {
-		sbuf_addf(out, "%ld", json_as_long(v, 0));
-		return;
-	}
-	if (!cJSON_IsArray(v)) {
-		sbuf_adds(out, "—");
-		return;
-	}
-	cJSON_ArrayForEach(x, v)
-	{
-		if (k == 8) {
-			sbuf_adds(out, ", …");
-			break;
-		}
-		if (cJSON_IsNumber(x))
-			sbuf_addf(out, "%s%ld", k++ ? ", " : "", json_as_long(x, 0));
-		else if (cJSON_IsString(x)) {
-			sbuf_adds(out, k++ ? ", " : "");
-			md_text(out, x->valuestring);
-		}
-	}
-}
-
-static void tsan(struct sbuf *out, const struct report *r)
-{
-	size_t n, *idx = report_section(r, SEC_TSAN, &n);
-	bool races = false;
-	if (!n)
-		goto out;
-	sbuf_adds(out, "## TSAN warnings\n\n"
-		       "ThreadSanitizer reported data races, even where the tests pass.\n\n"
-		       "| Package | Warning types | Iterations affected |\n"
-		       "|---------|---------------|--------------------:|\n");
-	for (size_t i = 0; i < n; i++) {
-		const struct report_pkg *p = &r->pkgs[idx[i]];
-		const cJSON *t, *types = cJSON_GetObjectItemCaseSensitive(p->obj, "tsan_warning_types");
-		int k = 0;
-		sbuf_adds(out, "| ");
-		md_text(out, p->name);
-		sbuf_adds(out, " | ");
-		cJSON_ArrayForEach(t, types)
-		{
-			if (!cJSON_IsString(t) || k == 3)
-				continue;
-			sbuf_adds(out, k++ ? ", " : "");
-			md_text(out, t->valuestring);
-		}
-		if (!k)
-			sbuf_adds(out, "—");
-		sbuf_addf(out, " | %ld/%ld |\n", p->tsan_iters, p->iters);
-		races |= cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(p->obj, "tsan_races")) > 0;
-	}
-	sbuf_addc(out, '\n');
-	if (!races)
-		goto out;
-	sbuf_adds(out, "Races by signature:\n\n"
-		       "| Package | Signature id | Kind | Summary | Reports | Iterations |\n"
-		       "|---------|--------------|------|---------|--------:|------------|\n");
-	for (size_t i = 0; i < n; i++) {
-		const struct report_pkg *p = &r->pkgs[idx[i]];
-		const cJSON *race;
-		cJSON_ArrayForEach(race, cJSON_GetObjectItemCaseSensitive(p->obj, "tsan_races"))
-		{
-			sbuf_adds(out, "| ");
-			md_text(out, p->name);
-			sbuf_adds(out, " | ");
-			md_code_or_dash(out, json_str(race, "signature_id"));
-			sbuf_adds(out, " | ");
-			md_text(out, json_str(race, "kind") ? json_str(race, "kind") : "?");
-			sbuf_adds(out, " | ");
-			md_code_or_dash(out, json_str(race, "summary"));
-			sbuf_addf(out, " | %ld | ", json_long(race, "count", 0));
-			add_iterations_field(out, cJSON_GetObjectItemCaseSensitive(race, "iterations"));
-			sbuf_adds(out, " |\n");
-		}
-	}
-	sbuf_addc(out, '\n');
-out:
-	free(idx);
-}
-
-/* "Declared (NOT_USED)", "Declared (USED)", "Not declared" (labeille), "not scanned". */
-static const char *source_status(const cJSON *ext)
-{
-	const cJSON *scan = cJSON_GetObjectItemCaseSensitive(ext, "source_scan"), *d;
-	const cJSON *decls = cJSON_GetObjectItemCaseSensitive(scan, "declarations");
-	bool all_not_used = true;
-	if (!cJSON_IsObject(scan))
-		return "not scanned";
-	if (cJSON_GetArraySize(decls) == 0)
-		return "Not declared";
-	cJSON_ArrayForEach(d, decls)
-		all_not_used &= json_bool(d, "is_not_used", false);
-	return all_not_used ? "Declared (NOT_USED)" : "Declared (USED)";
-}
-
 static void extensions(struct sbuf *out, const struct report *r)
 {
 	size_t n, *idx = report_section(r, SEC_EXTENSIONS, &n);
@@ -450,27 +298,19 @@ static void extensions(struct sbuf *out, const struct report *r)
 		       "|---------|------------------:|--------------|-------------------|--------|\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct report_pkg *p = &r->pkgs[idx[i]];
-		const cJSON *ext = cJSON_GetObjectItemCaseSensitive(p->obj, "extension_compat"), *e;
-		const cJSON *mods = cJSON_GetObjectItemCaseSensitive(p->obj, "gil_fallback_modules");
-		int next = 0, k = 0;
-		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(ext, "extensions"))
-			next += json_bool(e, "is_extension", true);
+		const struct rs_pkg *pkg = p->pkg;
+		const struct strv *mods = &pkg->gil_fallback_modules;
 		sbuf_adds(out, "| ");
 		md_text(out, p->name);
-		sbuf_addf(out, " | %d | ", next);
-		cJSON_ArrayForEach(e, mods)
-		{
-			if (!cJSON_IsString(e))
-				continue;
-			sbuf_adds(out, k++ ? ", " : "Yes: ");
-			md_code(out, e->valuestring);
+		sbuf_addf(out, " | %zu | ", pkg->ext.nextensions);
+		for (size_t k = 0; k < mods->n; k++) {
+			sbuf_adds(out, k ? ", " : "Yes: ");
+			md_code(out, mods->v[k]);
 		}
-		if (!k)
-			sbuf_adds(out, json_bool(ext, "gil_fallback_active", false) ? "Yes" : "No");
-		sbuf_addf(out, " | %s | %s |\n", source_status(ext), category_name(p->cat));
-		any_decl |= cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
-				    cJSON_GetObjectItemCaseSensitive(ext, "source_scan"),
-				    "declarations")) > 0;
+		if (!mods->n)
+			sbuf_adds(out, pkg->ext.gil_fallback_active ? "Yes" : "No");
+		sbuf_addf(out, " | %s | %s |\n", report_source_status(pkg), category_name(p->cat));
+		any_decl |= pkg->ext.ndecls > 0;
 	}
 	sbuf_addc(out, '\n');
 	if (!any_decl)
@@ -478,15 +318,13 @@ static void extensions(struct sbuf *out, const struct report *r)
 	sbuf_adds(out, "Source declarations:\n\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct report_pkg *p = &r->pkgs[idx[i]];
-		const cJSON *scan = cJSON_GetObjectItemCaseSensitive(
-			cJSON_GetObjectItemCaseSensitive(p->obj, "extension_compat"), "source_scan");
-		const cJSON *d, *decls = cJSON_GetObjectItemCaseSensitive(scan, "declarations");
+		const struct rs_ext *ext = &p->pkg->ext;
 		int k = 0;
-		cJSON_ArrayForEach(d, decls)
-		{
+		for (size_t j = 0; j < ext->ndecls; j++) {
+			const struct rs_decl *d = &ext->decls[j];
 			char *loc;
 			if (k++ == MD_MAX_DECLS) {
-				sbuf_addf(out, "  - … and %d more\n", cJSON_GetArraySize(decls) - MD_MAX_DECLS);
+				sbuf_addf(out, "  - … and %d more\n", (int)ext->ndecls - MD_MAX_DECLS);
 				break;
 			}
 			if (k == 1) {
@@ -494,16 +332,15 @@ static void extensions(struct sbuf *out, const struct report *r)
 				md_text(out, p->name);
 				sbuf_adds(out, ":\n");
 			}
-			loc = xasprintf("%s:%d", json_str(d, "file") ? json_str(d, "file") : "?",
-					json_int(d, "line_number", 0));
+			loc = xasprintf("%s:%d", d->file ? d->file : "?", d->line_number);
 			sbuf_adds(out, "  - ");
 			md_code(out, loc);
 			sbuf_adds(out, " ");
-			md_text(out, json_str(d, "kind") ? json_str(d, "kind") : "Py_mod_gil");
-			sbuf_addf(out, " → %s", json_bool(d, "is_not_used", false) ? "NOT_USED" : "USED");
-			if (json_str(d, "line_text")) {
+			md_text(out, d->kind ? d->kind : "Py_mod_gil");
+			sbuf_addf(out, " → %s", d->is_not_used ? "NOT_USED" : "USED");
+			if (d->line_text) {
 				sbuf_adds(out, ": ");
-				md_code(out, json_str(d, "line_text"));
+				md_code(out, d->line_text);
 			}
 			sbuf_addc(out, '\n');
 			free(loc);
@@ -514,42 +351,9 @@ out:
 	free(idx);
 }
 
-static void gil_comparison(struct sbuf *out, const struct report *r)
+static void pep_ok(struct sbuf *out, int ok)
 {
-	size_t n, *idx = report_section(r, SEC_GIL, &n);
-	sbuf_adds(out, "## GIL comparison\n\n");
-	if (!n) {
-		sbuf_adds(out, "Not measured: run with `--compare-with-gil` to run every suite "
-			       "again with the GIL enabled (`PYTHON_GIL=1`).\n\n");
-		goto out;
-	}
-	sbuf_adds(out, "The same suites with the GIL enabled (`PYTHON_GIL=1`) on the same "
-		       "interpreter: what fails only without the GIL is a free-threading "
-		       "problem.\n\n"
-		       "| Package | Pass rate, free-threaded | Pass rate, GIL enabled | Verdict | "
-		       "Meaning |\n"
-		       "|---------|--------------------------|------------------------|---------|"
-		       "---------|\n");
-	for (size_t i = 0; i < n; i++) {
-		const struct report_pkg *p = &r->pkgs[idx[i]];
-		sbuf_adds(out, "| ");
-		md_text(out, p->name);
-		sbuf_adds(out, " | ");
-		report_add_rate(out, p->passes, p->iters);
-		sbuf_adds(out, " | ");
-		report_add_rate(out, p->gil_passes, p->gil_iters);
-		sbuf_addf(out, " | %s | %s |\n", p->gil_comparison,
-			  report_gil_meaning(p->gil_comparison));
-	}
-	sbuf_addc(out, '\n');
-out:
-	free(idx);
-}
-
-static void pep_ok(struct sbuf *out, const cJSON *pep, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(pep, key);
-	sbuf_adds(out, !cJSON_IsBool(v) ? "n/a" : cJSON_IsTrue(v) ? "yes" : "**no**");
+	sbuf_adds(out, ok < 0 ? "n/a" : ok ? "yes" : "**no**");
 }
 
 static void pep779(struct sbuf *out, const struct report *r)
@@ -577,7 +381,7 @@ static void pep779(struct sbuf *out, const struct report *r)
 		  PEP779_TIME_LIMIT, PEP779_RSS_LIMIT);
 	for (size_t i = 0; i < n; i++) {
 		const struct report_pkg *p = &r->pkgs[idx[i]];
-		const cJSON *pep = p->pep779;
+		const struct rs_pep779 *pep = p->pep779;
 		sbuf_adds(out, "| ");
 		md_text(out, p->name);
 		if (!pep) {
@@ -585,23 +389,22 @@ static void pep779(struct sbuf *out, const struct report *r)
 				       "n/a | n/a | |\n");
 			continue;
 		}
-		sbuf_addf(out, " | %.2f s | %.2f s | ", json_num(pep, "ft_median_s", 0),
-			  json_num(pep, "gil_median_s", 0));
-		report_add_ratio(out, json_num(pep, "time_ratio", 0));
+		sbuf_addf(out, " | %.2f s | %.2f s | ", pep->ft_median_s, pep->gil_median_s);
+		report_add_ratio(out, pep->time_ratio);
 		sbuf_adds(out, " | ");
-		pep_ok(out, pep, "time_ok");
+		pep_ok(out, pep->time_ok);
 		sbuf_adds(out, " | ");
-		if (json_num(pep, "rss_ratio", 0) > 0) {
-			report_add_mib(out, json_num(pep, "ft_median_rss_kb", 0));
+		if (pep->rss_ratio > 0) {
+			report_add_mib(out, pep->ft_median_rss_kb);
 			sbuf_adds(out, " | ");
-			report_add_mib(out, json_num(pep, "gil_median_rss_kb", 0));
+			report_add_mib(out, pep->gil_median_rss_kb);
 			sbuf_adds(out, " | ");
-			report_add_ratio(out, json_num(pep, "rss_ratio", 0));
+			report_add_ratio(out, pep->rss_ratio);
 		} else {
 			sbuf_adds(out, "n/a | n/a | n/a");
 		}
 		sbuf_adds(out, " | ");
-		pep_ok(out, pep, "rss_ok");
+		pep_ok(out, pep->rss_ok);
 		sbuf_adds(out, " |\n");
 	}
 	report_pep779_geomean(r, &gt, &nt, &gr, &nr);
@@ -619,54 +422,6 @@ static void pep779(struct sbuf *out, const struct report *r)
 	sbuf_addc(out, '\n');
 out:
 	free(idx);
-}
-
-static void cluster_iterations(struct sbuf *out, const struct report_cluster *c)
-{
-	bool any = false;
-	if (c->ft) {
-		sbuf_addf(out, "%ld", c->ft);
-		any = true;
-	}
-	if (c->gil) {
-		sbuf_addf(out, "%s%ld with the GIL", any ? " + " : "", c->gil);
-		any = true;
-	}
-	if (c->child)
-		sbuf_addf(out, "%s%ld in a child process", any ? " + " : "", c->child);
-}
-
-static void clusters(struct sbuf *out, const struct report *r)
-{
-	if (!r->nclusters)
-		return;
-	sbuf_adds(out, "## Crash clusters\n\n"
-		       "Crashes grouped by signature across packages and iterations (both GIL "
-		       "modes, and child processes a suite survived): one row is one bug, "
-		       "whichever package shows it.\n\n"
-		       "| Signature id | Signal | Top frames | Python frame | Iterations | Packages |\n"
-		       "|--------------|--------|------------|--------------|------------|----------|\n");
-	for (size_t i = 0; i < r->nclusters; i++) {
-		const struct report_cluster *c = &r->clusters[i];
-		sbuf_adds(out, "| ");
-		md_code_or_dash(out, c->id);
-		sbuf_adds(out, " | ");
-		md_text(out, c->signal ? c->signal : "?");
-		sbuf_adds(out, " | ");
-		frames_cell(out, &c->frames, 3);
-		sbuf_adds(out, " | ");
-		md_code_or_dash(out, c->py_frame);
-		sbuf_adds(out, " | ");
-		cluster_iterations(out, c);
-		sbuf_adds(out, " | ");
-		for (size_t k = 0; k < c->npkgs; k++) {
-			sbuf_adds(out, k ? ", " : "");
-			md_text(out, r->pkgs[c->pkgs[k]].name);
-			sbuf_addf(out, " (%ld)", c->pkg_counts[k]);
-		}
-		sbuf_adds(out, " |\n");
-	}
-	sbuf_addc(out, '\n');
 }
 
 static void all_packages(struct sbuf *out, const struct report *r)
@@ -689,8 +444,8 @@ static void all_packages(struct sbuf *out, const struct report *r)
 		report_add_rate(out, p->passes, p->iters);
 		sbuf_addf(out, " | %ld | %ld |", p->crashes, p->deadlocks);
 		if (r->compare_with_gil) {
-			double t = json_num(p->pep779, "time_ratio", 0);
-			double m = json_num(p->pep779, "rss_ratio", 0);
+			double t = p->pep779 ? p->pep779->time_ratio : 0;
+			double m = p->pep779 ? p->pep779->rss_ratio : 0;
 			sbuf_adds(out, " ");
 			report_add_rate(out, p->gil_passes, p->gil_iters);
 			if (t > 0)
@@ -709,18 +464,147 @@ out:
 	free(idx);
 }
 
+/* ---- the document backend ---- */
+
+static void md_section_begin(struct doc *d, const char *id, const char *title)
+{
+	sbuf_addf(d->out, "## %s\n\n", title);
+}
+
+static void md_nothing(struct doc *d)
+{
+}
+
+static void md_para_begin(struct doc *d, unsigned flags)
+{
+}
+
+static void md_subhead(struct doc *d, const char *title)
+{
+	sbuf_addf(d->out, "%s:\n\n", title);
+}
+
+static void md_para_end(struct doc *d)
+{
+	sbuf_adds(d->out, "\n\n");
+}
+
+static void md_table_begin(struct doc *d, const struct doc_col *cols, size_t n, unsigned flags)
+{
+	sbuf_addc(d->out, '|');
+	for (size_t i = 0; i < n; i++)
+		sbuf_addf(d->out, " %s |", cols[i].title);
+	sbuf_adds(d->out, "\n|");
+	/* as wide as the title and its blanks; numbers right-aligned */
+	for (size_t i = 0; i < n; i++) {
+		size_t w = strlen(cols[i].title) + 2;
+		for (size_t k = 0; k + 1 < w; k++)
+			sbuf_addc(d->out, '-');
+		sbuf_adds(d->out, cols[i].flags & DOC_NUM ? ":|" : "-|");
+	}
+	sbuf_addc(d->out, '\n');
+}
+
+static void md_table_end(struct doc *d)
+{
+	sbuf_addc(d->out, '\n');
+}
+
+static void md_row_begin(struct doc *d)
+{
+	sbuf_addc(d->out, '|');
+}
+
+static void md_row_end(struct doc *d)
+{
+	sbuf_addc(d->out, '\n');
+}
+
+static void md_cell_begin(struct doc *d)
+{
+	sbuf_addc(d->out, ' ');
+}
+
+static void md_cell_end(struct doc *d)
+{
+	sbuf_adds(d->out, " |");
+}
+
+static void md_doc_text(struct doc *d, const char *s)
+{
+	md_text(d->out, s);
+}
+
+static void md_doc_code(struct doc *d, const char *s)
+{
+	md_code_or_dash(d->out, s);
+}
+
+static void md_dash(struct doc *d)
+{
+	sbuf_adds(d->out, "—");
+}
+
+static void md_aside(struct doc *d, const char *s)
+{
+	sbuf_addf(d->out, " (%s)", s);
+}
+
+static void md_hint(struct doc *d, const char *s)
+{
+}
+
+static void md_note(struct doc *d, const char *s)
+{
+	sbuf_addf(d->out, " %s", s);
+}
+
+static void md_keyword(struct doc *d, const char *s)
+{
+	sbuf_adds(d->out, s);
+}
+
+static void md_frames(struct doc *d, const struct strv *frames, size_t max)
+{
+	frames_cell(d->out, frames, max);
+}
+
+const struct doc_ops report_doc_md = {
+	.section_begin = md_section_begin,
+	.section_end = md_nothing,
+	.subhead = md_subhead,
+	.para_begin = md_para_begin,
+	.para_end = md_para_end,
+	.table_begin = md_table_begin,
+	.table_end = md_table_end,
+	.row_begin = md_row_begin,
+	.row_end = md_row_end,
+	.cell_begin = md_cell_begin,
+	.cell_end = md_cell_end,
+	.text = md_doc_text,
+	.code = md_doc_code,
+	.dash = md_dash,
+	.aside = md_aside,
+	.hint = md_hint,
+	.note = md_note,
+	.keyword = md_keyword,
+	.frames = md_frames,
+};
+
 void report_markdown(struct sbuf *out, const struct report *r)
 {
+	struct doc d = { .ops = &report_doc_md, .out = out };
+
 	header(out, r);
 	summary(out, r);
 	crashes(out, r);
 	deadlocks(out, r);
-	intermittent(out, r);
-	tsan(out, r);
+	report_sec_intermittent(&d, r);
+	report_sec_tsan(&d, r);
 	extensions(out, r);
-	gil_comparison(out, r);
+	report_sec_gil(&d, r);
 	pep779(out, r);
-	clusters(out, r);
+	report_sec_clusters(&d, r);
 	all_packages(out, r);
 	sbuf_adds(out, "---\n\n*Generated by ftscope " FTSCOPE_VERSION " from run ");
 	md_code(out, r->run_id);

@@ -4,17 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
 #include "ftscope/report.h"
-#include "ftscope/results.h"
 
 /* labeille's text report: summary, package table, investigation priority (display.py). */
 #define TRIAGE_MAX 20
-#define DETAILS_MAX 50
 
-/* Bytes of s's first max code points. */
-static size_t utf8_prefix(const char *s, size_t max)
+size_t utf8_prefix(const char *s, size_t max)
 {
 	size_t i = 0, cps = 0;
 	for (; s[i]; i++) {
@@ -26,8 +21,7 @@ static size_t utf8_prefix(const char *s, size_t max)
 	return i;
 }
 
-/* At most max code points of s, control characters as blanks, padded to width. */
-static void cell(struct sbuf *sb, const char *s, size_t max, int width)
+void text_cell(struct sbuf *sb, const char *s, size_t max, int width)
 {
 	size_t n = utf8_prefix(s, max), cps = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -42,22 +36,21 @@ static void cell(struct sbuf *sb, const char *s, size_t max, int width)
 
 static void rule(struct sbuf *sb, bool utf8, const char *ascii, size_t n)
 {
-	while (n--)
-		sbuf_adds(sb, utf8 ? "\u2500" : ascii);
+	text_rule(sb, utf8, ascii, n);
 	sbuf_addc(sb, '\n');
 }
 
-static void details(struct sbuf *sb, const struct report_pkg *p)
+/* Details of a package row: "interrupted, SIGSEGV | f, 2 flaky tests, ...". malloc'd. */
+static char *details(const struct report_pkg *p)
 {
 	struct strv parts = STRV_INIT;
 	struct sbuf joined = SBUF_INIT;
-	const cJSON *sigs = cJSON_GetObjectItemCaseSensitive(p->obj, "failure_signatures");
-	const cJSON *types = cJSON_GetObjectItemCaseSensitive(p->obj, "tsan_warning_types");
-	const char *sig = cJSON_GetStringValue(cJSON_GetArrayItem(sigs, 0));
-	const char *tsan = cJSON_GetStringValue(cJSON_GetArrayItem(types, 0));
-	int flaky = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(p->obj, "flaky_tests"));
+	const struct rs_pkg *pkg = p->pkg;
+	const char *sig = pkg->failure_signatures.n ? pkg->failure_signatures.v[0] : NULL;
+	const char *tsan = pkg->tsan_warning_types.n ? pkg->tsan_warning_types.v[0] : NULL;
+	int flaky = (int)pkg->nflaky_any;
 
-	if (json_bool(p->obj, "interrupted", false))
+	if (pkg->interrupted)
 		strv_push(&parts, "interrupted");
 	if (sig)
 		strv_push_owned(&parts, xstrndup(sig, utf8_prefix(sig, 30)));
@@ -68,17 +61,67 @@ static void details(struct sbuf *sb, const struct report_pkg *p)
 	if (p->deadlocks)
 		strv_push_owned(&parts, xasprintf("%ld deadlock%s", p->deadlocks,
 						  p->deadlocks == 1 ? "" : "s"));
-	if (!json_bool(p->obj, "install_ok", true))
+	if (!pkg->install_ok)
 		strv_push(&parts, "install failed");
-	if (!json_bool(p->obj, "import_ok", true))
+	if (!pkg->import_ok)
 		strv_push(&parts, "import failed");
 	if (p->gil_comparison)
 		strv_push_owned(&parts, xasprintf("vs GIL: %s", p->gil_comparison));
 	for (size_t i = 0; i < parts.n; i++)
 		sbuf_addf(&joined, "%s%s", i ? ", " : "", parts.v[i]);
-	cell(sb, joined.buf ? joined.buf : "", DETAILS_MAX, 0);
-	sbuf_release(&joined);
 	strv_release(&parts);
+	return sbuf_detach(&joined);
+}
+
+void text_rule(struct sbuf *sb, bool utf8, const char *ascii, size_t n)
+{
+	while (n--)
+		sbuf_adds(sb, utf8 ? "\u2500" : ascii);
+}
+
+void text_category_counts(struct sbuf *sb, const size_t counts[CAT_NR], size_t total,
+			  bool utf8)
+{
+	int symw = utf8 ? 2 : 1;
+	for (int c = 0; c < CAT_NR; c++) {
+		char label[64];
+		if (!counts[c])
+			continue;
+		snprintf(label, sizeof(label), "%s:", category_label(c));
+		sbuf_addf(sb, "  %s%*s %-35s %3zu  (%5.1f%%)\n", category_symbol(c, utf8),
+			  symw - category_symbol_width(c, utf8), "", label, counts[c],
+			  total ? 100.0 * (double)counts[c] / (double)total : 0.0);
+	}
+}
+
+void text_pkg_table(struct sbuf *sb, const struct text_row *rows, size_t n, int name_width,
+		    size_t name_max, bool utf8)
+{
+	char hdr[256];
+	int hdr_len = snprintf(hdr, sizeof(hdr), "%-*s %-25s %10s %6s %8s  %s", name_width,
+			       "Package", "Category", "Pass Rate", "Iters", "Crashes", "Details");
+
+	sbuf_addf(sb, "%s\n", hdr);
+	text_rule(sb, utf8, "-", hdr_len + 20 < 100 ? (size_t)hdr_len + 20 : 100);
+	sbuf_addc(sb, '\n');
+	for (size_t i = 0; i < n; i++) {
+		const struct text_row *p = &rows[i];
+		int catw = category_symbol_width(p->cat, utf8) + 1 + (int)strlen(category_name(p->cat));
+		char rate[48];
+		if (p->iters > 0)
+			snprintf(rate, sizeof(rate), "%ld/%ld", p->passes, p->iters);
+		else
+			snprintf(rate, sizeof(rate), "N/A");
+		text_cell(sb, p->name, name_max, name_width);
+		sbuf_addf(sb, " %s %s%*s %10s %6ld %8ld  ", category_symbol(p->cat, utf8),
+			  category_name(p->cat), catw < 25 ? 25 - catw : 0, "", rate, p->iters,
+			  p->crashes);
+		text_cell(sb, p->details ? p->details : "", TEXT_DETAILS_MAX, 0);
+		/* no trailing blanks when Details is empty */
+		while (sb->len && sb->buf[sb->len - 1] == ' ')
+			sb->buf[--sb->len] = '\0';
+		sbuf_addc(sb, '\n');
+	}
 }
 
 void report_text(struct sbuf *out, const struct report *r, bool utf8)
@@ -97,46 +140,28 @@ void report_text(struct sbuf *out, const struct report *r, bool utf8)
 	report_kv_free(kv, nkv);
 	if (note) {
 		sbuf_adds(out, "\nPartial results: ");
-		cell(out, note, (size_t)-1, 0);
+		text_cell(out, note, (size_t)-1, 0);
 		sbuf_addc(out, '\n');
 		free(note);
 	}
 
 	sbuf_adds(out, "\nCompatibility Summary\n");
 	rule(out, utf8, "-", 21);
-	for (int c = 0; c < CAT_NR; c++) {
-		char label[64];
-		if (!r->cat_counts[c])
-			continue;
-		snprintf(label, sizeof(label), "%s:", category_label(c));
-		sbuf_addf(out, "  %s%*s %-35s %3zu  (%5.1f%%)\n", category_symbol(c, utf8),
-			  symw - category_symbol_width(c, utf8), "", label, r->cat_counts[c],
-			  100.0 * (double)r->cat_counts[c] / (double)r->n);
-	}
+	text_category_counts(out, r->cat_counts, r->n, utf8);
 	sbuf_addf(out, "  %-*s %3zu\n\n", 36 + symw, "Total:", r->n);
 
 	idx = report_section(r, SEC_ALL, &n);
 	if (n) {
-		sbuf_addf(out, "%-20s %-25s %10s %6s %8s  %s\n", "Package", "Category", "Pass Rate",
-			  "Iters", "Crashes", "Details");
-		rule(out, utf8, "-", 100);
-	}
-	for (size_t i = 0; i < n; i++) {
-		const struct report_pkg *p = &r->pkgs[idx[i]];
-		int catw = category_symbol_width(p->cat, utf8) + 1 + (int)strlen(category_name(p->cat));
-		char rate[48];
-		if (p->iters > 0)
-			snprintf(rate, sizeof(rate), "%ld/%ld", p->passes, p->iters);
-		else
-			snprintf(rate, sizeof(rate), "N/A");
-		cell(out, p->name, 40, 20);
-		sbuf_addf(out, " %s %s%*s %10s %6ld %8ld  ", category_symbol(p->cat, utf8),
-			  category_name(p->cat), catw < 25 ? 25 - catw : 0, "", rate, p->iters,
-			  p->crashes);
-		details(out, p);
-		while (out->len && out->buf[out->len - 1] == ' ')
-			out->buf[--out->len] = '\0';
-		sbuf_addc(out, '\n');
+		struct text_row *rows = xcalloc(n, sizeof(*rows));
+		for (size_t i = 0; i < n; i++) {
+			const struct report_pkg *p = &r->pkgs[idx[i]];
+			rows[i] = (struct text_row){ p->name, p->cat, p->passes, p->iters,
+						     p->crashes, details(p) };
+		}
+		text_pkg_table(out, rows, n, 20, 40, utf8);
+		for (size_t i = 0; i < n; i++)
+			free(rows[i].details);
+		free(rows);
 	}
 	free(idx);
 
@@ -148,10 +173,10 @@ void report_text(struct sbuf *out, const struct report *r, bool utf8)
 		const struct report_pkg *p = &r->pkgs[r->triage[i]];
 		int w = category_symbol_width(p->cat, utf8);
 		sbuf_addf(out, "  %2zu. ", i + 1);
-		cell(out, p->name, 40, 18);
+		text_cell(out, p->name, 40, 18);
 		sbuf_addf(out, " %s%*s %-14s (score: %d)  ", category_symbol(p->cat, utf8), symw - w,
 			  "", category_name(p->cat), p->score);
-		cell(out, p->reason, 60, 0);
+		text_cell(out, p->reason, 60, 0);
 		sbuf_addc(out, '\n');
 	}
 	if (r->ntriage > TRIAGE_MAX)

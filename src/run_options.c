@@ -10,7 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include "ftscope/error.h"
-#include "ftscope/results.h"
+#include "ftscope/json.h"
 #include "ftscope/run_options.h"
 #include "ftscope/sandbox.h"
 #include "ftscope/tracer.h"

@@ -18,6 +18,7 @@
 #include "ftscope/exit.h"
 #include "ftscope/results.h"
 #include "ftscope/run.h"
+#include "ftscope/runstore.h"
 #include "ftscope/sandbox.h"
 #include "ftscope/text.h"
 #include "ftscope/workspace.h"
@@ -54,14 +55,7 @@ void run_catch_signals(void)
 
 int run_write_meta(struct run_ctx *rc)
 {
-	char *text = json_print(rc->meta, true);
-	int ret = write_file_atomic(rc->meta_path, text, strlen(text));
-	free(text);
-	if (ret < 0) {
-		errno = -ret;
-		return error_errno("cannot write '%s'", rc->meta_path);
-	}
-	return 0;
+	return runstore_write_meta(rc->run_dir, rc->meta);
 }
 
 /* ---- workers: one forked process per package, so --jobs and Ctrl-C work the same way ---- */
@@ -140,7 +134,7 @@ static const char *count_str(const cJSON *pkg)
 /* Collect a finished worker: append its package line. */
 static void collect_worker(struct run_ctx *rc, const struct pkg_entry *e, int status)
 {
-	char *path = pkg_result_path(rc, e->name), *text = NULL, *line;
+	char *path = pkg_result_path(rc, e->name), *text = NULL;
 	size_t len = 0;
 	cJSON *pkg = NULL;
 	/* root's, written by the worker that just ended (prepare_pkg_artifacts removed any
@@ -161,9 +155,7 @@ static void collect_worker(struct run_ctx *rc, const struct pkg_entry *e, int st
 		pkg_aggregate(pkg);
 		warning("%s: worker ended abnormally (status 0x%x)", e->name, status);
 	}
-	line = json_print(pkg, false);
-	if (append_line_fsync(rc->results_path, line) < 0)
-		error_errno("cannot append to '%s'", rc->results_path);
+	runstore_append_pkg(rc->run_dir, pkg);
 	if (!json_bool(pkg, "interrupted", false)) {
 		cJSON *n = cJSON_GetObjectItemCaseSensitive(rc->meta, "packages_completed");
 		cJSON_SetNumberValue(n, n->valuedouble + 1);
@@ -182,7 +174,6 @@ static void collect_worker(struct run_ctx *rc, const struct pkg_entry *e, int st
 		free(name);
 	}
 	fflush(stdout);
-	free(line);
 	free(text);
 	free(path);
 	cJSON_Delete(pkg);

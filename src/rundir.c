@@ -13,7 +13,7 @@
 #include <cjson/cJSON.h>
 
 #include "ftscope/error.h"
-#include "ftscope/results.h"
+#include "ftscope/json.h"
 #include "ftscope/rundir.h"
 #include "ftscope/util.h"
 

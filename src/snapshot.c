@@ -11,10 +11,10 @@
 #include <cjson/cJSON.h>
 
 #include "ftscope/error.h"
+#include "ftscope/json.h"
 #include "ftscope/jsonout.h"
 #include "ftscope/procfs.h"
 #include "ftscope/pyframes.h"
-#include "ftscope/results.h"
 #include "ftscope/signature.h"
 #include "ftscope/snapshot.h"
 #include "ftscope/util.h"

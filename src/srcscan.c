@@ -9,7 +9,7 @@
 #include <cjson/cJSON.h>
 
 #include "ftscope/error.h"
-#include "ftscope/results.h"
+#include "ftscope/json.h"
 #include "ftscope/srcscan.h"
 #include "ftscope/util.h"
 

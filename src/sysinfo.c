@@ -11,7 +11,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "ftscope/results.h"
+#include "ftscope/json.h"
 #include "ftscope/sysinfo.h"
 #include "ftscope/util.h"
 

@@ -14,7 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "ftscope/error.h"
-#include "ftscope/results.h"
+#include "ftscope/json.h"
 #include "ftscope/text.h"
 #include "ftscope/workspace.h"
 

@@ -30,9 +30,15 @@ struct sig_parts {
 #define SIG_PARTS_INIT { NULL, STRV_INIT, NULL }
 
 /*
- * Split a signature text. ftscope's form is "SIG | frame | ... | py file:func"; labeille's
+ * Split a signature text: the one rule for every reader (the run store parses each
+ * iteration's signature with it; crashes, the reports' clusters). ftscope's form is
+ * "SIG | frame | ... | py file:func": the first part is the signal when it starts with
+ * "SIG", the first "py " part the Python frame, the rest the frames (parts trimmed, empty
+ * ones dropped). Without " | ": "SIGSEGV: test_x.py:worker" (no tracer) gives the signal
+ * and the Python frame (one word with a colon after "SIG...: "); labeille's
  * "SIGSEGV: Fatal Python error: Segmentation fault" and a bare "SIGABRT" give the signal
- * and no frames. Always succeeds (text NULL gives nothing).
+ * only; a text that does not start with "SIG" gives no signal. Always succeeds (text NULL
+ * gives nothing).
  */
 void sig_parts_parse(const char *text, struct sig_parts *out);
 void sig_parts_release(struct sig_parts *p);

@@ -5,23 +5,21 @@
 
 /*
  * `ftscope report`: a run turned into a document (markdown, text or a self-contained HTML
- * page). report_build() reads everything the formats need out of a loaded run once (the
- * model); report_markdown(), report_text() and report_html() only lay it out. labeille's
- * `ft report` sections come first, then ftscope's (GIL comparison, PEP 779 ratios, crash
- * clusters).
+ * page). report_build() derives everything the formats need from the run store's typed
+ * view (runstore.h) once (the model); report_markdown(), report_text() and report_html()
+ * only lay it out. labeille's `ft report` sections come first, then ftscope's (GIL
+ * comparison, PEP 779 ratios, crash clusters).
  *
- * The model borrows the run's JSON (keep the run_data alive while the report lives); what
- * it owns is freed by report_release().
+ * The model borrows the run view (keep it alive while the report lives); what it owns is
+ * freed by report_release().
  */
 #include <stdbool.h>
 #include <stddef.h>
 
 #include "ftscope/category.h"
+#include "ftscope/runstore.h"
 #include "ftscope/stats.h"
 #include "ftscope/util.h"
-
-struct cJSON;
-struct run_data;
 
 /* A deadlocked thread as the report shows it. */
 struct report_thread {
@@ -36,25 +34,26 @@ struct report_thread {
 
 /* The hung iteration shown for a deadlocked package. */
 struct report_hang {
-	const struct cJSON *iter;    /* NULL: no hung iteration found */
+	const struct rs_iter *iter;  /* NULL: no hung iteration found */
 	bool gil;                    /* a PYTHON_GIL=1 iteration */
 	const char *reason;          /* hang.reason */
 	double detected_after_s;
-	const struct cJSON *cycles;  /* hang.cycles, borrowed; may be NULL */
+	const struct rs_cycle *cycles; /* hang.cycles, borrowed */
+	size_t ncycles;
 	struct report_thread *threads;
 	size_t nthreads;
 	bool from_forensics;         /* Python stacks read from forensics.json */
 };
 
 struct report_pkg {
-	const struct cJSON *obj;     /* the package object, borrowed */
+	const struct rs_pkg *pkg;    /* the package in the run view, borrowed */
 	const char *name;
 	enum ft_category cat;
 	double pass_rate;            /* 0..1 */
 	long iters, passes, crashes, deadlocks, tsan_iters;
 	long gil_iters, gil_passes;  /* gil_iters -1: no GIL-enabled iterations */
 	const char *gil_comparison;  /* NULL without --compare-with-gil */
-	struct cJSON *pep779;        /* owned object; NULL when not measured or null */
+	const struct rs_pep779 *pep779; /* borrowed; NULL when not measured */
 	bool is_ext;                 /* the probe found C extensions */
 	bool has_tsan;
 	enum flaky_pattern pattern;
@@ -68,21 +67,20 @@ struct report_cluster {
 	const char *key;             /* signature id, else the signature text (borrowed) */
 	const char *id;              /* NULL when the signature has no id (no tracer) */
 	const char *signature;       /* the full text; may be NULL */
-	char *signal;                /* "SIGSEGV", or NULL */
-	struct strv frames;          /* native frames, innermost first */
-	char *py_frame;              /* "test_x.py:work", or NULL */
+	struct sig_parts parts;      /* the signature taken apart (cluster.h's rule) */
 	long ft, gil, child;         /* runner crashes without / with the GIL; child crashes */
 	size_t *pkgs;                /* indexes into report.pkgs */
 	long *pkg_counts;
 	size_t npkgs;
 };
 
+/* The run store's status (same order as enum rs_status). */
 enum report_status { REPORT_COMPLETE, REPORT_INTERRUPTED, REPORT_RUNNING, REPORT_UNKNOWN };
 
 #define REPORT_RATE_BUCKETS 6
 
 struct report {
-	const struct run_data *rd;
+	const struct run_view *v;
 	const char *run_id;
 	enum report_status status;
 	long packages_total;         /* ft_meta.json's, 0 unknown */
@@ -99,7 +97,7 @@ struct report {
 };
 
 /* Build the model of rd (reads forensics.json files for the deadlock details). */
-void report_build(struct report *r, const struct run_data *rd);
+void report_build(struct report *r, const struct run_view *v);
 void report_release(struct report *r);
 
 /* Formats: append the document to out. */
@@ -151,8 +149,39 @@ void report_add_ratio(struct sbuf *sb, double ratio);       /* "1.072 (+7.2%)" *
 /* The geometric means of the time and RSS ratios (0 if none); *nt and *nr their counts. */
 void report_pep779_geomean(const struct report *r, double *time, size_t *nt, double *rss,
 			   size_t *nr);
+/* "Declared (NOT_USED)", "Declared (USED)", "Not declared" (labeille), "not scanned". */
+const char *report_source_status(const struct rs_pkg *p);
+/* Deadlocked iterations with the GIL. */
+long report_gil_deadlocks(const struct report_pkg *p);
 /* Clusters of package p, as indexes into r->clusters, most iterations first. */
 size_t report_pkg_clusters(const struct report *r, size_t p, size_t *out, size_t max);
+
+/* ---- text tables: `show` and `report --format text` (src/report_text.c) ---- */
+
+/* Bytes of s's first max code points (Python's s[:max]). */
+size_t utf8_prefix(const char *s, size_t max);
+/* At most max code points of s, control characters as blanks, padded to width code
+ * points. */
+void text_cell(struct sbuf *sb, const char *s, size_t max, int width);
+/* n times "─" (utf8) or ascii. */
+void text_rule(struct sbuf *sb, bool utf8, const char *ascii, size_t n);
+/* One line per category present: "  ! Crash:     1  ( 20.0%)". */
+void text_category_counts(struct sbuf *sb, const size_t counts[CAT_NR], size_t total,
+			  bool utf8);
+
+#define TEXT_DETAILS_MAX 50
+
+/* A row of the package table. */
+struct text_row {
+	const char *name;
+	enum ft_category cat;
+	long passes, iters, crashes;
+	char *details;               /* "SIGSEGV | f, 2 flaky tests, ...", or NULL */
+};
+/* The package table: header, rule, one row each (names cut at name_max code points and
+ * padded to name_width; details at TEXT_DETAILS_MAX). */
+void text_pkg_table(struct sbuf *sb, const struct text_row *rows, size_t n, int name_width,
+		    size_t name_max, bool utf8);
 
 /* ---- pure helpers (unit-tested) ---- */
 
@@ -168,14 +197,7 @@ const char *report_rate_bucket_label(int bucket);
  * crashes, is intermittent or has TSAN warnings + 10 for TSAN warnings. -1 for the
  * compatible categories (not triaged). reason (may be NULL) gets labeille's reason text.
  */
-int report_triage_score(const struct cJSON *pkg, struct sbuf *reason);
-
-/*
- * Split a crash signature: "SIGSEGV | f | g | py x.py:work" (ftscope), "SIGSEGV: x.py:work"
- * (no tracer), "SIGABRT". *signal and *py_frame are malloc'd or NULL; frames appended.
- */
-void report_split_signature(const char *sig, char **signal, struct strv *frames,
-			    char **py_frame);
+int report_triage_score(const struct rs_pkg *pkg, struct sbuf *reason);
 
 /* Markdown: text with the characters markdown would interpret backslash-escaped, and
  * control characters as blanks; md_code: a code span (table-safe: '|' escaped). */

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "ftscope/json.h"
 #include "ftscope/supervise.h"
 #include "ftscope/testreport.h"
 #include "ftscope/tsan.h"
@@ -99,31 +100,5 @@ struct cJSON *pep779_json(const struct cJSON *ft_iters, const struct cJSON *gil_
 
 /* The median of v[0..n) (sorts v); 0 when n == 0. */
 double median_of(double *v, size_t n);
-
-/* Helpers for optional values. */
-void json_set(struct cJSON *obj, const char *key, struct cJSON *val); /* replaces */
-void json_set_str(struct cJSON *obj, const char *key, const char *s); /* NULL -> null */
-/*
- * The one way ftscope writes JSON (cJSON_Print, or cJSON_PrintUnformatted when !formatted):
- * first every key and string under j is made valid UTF-8 in place (utf8_fix: an invalid
- * byte becomes U+FFFD), then each TEXT_NUL_MARK (a NUL of the test's output, text.h) is
- * written as \u0000. malloc'd (free()); NULL for NULL or out of memory.
- */
-char *json_print(struct cJSON *j, bool formatted);
-/* Parse JSON that json_print wrote: \u0000 comes back as TEXT_NUL_MARK, not as a NUL that
- * would end the string. NULL unless text is one JSON value (trailing blanks allowed). */
-struct cJSON *json_parse(const char *text, size_t len);
-void json_set_num(struct cJSON *obj, const char *key, double v);
-void json_set_bool(struct cJSON *obj, const char *key, bool v);
-double json_num(const struct cJSON *obj, const char *key, double dflt);
-/* json_num as an integer: NaN gives dflt, anything out of range the nearest end of it (a
- * results file or an iteration.json may hold any number; a cast would be undefined). */
-long json_long(const struct cJSON *obj, const char *key, long dflt);
-long json_as_long(const struct cJSON *v, long dflt); /* the same for a value */
-int json_int(const struct cJSON *obj, const char *key, int dflt);
-const char *json_str(const struct cJSON *obj, const char *key); /* NULL if absent/not str */
-bool json_bool(const struct cJSON *obj, const char *key, bool dflt);
-/* Round to n decimals (labeille: pass_rate 4 dp, durations 2-3 dp). */
-double round_to(double v, int decimals);
 
 #endif

@@ -21,7 +21,11 @@ static void test_parse(void)
 		{ "SIGSEGV | py x.py:f", "SIGSEGV", "", "x.py:f" },
 		{ "SIGSEGV | operator|(A, B) | g", "SIGSEGV", "operator|(A, B),g", NULL },
 		{ "SIGSEGV: Fatal Python error: Segmentation fault", "SIGSEGV", "", NULL },
-		{ "SIGSEGV: test_x.py:worker", "SIGSEGV", "", NULL },
+		/* one rule for every reader: the no-tracer form keeps its Python frame */
+		{ "SIGSEGV: test_x.py:worker", "SIGSEGV", "", "test_x.py:worker" },
+		{ "SIGBUS | memcpy", "SIGBUS", "memcpy", NULL },
+		{ "SIGABRT | py t.py:f", "SIGABRT", "", "t.py:f" },
+		{ "", NULL, "", NULL },
 		{ "SIGABRT", "SIGABRT", "", NULL },
 		{ "weird text", NULL, "", NULL },
 		{ NULL, NULL, "", NULL },

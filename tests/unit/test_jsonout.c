@@ -12,8 +12,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "ftscope/json.h"
 #include "ftscope/jsonout.h"
-#include "ftscope/results.h"
 #include "ftscope/text.h"
 #include "tap.h"
 

@@ -12,7 +12,7 @@
 
 #include <cjson/cJSON.h>
 
-#include "ftscope/results.h"
+#include "ftscope/json.h"
 #include "ftscope/text.h"
 #include "ftscope/util.h"
 #include "tap.h"
