@@ -5,10 +5,10 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ftscope/diskspace.h"
-#include "ftscope/util.h"
 
 static char *reserve_path; /* NULL: no reserve made (full is then never claimed) */
 static bool full_here;      /* this process gave it back or saw it gone */
@@ -17,8 +17,12 @@ static double checked_at;
 int space_reserve(const char *dir)
 {
 	static const char zeros[65536];
-	char *path = path_join(dir, ".ftscope-space-reserve");
+	char *path = malloc(strlen(dir) + sizeof("/.ftscope-space-reserve"));
 	int r = 0, fd;
+
+	if (!path)
+		return -ENOMEM;
+	strcpy(stpcpy(path, dir), "/.ftscope-space-reserve");
 
 	unlink(path); /* a reserve left by an earlier attempt: made anew */
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -69,13 +73,15 @@ bool space_full(int err)
 
 bool space_is_full(void)
 {
+	struct timespec ts;
 	double now;
 
 	if (!reserve_path)
 		return false;
 	if (full_here)
 		return true;
-	now = now_monotonic();
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 	if (now - checked_at < 0.2) /* capture writes ask often: one look per 200 ms */
 		return false;
 	checked_at = now;

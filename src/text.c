@@ -223,3 +223,27 @@ void term_guard_stdout(void)
 	fflush(stdout);
 	stdout = f;
 }
+
+char *read_text_at(int dirfd, const char *name, size_t max, uid_t owner)
+{
+	char *raw = NULL, *text;
+	size_t len = 0;
+	if (read_file_at(dirfd, name, max, owner, &raw, &len) < 0)
+		return NULL;
+	if (!memchr(raw, '\0', len))
+		return raw;
+	text = text_from_bytes(raw, len);
+	free(raw);
+	return text;
+}
+
+char *tail_bytes(const char *s, size_t len, size_t n)
+{
+	const char *p;
+	if (len <= n)
+		return text_from_bytes(s, len);
+	p = s + len - n;
+	while (p < s + len && ((unsigned char)*p & 0xC0) == 0x80)
+		p++; /* do not start inside a UTF-8 sequence */
+	return text_from_bytes(p, (size_t)(s + len - p));
+}

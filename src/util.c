@@ -213,19 +213,6 @@ void strv_split(struct strv *sv, const char *s, const char *seps)
 	free(copy);
 }
 
-char *read_text_at(int dirfd, const char *name, size_t max, uid_t owner)
-{
-	char *raw = NULL, *text;
-	size_t len = 0;
-	if (read_file_at(dirfd, name, max, owner, &raw, &len) < 0)
-		return NULL;
-	if (!memchr(raw, '\0', len))
-		return raw;
-	text = text_from_bytes(raw, len);
-	free(raw);
-	return text;
-}
-
 int read_file(const char *path, char **out, size_t *len)
 {
 	struct sbuf sb = SBUF_INIT;
@@ -640,17 +627,6 @@ char *trim(char *s)
 	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\n' || e[-1] == '\r'))
 		*--e = '\0';
 	return s;
-}
-
-char *tail_bytes(const char *s, size_t len, size_t n)
-{
-	const char *p;
-	if (len <= n)
-		return text_from_bytes(s, len);
-	p = s + len - n;
-	while (p < s + len && ((unsigned char)*p & 0xC0) == 0x80)
-		p++; /* do not start inside a UTF-8 sequence */
-	return text_from_bytes(p, (size_t)(s + len - p));
 }
 
 static const struct {

@@ -143,6 +143,9 @@ struct symbolizer {
 	struct memcache *mem;   /* memcache.c: snapshot pages, lazily */
 };
 
+/* The maps of s->pid read into s (0 or -errno); maps_free frees such an array. */
+int maps_load(struct symbolizer *s);
+void maps_free(struct map_entry *maps, size_t n);
 struct map_entry *maps_find(struct symbolizer *s, uint64_t addr);
 /* ELF of the mapping (borrowed, owned by the entry) with m->bias set; NULL if none. */
 struct elf_file *maps_elf(struct symbolizer *s, struct map_entry *m);

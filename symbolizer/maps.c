@@ -28,7 +28,7 @@ static void map_entry_release(struct map_entry *m)
 	elf_file_put(m->elf);
 }
 
-static void maps_free(struct map_entry *maps, size_t n)
+void maps_free(struct map_entry *maps, size_t n)
 {
 	size_t i;
 	for (i = 0; i < n; i++)
@@ -107,7 +107,7 @@ static bool same_mapping(const struct map_entry *a, const struct map_entry *b)
 	       ((!a->path && !b->path) || (a->path && b->path && !strcmp(a->path, b->path)));
 }
 
-static int maps_load(struct symbolizer *s)
+int maps_load(struct symbolizer *s)
 {
 	char path[64], *buf = NULL, *line, *save = NULL;
 	struct map_entry *maps = NULL;
@@ -324,42 +324,6 @@ struct elf_file *maps_file_elf(struct symbolizer *s, struct map_entry *f, uint64
 		}
 	}
 	return NULL;
-}
-
-struct symbolizer *symbolizer_new_flags(pid_t pid, unsigned flags)
-{
-	struct symbolizer *s = xcalloc(1, sizeof(*s));
-	int ret;
-
-	s->pid = pid;
-	s->flags = flags;
-	s->mem_fd = -1;
-	s->no_vm_readv = flags & SYMBOLIZER_PROCMEM;
-	ret = maps_load(s);
-	if (ret < 0) {
-		symbolizer_free(s);
-		errno = -ret;
-		return NULL;
-	}
-	return s;
-}
-
-struct symbolizer *symbolizer_new(pid_t pid)
-{
-	return symbolizer_new_flags(pid, 0);
-}
-
-void symbolizer_free(struct symbolizer *s)
-{
-	if (!s)
-		return;
-	if (unwinder_libunwind.fini)
-		unwinder_libunwind.fini(s);
-	memcache_free(s->mem);
-	maps_free(s->maps, s->nmaps);
-	if (s->mem_fd >= 0)
-		close(s->mem_fd);
-	free(s);
 }
 
 pid_t symbolizer_pid(const struct symbolizer *s)

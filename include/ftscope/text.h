@@ -20,6 +20,7 @@
  */
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include <stdint.h>
 
 #define TEXT_NUL_MARK "\xC0\x80"
@@ -55,5 +56,12 @@ bool term_needs_escape(const char *s);
  * (files and pipes get the data). main() calls it once.
  */
 void term_guard_stdout(void);
+
+/* Test output read or cut (util.h's readers underneath). */
+/* A file of test output as one string, its NULs kept as TEXT_NUL_MARK (text.h), read with
+ * read_file_at() (util.h); NULL if it cannot be read. malloc'd. */
+char *read_text_at(int dirfd, const char *name, size_t max, uid_t owner);
+/* Last n bytes of s (at a UTF-8 boundary), its NULs as TEXT_NUL_MARK (text.h), malloc'd. */
+char *tail_bytes(const char *s, size_t len, size_t n);
 
 #endif

@@ -52,9 +52,6 @@ int cmp_strp(const void *a, const void *b);
 
 /* Files. All return 0 or -errno unless said otherwise. */
 int read_file(const char *path, char **out, size_t *len);     /* *out malloc'd, NUL-terminated */
-/* A file of test output as one string, its NULs kept as TEXT_NUL_MARK (text.h), read with
- * read_file_at(); NULL if it cannot be read. malloc'd. */
-char *read_text_at(int dirfd, const char *name, size_t max, uid_t owner);
 /*
  * The one way root reads a file someone else may control (docs/security.md):
  * openat(dirfd, name, O_NOFOLLOW | O_NONBLOCK) -- no symlink is followed and a FIFO or a
@@ -102,8 +99,6 @@ int parse_double(const char *s, double min, double max, double *out);
 bool starts_with(const char *s, const char *prefix);
 bool ends_with(const char *s, const char *suffix);
 char *trim(char *s);                                        /* in place */
-/* Last n bytes of s (at a UTF-8 boundary), its NULs as TEXT_NUL_MARK (text.h), malloc'd. */
-char *tail_bytes(const char *s, size_t len, size_t n);
 
 /* Signals by name: "SIGSEGV" for 11; NULL for unknown. */
 const char *signal_name(int sig);
