@@ -198,7 +198,7 @@ static void compare_build(struct comparison *cmp, struct crashlog cl[2])
 	if (cmp->ncommon > 1)
 		qsort(cmp->common, cmp->ncommon, sizeof(*cmp->common), change_cmp);
 	for (int side = 0; side < 2; side++) {
-		crashlog_add_run(&cl[side], &cmp->run[side]->rd, (size_t)side, NULL);
+		crashlog_add_run(&cl[side], cmp->run[side], (size_t)side, NULL);
 		crashlog_sort(&cl[side]);
 		add_sigs(cmp, &cl[side], side);
 	}

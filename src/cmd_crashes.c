@@ -463,7 +463,7 @@ int cmd_crashes(int argc, char **argv)
 	for (size_t i = 0; i < nruns; i++) {
 		if (opts.package && run_view_pkg(&runs[i], opts.package))
 			found_pkg = true;
-		crashlog_add_run(&cl, &runs[i].rd, i, opts.package);
+		crashlog_add_run(&cl, &runs[i], i, opts.package);
 	}
 	if (opts.package && !found_pkg) {
 		error("no package '%s' in %s", opts.package,

@@ -8,6 +8,7 @@
 #include "ftscope/crashlog.h"
 #include "ftscope/json.h"
 #include "ftscope/rundir.h"
+#include "ftscope/runstore.h"
 #include "ftscope/signature.h"
 #include "ftscope/util.h"
 
@@ -48,70 +49,62 @@ static void set_signature(struct crash_occ *o, const char *text, const char *id,
 		hash_hex(o->signature, o->id); /* labeille's signatures, or no tracer */
 }
 
-static void add_iterations(struct crashlog *cl, const struct run_data *rd, size_t run,
-			   const cJSON *pkg, const cJSON *iters, bool gil)
+static void add_iterations(struct crashlog *cl, const struct run_view *v, size_t run,
+			   const struct rs_pkg *pkg, const struct rs_iter *iters, size_t n)
 {
-	const char *name = json_str(pkg, "package");
 	size_t first = cl->n;
-	const cJSON *it;
 
-	cJSON_ArrayForEach(it, iters)
-	{
-		const char *status = json_str(it, "status");
-		const cJSON *c, *runner = NULL;
+	for (size_t i = 0; i < n; i++) {
+		const struct rs_iter *it = &iters[i];
+		const struct rs_crash *runner = NULL;
 		struct crash_occ *o;
 
-		cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(it, "crashes"))
-			if (json_bool(c, "runner", false) && !runner)
-				runner = c;
-		if (status && !strcmp(status, "crash")) {
+		for (size_t k = 0; k < it->ncrashes && !runner; k++)
+			if (it->crashes[k].runner)
+				runner = &it->crashes[k];
+		if (rs_iter_is(it, ITER_CRASH)) {
 			o = new_occ(cl);
-			o->iter = it;
-			o->iteration = json_int(it, "index", 0);
-			o->gil = gil;
-			o->pid = runner ? json_int(runner, "pid", 0) : 0;
-			o->comm = runner ? json_str(runner, "comm") : NULL;
-			set_signature(o, json_str(it, "crash_signature"),
-				      json_str(it, "crash_signature_id"),
-				      json_str(it, "crash_signal"));
+			o->iter = it->raw;
+			o->iteration = (int)it->index;
+			o->gil = it->gil;
+			o->pid = runner ? (int)runner->pid : 0;
+			o->comm = runner ? runner->comm : NULL;
+			set_signature(o, it->crash_signature, it->crash_signature_id,
+				      it->crash_signal);
 		}
-		cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(it, "crashes"))
-		{
-			if (json_bool(c, "runner", true))
+		for (size_t k = 0; k < it->ncrashes; k++) {
+			const struct rs_crash *c = &it->crashes[k];
+			if (c->runner || !c->runner_known)
 				continue;
 			o = new_occ(cl);
-			o->iter = it;
-			o->iteration = json_int(it, "index", 0);
-			o->gil = gil;
+			o->iter = it->raw;
+			o->iteration = (int)it->index;
+			o->gil = it->gil;
 			o->child = true;
-			o->pid = json_int(c, "pid", 0);
-			o->comm = json_str(c, "comm");
-			set_signature(o, json_str(c, "signature"), json_str(c, "signature_id"),
-				      json_str(c, "signal"));
+			o->pid = (int)c->pid;
+			o->comm = c->comm;
+			set_signature(o, c->signature, c->signature_id, c->signal);
 		}
 	}
 	for (size_t i = first; i < cl->n; i++) {
 		struct crash_occ *o = &cl->v[i];
 		o->run = run;
-		o->run_label = run_label(rd);
-		o->run_dir = rd->dir;
-		o->package = name;
-		o->started_at = json_str(pkg, "started_at");
+		o->run_label = run_label(&v->rd);
+		o->run_dir = pkg->run_dir;
+		o->package = pkg->name;
+		o->started_at = pkg->started_at;
 	}
 }
 
-void crashlog_add_run(struct crashlog *cl, const struct run_data *rd, size_t run, const char *only)
+void crashlog_add_run(struct crashlog *cl, const struct run_view *v, size_t run, const char *only)
 {
-	for (size_t i = 0; i < rd->n; i++) {
-		const cJSON *pkg = rd->pkgs[i];
-		const char *name = json_str(pkg, "package");
-		const cJSON *ft = cJSON_GetObjectItemCaseSensitive(pkg, "iterations");
-		const cJSON *gil = cJSON_GetObjectItemCaseSensitive(pkg, "gil_enabled_iterations");
+	for (size_t i = 0; i < v->n; i++) {
+		const struct rs_pkg *pkg = &v->pkgs[i];
 
-		if (!name || (only && strcmp(name, only)))
+		if (!pkg->name || (only && strcmp(pkg->name, only)))
 			continue;
-		add_iterations(cl, rd, run, pkg, ft, false);
-		add_iterations(cl, rd, run, pkg, gil, true);
+		add_iterations(cl, v, run, pkg, pkg->it, pkg->nit);
+		add_iterations(cl, v, run, pkg, pkg->git, pkg->ngit);
 	}
 }
 

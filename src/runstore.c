@@ -136,6 +136,7 @@ static void load_iter(struct rs_iter *it, const cJSON *o, bool gil)
 		x->signature = json_str(c, "signature");
 		x->signature_id = json_str(c, "signature_id");
 		x->runner = json_bool(c, "runner", false);
+		x->runner_known = cJSON_IsBool(item(c, "runner"));
 	}
 	it->ncrashes = n;
 	n = 0;
@@ -291,6 +292,7 @@ static void load_pkg(struct rs_pkg *p, const cJSON *o, const char *run_dir)
 	p->install_ok = json_bool(o, "install_ok", true);
 	p->import_ok = json_bool(o, "import_ok", true);
 	p->import_error = json_str(o, "import_error");
+	p->started_at = json_str(o, "started_at");
 	p->stalls = json_long(item(o, "hang_count"), "stall", 0);
 	p->concurrency_exercised = json_tristate(o, "concurrency_exercised");
 	p->it = load_iters(item(o, "iterations"), false, &p->nit);

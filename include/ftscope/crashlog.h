@@ -16,6 +16,7 @@
 
 struct cJSON;
 struct run_data;
+struct run_view;
 
 struct crash_occ {
 	size_t run;               /* index given to crashlog_add_run */
@@ -44,7 +45,7 @@ struct crashlog {
 const char *run_label(const struct run_data *rd);
 
 /* Add rd's crashes (only package `only`'s when not NULL); `run` identifies rd. */
-void crashlog_add_run(struct crashlog *cl, const struct run_data *rd, size_t run,
+void crashlog_add_run(struct crashlog *cl, const struct run_view *v, size_t run,
 		      const char *only);
 /* Sort by run, then package start time, FT before GIL iterations, iteration, runner first. */
 void crashlog_sort(struct crashlog *cl);

@@ -39,6 +39,7 @@ struct rs_crash {
 	long pid;
 	const char *comm, *signal, *signature, *signature_id;
 	bool runner;                   /* the test runner itself, not a child it survived */
+	bool runner_known;             /* "runner" is a boolean */
 };
 
 /* A thread of a hung iteration waiting on something (hang.waits[]). */
@@ -181,6 +182,7 @@ struct rs_pkg {
 	bool interrupted;
 	bool install_ok, import_ok;    /* true when absent */
 	const char *import_error;      /* may be NULL */
+	const char *started_at;        /* may be NULL */
 	long stalls;                   /* hang_count.stall */
 	int concurrency_exercised;     /* 1, 0, -1: absent or not a boolean */
 	struct rs_ext ext;

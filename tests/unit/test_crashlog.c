@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "ftscope/crashlog.h"
-#include "ftscope/rundir.h"
+#include "ftscope/runstore.h"
 #include "ftscope/util.h"
 #include "tap.h"
 
@@ -33,7 +33,7 @@ static const struct crash_occ *first(const struct crashlog *cl, const char *pkg)
 	return NULL;
 }
 
-static void test_one_run(const struct run_data *rd)
+static void test_one_run(const struct run_view *rd)
 {
 	struct crashlog cl = CRASHLOG_INIT;
 	const struct crash_occ *o;
@@ -80,7 +80,7 @@ static void test_one_run(const struct run_data *rd)
 	crashlog_release(&cl);
 }
 
-static void test_sort(const struct run_data *rd)
+static void test_sort(const struct run_view *rd)
 {
 	struct crashlog cl = CRASHLOG_INIT;
 	bool ordered = true;
@@ -108,7 +108,7 @@ static void test_labels_and_labeille(void)
 {
 	char dir[] = "/tmp/ftscope-test-crashlog-XXXXXX";
 	char *p, *slash;
-	struct run_data rd = { 0 };
+	struct run_view rd = { 0 };
 	struct crashlog cl = CRASHLOG_INIT;
 	if (!mkdtemp(dir))
 		return;
@@ -125,7 +125,7 @@ static void test_labels_and_labeille(void)
 	}
 	free(p);
 	slash = xasprintf("%s/", dir);
-	if (ok(run_load(slash, &rd) == 0, "a labeille-style run loads")) {
+	if (ok(runstore_load(slash, &rd) == 0, "a labeille-style run loads")) {
 		crashlog_add_run(&cl, &rd, 0, NULL);
 		is_int(cl.n, 1, "its one crash");
 		if (cl.n) {
@@ -137,7 +137,7 @@ static void test_labels_and_labeille(void)
 			is_int(cl.v[0].iteration, 3, "its iteration");
 		}
 		crashlog_release(&cl);
-		run_data_release(&rd);
+		run_view_release(&rd);
 	}
 	free(slash);
 	rm_rf(dir);
@@ -145,12 +145,12 @@ static void test_labels_and_labeille(void)
 
 int main(void)
 {
-	struct run_data rd = { 0 };
-	if (!ok(run_load(RUN, &rd) == 0, "the recorded run loads"))
+	struct run_view rd = { 0 };
+	if (!ok(runstore_load(RUN, &rd) == 0, "the recorded run loads"))
 		return tap_done();
 	test_one_run(&rd);
 	test_sort(&rd);
-	run_data_release(&rd);
+	run_view_release(&rd);
 	test_labels_and_labeille();
 	return tap_done();
 }
