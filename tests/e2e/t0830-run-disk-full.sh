@@ -22,7 +22,7 @@ trap 'umount "$TEST_TMP/full" 2>/dev/null; _e2e_cleanup' EXIT
 FTFIX_TEST_COMMAND="python -m pytest -s tests" fixture_registry ok flood
 mapfile -t dirs < <(ftscope_run_dirs)
 run_ftscope run --target-python "$FT_PYTHON" --registry-dir "$REGISTRY" \
-	--packages ftfix-ok,ftfix-flood --iterations 2 --timeout 120 "${dirs[@]:0:4}" \
+	--packages ftfix-ok,ftfix-flood --iterations 2 --timeout 120 "${dirs[@]:0:4}" --offline \
 	--results-dir "$TEST_TMP/full"
 is "$FTSCOPE_RC" 1 "ftscope run exits 1"
 like "$(ftscope_err)" "disk of .* is full.*disk_full" "the message says the disk is full"
