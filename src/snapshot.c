@@ -458,6 +458,7 @@ static void finish_process(struct snap_process *p)
 						  : 0;
 			snapshot_resolve_python_lock(w, p->pyt, p->npyt, parked);
 		}
+		snapshot_python_story(p);
 	}
 	/*
 	 * file:line last: on a host's first snapshot the line lookups wait for the thread that
@@ -613,6 +614,37 @@ static void frame_emit(struct jsonout *o, const struct frame *f, struct plumbing
 	jo_close(o);
 }
 
+static void site_emit(struct jsonout *o, const char *key, const struct snap_site *s)
+{
+	jo_object(o, key);
+	jo_str(o, "function", s->function);
+	jo_str(o, "file", s->file);
+	jo_num(o, "line", s->line);
+	jo_str(o, "text", s->text);
+	jo_close(o);
+}
+
+static void holds_emit(struct jsonout *o, const struct snap_thread *t)
+{
+	char buf[32];
+	if (!t->nholds)
+		return;
+	jo_array(o, "holds");
+	for (size_t i = 0; i < t->nholds; i++) {
+		const struct snap_hold *h = &t->holds[i];
+		jo_object(o, NULL);
+		jo_str(o, "lock_object", hex(buf, h->lock_obj));
+		jo_str(o, "lock", h->lock);
+		jo_str(o, "expr", h->expr);
+		jo_str(o, "how", h->how);
+		jo_bool(o, "verified", h->verified);
+		if (h->site.function)
+			site_emit(o, "site", &h->site);
+		jo_close(o);
+	}
+	jo_close(o);
+}
+
 static void wait_emit(struct jsonout *o, const struct snap_wait *w)
 {
 	char buf[64];
@@ -639,6 +671,12 @@ static void wait_emit(struct jsonout *o, const struct snap_wait *w)
 		}
 		if (w->ncandidates)
 			jo_num(o, "owner_candidates", w->ncandidates);
+		if (w->primitive)
+			jo_str(o, "primitive", w->primitive);
+		if (w->expr)
+			jo_str(o, "expr", w->expr);
+		if (w->site)
+			site_emit(o, "site", w->site);
 	}
 	jo_close(o);
 }
@@ -680,10 +718,12 @@ void snapshot_emit(const struct snapshot *snap, struct jsonout *o)
 			jo_object(o, NULL);
 			jo_num(o, "tid", t->tid);
 			jo_str(o, "comm", t->comm);
+			jo_str(o, "name", t->name);
 			jo_str(o, "state", st);
 			jo_num(o, "syscall", (double)t->syscall);
 			jo_bool(o, "crashed", t->crashed);
 			wait_emit(o, &t->wait);
+			holds_emit(o, t);
 			jo_bool(o, "merged", t->merged);
 			jo_num(o, "python_frames", (double)t->npython);
 			jo_str(o, "unwind_error", t->unwind_error);
@@ -744,6 +784,7 @@ static void snapshot_proc_release(struct snap_process *p)
 		frames_free(p->threads[k].frames, p->threads[k].nframes);
 		free(p->threads[k].unwind_error);
 		free(p->threads[k].regs);
+		snapshot_python_release(&p->threads[k]);
 	}
 	free(p->threads);
 	py_threads_free(p->pyt, p->npyt);

@@ -56,6 +56,31 @@ struct snap_wait {
 	const char *owner_note; /* why there is no owner, or how it was inferred */
 	uint64_t lock_obj;      /* the Python lock object waited for, 0 if not identified */
 	int ncandidates;        /* threads that could hold it (inside `with` on it) */
+	/* The Python view (snapshot_python.c): the primitive waited in ("Event.wait",
+	 * "Condition.wait", "Semaphore.acquire", "Queue.get", "Thread.join", "Barrier.wait",
+	 * "Lock.acquire", "RLock.acquire"), the frame that waits in it, the waited lock's
+	 * expression there ("acc.lock_b"). NULL / 0 where unknown. */
+	const char *primitive;
+	struct snap_site *site;
+	char *expr;
+};
+
+/* A line of Python source in a frame. */
+struct snap_site {
+	char *function, *file;
+	int line;
+	char *text;             /* the source line, stripped; NULL if the file was unreadable */
+};
+
+/* A lock a thread holds that another thread of the snapshot waits for, and where it was
+ * taken: the `with` statement or the acquire() call in one of its frames. */
+struct snap_hold {
+	uint64_t lock_obj;
+	const char *lock;       /* "threading.Lock", "threading.RLock" */
+	char *expr;             /* "acc.lock_a", NULL if not derived */
+	const char *how;        /* "with", "acquire", NULL: the taking line was not found */
+	bool verified;          /* the expression evaluates, in that frame, to the lock */
+	struct snap_site site;  /* function/file/line NULL/0 if not found */
 };
 
 struct snap_thread {
@@ -71,6 +96,9 @@ struct snap_thread {
 	char *unwind_error;
 	struct snap_wait wait;
 	bool crashed;           /* the thread that received the crash signal */
+	char *name;             /* threading.Thread.name, "MainThread" (Python); NULL otherwise */
+	struct snap_hold *holds;
+	size_t nholds;
 	/* between snapshot_process and snapshot_finish */
 	struct user_regs_struct *regs; /* read while held, NULL if that failed (regs_err) */
 	int regs_err;
@@ -131,6 +159,12 @@ struct cJSON *snapshot_json(const struct snapshot *snap);
 /* The same document written to f as cJSON_Print() would format it, and a newline. */
 void snapshot_write_json(FILE *f, const struct snapshot *snap);
 void snapshot_release(struct snapshot *snap);
+
+/* Between snapshot.c and snapshot_python.c: while the Python reader of p is open, fill
+ * the threads' names, the Python primitives they wait in, the lock expressions and where
+ * the held locks were taken (reads the target and the source files of the frames). */
+void snapshot_python_story(struct snap_process *p);
+void snapshot_python_release(struct snap_thread *t);
 
 /* Print a snapshot (its JSON form, as stored) for a terminal: threads, merged stacks
  * (innermost first), waits, owners, cycles. `all_frames` keeps eval-loop plumbing. */
