@@ -57,7 +57,7 @@ static void print_hang(const struct rs_pkg *pkg, const struct rs_iter *it,
 		printf("    last output: %s\n", it->last_output_line);
 	printf("\n");
 	if (snap)
-		snapshot_print_json(stdout, snap, all_frames);
+		snapshot_print_json(stdout, snap, SNAP_PRINT_NATIVE | (all_frames ? SNAP_PRINT_ALL_FRAMES : 0));
 	else
 		print_proc_fallback(&it->hang);
 	printf("\n");

@@ -500,13 +500,13 @@ void snapshot_finish(struct snapshot *snap)
 	}
 }
 
-static bool tid_in_snapshot(const struct snapshot *snap, int tid)
+static const struct snap_thread *thread_of(const struct snapshot *snap, int tid)
 {
 	for (size_t i = 0; i < snap->n; i++)
 		for (size_t k = 0; k < snap->procs[i].n; k++)
 			if (snap->procs[i].threads[k].tid == tid)
-				return true;
-	return false;
+				return &snap->procs[i].threads[k];
+	return NULL;
 }
 
 void snapshot_analyze(struct snapshot *snap)
@@ -517,7 +517,7 @@ void snapshot_analyze(struct snapshot *snap)
 	for (size_t i = 0; i < snap->n; i++)
 		for (size_t k = 0; k < snap->procs[i].n; k++) {
 			const struct snap_thread *t = &snap->procs[i].threads[k];
-			if (!t->wait.owner || !tid_in_snapshot(snap, t->wait.owner))
+			if (!t->wait.owner || !thread_of(snap, t->wait.owner))
 				continue;
 			snap->edges = xrealloc(snap->edges, (snap->nedges + 1) * sizeof(*snap->edges));
 			snap->edges[snap->nedges].waiter = t->tid;
@@ -645,8 +645,9 @@ static void holds_emit(struct jsonout *o, const struct snap_thread *t)
 	jo_close(o);
 }
 
-static void wait_emit(struct jsonout *o, const struct snap_wait *w)
+static void wait_emit(struct jsonout *o, const struct snapshot *snap, const struct snap_wait *w)
 {
+	const struct snap_thread *owner;
 	char buf[64];
 	if (!w->kind) {
 		jo_null(o, "wait");
@@ -664,6 +665,9 @@ static void wait_emit(struct jsonout *o, const struct snap_wait *w)
 			jo_num(o, "owner", w->owner);
 		else
 			jo_null(o, "owner");
+		owner = w->owner ? thread_of(snap, w->owner) : NULL;
+		if (owner && owner->name)
+			jo_str(o, "owner_name", owner->name);
 		jo_bool(o, "owner_certain", w->owner_certain);
 		jo_str(o, "owner_note", w->owner_note);
 		if (w->lock_obj) {
@@ -722,7 +726,7 @@ void snapshot_emit(const struct snapshot *snap, struct jsonout *o)
 			jo_str(o, "state", st);
 			jo_num(o, "syscall", (double)t->syscall);
 			jo_bool(o, "crashed", t->crashed);
-			wait_emit(o, &t->wait);
+			wait_emit(o, snap, &t->wait);
 			holds_emit(o, t);
 			jo_bool(o, "merged", t->merged);
 			jo_num(o, "python_frames", (double)t->npython);

@@ -166,10 +166,20 @@ void snapshot_release(struct snapshot *snap);
 void snapshot_python_story(struct snap_process *p);
 void snapshot_python_release(struct snap_thread *t);
 
-/* Print a snapshot (its JSON form, as stored) for a terminal: threads, merged stacks
- * (innermost first), waits, owners, cycles. `all_frames` keeps eval-loop plumbing. */
-void snapshot_print_json(FILE *f, const struct cJSON *snap, bool all_frames);
-void snapshot_print(FILE *f, const struct snapshot *snap, bool all_frames);
+/*
+ * Print a snapshot (its JSON form, as stored) for a terminal, py-spy style: per thread a line
+ * `Thread TID "name" (idle): Event.wait`, the lock it waits for and its holder, the locks it
+ * holds and where it took them, then its Python frames (short paths), numbered from #0.
+ * SNAP_PRINT_NATIVE adds the native frames (merged), the futex and owner notes;
+ * SNAP_PRINT_ALL_FRAMES also the interpreter and libc plumbing frames.
+ */
+#define SNAP_PRINT_NATIVE 0x1
+#define SNAP_PRINT_ALL_FRAMES 0x2
+void snapshot_print_json(FILE *f, const struct cJSON *snap, unsigned flags);
+void snapshot_print(FILE *f, const struct snapshot *snap, unsigned flags);
+/* A Python file's path for a person: from the package (site-packages/x/y.py: x/y.py), or the
+ * standard library (lib/python3.13t/threading.py: threading.py); else as is. Into path. */
+const char *py_short_path(const char *path);
 
 /* The crashing thread's merged frames as signature input (see signature.h). */
 struct crash_sig;
