@@ -207,6 +207,67 @@ static char *match_expr(struct pyreader *pr, const struct py_frame *f, const str
 	return NULL;
 }
 
+static bool is_def(const char *l)
+{
+	l += strspn(l, " \t");
+	return starts_with(l, "def ") || starts_with(l, "async def ") || starts_with(l, "class ");
+}
+
+/* Line l is code of frame f itself, not of a def or class nested in it (or, for a module,
+ * in it at all): no such header encloses it between f's first line and l. */
+static bool own_line(const struct src_file *s, const struct py_frame *f, int lo, int l)
+{
+	const char *first = src_line(s, f->firstlineno);
+	int base = first && strcmp(f->func, "<module>") ? indent_of(first) : -1;
+	int m = indent_of(src_line(s, l));
+	for (int k = l - 1; k >= lo && m > 0; k--) {
+		const char *t = src_line(s, k);
+		if (!t || blank_or_comment(t) || indent_of(t) >= m)
+			continue;
+		m = indent_of(t);
+		if (m > base && is_def(t))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The line of frame f's function, above its current line, that calls `X.acquire(` where X
+ * evaluates to lock, with no `X.release(` after it; 0 if none. *expr = X (malloc'd).
+ */
+static int acquire_line(const struct src_file *s, struct pyreader *pr, const struct py_frame *f,
+			uint64_t lock, char **expr)
+{
+	int lo = f->firstlineno > 0 ? f->firstlineno : 1;
+	if (!src_line(s, f->line))
+		return 0;
+	if (f->line - lo > SCAN_LINES)
+		lo = f->line - SCAN_LINES;
+	for (int l = f->line - 1; l >= lo; l--) {
+		const char *t = src_line(s, l);
+		char *e = t ? parse_acquire(t) : NULL, *rel;
+		uint64_t v;
+		bool released = false;
+		if (!e)
+			continue;
+		if (!own_line(s, f, lo, l) || pyreader_eval(pr, f, e, &v) || v != lock) {
+			free(e);
+			continue;
+		}
+		rel = xasprintf("%s.release(", e);
+		for (int k = l + 1; k < f->line && !released; k++)
+			released = src_line(s, k) && strstr(src_line(s, k), rel);
+		free(rel);
+		if (released) {
+			free(e);
+			return 0;
+		}
+		*expr = e;
+		return l;
+	}
+	return 0;
+}
+
 /*
  * Where frame f took lock: a `with` enclosing its current line (or on it), else an earlier
  * `X.acquire(` in its function, whose expression is the lock. in_with: f keeps the lock's
@@ -252,19 +313,17 @@ static bool find_taking(struct src_cache *c, struct pyreader *pr, const struct p
 		}
 	}
 	strv_release(&items);
-	for (int l = f->line - 1; l >= lo; l--) {
-		const char *t = src_line(s, l);
-		char *e = t ? parse_acquire(t) : NULL;
-		uint64_t v;
-		if (e && !pyreader_eval(pr, f, e, &v) && v == lock) {
+	{
+		char *e = NULL;
+		int l = acquire_line(s, pr, f, lock, &e);
+		if (l) {
 			h->expr = e;
 			h->how = "acquire";
 			h->verified = true;
-			site_set(&h->site, f, t, l);
+			site_set(&h->site, f, src_line(s, l), l);
 			free(guess_expr);
 			return true;
 		}
-		free(e);
 	}
 	if (in_with && nwith == 1 && guess) {
 		h->expr = guess_expr;
@@ -381,6 +440,40 @@ static void add_hold(struct src_cache *c, struct pyreader *pr, struct snap_threa
 			return;
 }
 
+/*
+ * A Lock that no thread is inside `with` on: its holder may be the one thread whose frames
+ * are past an acquire() of it (acquire_line). Sets the owner, inferred.
+ */
+static void infer_acquire_owner(struct src_cache *c, struct snap_process *p, struct snap_thread *t)
+{
+	struct snap_wait *w = &t->wait;
+	int found = 0;
+	if (!w->lock_obj || w->owner || !w->primitive || strcmp(w->primitive, "Lock.acquire"))
+		return;
+	for (size_t i = 0; i < p->n; i++) {
+		const struct py_thread *py = py_thread_of(p, p->threads[i].tid);
+		bool has = false;
+		if (!py || p->threads[i].tid == t->tid)
+			continue;
+		for (size_t k = 0; k < py->n && !has; k++) {
+			char *e = NULL;
+			if (stdlib_sync(py->frames[k].file))
+				continue;
+			has = acquire_line(src_open(c, py->frames[k].file), p->pr, &py->frames[k],
+					   w->lock_obj, &e) != 0;
+			free(e);
+		}
+		if (has && !found++)
+			w->owner = p->threads[i].tid;
+	}
+	if (found == 1) {
+		w->ncandidates = 1;
+		w->owner_note = "inferred: the only thread past an acquire() of this lock";
+	} else {
+		w->owner = 0;
+	}
+}
+
 void snapshot_python_story(struct snap_process *p)
 {
 	struct src_cache c;
@@ -399,6 +492,8 @@ void snapshot_python_story(struct snap_process *p)
 			t->name = xstrdup("MainThread"); /* threading's name for it, unless renamed */
 		classify_python_wait(&c, p->pr, t, py);
 	}
+	for (size_t i = 0; i < p->n; i++)
+		infer_acquire_owner(&c, p, &p->threads[i]);
 	for (size_t i = 0; i < p->n; i++) {
 		const struct snap_wait *w = &p->threads[i].wait;
 		if (!w->owner || !w->lock_obj || (w->primitive && strcmp(w->primitive, "Lock.acquire") &&
