@@ -321,6 +321,12 @@ int snapshot_prepare(struct snapshot *snap, pid_t pid)
 		p->exe = xstrdup(buf);
 	}
 	p->cmdline = read_cmdline(pid);
+	snprintf(path, sizeof(path), "/proc/%d/cwd", pid);
+	l = readlink(path, buf, sizeof(buf) - 1);
+	if (l > 0) {
+		buf[l] = '\0';
+		p->cwd = xstrdup(buf);
+	}
 	if (pyreader_open_sym(sym, 0, &p->pr, &why) == 0) {
 		uint64_t eval = pyreader_eval_loop(p->pr);
 		p->python_version = xstrdup(pyreader_version(p->pr));
@@ -704,6 +710,7 @@ void snapshot_emit(const struct snapshot *snap, struct jsonout *o)
 		jo_num(o, "pid", p->pid);
 		jo_str(o, "exe", p->exe);
 		jo_str(o, "cmdline", p->cmdline);
+		jo_str(o, "cwd", p->cwd);
 		if (p->python_version) {
 			jo_object(o, "python");
 			jo_str(o, "version", p->python_version);
@@ -797,6 +804,7 @@ static void snapshot_proc_release(struct snap_process *p)
 	free(p->guess);
 	free(p->exe);
 	free(p->cmdline);
+	free(p->cwd);
 	free(p->python_version);
 	free(p->py_error);
 }

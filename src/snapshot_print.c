@@ -37,7 +37,7 @@ struct printer {
 	int depth;
 	/* the process */
 	long pid;
-	struct field cmdline, py_version, py_error;
+	struct field cmdline, cwd, py_version, py_error;
 	bool python, free_threaded, gil_enabled, header_done;
 	/* the thread */
 	long tid, python_frames;
@@ -117,6 +117,15 @@ const char *py_short_path(const char *path)
 	return path;
 }
 
+const char *py_short_path_in(const char *path, const char *dir)
+{
+	size_t n = dir ? strlen(dir) : 0;
+	const char *s = py_short_path(path);
+	if (s == path && n > 1 && !strncmp(path, dir, n) && path[n] == '/' && path[n + 1])
+		return path + n + 1;
+	return s;
+}
+
 static bool is_idle(const struct printer *p)
 {
 	return p->wait && p->kind.set && strcmp(p->kind.s.buf, "running");
@@ -176,7 +185,7 @@ static void print_frame(struct printer *p)
 	}
 	if (p->fr_python) {
 		fprintf(f, "    #%-3d %s%s (%s:%d)\n", p->idx++, p->native ? "py   " : "",
-			val(&p->fn, "???"), py_short_path(val(&p->file, "???")), (int)p->line);
+			val(&p->fn, "???"), py_short_path_in(val(&p->file, "???"), val(&p->cwd, NULL)), (int)p->line);
 		return;
 	}
 	fprintf(f, "    #%-3d %s", p->idx++, val(&p->fn, "??"));
@@ -195,7 +204,7 @@ static void add_hold_line(struct printer *p)
 	p->holds.set = true;
 	sbuf_addf(sb, "    holds %s", p->h_expr.set ? p->h_expr.s.buf : "a lock");
 	if (p->h_file.set)
-		sbuf_addf(sb, ", taken at %s:%d", py_short_path(p->h_file.s.buf), p->h_line);
+		sbuf_addf(sb, ", taken at %s:%d", py_short_path_in(p->h_file.s.buf, val(&p->cwd, NULL)), p->h_line);
 	if (p->h_text.set)
 		sbuf_addf(sb, ": %s", p->h_text.s.buf);
 	sbuf_addc(sb, '\n');
@@ -242,6 +251,7 @@ static void pr_open(struct jsonout *o, const char *key, bool array)
 	case L_PROC:
 		p->pid = 0;
 		clear_field(&p->cmdline);
+		clear_field(&p->cwd);
 		clear_field(&p->py_version);
 		clear_field(&p->py_error);
 		p->python = p->free_threaded = p->gil_enabled = p->header_done = false;
@@ -359,7 +369,8 @@ static void pr_str(struct jsonout *o, const char *key, const char *v)
 
 	switch (top(p)) {
 	case L_PROC:
-		fl = !strcmp(k, "cmdline") ? &p->cmdline : !strcmp(k, "python_error") ? &p->py_error : NULL;
+		fl = !strcmp(k, "cmdline") ? &p->cmdline : !strcmp(k, "python_error") ? &p->py_error
+			: !strcmp(k, "cwd") ? &p->cwd : NULL;
 		break;
 	case L_PYTHON:
 		fl = !strcmp(k, "version") ? &p->py_version : NULL;

@@ -108,6 +108,7 @@ struct snap_process {
 	pid_t pid;
 	char *exe;
 	char *cmdline;
+	char *cwd;              /* its working directory (short paths), NULL if unreadable */
 	char *python_version;   /* NULL: no Python runtime found (py_error says why) */
 	bool free_threaded;
 	int gil_enabled;        /* -1 unknown */
@@ -180,6 +181,8 @@ void snapshot_print(FILE *f, const struct snapshot *snap, unsigned flags);
 /* A Python file's path for a person: from the package (site-packages/x/y.py: x/y.py), or the
  * standard library (lib/python3.13t/threading.py: threading.py); else as is. Into path. */
 const char *py_short_path(const char *path);
+/* py_short_path, or relative to dir (a process's cwd) when under it. */
+const char *py_short_path_in(const char *path, const char *dir);
 
 /* The crashing thread's merged frames as signature input (see signature.h). */
 struct crash_sig;
