@@ -438,10 +438,8 @@ int cmd_crashes(int argc, char **argv)
 		case OPT_JSON:
 			opts.json = true;
 			break;
-		case ':':
-			die_usage("crashes", "option '%s' needs a value", argv[optind - 1]);
 		default:
-			die_usage("crashes", "unknown option '%s'", argv[optind - 1]);
+			die_bad_option("crashes", ch, argv);
 		}
 	}
 	if (optind >= argc)

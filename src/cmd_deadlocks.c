@@ -50,7 +50,7 @@ int cmd_deadlocks(int argc, char **argv)
 	cJSON *out = NULL;
 	int c, shown = 0, ret = FT_EXIT_FAILURE;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "p:ajhv", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":p:ajhv", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			only = optarg;
@@ -69,7 +69,7 @@ int cmd_deadlocks(int argc, char **argv)
 				puts(*l);
 			return FT_EXIT_OK;
 		default:
-			die_usage("deadlocks", "unknown option");
+			die_bad_option("deadlocks", c, argv);
 		}
 	}
 	if (optind + 1 != argc)

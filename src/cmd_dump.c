@@ -159,7 +159,7 @@ int cmd_dump(int argc, char **argv)
 	int c, r;
 	double t0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "jahvn", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":jahvn", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'v':
 			ft_verbose++;
@@ -178,7 +178,7 @@ int cmd_dump(int argc, char **argv)
 				puts(*l);
 			return FT_EXIT_OK;
 		default:
-			die_usage("dump", "unknown option");
+			die_bad_option("dump", c, argv);
 		}
 	}
 	if (optind + 1 != argc || parse_int(argv[optind], 1, 1 << 30, &pid) < 0)
