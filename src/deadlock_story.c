@@ -69,19 +69,17 @@ static struct where where_of(const cJSON *t)
 		w.python = true;
 		return w;
 	}
-	cJSON_ArrayForEach(f, item(t, "frames"))
-		if (json_bool(f, "python", false)) {
+	/* pass 0: Python frames; pass 1: native frames that are not plumbing */
+	for (int pass = 0; pass < 2; pass++)
+		cJSON_ArrayForEach(f, item(t, "frames")) {
+			bool py = json_bool(f, "python", false);
+			if (pass == 0 ? !py : py || json_bool(f, "plumbing", false) ||
+					     !json_str(f, "function"))
+				continue;
 			w.function = json_str(f, "function");
 			w.file = json_str(f, "file");
 			w.line = json_int(f, "line", 0);
-			w.python = true;
-			return w;
-		}
-	cJSON_ArrayForEach(f, item(t, "frames"))
-		if (!json_bool(f, "plumbing", false) && json_str(f, "function")) {
-			w.function = json_str(f, "function");
-			w.file = json_str(f, "file");
-			w.line = json_int(f, "line", 0);
+			w.python = py;
 			return w;
 		}
 	return w;
