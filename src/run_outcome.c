@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The ftscope authors */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -70,4 +71,46 @@ int run_outcome(FILE *f, const char *run_dir, unsigned mask)
 	run_data_release(&rd);
 	strv_release(&hit);
 	return ret;
+}
+
+static void hms(char *buf, size_t n, double s)
+{
+	long t = s < 0 ? 0 : (long)s;
+	snprintf(buf, n, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+}
+
+void progress_line(struct sbuf *sb, int width, size_t pkg_index, size_t pkg_total,
+		   const char *name, const char *phase, int iter, int iters, const int counts[5],
+		   double elapsed)
+{
+	static const char *const what[5] = { "pass", "fail", "crash", "timeout", "deadlock" };
+	char head[48], el[32], eta[48] = "";
+	struct sbuf rest = SBUF_INIT;
+	double done = 0;
+	int namew, room;
+
+	if (width <= 0)
+		width = 80;
+	snprintf(head, sizeof(head), "[%zu/%zu] ", pkg_index, pkg_total);
+	sbuf_addf(&rest, " %s %d/%d ", phase, iter, iters);
+	for (int k = 0; k < 5; k++)
+		if (k < 2 || counts[k])
+			sbuf_addf(&rest, " %s %d", what[k], counts[k]);
+	hms(el, sizeof(el), elapsed);
+	if (pkg_total && iters > 0 && pkg_index > 0)
+		done = ((double)(pkg_index - 1) + (double)iter / iters) / (double)pkg_total;
+	if (done >= 0.02 && done < 1) {
+		char t[32];
+		hms(t, sizeof(t), elapsed / done - elapsed);
+		snprintf(eta, sizeof(eta), "  ETA %s", t);
+	}
+	room = width - 1 - (int)strlen(head) - (int)rest.len - 2 - (int)strlen(el);
+	if (room - (int)strlen(eta) < 8)
+		eta[0] = '\0'; /* the name first, then the ETA */
+	room -= (int)strlen(eta);
+	namew = (int)strlen(name);
+	if (namew > room)
+		namew = room < 1 ? 1 : room;
+	sbuf_addf(sb, "%s%.*s%s  %s%s", head, namew, name, rest.buf, el, eta);
+	sbuf_release(&rest);
 }

@@ -22,4 +22,16 @@ int fail_on_parse(const char *spec, unsigned *mask, const char **bad);
  */
 int run_outcome(FILE *f, const char *run_dir, unsigned mask);
 
+/*
+ * The progress line of a run on a terminal, fitted to `width` columns (0: 80):
+ * "[3/10] name  test 4/10  pass 3 fail 1  0:01:12  ETA 0:04:00"; counts are pass, fail,
+ * crash, timeout, deadlock (the ones at 0 after fail are left out); the name is shortened
+ * first, then the ETA dropped. The ETA assumes the packages left take as long as the done
+ * ones: elapsed / fraction done - elapsed (none before 2% is done). Appends to sb.
+ */
+struct sbuf;
+void progress_line(struct sbuf *sb, int width, size_t pkg_index, size_t pkg_total,
+		   const char *name, const char *phase, int iter, int iters, const int counts[5],
+		   double elapsed);
+
 #endif
