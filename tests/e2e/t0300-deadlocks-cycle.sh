@@ -18,8 +18,10 @@ SRC=$FIXTURES/pkgs/$P/ftfix_deadlock/__init__.py
 line_ab=$(awk '/^def _a_to_b/{f=1} f && /with acc.lock_b:/{print NR; exit}' "$SRC")
 line_ba=$(awk '/^def _b_to_a/{f=1} f && /with acc.lock_a:/{print NR; exit}' "$SRC")
 
-run_fixtures $P --iterations 1 --timeout 120 --deadlock-window 2 --tracer ptrace
-is "$FTSCOPE_RC" 0 "ftscope run exits 0"
+run_fixtures $P --iterations 1 --timeout 120 --deadlock-window 2 --tracer ptrace --fail-on crash,intermittent
+is "$FTSCOPE_RC" 0 "ftscope run exits 0 (--fail-on names other categories)"
+ok grep -q "^1 package deadlocked; who waits for whom, and where: ftscope deadlocks .*/ft_[0-9_]*$" "$FTSCOPE_OUT" \
+	"the run points to ftscope deadlocks"
 is "$(jqpkg $P .category)" deadlock "category deadlock"
 jqpkg_true $P '.iterations[0].duration_s < 20' "verdict within seconds ($(jqpkg $P .iterations[0].duration_s) s)"
 is "$(jqpkg $P .iterations[0].tracer)" ptrace "traced with ptrace"

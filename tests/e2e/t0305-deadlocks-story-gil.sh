@@ -16,7 +16,10 @@ need_ft_python
 P=ftfix-deadlock
 SRC=$FIXTURES/pkgs/$P/ftfix_deadlock/__init__.py
 at() { awk -v fn="$1" -v pat="$2" '$0 ~ "^def " fn {f=1} f && index($0, pat) {print NR; exit}' "$SRC"; }
-run_fixtures $P --iterations 2 --compare-with-gil --timeout 120 --deadlock-window 2 --tracer ptrace
+run_fixtures $P --iterations 2 --compare-with-gil --timeout 120 --deadlock-window 2 --tracer ptrace \
+	--fail-on deadlock,crash
+is "$FTSCOPE_RC" 3 "--fail-on deadlock: the run exits 3"
+ok grep -q "^--fail-on: 1 package in the given categories: $P (deadlock)$" "$FTSCOPE_OUT" "and says which package"
 is "$(jqpkg $P '[.iterations[], .gil_enabled_iterations[] | .forensics] | join(",")')" \
 	"forensics.json,forensics.json,forensics.json,forensics.json" "four iterations with forensics"
 
