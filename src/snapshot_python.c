@@ -442,7 +442,8 @@ static void add_hold(struct src_cache *c, struct pyreader *pr, struct snap_threa
 
 /*
  * A Lock that no thread is inside `with` on: its holder may be the one thread whose frames
- * are past an acquire() of it (acquire_line). Sets the owner, inferred.
+ * are past an acquire() of it (acquire_line), the waiter itself included (it waits at a
+ * second acquire()). Sets the owner, inferred.
  */
 static void infer_acquire_owner(struct src_cache *c, struct snap_process *p, struct snap_thread *t)
 {
@@ -453,8 +454,8 @@ static void infer_acquire_owner(struct src_cache *c, struct snap_process *p, str
 	for (size_t i = 0; i < p->n; i++) {
 		const struct py_thread *py = py_thread_of(p, p->threads[i].tid);
 		bool has = false;
-		if (!py || p->threads[i].tid == t->tid)
-			continue;
+		if (!py)
+			continue; /* (the waiter itself too: a second acquire() of a Lock) */
 		for (size_t k = 0; k < py->n && !has; k++) {
 			char *e = NULL;
 			if (stdlib_sync(py->frames[k].file))

@@ -24,6 +24,7 @@ class Accounts:
         self.lock_b = threading.Lock()
 acc = Accounts()
 GLOBAL_LOCK = threading.Lock()
+SELF_LOCK = threading.Lock()
 bar = threading.Barrier(2)
 def event_worker():
     ev.wait()
@@ -48,12 +49,16 @@ def takes_global():
 def wants_global():
     with GLOBAL_LOCK:
         pass
+def self_deadlock():
+    SELF_LOCK.acquire()
+    SELF_LOCK.acquire()
 ts = [threading.Thread(target=event_worker, name="worker-A"),
       threading.Thread(target=cond_worker, name="cond-waiter"),
       threading.Thread(target=queue_worker, name="q-reader"),
       threading.Thread(target=a_to_b, name="a_to_b"),
       threading.Thread(target=b_to_a, name="b_to_a"),
-      threading.Thread(target=takes_global, name="owner-of-global", daemon=True)]
+      threading.Thread(target=takes_global, name="owner-of-global", daemon=True),
+      threading.Thread(target=self_deadlock, name="self-locked", daemon=True)]
 for t in ts:
     t.start()
 import time; time.sleep(0.3)
@@ -101,7 +106,7 @@ like "$(ftscope_out)" "_PyMutex_LockTimed in libpython" "--native shows the nati
 run_ftscope dump $pid --json
 J=$FTSCOPE_OUT
 is "$(jqfile "$J" '[.processes[0].threads[].name] | sort | join(",")')" \
-	"MainThread,a_to_b,b_to_a,cond-waiter,owner-of-global,q-reader,wants-global,worker-A" \
+	"MainThread,a_to_b,b_to_a,cond-waiter,owner-of-global,q-reader,self-locked,wants-global,worker-A" \
 	"--json: every thread's name"
 is "$(jqfile "$J" '.processes[0].threads[] | select(.name == "worker-A") | .wait.primitive')" Event.wait \
 	"--json: wait.primitive"
@@ -109,6 +114,9 @@ is "$(jqfile "$J" '.processes[0].threads[] | select(.name == "a_to_b") | .holds[
 	"acc.lock_a with true $(line '    with acc.lock_a:')" "--json: holds, with the expression verified in memory"
 is "$(jqfile "$J" '.processes[0].threads[] | select(.name == "wants-global") | .wait.owner_name')" owner-of-global \
 	"--json: the holder's name"
+is "$(jqfile "$J" '.processes[0].threads[] | select(.name == "self-locked") | "\(.wait.owner_name) \(.holds[0].site.line)"')" \
+	"self-locked $(line '    SELF_LOCK.acquire()')" "--json: a second acquire() of a Lock: the thread holds it itself, since its first acquire()"
+like "$(jqfile "$J" '[.cycles[] | .tids | length] | sort | tostring')" '^\[1,2\]$' "--json: the self-loop and the lock-order cycle"
 kill $pid
 wait $pid 2>/dev/null
 done_testing
