@@ -108,10 +108,11 @@ const char *py_short_path(const char *path)
 	for (size_t i = 0; i < ARRAY_SIZE(marks); i++)
 		if ((m = strstr(path, marks[i])))
 			return m + strlen(marks[i]);
-	/* the standard library: .../lib/python3.13t/threading.py */
-	for (lib = strstr(path, "/lib/python3"); lib; lib = strstr(lib + 1, "/lib/python3")) {
+	/* the standard library: .../lib/python3.13t/threading.py, .../pathlib/_local.py */
+	lib = strstr(path, "/lib/python3");
+	if (lib) {
 		const char *slash = strchr(lib + 5, '/');
-		if (slash && !strchr(slash + 1, '/'))
+		if (slash && slash[1])
 			return slash + 1;
 	}
 	return path;
