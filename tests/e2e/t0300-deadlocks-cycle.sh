@@ -77,16 +77,6 @@ ok grep -q "Deadlock cycle.*thread $t_ab.*thread $t_ba\|Deadlock cycle.*thread $
 	"--full: the cycle with both TIDs"
 ok grep -q "py   _a_to_b (.*__init__.py:$line_ab)" "$FTSCOPE_OUT" "--full: the merged stacks' Python frame"
 ok grep -q "held by thread $t_ba \"b_to_a\"" "$FTSCOPE_OUT" "--full: the holder"
-# `show` fits the width it is given (COLUMNS, for a pipe), wrapping Details at words.
-COLUMNS= run_ftscope show "$RUN_DIR"
-wide=$(ftscope_out)
-for cols in 80 44; do
-	COLUMNS=$cols run_ftscope show "$RUN_DIR"
-	[ $cols = 80 ] &&
-		is "$(awk -v w=$cols 'length($0) > w' "$FTSCOPE_OUT" | head -3)" "" "show with COLUMNS=$cols: no line is longer"
-	is "$(grep -o "[^ ]*deadlock[^ ]*" "$FTSCOPE_OUT" | sort | tr '\n' ' ')" \
-		"$(grep -o "[^ ]*deadlock[^ ]*" <<<"$wide" | sort | tr '\n' ' ')" "show with COLUMNS=$cols: no word cut"
-done
 run_ftscope deadlocks "$RUN_DIR" --json
 ok jq -e 'length == 1 and (.[0].snapshot.cycles[0].tids | length == 2)' "$FTSCOPE_OUT" "--json form"
 done_testing
