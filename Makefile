@@ -5,6 +5,8 @@
 # make check         provision (scripts/setup.sh), build, run unit + e2e tests (prove)
 # make demo          provision, build, run ftscope over the bundled example packages
 # make ft-python     print the free-threaded interpreter's path (building it if missing)
+# make install       install the binary, the man page and bash completion under
+#                    $(DESTDIR)$(PREFIX) (PREFIX=/usr/local); make man regenerates the page
 # Knobs: V=1 (show commands), SANITIZE=address,undefined, DEVELOPER=1 (-Werror), DEBUG=1,
 #        EXTRA_CFLAGS=, EXTRA_LDFLAGS=, FTSCOPE_CACHE= (interpreter cache), PROVE_JOBS=.
 
@@ -54,7 +56,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 DEPS := $(OBJS:.o=.d) $(UNIT_BINS:$(BUILD)/tests/unit/%=$(BUILD)/deps/unit/%.d)
 
-.PHONY: all check test unit e2e demo ft-python setup clean
+.PHONY: all check test unit e2e demo ft-python setup clean install man
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -129,6 +131,22 @@ demo: setup
 
 clean:
 	rm -rf $(BUILD)
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+INSTALL ?= install
+
+install: $(BUILD)/ftscope
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(COMPLETIONDIR)
+	$(INSTALL) -m 755 $(BUILD)/ftscope $(DESTDIR)$(BINDIR)/ftscope
+	$(INSTALL) -m 644 docs/ftscope.1 $(DESTDIR)$(MANDIR)/man1/ftscope.1
+	$(INSTALL) -m 644 scripts/ftscope.bash-completion $(DESTDIR)$(COMPLETIONDIR)/ftscope
+
+# docs/ftscope.1 is generated from the --help texts and committed (tests/e2e/t0003 checks it)
+man: $(BUILD)/ftscope
+	$(Q)bash scripts/gen-manpage.sh $(BUILD)/ftscope >docs/ftscope.1.tmp && mv docs/ftscope.1.tmp docs/ftscope.1
 
 # ---- eBPF programs --------------------------------------------------------------------------
 # bpf/<probe>.bpf.c -> build/bpf/<probe>.bpf.o (clang -target bpf, then `bpftool gen object`,

@@ -510,10 +510,8 @@ int cmd_compare(int argc, char **argv)
 		case OPT_JSON:
 			json = true;
 			break;
-		case ':':
-			die_usage("compare", "option '%s' needs a value", argv[optind - 1]);
 		default:
-			die_usage("compare", "unknown option '%s'", argv[optind - 1]);
+			die_bad_option("compare", c, argv);
 		}
 	}
 	if (argc - optind != 2)

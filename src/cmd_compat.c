@@ -413,10 +413,8 @@ static void parse_compat_options(int argc, char **argv, struct compat_opts *o)
 		case OPT_JSON:
 			o->json = true;
 			break;
-		case ':':
-			die_usage("compat", "option '%s' needs a value", argv[optind - 1]);
 		default:
-			die_usage("compat", "unknown option '%s'", argv[optind - 1]);
+			die_bad_option("compat", c, argv);
 		}
 	}
 	if (optind >= argc)

@@ -237,7 +237,7 @@ static void print_example(const struct example *ex, bool all_frames)
 	FILE *f = open_memstream(&buf, &len);
 
 	if (f) {
-		snapshot_print_json(f, snap, all_frames);
+		snapshot_print_json(f, snap, SNAP_PRINT_NATIVE | (all_frames ? SNAP_PRINT_ALL_FRAMES : 0));
 		fclose(f);
 		/* indented under the cluster, without the trailing blank line */
 		for (char *line = buf, *nl; line && *line; line = nl ? nl + 1 : NULL) {
@@ -438,10 +438,8 @@ int cmd_crashes(int argc, char **argv)
 		case OPT_JSON:
 			opts.json = true;
 			break;
-		case ':':
-			die_usage("crashes", "option '%s' needs a value", argv[optind - 1]);
 		default:
-			die_usage("crashes", "unknown option '%s'", argv[optind - 1]);
+			die_bad_option("crashes", ch, argv);
 		}
 	}
 	if (optind >= argc)

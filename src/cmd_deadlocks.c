@@ -8,6 +8,7 @@
 #include <cjson/cJSON.h>
 
 #include "ftscope/cmd.h"
+#include "ftscope/deadlock_story.h"
 #include "ftscope/error.h"
 #include "ftscope/exit.h"
 #include "ftscope/json.h"
@@ -16,75 +17,49 @@
 #include "ftscope/util.h"
 
 static const char *const deadlocks_usage[] = {
-	"usage: ftscope deadlocks RUN_DIR [--package P] [--all-frames] [--json]",
+	"usage: ftscope deadlocks RUN_DIR [--package P] [--full] [--all-frames] [--json]",
 	"",
-	"For every hung iteration of a run (deadlock, stall, timeout): each thread with its",
-	"merged native + Python stack (innermost first), what it waits on and who holds it,",
-	"and the wait-for cycle.",
+	"The hung iterations of a run (deadlock, stall, timeout), free-threaded and with the GIL",
+	"(--compare-with-gil), told as a story: the iterations grouped by what hung (\"3 of 3",
+	"iterations, same cycle; also with the GIL\"), then for each thread of the wait-for cycle",
+	"its name, the lock it holds and the line where it took it, the lock it waits for and",
+	"where; the other threads one line each.",
 	"",
 	"  --package P     only this package",
-	"  --all-frames    also show interpreter and libc plumbing frames",
+	"  -v, --full      then every iteration's merged native + Python stacks",
+	"  --all-frames    --full, with the interpreter and libc plumbing frames",
 	"  --json          the stored snapshots as a JSON array",
+	"",
+	"Exit status: 0, 1 on error (unreadable run directory, unknown package), 2 on bad usage.",
 	NULL,
 };
-
-/*
- * The text of one hung iteration: its heading line, then the snapshot's threads (or what
- * the /proc monitor saw). All of `deadlocks`' text formatting is here.
- */
-static void print_proc_fallback(const struct rs_hang *hang)
-{
-	const char *stacks = hang->python_stacks;
-	printf("  (no ptrace snapshot: the /proc monitor saw)\n");
-	for (size_t i = 0; i < hang->nthreads; i++) {
-		const struct rs_proc_thread *t = &hang->threads[i];
-		printf("    pid %d tid %d %-16s [%s] %s %s%s\n", t->pid, t->tid, t->comm, t->state,
-		       t->syscall ? t->syscall : "-", t->futex_op ? t->futex_op : "",
-		       t->blocked ? " (blocked)" : "");
-	}
-	if (stacks)
-		printf("\n  Python stacks (faulthandler):\n%s\n", stacks);
-}
-
-static void print_hang(const struct rs_pkg *pkg, const struct rs_iter *it,
-		       const struct cJSON *snap, bool all_frames)
-{
-	printf("=== %s, iteration %ld (PYTHON_GIL=%s): %s -- %s after %.1f s without "
-	       "progress\n",
-	       pkg->name, it->index, it->gil_text ? it->gil_text : "0", it->status_text,
-	       it->hang.reason, it->hang.detected_after_s);
-	if (it->last_output_line)
-		printf("    last output: %s\n", it->last_output_line);
-	printf("\n");
-	if (snap)
-		snapshot_print_json(stdout, snap, all_frames);
-	else
-		print_proc_fallback(&it->hang);
-	printf("\n");
-}
 
 int cmd_deadlocks(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "package", required_argument, NULL, 'p' },
 		{ "all-frames", no_argument, NULL, 'a' },
+		{ "full", no_argument, NULL, 'v' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *only = NULL;
-	bool all_frames = false, as_json = false;
+	bool all_frames = false, as_json = false, full = false;
 	struct run_view v = { 0 };
 	cJSON *out = NULL;
 	int c, shown = 0, ret = FT_EXIT_FAILURE;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "p:ajh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":p:ajhv", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			only = optarg;
 			break;
 		case 'a':
 			all_frames = true;
+			break;
+		case 'v':
+			full = true;
 			break;
 		case 'j':
 			as_json = true;
@@ -94,7 +69,7 @@ int cmd_deadlocks(int argc, char **argv)
 				puts(*l);
 			return FT_EXIT_OK;
 		default:
-			die_usage("deadlocks", "unknown option");
+			die_bad_option("deadlocks", c, argv);
 		}
 	}
 	if (optind + 1 != argc)
@@ -109,29 +84,66 @@ int cmd_deadlocks(int argc, char **argv)
 		out = cJSON_CreateArray();
 	for (size_t i = 0; i < v.n; i++) {
 		const struct rs_pkg *pkg = &v.pkgs[i];
+		struct story_iter *story = NULL;
+		struct rs_hang_stacks *stacks = NULL;
+		char **lab = NULL;
+		const struct rs_iter **its = NULL;
+		size_t n = 0;
 		if (only && (!pkg->name || strcmp(pkg->name, only)))
 			continue;
-		for (size_t k = 0; k < pkg->nit; k++) {
-			const struct rs_iter *it = &pkg->it[k];
-			struct rs_hang_stacks st;
-			if (!it->hang.present)
-				continue;
-			runstore_hang_stacks(pkg, it, 0, &st);
-			shown++;
-			if (as_json) {
-				cJSON *e = cJSON_CreateObject();
-				cJSON_AddStringToObject(e, "package", pkg->name);
-				cJSON_AddNumberToObject(e, "iteration", (double)it->index);
-				json_set_str(e, "reason", it->hang.reason);
-				cJSON_AddItemToObject(e, "snapshot", st.snap ? cJSON_Duplicate(st.snap, true)
-									    : cJSON_CreateNull());
-				cJSON_AddItemToArray(out, e);
-			} else {
-				print_hang(pkg, it, st.snap, all_frames);
+		for (int m = 0; m < 2; m++)
+			for (size_t k = 0; k < (m ? pkg->ngit : pkg->nit); k++) {
+				const struct rs_iter *it = m ? &pkg->git[k] : &pkg->it[k];
+				const char *art = json_str(it->raw, "artifacts");
+				struct rs_hang_stacks st;
+				if (!it->hang.present)
+					continue;
+				runstore_hang_stacks(pkg, it, 0, &st);
+				shown++;
+				if (as_json) {
+					cJSON *e = cJSON_CreateObject();
+					cJSON_AddStringToObject(e, "package", pkg->name);
+					cJSON_AddNumberToObject(e, "iteration", (double)it->index);
+					cJSON_AddBoolToObject(e, "gil", it->gil);
+					json_set_str(e, "reason", it->hang.reason);
+					cJSON_AddItemToObject(e, "snapshot", st.snap ? cJSON_Duplicate(st.snap, true)
+										    : cJSON_CreateNull());
+					cJSON_AddItemToArray(out, e);
+					runstore_hang_stacks_release(&st);
+					continue;
+				}
+				stacks = xrealloc(stacks, (n + 1) * sizeof(*stacks));
+				lab = xrealloc(lab, (n + 1) * sizeof(*lab));
+				its = xrealloc(its, (n + 1) * sizeof(*its));
+				lab[n] = art && strrchr(art, '/') ? xstrdup(strrchr(art, '/') + 1)
+					 : xasprintf("%s%ld", it->gil ? "gil-" : "", it->index);
+				stacks[n] = st;
+				its[n] = it;
+				n++;
 			}
-			runstore_hang_stacks_release(&st);
+		story = xcalloc(n ? n : 1, sizeof(*story));
+		for (size_t k = 0; k < n; k++)
+			story[k] = (struct story_iter){ lab[k], its[k]->gil, its[k]->hang.reason,
+							its[k]->hang.detected_after_s, stacks[k].snap,
+							&its[k]->hang };
+		if (n) {
+			if (shown > (int)n)
+				putchar('\n');
+			deadlock_story_print(stdout, pkg->name, story, n, (int)pkg->nit,
+					     (int)pkg->ngit, (full ? STORY_FULL : 0) |
+					     (all_frames ? STORY_FULL | STORY_ALL_FRAMES : 0));
 		}
+		for (size_t k = 0; k < n; k++) {
+			runstore_hang_stacks_release(&stacks[k]);
+			free(lab[k]);
+		}
+		free(story);
+		free(stacks);
+		free(lab);
+		free(its);
 	}
+	if (shown && !as_json && !full && !all_frames)
+		printf("\n(every thread's full stack: ftscope deadlocks %s --full)\n", v.rd.dir);
 	if (as_json) {
 		char *t = json_print(out, true);
 		puts(t);

@@ -161,7 +161,7 @@ int cmd_doctor(int argc, char **argv)
 	int c;
 	optind = 0;
 	failures = 0;
-	while ((c = getopt_long(argc, argv, "t:T:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":t:T:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			python = optarg;
@@ -178,7 +178,7 @@ int cmd_doctor(int argc, char **argv)
 				puts(*l);
 			return FT_EXIT_OK;
 		default:
-			die_usage("doctor", "unknown option");
+			die_bad_option("doctor", c, argv);
 		}
 	}
 	if (optind != argc)

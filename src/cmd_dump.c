@@ -23,13 +23,17 @@
 #include "ftscope/util.h"
 
 static const char *const dump_usage[] = {
-	"usage: sudo ftscope dump PID [--json] [--all-frames] [-v]",
+	"usage: sudo ftscope dump PID [--native] [--all-frames] [--json] [-v]",
 	"",
 	"Snapshot a running process ftscope did not start: stop every thread for a moment,",
 	"read its native and Python stacks and what each thread waits on, then let it go on.",
+	"Each thread is shown py-spy style: its threading name, what it waits in (Event.wait,",
+	"Lock.acquire on acc.lock, held by ...), the locks it holds and where it took them, and",
+	"its Python frames, innermost first.",
 	"",
-	"  --json          machine-readable output (the forensics.json form)",
-	"  --all-frames    also show interpreter and libc plumbing frames",
+	"  --native        also show the native frames (merged with the Python ones)",
+	"  --all-frames    --native, with the interpreter and libc plumbing frames",
+	"  --json          everything, machine-readable (the forensics.json form)",
 	"  -v, --verbose   say on stderr where the time went (and debug messages)",
 	NULL,
 };
@@ -141,11 +145,13 @@ int cmd_dump(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "all-frames", no_argument, NULL, 'a' },
+		{ "native", no_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool as_json = false, all_frames = false;
+	bool as_json = false;
+	unsigned print_flags = 0;
 	struct snapshot snap = { 0 };
 	pid_t *tids = NULL;
 	long pid;
@@ -153,7 +159,7 @@ int cmd_dump(int argc, char **argv)
 	int c, r;
 	double t0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "jahv", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":jahvn", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'v':
 			ft_verbose++;
@@ -162,14 +168,17 @@ int cmd_dump(int argc, char **argv)
 			as_json = true;
 			break;
 		case 'a':
-			all_frames = true;
+			print_flags |= SNAP_PRINT_ALL_FRAMES;
+			break;
+		case 'n':
+			print_flags |= SNAP_PRINT_NATIVE;
 			break;
 		case 'h':
 			for (const char *const *l = dump_usage; *l; l++)
 				puts(*l);
 			return FT_EXIT_OK;
 		default:
-			die_usage("dump", "unknown option");
+			die_bad_option("dump", c, argv);
 		}
 	}
 	if (optind + 1 != argc || parse_int(argv[optind], 1, 1 << 30, &pid) < 0)
@@ -224,8 +233,9 @@ int cmd_dump(int argc, char **argv)
 	if (as_json) {
 		snapshot_write_json(stdout, &snap);
 	} else {
-		snapshot_print(stdout, &snap, all_frames);
-		printf("(%zu threads held for %.1f ms)\n", n, snap.duration_s * 1000);
+		snapshot_print(stdout, &snap, print_flags);
+		printf("(%zu thread%s held for %.1f ms)\n", n, n == 1 ? "" : "s",
+		       snap.duration_s * 1000);
 	}
 	fflush(stdout);
 	step("printed");

@@ -264,10 +264,8 @@ static void parse_export_options(int argc, char **argv, struct export_opts *opts
 				die_usage("export", "-o needs a file name");
 			opts->output = optarg;
 			break;
-		case ':':
-			die_usage("export", "option '%s' needs a value", argv[optind - 1]);
 		default:
-			die_usage("export", "unknown option '%s'", argv[optind - 1]);
+			die_bad_option("export", c, argv);
 		}
 	}
 	if (optind >= argc)

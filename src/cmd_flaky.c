@@ -487,10 +487,8 @@ static void parse_flaky_options(int argc, char **argv, struct flaky_opts *o)
 		case OPT_JSON:
 			o->json = true;
 			break;
-		case ':':
-			die_usage("flaky", "option '%s' needs a value", argv[optind - 1]);
 		default:
-			die_usage("flaky", "unknown option '%s'", argv[optind - 1]);
+			die_bad_option("flaky", c, argv);
 		}
 	}
 	if (optind >= argc)

@@ -105,10 +105,8 @@ static void parse_report_options(int argc, char **argv, struct report_opts *opts
 				die_usage("report", "-o needs a file name");
 			opts->output = optarg;
 			break;
-		case ':':
-			die_usage("report", "option '%s' needs a value", argv[optind - 1]);
 		default:
-			die_usage("report", "unknown option '%s'", argv[optind - 1]);
+			die_bad_option("report", c, argv);
 		}
 	}
 	if (optind >= argc)

@@ -23,6 +23,7 @@
 #include "ftscope/registry.h"
 #include "ftscope/results.h"
 #include "ftscope/run.h"
+#include "ftscope/run_outcome.h"
 #include "ftscope/rundir.h"
 #include "ftscope/sandbox.h"
 #include "ftscope/show.h"
@@ -615,7 +616,7 @@ int cmd_run(int argc, char **argv)
 			printf("\n%s\n", uniform);
 	}
 	if (!space_is_full())
-		ret = FT_EXIT_OK;
+		ret = run_outcome(stdout, rc.run_dir, o.fail_on); /* 0, or 3 for --fail-on */
 out:
 	free(sel);
 	if (have_single)

@@ -387,10 +387,8 @@ static void parse_show_options(int argc, char **argv, struct show_opts *opts)
 				die_usage("show", "--limit needs a number >= 0, not '%s'", optarg);
 			opts->limit = (size_t)limit;
 			break;
-		case ':':
-			die_usage("show", "option '%s' needs a value", argv[optind - 1]);
 		default:
-			die_usage("show", "unknown option '%s'", argv[optind - 1]);
+			die_bad_option("show", c, argv);
 		}
 	}
 	if (optind >= argc)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The ftscope authors */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,8 +111,20 @@ void die_usage(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vreport("error: ", fmt, ap, 0);
+	fflush(stdout);
+	fprintf(stderr, "ftscope: error: ");
+	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "Try 'ftscope %s --help'.\n", cmd ? cmd : "");
+	fprintf(stderr, " (see 'ftscope %s --help')\n", cmd ? cmd : "");
 	exit(FT_EXIT_USAGE);
+}
+
+void die_bad_option(const char *cmd, int c, char **argv)
+{
+	char letter[3] = { '-', (char)optopt, 0 };
+	const char *arg = optind > 0 ? argv[optind - 1] : "?";
+	if (c == ':')
+		die_usage(cmd, "option '%s' needs a value", arg);
+	/* getopt sets optopt to an unknown short option's letter, 0 for a long one */
+	die_usage(cmd, "unknown option '%s'", optopt > 0 && optopt < 128 ? letter : arg);
 }

@@ -12,6 +12,7 @@
 #include "ftscope/error.h"
 #include "ftscope/json.h"
 #include "ftscope/run_options.h"
+#include "ftscope/run_outcome.h"
 #include "ftscope/sandbox.h"
 #include "ftscope/tracer.h"
 
@@ -69,7 +70,13 @@ static const char *const run_usage[] = {
 	"                             uid of its own per package, 65100-65355; --user root",
 	"                             runs them as root)",
 	"  --resume RUN_DIR           continue an interrupted run (its options are reused)",
+	"  --fail-on CATEGORIES       exit 3 when a package lands in one of these (for CI), e.g.",
+	"                             deadlock,crash,intermittent; all-failing: every category",
+	"                             that is not usable",
 	"  -v, --verbose              more detail",
+	"",
+	"After the summary, a run with deadlocks or crashes names the command that explains them",
+	"(ftscope deadlocks RUN_DIR, ftscope crashes RUN_DIR).",
 	NULL,
 };
 
@@ -84,7 +91,7 @@ enum {
 	OPT_TOP, OPT_COMPARE, OPT_STOP_FIRST, OPT_DETECT, OPT_NO_DETECT, OPT_TSAN, OPT_STABILITY,
 	OPT_EXTRA_DEPS, OPT_SUFFIX, OPT_OVERRIDE, OPT_ENV, OPT_REGISTRY, OPT_REPOS, OPT_VENVS,
 	OPT_RESULTS, OPT_PACKAGE_DIR, OPT_TRACER, OPT_JOBS, OPT_RESUME, OPT_MAX_OUTPUT, OPT_MAX_PIDS,
-	OPT_USER, OPT_TSAN_SUPP, OPT_OFFLINE, OPT_FIND_LINKS, OPT_HELP,
+	OPT_USER, OPT_TSAN_SUPP, OPT_OFFLINE, OPT_FIND_LINKS, OPT_HELP, OPT_FAIL_ON,
 };
 
 void run_opts_init(struct run_opts *o)
@@ -160,6 +167,7 @@ static const struct option run_longopts[] = {
 	{ "find-links", required_argument, NULL, OPT_FIND_LINKS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, OPT_HELP },
+	{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -190,7 +198,7 @@ int run_opts_parse(int argc, char **argv, struct run_opts *o)
 	long l;
 	double d;
 	optind = 0; /* reset getopt for a second pass */
-	while ((c = getopt_long(argc, argv, "+v", run_longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:v", run_longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_TARGET:
 			set_str(&o->target_python, optarg);
@@ -310,10 +318,17 @@ int run_opts_parse(int argc, char **argv, struct run_opts *o)
 		case 'v':
 			ft_verbose++;
 			break;
+		case OPT_FAIL_ON: {
+			const char *bad = NULL;
+			if (fail_on_parse(optarg, &o->fail_on, &bad) < 0)
+				die_usage("run", "--fail-on: '%s' is not a category (%s)", bad,
+					  "compatible, intermittent, incompatible, crash, deadlock, ...");
+			break;
+		}
 		case OPT_HELP:
 			return 1;
 		default:
-			die_usage("run", "unknown option");
+			die_bad_option("run", c, argv);
 		}
 	}
 	if (optind < argc)

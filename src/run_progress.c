@@ -7,6 +7,7 @@
 
 #include "ftscope/diskspace.h"
 #include "ftscope/run.h"
+#include "ftscope/run_outcome.h"
 #include "ftscope/text.h"
 #include "ftscope/util.h"
 
@@ -24,18 +25,17 @@ void run_progress_draw(void *arg, double elapsed)
 	struct run_progress *p = arg;
 	struct run_ctx *rc = p->rc;
 	double total = now_monotonic() - rc->t0;
+	struct sbuf line = SBUF_INIT;
 	char *name;
 	if (!rc->tty)
 		return;
 	(void)elapsed;
 	name = term_str(p->pkg);
-	fprintf(stderr,
-		"\r\033[K[%zu/%zu] %-22.22s %s %d/%d  pass %d fail %d crash %d timeout %d "
-		"deadlock %d  %d:%02d:%02d",
-		rc->pkg_index, rc->pkg_total, name, p->phase, p->iter, p->iters, p->counts[0],
-		p->counts[1], p->counts[2], p->counts[3], p->counts[4], (int)total / 3600,
-		(int)total / 60 % 60, (int)total % 60);
+	progress_line(&line, output_width(stderr), rc->pkg_index, rc->pkg_total, name, p->phase,
+		      p->iter, p->iters, p->counts, total);
+	fprintf(stderr, "\r\033[K%s", line.buf);
 	fflush(stderr);
+	sbuf_release(&line);
 	free(name);
 }
 

@@ -321,6 +321,12 @@ int snapshot_prepare(struct snapshot *snap, pid_t pid)
 		p->exe = xstrdup(buf);
 	}
 	p->cmdline = read_cmdline(pid);
+	snprintf(path, sizeof(path), "/proc/%d/cwd", pid);
+	l = readlink(path, buf, sizeof(buf) - 1);
+	if (l > 0) {
+		buf[l] = '\0';
+		p->cwd = xstrdup(buf);
+	}
 	if (pyreader_open_sym(sym, 0, &p->pr, &why) == 0) {
 		uint64_t eval = pyreader_eval_loop(p->pr);
 		p->python_version = xstrdup(pyreader_version(p->pr));
@@ -458,6 +464,7 @@ static void finish_process(struct snap_process *p)
 						  : 0;
 			snapshot_resolve_python_lock(w, p->pyt, p->npyt, parked);
 		}
+		snapshot_python_story(p);
 	}
 	/*
 	 * file:line last: on a host's first snapshot the line lookups wait for the thread that
@@ -499,13 +506,13 @@ void snapshot_finish(struct snapshot *snap)
 	}
 }
 
-static bool tid_in_snapshot(const struct snapshot *snap, int tid)
+static const struct snap_thread *thread_of(const struct snapshot *snap, int tid)
 {
 	for (size_t i = 0; i < snap->n; i++)
 		for (size_t k = 0; k < snap->procs[i].n; k++)
 			if (snap->procs[i].threads[k].tid == tid)
-				return true;
-	return false;
+				return &snap->procs[i].threads[k];
+	return NULL;
 }
 
 void snapshot_analyze(struct snapshot *snap)
@@ -516,7 +523,7 @@ void snapshot_analyze(struct snapshot *snap)
 	for (size_t i = 0; i < snap->n; i++)
 		for (size_t k = 0; k < snap->procs[i].n; k++) {
 			const struct snap_thread *t = &snap->procs[i].threads[k];
-			if (!t->wait.owner || !tid_in_snapshot(snap, t->wait.owner))
+			if (!t->wait.owner || !thread_of(snap, t->wait.owner))
 				continue;
 			snap->edges = xrealloc(snap->edges, (snap->nedges + 1) * sizeof(*snap->edges));
 			snap->edges[snap->nedges].waiter = t->tid;
@@ -613,8 +620,40 @@ static void frame_emit(struct jsonout *o, const struct frame *f, struct plumbing
 	jo_close(o);
 }
 
-static void wait_emit(struct jsonout *o, const struct snap_wait *w)
+static void site_emit(struct jsonout *o, const char *key, const struct snap_site *s)
 {
+	jo_object(o, key);
+	jo_str(o, "function", s->function);
+	jo_str(o, "file", s->file);
+	jo_num(o, "line", s->line);
+	jo_str(o, "text", s->text);
+	jo_close(o);
+}
+
+static void holds_emit(struct jsonout *o, const struct snap_thread *t)
+{
+	char buf[32];
+	if (!t->nholds)
+		return;
+	jo_array(o, "holds");
+	for (size_t i = 0; i < t->nholds; i++) {
+		const struct snap_hold *h = &t->holds[i];
+		jo_object(o, NULL);
+		jo_str(o, "lock_object", hex(buf, h->lock_obj));
+		jo_str(o, "lock", h->lock);
+		jo_str(o, "expr", h->expr);
+		jo_str(o, "how", h->how);
+		jo_bool(o, "verified", h->verified);
+		if (h->site.function)
+			site_emit(o, "site", &h->site);
+		jo_close(o);
+	}
+	jo_close(o);
+}
+
+static void wait_emit(struct jsonout *o, const struct snapshot *snap, const struct snap_wait *w)
+{
+	const struct snap_thread *owner;
 	char buf[64];
 	if (!w->kind) {
 		jo_null(o, "wait");
@@ -632,6 +671,9 @@ static void wait_emit(struct jsonout *o, const struct snap_wait *w)
 			jo_num(o, "owner", w->owner);
 		else
 			jo_null(o, "owner");
+		owner = w->owner ? thread_of(snap, w->owner) : NULL;
+		if (owner && owner->name)
+			jo_str(o, "owner_name", owner->name);
 		jo_bool(o, "owner_certain", w->owner_certain);
 		jo_str(o, "owner_note", w->owner_note);
 		if (w->lock_obj) {
@@ -639,6 +681,12 @@ static void wait_emit(struct jsonout *o, const struct snap_wait *w)
 		}
 		if (w->ncandidates)
 			jo_num(o, "owner_candidates", w->ncandidates);
+		if (w->primitive)
+			jo_str(o, "primitive", w->primitive);
+		if (w->expr)
+			jo_str(o, "expr", w->expr);
+		if (w->site)
+			site_emit(o, "site", w->site);
 	}
 	jo_close(o);
 }
@@ -662,6 +710,7 @@ void snapshot_emit(const struct snapshot *snap, struct jsonout *o)
 		jo_num(o, "pid", p->pid);
 		jo_str(o, "exe", p->exe);
 		jo_str(o, "cmdline", p->cmdline);
+		jo_str(o, "cwd", p->cwd);
 		if (p->python_version) {
 			jo_object(o, "python");
 			jo_str(o, "version", p->python_version);
@@ -680,10 +729,12 @@ void snapshot_emit(const struct snapshot *snap, struct jsonout *o)
 			jo_object(o, NULL);
 			jo_num(o, "tid", t->tid);
 			jo_str(o, "comm", t->comm);
+			jo_str(o, "name", t->name);
 			jo_str(o, "state", st);
 			jo_num(o, "syscall", (double)t->syscall);
 			jo_bool(o, "crashed", t->crashed);
-			wait_emit(o, &t->wait);
+			wait_emit(o, snap, &t->wait);
+			holds_emit(o, t);
 			jo_bool(o, "merged", t->merged);
 			jo_num(o, "python_frames", (double)t->npython);
 			jo_str(o, "unwind_error", t->unwind_error);
@@ -744,6 +795,7 @@ static void snapshot_proc_release(struct snap_process *p)
 		frames_free(p->threads[k].frames, p->threads[k].nframes);
 		free(p->threads[k].unwind_error);
 		free(p->threads[k].regs);
+		snapshot_python_release(&p->threads[k]);
 	}
 	free(p->threads);
 	py_threads_free(p->pyt, p->npyt);
@@ -752,6 +804,7 @@ static void snapshot_proc_release(struct snap_process *p)
 	free(p->guess);
 	free(p->exe);
 	free(p->cmdline);
+	free(p->cwd);
 	free(p->python_version);
 	free(p->py_error);
 }

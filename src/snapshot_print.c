@@ -21,7 +21,7 @@
 
 enum level {
 	L_OTHER, L_ROOT, L_PROCS, L_PROC, L_PYTHON, L_THREADS, L_THREAD, L_WAIT, L_FRAMES,
-	L_FRAME, L_CYCLES, L_CYCLE, L_TIDS,
+	L_FRAME, L_CYCLES, L_CYCLE, L_TIDS, L_HOLDS, L_HOLD, L_HOLD_SITE,
 };
 
 struct field {
@@ -32,26 +32,30 @@ struct field {
 struct printer {
 	struct jsonout o;
 	FILE *f;
-	bool all_frames;
+	bool all_frames, native;
 	enum level stack[JSONOUT_MAX_DEPTH];
 	int depth;
 	/* the process */
 	long pid;
-	struct field cmdline, py_version, py_error;
+	struct field cmdline, cwd, py_version, py_error;
 	bool python, free_threaded, gil_enabled, header_done;
 	/* the thread */
 	long tid, python_frames;
-	struct field comm, state, unwind_error;
+	struct field comm, name, state, holds, h_expr, h_file, h_text, unwind_error;
 	bool crashed, merged, thread_header_done;
-	int idx, hidden;
+	int idx, hidden, h_line;
 	/* its wait */
-	struct field kind, futex_uaddr, futex_op, lock, owner_note, lock_object;
+	struct field kind, futex_uaddr, futex_op, lock, owner_note, primitive, expr, owner_name,
+		lock_object;
 	bool wait, untimed, owner_certain, has_owner;
 	long owner;
 	/* a frame */
 	struct field fn, file, module, offset;
 	bool fr_python, plumbing;
 	long line;
+	/* the threads' names, for the cycles */
+	long *name_tids;
+	struct strv names;
 	/* a cycle */
 	bool certain;
 	long *tids;
@@ -90,63 +94,121 @@ static void print_process_header(struct printer *p)
 	p->header_done = true;
 	fprintf(f, "Process %ld: %s\n", p->pid, val(&p->cmdline, "?"));
 	if (p->python)
-		fprintf(f, "  Python %s%s%s\n", val(&p->py_version, "(null)"),
+		fprintf(f, "Python %s%s%s\n", val(&p->py_version, "(null)"),
 			p->free_threaded ? " (free-threaded" : " (GIL build",
 			p->free_threaded ? (p->gil_enabled ? ", GIL re-enabled)" : ")") : ")");
 	else if (p->py_error.set)
-		fprintf(f, "  no Python stacks: %s\n", p->py_error.s.buf);
+		fprintf(f, "no Python stacks: %s\n", p->py_error.s.buf);
+}
+
+const char *py_short_path(const char *path)
+{
+	static const char *const marks[] = { "/site-packages/", "/dist-packages/" };
+	const char *m, *lib;
+	for (size_t i = 0; i < ARRAY_SIZE(marks); i++)
+		if ((m = strstr(path, marks[i])))
+			return m + strlen(marks[i]);
+	/* the standard library: .../lib/python3.13t/threading.py, .../pathlib/_local.py */
+	lib = strstr(path, "/lib/python3");
+	if (lib) {
+		const char *slash = strchr(lib + 5, '/');
+		if (slash && slash[1])
+			return slash + 1;
+	}
+	return path;
+}
+
+const char *py_short_path_in(const char *path, const char *dir)
+{
+	size_t n = dir ? strlen(dir) : 0;
+	const char *s = py_short_path(path);
+	if (s == path && n > 1 && !strncmp(path, dir, n) && path[n] == '/' && path[n + 1])
+		return path + n + 1;
+	return s;
+}
+
+static bool is_idle(const struct printer *p)
+{
+	return p->wait && p->kind.set && strcmp(p->kind.s.buf, "running");
 }
 
 static void print_thread_header(struct printer *p)
 {
 	FILE *f = p->f;
+	bool lockwait;
 	if (p->thread_header_done)
 		return;
 	p->thread_header_done = true;
-	fprintf(f, "\n  Thread %ld \"%s\" [%s]%s", p->tid, val(&p->comm, "(null)"),
-		val(&p->state, "(null)"), p->crashed ? " CRASHED" : "");
-	if (p->wait && p->futex_uaddr.set) {
-		fprintf(f, "\n    waits on %s (futex %s, %s%s)", val(&p->lock, "(null)"),
-			p->futex_uaddr.s.buf, val(&p->futex_op, "(null)"),
-			p->untimed ? ", no timeout" : ", with timeout");
-		if (p->lock_object.set)
-			fprintf(f, "\n    lock object %s", p->lock_object.s.buf);
-		if (p->has_owner)
-			fprintf(f, "\n    held by thread %d%s%s", (int)p->owner,
-				p->owner_certain ? "" : " -- ",
-				p->owner_certain ? "" : val(&p->owner_note, "inferred"));
-		else
-			fprintf(f, "\n    owner unknown%s%s", p->owner_note.set ? ": " : "",
-				val(&p->owner_note, ""));
-	} else if (p->wait && p->kind.set && !strcmp(p->kind.s.buf, "child")) {
-		fprintf(f, "\n    waits for a child process");
-	}
-	if (!p->merged && p->python_frames > 0)
-		fprintf(f, "\n    (Python frames listed after the native ones: the "
-			   "stacks could not be merged)");
+	fprintf(f, "\nThread %ld \"%s\" (%s)", p->tid, val(&p->name, val(&p->comm, "?")),
+		p->crashed ? "CRASHED" : is_idle(p) ? "idle" : "active");
+	if (p->primitive.set)
+		fprintf(f, ": %s%s%s", p->primitive.s.buf, p->untimed ? "" : " (with timeout)",
+			p->expr.set ? "" : "");
+	else if (p->wait && p->futex_uaddr.set)
+		fprintf(f, ": waits on %s", val(&p->lock, "?"));
+	else if (p->wait && p->kind.set && !strcmp(p->kind.s.buf, "child"))
+		fprintf(f, ": waits for a child process");
 	fputc('\n', f);
+	lockwait = p->wait && p->futex_uaddr.set &&
+		   (!p->primitive.set || !strcmp(p->primitive.s.buf, "Lock.acquire") ||
+		    !strcmp(p->primitive.s.buf, "RLock.acquire"));
+	if (lockwait && (p->expr.set || p->lock_object.set || p->has_owner)) {
+		fprintf(f, "    waits for %s", p->expr.set ? p->expr.s.buf : val(&p->lock, "?"));
+		if (p->lock_object.set)
+			fprintf(f, " (%s %s)", val(&p->lock, "lock"), p->lock_object.s.buf);
+		if (p->has_owner)
+			fprintf(f, ", held by thread %d%s%s%s%s", (int)p->owner,
+				p->owner_name.set ? " \"" : "", val(&p->owner_name, ""),
+				p->owner_name.set ? "\"" : "",
+				p->owner_certain ? "" : " (inferred)");
+		else if (p->owner_note.set)
+			fprintf(f, "; owner unknown: %s", p->owner_note.s.buf);
+		fputc('\n', f);
+	} else if (lockwait && p->owner_note.set && p->native) {
+		fprintf(f, "    owner unknown: %s\n", p->owner_note.s.buf);
+	}
+	if (p->holds.set)
+		fputs(p->holds.s.buf, f);
+	if (p->native && p->futex_uaddr.set)
+		fprintf(f, "    futex %s, %s%s\n", p->futex_uaddr.s.buf, val(&p->futex_op, "?"),
+			p->untimed ? ", no timeout" : ", with timeout");
+	if (p->native && !p->merged && p->python_frames > 0)
+		fprintf(f, "    (Python frames listed after the native ones: the stacks could not "
+			   "be merged)\n");
 }
 
 static void print_frame(struct printer *p)
 {
 	FILE *f = p->f;
-	int idx = p->idx++;
-	if (!p->all_frames && p->plumbing) {
+	if ((!p->all_frames && p->plumbing) || (!p->native && !p->fr_python && p->python_frames)) {
 		p->hidden++;
 		return;
 	}
 	if (p->fr_python) {
-		fprintf(f, "      #%-3d py   %s (%s:%d)\n", idx, val(&p->fn, "???"), val(&p->file, "???"),
-			(int)p->line);
+		fprintf(f, "    #%-3d %s%s (%s:%d)\n", p->idx++, p->native ? "py   " : "",
+			val(&p->fn, "???"), py_short_path_in(val(&p->file, "???"), val(&p->cwd, NULL)), (int)p->line);
 		return;
 	}
-	fprintf(f, "      #%-3d %s", idx, val(&p->fn, "??"));
+	fprintf(f, "    #%-3d %s", p->idx++, val(&p->fn, "??"));
 	fprintf(f, " in %s+%s", val(&p->module, "?"), val(&p->offset, "?"));
 	if (p->file.set) {
 		const char *b = strrchr(p->file.s.buf, '/');
 		fprintf(f, " (%s:%d)", b ? b + 1 : p->file.s.buf, (int)p->line);
 	}
 	fputc('\n', f);
+}
+
+/* "    holds acc.lock_a, taken at __init__.py:22: with acc.lock_a:" */
+static void add_hold_line(struct printer *p)
+{
+	struct sbuf *sb = &p->holds.s;
+	p->holds.set = true;
+	sbuf_addf(sb, "    holds %s", p->h_expr.set ? p->h_expr.s.buf : "a lock");
+	if (p->h_file.set)
+		sbuf_addf(sb, ", taken at %s:%d", py_short_path_in(p->h_file.s.buf, val(&p->cwd, NULL)), p->h_line);
+	if (p->h_text.set)
+		sbuf_addf(sb, ": %s", p->h_text.s.buf);
+	sbuf_addc(sb, '\n');
 }
 
 static void pr_open(struct jsonout *o, const char *key, bool array)
@@ -173,6 +235,12 @@ static void pr_open(struct jsonout *o, const char *key, bool array)
 		l = L_WAIT;
 	else if (parent == L_THREAD && array && !strcmp(k, "frames"))
 		l = L_FRAMES;
+	else if (parent == L_THREAD && array && !strcmp(k, "holds"))
+		l = L_HOLDS;
+	else if (parent == L_HOLDS && !array)
+		l = L_HOLD;
+	else if (parent == L_HOLD && !array && !strcmp(k, "site"))
+		l = L_HOLD_SITE;
 	else if (parent == L_FRAMES && !array)
 		l = L_FRAME;
 	else if (parent == L_CYCLES && !array)
@@ -184,6 +252,7 @@ static void pr_open(struct jsonout *o, const char *key, bool array)
 	case L_PROC:
 		p->pid = 0;
 		clear_field(&p->cmdline);
+		clear_field(&p->cwd);
 		clear_field(&p->py_version);
 		clear_field(&p->py_error);
 		p->python = p->free_threaded = p->gil_enabled = p->header_done = false;
@@ -197,6 +266,8 @@ static void pr_open(struct jsonout *o, const char *key, bool array)
 	case L_THREAD:
 		p->tid = p->python_frames = 0;
 		clear_field(&p->comm);
+		clear_field(&p->name);
+		clear_field(&p->holds);
 		clear_field(&p->state);
 		clear_field(&p->unwind_error);
 		p->crashed = p->merged = p->thread_header_done = p->wait = false;
@@ -209,6 +280,9 @@ static void pr_open(struct jsonout *o, const char *key, bool array)
 		clear_field(&p->futex_op);
 		clear_field(&p->lock);
 		clear_field(&p->owner_note);
+		clear_field(&p->primitive);
+		clear_field(&p->expr);
+		clear_field(&p->owner_name);
 		clear_field(&p->lock_object);
 		p->untimed = p->owner_certain = p->has_owner = false;
 		p->owner = 0;
@@ -227,6 +301,12 @@ static void pr_open(struct jsonout *o, const char *key, bool array)
 	case L_CYCLE:
 		p->certain = false;
 		p->ntids = 0;
+		break;
+	case L_HOLD:
+		clear_field(&p->h_expr);
+		clear_field(&p->h_file);
+		clear_field(&p->h_text);
+		p->h_line = 0;
 		break;
 	default:
 		break;
@@ -250,20 +330,32 @@ static void pr_close(struct jsonout *o)
 		break;
 	case L_THREAD:
 		print_thread_header(p);
-		if (p->hidden)
-			fprintf(p->f, "      (%d interpreter/libc plumbing frames hidden; --all-frames "
-				      "shows them)\n", p->hidden);
-		if (p->unwind_error.set)
-			fprintf(p->f, "      %s\n", p->unwind_error.s.buf);
+		p->name_tids = xrealloc(p->name_tids, (p->names.n + 1) * sizeof(*p->name_tids));
+		p->name_tids[p->names.n] = p->tid;
+		strv_push(&p->names, val(&p->name, val(&p->comm, "?")));
+		if (p->hidden && p->native)
+			fprintf(p->f, "    (%d interpreter/libc plumbing frame%s hidden)\n",
+				p->hidden, p->hidden == 1 ? "" : "s");
+		if (p->unwind_error.set && (p->native || !p->python_frames))
+			fprintf(p->f, "    %s\n", p->unwind_error.s.buf);
 		break;
 	case L_FRAME:
 		print_frame(p);
 		break;
+	case L_HOLD:
+		add_hold_line(p);
+		break;
 	case L_CYCLE:
 		fprintf(p->f, "Deadlock cycle%s: ", p->certain ? "" : " (inferred)");
-		for (size_t i = 0; i < p->ntids; i++)
-			fprintf(p->f, "thread %d -> ", (int)p->tids[i]);
-		fprintf(p->f, "thread %d\n", p->ntids ? (int)p->tids[0] : -1);
+		for (size_t i = 0; i <= p->ntids && p->ntids; i++) {
+			long tid = p->tids[i % p->ntids];
+			const char *name = NULL;
+			for (size_t k = 0; k < p->names.n && !name; k++)
+				if (p->name_tids[k] == tid)
+					name = p->names.v[k];
+			fprintf(p->f, "thread %ld%s%s%s%s", tid, name ? " \"" : "", name ? name : "",
+				name ? "\"" : "", i < p->ntids ? " -> " : "\n");
+		}
 		break;
 	default:
 		break;
@@ -278,20 +370,30 @@ static void pr_str(struct jsonout *o, const char *key, const char *v)
 
 	switch (top(p)) {
 	case L_PROC:
-		fl = !strcmp(k, "cmdline") ? &p->cmdline : !strcmp(k, "python_error") ? &p->py_error : NULL;
+		fl = !strcmp(k, "cmdline") ? &p->cmdline : !strcmp(k, "python_error") ? &p->py_error
+			: !strcmp(k, "cwd") ? &p->cwd : NULL;
 		break;
 	case L_PYTHON:
 		fl = !strcmp(k, "version") ? &p->py_version : NULL;
 		break;
 	case L_THREAD:
-		fl = !strcmp(k, "comm") ? &p->comm : !strcmp(k, "state") ? &p->state
+		fl = !strcmp(k, "comm") ? &p->comm : !strcmp(k, "name") ? &p->name
+			: !strcmp(k, "state") ? &p->state
 			: !strcmp(k, "unwind_error") ? &p->unwind_error : NULL;
 		break;
 	case L_WAIT:
 		fl = !strcmp(k, "kind") ? &p->kind : !strcmp(k, "futex_uaddr") ? &p->futex_uaddr
 			: !strcmp(k, "futex_op") ? &p->futex_op : !strcmp(k, "lock") ? &p->lock
 			: !strcmp(k, "owner_note") ? &p->owner_note
+			: !strcmp(k, "primitive") ? &p->primitive : !strcmp(k, "expr") ? &p->expr
+			: !strcmp(k, "owner_name") ? &p->owner_name
 			: !strcmp(k, "lock_object") ? &p->lock_object : NULL;
+		break;
+	case L_HOLD:
+		fl = !strcmp(k, "expr") ? &p->h_expr : NULL;
+		break;
+	case L_HOLD_SITE:
+		fl = !strcmp(k, "file") ? &p->h_file : !strcmp(k, "text") ? &p->h_text : NULL;
 		break;
 	case L_FRAME:
 		fl = !strcmp(k, "function") ? &p->fn : !strcmp(k, "file") ? &p->file
@@ -329,6 +431,10 @@ static void pr_num(struct jsonout *o, const char *key, double v)
 	case L_FRAME:
 		if (!strcmp(k, "line"))
 			p->line = (long)v;
+		break;
+	case L_HOLD_SITE:
+		if (!strcmp(k, "line"))
+			p->h_line = (int)v;
 		break;
 	case L_TIDS:
 		if (p->ntids == p->captids) {
@@ -397,12 +503,13 @@ static void each_field(struct printer *p, void (*fn)(struct sbuf *))
 			fn(&fl->s);
 }
 
-static void printer_init(struct printer *p, FILE *f, bool all_frames)
+static void printer_init(struct printer *p, FILE *f, unsigned flags)
 {
 	memset(p, 0, sizeof(*p));
 	p->o.ops = &printer_ops;
 	p->f = f;
-	p->all_frames = all_frames;
+	p->all_frames = flags & SNAP_PRINT_ALL_FRAMES;
+	p->native = flags & (SNAP_PRINT_NATIVE | SNAP_PRINT_ALL_FRAMES);
 	each_field(p, sbuf_init);
 }
 
@@ -410,20 +517,22 @@ static void printer_release(struct printer *p)
 {
 	each_field(p, sbuf_release);
 	free(p->tids);
+	free(p->name_tids);
+	strv_release(&p->names);
 }
 
-void snapshot_print_json(FILE *f, const cJSON *snap, bool all_frames)
+void snapshot_print_json(FILE *f, const cJSON *snap, unsigned flags)
 {
 	struct printer p;
-	printer_init(&p, f, all_frames);
+	printer_init(&p, f, flags);
 	jsonout_replay(snap, NULL, &p.o);
 	printer_release(&p);
 }
 
-void snapshot_print(FILE *f, const struct snapshot *snap, bool all_frames)
+void snapshot_print(FILE *f, const struct snapshot *snap, unsigned flags)
 {
 	struct printer p;
-	printer_init(&p, f, all_frames);
+	printer_init(&p, f, flags);
 	snapshot_emit(snap, &p.o);
 	printer_release(&p);
 }

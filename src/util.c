@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -655,4 +656,42 @@ int signal_from_name(const char *name)
 		if (!strcmp(signames[i].name, name))
 			return signames[i].sig;
 	return -1;
+}
+
+int output_width(FILE *f)
+{
+	struct winsize ws;
+	const char *env = getenv("COLUMNS");
+	long v;
+	if (isatty(fileno(f)) && ioctl(fileno(f), TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20)
+		return ws.ws_col;
+	if (env && parse_int(env, 20, 10000, &v) == 0)
+		return (int)v;
+	return 0;
+}
+
+void sbuf_add_wrapped(struct sbuf *sb, const char *text, int col, int indent, int width)
+{
+	const char *p = text;
+	while (*p == ' ')
+		p++;
+	while (*p) {
+		const char *e = strchr(p, ' ');
+		int n = e ? (int)(e - p) : (int)strlen(p);
+		int cps = 0;
+		for (int i = 0; i < n; i++)
+			cps += ((unsigned char)p[i] & 0xc0) != 0x80;
+		if (width > 0 && col > indent && col + 1 + cps > width) {
+			sbuf_addf(sb, "\n%*s", indent, "");
+			col = indent;
+		} else if (p != text && col > indent) {
+			sbuf_addc(sb, ' ');
+			col++;
+		}
+		sbuf_add(sb, p, (size_t)n);
+		col += cps;
+		p += n;
+		while (*p == ' ')
+			p++;
+	}
 }

@@ -118,8 +118,11 @@ struct py_layout {
 		uint64_t size, filename, qualname, linetable, firstlineno, code_adaptive, tlbc;
 	} co;
 	struct { uint64_t size, ob_type; } ob;
-	struct { uint64_t size, tp_name; } ty;
+	struct { uint64_t size, tp_name, tp_flags; } ty;
 	struct { uint64_t size, ob_size, ob_sval; } by;
+	struct { uint64_t localsplusnames, localspluskinds; } co2;
+	struct { uint64_t ob_item, ob_size; } tu;
+	struct { uint64_t ma_keys, ma_values; } di;
 	struct { uint64_t size, state, length, ascii_size; } un;
 };
 
@@ -545,6 +548,13 @@ static uint64_t sum_off(uint64_t a, uint64_t b)
 		(L)->ob.ob_type = d->pyobject.ob_type;                                    \
 		(L)->ty.size = d->type_object.size;                                       \
 		(L)->ty.tp_name = d->type_object.tp_name;                                 \
+		(L)->ty.tp_flags = d->type_object.tp_flags;                               \
+		(L)->co2.localsplusnames = d->code_object.localsplusnames;                \
+		(L)->co2.localspluskinds = d->code_object.localspluskinds;                \
+		(L)->tu.ob_item = d->tuple_object.ob_item;                                \
+		(L)->tu.ob_size = d->tuple_object.ob_size;                                \
+		(L)->di.ma_keys = d->dict_object.ma_keys;                                 \
+		(L)->di.ma_values = d->dict_object.ma_values;                             \
 		(L)->by.size = d->bytes_object.size;                                      \
 		(L)->by.ob_size = d->bytes_object.ob_size;                                \
 		(L)->by.ob_sval = d->bytes_object.ob_sval;                                \
@@ -1239,6 +1249,210 @@ static int frame_slots(struct pyreader *r, uint64_t code, size_t *nslots)
 }
 
 /*
+ * Names in the target: a frame's local or global variable, an instance's or a module's
+ * attribute -- enough to evaluate `acc.lock_a` or `self._name` out of process (thread names,
+ * lock expressions). 3.13/3.14 layouts (Include/internal/pycore_dict.h, pycore_object.h):
+ *  - an instance of a class with a managed dict keeps its dict pointer just before the object
+ *    (MANAGED_DICT_OFFSET: -1 word free-threaded, -3 otherwise); while that is NULL its
+ *    attribute values are inline after the header (Py_TPFLAGS_INLINE_VALUES: a PyDictValues
+ *    {capacity, size, embedded, valid; values[]}), keyed by the class's shared keys
+ *    (PyHeapTypeObject.ht_cached_keys, 464 bytes past the PyTypeObject: the method tables
+ *    and three pointers, a fixed ABI);
+ *  - a dict keys object: 32 bytes of header, then 1 << dk_log2_index_bytes bytes of
+ *    indices, then the entries ({key, value}, or {hash, key, value} for general keys).
+ * Every read is checked and every loop bounded; anything unexpected gives 0 (not found).
+ */
+#define TPFLAGS_INLINE_VALUES (1ul << 2)
+#define TPFLAGS_MANAGED_DICT (1ul << 4)
+#define HEAPTYPE_CACHED_KEYS 464
+#define DICT_MAX_ENTRIES 4096
+
+/* The str object obj equals s (length first: most keys differ in it). */
+static bool str_is(struct pyreader *r, uint64_t obj, const char *s)
+{
+	int64_t length;
+	char *v;
+	bool eq;
+	if (!obj || rd_i64(r, obj + r->L.un.length, &length) || length != (int64_t)strlen(s))
+		return false;
+	v = read_str(r, obj);
+	eq = v && !strcmp(v, s);
+	free(v);
+	return eq;
+}
+
+/* The value for key `name` in a dict keys object (values: a split table's values, or 0). */
+static uint64_t keys_lookup(struct pyreader *r, uint64_t keys, uint64_t values, const char *name)
+{
+	uint8_t hdr[32];
+	int64_t nentries;
+	uint64_t entries;
+	unsigned esize, koff;
+	if (!keys || mem_read(r, keys, hdr, sizeof(hdr)))
+		return 0;
+	memcpy(&nentries, hdr + 24, 8);
+	if (hdr[8] > 30 || hdr[9] > 33 || hdr[10] > 2 || nentries < 0 ||
+	    nentries > DICT_MAX_ENTRIES || nentries > (1ll << hdr[8]))
+		return 0;
+	entries = keys + 32 + (1ull << hdr[9]);
+	esize = hdr[10] == 0 ? 24 : 16;  /* DICT_KEYS_GENERAL: with the hash */
+	koff = hdr[10] == 0 ? 8 : 0;
+	for (int64_t i = 0; i < nentries; i++) {
+		uint64_t e[3], v;
+		if (mem_read(r, entries + (uint64_t)i * esize, e, esize))
+			return 0;
+		if (!str_is(r, e[koff / 8], name))
+			continue;
+		if (!values)
+			return e[koff / 8 + 1];
+		return rd_u64(r, values + 8 + 8 * (uint64_t)i, &v) ? 0 : v;
+	}
+	return 0;
+}
+
+static uint64_t dict_lookup(struct pyreader *r, uint64_t dict, const char *name)
+{
+	uint64_t keys, values;
+	if (!dict || rd_u64(r, dict + r->L.di.ma_keys, &keys) ||
+	    rd_u64(r, dict + r->L.di.ma_values, &values))
+		return 0;
+	return keys_lookup(r, keys, values, name);
+}
+
+/* The tp_name of obj's type, into buf (cut to n - 1 bytes); "" if unreadable. */
+static const char *type_name(struct pyreader *r, uint64_t obj, char *buf, size_t n)
+{
+	uint64_t type, name;
+	buf[0] = '\0';
+	if (obj < 4096 || obj >= USER_ADDR_END || (obj & 7) ||
+	    rd_u64(r, obj + r->L.ob.ob_type, &type) || rd_u64(r, type + r->L.ty.tp_name, &name) ||
+	    mem_read(r, name, buf, n - 1))
+		buf[0] = '\0';
+	buf[n - 1] = '\0';
+	return buf;
+}
+
+/* Attribute `name` of an instance (managed dict or inline values) or a module. 0: none. */
+static uint64_t obj_attr(struct pyreader *r, uint64_t obj, const char *name)
+{
+	const struct py_layout *L = &r->L;
+	uint64_t hdr = L->ob.ob_type + 8, type, flags, dict, keys;
+	uint8_t valid;
+	char tn[16];
+	if (obj < 4096 || obj >= USER_ADDR_END || (obj & 7) || rd_u64(r, obj + L->ob.ob_type, &type) ||
+	    !type || rd_u64(r, type + L->ty.tp_flags, &flags))
+		return 0;
+	if (!strcmp(type_name(r, obj, tn, sizeof(tn)), "module"))
+		return rd_u64(r, obj + hdr, &dict) ? 0 : dict_lookup(r, dict, name); /* md_dict */
+	if (!(flags & TPFLAGS_MANAGED_DICT))
+		return 0;
+	if (rd_u64(r, obj - (L->ft ? 8 : 24), &dict))
+		return 0;
+	if (dict)
+		return dict_lookup(r, dict, name);
+	if (!(flags & TPFLAGS_INLINE_VALUES) || mem_read(r, obj + hdr + 3, &valid, 1) || !valid ||
+	    rd_u64(r, type + L->ty.size + HEAPTYPE_CACHED_KEYS, &keys))
+		return 0;
+	return keys_lookup(r, keys, obj + hdr, name);
+}
+
+/* Local variable `name` of a frame (a cell's content for a cell or free variable). */
+static uint64_t frame_local(struct pyreader *r, const struct py_frame *f, const char *name)
+{
+	const struct py_layout *L = &r->L;
+	uint64_t names, kinds, item, v;
+	int64_t n;
+	size_t nslots;
+	uint8_t kind;
+	char tn[8];
+	if (!f->addr || !f->code || rd_u64(r, f->code + L->co2.localsplusnames, &names) ||
+	    rd_u64(r, f->code + L->co2.localspluskinds, &kinds) ||
+	    rd_i64(r, names + L->tu.ob_size, &n) || n < 0 || frame_slots(r, f->code, &nslots) ||
+	    (size_t)n > nslots)
+		return 0;
+	for (int64_t i = 0; i < n; i++) {
+		if (rd_u64(r, names + L->tu.ob_item + 8 * (uint64_t)i, &item) || !str_is(r, item, name))
+			continue;
+		if (rd_u64(r, f->addr + L->fr.size - 8 + 8 * (uint64_t)i, &v))
+			return 0;
+		if (L->minor >= 14)
+			v &= ~(uint64_t)3; /* _PyStackRef tag bits */
+		if (!mem_read(r, kinds + L->by.ob_sval + (uint64_t)i, &kind, 1) && (kind & 0xc0) &&
+		    !strcmp(type_name(r, v, tn, sizeof(tn)), "cell"))
+			return rd_u64(r, v + L->ob.ob_type + 8, &v) ? 0 : v; /* ob_ref */
+		return v;
+	}
+	return 0;
+}
+
+/* Global `name` of a frame: f_globals, two words after `previous` in 3.13 and 3.14. */
+static uint64_t frame_global(struct pyreader *r, const struct py_frame *f, const char *name)
+{
+	uint64_t g;
+	if (!f->addr || r->L.fr.previous != 8 || rd_u64(r, f->addr + 24, &g))
+		return 0;
+	return dict_lookup(r, g, name);
+}
+
+static bool is_ident(const char *s, size_t n)
+{
+	if (!n || n > 128 || !(s[0] == '_' || (s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
+		return false;
+	for (size_t i = 1; i < n; i++)
+		if (!(s[i] == '_' || (s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9')))
+			return false;
+	return true;
+}
+
+int pyreader_eval(struct pyreader *r, const struct py_frame *f, const char *expr, uint64_t *out)
+{
+	const char *p = expr, *dot;
+	char name[129];
+	uint64_t v = 0;
+	int depth = 0;
+	*out = 0;
+	for (;; p = dot + 1, depth++) {
+		size_t n;
+		dot = strchr(p, '.');
+		n = dot ? (size_t)(dot - p) : strlen(p);
+		if (!is_ident(p, n) || depth > 8)
+			return -EINVAL;
+		memcpy(name, p, n);
+		name[n] = '\0';
+		if (!depth) {
+			v = frame_local(r, f, name);
+			if (!v)
+				v = frame_global(r, f, name);
+		} else {
+			v = obj_attr(r, v, name);
+		}
+		if (!v)
+			return -ENOENT;
+		if (!dot)
+			break;
+	}
+	*out = v;
+	return 0;
+}
+
+/* The name of a thread started by threading: `self._name` of its Thread._bootstrap_inner
+ * frame (the outermost frame of such a thread). NULL if there is none. */
+static char *thread_name(struct pyreader *r, const struct py_thread *t)
+{
+	for (size_t k = t->n; k-- > 0;) {
+		const struct py_frame *f = &t->frames[k];
+		uint64_t self, name;
+		if (strcmp(f->func, "Thread._bootstrap_inner") || !ends_with(f->file, "threading.py"))
+			continue;
+		self = frame_local(r, f, "self");
+		name = obj_attr(r, self, "_name");
+		return name ? read_str(r, name) : NULL;
+	}
+	return NULL;
+}
+
+/*
  * Lock objects in a frame's locals and value stack (frame_slots() of them, after the frame
  * struct); dead slots above the stack top may hold stale values, so what this finds is
  * evidence, not proof.
@@ -1490,6 +1704,8 @@ static void decode_chain(struct pyreader *r, const struct chain *ch, struct py_t
 		f->firstlineno = c->firstlineno;
 		f->line = frame_line(r, c, rf->exe, rf->ip, rf->tlbc);
 		f->entry = false;
+		f->addr = rf->addr;
+		f->code = rf->exe;
 		scan_locks(r, rf->addr, rf->exe, t, t->n);
 		pending = (ssize_t)t->n++;
 		if (t->n >= PY_MAX_FRAMES)
@@ -1497,6 +1713,7 @@ static void decode_chain(struct pyreader *r, const struct chain *ch, struct py_t
 	}
 	if (ch->natural_end && pending >= 0)
 		t->frames[pending].entry = true;
+	t->name = thread_name(r, t);
 }
 
 static void walk_free(struct walk *w)
@@ -1712,6 +1929,7 @@ void py_threads_free(struct py_thread *t, size_t n)
 		}
 		free(t[i].frames);
 		free(t[i].locks);
+		free(t[i].name);
 	}
 	free(t);
 }

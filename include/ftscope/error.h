@@ -25,6 +25,9 @@ _Noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 _Noreturn void die_errno(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Usage error: message, hint to --help, exit 2. */
 _Noreturn void die_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The one line for getopt_long's '?' (unknown option) or ':' (missing value: the optstring
+ * starts with ':') return c, naming the option (argv[optind - 1]); exit 2. */
+_Noreturn void die_bad_option(const char *cmd, int c, char **argv);
 
 /* One cleanup hook, run by die() before exiting (strace's cleanup()). */
 void set_die_cleanup(void (*fn)(void));

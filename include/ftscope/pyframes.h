@@ -54,6 +54,8 @@ struct py_frame {
 	 * native _PyEval_EvalFrameDefault frame (merge of native and Python stacks).
 	 */
 	bool entry;
+	uint64_t addr;          /* the _PyInterpreterFrame in the target (pyreader_eval) */
+	uint64_t code;          /* its code object */
 };
 
 /*
@@ -82,6 +84,9 @@ struct py_thread {
 	bool main_thread;
 	struct py_lockref *locks; /* locks its frames reference (see struct py_lockref) */
 	size_t nlocks;
+	/* threading.Thread.name: `self._name` of its Thread._bootstrap_inner frame (threads
+	 * started by threading; NULL for the main thread and others), UTF-8, malloc'd */
+	char *name;
 };
 
 struct pyreader;
@@ -175,6 +180,16 @@ uint64_t pyreader_parked_mutex(struct pyreader *r, uint64_t futex_uaddr);
 /* Read the pages holding these addresses (0s skipped) into the reader's cache for this
  * snapshot, in as few system calls as possible: for reads about to be made one by one. */
 void pyreader_prefetch(struct pyreader *r, const uint64_t *addrs, size_t n);
+
+/*
+ * Evaluate a dotted name (`lock`, `acc.lock_a`, `self._cond._lock`, `mod.LOCK`) in frame f of
+ * the last pyreader_threads() walk, the way Python would for locals, globals, instance
+ * attributes (managed dict or inline values) and module attributes -- not class attributes,
+ * properties or anything that runs code. Reads the target (the frame's process must exist;
+ * a running process may have moved on). 0 and *out = the object, -ENOENT (a name is not
+ * found), -EINVAL (not a dotted name).
+ */
+int pyreader_eval(struct pyreader *r, const struct py_frame *f, const char *expr, uint64_t *out);
 
 /* The GIL of one interpreter (lock forensics). */
 struct py_gil {

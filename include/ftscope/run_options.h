@@ -35,6 +35,7 @@ struct run_opts {
 	char *tsan_suppressions;
 	bool offline;
 	char *find_links;
+	unsigned fail_on;       /* --fail-on: 1 << enum ft_category of each */
 };
 
 void run_opts_init(struct run_opts *o);

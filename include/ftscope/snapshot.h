@@ -56,6 +56,31 @@ struct snap_wait {
 	const char *owner_note; /* why there is no owner, or how it was inferred */
 	uint64_t lock_obj;      /* the Python lock object waited for, 0 if not identified */
 	int ncandidates;        /* threads that could hold it (inside `with` on it) */
+	/* The Python view (snapshot_python.c): the primitive waited in ("Event.wait",
+	 * "Condition.wait", "Semaphore.acquire", "Queue.get", "Thread.join", "Barrier.wait",
+	 * "Lock.acquire", "RLock.acquire"), the frame that waits in it, the waited lock's
+	 * expression there ("acc.lock_b"). NULL / 0 where unknown. */
+	const char *primitive;
+	struct snap_site *site;
+	char *expr;
+};
+
+/* A line of Python source in a frame. */
+struct snap_site {
+	char *function, *file;
+	int line;
+	char *text;             /* the source line, stripped; NULL if the file was unreadable */
+};
+
+/* A lock a thread holds that another thread of the snapshot waits for, and where it was
+ * taken: the `with` statement or the acquire() call in one of its frames. */
+struct snap_hold {
+	uint64_t lock_obj;
+	const char *lock;       /* "threading.Lock", "threading.RLock" */
+	char *expr;             /* "acc.lock_a", NULL if not derived */
+	const char *how;        /* "with", "acquire", NULL: the taking line was not found */
+	bool verified;          /* the expression evaluates, in that frame, to the lock */
+	struct snap_site site;  /* function/file/line NULL/0 if not found */
 };
 
 struct snap_thread {
@@ -71,6 +96,9 @@ struct snap_thread {
 	char *unwind_error;
 	struct snap_wait wait;
 	bool crashed;           /* the thread that received the crash signal */
+	char *name;             /* threading.Thread.name, "MainThread" (Python); NULL otherwise */
+	struct snap_hold *holds;
+	size_t nholds;
 	/* between snapshot_process and snapshot_finish */
 	struct user_regs_struct *regs; /* read while held, NULL if that failed (regs_err) */
 	int regs_err;
@@ -80,6 +108,7 @@ struct snap_process {
 	pid_t pid;
 	char *exe;
 	char *cmdline;
+	char *cwd;              /* its working directory (short paths), NULL if unreadable */
 	char *python_version;   /* NULL: no Python runtime found (py_error says why) */
 	bool free_threaded;
 	int gil_enabled;        /* -1 unknown */
@@ -132,10 +161,28 @@ struct cJSON *snapshot_json(const struct snapshot *snap);
 void snapshot_write_json(FILE *f, const struct snapshot *snap);
 void snapshot_release(struct snapshot *snap);
 
-/* Print a snapshot (its JSON form, as stored) for a terminal: threads, merged stacks
- * (innermost first), waits, owners, cycles. `all_frames` keeps eval-loop plumbing. */
-void snapshot_print_json(FILE *f, const struct cJSON *snap, bool all_frames);
-void snapshot_print(FILE *f, const struct snapshot *snap, bool all_frames);
+/* Between snapshot.c and snapshot_python.c: while the Python reader of p is open, fill
+ * the threads' names, the Python primitives they wait in, the lock expressions and where
+ * the held locks were taken (reads the target and the source files of the frames). */
+void snapshot_python_story(struct snap_process *p);
+void snapshot_python_release(struct snap_thread *t);
+
+/*
+ * Print a snapshot (its JSON form, as stored) for a terminal, py-spy style: per thread a line
+ * `Thread TID "name" (idle): Event.wait`, the lock it waits for and its holder, the locks it
+ * holds and where it took them, then its Python frames (short paths), numbered from #0.
+ * SNAP_PRINT_NATIVE adds the native frames (merged), the futex and owner notes;
+ * SNAP_PRINT_ALL_FRAMES also the interpreter and libc plumbing frames.
+ */
+#define SNAP_PRINT_NATIVE 0x1
+#define SNAP_PRINT_ALL_FRAMES 0x2
+void snapshot_print_json(FILE *f, const struct cJSON *snap, unsigned flags);
+void snapshot_print(FILE *f, const struct snapshot *snap, unsigned flags);
+/* A Python file's path for a person: from the package (site-packages/x/y.py: x/y.py), or the
+ * standard library (lib/python3.13t/threading.py: threading.py); else as is. Into path. */
+const char *py_short_path(const char *path);
+/* py_short_path, or relative to dir (a process's cwd) when under it. */
+const char *py_short_path_in(const char *path, const char *dir);
 
 /* The crashing thread's merged frames as signature input (see signature.h). */
 struct crash_sig;

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -49,6 +50,13 @@ void strv_release(struct strv *sv);
 void strv_split(struct strv *sv, const char *s, const char *seps);
 /* qsort() comparator of char * elements, by strcmp. */
 int cmp_strp(const void *a, const void *b);
+
+/* The width output to f should fit: the terminal's when f is one, else $COLUMNS, else 0
+ * (no limit: a pipe or a file). */
+int output_width(FILE *f);
+/* Append text word by word (words are never cut), starting at column col: a word that would
+ * pass `width` (0: no limit) goes on a new line indented by `indent` blanks. */
+void sbuf_add_wrapped(struct sbuf *sb, const char *text, int col, int indent, int width);
 
 /* Files. All return 0 or -errno unless said otherwise. */
 int read_file(const char *path, char **out, size_t *len);     /* *out malloc'd, NUL-terminated */

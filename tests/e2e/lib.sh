@@ -141,6 +141,17 @@ like() {
 	fi
 }
 
+# unlike GOT RE NAME: GOT does not match the extended regex RE.
+unlike() {
+	local got=$1 re=$2 name=$3
+	if [[ $got =~ $re ]]; then
+		_tap_result 1 "$name" || true
+		[ -n "$TODO" ] || diag "    '${BASH_REMATCH[0]}' matches '$re'"
+		return 1
+	fi
+	_tap_result 0 "$name"
+}
+
 # pass NAME / fail NAME: a test decided by the caller; skip NAME REASON: one skipped test.
 pass() { _tap_result 0 "$1"; }
 fail() { _tap_result 1 "$1"; }

@@ -18,8 +18,10 @@ SRC=$FIXTURES/pkgs/$P/ftfix_deadlock/__init__.py
 line_ab=$(awk '/^def _a_to_b/{f=1} f && /with acc.lock_b:/{print NR; exit}' "$SRC")
 line_ba=$(awk '/^def _b_to_a/{f=1} f && /with acc.lock_a:/{print NR; exit}' "$SRC")
 
-run_fixtures $P --iterations 1 --timeout 120 --deadlock-window 2 --tracer ptrace
-is "$FTSCOPE_RC" 0 "ftscope run exits 0"
+run_fixtures $P --iterations 1 --timeout 120 --deadlock-window 2 --tracer ptrace --fail-on crash,intermittent
+is "$FTSCOPE_RC" 0 "ftscope run exits 0 (--fail-on names other categories)"
+ok grep -q "^1 package deadlocked; who waits for whom, and where: ftscope deadlocks .*/ft_[0-9_]*$" "$FTSCOPE_OUT" \
+	"the run points to ftscope deadlocks"
 is "$(jqpkg $P .category)" deadlock "category deadlock"
 jqpkg_true $P '.iterations[0].duration_s < 20' "verdict within seconds ($(jqpkg $P .iterations[0].duration_s) s)"
 is "$(jqpkg $P .iterations[0].tracer)" ptrace "traced with ptrace"
@@ -49,12 +51,32 @@ is "$(jqfile "$F" "[$snap | .cycles[] | .tids | sort] | tostring")" \
 	"the cycle is exactly the two workers"
 is "$(jqpkg $P '.iterations[0].hang.cycles | length')" 1 "the results line carries the cycle"
 
+# The two `with` lines where each worker took its first lock.
+take_ab=$(awk '/^def _a_to_b/{f=1} f && /with acc.lock_a:/{print NR; exit}' "$SRC")
+take_ba=$(awk '/^def _b_to_a/{f=1} f && /with acc.lock_b:/{print NR; exit}' "$SRC")
 run_ftscope deadlocks "$RUN_DIR" --package $P
 is "$FTSCOPE_RC" 0 "ftscope deadlocks exits 0"
+head -n 25 "$FTSCOPE_OUT" >story
+ok grep -q "^$P: deadlock (lock-order cycle) in 1 of 1 iteration (1)" story "the story begins with the verdict"
+ok grep -Eq "Cycle.*: \"(a_to_b|b_to_a)\" -> \"(a_to_b|b_to_a)\" -> " story "the cycle by thread names"
+ok grep -q "^    \"a_to_b\" (thread $t_ab)" story "the a_to_b thread, by name and tid"
+ok grep -q "holds acc.lock_a, taken at .*__init__.py:$take_ab  with acc.lock_a:" story \
+	"a_to_b holds acc.lock_a, taken at line $take_ab"
+ok grep -q "waits for acc.lock_b at .*__init__.py:$line_ab  with acc.lock_b:  (held by \"b_to_a\"" story \
+	"a_to_b waits for acc.lock_b at line $line_ab, held by b_to_a"
+ok grep -q "holds acc.lock_b, taken at .*__init__.py:$take_ba  with acc.lock_b:" story \
+	"b_to_a holds acc.lock_b, taken at line $take_ba"
+ok grep -q "waits for acc.lock_a at .*__init__.py:$line_ba  with acc.lock_a:  (held by \"a_to_b\"" story \
+	"b_to_a waits for acc.lock_a at line $line_ba, held by a_to_b"
+ok grep -q "\"MainThread\" (thread [0-9]*): Thread.join at .*__init__.py:[0-9]*  t1.join()" story \
+	"the main thread: one line, Thread.join"
+ok test "$(wc -l <"$FTSCOPE_OUT")" -lt 40 "the whole story is short ($(wc -l <"$FTSCOPE_OUT") lines)"
+ok grep -q "ftscope deadlocks .* --full" "$FTSCOPE_OUT" "it says how to see the full stacks"
+run_ftscope deadlocks "$RUN_DIR" --package $P --full
 ok grep -q "Deadlock cycle.*thread $t_ab.*thread $t_ba\|Deadlock cycle.*thread $t_ba.*thread $t_ab" "$FTSCOPE_OUT" \
-	"deadlocks prints the cycle with both TIDs"
-ok grep -q "py   _a_to_b (.*__init__.py:$line_ab)" "$FTSCOPE_OUT" "deadlocks prints the Python frame"
-ok grep -q "held by thread $t_ba" "$FTSCOPE_OUT" "deadlocks names the holder"
+	"--full: the cycle with both TIDs"
+ok grep -q "py   _a_to_b (.*__init__.py:$line_ab)" "$FTSCOPE_OUT" "--full: the merged stacks' Python frame"
+ok grep -q "held by thread $t_ba \"b_to_a\"" "$FTSCOPE_OUT" "--full: the holder"
 run_ftscope deadlocks "$RUN_DIR" --json
 ok jq -e 'length == 1 and (.[0].snapshot.cycles[0].tids | length == 2)' "$FTSCOPE_OUT" "--json form"
 done_testing

@@ -133,7 +133,7 @@ run_ftscope crashes "$TEST_TMP/results-1" "$TEST_TMP/results"
 out=$(ftscope_out)
 like "$out" "frames: +ftfix_segv_poke_impl \\| poke" "text: the frames"
 like "$out" "example: +ft_[0-9_]+, ftfix-segv iteration [0-9]+ \\(.*forensics.json\\)" "text: where the example is from"
-like "$out" "Thread [0-9]+ \"[^\"]*\" \\[.\\] CRASHED" "text: the crashing thread"
+like "$out" "Thread [0-9]+ \"[^\"]*\" \\(CRASHED\\)" "text: the crashing thread"
 like "$out" "#0 +ftfix_segv_poke_impl in _poke[^ ]*\\.so\\+0x[0-9a-f]+ \\(_poke\\.c:[0-9]+\\)" \
 	"text: ftfix_segv_poke_impl symbolized with file:line"
 like "$out" "py +test_concurrent_poke.<locals>.work" "text: the Python frame in the merged stack"

@@ -127,5 +127,23 @@ int main(void)
 	ok(s && strstr(s, "\\u0000") != NULL && !strstr(s, "\xc0\x80"), "formatted as well");
 	free(s);
 	cJSON_Delete(j);
+
+	{
+		/* sbuf_add_wrapped: words never cut, continuation indented, no limit at 0 */
+		struct sbuf sb = SBUF_INIT;
+		sbuf_add_wrapped(&sb, "3 deadlocks, vs GIL: pre_existing", 10, 10, 30);
+		is_str(sb.buf, "3 deadlocks, vs GIL:\n          pre_existing",
+		       "wrapped at a word, under the column");
+		sbuf_reset(&sb);
+		sbuf_add_wrapped(&sb, "a_very_long_word_that_cannot_fit x", 0, 2, 10);
+		is_str(sb.buf, "a_very_long_word_that_cannot_fit\n  x", "a long word is kept whole");
+		sbuf_reset(&sb);
+		sbuf_add_wrapped(&sb, "no  limit   at all", 70, 4, 0);
+		is_str(sb.buf, "no limit at all", "width 0: one line");
+		sbuf_reset(&sb);
+		sbuf_add_wrapped(&sb, "caf\xc3\xa9 ok", 0, 0, 7);
+		is_str(sb.buf, "caf\xc3\xa9 ok", "widths count code points, not bytes");
+		sbuf_release(&sb);
+	}
 	return tap_done();
 }

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The ftscope authors */
+#ifndef FTSCOPE_DEADLOCK_STORY_H
+#define FTSCOPE_DEADLOCK_STORY_H
+
+/*
+ * The hung iterations of one package told as a story a person reads in ten seconds: the
+ * iterations grouped by what hung ("3 of 3 iterations, same cycle; also with the GIL"), then
+ * for each thread of the cycle its name, the lock it holds and where it took it, the lock it
+ * waits for and where; the other threads one line each. The full stacks follow with
+ * STORY_FULL. Reads the stored snapshots (forensics.json, docs/results.md) only.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+struct cJSON;
+struct rs_hang;
+
+struct story_iter {
+	const char *label;              /* the artifact directory's name: "1", "gil-2" */
+	bool gil;                       /* a PYTHON_GIL=1 iteration (--compare-with-gil) */
+	const char *reason;             /* the hang's reason: "lock_wait", "stall", "timeout" */
+	double after_s;                 /* detected after this long without progress */
+	const struct cJSON *snap;       /* its hang snapshot; NULL if none was taken */
+	const struct rs_hang *hang;     /* the iteration's hang (the /proc monitor's view) */
+};
+
+#define STORY_FULL 0x1                  /* every iteration's merged stacks after the story */
+#define STORY_ALL_FRAMES 0x2            /* ... with the plumbing frames */
+
+/* n iterations of package `package` (free-threaded ones first, then GIL ones); ntotal_ft and
+ * ntotal_gil: how many iterations of each mode the package ran. */
+void deadlock_story_print(FILE *f, const char *package, const struct story_iter *it, size_t n,
+			  int ntotal_ft, int ntotal_gil, unsigned flags);
+
+#endif
