@@ -35,6 +35,8 @@ struct run_opts {
 	char *tsan_suppressions;
 	bool offline;
 	char *find_links;
+	int parallel_threads;    /* --parallel-threads: 0 = no stress iterations */
+	int parallel_iterations; /* --parallel-iterations (the plugin's --iterations) */
 };
 
 void run_opts_init(struct run_opts *o);
