@@ -448,7 +448,9 @@ cJSON *iteration_json(int index, const char *gil, const struct iter_outcome *o,
 		cJSON_AddNumberToObject(c, "peak_threads", o->peak_threads);
 		cJSON_AddNumberToObject(c, "cpu_overlap_ms", round_to(o->cpu_overlap_ms, 1));
 		cJSON_AddNumberToObject(c, "contended_waits", (double)o->contended_waits);
-		cJSON_AddStringToObject(c, "source", o->recorder ? "ebpf" : "proc");
+		cJSON_AddStringToObject(c, "source", o->recorder ? "ebpf"
+						     : o->concurrency_source ? o->concurrency_source
+						     : "proc");
 		cJSON_AddItemToObject(it, "concurrency", c);
 	}
 	if (o->recorder) {
