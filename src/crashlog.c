@@ -112,6 +112,11 @@ void crashlog_add_run(struct crashlog *cl, const struct run_data *rd, size_t run
 			continue;
 		add_iterations(cl, rd, run, pkg, ft, false);
 		add_iterations(cl, rd, run, pkg, gil, true);
+		/* stress iterations (run --parallel-threads) cluster like any other */
+		add_iterations(cl, rd, run, pkg,
+			       cJSON_GetObjectItemCaseSensitive(
+				       cJSON_GetObjectItemCaseSensitive(pkg, "stress"), "iterations"),
+			       false);
 	}
 }
 

@@ -109,3 +109,43 @@ cJSON *stress_block(int threads, int iterations, const char *plugin_version,
 	cJSON_AddItemToObject(s, "iterations", cJSON_CreateArray());
 	return s;
 }
+
+const char *concurrency_how(const cJSON *pkg)
+{
+	const cJSON *by = cJSON_GetObjectItemCaseSensitive(pkg, "concurrency_exercised_by"), *k;
+	bool own = false, stress = false;
+	if (!cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(pkg, "concurrency_exercised")))
+		return NULL;
+	cJSON_ArrayForEach(k, by)
+	{
+		own |= cJSON_IsString(k) && !strcmp(k->valuestring, "own_threads");
+		stress |= cJSON_IsString(k) && !strcmp(k->valuestring, "stress");
+	}
+	if (!json_bool(pkg, "concurrency_exercised", false))
+		return "none";
+	return own && stress ? "own threads + stress" : stress ? "stress" : "own threads";
+}
+
+char *stress_summary(const cJSON *pkg)
+{
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(pkg, "stress"), *k;
+	struct sbuf sb = SBUF_INIT;
+	int n = 0;
+	if (!cJSON_IsObject(st))
+		return NULL;
+	if (json_str(st, "skipped_reason"))
+		return xstrdup("no stress (not a pytest suite)");
+	sbuf_addf(&sb, "stress x%d: %d/%d passed", json_int(st, "threads", 0),
+		  json_int(st, "pass_count", 0), json_int(st, "iterations_completed", 0));
+	cJSON_ArrayForEach(k, cJSON_GetObjectItemCaseSensitive(st, "stress_only_tests"))
+	{
+		if (!cJSON_IsString(k))
+			continue;
+		if (n++ < 2)
+			sbuf_addf(&sb, "%s%s", n == 1 ? "; fails only under stress: " : ", ",
+				  k->valuestring);
+	}
+	if (n > 2)
+		sbuf_addf(&sb, " (+%d)", n - 2);
+	return sbuf_detach(&sb);
+}

@@ -38,4 +38,12 @@ void stress_parse_output(const char *stdout_text, struct cJSON *it);
 struct cJSON *stress_block(int threads, int iterations, const char *plugin_version,
 			   const char *skipped_reason);
 
+/* How a package's concurrency was exercised: "own threads", "stress", "own threads +
+ * stress", "none"; NULL when the results do not say (static). */
+const char *concurrency_how(const struct cJSON *pkg);
+
+/* One line for reports: "stress x4: 0/2 passed; fails only under stress: t1, t2 (+3)", "no
+ * stress (not a pytest suite)"; NULL without a stress block. malloc'd. */
+char *stress_summary(const struct cJSON *pkg);
+
 #endif
