@@ -292,6 +292,15 @@ static int tsan_crash_signature(const struct tsan_report *r, int sig, const char
 	return ret;
 }
 
+void iteration_require_session(cJSON *it, const struct test_report *tr)
+{
+	const char *st = json_str(it, "status");
+	if (!st || strcmp(st, "pass") || (tr && (tr->have_counts || tr->n)))
+		return;
+	json_set_str(it, "status", "fail");
+	json_set_bool(it, "session_unfinished", true);
+}
+
 cJSON *iteration_json(int index, const char *gil, const struct iter_outcome *o,
 		      const struct test_report *tr, const char *stderr_text,
 		      const char *artifacts_rel)

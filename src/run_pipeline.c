@@ -280,6 +280,8 @@ static bool run_iterations(struct run_ctx *rc, const struct pkg_entry *e, const 
 				stress_parse_output(so, it);
 				free(so);
 			}
+			if (command_runs_pytest(cmd))
+				iteration_require_session(it, &tr);
 			if (out.forensics) {
 				char *fp = path_join(dir, "forensics.json");
 				char *ft = json_print(out.forensics, true);

@@ -12,7 +12,7 @@
 #include "ftscope/workspace.h"
 
 /* Whether a word of the command is pytest's: pytest, py.test, -m pytest, .../pytest. */
-static bool runs_pytest(const char *cmd)
+bool command_runs_pytest(const char *cmd)
 {
 	const char *p = cmd;
 	while ((p = strstr(p, "py")) != NULL) {
@@ -29,7 +29,7 @@ const char *stress_skip_reason(const char *test_command)
 {
 	if (!test_command || !*test_command)
 		return "no test command";
-	if (!runs_pytest(test_command))
+	if (!command_runs_pytest(test_command))
 		return "the test command does not run pytest, and pytest-run-parallel is a pytest "
 		       "plugin: no stress iterations";
 	return NULL;

@@ -22,6 +22,9 @@
 
 struct cJSON;
 
+/* Whether a word of the command is pytest's: pytest, py.test, python -m pytest. */
+bool command_runs_pytest(const char *cmd);
+
 /* NULL when test_command runs pytest (stress applies); else why not (static text). */
 const char *stress_skip_reason(const char *test_command);
 
