@@ -48,6 +48,16 @@ jqpkg_true $P '.concurrency_exercised == true and (.concurrency_exercised_by | i
 	"concurrency exercised, by stress"
 ok test -d "$RUN_DIR/artifacts/$P/stress-1" "stress iterations have their own artifacts"
 is "$(jqfile "$RUN_DIR/ft_meta.json" .config.parallel_threads)" 4 "ft_meta.json: parallel_threads"
+run_ftscope show "$RUN_DIR"
+ok grep -q "intermittent .*stress x4: 0/2 passed; fails only under stress" "$FTSCOPE_OUT" \
+	"show gives the stress finding"
+run_ftscope report "$RUN_DIR" --format markdown
+ok grep -q "^| $P | intermittent (stress only) | stress | stress x4: 0/2 passed" "$FTSCOPE_OUT" \
+	"report: the Stress section, how concurrency was exercised"
+run_ftscope flaky "$RUN_DIR" --package $P
+ok grep -q "^Stress: *stress x4: 0/2 passed.*(passes plain)" "$FTSCOPE_OUT" "flaky: the stress line"
+run_ftscope compare "$TEST_TMP/results-plain" "$RUN_DIR"
+ok grep -q "$P.*new: stress x4" "$FTSCOPE_OUT" "compare: a new stress-only failure"
 
 mv "$TEST_TMP/results" "$TEST_TMP/results-stress"
 run_fixtures $P --iterations 1 --timeout 120 --parallel-threads 4 \
