@@ -54,6 +54,8 @@ ok grep -q "intermittent .*stress x4: 0/2 passed; fails only under stress" "$FTS
 run_ftscope report "$RUN_DIR" --format markdown
 ok grep -q "^| $P | intermittent (stress only) | stress | stress x4: 0/2 passed" "$FTSCOPE_OUT" \
 	"report: the Stress section, how concurrency was exercised"
+run_ftscope report "$RUN_DIR" --format html
+ok grep -q '<section id="stress">' "$FTSCOPE_OUT" "report --format html: the Stress section"
 run_ftscope flaky "$RUN_DIR" --package $P
 ok grep -q "^Stress: *stress x4: 0/2 passed.*(passes plain)" "$FTSCOPE_OUT" "flaky: the stress line"
 run_ftscope compare "$TEST_TMP/results-plain" "$RUN_DIR"
