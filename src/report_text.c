@@ -71,7 +71,7 @@ static char *details(const struct report_pkg *p)
 		strv_push_owned(&parts, xasprintf("vs GIL: %s", p->gil_comparison));
 	if ((stress = stress_summary(pkg->raw)))
 		strv_push_owned(&parts, stress);
-	if (concurrency_how(pkg->raw))
+	if (concurrency_how(pkg->raw) && pkg->cat == CAT_COMPATIBLE) /* how a pass was earned */
 		strv_push_owned(&parts, xasprintf("concurrency: %s", concurrency_how(pkg->raw)));
 	for (size_t i = 0; i < parts.n; i++)
 		sbuf_addf(&joined, "%s%s", i ? ", " : "", parts.v[i]);
