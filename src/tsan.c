@@ -535,7 +535,9 @@ size_t tsan_parse(const char *text, size_t len, struct tsan_reports *out)
 		p = eol ? eol + 1 : end;
 		if (n && s[n - 1] == '\r')
 			n--;
-		if ((fk = fatal_line(s, n, &fpid)) != NULL) {
+		fk = fatal_line(s, n, &fpid);
+		if (fk || line_starts(s, n, TSAN_WARNING)) {
+			/* a new report: a warning, or a fatal error */
 			if (cur)
 				finish(cur);
 			cur = NULL;
@@ -543,21 +545,10 @@ size_t tsan_parse(const char *text, size_t len, struct tsan_reports *out)
 				out->more++;
 				continue;
 			}
-			start_fatal(out, fk, n - (size_t)(fk - s), fpid);
-			cur = &out->v[out->n - 1];
-			st = NULL;
-			added++;
-			continue;
-		}
-		if (line_starts(s, n, TSAN_WARNING)) {
-			if (cur)
-				finish(cur);
-			cur = NULL;
-			if (out->n >= TSAN_REPORTS_KEEP) {
-				out->more++;
-				continue;
-			}
-			start_report(out, s + strlen(TSAN_WARNING), n - strlen(TSAN_WARNING));
+			if (fk)
+				start_fatal(out, fk, n - (size_t)(fk - s), fpid);
+			else
+				start_report(out, s + strlen(TSAN_WARNING), n - strlen(TSAN_WARNING));
 			cur = &out->v[out->n - 1];
 			st = NULL;
 			added++;
