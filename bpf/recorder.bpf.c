@@ -6,7 +6,8 @@
  *   - fork/exec/exit and signal generate/deliver as ring-buffer events;
  *   - per thread, the blocking futex/wait4/waitid call it is in (`blocked`);
  *   - per futex word, how often and how long threads waited (`waits`);
- *   - on-CPU time, time with >= 2 tracked threads on CPU at once, live/peak threads (`stats`).
+ *   - on-CPU time, time with >= 2 threads of one process (and of the tree) on CPU at once,
+ *     live/peak threads (`stats`, `proc_run`).
  * User side: src/bpfrec.c. Shared layouts: include/ftscope/recorder_event.h.
  */
 #include "vmlinux.h"
@@ -67,6 +68,14 @@ struct {
 	__type(key, __u32);
 	__type(value, struct recorder_cpu);
 } cpu_slot SEC(".maps");
+
+/* tgid -> its threads on a CPU (per-process overlap); dropped when the process ends. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct recorder_proc_run);
+} proc_run SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -257,6 +266,7 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	if (BPF_CORE_READ(p, signal, live.counter) != 0)
 		return 0;
 	bpf_map_delete_elem(&tracked, &tgid);
+	bpf_map_delete_elem(&proc_run, &tgid);
 	e = event_new(RECORDER_EV_EXIT);
 	if (!e)
 		return 0;
@@ -521,21 +531,42 @@ int BPF_PROG(on_sys_exit, struct pt_regs *regs, long ret)
  * few-nanosecond window. A reset (gen bump) orphans slots that were switched in before it.
  */
 
-static __always_inline void running_inc(__u64 now)
+static __always_inline void running_inc(__u64 now, __u32 tgid)
 {
+	struct recorder_proc_run zero = {}, *r;
+
 	if (__sync_fetch_and_add(&stats.n_running, 1) == 1)
 		stats.overlap_start_ns = now;
+	/* The same, per process: concurrency is two threads of one process on CPUs. */
+	r = bpf_map_lookup_elem(&proc_run, &tgid);
+	if (!r) {
+		bpf_map_update_elem(&proc_run, &tgid, &zero, BPF_NOEXIST);
+		r = bpf_map_lookup_elem(&proc_run, &tgid);
+		if (!r) {
+			__sync_fetch_and_add(&stats.map_full, 1);
+			return;
+		}
+	}
+	if (__sync_fetch_and_add(&r->n_running, 1) == 1)
+		r->overlap_start_ns = now;
 }
 
-static __always_inline void running_dec(__u64 now)
+static __always_inline void running_dec(__u64 now, __u32 tgid)
 {
+	struct recorder_proc_run *r;
 	__u64 start;
 
-	if (__sync_fetch_and_add(&stats.n_running, -1) != 2)
+	if (__sync_fetch_and_add(&stats.n_running, -1) == 2) {
+		start = __sync_lock_test_and_set(&stats.overlap_start_ns, 0);
+		if (start && now > start)
+			__sync_fetch_and_add(&stats.overlap_ns, now - start);
+	}
+	r = bpf_map_lookup_elem(&proc_run, &tgid);
+	if (!r || __sync_fetch_and_add(&r->n_running, -1) != 2)
 		return;
-	start = __sync_lock_test_and_set(&stats.overlap_start_ns, 0);
+	start = __sync_lock_test_and_set(&r->overlap_start_ns, 0);
 	if (start && now > start)
-		__sync_fetch_and_add(&stats.overlap_ns, now - start);
+		__sync_fetch_and_add(&stats.proc_overlap_ns, now - start);
 }
 
 SEC("tp_btf/sched_switch")
@@ -563,15 +594,16 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev, struct task_stru
 			if (t)
 				t->on_cpu_ns += dur;
 			__sync_fetch_and_add(&stats.on_cpu_ns, dur);
-			running_dec(now);
+			running_dec(now, slot->tgid);
 		}
 		slot->tid = 0;
 	}
 	if (next_tracked) {
 		slot->tid = next->pid;
+		slot->tgid = next->tgid;
 		slot->since_ns = now;
 		slot->gen = stats.gen;
-		running_inc(now);
+		running_inc(now, next->tgid);
 	}
 	return 0;
 }

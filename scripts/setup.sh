@@ -14,6 +14,11 @@
 #      pathspec, trove-classifiers, editables), poetry-core, setuptools-scm, wheel. Not Cython:
 #      the code trixie's Cython 3.0.11 generates does not compile for a free-threaded
 #      interpreter (3.1 is the first that supports it).
+#   5. pytest-run-parallel (`ftscope run --parallel-threads`), from Debian sid's pure-Python
+#      python3-pytest-run-parallel (_all.deb; only sid packages it) through a second private apt
+#      configuration, unpacked the same way; a self-test runs the plugin on a tiny suite with a
+#      thread-unsafe counter and fails setup if it does not catch it. Its Depends says
+#      pytest >= 8.4; the code works with trixie's 8.3.5 (checked by the self-test).
 # Cold: a few minutes. Warm: a stamp check per step, about a second.
 #
 # Environment: FTSCOPE_CACHE (default /var/cache/ftscope), FTSCOPE_SETUP_QUIET=1.
@@ -25,6 +30,7 @@ CACHE=${FTSCOPE_CACHE:-/var/cache/ftscope}
 PREFIX=$CACHE/python3.13t
 PY=$PREFIX/bin/python3.13t
 APTDIR=$CACHE/apt-trixie
+APTDIR_SID=$CACHE/apt-sid
 SRC=$CACHE/src
 LOG=$CACHE/logs
 JOBS=${FTSCOPE_BUILD_JOBS:-3}
@@ -42,6 +48,7 @@ PYTEST_DEBS=(python3-pytest python3-pluggy python3-iniconfig python3-packaging p
 BACKEND_DEBS=(flit python3-hatchling python3-pathspec python3-trove-classifiers python3-editables
 	python3-poetry-core python3-setuptools-scm python3-wheel)
 WHEELS=$CACHE/wheels
+RUN_PARALLEL_DEB=python3-pytest-run-parallel
 
 say() { [ "${FTSCOPE_SETUP_QUIET:-0}" = 1 ] || echo "setup: $*" >&2; }
 die() { echo "setup: error: $*" >&2; exit 1; }
@@ -73,31 +80,39 @@ step_debs() {
 	}
 }
 
-# A private apt configuration that knows trixie, so the host's own apt state is untouched.
-apt_trixie() {
-	apt-get -o Dir::Etc::SourceList="$APTDIR/sources.list" \
+# A private apt configuration that knows one Debian suite, so the host's own apt state is
+# untouched. apt_private DIR ARGS...
+apt_private() {
+	local dir=$1
+	shift
+	apt-get -o Dir::Etc::SourceList="$dir/sources.list" \
 		-o Dir::Etc::SourceParts=/dev/null \
-		-o Dir::State::Lists="$APTDIR/lists" \
-		-o Dir::Cache="$APTDIR/cache" \
+		-o Dir::State::Lists="$dir/lists" \
+		-o Dir::Cache="$dir/cache" \
 		-o Dir::Etc::Preferences=/dev/null -o Dir::Etc::PreferencesParts=/dev/null \
 		-o APT::Get::List-Cleanup=false -o Debug::NoLocking=true \
 		-o Acquire::Retries=3 "$@"
 }
+apt_trixie() { apt_private "$APTDIR" "$@"; }
 
-step_trixie_lists() {
-	[ -f "$APTDIR/.updated" ] && return 0
-	mkdir -p "$APTDIR/lists/partial" "$APTDIR/cache/archives/partial"
-	cat >"$APTDIR/sources.list" <<-SRC
-		deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main
-		deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main
-	SRC
-	say "fetching Debian trixie package lists (private apt config in $APTDIR)"
-	apt_trixie update -qq >"$LOG/apt-trixie.log" 2>&1 || {
-		cat "$LOG/apt-trixie.log" >&2
-		die "cannot read Debian trixie's package lists"
+# private_lists DIR SUITE DEB-SRC?: write DIR/sources.list and fetch the suite's lists once.
+private_lists() {
+	local dir=$1 suite=$2 src=${3:-} key=/usr/share/keyrings/debian-archive-keyring.gpg
+	[ -f "$dir/.updated" ] && return 0
+	mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial"
+	{
+		echo "deb [signed-by=$key] http://deb.debian.org/debian $suite main"
+		[ -z "$src" ] || echo "deb-src [signed-by=$key] http://deb.debian.org/debian $suite main"
+	} >"$dir/sources.list"
+	say "fetching Debian $suite's package lists (private apt config in $dir)"
+	apt_private "$dir" update -qq >"$LOG/apt-$suite.log" 2>&1 || {
+		cat "$LOG/apt-$suite.log" >&2
+		die "cannot read Debian $suite's package lists"
 	}
-	touch "$APTDIR/.updated"
+	touch "$dir/.updated"
 }
+
+step_trixie_lists() { private_lists "$APTDIR" trixie deb-src; }
 
 # Download a trixie source package; print the path of its upstream tarball.
 fetch_orig() {
@@ -144,18 +159,24 @@ step_python() {
 
 site_packages() { "$PY" -c 'import sysconfig; print(sysconfig.get_path("purelib"))'; }
 
-# Download trixie debs and copy their /usr/lib/python3/dist-packages into our site-packages.
-# unpack_debs WHAT LOG DEB...
+# Download debs and copy their /usr/lib/python3/dist-packages into our site-packages.
+# unpack_debs WHAT LOG DEB... (from trixie); APT_SUITE=sid unpack_debs ... for sid.
 unpack_debs() {
-	local what=$1 log=$2 dl=$SRC/debs tmp d site
+	local what=$1 log=$2 dl=$SRC/debs tmp d site suite=${APT_SUITE:-trixie} dir=$APTDIR
 	shift 2
 	site=$(site_packages)
-	step_trixie_lists
+	if [ "$suite" = sid ]; then
+		dir=$APTDIR_SID
+		dl=$SRC/debs-sid
+		private_lists "$dir" sid
+	else
+		step_trixie_lists
+	fi
 	mkdir -p "$dl"
-	say "downloading trixie's $*"
-	(cd "$dl" && apt_trixie download -qq "$@") >"$LOG/$log" 2>&1 || {
+	say "downloading $suite's $*"
+	(cd "$dl" && apt_private "$dir" download -qq "$@") >"$LOG/$log" 2>&1 || {
 		cat "$LOG/$log" >&2
-		die "cannot download the $what packages from trixie"
+		die "cannot download the $what packages from $suite"
 	}
 	tmp=$(mktemp -d)
 	for d in "$@"; do dpkg-deb -x "$(ls "$dl/${d}"_*_all.deb | tail -1)" "$tmp"; done
@@ -211,10 +232,49 @@ import setuptools_scm, wheel' || die "a build backend does not import in $PY"
 	touch "$site/.ftscope-backends-ok"
 }
 
+# The plugin must catch a thread-unsafe counter under --parallel-threads and pass without it.
+run_parallel_selftest() {
+	local t
+	t=$(mktemp -d)
+	cat >"$t/test_selftest.py" <<-'PY'
+		import time
+		state = {"n": 0}
+
+		def test_counter():
+		    state["n"] = 0
+		    for _ in range(200):
+		        n = state["n"]
+		        time.sleep(0)
+		        state["n"] = n + 1
+		    assert state["n"] == 200
+	PY
+	local log=$LOG/run-parallel-selftest.log why=
+	if ! (cd "$t" && PYTHON_GIL=0 "$PY" -m pytest -q -p no:cacheprovider test_selftest.py) \
+		>"$log" 2>&1; then
+		why="the plain suite fails"
+	elif (cd "$t" && PYTHON_GIL=0 "$PY" -m pytest -q -p no:cacheprovider --parallel-threads=4 \
+		--iterations=5 test_selftest.py) >>"$log" 2>&1 || ! grep -q 'PARALLEL FAILED' "$log"; then
+		why="--parallel-threads=4 did not catch a thread-unsafe counter"
+	fi
+	rm -rf "$t"
+	[ -z "$why" ] || die "pytest-run-parallel self-test: $why (log: $log)"
+}
+
+step_run_parallel() {
+	local site
+	site=$(site_packages)
+	[ -f "$site/.ftscope-run-parallel-ok" ] && return 0
+	APT_SUITE=sid unpack_debs pytest-run-parallel run-parallel-deb.log "$RUN_PARALLEL_DEB"
+	"$PY" -c 'import pytest_run_parallel' || die "pytest_run_parallel does not import in $PY"
+	run_parallel_selftest
+	touch "$site/.ftscope-run-parallel-ok"
+}
+
 step_debs
 step_python
 step_pytest
 step_setuptools
 step_backends
+step_run_parallel
 [ "${1:-}" = --print-python ] && echo "$PY"
 exit 0

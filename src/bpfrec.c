@@ -682,6 +682,8 @@ void bpfrec_reset(struct bpfrec *r)
 	__atomic_store_n(&st->n_running, 0, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&st->overlap_start_ns, 0, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&st->overlap_ns, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&st->proc_overlap_ns, 0, __ATOMIC_SEQ_CST);
+	map_clear(r->skel->maps.proc_run); /* after the gen bump: no old slot decrements it */
 	__atomic_store_n(&st->on_cpu_ns, 0, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&st->live_threads, 0, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&st->peak_threads, 0, __ATOMIC_SEQ_CST);
@@ -975,6 +977,7 @@ static void summary_concurrency(struct bpfrec *r, cJSON *root, uint64_t now)
 	const struct recorder_stats *st = &r->skel->bss->stats;
 	cJSON *c = cJSON_AddObjectToObject(root, "concurrency");
 	uint64_t on_cpu = st->on_cpu_ns, overlap = st->overlap_ns, start;
+	uint64_t proc_overlap = st->proc_overlap_ns;
 	int ncpu = libbpf_num_possible_cpus();
 	size_t nlive, nrows = 0;
 	__u32 *keys = map_keys_u32(r->skel->maps.live, &nlive);
@@ -1007,10 +1010,24 @@ static void summary_concurrency(struct bpfrec *r, cJSON *root, uint64_t now)
 	start = st->overlap_start_ns;
 	if (st->n_running >= 2 && start && now > start)
 		overlap += now - start;
+	{
+		/* per process, with the intervals still open */
+		size_t np;
+		__u32 *pk = map_keys_u32(r->skel->maps.proc_run, &np);
+		for (size_t i = 0; i < np; i++) {
+			struct recorder_proc_run pr;
+			if (bpf_map_lookup_elem(bpf_map__fd(r->skel->maps.proc_run), &pk[i], &pr) ==
+				    0 && pr.n_running >= 2 && pr.overlap_start_ns &&
+			    now > pr.overlap_start_ns)
+				proc_overlap += now - pr.overlap_start_ns;
+		}
+		free(pk);
+	}
 	cJSON_AddNumberToObject(c, "peak_threads", st->peak_threads);
 	cJSON_AddNumberToObject(c, "peak_tree_threads", st->peak_tree_threads);
 	cJSON_AddNumberToObject(c, "live_threads", nlive);
-	cJSON_AddNumberToObject(c, "cpu_overlap_ms", ms(overlap));
+	cJSON_AddNumberToObject(c, "cpu_overlap_ms", ms(proc_overlap));
+	cJSON_AddNumberToObject(c, "cpu_overlap_tree_ms", ms(overlap));
 	cJSON_AddNumberToObject(c, "on_cpu_ms", ms(on_cpu));
 	qsort(rows, nrows, sizeof(*rows), cmp_busy);
 	busiest = cJSON_AddArrayToObject(c, "busiest");

@@ -16,6 +16,7 @@
 #include "ftscope/exit.h"
 #include "ftscope/json.h"
 #include "ftscope/runstore.h"
+#include "ftscope/stress.h"
 #include "ftscope/util.h"
 
 static const char *const compare_usage[] = {
@@ -123,6 +124,15 @@ static char *describe(const struct pkg_change *c, const char *arrow)
 		sbuf_adds(&sb, "; deadlocks resolved");
 	else if (db > 0 && da == 0)
 		sbuf_adds(&sb, "; new deadlocks");
+	/* stress findings (run --parallel-threads): failing only under stress, or no more */
+	if (json_bool(c->b->raw, "stress_only", false)) {
+		char *st = stress_summary(c->b->raw);
+		sbuf_addf(&sb, "; %s%s", json_bool(c->a->raw, "stress_only", false) ? "" : "new: ",
+			  st ? st : "fails only under stress");
+		free(st);
+	} else if (json_bool(c->a->raw, "stress_only", false)) {
+		sbuf_adds(&sb, "; no more stress-only failures");
+	}
 	return sbuf_detach(&sb);
 }
 

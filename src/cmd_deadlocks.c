@@ -116,7 +116,7 @@ int cmd_deadlocks(int argc, char **argv)
 				lab = xrealloc(lab, (n + 1) * sizeof(*lab));
 				its = xrealloc(its, (n + 1) * sizeof(*its));
 				lab[n] = art && strrchr(art, '/') ? xstrdup(strrchr(art, '/') + 1)
-					 : xasprintf("%s%ld", it->gil ? "gil-" : "", it->index);
+					 : xasprintf("%s%ld", it->gil ? "gil-" : it->stress ? "stress-" : "", it->index);
 				stacks[n] = st;
 				its[n] = it;
 				n++;

@@ -234,6 +234,13 @@ int cmd_doctor(int argc, char **argv)
 			line(true, true, "free-threaded", "%s (%s)", json_str(profile, "version"),
 			     json_str(profile, "compiler") ? json_str(profile, "compiler") : "?");
 			check_readable(python);
+			if (json_str(profile, "pytest_run_parallel"))
+				line(true, false, "pytest-run-parallel", "%s (run --parallel-threads)",
+				     json_str(profile, "pytest_run_parallel"));
+			else
+				line(false, false, "pytest-run-parallel",
+				     "not installed: run --parallel-threads cannot stress "
+				     "(scripts/setup.sh installs Debian's)");
 		} else {
 			line(false, true, "free-threaded", "%s", err.buf);
 		}

@@ -15,6 +15,7 @@
 #include "ftscope/json.h"
 #include "ftscope/runstore.h"
 #include "ftscope/stats.h"
+#include "ftscope/stress.h"
 #include "ftscope/util.h"
 
 static const char *const flaky_usage[] = {
@@ -358,6 +359,13 @@ static void print_profile(const struct profile *p, const struct flaky_opts *o)
 		putchar(p->seq.buf[i]);
 	}
 	printf("  (. pass, F fail, C crash, D deadlock, T timeout)\n");
+	{
+		char *st = stress_summary(p->pkg->raw); /* run --parallel-threads */
+		if (st)
+			printf("Stress:             %s%s\n", st,
+			       json_bool(p->pkg->raw, "stress_only", false) ? " (passes plain)" : "");
+		free(st);
+	}
 	frate = (double)(p->n - p->pass) / (double)p->n;
 	if (frate > 0 && frate < 1) {
 		double flo, fhi;

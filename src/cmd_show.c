@@ -14,6 +14,7 @@
 #include "ftscope/results.h"
 #include "ftscope/runstore.h"
 #include "ftscope/show.h"
+#include "ftscope/stress.h"
 #include "ftscope/text.h"
 #include "ftscope/util.h"
 
@@ -255,6 +256,7 @@ static char *details(const struct rs_pkg *pkg)
 	long timeouts = pkg->timeouts - deadlocks; /* timeout_count has both */
 	/* stalls (hangs that are not proven deadlocks) have status timeout: named apart */
 	long stalls = pkg->stalls;
+	char *stress;
 
 	if (pkg->interrupted)
 		strv_push(&parts, "interrupted");
@@ -276,9 +278,13 @@ static char *details(const struct rs_pkg *pkg)
 		strv_push_owned(&parts, xasprintf("GIL fallback: %s", gil));
 	if (cmp)
 		strv_push_owned(&parts, xasprintf("vs GIL: %s", cmp));
-	/* A pass proves little when the suite never ran two threads at once. */
+	if ((stress = stress_summary(pkg->raw)))
+		strv_push_owned(&parts, stress);
+	/* A pass proves little when the suite never ran two threads at once: say how. */
 	if (pkg->concurrency_exercised == 0)
 		strv_push(&parts, "no concurrency exercised");
+	else if (concurrency_how(pkg->raw) && pkg->cat == CAT_COMPATIBLE)
+		strv_push_owned(&parts, xasprintf("concurrency: %s", concurrency_how(pkg->raw)));
 
 	for (size_t i = 0; i < parts.n; i++)
 		sbuf_addf(&joined, "%s%s", i ? ", " : "", parts.v[i]);

@@ -105,6 +105,8 @@ void crashlog_add_run(struct crashlog *cl, const struct run_view *v, size_t run,
 			continue;
 		add_iterations(cl, v, run, pkg, pkg->it, pkg->nit);
 		add_iterations(cl, v, run, pkg, pkg->git, pkg->ngit);
+		/* stress iterations (run --parallel-threads) cluster like any other */
+		add_iterations(cl, v, run, pkg, pkg->sit, pkg->nsit);
 	}
 }
 

@@ -77,6 +77,14 @@ static struct ptask *add(struct ptracer *pt, pid_t tid, pid_t tgid, int opts)
 	t->opts = opts;
 	if (t->tid == t->tgid)
 		pt->processes++;
+	{
+		/* this process's live threads, now that one more exists */
+		unsigned long live = 0;
+		for (size_t i = 0; i < pt->n; i++)
+			live += pt->tasks[i].tgid == t->tgid && !pt->tasks[i].exited;
+		if (live > pt->peak_threads)
+			pt->peak_threads = live;
+	}
 	return t;
 }
 

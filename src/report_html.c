@@ -10,11 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "ftscope/report.h"
 #include "ftscope/report_doc.h"
 #include "ftscope/report_svg.h"
 #include "ftscope/results.h"
 #include "ftscope/rundir.h"
+#include "ftscope/stress.h"
 #include "ftscope/version.h"
 
 #define HTML_MAX_THREADS 16
@@ -612,6 +615,40 @@ static void all_packages(struct sbuf *sb, const struct report *r)
 	free(idx);
 }
 
+/* Stress iterations (run --parallel-threads), as the markdown's section. */
+static void stress(struct sbuf *sb, const struct report *r)
+{
+	bool any = false;
+	for (size_t i = 0; i < r->n && !any; i++)
+		any = cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(r->pkgs[i].pkg->raw, "stress"));
+	if (!any)
+		return;
+	section_open(sb, "stress", "Stress (pytest-run-parallel)");
+	sbuf_adds(sb, "<p>Every test body run in N threads at once; tests that fail only there are "
+		      "stress findings.</p>\n<table><thead><tr><th>Package</th><th>Category</th>"
+		      "<th>Concurrency exercised by</th><th>Stress</th></tr></thead><tbody>\n");
+	for (size_t i = 0; i < r->n; i++) {
+		const struct report_pkg *p = &r->pkgs[i];
+		char *st = stress_summary(p->pkg->raw);
+		const char *how = concurrency_how(p->pkg->raw);
+		if (!st)
+			continue;
+		sbuf_adds(sb, "<tr><td>");
+		esc(sb, p->name);
+		sbuf_adds(sb, "</td><td>");
+		badge(sb, p->cat);
+		if (json_bool(p->pkg->raw, "stress_only", false))
+			sbuf_adds(sb, " <span class=\"note\">stress only</span>");
+		sbuf_adds(sb, "</td><td>");
+		esc(sb, how ? how : "?");
+		sbuf_adds(sb, "</td><td>");
+		esc(sb, st);
+		sbuf_adds(sb, "</td></tr>\n");
+		free(st);
+	}
+	sbuf_adds(sb, "</tbody></table>\n</section>\n");
+}
+
 /* ---- the document backend ---- */
 
 static void html_section_begin(struct doc *d, const char *id, const char *title)
@@ -791,6 +828,7 @@ void report_html(struct sbuf *out, const struct report *r)
 		report_sec_intermittent(&d, r);
 	if (present[SEC_TSAN])
 		report_sec_tsan(&d, r);
+	stress(out, r);
 	if (present[SEC_EXTENSIONS])
 		extensions(out, r, idx[SEC_EXTENSIONS], n[SEC_EXTENSIONS]);
 	report_sec_gil(&d, r);

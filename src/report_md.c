@@ -3,10 +3,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "ftscope/report.h"
 #include "ftscope/report_doc.h"
 #include "ftscope/results.h"
 #include "ftscope/rundir.h"
+#include "ftscope/stress.h"
 #include "ftscope/version.h"
 
 /* Threads listed per deadlock, frames per thread: a report, not a dump (`ftscope deadlocks`). */
@@ -464,6 +467,37 @@ out:
 	free(idx);
 }
 
+/* Stress iterations (run --parallel-threads), and how each package exercised concurrency. */
+static void stress(struct sbuf *out, const struct report *r)
+{
+	bool any = false;
+	for (size_t i = 0; i < r->n && !any; i++)
+		any = cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(r->pkgs[i].pkg->raw, "stress"));
+	if (!any)
+		return;
+	sbuf_adds(out, "## Stress (pytest-run-parallel)\n\n"
+		       "Every test body run in N threads at once; tests that fail only there are "
+		       "stress findings.\n\n"
+		       "| Package | Category | Concurrency exercised by | Stress |\n"
+		       "|---------|----------|--------------------------|--------|\n");
+	for (size_t i = 0; i < r->n; i++) {
+		const struct report_pkg *p = &r->pkgs[i];
+		char *s = stress_summary(p->pkg->raw);
+		const char *how = concurrency_how(p->pkg->raw);
+		if (!s)
+			continue;
+		sbuf_adds(out, "| ");
+		md_text(out, p->name);
+		sbuf_addf(out, " | %s%s | %s | ", category_name(p->cat),
+			  json_bool(p->pkg->raw, "stress_only", false) ? " (stress only)" : "",
+			  how ? how : "?");
+		md_text(out, s);
+		sbuf_adds(out, " |\n");
+		free(s);
+	}
+	sbuf_addc(out, '\n');
+}
+
 /* ---- the document backend ---- */
 
 static void md_section_begin(struct doc *d, const char *id, const char *title)
@@ -601,6 +635,7 @@ void report_markdown(struct sbuf *out, const struct report *r)
 	deadlocks(out, r);
 	report_sec_intermittent(&d, r);
 	report_sec_tsan(&d, r);
+	stress(out, r);
 	extensions(out, r);
 	report_sec_gil(&d, r);
 	pep779(out, r);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ftscope/report.h"
+#include "ftscope/stress.h"
 
 /* labeille's text report: summary, package table, investigation priority (display.py). */
 #define TRIAGE_MAX 20
@@ -49,6 +50,7 @@ static char *details(const struct report_pkg *p)
 	const char *sig = pkg->failure_signatures.n ? pkg->failure_signatures.v[0] : NULL;
 	const char *tsan = pkg->tsan_warning_types.n ? pkg->tsan_warning_types.v[0] : NULL;
 	int flaky = (int)pkg->nflaky_any;
+	char *stress;
 
 	if (pkg->interrupted)
 		strv_push(&parts, "interrupted");
@@ -67,6 +69,10 @@ static char *details(const struct report_pkg *p)
 		strv_push(&parts, "import failed");
 	if (p->gil_comparison)
 		strv_push_owned(&parts, xasprintf("vs GIL: %s", p->gil_comparison));
+	if ((stress = stress_summary(pkg->raw)))
+		strv_push_owned(&parts, stress);
+	if (concurrency_how(pkg->raw) && pkg->cat == CAT_COMPATIBLE) /* how a pass was earned */
+		strv_push_owned(&parts, xasprintf("concurrency: %s", concurrency_how(pkg->raw)));
 	for (size_t i = 0; i < parts.n; i++)
 		sbuf_addf(&joined, "%s%s", i ? ", " : "", parts.v[i]);
 	strv_release(&parts);

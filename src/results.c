@@ -41,7 +41,7 @@ void stderr_evidence_scan(const char *text, struct stderr_evidence *ev)
 	tsan_parse(text, strlen(text), &ev->tsan);
 	tsan_supp_apply(tsan_suppressions, &ev->tsan);
 	for (size_t i = 0; i < ev->tsan.n; i++)
-		if (!ev->tsan.v[i].suppressed)
+		if (!ev->tsan.v[i].suppressed && !ev->tsan.v[i].fatal) /* fatal: a crash */
 			strv_push_unique(&ev->tsan_kinds, ev->tsan.v[i].kind);
 	regcomp(&gil, "global interpreter lock \\(GIL\\) has been enabled to load module '([^']+)'",
 		REG_EXTENDED);
@@ -256,6 +256,51 @@ cJSON *iteration_parse(const char *text, size_t len)
 	return j;
 }
 
+/*
+ * A TSAN fatal report (SEGV, ...) in a process that exited anyway (TSAN_OPTIONS exitcode=0
+ * applies to fatal reports too): the crash's signature from the report's own stack, in the
+ * form of a ptrace one (signal | top 3 frames | py frame). 0, or -1 if it has no frames.
+ */
+static int tsan_crash_signature(const struct tsan_report *r, int sig, const char *py_frame,
+				struct crash_sig *cs)
+{
+	const struct tsan_stack *key = NULL;
+	struct sig_frame *f;
+	size_t n = 0;
+	int ret;
+	if (tsan_key_stacks(r, &key, 1) != 1 || !key)
+		return -1;
+	f = xcalloc(key->nframes + 1, sizeof(*f));
+	for (size_t i = 0; i < key->nframes; i++) {
+		const struct tsan_frame *t = &key->frames[i];
+		if (t->runtime)
+			continue;
+		f[n].function = t->function;
+		f[n].module = t->module;
+		f[n++].module_offset = t->offset;
+	}
+	if (py_frame) { /* "file.py:func" from a faulthandler dump, if the test printed one */
+		const char *c = strrchr(py_frame, ':');
+		f[n].is_python = true;
+		f[n].py_file = c ? xstrndup(py_frame, (size_t)(c - py_frame)) : xstrdup(py_frame);
+		f[n++].py_func = c ? c + 1 : NULL;
+	}
+	ret = crash_signature(signal_name(sig) ? signal_name(sig) : "SIGABRT", f, n, cs);
+	if (py_frame)
+		free((char *)f[n - 1].py_file);
+	free(f);
+	return ret;
+}
+
+void iteration_require_session(cJSON *it, const struct test_report *tr)
+{
+	const char *st = json_str(it, "status");
+	if (!st || strcmp(st, "pass") || (tr && (tr->have_counts || tr->n)))
+		return;
+	json_set_str(it, "status", "fail");
+	json_set_bool(it, "session_unfinished", true);
+}
+
 cJSON *iteration_json(int index, const char *gil, const struct iter_outcome *o,
 		      const struct test_report *tr, const char *stderr_text,
 		      const char *artifacts_rel)
@@ -265,7 +310,18 @@ cJSON *iteration_json(int index, const char *gil, const struct iter_outcome *o,
 	int crash_sig = 0;
 	enum iter_status st = verdict_iteration(o->exited, o->exit_code, o->term_signal,
 						o->runner_crash_sig, o->killed_by, &crash_sig);
+	const struct tsan_report *fatal;
+	struct crash_sig tcs = { 0 };
+	bool tsan_crash = false;
 	stderr_evidence_scan(stderr_text ? stderr_text : o->stderr_tail, &ev);
+	/* TSAN ended a process on a deadly signal and exited with TSAN_OPTIONS' exitcode (0):
+	 * the runner's exit code hides a crash. */
+	fatal = tsan_first_fatal(&ev.tsan);
+	if (fatal && (st == ITER_PASS || st == ITER_FAIL)) {
+		st = ITER_CRASH;
+		crash_sig = tsan_fatal_signal(fatal);
+		tsan_crash = tsan_crash_signature(fatal, crash_sig, ev.py_frame, &tcs) == 0;
+	}
 
 	cJSON_AddNumberToObject(it, "index", index);
 	cJSON_AddStringToObject(it, "status", iter_status_name(st));
@@ -277,7 +333,17 @@ cJSON *iteration_json(int index, const char *gil, const struct iter_outcome *o,
 	if (crash_sig) {
 		const struct proc_crash *rc = runner_crash(o);
 		cJSON_AddStringToObject(it, "crash_signal", signal_name(crash_sig));
-		if (rc && rc->sig_text) {
+		if (fatal && !rc)
+			cJSON_AddStringToObject(it, "crash_source", "tsan");
+		if (tsan_crash && !rc) {
+			cJSON *fr = cJSON_CreateArray();
+			cJSON_AddStringToObject(it, "crash_signature", tcs.text);
+			cJSON_AddStringToObject(it, "crash_signature_id", tcs.id);
+			for (size_t i = 0; i < tcs.nframes; i++)
+				cJSON_AddItemToArray(fr, cJSON_CreateString(tcs.frames[i]));
+			cJSON_AddItemToObject(it, "crash_frames", fr);
+			json_set_str(it, "crash_python_frame", tcs.py_frame);
+		} else if (rc && rc->sig_text) {
 			/* Symbolized: signal + top frames + innermost Python frame (ptrace). */
 			cJSON_AddStringToObject(it, "crash_signature", rc->sig_text);
 			cJSON_AddStringToObject(it, "crash_signature_id", rc->sig_id);
@@ -391,7 +457,9 @@ cJSON *iteration_json(int index, const char *gil, const struct iter_outcome *o,
 		cJSON_AddNumberToObject(c, "peak_threads", o->peak_threads);
 		cJSON_AddNumberToObject(c, "cpu_overlap_ms", round_to(o->cpu_overlap_ms, 1));
 		cJSON_AddNumberToObject(c, "contended_waits", (double)o->contended_waits);
-		cJSON_AddStringToObject(c, "source", o->recorder ? "ebpf" : "proc");
+		cJSON_AddStringToObject(c, "source", o->recorder ? "ebpf"
+						     : o->concurrency_source ? o->concurrency_source
+						     : "proc");
 		cJSON_AddItemToObject(it, "concurrency", c);
 	}
 	if (o->recorder) {
@@ -427,6 +495,7 @@ cJSON *iteration_json(int index, const char *gil, const struct iter_outcome *o,
 	}
 	if (!o->started)
 		json_set_str(it, "spawn_error", o->spawn_error);
+	crash_sig_release(&tcs);
 	stderr_evidence_release(&ev);
 	return it;
 }
@@ -709,6 +778,84 @@ static cJSON *tsan_races(const cJSON *iters)
 	return out;
 }
 
+/* Add to `ids` every test that FAILED or ERRORed in some iteration of arr (and, for stress
+ * iterations, every PARALLEL FAILED one). */
+static void failing_tests(const cJSON *arr, struct strv *ids)
+{
+	const cJSON *it, *t;
+	cJSON_ArrayForEach(it, arr)
+	{
+		cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(it, "test_results"))
+			if (cJSON_IsString(t) && (!strcmp(t->valuestring, "FAILED") ||
+						  !strcmp(t->valuestring, "ERROR")))
+				strv_push_unique(ids, t->string);
+		cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(it, "parallel_failed"))
+			if (cJSON_IsString(t))
+				strv_push_unique(ids, t->valuestring);
+	}
+}
+
+/*
+ * The stress block (run --parallel-threads; src/stress.c): its own counts and tests, and
+ * its iterations join the package's category counts (c). Returns whether stress iterations
+ * ran with two or more threads per test (concurrency exercised by stress).
+ */
+static bool stress_aggregate(cJSON *pkg, const cJSON *iters, const struct tally *t,
+			     struct pkg_counts *c, struct strv *sigs)
+{
+	cJSON *st = cJSON_GetObjectItemCaseSensitive(pkg, "stress");
+	const cJSON *siters = cJSON_GetObjectItemCaseSensitive(st, "iterations"), *it, *k;
+	struct strv plain_failed = STRV_INIT, failed = STRV_INIT, only = STRV_INIT;
+	struct tally s;
+	cJSON *unsafe;
+	bool stress_only;
+	if (!cJSON_IsObject(st) || !cJSON_IsArray(siters))
+		return false;
+	tally_iterations(siters, &s);
+	json_set_num(st, "iterations_completed", s.n);
+	json_set_num(st, "pass_count", s.pass);
+	json_set_num(st, "fail_count", s.fail);
+	json_set_num(st, "crash_count", s.crash);
+	json_set_num(st, "deadlock_count", s.deadlock);
+	json_set_num(st, "timeout_count", s.timeout);
+	failing_tests(iters, &plain_failed);
+	failing_tests(siters, &failed);
+	for (size_t i = 0; i < failed.n; i++)
+		if (!strv_contains(&plain_failed, failed.v[i]))
+			strv_push(&only, failed.v[i]);
+	unsafe = cJSON_CreateObject();
+	cJSON_ArrayForEach(it, siters)
+	{
+		const char *sig = json_str(it, "crash_signature");
+		if (sig)
+			strv_push_unique(sigs, sig);
+		cJSON_ArrayForEach(k, cJSON_GetObjectItemCaseSensitive(it, "thread_unsafe"))
+			if (!cJSON_GetObjectItemCaseSensitive(unsafe, k->string))
+				cJSON_AddItemToObject(unsafe, k->string, cJSON_Duplicate(k, true));
+	}
+	json_set(st, "failed_tests", sorted_json(&failed));
+	json_set(st, "stress_only_tests", strv_json(&only));
+	json_set(st, "thread_unsafe_tests", unsafe);
+	/* passes plain, not under stress */
+	stress_only = t->n > 0 && t->pass == t->n && s.n > s.pass;
+	json_set_bool(pkg, "stress_only", stress_only);
+	if (stress_only)
+		json_set(pkg, "stress_failing_tests", sorted_json(&only));
+	else
+		cJSON_DeleteItemFromObjectCaseSensitive(pkg, "stress_failing_tests");
+	c->iterations += s.n;
+	c->pass += s.pass;
+	c->fail += s.fail;
+	c->crash += s.crash;
+	c->timeout += s.timeout;
+	c->deadlock += s.deadlock;
+	c->tsan_iterations += s.tsan;
+	strv_release(&plain_failed);
+	strv_release(&failed);
+	strv_release(&only);
+	return s.n > 0 && json_num(st, "threads", 0) >= 2;
+}
+
 void pkg_aggregate(cJSON *pkg)
 {
 	const cJSON *iters = cJSON_GetObjectItemCaseSensitive(pkg, "iterations");
@@ -719,6 +866,7 @@ void pkg_aggregate(cJSON *pkg)
 	struct pkg_counts c = { 0 };
 	const cJSON *it;
 	cJSON *hc;
+	bool by_stress;
 
 	tally_iterations(iters, &t);
 	cJSON_ArrayForEach(it, iters)
@@ -751,7 +899,6 @@ void pkg_aggregate(cJSON *pkg)
 	json_set_num(pkg, "tsan_warning_iterations", t.tsan);
 	json_set_num(pkg, "pass_rate", t.n ? round_to((double)t.pass / t.n, 4) : 0.0);
 	json_set_num(pkg, "mean_duration_s", t.dur_n ? round_to(t.dur_sum / t.dur_n, 2) : 0.0);
-	json_set(pkg, "failure_signatures", sorted_json(&sigs));
 	json_set(pkg, "tsan_warning_types", sorted_json(&tsan));
 	json_set(pkg, "tsan_races", tsan_races(iters));
 	json_set(pkg, "flaky_tests", flaky_tests(iters));
@@ -761,6 +908,18 @@ void pkg_aggregate(cJSON *pkg)
 	cJSON_AddNumberToObject(hc, "stall", t.stall);
 	cJSON_AddNumberToObject(hc, "timeout", t.timeout - t.stall_timeout);
 	json_set(pkg, "hang_count", hc);
+	c.install_ok = json_bool(pkg, "install_ok", false);
+	c.import_ok = json_bool(pkg, "import_ok", true);
+	c.interrupted = json_bool(pkg, "interrupted", false);
+	c.iterations = t.n;
+	c.pass = t.pass;
+	c.fail = t.fail;
+	c.crash = t.crash;
+	c.timeout = t.timeout;
+	c.deadlock = t.deadlock;
+	c.tsan_iterations = t.tsan;
+	by_stress = stress_aggregate(pkg, iters, &t, &c, &sigs);
+	json_set(pkg, "failure_signatures", sorted_json(&sigs));
 	{
 		/* concurrency_exercised: some free-threaded iteration had two or more threads and
 		 * they overlapped on CPUs or contended for a lock. */
@@ -777,29 +936,31 @@ void pkg_aggregate(cJSON *pkg)
 				peak = json_num(cc, "peak_threads", 0);
 			overlap += json_num(cc, "cpu_overlap_ms", 0);
 			waits += json_num(cc, "contended_waits", 0);
+			/* ptrace counts live threads exactly but cannot see them overlap on CPUs:
+			 * two threads of one process alive together, with no GIL between them,
+			 * are concurrency there */
 			if (json_num(cc, "peak_threads", 0) >= 2 &&
 			    (json_num(cc, "cpu_overlap_ms", 0) > 0 ||
-			     json_num(cc, "contended_waits", 0) > 0))
+			     json_num(cc, "contended_waits", 0) > 0 ||
+			     !strcmp(json_str(cc, "source") ? json_str(cc, "source") : "", "ptrace")))
 				exercised = true;
 		}
 		cJSON_AddNumberToObject(cj, "peak_threads", peak);
 		cJSON_AddNumberToObject(cj, "cpu_overlap_ms", round_to(overlap, 1));
 		cJSON_AddNumberToObject(cj, "contended_waits", waits);
 		json_set(pkg, "concurrency", cj);
-		if (t.n)
-			json_set_bool(pkg, "concurrency_exercised", exercised);
+		if (t.n) {
+			/* how: the suite's own threads, pytest-run-parallel's, or both */
+			cJSON *by = cJSON_CreateArray();
+			if (exercised)
+				cJSON_AddItemToArray(by, cJSON_CreateString("own_threads"));
+			if (by_stress)
+				cJSON_AddItemToArray(by, cJSON_CreateString("stress"));
+			json_set_bool(pkg, "concurrency_exercised", exercised || by_stress);
+			json_set(pkg, "concurrency_exercised_by", by);
+		}
 	}
 
-	c.install_ok = json_bool(pkg, "install_ok", false);
-	c.import_ok = json_bool(pkg, "import_ok", true);
-	c.interrupted = json_bool(pkg, "interrupted", false);
-	c.iterations = t.n;
-	c.pass = t.pass;
-	c.fail = t.fail;
-	c.crash = t.crash;
-	c.timeout = t.timeout;
-	c.deadlock = t.deadlock;
-	c.tsan_iterations = t.tsan;
 	c.gil_fallback = gilmods.n > 0 ||
 			 (cJSON_IsObject(ext) && json_bool(ext, "gil_fallback_active", false));
 	json_set_str(pkg, "category", verdict_category(&c));

@@ -48,6 +48,10 @@ static const char *const run_usage[] = {
 	"  --tsan                     collect ThreadSanitizer reports (a TSAN interpreter, or",
 	"                             TSAN-built extensions: the runtime is then preloaded)",
 	"  --tsan-suppressions FILE   TSAN suppressions (race:, race_top:, ...); implies --tsan",
+	"  --parallel-threads N       also run each pytest suite --iterations more times with",
+	"                             pytest-run-parallel running every test in N threads at",
+	"                             once (stress iterations, kept apart: results' `stress`)",
+	"  --parallel-iterations M    each of those threads runs each test M times (default 1)",
 	"  --check-stability          report the machine's load before starting",
 	"  --extra-deps A,B           pip install these into every venv (offline: paths/wheels)",
 	"  --offline                  installs use no package index and no build isolation (the",
@@ -92,12 +96,14 @@ enum {
 	OPT_EXTRA_DEPS, OPT_SUFFIX, OPT_OVERRIDE, OPT_ENV, OPT_REGISTRY, OPT_REPOS, OPT_VENVS,
 	OPT_RESULTS, OPT_PACKAGE_DIR, OPT_TRACER, OPT_JOBS, OPT_RESUME, OPT_MAX_OUTPUT, OPT_MAX_PIDS,
 	OPT_USER, OPT_TSAN_SUPP, OPT_OFFLINE, OPT_FIND_LINKS, OPT_HELP, OPT_FAIL_ON,
+	OPT_PAR_THREADS, OPT_PAR_ITERS,
 };
 
 void run_opts_init(struct run_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->iterations = 10;
+	o->parallel_iterations = 1;
 	o->timeout = -1;
 	o->stall_threshold = 60;
 	o->deadlock_window = 2;
@@ -148,6 +154,8 @@ static const struct option run_longopts[] = {
 	{ "tsan", no_argument, NULL, OPT_TSAN },
 	{ "tsan-suppressions", required_argument, NULL, OPT_TSAN_SUPP },
 	{ "check-stability", no_argument, NULL, OPT_STABILITY },
+	{ "parallel-threads", required_argument, NULL, OPT_PAR_THREADS },
+	{ "parallel-iterations", required_argument, NULL, OPT_PAR_ITERS },
 	{ "extra-deps", required_argument, NULL, OPT_EXTRA_DEPS },
 	{ "test-command-suffix", required_argument, NULL, OPT_SUFFIX },
 	{ "test-command-override", required_argument, NULL, OPT_OVERRIDE },
@@ -287,6 +295,17 @@ int run_opts_parse(int argc, char **argv, struct run_opts *o)
 				die_usage("run", "--tracer wants %s, not '%s'", tracer_choices(), optarg);
 			set_str(&o->tracer, optarg);
 			break;
+		case OPT_PAR_THREADS:
+		case OPT_PAR_ITERS:
+			if (parse_int(optarg, c == OPT_PAR_THREADS ? 2 : 1, 1024, &l) < 0)
+				die_usage("run", "--parallel-%s wants a number from %d to 1024, not '%s'",
+					  c == OPT_PAR_THREADS ? "threads" : "iterations",
+					  c == OPT_PAR_THREADS ? 2 : 1, optarg);
+			if (c == OPT_PAR_THREADS)
+				o->parallel_threads = (int)l;
+			else
+				o->parallel_iterations = (int)l;
+			break;
 		case OPT_JOBS:
 			if (parse_int(optarg, 1, 64, &l) < 0)
 				die_usage("run", "--jobs wants a number from 1 to 64, not '%s'", optarg);
@@ -361,6 +380,8 @@ cJSON *run_opts_config_json(const struct run_opts *o, const char *tracer)
 	cJSON_AddNumberToObject(c, "deadlock_window", o->deadlock_window);
 	cJSON_AddBoolToObject(c, "compare_with_gil", o->compare_with_gil);
 	cJSON_AddBoolToObject(c, "tsan_build", o->tsan);
+	cJSON_AddNumberToObject(c, "parallel_threads", o->parallel_threads);
+	cJSON_AddNumberToObject(c, "parallel_iterations", o->parallel_iterations);
 	json_set_str(c, "tsan_suppressions", o->tsan_suppressions);
 	cJSON_AddNullToObject(c, "tsan_preload"); /* set once the run dir exists */
 	cJSON_AddBoolToObject(c, "stop_on_first_pass", o->stop_on_first_pass);

@@ -17,6 +17,7 @@
 #include "ftscope/run.h"
 #include "ftscope/sandbox.h"
 #include "ftscope/srcscan.h"
+#include "ftscope/stress.h"
 #include "ftscope/testreport.h"
 #include "ftscope/text.h"
 #include "ftscope/tsan.h"
@@ -188,14 +189,15 @@ static void save_artifact(const char *dir, const char *name, const char *data, s
  * Returns false if interrupted.
  */
 static bool run_iterations(struct run_ctx *rc, const struct pkg_entry *e, const char *pkgdir,
-			   struct workspace *ws, const char *gil, cJSON *arr, struct run_progress *pg)
+			   struct workspace *ws, const char *gil, bool stress, cJSON *arr,
+			   struct run_progress *pg)
 {
 	const struct run_opts *o = rc->o;
 	char *cmd = test_command(o, e);
 	bool ok = true;
 	int have = cJSON_GetArraySize(arr);
 	for (int i = have + 1; i <= o->iterations; i++) {
-		char *name = xasprintf("%s%d", gil[0] == '1' ? "gil-" : "", i);
+		char *name = xasprintf("%s%d", stress ? "stress-" : gil[0] == '1' ? "gil-" : "", i);
 		char *rel = xasprintf("artifacts/%s/%s", pkgdir, name);
 		char *dir = path_join(rc->run_dir, rel), *out_dir = NULL;
 		char *outp = path_join(dir, "stdout"), *errp = path_join(dir, "stderr");
@@ -237,6 +239,8 @@ static bool run_iterations(struct run_ctx *rc, const struct pkg_entry *e, const 
 			break;
 		}
 		iteration_env(rc, ws, gil, out_dir, &env);
+		if (stress)
+			stress_env(&env, o->parallel_threads, o->parallel_iterations);
 		spec.envp = env.v;
 		pg->iter = i;
 		supervise_run(&spec, &out);
@@ -270,6 +274,14 @@ static bool run_iterations(struct run_ctx *rc, const struct pkg_entry *e, const 
 			if (ofd >= 0)
 				close(ofd);
 			it = iteration_json(i, gil, &out, &tr, stderr_text, rel);
+			if (stress) { /* PARALLEL FAILED and [thread-unsafe] from pytest's -v lines */
+				char *so = read_text_at(AT_FDCWD, outp,
+							(size_t)o->max_output + (1u << 20), geteuid());
+				stress_parse_output(so, it);
+				free(so);
+			}
+			if (command_runs_pytest(cmd))
+				iteration_require_session(it, &tr);
 			if (out.forensics) {
 				char *fp = path_join(dir, "forensics.json");
 				char *ft = json_print(out.forensics, true);
@@ -442,6 +454,35 @@ static int package_source(struct run_ctx *rc, const struct pkg_entry *e, const c
 	return 0;
 }
 
+/*
+ * Stress iterations (--parallel-threads; stress.h), after the plain ones, into the package's
+ * "stress" block; none, with the reason, for a suite pytest does not run or without the
+ * plugin. Returns false if interrupted.
+ */
+static bool run_stress(struct run_ctx *rc, const struct pkg_entry *e, const char *pkgdir,
+		       struct workspace *ws, const char *tc, const char *art, cJSON *pkg,
+		       struct run_progress *pg)
+{
+	const char *plugin = json_str(rc->profile, "pytest_run_parallel");
+	const char *skip = stress_skip_reason(tc);
+	cJSON *sb;
+	if (!skip && !plugin)
+		skip = "pytest-run-parallel is not installed in the target Python (scripts/setup.sh "
+		       "installs Debian's)";
+	sb = stress_block(rc->o->parallel_threads, rc->o->parallel_iterations, plugin, skip);
+	cJSON_AddItemToObject(pkg, "stress", sb);
+	if (skip) {
+		info("%s: no stress iterations: %s", e->name, skip);
+		return true;
+	}
+	recover_iterations(art, e->name, "stress-", rc->o->iterations,
+			   cJSON_GetObjectItemCaseSensitive(sb, "iterations"));
+	pg->phase = "stress";
+	memset(pg->counts, 0, sizeof(pg->counts));
+	return run_iterations(rc, e, pkgdir, ws, "0", true,
+			      cJSON_GetObjectItemCaseSensitive(sb, "iterations"), pg);
+}
+
 cJSON *run_process_package(struct run_ctx *rc, const struct pkg_entry *e, const cJSON *prev)
 {
 	const struct run_opts *o = rc->o;
@@ -514,6 +555,8 @@ cJSON *run_process_package(struct run_ctx *rc, const struct pkg_entry *e, const 
 	env_for_venv(&env, ws.venv);
 	env_for_user(&env, &ws);
 	env_for_install(&env, &(struct install_mode){ o->offline, o->find_links, rc->pip_config });
+	if (o->tsan)
+		tsan_build_env(&env); /* the package's extensions instrumented */
 	env_set(&env, "PYTHON_GIL", NULL);
 	env_apply_user(&env, o);
 	{
@@ -590,7 +633,9 @@ cJSON *run_process_package(struct run_ctx *rc, const struct pkg_entry *e, const 
 	pg.phase = "iter";
 	for (int i = 0; i < cJSON_GetArraySize(iters); i++)
 		pg.counts[iter_status_from_name(json_str(cJSON_GetArrayItem(iters, i), "status"))]++;
-	if (!run_iterations(rc, e, pkgdir, &ws, "0", iters, &pg))
+	if (!run_iterations(rc, e, pkgdir, &ws, "0", false, iters, &pg))
+		goto done;
+	if (o->parallel_threads && !run_stress(rc, e, pkgdir, &ws, tc, art, pkg, &pg))
 		goto done;
 	if (o->compare_with_gil) {
 		giters = cJSON_CreateArray();
@@ -598,7 +643,7 @@ cJSON *run_process_package(struct run_ctx *rc, const struct pkg_entry *e, const 
 		recover_iterations(art, e->name, "gil-", o->iterations, giters);
 		pg.phase = "gil";
 		memset(pg.counts, 0, sizeof(pg.counts));
-		run_iterations(rc, e, pkgdir, &ws, "1", giters, &pg);
+		run_iterations(rc, e, pkgdir, &ws, "1", false, giters, &pg);
 	}
 done:
 	/* An interrupted phase is no result: the package is redone by --resume. */

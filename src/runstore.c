@@ -298,6 +298,9 @@ static void load_pkg(struct rs_pkg *p, const cJSON *o, const char *run_dir)
 	p->it = load_iters(item(o, "iterations"), false, &p->nit);
 	p->has_gil_iters = cJSON_IsArray(giters);
 	p->git = load_iters(giters, true, &p->ngit);
+	p->sit = load_iters(item(item(o, "stress"), "iterations"), false, &p->nsit);
+	for (size_t k = 0; k < p->nsit; k++)
+		p->sit[k].stress = true;
 	strv_of_strings(&p->failure_signatures, item(o, "failure_signatures"));
 	p->nfailure_signatures_any = (size_t)cJSON_GetArraySize(item(o, "failure_signatures"));
 	p->nflaky_any = (size_t)cJSON_GetArraySize(item(o, "flaky_tests"));
@@ -442,6 +445,7 @@ void rs_pkg_release(struct rs_pkg *p)
 {
 	release_iters(p->it, p->nit);
 	release_iters(p->git, p->ngit);
+	release_iters(p->sit, p->nsit);
 	strv_release(&p->failure_signatures);
 	strv_release(&p->tsan_warning_types);
 	strv_release(&p->gil_fallback_modules);

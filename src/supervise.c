@@ -862,6 +862,9 @@ int supervise_run(const struct iter_spec *spec, struct iter_outcome *out)
 	if (s.tt.tracing) {
 		classify_crashes(&s);
 		out->ptrace_stops = s.pt.stops;
+		/* from clone/exit events: exact, where /proc samples miss short-lived threads */
+		out->peak_threads = (int)s.pt.peak_threads;
+		out->concurrency_source = "ptrace";
 		if (s.pt.processes > (unsigned long)out->processes) /* exact, not sampled */
 			out->processes = (int)s.pt.processes;
 	}

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The ftscope authors */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,9 @@
 #define TSAN_RULE "=================="
 #define TSAN_WARNING "WARNING: ThreadSanitizer: "
 #define TSAN_SUMMARY "SUMMARY: ThreadSanitizer: "
+/* A fatal report: "==PID==ERROR: ThreadSanitizer: SEGV on unknown address 0x0 (pc ...)" */
+#define TSAN_ERROR "ERROR: ThreadSanitizer: "
+#define TSAN_FATAL "FATAL: ThreadSanitizer: "
 /* Stacks a report may have; TSAN prints a handful, the rest would be garbage. */
 #define MAX_STACKS 64
 #define MAX_FRAMES 256
@@ -452,11 +456,75 @@ static void start_report(struct tsan_reports *out, const char *s, size_t n)
 	}
 }
 
+/*
+ * A fatal report's first line, "==PID==ERROR: ThreadSanitizer: SEGV on unknown address ..."
+ * (or FATAL:, with or without the ==PID== prefix): the kind's start (after "ThreadSanitizer: ")
+ * and the pid, else NULL.
+ */
+static const char *fatal_line(const char *s, size_t n, long *pid)
+{
+	size_t i = 0, k = 0;
+	*pid = -1;
+	if (n > 4 && s[0] == '=' && s[1] == '=') {
+		for (i = 2; i < n && s[i] >= '0' && s[i] <= '9'; i++)
+			;
+		if (i + 2 > n || s[i] != '=' || s[i + 1] != '=')
+			return NULL;
+		if (i > 2 && i - 2 <= 9)
+			*pid = to_int(s + 2, i - 2);
+		i += 2;
+	}
+	if (line_starts(s + i, n - i, TSAN_ERROR))
+		k = strlen(TSAN_ERROR);
+	else if (line_starts(s + i, n - i, TSAN_FATAL))
+		k = strlen(TSAN_FATAL);
+	return k ? s + i + k : NULL;
+}
+
+/* "SEGV on unknown address 0x0 (pc ...)" -> "SEGV": up to " on ", " (" or the end. */
+static void start_fatal(struct tsan_reports *out, const char *s, size_t n, long pid)
+{
+	const char *on = find_in(s, n, " on "), *par = find_in(s, n, " (");
+	size_t kn = n;
+	if (on && (size_t)(on - s) < kn)
+		kn = (size_t)(on - s);
+	if (par && (size_t)(par - s) < kn)
+		kn = (size_t)(par - s);
+	start_report(out, s, kn);
+	out->v[out->n - 1].pid = pid;
+	out->v[out->n - 1].fatal = true;
+}
+
+int tsan_fatal_signal(const struct tsan_report *r)
+{
+	static const struct {
+		const char *kind;
+		int sig;
+	} sigs[] = { { "SEGV", SIGSEGV }, { "BUS", SIGBUS }, { "FPE", SIGFPE }, { "ILL", SIGILL },
+		     { "ABRT", SIGABRT }, { "stack-overflow", SIGSEGV } };
+	if (!r->fatal)
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+		if (r->kind && !strcmp(r->kind, sigs[i].kind))
+			return sigs[i].sig;
+	return SIGABRT; /* any other fatal error: the runtime Die()s */
+}
+
+const struct tsan_report *tsan_first_fatal(const struct tsan_reports *r)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->v[i].fatal)
+			return &r->v[i];
+	return NULL;
+}
+
 size_t tsan_parse(const char *text, size_t len, struct tsan_reports *out)
 {
 	const char *p = text, *end = text + len;
 	struct tsan_report *cur = NULL;
 	struct tsan_stack *st = NULL;
+	const char *fk;
+	long fpid;
 	size_t added = 0;
 	if (!text)
 		return 0;
@@ -467,7 +535,9 @@ size_t tsan_parse(const char *text, size_t len, struct tsan_reports *out)
 		p = eol ? eol + 1 : end;
 		if (n && s[n - 1] == '\r')
 			n--;
-		if (line_starts(s, n, TSAN_WARNING)) {
+		fk = fatal_line(s, n, &fpid);
+		if (fk || line_starts(s, n, TSAN_WARNING)) {
+			/* a new report: a warning, or a fatal error */
 			if (cur)
 				finish(cur);
 			cur = NULL;
@@ -475,7 +545,10 @@ size_t tsan_parse(const char *text, size_t len, struct tsan_reports *out)
 				out->more++;
 				continue;
 			}
-			start_report(out, s + strlen(TSAN_WARNING), n - strlen(TSAN_WARNING));
+			if (fk)
+				start_fatal(out, fk, n - (size_t)(fk - s), fpid);
+			else
+				start_report(out, s + strlen(TSAN_WARNING), n - strlen(TSAN_WARNING));
 			cur = &out->v[out->n - 1];
 			st = NULL;
 			added++;

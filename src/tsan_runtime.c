@@ -20,6 +20,7 @@
 #include "ftscope/error.h"
 #include "ftscope/tsan.h"
 #include "ftscope/util.h"
+#include "ftscope/workspace.h"
 
 struct elf_info {
 	bool instrumented;
@@ -150,6 +151,22 @@ out:
 	strv_release(&ei.runpath);
 	free(real);
 	return ret;
+}
+
+/* KEY=" flags" appended to what env already says. */
+static void env_append(struct strv *env, const char *key, const char *flags)
+{
+	const char *v = env_get(env, key);
+	char *nv = v && *v ? xasprintf("%s %s", v, flags) : xstrdup(flags);
+	env_set(env, key, nv);
+	free(nv);
+}
+
+void tsan_build_env(struct strv *env)
+{
+	env_append(env, "CFLAGS", "-fsanitize=thread -g");
+	env_append(env, "CXXFLAGS", "-fsanitize=thread -g");
+	env_append(env, "LDFLAGS", "-fsanitize=thread");
 }
 
 /* `cc -print-file-name=libtsan.so`: an absolute path when the compiler has the runtime. */

@@ -117,8 +117,9 @@ uint64_t bpfrec_now_ns(void);
  *                 (count/total/max: finished waits plus the ones still pending now;
  *                  waiters: most threads waiting on that word at once; top: by total_ms)
  *   concurrency: {peak_threads (most live threads of one process at once),
- *                 peak_tree_threads (of all processes), live_threads, cpu_overlap_ms (time with >= 2 tracked
- *                 threads on CPU at once), on_cpu_ms (switch-in to switch-out, so with
+ *                 peak_tree_threads (of all processes), live_threads, cpu_overlap_ms (time
+ *                 with >= 2 threads of one process on CPU at once, summed over processes),
+ *                 cpu_overlap_tree_ms (>= 2 tracked threads of any processes), on_cpu_ms (switch-in to switch-out, so with
  *                 interrupts and steal), busiest: [{tid, tgid, on_cpu_ms}] (live threads)}
  *   dropped:    {ringbuf, events, map_full} (records lost: kernel ring buffer full,
  *                 in-memory cap reached, a kernel map full)

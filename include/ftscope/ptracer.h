@@ -79,6 +79,8 @@ struct ptracer {
 	void *arg;
 	struct ptrace_stops stops;
 	unsigned long processes; /* processes followed, the first one included */
+	unsigned long peak_threads; /* most live threads of one process at once, counted at
+				       every clone and exit event (exact, unlike /proc samples) */
 };
 
 /* Can this process trace its children? Tries it once on a throwaway child. */

@@ -81,6 +81,14 @@ struct recorder_cpu {
 	__u64 since_ns;
 	__u32 tid;        /* 0: none */
 	__u32 gen;        /* recorder_stats.gen when it was switched in */
+	__u32 tgid;       /* tid's process */
+	__u32 pad;
+};
+
+/* Map `proc_run`: tgid -> how many of its threads are on a CPU, since when >= 2. */
+struct recorder_proc_run {
+	__s64 n_running;
+	__u64 overlap_start_ns; /* when n_running last went from 1 to 2 (0: not >= 2) */
 };
 
 /* The global counters (the BPF object's .bss, mmap'ed by user space). */
@@ -90,7 +98,9 @@ struct recorder_stats {
 	__u64 peak_tree_threads; /* most live tracked threads at once, all processes */
 	__s64 n_running;        /* tracked threads on a CPU right now */
 	__u64 overlap_start_ns; /* when n_running last went from 1 to 2 (0: not >= 2) */
-	__u64 overlap_ns;       /* time with >= 2 tracked threads on CPU at once */
+	__u64 overlap_ns;       /* time with >= 2 tracked threads on CPU at once (any processes) */
+	__u64 proc_overlap_ns;  /* time with >= 2 threads of one process on CPU at once, summed
+				   over processes: concurrency (a shell and its python are not) */
 	__u64 on_cpu_ns;        /* total on-CPU time of tracked threads */
 	__u64 total_waits;      /* blocking futex calls that returned */
 	__u64 contended_waits;  /* ... of which actually slept (not -EAGAIN) */

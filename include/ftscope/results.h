@@ -44,6 +44,13 @@ void stderr_evidence_set_tsan_suppressions(const struct tsan_supp *s);
 /* Per-iteration bound on "tsan_reports" (the rest are counted in "tsan_reports_omitted"). */
 #define TSAN_REPORTS_MAX 50
 
+/*
+ * A pytest iteration that "passed" without pytest finishing its session (no JUnit report,
+ * no summary line: the runner died quietly, or something exited 0 under it) is no pass: its
+ * status becomes "fail" with "session_unfinished": true.
+ */
+void iteration_require_session(struct cJSON *it, const struct test_report *tr);
+
 /* "SIGSEGV" or "SIGSEGV: test_x.py:worker" (stage 1 signature: signal + innermost Python
  * frame; native frames come with the ptrace tracer). malloc'd. */
 char *crash_signature_basic(int sig, const char *py_frame);

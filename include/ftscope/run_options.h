@@ -36,6 +36,8 @@ struct run_opts {
 	bool offline;
 	char *find_links;
 	unsigned fail_on;       /* --fail-on: 1 << enum ft_category of each */
+	int parallel_threads;    /* --parallel-threads: 0 = no stress iterations */
+	int parallel_iterations; /* --parallel-iterations (the plugin's --iterations) */
 };
 
 void run_opts_init(struct run_opts *o);

@@ -84,6 +84,7 @@ struct rs_iter {
 	int status;                    /* enum iter_status; -1: missing or unknown */
 	const char *status_text;       /* "status" as written; NULL when not a string */
 	bool gil;                      /* a PYTHON_GIL=1 iteration (gil_enabled_iterations) */
+	bool stress;                   /* a stress iteration (stress.iterations) */
 	const char *gil_text;          /* "gil" as written ("0", "1"), or NULL */
 	long index;
 	double duration_s;
@@ -172,6 +173,8 @@ struct rs_pkg {
 	size_t nit;
 	struct rs_iter *git;           /* gil_enabled_iterations */
 	size_t ngit;
+	struct rs_iter *sit;           /* stress.iterations (run --parallel-threads) */
+	size_t nsit;
 	struct strv failure_signatures, tsan_warning_types, gil_fallback_modules;
 	size_t nfailure_signatures_any; /* failure_signatures' size, whatever its items */
 	struct rs_race *races;

@@ -113,7 +113,10 @@ struct iter_outcome {
 	struct proc_crash *crashes; /* every crashed process of the tree (ptrace) */
 	size_t ncrashes;
 	struct cJSON *recorder;  /* the eBPF recorder's summary (bpfrec.h), or NULL */
-	/* Was concurrency exercised? From the recorder, else from /proc samples. */
+	/* Was concurrency exercised? Peak threads from the recorder's or ptrace's clone and
+	 * exit events, else (--tracer none) from /proc samples; concurrency_source says which
+	 * ("ebpf", "ptrace", "proc"; static). */
+	const char *concurrency_source;
 	int peak_threads;        /* most live threads of one process of the tree at once */
 	double cpu_overlap_ms;   /* time two or more threads were on a CPU together */
 	long contended_waits;    /* futex waits seen (blocking lock acquisitions) */

@@ -88,6 +88,9 @@ struct tsan_report {
 	char *signature;   /* "data race | ftfix_tsan_bump_impl | ftfix_tsan_bump_impl" */
 	char id[17];       /* hash of signature, 16 hex digits */
 	bool truncated;    /* no SUMMARY line: the report was cut short */
+	bool fatal;        /* "ERROR: ThreadSanitizer: SEGV on unknown address" (or FATAL:): the
+			      runtime caught a deadly signal or error and ended the process, with
+			      TSAN_OPTIONS' exitcode (ftscope's 0). kind is "SEGV", "BUS", ... */
 	bool suppressed;   /* set by tsan_supp_apply() */
 	char *suppressed_by; /* the matching rule "race:foo", or NULL */
 };
@@ -105,6 +108,11 @@ struct tsan_reports {
 /* Append every report found in text[0..len) to out; returns how many were added. */
 size_t tsan_parse(const char *text, size_t len, struct tsan_reports *out);
 void tsan_reports_release(struct tsan_reports *r);
+/* The signal a fatal report stands for (SEGV -> SIGSEGV, ...; other fatal errors SIGABRT);
+ * 0 for a warning. */
+int tsan_fatal_signal(const struct tsan_report *r);
+/* The first fatal report of r, or NULL. */
+const struct tsan_report *tsan_first_fatal(const struct tsan_reports *r);
 
 /*
  * The stacks that make the signature (see above): up to `max` of them into out, in report
@@ -157,6 +165,14 @@ const struct tsan_supp_rule *tsan_supp_match(const struct tsan_supp *s,
 void tsan_supp_apply(const struct tsan_supp *s, struct tsan_reports *r);
 /* TSAN's pattern semantics: '*' wildcard, implicit '*' at both ends unless ^ / $. */
 bool tsan_pattern_match(const char *pattern, const char *str);
+
+/*
+ * The install's environment in --tsan mode: the package's C/C++ extensions (and whatever
+ * pip builds from source for it) are compiled and linked with -fsanitize=thread -g
+ * (CFLAGS, CXXFLAGS, LDFLAGS, appended to any the environment has), so TSAN sees their
+ * memory accesses; the runtime they need is the one ftscope preloads.
+ */
+void tsan_build_env(struct strv *env);
 
 /*
  * Running an uninstrumented interpreter with instrumented extensions.

@@ -13,6 +13,17 @@ try:
 except ValueError:
     flags = args.split()
 jit = getattr(sys, "_jit", None)
+
+
+def dist_version(name):
+    """The installed version of a distribution, or None."""
+    try:
+        from importlib import metadata
+        return metadata.version(name)
+    except Exception:
+        return None
+
+
 print(json.dumps({
     "path": sys.executable,
     "version": platform.python_version(),
@@ -27,4 +38,7 @@ print(json.dumps({
     "minor": "%d.%d" % sys.version_info[:2],
     "soabi": cfg.get("SOABI"),
     "purelib": sysconfig.get_path("purelib"),
+    # --parallel-threads needs it (scripts/setup.sh installs Debian sid's; sid's version moves)
+    "pytest_version": dist_version("pytest"),
+    "pytest_run_parallel": dist_version("pytest-run-parallel"),
 }))

@@ -201,6 +201,15 @@ need_cmd() {
 	done
 }
 
+# gcc and its ThreadSanitizer runtime (extensions built with -fsanitize=thread need it).
+need_tsan_runtime() {
+	need_cmd gcc
+	case $(gcc -print-file-name=libtsan.so) in
+	/*) ;;
+	*) skip_all "gcc has no ThreadSanitizer runtime (Debian package libtsan2)" ;;
+	esac
+}
+
 # ---------------------------------------------------------------- running ftscope
 
 FTSCOPE_RC=

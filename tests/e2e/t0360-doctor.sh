@@ -14,6 +14,8 @@ is "$FTSCOPE_RC" 0 "doctor passes on this host"
 ok grep -q "ok.*ptrace.*permitted" "$FTSCOPE_OUT" "ptrace permitted"
 ok grep -q "ok.*free-threaded.*3\.13" "$FTSCOPE_OUT" "the interpreter is free-threaded 3.13"
 ok grep -q "ok.*python readable.*runtime found" "$FTSCOPE_OUT" "its runtime is readable from outside"
+ok grep -q "ok.*pytest-run-parallel.*[0-9]\.[0-9]" "$FTSCOPE_OUT" \
+	"setup's pytest-run-parallel is found, with its version"
 if [ -x /usr/bin/python3 ]; then
 	run_ftscope doctor --target-python /usr/bin/python3
 	is "$FTSCOPE_RC" 1 "a GIL-only interpreter fails the check"

@@ -12,11 +12,7 @@
 need_ftscope
 need_root
 need_ft_python
-need_cmd gcc
-case $(gcc -print-file-name=libtsan.so) in
-/*) ;;
-*) skip_all "gcc has no ThreadSanitizer runtime (Debian package libtsan2)" ;;
-esac
+need_tsan_runtime
 
 P=ftfix-tsan
 N=3

@@ -15,6 +15,7 @@
 #include <cjson/cJSON.h>
 
 #include "ftscope/results.h"
+#include "ftscope/stress.h"
 #include "ftscope/rundir.h"
 #include "ftscope/testreport.h"
 #include "tap.h"
@@ -299,6 +300,61 @@ static void test_aggregate_roundtrip(void)
 	cJSON_Delete(pkg);
 }
 
+/* Stress iterations (run --parallel-threads): kept apart, but they decide the category too. */
+static void test_stress(void)
+{
+	cJSON *pkg = cJSON_CreateObject(), *its = cJSON_CreateArray(), *st, *sit, *s;
+	struct test_report tr = { 0 };
+	cJSON_AddStringToObject(pkg, "package", "cache");
+	cJSON_AddTrueToObject(pkg, "install_ok");
+	cJSON_AddItemToArray(its, iter(1, "pass", NULL, "PASSED"));
+	cJSON_AddItemToArray(its, iter(2, "pass", NULL, "PASSED"));
+	cJSON_AddItemToObject(pkg, "iterations", its);
+	pkg_aggregate(pkg);
+	is_str(json_str(pkg, "category"), "compatible", "plain: compatible");
+	ok(!json_bool(pkg, "concurrency_exercised", true), "plain: no concurrency exercised");
+	st = stress_block(4, 1, "0.10.0", NULL);
+	sit = iter(1, "fail", NULL, "ERROR");
+	stress_parse_output("tests/t.py::race PARALLEL FAILED     [ 33%]\n"
+			    "tests/t.py::safe PASSED [thread-unsafe]: uses the thread_unsafe marker "
+			    "[ 66%]\n"
+			    "PARALLEL FAILED tests/t.py::race - assert None == 4\n", sit);
+	cJSON_AddItemToArray(cJSON_GetObjectItem(st, "iterations"), sit);
+	cJSON_AddItemToObject(pkg, "stress", st);
+	pkg_aggregate(pkg);
+	is_str(json_str(pkg, "category"), "intermittent", "plain pass + stress fail: intermittent");
+	is_int(json_num(pkg, "pass_count", -1), 2, "the package's counts stay the plain ones");
+	ok(json_bool(pkg, "stress_only", false), "stress_only");
+	s = cJSON_GetObjectItem(pkg, "stress_failing_tests");
+	ok(cJSON_GetArraySize(s) == 2 && !strcmp(cJSON_GetArrayItem(s, 0)->valuestring, "t::race") &&
+	   !strcmp(cJSON_GetArrayItem(s, 1)->valuestring, "tests/t.py::race"),
+	   "stress_failing_tests: the junit id and the PARALLEL FAILED id");
+	is_int(cJSON_GetArraySize(cJSON_GetObjectItem(sit, "parallel_failed")), 1,
+	       "one PARALLEL FAILED test (the short summary line is not a second)");
+	is_str(json_str(cJSON_GetObjectItem(st, "thread_unsafe_tests"), "tests/t.py::safe"),
+	       "uses the thread_unsafe marker", "thread-unsafe test and the plugin's reason");
+	is_int(json_num(st, "fail_count", -1), 1, "stress fail_count");
+	ok(json_bool(pkg, "concurrency_exercised", false), "concurrency exercised, by stress");
+	is_str(concurrency_how(pkg), "stress", "concurrency_how: stress");
+	ok(stress_skip_reason("python -m pytest tests") == NULL, "python -m pytest: stress");
+	ok(stress_skip_reason("cd x && py.test -q") == NULL, "py.test: stress");
+	ok(stress_skip_reason("python -m unittest -v") != NULL, "unittest: no stress");
+	ok(stress_skip_reason("python -m pytest_foo") != NULL, "pytest_foo is not pytest");
+	cJSON_Delete(pkg);
+
+	/* A pytest "pass" without a session summary or report is no pass. */
+	sit = iter(1, "pass", NULL, "PASSED");
+	iteration_require_session(sit, &tr);
+	is_str(json_str(sit, "status"), "fail", "no junit, no summary: fail");
+	ok(json_bool(sit, "session_unfinished", false), "session_unfinished");
+	cJSON_Delete(sit);
+	sit = iter(1, "pass", NULL, "PASSED");
+	tr.have_counts = true;
+	iteration_require_session(sit, &tr);
+	is_str(json_str(sit, "status"), "pass", "with a summary: still a pass");
+	cJSON_Delete(sit);
+}
+
 static cJSON *failed_pkg(const char *name, const char *cat, const char *err, bool interrupted)
 {
 	cJSON *p = cJSON_CreateObject();
@@ -353,5 +409,6 @@ int main(void)
 	test_summary();
 	test_evidence();
 	test_aggregate_roundtrip();
+	test_stress();
 	return tap_done();
 }

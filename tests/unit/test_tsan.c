@@ -12,6 +12,7 @@
  * plus hand-written edge cases.
  */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -582,6 +583,51 @@ static void test_results_json(void)
 	free(text);
 }
 
+/* A fatal report (tsan-segv.txt, from ftfix-cexrace under --tsan): TSAN caught the SIGSEGV
+ * and exited 0 (TSAN_OPTIONS exitcode=0); the iteration is a crash all the same. */
+static void test_fatal(void)
+{
+	char *text = NULL, *more;
+	struct tsan_reports rs = TSAN_REPORTS_INIT;
+	struct iter_outcome o;
+	cJSON *it;
+	const struct tsan_report *r;
+	ok(read_file(DATA "tsan-segv.txt", &text, NULL) == 0, "read the SEGV report");
+	is_int(tsan_parse(text, strlen(text), &rs), 1, "one report");
+	r = tsan_first_fatal(&rs);
+	ok(r != NULL, "it is fatal");
+	if (r) {
+		is_str(r->kind, "SEGV", "kind SEGV");
+		is_int(r->pid, 24407, "the ==pid== prefix gives the pid");
+		is_int(tsan_fatal_signal(r), SIGSEGV, "stands for SIGSEGV");
+		is_str(r->summary_function, "ftfix_cexrace_box_reader", "summary function");
+		ok(!r->truncated, "complete (SUMMARY seen)");
+		is_str(r->signature, "SEGV | ftfix_cexrace_box_reader", "signature from its stack");
+	}
+	tsan_reports_release(&rs);
+	memset(&o, 0, sizeof(o));
+	o.started = o.exited = true; /* exit code 0 */
+	o.duration_s = 1;
+	it = iteration_json(1, "0", &o, NULL, text, "artifacts/x/1");
+	is_str(json_str(it, "status"), "crash", "exit 0 with a TSAN SEGV report: crash");
+	is_str(json_str(it, "crash_signal"), "SIGSEGV", "crash_signal");
+	is_str(json_str(it, "crash_source"), "tsan", "crash_source: tsan");
+	is_str(json_str(it, "crash_signature"),
+	       "SIGSEGV | ftfix_cexrace_box_reader | call_long | read_box",
+	       "the crash signature comes from the report's stack");
+	is_int(cJSON_GetArraySize(cJSON_GetObjectItem(it, "tsan_warnings")), 0,
+	       "a fatal report is no tsan warning");
+	cJSON_Delete(it);
+	/* a warning before it, and a FATAL: without prefix */
+	more = xasprintf("FATAL: ThreadSanitizer: unexpected memory mapping 0x7f-0x80\n%s", text);
+	is_int(tsan_parse(more, strlen(more), &rs), 2, "FATAL: is a report too");
+	is_str(rs.v[0].kind, "unexpected memory mapping 0x7f-0x80", "its kind");
+	is_int(tsan_fatal_signal(&rs.v[0]), SIGABRT, "other fatal errors: SIGABRT");
+	tsan_reports_release(&rs);
+	free(more);
+	free(text);
+}
+
 static void test_runtime(void)
 {
 	char dir[] = "/tmp/ftscope-test-tsan.XXXXXX", *rt;
@@ -630,6 +676,7 @@ int main(void)
 	test_patterns();
 	test_suppressions();
 	test_results_json();
+	test_fatal();
 	test_runtime();
 	return tap_done();
 }
