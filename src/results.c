@@ -709,6 +709,20 @@ static cJSON *tsan_races(const cJSON *iters)
 	return out;
 }
 
+/* labeille's compatible_by_wheel (--trust-ft-wheels): the published free-threaded wheel
+ * was installed and its tests all passed, or (--trust-ft-wheels-any-version) one for
+ * another Python was trusted without running anything (install_from "skipped"). */
+static const char *wheel_category(const cJSON *pkg, const char *cat)
+{
+	const char *from = json_str(pkg, "install_from");
+	if (!from || !json_bool(pkg, "ft_wheel_found", false))
+		return cat;
+	if ((!strcmp(from, "wheel") && !strcmp(cat, "compatible")) ||
+	    (!strcmp(from, "skipped") && json_bool(pkg, "install_ok", false)))
+		return "compatible_by_wheel";
+	return cat;
+}
+
 void pkg_aggregate(cJSON *pkg)
 {
 	const cJSON *iters = cJSON_GetObjectItemCaseSensitive(pkg, "iterations");
@@ -802,7 +816,7 @@ void pkg_aggregate(cJSON *pkg)
 	c.tsan_iterations = t.tsan;
 	c.gil_fallback = gilmods.n > 0 ||
 			 (cJSON_IsObject(ext) && json_bool(ext, "gil_fallback_active", false));
-	json_set_str(pkg, "category", verdict_category(&c));
+	json_set_str(pkg, "category", wheel_category(pkg, verdict_category(&c)));
 
 	if (cJSON_IsArray(giters)) {
 		tally_iterations(giters, &g);
