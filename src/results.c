@@ -723,6 +723,14 @@ static const char *wheel_category(const cJSON *pkg, const char *cat)
 	return cat;
 }
 
+/* What a pep779 object compares, in its "compares" (null stays null). */
+static void pep779_label(cJSON *pkg, const char *key, const char *what)
+{
+	cJSON *p = cJSON_GetObjectItemCaseSensitive(pkg, key);
+	if (cJSON_IsObject(p))
+		json_set_str(p, "compares", what);
+}
+
 void pkg_aggregate(cJSON *pkg)
 {
 	const cJSON *iters = cJSON_GetObjectItemCaseSensitive(pkg, "iterations");
@@ -825,6 +833,16 @@ void pkg_aggregate(cJSON *pkg)
 		json_set_str(pkg, "gil_comparison",
 			     verdict_gil_comparison(t.n - t.pass, t.n, g.n - g.pass, g.n));
 		json_set(pkg, "pep779", pep779_json(iters, giters));
+		pep779_label(pkg, "pep779", "PYTHON_GIL=0 vs PYTHON_GIL=1, the same free-threaded "
+			     "interpreter");
+	}
+	/* --baseline-python: PEP 779's own comparison, the two builds */
+	if (cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(pkg, "baseline_iterations"))) {
+		json_set(pkg, "pep779_baseline",
+			 pep779_json(iters, cJSON_GetObjectItemCaseSensitive(pkg,
+									      "baseline_iterations")));
+		pep779_label(pkg, "pep779_baseline", "free-threaded build (PYTHON_GIL=0) vs default "
+			     "(GIL) build of the same version: PEP 779's comparison");
 	}
 	strv_release(&sigs);
 	strv_release(&tsan);
