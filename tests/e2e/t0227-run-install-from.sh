@@ -50,7 +50,9 @@ run_mode() {
 	RUN_DIR=$(ls -d "$TEST_TMP/results/$name"/ft_* 2>/dev/null | head -1)
 	note "run $name exited $FTSCOPE_RC; run dir: ${RUN_DIR:-none}"
 }
-export PIP_INDEX_URL=$PYPI_URL
+# The index for everything; no build isolation (the provisioned setuptools builds: faster,
+# and t0225 covers isolated builds).
+export PIP_INDEX_URL=$PYPI_URL PIP_NO_BUILD_ISOLATION=0
 
 # The checkouts (the default): both heads are broken.
 run_mode source --packages ftfix-ok,ftfix-ftwheel
@@ -69,6 +71,7 @@ is "$(jqpkg ftfix-ok .sdist_tag)" v0.1.0 "sdist: sdist_tag"
 is "$(jqpkg ftfix-ok .commit)" "$TAGGED" "sdist: the commit is the tag's"
 is "$(jqfile "$RUN_DIR/ft_meta.json" .config.install_from)" sdist "meta: install_from sdist"
 ok grep -q "GET /simple/ftfix-ok/ftfix_ok-0.1.0.tar.gz" "$PYPI_LOG" "the sdist came from the index"
+ok test ! -e "$RUN_DIR/artifacts/ftfix-ok/install-baseline.log" "no baseline unless asked"
 like "$(cat "$RUN_DIR/artifacts/ftfix-ok/install.log")" "ftfix_ok-0\.1\.0\.tar\.gz" \
 	"pip installed the sdist"
 
