@@ -698,6 +698,7 @@ cJSON *run_process_package(struct run_ctx *rc, const struct pkg_entry *e, const 
 	install_env(rc, &ws, &env);
 	if (o->install_sdist || o->trust_ft_wheels) {
 		/* what to install instead of the checkout; 1: trusted, nothing to run */
+		json_set_str(pkg, "commit", commit);
 		if (plan_install(rc, e, &ws, &env, origin, pkg, &artifact, &commit, &why))
 			goto done;
 	}
