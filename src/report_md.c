@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
+
 #include "ftscope/report.h"
 #include "ftscope/report_doc.h"
 #include "ftscope/results.h"
@@ -362,7 +364,8 @@ static void pep779_baseline(struct sbuf *out, const struct report *r)
 {
 	bool any = false;
 	for (size_t i = 0; i < r->n; i++) {
-		const cJSON *pep = cJSON_GetObjectItemCaseSensitive(r->pkgs[i].obj,
+		/* not in the run view (runstore.h) yet: the stored object */
+		const cJSON *pep = cJSON_GetObjectItemCaseSensitive(r->pkgs[i].pkg->raw,
 								    "pep779_baseline");
 		if (!cJSON_IsObject(pep))
 			continue;
