@@ -19,16 +19,33 @@
 #      configuration, unpacked the same way; a self-test runs the plugin on a tiny suite with a
 #      thread-unsafe counter and fails setup if it does not catch it. Its Depends says
 #      pytest >= 8.4; the code works with trixie's 8.3.5 (checked by the self-test).
+#   6. Only with --with-baseline: the default (GIL) build of the same CPython, from the same
+#      source tarball with the same flags but --disable-gil, into $FTSCOPE_CACHE/python3.13,
+#      with steps 3-4 for it too: `ftscope run --baseline-python` compares the free-threaded
+#      build with it, which is PEP 779's comparison. Another ~4 minutes cold; not part of
+#      `make check` (its test skips without it).
 # Cold: a few minutes. Warm: a stamp check per step, about a second.
 #
+# Usage: setup.sh [--with-baseline] [--print-python] [--print-baseline]
 # Environment: FTSCOPE_CACHE (default /var/cache/ftscope), FTSCOPE_SETUP_QUIET=1.
 # Prints nothing on a warm cache unless asked; the interpreter path is in
-# $FTSCOPE_CACHE/python3.13t/bin/python3.13t.
+# $FTSCOPE_CACHE/python3.13t/bin/python3.13t (the baseline: python3.13/bin/python3.13).
 set -euo pipefail
 
 CACHE=${FTSCOPE_CACHE:-/var/cache/ftscope}
 PREFIX=$CACHE/python3.13t
 PY=$PREFIX/bin/python3.13t
+BASE_PREFIX=$CACHE/python3.13
+BASE_PY=$BASE_PREFIX/bin/python3.13
+WITH_BASELINE=0 PRINT_PYTHON=0 PRINT_BASELINE=0
+for arg in "$@"; do
+	case $arg in
+	--with-baseline) WITH_BASELINE=1 ;;
+	--print-python) PRINT_PYTHON=1 ;;
+	--print-baseline) PRINT_BASELINE=1 ;;
+	*) echo "usage: setup.sh [--with-baseline] [--print-python] [--print-baseline]" >&2; exit 2 ;;
+	esac
+done
 APTDIR=$CACHE/apt-trixie
 APTDIR_SID=$CACHE/apt-sid
 SRC=$CACHE/src
@@ -131,30 +148,47 @@ fetch_orig() {
 	echo "$orig"
 }
 
-step_python() {
-	[ -x "$PY" ] && [ -f "$PREFIX/.ftscope-ok" ] && return 0
-	local orig build
+# build_python KIND PREFIX PY [CONFIGURE-FLAG...]: CPython from trixie's python3.13 tarball
+# into PREFIX (KIND names its build directory and log), unless already there.
+build_python() {
+	local kind=$1 prefix=$2 py=$3 orig build
+	shift 3
+	[ -x "$py" ] && [ -f "$prefix/.ftscope-ok" ] && return 0
 	orig=$(fetch_orig python3.13)
-	build=$SRC/python3.13-build
+	build=$SRC/$kind-build
 	rm -rf "$build"
 	mkdir -p "$build"
 	tar -xf "$orig" -C "$build" --strip-components=1
-	say "building free-threaded CPython from $(basename "$orig") (a few minutes; log in $LOG)"
+	say "building $kind CPython from $(basename "$orig") (a few minutes; log in $LOG)"
 	(
 		cd "$build"
-		./configure --disable-gil --prefix="$PREFIX" --with-ensurepip=install \
-			--with-system-expat --without-system-libmpdec --enable-shared LDFLAGS="-Wl,-rpath,$PREFIX/lib" \
+		./configure "$@" --prefix="$prefix" --with-ensurepip=install \
+			--with-system-expat --without-system-libmpdec --enable-shared LDFLAGS="-Wl,-rpath,$prefix/lib" \
 			CFLAGS="-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer"
 		make -j"$JOBS"
 		make install
-	) >"$LOG/python-build.log" 2>&1 || {
-		tail -40 "$LOG/python-build.log" >&2
-		die "building CPython failed (log: $LOG/python-build.log)"
+	) >"$LOG/$kind-build.log" 2>&1 || {
+		tail -40 "$LOG/$kind-build.log" >&2
+		die "building CPython failed (log: $LOG/$kind-build.log)"
 	}
+	rm -rf "$build"
+}
+
+step_python() {
+	[ -f "$PREFIX/.ftscope-ok" ] && [ -x "$PY" ] && return 0
+	build_python python3.13 "$PREFIX" "$PY" --disable-gil
 	"$PY" -c 'import sys, sysconfig; assert sysconfig.get_config_var("Py_GIL_DISABLED") == 1; assert not sys._is_gil_enabled()' ||
 		die "the built interpreter is not free-threaded"
-	rm -rf "$build"
 	touch "$PREFIX/.ftscope-ok"
+}
+
+# The default build: same source, same flags, the GIL kept.
+step_baseline() {
+	[ -f "$BASE_PREFIX/.ftscope-ok" ] && [ -x "$BASE_PY" ] && return 0
+	build_python python3.13-baseline "$BASE_PREFIX" "$BASE_PY"
+	"$BASE_PY" -c 'import sys, sysconfig; assert not sysconfig.get_config_var("Py_GIL_DISABLED"); assert sys._is_gil_enabled()' ||
+		die "the baseline interpreter is not a default (GIL) build"
+	touch "$BASE_PREFIX/.ftscope-ok"
 }
 
 site_packages() { "$PY" -c 'import sysconfig; print(sysconfig.get_path("purelib"))'; }
@@ -276,5 +310,23 @@ step_pytest
 step_setuptools
 step_backends
 step_run_parallel
-[ "${1:-}" = --print-python ] && echo "$PY"
+if [ "$WITH_BASELINE" = 1 ]; then
+	# A lock of its own: a setup (every `make check`) must not wait minutes for this build.
+	exec 9>&-
+	exec 8>"$CACHE/.setup-baseline.lock"
+	flock 8
+	step_baseline
+	# steps 3-4 again, for the baseline's site-packages (they work on $PY)
+	FT_PY=$PY
+	PY=$BASE_PY
+	step_pytest
+	step_setuptools
+	step_backends
+	PY=$FT_PY
+fi
+[ "$PRINT_PYTHON" = 1 ] && echo "$PY"
+if [ "$PRINT_BASELINE" = 1 ]; then
+	[ -f "$BASE_PREFIX/.ftscope-ok" ] || die "no baseline interpreter (run setup.sh --with-baseline)"
+	echo "$BASE_PY"
+fi
 exit 0

@@ -2,6 +2,7 @@
 /* Copyright (c) 2026 The ftscope authors */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,7 +90,8 @@ static bool user_can(const struct run_as *ra, const char *path, int mode)
 static void check_user_access(const struct run_opts *o, const char *who)
 {
 	const struct run_as *ra = supervise_user();
-	const char *need[] = { o->venvs_dir, o->target_python };
+	const char *need[] = { o->venvs_dir, o->target_python,
+			       o->baseline_python ? o->baseline_python : o->target_python };
 	if (!ra)
 		return;
 	for (size_t i = 0; i < ARRAY_SIZE(need); i++)
@@ -233,28 +235,35 @@ static void invoker_pip_config(struct run_ctx *rc)
 	free(dest);
 }
 
-static void print_stability(struct run_ctx *rc)
+/*
+ * --check-stability: a busy machine makes durations and race rates noise, so the run does
+ * not start: the 1-minute load must stay below --max-load (default: half the CPUs this
+ * process may use). *out gets ft_meta.json's "stability". Returns whether it is stable.
+ */
+static bool stability_check(const struct run_opts *o, cJSON **out)
 {
 	char *text = NULL;
-	double load = -1;
+	double load = -1, limit;
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t set;
 	cJSON *s = cJSON_CreateObject();
 	bool ok;
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+		cpus = CPU_COUNT(&set);
 	if (read_file("/proc/loadavg", &text, NULL) == 0)
 		load = strtod(text, NULL);
 	free(text);
-	ok = load >= 0 && load < 0.5 * (double)cpus;
+	limit = o->max_load >= 0 ? o->max_load : 0.5 * (double)cpus;
+	ok = load >= 0 && load < limit;
 	cJSON_AddNumberToObject(s, "load_1m", load);
 	cJSON_AddNumberToObject(s, "cpus", (double)cpus);
+	cJSON_AddNumberToObject(s, "max_load", limit);
 	cJSON_AddBoolToObject(s, "ok", ok);
-	cJSON_AddStringToObject(s, "note", ok ? "load below half the CPUs"
-					      : "machine busy: timings and race rates are noisy");
-	json_set(rc->meta, "stability", s);
+	cJSON_AddStringToObject(s, "note", ok ? "load below the limit" : "machine busy");
+	*out = s;
 	if (ok)
-		info("stability: load %.2f on %ld CPUs: ok", load, cpus);
-	else
-		warning("stability: load %.2f on %ld CPUs: the machine is busy; durations and race "
-			"rates will be noisy", load, cpus);
+		info("stability: load %.2f on %ld CPUs, below %.2f: ok", load, cpus, limit);
+	return ok;
 }
 
 int cmd_run(int argc, char **argv)
@@ -271,6 +280,7 @@ int cmd_run(int argc, char **argv)
 	bool have_single = false;
 	char ts[32], *tsan_runtime = NULL, *uniform = NULL, who[128] = "";
 	struct test_uid check_uid = TEST_UID_INIT;
+	cJSON *stability = NULL;
 
 	run_opts_init(&o);
 	memset(&single, 0, sizeof(single));
@@ -311,12 +321,17 @@ int cmd_run(int argc, char **argv)
 	info("tracer: %s (%s)", tracer_name(rc.tracer), rc.tracer_reason);
 	if (!o.target_python)
 		die_usage("run", "--target-python is required");
-	if (!o.repos_dir)
-		o.repos_dir = xstrdup("repos");
-	if (!o.venvs_dir)
-		o.venvs_dir = xstrdup("venvs");
-	if (!o.results_dir)
-		o.results_dir = xstrdup("results");
+	{
+		/* labeille's layout: DIR/repos, DIR/venvs, DIR/results (--work-dir DIR), each
+		 * unless given by its own option; without --work-dir, in the current directory */
+		const char *wd = o.work_dir ? o.work_dir : ".";
+		if (!o.repos_dir)
+			o.repos_dir = path_join(wd, "repos");
+		if (!o.venvs_dir)
+			o.venvs_dir = path_join(wd, "venvs");
+		if (!o.results_dir)
+			o.results_dir = path_join(wd, "results");
+	}
 	{
 		/* Paths stay valid whatever directory a command runs in. */
 		char **paths[] = { &o.repos_dir, &o.venvs_dir, &o.results_dir };
@@ -391,6 +406,21 @@ int cmd_run(int argc, char **argv)
 		free(o.target_python);
 		o.target_python = a;
 	}
+	if (o.baseline_python) {
+		/* PEP 779's baseline: a default build of the same minor version */
+		cJSON *bp = NULL;
+		char *a = abs_path(o.baseline_python);
+		free(o.baseline_python);
+		o.baseline_python = a;
+		if (python_check_build(a, false, &bp, &err) < 0)
+			die("--baseline-python: %s", err.buf);
+		if (!json_str(bp, "minor") || !json_str(rc.profile, "minor") ||
+		    strcmp(json_str(bp, "minor"), json_str(rc.profile, "minor")))
+			die("--baseline-python '%s' is Python %s, the target is %s: PEP 779 compares "
+			    "builds of the same version", a, json_str(bp, "version"),
+			    json_str(rc.profile, "version"));
+		rc.baseline_profile = bp;
+	}
 
 	if (o.find_links) {
 		char *a = abs_path(o.find_links);
@@ -446,6 +476,19 @@ int cmd_run(int argc, char **argv)
 			die("no packages selected from registry '%s'", o.registry_dir);
 	}
 
+	/* --check-stability: on a busy machine nothing starts (and no run directory is made). */
+	if (o.check_stability && !stability_check(&o, &stability)) {
+		error("the machine is not stable enough to start: its 1-minute load is %.2f on %d "
+		      "CPUs, the limit is %.2f (%s); wait for it to calm down, or run with "
+		      "--no-check-stability",
+		      json_num(stability, "load_1m", -1), json_int(stability, "cpus", 0),
+		      json_num(stability, "max_load", 0),
+		      o.max_load >= 0 ? "--max-load" : "half the CPUs");
+		cJSON_Delete(stability);
+		stability = NULL;
+		goto out;
+	}
+
 	/* The run directory and its metadata. */
 	rc.t0 = now_monotonic();
 	if (prev.dir) {
@@ -488,6 +531,9 @@ int cmd_run(int argc, char **argv)
 		cJSON_AddNullToObject(rc.meta, "finished_at");
 		cJSON_AddItemToObject(rc.meta, "system_profile", system_profile_json(o.results_dir));
 		cJSON_AddItemToObject(rc.meta, "python_profile", cJSON_Duplicate(rc.profile, true));
+		if (rc.baseline_profile)
+			cJSON_AddItemToObject(rc.meta, "baseline_profile",
+					      cJSON_Duplicate(rc.baseline_profile, true));
 		cJSON_AddItemToObject(rc.meta, "config",
 				      run_opts_config_json(&o, tracer_name(rc.tracer)));
 		for (int i = 1; i < argc; i++)
@@ -535,8 +581,8 @@ int cmd_run(int argc, char **argv)
 		     tracer_name(rc.tracer));
 	json_set_str(cJSON_GetObjectItemCaseSensitive(rc.meta, "config"), "tracer_reason",
 		     rc.tracer_reason);
-	if (o.check_stability)
-		print_stability(&rc);
+	if (stability)
+		json_set(rc.meta, "stability", stability);
 	if (run_write_meta(&rc) < 0)
 		die("cannot start the run");
 	if ((errno = -space_reserve(rc.run_dir)))
@@ -634,6 +680,7 @@ out:
 	sbuf_release(&err);
 	cJSON_Delete(rc.meta);
 	cJSON_Delete(rc.profile);
+	cJSON_Delete(rc.baseline_profile);
 	if (rc.lock_fd >= 0)
 		close(rc.lock_fd);
 	free(rc.run_dir);

@@ -875,3 +875,44 @@ char *gitrepo_head(const char *dir)
 	p_git_repository_free(repo);
 	return hex;
 }
+
+/*
+ * The first of tags that the remote has, fetched into root's clone (shallow or not) and
+ * checked out (hard reset: the next gitrepo_sync brings the clone back to the tip).
+ */
+int gitrepo_checkout_tag(const char *dir, const char *const *tags, char **matched,
+			 char **commit, struct sbuf *err)
+{
+	char *shallow = path_join(dir, ".git/shallow");
+	bool is_shallow = path_exists(shallow);
+	int ret = 1;
+
+	*matched = NULL;
+	*commit = NULL;
+	free(shallow);
+	for (size_t i = 0; tags[i] && ret == 1; i++) {
+		char *spec = xasprintf("+refs/tags/%s:refs/tags/%s", tags[i], tags[i]);
+		char *rev = xasprintf("refs/tags/%s^{commit}", tags[i]);
+		const char *fetch[] = { "git", "-c", "protocol.ext.allow=never", "-C", dir, "fetch",
+					"--quiet", "--no-tags", "origin", spec,
+					is_shallow ? "--depth=1" : NULL, NULL };
+		const char *reset[] = { "git", "-C", dir, "reset", "--quiet", "--hard", rev, NULL };
+		struct sbuf out = SBUF_INIT;
+
+		if (run_git(fetch, &out) == 0) {
+			char *what = xasprintf("git reset --hard %s in '%s'", tags[i], dir);
+			if (run_git_checked(reset, what, err) < 0) {
+				ret = -1;
+			} else {
+				*matched = xstrdup(tags[i]);
+				*commit = gitrepo_head(dir);
+				ret = 0;
+			}
+			free(what);
+		}
+		sbuf_release(&out);
+		free(spec);
+		free(rev);
+	}
+	return ret;
+}

@@ -683,12 +683,31 @@ static const struct pkg_entry *registry_find(const struct registry *reg, const c
 	return NULL;
 }
 
+/* Most downloaded first; equal counts keep their index order (the sort is made stable by
+ * comparing the entries' places in reg->pkgs). */
+static int by_downloads(const void *a, const void *b)
+{
+	const struct pkg_entry *x = *(struct pkg_entry *const *)a, *y = *(struct pkg_entry *const *)b;
+	if (x->download_count != y->download_count)
+		return x->download_count > y->download_count ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+static struct pkg_entry **download_order(const struct registry *reg)
+{
+	struct pkg_entry **v = xcalloc(reg->n + 1, sizeof(*v));
+	for (size_t i = 0; i < reg->n; i++)
+		v[i] = &reg->pkgs[i];
+	qsort(v, reg->n, sizeof(*v), by_downloads);
+	return v;
+}
+
 int registry_select(const struct registry *reg, const struct strv *only, long top,
 		    const char *py_minor, struct pkg_entry ***out, size_t *nout,
 		    struct strv *skipped)
 {
 	bool filter = only && only->n > 0;
-	struct pkg_entry **sel = NULL;
+	struct pkg_entry **sel = NULL, **order = NULL;
 	size_t i, n = 0;
 	int ret = -1;
 
@@ -704,8 +723,9 @@ int registry_select(const struct registry *reg, const struct strv *only, long to
 		}
 	}
 	sel = xcalloc(reg->n + 1, sizeof(*sel));
+	order = download_order(reg);
 	for (i = 0; i < reg->n; i++) {
-		struct pkg_entry *e = &reg->pkgs[i];
+		struct pkg_entry *e = order[i];
 		const char *why;
 
 		if (top > 0 && (long)n >= top)
@@ -743,6 +763,7 @@ int registry_select(const struct registry *reg, const struct strv *only, long to
 	sel = NULL;
 	ret = 0;
 out:
+	free(order);
 	free(sel);
 	return ret;
 }

@@ -359,11 +359,47 @@ static void pep_ok(struct sbuf *out, int ok)
 	sbuf_adds(out, ok < 0 ? "n/a" : ok ? "yes" : "**no**");
 }
 
+/* --baseline-python: the free-threaded build against the default build, PEP 779's own
+ * comparison (pep779_baseline), before the same-interpreter ratios. */
+static void pep779_baseline(struct sbuf *out, const struct report *r)
+{
+	bool any = false;
+	for (size_t i = 0; i < r->n; i++) {
+		/* not in the run view (runstore.h) yet: the stored object */
+		const cJSON *pep = cJSON_GetObjectItemCaseSensitive(r->pkgs[i].pkg->raw,
+								    "pep779_baseline");
+		if (!cJSON_IsObject(pep))
+			continue;
+		if (!any)
+			sbuf_adds(out, "Free-threaded build (`PYTHON_GIL=0`) against the default (GIL) "
+				       "build of the same version (`--baseline-python`): the comparison "
+				       "PEP 779 makes.\n\n"
+				       "| Package | Time, FT build | Time, default build | Time ratio | "
+				       "RSS ratio |\n|---------|------:|------:|------:|------:|\n");
+		any = true;
+		sbuf_adds(out, "| ");
+		md_text(out, r->pkgs[i].name);
+		sbuf_addf(out, " | %.2f s | %.2f s | ", json_num(pep, "ft_median_s", 0),
+			  json_num(pep, "gil_median_s", 0));
+		report_add_ratio(out, json_num(pep, "time_ratio", 0));
+		sbuf_adds(out, " | ");
+		if (json_num(pep, "rss_ratio", 0) > 0)
+			report_add_ratio(out, json_num(pep, "rss_ratio", 0));
+		else
+			sbuf_adds(out, "n/a");
+		sbuf_adds(out, " |\n");
+	}
+	if (any)
+		sbuf_adds(out, "\nWith `--compare-with-gil`, below: both modes of the free-threaded "
+			       "interpreter.\n\n");
+}
+
 static void pep779(struct sbuf *out, const struct report *r)
 {
 	size_t n, *idx = report_section(r, SEC_PEP779, &n), nt, nr;
 	double gt, gr;
 	sbuf_adds(out, "## PEP 779 ratios\n\n");
+	pep779_baseline(out, r);
 	if (!n) {
 		sbuf_adds(out, "Not measured: the ratios need `--compare-with-gil`.\n\n");
 		goto out;

@@ -856,6 +856,28 @@ static bool stress_aggregate(cJSON *pkg, const cJSON *iters, const struct tally 
 	return s.n > 0 && json_num(st, "threads", 0) >= 2;
 }
 
+/* labeille's compatible_by_wheel (--trust-ft-wheels): the published free-threaded wheel
+ * was installed and its tests all passed, or (--trust-ft-wheels-any-version) one for
+ * another Python was trusted without running anything (install_from "skipped"). */
+static const char *wheel_category(const cJSON *pkg, const char *cat)
+{
+	const char *from = json_str(pkg, "install_from");
+	if (!from || !json_bool(pkg, "ft_wheel_found", false))
+		return cat;
+	if ((!strcmp(from, "wheel") && !strcmp(cat, "compatible")) ||
+	    (!strcmp(from, "skipped") && json_bool(pkg, "install_ok", false)))
+		return "compatible_by_wheel";
+	return cat;
+}
+
+/* What a pep779 object compares, in its "compares" (null stays null). */
+static void pep779_label(cJSON *pkg, const char *key, const char *what)
+{
+	cJSON *p = cJSON_GetObjectItemCaseSensitive(pkg, key);
+	if (cJSON_IsObject(p))
+		json_set_str(p, "compares", what);
+}
+
 void pkg_aggregate(cJSON *pkg)
 {
 	const cJSON *iters = cJSON_GetObjectItemCaseSensitive(pkg, "iterations");
@@ -963,7 +985,7 @@ void pkg_aggregate(cJSON *pkg)
 
 	c.gil_fallback = gilmods.n > 0 ||
 			 (cJSON_IsObject(ext) && json_bool(ext, "gil_fallback_active", false));
-	json_set_str(pkg, "category", verdict_category(&c));
+	json_set_str(pkg, "category", wheel_category(pkg, verdict_category(&c)));
 
 	if (cJSON_IsArray(giters)) {
 		tally_iterations(giters, &g);
@@ -972,6 +994,16 @@ void pkg_aggregate(cJSON *pkg)
 		json_set_str(pkg, "gil_comparison",
 			     verdict_gil_comparison(t.n - t.pass, t.n, g.n - g.pass, g.n));
 		json_set(pkg, "pep779", pep779_json(iters, giters));
+		pep779_label(pkg, "pep779", "PYTHON_GIL=0 vs PYTHON_GIL=1, the same free-threaded "
+			     "interpreter");
+	}
+	/* --baseline-python: PEP 779's own comparison, the two builds */
+	if (cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(pkg, "baseline_iterations"))) {
+		json_set(pkg, "pep779_baseline",
+			 pep779_json(iters, cJSON_GetObjectItemCaseSensitive(pkg,
+									      "baseline_iterations")));
+		pep779_label(pkg, "pep779_baseline", "free-threaded build (PYTHON_GIL=0) vs default "
+			     "(GIL) build of the same version: PEP 779's comparison");
 	}
 	strv_release(&sigs);
 	strv_release(&tsan);

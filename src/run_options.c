@@ -28,15 +28,22 @@ static const char *const run_usage[] = {
 	"                             default $FTSCOPE_REGISTRY_DIR, $LABEILLE_REGISTRY_DIR,",
 	"                             ~/.local/share/labeille/registry",
 	"  --packages A,B             only these registry packages",
-	"  --top N                    the first N selected packages (index order)",
+	"  --top N                    the N most downloaded selected packages (download_count;",
+	"                             equal counts in index order)",
 	"  --package-dir PATH         one local checkout instead of a registry",
+	"  --work-dir DIR             repos/, venvs/ and results/ under DIR (default: the",
+	"                             current directory); the three options below override it",
 	"  --repos-dir DIR            root's clones, never given to test code (default: repos)",
 	"  --venvs-dir DIR            per-run workspaces: each package's staged sources, venv,",
 	"                             HOME and TMPDIR, removed when it is done (default: venvs)",
 	"  --results-dir DIR          where ft_YYYYMMDD_HHMMSS/ is made (default: results)",
 	"Iterations:",
 	"  --target-python PATH       a free-threaded CPython (configure --disable-gil)",
-	"  --iterations N             runs per package (default 10)",
+	"  -n, --iterations N         runs per package (default 10)",
+	"  --baseline-python PATH     the default (GIL) build of the same CPython: every suite",
+	"                             also runs --iterations times under it, and pep779_baseline",
+	"                             gives PEP 779's ratios (free-threaded build vs default",
+	"                             build); scripts/setup.sh --with-baseline builds one",
 	"  --timeout S                per iteration; default: the registry's timeout, else 600",
 	"  --deadlock-window S        all threads blocked in untimed lock waits with no CPU for",
 	"                             S seconds is a deadlock (default 2)",
@@ -52,12 +59,24 @@ static const char *const run_usage[] = {
 	"                             pytest-run-parallel running every test in N threads at",
 	"                             once (stress iterations, kept apart: results' `stress`)",
 	"  --parallel-iterations M    each of those threads runs each test M times (default 1)",
-	"  --check-stability          report the machine's load before starting",
+	"  --check-stability          do not start on a busy machine: abort, with the load and the",
+	"                             limit, when the 1-minute load is not below --max-load",
+	"  --no-check-stability       start whatever the load (the default, as labeille's)",
+	"  --max-load L               the limit of --check-stability (default: half the CPUs)",
 	"  --extra-deps A,B           pip install these into every venv (offline: paths/wheels)",
 	"  --offline                  installs use no package index and no build isolation (the",
 	"                             build backends setup provisions are used); default: pip",
 	"                             does what your pip configuration and PIP_* variables say",
 	"  --find-links DIR           also install from this directory of wheels (a wheelhouse)",
+	"  --install-from source|sdist  what is installed: the repository's checkout (default),",
+	"                             or the latest sdist on the index (or in --find-links),",
+	"                             with the tests of the repository's tag for its version",
+	"                             (v1.2, 1.2, NAME-1.2, release-1.2, V1.2) when it has one",
+	"  --trust-ft-wheels          a package whose latest release has a free-threaded wheel",
+	"                             for the target (cp313t) gets that wheel installed and",
+	"                             tested; all passing is compatible_by_wheel",
+	"  --trust-ft-wheels-any-version  also trust, without running anything, a release whose",
+	"                             free-threaded wheels are for another Python version",
 	"  --test-command-suffix STR  appended to every test command",
 	"  --test-command-override STR  replaces every test command",
 	"  --env KEY=VALUE            extra environment for installs and tests (repeatable)",
@@ -96,7 +115,8 @@ enum {
 	OPT_EXTRA_DEPS, OPT_SUFFIX, OPT_OVERRIDE, OPT_ENV, OPT_REGISTRY, OPT_REPOS, OPT_VENVS,
 	OPT_RESULTS, OPT_PACKAGE_DIR, OPT_TRACER, OPT_JOBS, OPT_RESUME, OPT_MAX_OUTPUT, OPT_MAX_PIDS,
 	OPT_USER, OPT_TSAN_SUPP, OPT_OFFLINE, OPT_FIND_LINKS, OPT_HELP, OPT_FAIL_ON,
-	OPT_PAR_THREADS, OPT_PAR_ITERS,
+	OPT_PAR_THREADS, OPT_PAR_ITERS, OPT_WORK_DIR, OPT_NO_STABILITY, OPT_INSTALL_FROM,
+	OPT_TRUST_WHEELS, OPT_TRUST_ANY, OPT_MAX_LOAD, OPT_BASELINE,
 };
 
 void run_opts_init(struct run_opts *o)
@@ -111,11 +131,14 @@ void run_opts_init(struct run_opts *o)
 	o->jobs = 1;
 	o->max_output = 16L << 20;
 	o->max_pids = 4096;
+	o->max_load = -1;
 }
 
 void run_opts_release(struct run_opts *o)
 {
 	free(o->target_python);
+	free(o->baseline_python);
+	free(o->work_dir);
 	strv_release(&o->packages);
 	strv_release(&o->extra_deps);
 	free(o->suffix);
@@ -173,6 +196,13 @@ static const struct option run_longopts[] = {
 	{ "user", required_argument, NULL, OPT_USER },
 	{ "offline", no_argument, NULL, OPT_OFFLINE },
 	{ "find-links", required_argument, NULL, OPT_FIND_LINKS },
+	{ "work-dir", required_argument, NULL, OPT_WORK_DIR },
+	{ "no-check-stability", no_argument, NULL, OPT_NO_STABILITY },
+	{ "max-load", required_argument, NULL, OPT_MAX_LOAD },
+	{ "baseline-python", required_argument, NULL, OPT_BASELINE },
+	{ "install-from", required_argument, NULL, OPT_INSTALL_FROM },
+	{ "trust-ft-wheels", no_argument, NULL, OPT_TRUST_WHEELS },
+	{ "trust-ft-wheels-any-version", no_argument, NULL, OPT_TRUST_ANY },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
@@ -206,11 +236,12 @@ int run_opts_parse(int argc, char **argv, struct run_opts *o)
 	long l;
 	double d;
 	optind = 0; /* reset getopt for a second pass */
-	while ((c = getopt_long(argc, argv, "+:v", run_longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:vn:", run_longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_TARGET:
 			set_str(&o->target_python, optarg);
 			break;
+		case 'n':
 		case OPT_ITERATIONS:
 			if (parse_int(optarg, 1, 100000, &l) < 0)
 				die_usage("run", "--iterations wants a whole number >= 1, not '%s'", optarg);
@@ -259,7 +290,31 @@ int run_opts_parse(int argc, char **argv, struct run_opts *o)
 			o->tsan = true;
 			break;
 		case OPT_STABILITY:
-			o->check_stability = true;
+		case OPT_NO_STABILITY:
+			o->check_stability = c == OPT_STABILITY;
+			break;
+		case OPT_MAX_LOAD:
+			if (parse_double(optarg, 0, 1e6, &d) < 0)
+				die_usage("run", "--max-load wants a load average, not '%s'", optarg);
+			o->max_load = d;
+			break;
+		case OPT_BASELINE:
+			set_str(&o->baseline_python, optarg);
+			break;
+		case OPT_WORK_DIR:
+			set_str(&o->work_dir, optarg);
+			break;
+		case OPT_INSTALL_FROM:
+			if (strcmp(optarg, "source") && strcmp(optarg, "sdist"))
+				die_usage("run", "--install-from wants source or sdist, not '%s'",
+					  optarg);
+			o->install_sdist = !strcmp(optarg, "sdist");
+			break;
+		case OPT_TRUST_ANY:
+			o->trust_any_version = true;
+			/* fall through */
+		case OPT_TRUST_WHEELS:
+			o->trust_ft_wheels = true;
 			break;
 		case OPT_EXTRA_DEPS:
 			strv_split(&o->extra_deps, optarg, ",");
@@ -371,6 +426,7 @@ cJSON *run_opts_config_json(const struct run_opts *o, const char *tracer)
 	cJSON *c = cJSON_CreateObject(), *env = cJSON_CreateObject();
 	struct sbuf deps = SBUF_INIT;
 	cJSON_AddStringToObject(c, "target_python", o->target_python);
+	json_set_str(c, "baseline_python", o->baseline_python);
 	cJSON_AddNumberToObject(c, "iterations", (double)o->iterations);
 	if (o->timeout > 0)
 		cJSON_AddNumberToObject(c, "timeout", o->timeout);
@@ -391,11 +447,11 @@ cJSON *run_opts_config_json(const struct run_opts *o, const char *tracer)
 	json_set_str(c, "extra_deps", deps.len ? deps.buf : NULL);
 	json_set_str(c, "test_command_suffix", o->suffix);
 	json_set_str(c, "test_command_override", o->override);
-	cJSON_AddStringToObject(c, "install_from", "source");
+	cJSON_AddStringToObject(c, "install_from", o->install_sdist ? "sdist" : "source");
 	cJSON_AddStringToObject(c, "install_mode", o->offline ? "offline" : "online");
 	json_set_str(c, "find_links", o->find_links);
-	cJSON_AddFalseToObject(c, "trust_ft_wheels");
-	cJSON_AddFalseToObject(c, "trust_ft_wheels_any_version");
+	cJSON_AddBoolToObject(c, "trust_ft_wheels", o->trust_ft_wheels);
+	cJSON_AddBoolToObject(c, "trust_ft_wheels_any_version", o->trust_any_version);
 	for (size_t i = 0; i < o->env.n; i++) {
 		char *k = xstrdup(o->env.v[i]), *eq = strchr(k, '=');
 		*eq = '\0';

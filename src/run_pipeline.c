@@ -11,6 +11,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "ftscope/dist.h"
 #include "ftscope/error.h"
 #include "ftscope/gitrepo.h"
 #include "ftscope/results.h"
@@ -189,15 +190,16 @@ static void save_artifact(const char *dir, const char *name, const char *data, s
  * Returns false if interrupted.
  */
 static bool run_iterations(struct run_ctx *rc, const struct pkg_entry *e, const char *pkgdir,
-			   struct workspace *ws, const char *gil, bool stress, cJSON *arr,
+			   struct workspace *ws, const char *gil, const char *prefix, cJSON *arr,
 			   struct run_progress *pg)
 {
 	const struct run_opts *o = rc->o;
+	const bool stress = !strcmp(prefix, "stress-");
 	char *cmd = test_command(o, e);
 	bool ok = true;
 	int have = cJSON_GetArraySize(arr);
 	for (int i = have + 1; i <= o->iterations; i++) {
-		char *name = xasprintf("%s%d", stress ? "stress-" : gil[0] == '1' ? "gil-" : "", i);
+		char *name = xasprintf("%s%d", prefix, i);
 		char *rel = xasprintf("artifacts/%s/%s", pkgdir, name);
 		char *dir = path_join(rc->run_dir, rel), *out_dir = NULL;
 		char *outp = path_join(dir, "stdout"), *errp = path_join(dir, "stderr");
@@ -479,8 +481,211 @@ static bool run_stress(struct run_ctx *rc, const struct pkg_entry *e, const char
 			   cJSON_GetObjectItemCaseSensitive(sb, "iterations"));
 	pg->phase = "stress";
 	memset(pg->counts, 0, sizeof(pg->counts));
-	return run_iterations(rc, e, pkgdir, ws, "0", true,
+	return run_iterations(rc, e, pkgdir, ws, "0", "stress-",
 			      cJSON_GetObjectItemCaseSensitive(sb, "iterations"), pg);
+}
+
+/* Environment of installs (and of the release lookup): the test user's, in the venv, pip
+ * configured as --offline/--find-links and the invoker's pip.conf say. */
+static void install_env(struct run_ctx *rc, const struct workspace *ws, struct strv *env)
+{
+	const struct run_opts *o = rc->o;
+	for (size_t i = 0; i < rc->base_env.n; i++)
+		strv_push(env, rc->base_env.v[i]);
+	env_for_venv(env, ws->venv);
+	env_for_user(env, ws);
+	env_for_install(env, &(struct install_mode){ o->offline, o->find_links, rc->pip_config });
+	if (o->tsan)
+		tsan_build_env(env); /* the package's extensions instrumented */
+	env_set(env, "PYTHON_GIL", NULL);
+	env_apply_user(env, o);
+}
+
+/* The checkout's copy of the package that an installed artifact must win over: the top
+ * level of its import name (a --package-dir has no registry name to go by). */
+static const char *pkg_shield_name(const struct pkg_entry *e)
+{
+	static char buf[256];
+	const char *n = e->import_name && *e->import_name ? e->import_name : pkg_import_name(e);
+	size_t len = strcspn(n, ".");
+	if (e->local_dir && !e->import_name)
+		return NULL;
+	if (len >= sizeof(buf) || strpbrk(n, "/ \t\n"))
+		return NULL;
+	memcpy(buf, n, len);
+	buf[len] = '\0';
+	return buf;
+}
+
+/* gitrepo_checkout_tag() in a child (run_in_child): "<tag>\n<commit>" comes back. */
+struct tag_job {
+	const char *dir;
+	const char *const *tags;
+};
+
+static int tag_job_run(void *arg, struct sbuf *out)
+{
+	const struct tag_job *j = arg;
+	char *tag = NULL, *commit = NULL;
+	int r = gitrepo_checkout_tag(j->dir, j->tags, &tag, &commit, out);
+	if (r == 0)
+		sbuf_addf(out, "%s\n%s", tag, commit ? commit : "");
+	free(tag);
+	free(commit);
+	return r < 0 ? -1 : 0;
+}
+
+/*
+ * --install-from sdist and --trust-ft-wheels: what to install instead of the checkout
+ * (*artifact, a file in the workspace), decided before the sources are staged, because an
+ * sdist's tag is checked out in root's clone (*commit becomes the tag's). Records
+ * install_from, sdist_version, sdist_tag(_matched), ft_wheel_found, ft_wheel_version,
+ * ft_wheels. Returns 0 (go on; *artifact NULL: the checkout), 1 (trusted by a wheel for
+ * another Python version: nothing to install or run, as labeille does), -1 with *why.
+ */
+static int plan_install(struct run_ctx *rc, const struct pkg_entry *e, struct workspace *ws,
+			const struct strv *env, const char *origin, cJSON *pkg, char **artifact,
+			char **commit, char **why)
+{
+	const struct run_opts *o = rc->o;
+	char *abi = dist_ft_abi(json_str(rc->profile, "minor"));
+	char *script = path_join(ws->dir, "ft_dist.py"), *outdir = path_join(ws->tmp, "dist");
+	struct dist_found f = { 0 };
+	struct strv tags = STRV_INIT;
+	struct sbuf out = SBUF_INIT;
+	int ret = -1;
+
+	*artifact = NULL;
+	if (!abi) {
+		*why = xstrdup("cannot tell the target's Python version (for its wheel tag)");
+		goto out;
+	}
+	if (dist_find(o->target_python, e->name, abi, o->install_sdist, o->trust_ft_wheels, outdir,
+		      ws->tmp, env, script, install_timeout(o, e), &f) < 0) {
+		/* no release: an sdist install fails; a wheel check alone found no wheel */
+		if (o->install_sdist) {
+			*why = xstrdup(f.error);
+			goto out;
+		}
+		info("%s: %s; installing the checkout", e->name, f.error);
+	}
+	if (o->trust_ft_wheels) {
+		bool trusted = f.wheel || (o->trust_any_version && f.ft_wheels.n);
+		json_set_bool(pkg, "ft_wheel_found", trusted);
+		if (f.ft_wheels.n) {
+			cJSON *a = cJSON_CreateArray();
+			for (size_t i = 0; i < f.ft_wheels.n; i++)
+				cJSON_AddItemToArray(a, cJSON_CreateString(f.ft_wheels.v[i]));
+			json_set(pkg, "ft_wheels", a);
+		}
+		if (trusted)
+			json_set_str(pkg, "ft_wheel_version", f.version);
+		if (f.wheel) {
+			info("%s: installing its free-threaded wheel %s", e->name,
+			     strrchr(f.wheel, '/') + 1);
+			json_set_str(pkg, "install_from", "wheel");
+			*artifact = xstrdup(f.wheel);
+			ret = 0;
+			goto out;
+		}
+		if (trusted) {
+			info("%s: trusted: %s %s publishes a free-threaded wheel for another Python "
+			     "(%s); not installed, not run", e->name, e->name, f.version,
+			     f.ft_wheels.v[0]);
+			json_set_str(pkg, "install_from", "skipped");
+			json_set_bool(pkg, "install_ok", true);
+			ret = 1;
+			goto out;
+		}
+	}
+	if (o->install_sdist) {
+		if (!f.sdist) {
+			*why = xstrdup(f.error ? f.error : "no sdist found");
+			goto out;
+		}
+		json_set_str(pkg, "install_from", "sdist");
+		json_set_str(pkg, "sdist_version", f.version);
+		*artifact = xstrdup(f.sdist);
+		if (!e->local_dir) {
+			struct tag_job job = { origin, NULL };
+			dist_tag_candidates(e->name, f.version, &tags);
+			strv_push(&tags, NULL);
+			tags.n--;
+			job.tags = (const char *const *)tags.v;
+			if (run_in_child(tag_job_run, &job, &out) < 0) {
+				*why = xasprintf("checking out the tag of %s %s: %s", e->name, f.version,
+						 out.len ? out.buf : "failed");
+				goto out;
+			}
+			json_set_bool(pkg, "sdist_tag_matched", out.len > 0);
+			if (out.len) {
+				char *nl = strchr(out.buf, '\n');
+				*nl = '\0';
+				json_set_str(pkg, "sdist_tag", out.buf);
+				free(*commit);
+				*commit = xstrdup(nl + 1);
+			} else {
+				info("%s: no tag of %s %s in its repository (tried %s, ...): its tests "
+				     "are the repository's head's", e->name, e->name, f.version,
+				     tags.v[0]);
+			}
+		}
+	}
+	ret = 0;
+out:
+	strv_release(&tags);
+	sbuf_release(&out);
+	dist_found_release(&f);
+	free(abi);
+	free(script);
+	free(outdir);
+	return ret;
+}
+
+/*
+ * --baseline-python: the same suite under the default (GIL) build of the same CPython, in a
+ * venv of its own (the package installed there the same way), --iterations times, into
+ * baseline_iterations: PEP 779's comparison is free-threaded build vs default build
+ * (pkg_aggregate makes pep779_baseline of it). A failing install is recorded as
+ * baseline_error and leaves the free-threaded verdict alone.
+ */
+static void run_baseline(struct run_ctx *rc, const struct pkg_entry *e, const char *pkgdir,
+			 struct workspace *ws, const char *art, cJSON *pkg, struct run_progress *pg)
+{
+	const struct run_opts *o = rc->o;
+	struct workspace bws = *ws;
+	struct strv env = STRV_INIT;
+	struct sbuf err = SBUF_INIT;
+	char *venv = path_join(ws->tmp, "baseline-venv"), *why = NULL;
+	char *log = path_join(art, "install-baseline.log");
+	const char *cmd = json_str(pkg, "install_command");
+	cJSON *arr = cJSON_CreateArray();
+
+	cJSON_AddItemToObject(pkg, "baseline_iterations", arr);
+	bws.venv = venv;
+	pg->phase = "base";
+	memset(pg->counts, 0, sizeof(pg->counts));
+	run_progress_draw(pg, 0);
+	if (venv_create(o->baseline_python, venv, &err) < 0) {
+		why = sbuf_detach(&err);
+		goto out;
+	}
+	install_env(rc, &bws, &env);
+	if (run_install(rc, cmd ? cmd : "pip install -e .", ws->src, &env, install_timeout(o, e),
+			log, &why) < 0)
+		goto out;
+	recover_iterations(art, e->name, "base-", o->iterations, arr);
+	run_iterations(rc, e, pkgdir, &bws, "1", "base-", arr, pg);
+out:
+	if (why && !run_interrupted) {
+		warning("%s: the baseline build could not be set up: %s", e->name, why);
+		json_set_str(pkg, "baseline_error", why);
+	}
+	strv_release(&env);
+	sbuf_release(&err);
+	free(why);
+	free(log);
+	free(venv);
 }
 
 cJSON *run_process_package(struct run_ctx *rc, const struct pkg_entry *e, const cJSON *prev)
@@ -489,7 +694,7 @@ cJSON *run_process_package(struct run_ctx *rc, const struct pkg_entry *e, const 
 	const struct run_as *ra = supervise_user();
 	char *pkgdir = run_pkg_dirname(e->name);
 	char *art = xasprintf("%s/artifacts/%s", rc->run_dir, pkgdir);
-	char *origin = NULL, *commit = NULL, *why = NULL;
+	char *origin = NULL, *commit = NULL, *why = NULL, *artifact = NULL;
 	char ts[32];
 	double t0 = now_monotonic(), ti;
 	struct run_progress pg = { .rc = rc, .pkg = e->name, .phase = "setup", .iters = (int)o->iterations };
@@ -529,9 +734,19 @@ cJSON *run_process_package(struct run_ctx *rc, const struct pkg_entry *e, const 
 		why = sbuf_detach(&err);
 		goto done;
 	}
+	if (workspace_create(&ws, rc->work_root, pkgdir, ra, &err) < 0) {
+		why = sbuf_detach(&err);
+		goto done;
+	}
+	install_env(rc, &ws, &env);
+	if (o->install_sdist || o->trust_ft_wheels) {
+		/* what to install instead of the checkout; 1: trusted, nothing to run */
+		json_set_str(pkg, "commit", commit);
+		if (plan_install(rc, e, &ws, &env, origin, pkg, &artifact, &commit, &why))
+			goto done;
+	}
 	json_set_str(pkg, "commit", commit);
-	if (workspace_create(&ws, rc->work_root, pkgdir, ra, &err) < 0 ||
-	    workspace_stage(&ws, origin, &err) < 0) {
+	if (workspace_stage(&ws, origin, &err) < 0) {
 		why = sbuf_detach(&err);
 		goto done;
 	}
@@ -550,19 +765,15 @@ cJSON *run_process_package(struct run_ctx *rc, const struct pkg_entry *e, const 
 		why = sbuf_detach(&err);
 		goto done;
 	}
-	for (size_t i = 0; i < rc->base_env.n; i++)
-		strv_push(&env, rc->base_env.v[i]);
-	env_for_venv(&env, ws.venv);
-	env_for_user(&env, &ws);
-	env_for_install(&env, &(struct install_mode){ o->offline, o->find_links, rc->pip_config });
-	if (o->tsan)
-		tsan_build_env(&env); /* the package's extensions instrumented */
-	env_set(&env, "PYTHON_GIL", NULL);
-	env_apply_user(&env, o);
 	{
 		char *log = path_join(art, "install.log");
-		int r = run_install(rc, e->install_command ? e->install_command : "pip install -e .",
-				    ws.src, &env, install_timeout(o, e), log, &why);
+		const char *ic = e->install_command ? e->install_command : "pip install -e .";
+		char *cmd = artifact ? dist_install_command(ic, artifact, pkg_shield_name(e))
+				     : xstrdup(ic);
+		int r;
+		json_set_str(pkg, "install_command", cmd);
+		r = run_install(rc, cmd, ws.src, &env, install_timeout(o, e), log, &why);
+		free(cmd);
 		free(log);
 		if (r < 0)
 			goto done;
@@ -633,7 +844,7 @@ cJSON *run_process_package(struct run_ctx *rc, const struct pkg_entry *e, const 
 	pg.phase = "iter";
 	for (int i = 0; i < cJSON_GetArraySize(iters); i++)
 		pg.counts[iter_status_from_name(json_str(cJSON_GetArrayItem(iters, i), "status"))]++;
-	if (!run_iterations(rc, e, pkgdir, &ws, "0", false, iters, &pg))
+	if (!run_iterations(rc, e, pkgdir, &ws, "0", "", iters, &pg))
 		goto done;
 	if (o->parallel_threads && !run_stress(rc, e, pkgdir, &ws, tc, art, pkg, &pg))
 		goto done;
@@ -643,8 +854,11 @@ cJSON *run_process_package(struct run_ctx *rc, const struct pkg_entry *e, const 
 		recover_iterations(art, e->name, "gil-", o->iterations, giters);
 		pg.phase = "gil";
 		memset(pg.counts, 0, sizeof(pg.counts));
-		run_iterations(rc, e, pkgdir, &ws, "1", false, giters, &pg);
+		if (!run_iterations(rc, e, pkgdir, &ws, "1", "gil-", giters, &pg))
+			goto done;
 	}
+	if (o->baseline_python)
+		run_baseline(rc, e, pkgdir, &ws, art, pkg, &pg);
 done:
 	/* An interrupted phase is no result: the package is redone by --resume. */
 	if (why && !run_interrupted) {
@@ -661,6 +875,7 @@ done:
 	free(why);
 	free(tc);
 	free(commit);
+	free(artifact);
 	free(origin);
 	free(art);
 	free(pkgdir);

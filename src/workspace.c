@@ -230,6 +230,12 @@ static void add_failure(struct sbuf *err, const struct iter_outcome *o, double t
 
 int python_check(const char *python, cJSON **profile, struct sbuf *err)
 {
+	return python_check_build(python, true, profile, err);
+}
+
+int python_check_build(const char *python, bool free_threaded, cJSON **profile,
+		       struct sbuf *err)
+{
 	struct strv env = STRV_INIT;
 	struct sbuf cmd = SBUF_INIT;
 	struct iter_outcome o;
@@ -237,13 +243,14 @@ int python_check(const char *python, cJSON **profile, struct sbuf *err)
 	char *out = NULL;
 	cJSON *j = NULL;
 	int ret = -1;
+	const char *what = free_threaded ? "target" : "baseline";
 	*profile = NULL;
 	if (stat(python, &st) < 0) {
-		sbuf_addf(err, "target Python '%s' does not exist", python);
+		sbuf_addf(err, "%s Python '%s' does not exist", what, python);
 		return -1;
 	}
 	if (S_ISDIR(st.st_mode) || access(python, X_OK) < 0) {
-		sbuf_addf(err, "target Python '%s' is not an executable file", python);
+		sbuf_addf(err, "%s Python '%s' is not an executable file", what, python);
 		return -1;
 	}
 	base_probe_env(&env);
@@ -252,17 +259,23 @@ int python_check(const char *python, cJSON **profile, struct sbuf *err)
 	sbuf_add_shquoted(&cmd, py_profile);
 	if (run_collect(cmd.buf, NULL, &env, 60, NULL, &out, &o) < 0 || !o.exited ||
 	    o.exit_code != 0) {
-		sbuf_addf(err, "target Python '%s' does not run ", python);
+		sbuf_addf(err, "%s Python '%s' does not run ", what, python);
 		add_failure(err, &o, 60);
 		goto out;
 	}
 	j = last_json_line(out);
 	if (!j) {
-		sbuf_addf(err, "target Python '%s' did not describe itself (is it CPython 3.13+?)",
-			  python);
+		sbuf_addf(err, "%s Python '%s' did not describe itself (is it CPython 3.13+?)",
+			  what, python);
 		goto out;
 	}
-	if (!json_bool(j, "gil_disabled", false)) {
+	if (!free_threaded && json_bool(j, "gil_disabled", false)) {
+		sbuf_addf(err, "baseline Python '%s' (%s) is a free-threaded build: the baseline is "
+			  "the default (GIL) build of the same version", python,
+			  json_str(j, "version") ? json_str(j, "version") : "?");
+		goto out;
+	}
+	if (free_threaded && !json_bool(j, "gil_disabled", false)) {
 		sbuf_addf(err,
 			  "target Python '%s' (%s %s) is not a free-threaded build: it was not "
 			  "configured with --disable-gil, and PYTHON_GIL=0 is a fatal error there "

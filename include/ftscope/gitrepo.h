@@ -33,4 +33,14 @@ int gitrepo_sync(const char *url, const char *dir, int depth, char **commit, str
  */
 char *gitrepo_head(const char *dir);
 
+/*
+ * --install-from sdist: check out in root's clone `dir` (a gitrepo_sync() one) the first of
+ * `tags` (NULL-terminated) that its origin has, fetching it (--depth 1 into a shallow
+ * clone). Returns 0 with *matched (the tag) and *commit (its 40-hex commit), 1 when the
+ * origin has none of them (the clone is left as it was), -1 with err when the checkout
+ * failed. The git CLI runs as gitrepo_sync's does (no hooks, no GIT_* of the caller).
+ */
+int gitrepo_checkout_tag(const char *dir, const char *const *tags, char **matched,
+			 char **commit, struct sbuf *err);
+
 #endif

@@ -83,7 +83,9 @@ const char *pkg_test_command(const struct pkg_entry *e);
 
 /*
  * Selection as `labeille ft run` does it: enriched and not skip (index or package file),
- * in index order, filtered by `only` (names; NULL/empty = all), first `top` (0 = all).
+ * in download order (download_count descending; equal counts in index order, so an index
+ * that is not sorted by downloads still gives the most downloaded first), filtered by
+ * `only` (names; NULL/empty = all), first `top` (0 = all).
  * A name in `only` that is not in the index is an error (returns -1 after printing it).
  * Selected entries are copied (pointers into reg) into *out (malloc'd array, caller frees the
  * array only). Packages dropped by skip / skip_versions[py_minor] / not enriched are pushed

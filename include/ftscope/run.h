@@ -44,6 +44,7 @@ struct run_ctx {
 	char *results_path, *meta_path;
 	cJSON *meta;
 	cJSON *profile;
+	cJSON *baseline_profile;   /* --baseline-python's python_profile */
 	struct strv base_env; /* host env, cleaned */
 	size_t pkg_index, pkg_total;
 	double t0;

@@ -16,16 +16,19 @@
 
 struct run_opts {
 	char *target_python;
+	char *baseline_python; /* --baseline-python: the default build, for PEP 779 */
 	long iterations;
 	double timeout; /* < 0: unset */
 	double stall_threshold, deadlock_window;
 	struct strv packages;
 	long top;
 	bool compare_with_gil, stop_on_first_pass, detect_extensions, tsan, check_stability;
+	double max_load; /* --max-load; < 0: half the CPUs */
 	struct strv extra_deps;
 	char *suffix, *override;
 	struct strv env;
 	char *registry_dir, *repos_dir, *venvs_dir, *results_dir, *package_dir;
+	char *work_dir; /* --work-dir: repos/, venvs/, results/ under it unless given */
 	char *tracer;
 	long jobs;
 	char *resume;
@@ -38,6 +41,8 @@ struct run_opts {
 	unsigned fail_on;       /* --fail-on: 1 << enum ft_category of each */
 	int parallel_threads;    /* --parallel-threads: 0 = no stress iterations */
 	int parallel_iterations; /* --parallel-iterations (the plugin's --iterations) */
+	bool install_sdist;                      /* --install-from sdist */
+	bool trust_ft_wheels, trust_any_version; /* --trust-ft-wheels[-any-version] */
 };
 
 void run_opts_init(struct run_opts *o);

@@ -50,6 +50,10 @@ int run_collect(const char *command, const char *cwd, const struct strv *env, do
  * sentence for the user in err (missing file, not executable, not free-threaded, broken).
  */
 int python_check(const char *python, struct cJSON **profile, struct sbuf *err);
+/* The same, for a free-threaded build (free_threaded) or a default (GIL) one: the
+ * --baseline-python of PEP 779's comparison. */
+int python_check_build(const char *python, bool free_threaded, struct cJSON **profile,
+		       struct sbuf *err);
 
 /*
  * A new venv in dir (an empty directory of the test user's: the package's workspace has

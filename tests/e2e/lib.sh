@@ -26,8 +26,8 @@
 #   like GOT REGEX NAME    one test: passes when GOT matches the extended regex
 #   pass NAME, fail NAME   one test decided by the caller; skip NAME REASON: one skipped test
 #   jqpkg_true PKG FILTER [NAME]  one test: passes when FILTER on PKG's result is true
-# A package index for online installs: build_wheel SRC OUT, setuptools_wheel,
-# pypi_serve FILE... (-> $PYPI_URL, $PYPI_LOG).
+# A package index for online installs: build_wheel SRC OUT, build_sdist SRC OUT,
+# setuptools_wheel, pypi_serve FILE... (-> $PYPI_URL, $PYPI_LOG).
 #   skip_all REASON        "1..0 # SKIP REASON" and exit 0
 #   diag TEXT...           "# TEXT" lines on stderr
 #   done_testing           print the plan if needed; exit 1 if any test failed
@@ -348,6 +348,21 @@ build_wheel() {
 		>"$tmp.log" 2>&1 || bail_out "cannot build a wheel of $src: $(tail -3 "$tmp.log")"
 	rm -rf "$tmp"
 	ls -t "$out"/*.whl | head -1
+}
+
+# build_sdist SRC_DIR OUT_DIR: an sdist (.tar.gz) of the setuptools project in SRC_DIR (built
+# from a copy, no index) into OUT_DIR; prints its path.
+build_sdist() {
+	local src=$1 out=$2 tmp
+	tmp=$(mktemp -d "$TEST_TMP/sdist-src.XXXXXX")
+	cp -r "$src"/. "$tmp"/
+	mkdir -p "$out"
+	(cd "$tmp" && "$FT_PYTHON" -c 'import sys
+from setuptools.build_meta import build_sdist
+print(build_sdist(sys.argv[1]))' "$out") >"$tmp.log" 2>&1 ||
+		bail_out "cannot build an sdist of $src: $(tail -3 "$tmp.log")"
+	rm -rf "$tmp"
+	ls -t "$out"/*.tar.gz | head -1
 }
 
 # The setuptools wheel scripts/setup.sh keeps (an index must offer it for build isolation of

@@ -20,7 +20,8 @@ is "$FTSCOPE_RC" 0 "ftscope run --help exits 0"
 for opt in --target-python --registry-dir --packages --top --package-dir --iterations \
 	--timeout --stall-threshold --deadlock-window --repos-dir --venvs-dir --results-dir \
 	--compare-with-gil --detect-extensions --no-detect-extensions --stop-on-first-pass \
-	--env --resume; do
+	--env --resume --work-dir --no-check-stability --check-stability --install-from \
+	--trust-ft-wheels --trust-ft-wheels-any-version --baseline-python; do
 	ok grep -qe "$opt\\b" "$FTSCOPE_OUT" "ftscope run --help documents $opt"
 done
 

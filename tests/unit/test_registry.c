@@ -616,6 +616,39 @@ static void test_registry_select(void)
 	free(dir);
 }
 
+/* An index not in download order: the selection (and --top) goes by download_count,
+ * descending, equal counts in index order. */
+static void test_select_download_order(void)
+{
+	static const struct {
+		const char *name;
+		long dl;
+	} idx[] = { { "few", 1 }, { "tie-a", 50 }, { "many", 1000 }, { "tie-b", 50 }, { "none", 0 } };
+	struct pkg_entry pkgs[ARRAY_SIZE(idx)];
+	struct registry reg = { .pkgs = pkgs, .n = ARRAY_SIZE(idx) };
+	static const struct {
+		long top;
+		const char *want;
+	} cases[] = { { 0, "many,tie-a,tie-b,few,none" }, { 1, "many" }, { 3, "many,tie-a,tie-b" } };
+	for (size_t i = 0; i < ARRAY_SIZE(idx); i++) {
+		pkg_entry_init(&pkgs[i]);
+		pkgs[i].name = (char *)idx[i].name;
+		pkgs[i].download_count = idx[i].dl;
+		pkgs[i].enriched = true;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		struct pkg_entry **sel = NULL;
+		size_t n = 0;
+		char *got;
+		ok(registry_select(&reg, NULL, cases[i].top, NULL, &sel, &n, NULL) == 0,
+		   "download order %zu: selected", i);
+		got = join_names(sel, n);
+		is_str(got, cases[i].want, "download order: --top %ld", cases[i].top);
+		free(got);
+		free(sel);
+	}
+}
+
 /* Wrong types in a package file: -1, and the message names the file and the field. */
 static void test_type_errors(void)
 {
@@ -869,6 +902,7 @@ int main(void)
 	test_deep_nesting();
 	test_registry_load();
 	test_registry_select();
+	test_select_download_order();
 	test_type_errors();
 	test_registry_errors();
 	test_registry_tolerated();
