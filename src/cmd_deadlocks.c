@@ -84,63 +84,83 @@ int cmd_deadlocks(int argc, char **argv)
 		out = cJSON_CreateArray();
 	for (size_t i = 0; i < v.n; i++) {
 		const struct rs_pkg *pkg = &v.pkgs[i];
-		struct story_iter *story = NULL;
-		struct rs_hang_stacks *stacks = NULL;
-		char **lab = NULL;
-		const struct rs_iter **its = NULL;
-		size_t n = 0;
 		if (only && (!pkg->name || strcmp(pkg->name, only)))
 			continue;
-		for (int m = 0; m < 2; m++)
-			for (size_t k = 0; k < (m ? pkg->ngit : pkg->nit); k++) {
-				const struct rs_iter *it = m ? &pkg->git[k] : &pkg->it[k];
-				const char *art = json_str(it->raw, "artifacts");
-				struct rs_hang_stacks st;
-				if (!it->hang.present)
-					continue;
-				runstore_hang_stacks(pkg, it, 0, &st);
-				shown++;
-				if (as_json) {
-					cJSON *e = cJSON_CreateObject();
-					cJSON_AddStringToObject(e, "package", pkg->name);
-					cJSON_AddNumberToObject(e, "iteration", (double)it->index);
-					cJSON_AddBoolToObject(e, "gil", it->gil);
-					json_set_str(e, "reason", it->hang.reason);
-					cJSON_AddItemToObject(e, "snapshot", st.snap ? cJSON_Duplicate(st.snap, true)
-										    : cJSON_CreateNull());
-					cJSON_AddItemToArray(out, e);
-					runstore_hang_stacks_release(&st);
-					continue;
+		/* pass 0: the plain and the GIL iterations, one story; pass 1: the stress ones
+		 * (run --parallel-threads), a story of their own */
+		for (int pass = 0; pass < 2; pass++) {
+			struct story_iter *story = NULL;
+			struct rs_hang_stacks *stacks = NULL;
+			char **lab = NULL, *title;
+			const struct rs_iter **its = NULL;
+			size_t n = 0;
+			for (int m = pass ? 2 : 0; m < (pass ? 3 : 2); m++) {
+				const struct rs_iter *arr = m == 0 ? pkg->it : m == 1 ? pkg->git : pkg->sit;
+				size_t narr = m == 0 ? pkg->nit : m == 1 ? pkg->ngit : pkg->nsit;
+				for (size_t k = 0; k < narr; k++) {
+					const struct rs_iter *it = &arr[k];
+					const char *art = json_str(it->raw, "artifacts");
+					struct rs_hang_stacks st;
+					if (!it->hang.present)
+						continue;
+					runstore_hang_stacks(pkg, it, 0, &st);
+					shown++;
+					if (as_json) {
+						cJSON *e = cJSON_CreateObject();
+						cJSON_AddStringToObject(e, "package", pkg->name);
+						cJSON_AddNumberToObject(e, "iteration", (double)it->index);
+						cJSON_AddBoolToObject(e, "gil", it->gil);
+						if (it->stress)
+							cJSON_AddTrueToObject(e, "stress");
+						json_set_str(e, "reason", it->hang.reason);
+						cJSON_AddItemToObject(e, "snapshot",
+								      st.snap ? cJSON_Duplicate(st.snap, true)
+									      : cJSON_CreateNull());
+						cJSON_AddItemToArray(out, e);
+						runstore_hang_stacks_release(&st);
+						continue;
+					}
+					stacks = xrealloc(stacks, (n + 1) * sizeof(*stacks));
+					lab = xrealloc(lab, (n + 1) * sizeof(*lab));
+					its = xrealloc(its, (n + 1) * sizeof(*its));
+					lab[n] = art && strrchr(art, '/')
+							 ? xstrdup(strrchr(art, '/') + 1)
+							 : xasprintf("%s%ld",
+								     it->gil      ? "gil-"
+								     : it->stress ? "stress-"
+										  : "",
+								     it->index);
+					stacks[n] = st;
+					its[n] = it;
+					n++;
 				}
-				stacks = xrealloc(stacks, (n + 1) * sizeof(*stacks));
-				lab = xrealloc(lab, (n + 1) * sizeof(*lab));
-				its = xrealloc(its, (n + 1) * sizeof(*its));
-				lab[n] = art && strrchr(art, '/') ? xstrdup(strrchr(art, '/') + 1)
-					 : xasprintf("%s%ld", it->gil ? "gil-" : it->stress ? "stress-" : "", it->index);
-				stacks[n] = st;
-				its[n] = it;
-				n++;
 			}
-		story = xcalloc(n ? n : 1, sizeof(*story));
-		for (size_t k = 0; k < n; k++)
-			story[k] = (struct story_iter){ lab[k], its[k]->gil, its[k]->hang.reason,
-							its[k]->hang.detected_after_s, stacks[k].snap,
-							&its[k]->hang };
-		if (n) {
-			if (shown > (int)n)
-				putchar('\n');
-			deadlock_story_print(stdout, pkg->name, story, n, (int)pkg->nit,
-					     (int)pkg->ngit, (full ? STORY_FULL : 0) |
-					     (all_frames ? STORY_FULL | STORY_ALL_FRAMES : 0));
+			story = xcalloc(n ? n : 1, sizeof(*story));
+			for (size_t k = 0; k < n; k++)
+				story[k] = (struct story_iter){ lab[k], its[k]->gil, its[k]->hang.reason,
+								its[k]->hang.detected_after_s,
+								stacks[k].snap, &its[k]->hang };
+			title = pass ? xasprintf("%s (stress iterations)", pkg->name)
+				     : xstrdup(pkg->name ? pkg->name : "?");
+			if (n) {
+				if (shown > (int)n)
+					putchar('\n');
+				deadlock_story_print(stdout, title, story, n,
+						     (int)(pass ? pkg->nsit : pkg->nit),
+						     pass ? 0 : (int)pkg->ngit,
+						     (full ? STORY_FULL : 0) |
+							     (all_frames ? STORY_FULL | STORY_ALL_FRAMES : 0));
+			}
+			for (size_t k = 0; k < n; k++) {
+				runstore_hang_stacks_release(&stacks[k]);
+				free(lab[k]);
+			}
+			free(title);
+			free(story);
+			free(stacks);
+			free(lab);
+			free(its);
 		}
-		for (size_t k = 0; k < n; k++) {
-			runstore_hang_stacks_release(&stacks[k]);
-			free(lab[k]);
-		}
-		free(story);
-		free(stacks);
-		free(lab);
-		free(its);
 	}
 	if (shown && !as_json && !full && !all_frames)
 		printf("\n(every thread's full stack: ftscope deadlocks %s --full)\n", v.rd.dir);
