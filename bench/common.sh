@@ -127,21 +127,25 @@ PYPROJECT
 	chown -R "$TEST_UID:$TEST_GID" "$dir" "$WORK/home"
 }
 
-# bench_venv PKG: a warm-up run in which ftscope makes the package's venv and installs it (as
-# every run does), so bare runs can use the same interpreter setup; sets VENV.
+# bench_venv PKG: the bare runs' venv, made the way ftscope makes a package's venv (the target
+# python, `-m venv --without-pip --system-site-packages`) with PKG installed in it offline by
+# the interpreter's own pip (from a copy: the build leaves root's files behind), so bare runs
+# see the same interpreter setup as the runs under ftscope. The bench makes its own: ftscope's
+# venvs live in per-run workspaces (--venvs-dir/<run>-<hash>/<pkg>/venv), made fresh for each
+# run and removed when it ends. Sets VENV (readable by the test user).
 bench_venv() {
-	local vpys
-	if ! "$FTSCOPE" run --target-python "$PY" --package-dir "$1" --test-command-override true \
-		--no-detect-extensions --iterations 1 --tracer none --user "$TEST_USER" \
-		--results-dir "$WORK/res-warmup" --venvs-dir "$WORK/venvs" --repos-dir "$WORK/repos" \
-		>"$WORK/ft.out" 2>"$WORK/ft.err"; then
-		echo "ftscope warm-up run failed:" >&2
-		tail -20 "$WORK/ft.err" >&2
+	VENV=$WORK/venv-bare
+	rm -rf "$WORK/pkg-bare" && cp -R "$1" "$WORK/pkg-bare"
+	if ! { "$PY" -m venv --without-pip --system-site-packages "$VENV" &&
+		env -u PYTHONHOME -u PYTHONPATH PIP_NO_INDEX=1 PIP_NO_BUILD_ISOLATION=0 \
+			PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 \
+			"$VENV/bin/python" -m pip install --quiet --no-deps "$WORK/pkg-bare"; } \
+		>"$WORK/venv.out" 2>"$WORK/venv.err"; then
+		echo "making the bare runs' venv $VENV failed:" >&2
+		tail -20 "$WORK/venv.out" "$WORK/venv.err" >&2
 		exit 1
 	fi
-	vpys=("$WORK"/venvs/*/bin/python)
-	VENV=${vpys[0]%/bin/python}
-	[ -x "$VENV/bin/python" ] || { echo "no venv after the warm-up run in $WORK/venvs" >&2; exit 1; }
+	chmod -R a+rX "$VENV"
 }
 
 # bench_rounds ROUNDS: every mode (bare, none, ptrace, and ebpf where the recorder loads) once

@@ -102,7 +102,7 @@ run_one() { # case tracer
 	"$FTSCOPE" run --target-python "$PY" "${what[@]}" --no-detect-extensions \
 		--iterations "$ITERS" --deadlock-window "$WINDOW" --tracer "$tracer" --user "$TEST_USER" \
 		--env "FTSCOPE_BENCH_ONSET=$WORK/stamps/$key" \
-		--results-dir "$res" --venvs-dir "$WORK/venvs" --repos-dir "$WORK/repos" \
+		--results-dir "$res" --venvs-dir "$WORK/venvs" --repos-dir "$WORK/repos" --offline \
 		>"$WORK/ft-$key.out" 2>"$WORK/ft-$key.err" &
 	FT_PID=$!
 	wait "$FT_PID" || rc=$?

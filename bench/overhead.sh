@@ -129,7 +129,7 @@ run_ftscope() { # suite tracer round
 	"$FTSCOPE" run --target-python "$PY" --package-dir "$PKG" \
 		--test-command-override "python -m unittest $(suite_tests "$suite")" --no-detect-extensions \
 		--iterations "$ITERS" --tracer "$tracer" --user "$TEST_USER" --env PYTHONHASHSEED="$HASHSEED" \
-		--results-dir "$res" --venvs-dir "$WORK/venvs" --repos-dir "$WORK/repos" \
+		--results-dir "$res" --venvs-dir "$WORK/venvs" --repos-dir "$WORK/repos" --offline \
 		>"$WORK/ft.out" 2>"$WORK/ft.err" &
 	FT_PID=$!
 	wait "$FT_PID" || rc=$?
@@ -139,11 +139,14 @@ run_ftscope() { # suite tracer round
 		tail -20 "$WORK/ft.err" >&2
 		exit 1
 	fi
-	rundir=$(ls -d "$res"/ft_* | head -1)
-	"$PY" - "$rundir" "$suite" "$tracer" "$round" >>"$WORK/samples" <<'PYEOF'
+	rundir=$(find "$res" -maxdepth 1 -name 'ft_*' | head -1)
+	"$PY" - "$rundir" "$suite" "$tracer" "$round" >>"$WORK/samples" <<'PYEOF' ||
 import json, os, sys
 rundir, suite, mode, rnd = sys.argv[1:5]
 pkg = [json.loads(l) for l in open(os.path.join(rundir, "ft_results.jsonl")) if l.strip()][-1]
+if not pkg["iterations"]:
+    sys.exit(f"ftscope run --tracer {mode}: no iterations ({pkg.get('category')}: "
+             f"{(pkg.get('install_error') or '')[-300:]})")
 for it in pkg["iterations"]:
     cpu, sup = it.get("cpu_s"), it.get("supervisor_cpu_s")
     ps = it.get("ptrace_stops") or {}
@@ -151,6 +154,7 @@ for it in pkg["iterations"]:
     print(suite, mode, rnd, it["duration_s"], "nan" if cpu is None else cpu,
           "nan" if sup is None else sup, it["status"], it.get("tracer") or "-", stops)
 PYEOF
+		{ tail -20 "$WORK/ft.err" >&2; exit 1; }
 	rm -rf "$res"
 }
 
@@ -164,7 +168,7 @@ echo "test user: $TEST_USER; PYTHONHASHSEED=$HASHSEED for every run"
 use_ftscope_copy "$WORK"
 machine_note
 bench_venv "$PKG"
-echo "bare: /bin/sh -c \"python -m unittest ...\" with the python of $VENV (the venv ftscope made)"
+echo "bare: /bin/sh -c \"python -m unittest ...\" with the python of $VENV (made as ftscope makes a venv)"
 MODES=(bare none ptrace)
 "$FTSCOPE" doctor 2>/dev/null | grep -q "ok.*eBPF recorder" && MODES+=(ebpf)
 T_START=$(now)

@@ -111,7 +111,7 @@ run_ftscope() { # tracer round
 		--test-command-override "python $WORK/events.py" --no-detect-extensions \
 		--iterations 1 --tracer "$1" --user "$TEST_USER" --results-dir "$res" \
 		--env FTBENCH_BATCHES="$BATCHES" --env FTBENCH_SCALE="$SCALE" \
-		--venvs-dir "$WORK/venvs" --repos-dir "$WORK/repos" >"$WORK/ft.out" 2>"$WORK/ft.err" ||
+		--venvs-dir "$WORK/venvs" --repos-dir "$WORK/repos" --offline >"$WORK/ft.out" 2>"$WORK/ft.err" ||
 		{ echo "ftscope run --tracer $1 failed:" >&2; tail -20 "$WORK/ft.err" >&2; exit 1; }
 	err=$(find "$res" -path '*/artifacts/*/1/stderr' | head -1)
 	grep -q '^compute ' "$err" 2>/dev/null ||
