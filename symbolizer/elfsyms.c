@@ -2,8 +2,8 @@
 /* Copyright (c) 2026 The ftscope authors */
 /*
  * ELF files behind the target's mappings: PT_LOADs (for the load bias), build-id,
- * function symbols from .symtab/.dynsym and the separate debug file, and DWARF lines via
- * libdw. Parsed once per file and shared by every symbolizer (cache_head).
+ * function symbols from .symtab/.dynsym and the separate debug file (DWARF lines: elflines.c).
+ * Parsed once per file and shared by every symbolizer (cache_head).
  *
  * Symbol lookups honour st_size: Debian's stripped libc has only exported symbols, and the
  * nearest preceding one is usually unrelated (__nptl_death_event has st_size 1, and a
@@ -27,6 +27,7 @@
 #include "ftscope/error.h"
 #include "ftscope/util.h"
 #include "internal.h"
+#include "elffile.h"
 
 #define DEBUG_ROOT "/usr/lib/debug"
 
@@ -34,51 +35,6 @@ struct sym {
 	uint64_t start, size;
 	uint32_t name; /* offset into elf_file.names */
 	uint32_t rank; /* lower is preferred among aliases, see sym_rank() */
-};
-
-struct elf_file {
-	struct elf_file *next; /* cache_head list (shared files only) */
-	unsigned refs;
-	bool shared;
-	/* identity of a shared file */
-	dev_t dev;
-	ino_t ino;
-	off_t size;
-	struct timespec mtime;
-	unsigned flags;
-
-	char *path;
-	int fd;      /* kept open for libdw, symbols and by-name lookups; -1 for memory images */
-	Elf *elf;    /* libelf's view of it, kept: each elf_begin maps the whole file again */
-	void *image; /* memory image ([vdso]) */
-	size_t image_len;
-
-	struct elf_load *loads;
-	size_t nloads;
-	char *build_id;
-	char *debuglink;
-	char *debug_cand; /* the separate debug file found for it (symbols not loaded yet) */
-	char *debug_path; /* the debug file its symbols came from */
-
-	bool syms_loaded; /* function symbols are loaded on the first lookup */
-	struct sym *syms; /* sorted by start, one per address */
-	size_t nsyms, syms_cap;
-	uint64_t *max_end; /* max_end[i] = max end of syms[0..i] (sizeless: start + 1) */
-	struct sbuf names; /* while collecting */
-	const char *symnames; /* names of syms: names.buf, or inside symmap */
-	const void *symmap;   /* syms, max_end and names mapped from the disk cache */
-	size_t symmap_len;
-
-	bool dwfl_tried;
-	bool table_tried;
-	struct line_table *lines; /* flattened table (linecache.c), used instead of libdw */
-	bool lazy_tried;
-	struct lazy_lines *lazy;  /* lines of a few units (dwlines.c), when there is no table */
-	bool pending;             /* on the pending list (its tables are to be saved) */
-	bool symtab_unsaved;      /* its symbol table was built here and not saved yet */
-	Dwfl *dwfl;
-	Dwfl_Module *mod;
-	Dwarf_Addr dwbias;
 };
 
 static struct elf_file *cache_head;
@@ -570,7 +526,7 @@ struct elf_file *elf_file_open(int fd, const char *path, unsigned flags)
 static struct elf_file **pending;
 static size_t npending, cappending;
 
-static void note_pending(struct elf_file *ef)
+void elf_file_note_pending(struct elf_file *ef)
 {
 	if (ef->pending || !ef->build_id || !ef->shared)
 		return;
@@ -597,7 +553,7 @@ static void load_symbols(struct elf_file *ef)
 	finish_symbols(ef);
 	if (diskcache_save_later()) {
 		ef->symtab_unsaved = true;
-		note_pending(ef);
+		elf_file_note_pending(ef);
 	} else {
 		symtab_save(ef);
 	}
@@ -704,267 +660,6 @@ bool elf_file_symbolize(struct elf_file *ef, uint64_t vaddr, struct elf_sym_hit 
 	return false;
 }
 
-static int find_no_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
-			     Dwarf_Addr base, const char *file_name, const char *debuglink_file,
-			     GElf_Word debuglink_crc, char **debuginfo_file_name)
-{
-	return -1;
-}
-
-static const Dwfl_Callbacks dwfl_callbacks = {
-	.find_elf = dwfl_build_id_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
-	.section_address = dwfl_offline_section_address,
-};
-
-static const Dwfl_Callbacks dwfl_callbacks_nodebug = {
-	.find_elf = dwfl_build_id_find_elf,
-	.find_debuginfo = find_no_debuginfo,
-	.section_address = dwfl_offline_section_address,
-};
-
-/* A Dwfl holding just this file at base 0, so dwfl addresses are the ELF's vaddrs. */
-static void dwfl_open(struct elf_file *ef)
-{
-	const char *base = strrchr(ef->path, '/');
-	int fd;
-
-	ef->dwfl_tried = true;
-	fd = dup(ef->fd);
-	if (fd < 0)
-		return;
-	ef->dwfl = dwfl_begin((ef->flags & SYMBOLIZER_NO_DEBUGINFO) ? &dwfl_callbacks_nodebug
-								    : &dwfl_callbacks);
-	if (!ef->dwfl) {
-		close(fd);
-		return;
-	}
-	dwfl_report_begin(ef->dwfl);
-	ef->mod = dwfl_report_elf(ef->dwfl, base ? base + 1 : ef->path, ef->path, fd, 0, false);
-	dwfl_report_end(ef->dwfl, NULL, NULL);
-	if (!ef->mod) {
-		close(fd);
-	} else if (!dwfl_module_getdwarf(ef->mod, &ef->dwbias)) {
-		/* No DWARF anywhere (stripped, no debug package): don't keep libdw's copy. */
-		ef->mod = NULL;
-	}
-	if (!ef->mod) {
-		debug("symbolizer: no DWARF for '%s': %s", ef->path, dwfl_errmsg(-1));
-		dwfl_end(ef->dwfl);
-		ef->dwfl = NULL;
-	}
-}
-
-/*
- * Opening DWARF costs libdw a full inflate of every .debug_* section when they are
- * compressed (Debian's -dbg packages), and a large CU's line program per lookup (CPython's
- * ceval.c) when they are not: flatten the module's line table once and keep it by
- * build-id (linecache.c), so the next process gets its lines from one mmap.
- */
-static void save_line_table(struct elf_file *ef)
-{
-	Dwarf_Addr bias = 0;
-	Dwarf *dw;
-
-	if (!symbolizer_cache_dir() || !ef->build_id || (ef->flags & SYMBOLIZER_NO_DEBUGINFO))
-		return;
-	dw = dwfl_module_getdwarf(ef->mod, &bias);
-	if (!dw)
-		return;
-	ef->lines = line_table_from_dwarf(dw, bias);
-	line_table_save(ef->lines, ef->build_id);
-	/* the table answers from now on: give libdw's copy back */
-	dwfl_end(ef->dwfl);
-	ef->dwfl = NULL;
-	ef->mod = NULL;
-}
-
-/* The lazy line index of the file that has the DWARF: the ELF itself, else its debug file. */
-static void lazy_open(struct elf_file *ef)
-{
-	char fdpath[64];
-
-	ef->lazy_tried = true;
-	if (ef->fd < 0)
-		return;
-	/* the very file we opened (the path may name another one by now) */
-	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", ef->fd);
-	ef->lazy = lazy_lines_open(open(fdpath, O_RDONLY | O_CLOEXEC), ef->path);
-	if (!ef->lazy && ef->debug_cand)
-		ef->lazy = lazy_lines_open(open(ef->debug_cand, O_RDONLY | O_CLOEXEC), ef->debug_cand);
-}
-
-/*
- * Line preparation on a thread of its own (elf_file_prepare_lines): what the lookups in a
- * file without a saved table will need and that does not depend on the addresses -- its lazy
- * index (inflating a compressed .debug_line, scanning it, or libdw's aranges) and the units
- * of the few addresses known in advance (the eval loop) -- is made while the caller
- * attaches, holds and unwinds. The thread touches nothing shared: it builds lazy_lines of
- * its own on descriptors opened for it, and the first line lookup waits for it and adopts
- * them (prep_join).
- */
-struct prep_job {
-	struct elf_file *ef;    /* a reference, put by prep_join */
-	int fd, debug_fd;       /* the file and its debug file, for lazy_lines_open */
-	char *debug_path;
-	uint64_t hints[4];      /* vaddrs whose units to decode */
-	size_t nhints;
-	struct lazy_lines *ll;  /* the thread's result */
-};
-
-static struct prep_job *prep_jobs;
-static size_t nprep;
-static pthread_t prep_thread;
-static bool prep_running, prep_threaded;
-
-static void *prep_run(void *arg)
-{
-	for (size_t i = 0; i < nprep; i++) {
-		struct prep_job *j = &prep_jobs[i];
-		const char *file;
-		int line;
-		j->ll = lazy_lines_open(j->fd, j->ef->path);
-		j->fd = -1;
-		if (!j->ll && j->debug_fd >= 0) {
-			j->ll = lazy_lines_open(j->debug_fd, j->debug_path);
-			j->debug_fd = -1;
-		}
-		for (size_t k = 0; j->ll && k < j->nhints; k++)
-			lazy_lines_lookup(j->ll, j->hints[k], &file, &line);
-	}
-	return arg;
-}
-
-/* Wait for the thread and give each file its index (unless it made one meanwhile). */
-static void prep_join(void)
-{
-	if (!prep_running)
-		return;
-	if (prep_threaded)
-		pthread_join(prep_thread, NULL);
-	prep_running = prep_threaded = false;
-	for (size_t i = 0; i < nprep; i++) {
-		struct prep_job *j = &prep_jobs[i];
-		struct elf_file *ef = j->ef;
-		if (!ef->lazy_tried) {
-			ef->lazy_tried = true;
-			ef->lazy = j->ll;
-			if (ef->lazy && diskcache_save_later() && !(ef->flags & SYMBOLIZER_NO_DEBUGINFO))
-				note_pending(ef);
-		} else {
-			lazy_lines_free(j->ll);
-		}
-		if (j->fd >= 0)
-			close(j->fd);
-		if (j->debug_fd >= 0)
-			close(j->debug_fd);
-		free(j->debug_path);
-		elf_file_put(ef);
-	}
-	free(prep_jobs);
-	prep_jobs = NULL;
-	nprep = 0;
-}
-
-void symbolizer_prepare_wait(void)
-{
-	prep_join();
-}
-
-/* Whether lines of ef will come from a lazy index (no saved table, not built now). */
-static bool lines_will_be_lazy(struct elf_file *ef)
-{
-	if (!ef->table_tried) {
-		ef->table_tried = true;
-		if (ef->build_id && !(ef->flags & SYMBOLIZER_NO_DEBUGINFO) && !ef->image)
-			ef->lines = line_table_load(ef->build_id);
-	}
-	return !ef->lines && !ef->lazy_tried && !ef->dwfl_tried && ef->fd >= 0 && !ef->image &&
-	       (!symbolizer_cache_dir() || diskcache_save_later() || !ef->build_id ||
-		(ef->flags & SYMBOLIZER_NO_DEBUGINFO));
-}
-
-void elf_file_prepare_lines(struct elf_file *ef, const uint64_t *hints, size_t nhints)
-{
-	char fdpath[64];
-	struct prep_job *j;
-
-	if (prep_running || !lines_will_be_lazy(ef))
-		return;
-	for (size_t i = 0; i < nprep; i++)
-		if (prep_jobs[i].ef == ef)
-			return;
-	prep_jobs = xrealloc(prep_jobs, (nprep + 1) * sizeof(*prep_jobs));
-	j = &prep_jobs[nprep++];
-	memset(j, 0, sizeof(*j));
-	j->ef = elf_file_get(ef);
-	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", ef->fd);
-	j->fd = open(fdpath, O_RDONLY | O_CLOEXEC);
-	j->debug_fd = ef->debug_cand ? open(ef->debug_cand, O_RDONLY | O_CLOEXEC) : -1;
-	j->debug_path = xstrdup(ef->debug_cand);
-	for (size_t k = 0; k < nhints && j->nhints < ARRAY_SIZE(j->hints); k++)
-		j->hints[j->nhints++] = hints[k];
-}
-
-void elf_file_prepare_start(void)
-{
-	if (prep_running || !nprep)
-		return;
-	prep_running = true;
-	prep_threaded = pthread_create(&prep_thread, NULL, prep_run, NULL) == 0;
-	if (!prep_threaded)
-		prep_run(NULL); /* no thread: now, and prep_join adopts the results */
-}
-
-int elf_file_srcline(struct elf_file *ef, uint64_t vaddr, const char **file, int *line)
-{
-	Dwfl_Line *dl;
-	const char *src;
-	int lineno = 0;
-
-	prep_join();
-	if (!ef->table_tried) {
-		ef->table_tried = true;
-		if (ef->build_id && !(ef->flags & SYMBOLIZER_NO_DEBUGINFO) && !ef->image)
-			ef->lines = line_table_load(ef->build_id);
-	}
-	if (ef->lines)
-		return line_table_lookup(ef->lines, vaddr, file, line) ? 0 : -ENOENT;
-	/*
-	 * No saved table. Build it now when it is to be saved now; otherwise answer from the
-	 * units of the addresses asked for (and note the file, to build its table later).
-	 */
-	if (!ef->dwfl_tried && (!symbolizer_cache_dir() || diskcache_save_later() || !ef->build_id ||
-				(ef->flags & SYMBOLIZER_NO_DEBUGINFO) || ef->image)) {
-		if (!ef->lazy_tried) {
-			lazy_open(ef);
-			if (ef->lazy && diskcache_save_later() && !(ef->flags & SYMBOLIZER_NO_DEBUGINFO))
-				note_pending(ef);
-		}
-		if (ef->lazy)
-			return lazy_lines_lookup(ef->lazy, vaddr, file, line) ? 0 : -ENOENT;
-	}
-	if (!ef->dwfl_tried) {
-		dwfl_open(ef);
-		if (ef->mod && !diskcache_save_later())
-			save_line_table(ef);
-		if (ef->lines)
-			return line_table_lookup(ef->lines, vaddr, file, line) ? 0 : -ENOENT;
-	}
-	if (!ef->mod)
-		return -ENOENT;
-	/* the module is reported at bias 0: dwfl addresses are the ELF's vaddrs */
-	dl = dwfl_module_getsrc(ef->mod, vaddr);
-	if (!dl)
-		return -ENOENT;
-	src = dwfl_lineinfo(dl, NULL, &lineno, NULL, NULL, NULL);
-	if (!src || lineno <= 0)
-		return -ENOENT;
-	*file = src;
-	*line = lineno;
-	return 0;
-}
-
 size_t symbolizer_cache_pending(void)
 {
 	return npending;
@@ -974,18 +669,14 @@ size_t symbolizer_cache_save_pending(void)
 {
 	size_t saved = 0;
 
-	prep_join();
+	symbolizer_prepare_wait();
 	for (size_t i = 0; i < npending; i++) {
 		struct elf_file *ef = pending[i];
 		if (ef->symtab_unsaved) {
 			symtab_save(ef);
 			ef->symtab_unsaved = false;
 		}
-		if (!ef->lines && !ef->dwfl_tried && !(ef->flags & SYMBOLIZER_NO_DEBUGINFO)) {
-			dwfl_open(ef);
-			if (ef->mod)
-				save_line_table(ef);
-		}
+		elf_file_save_lines(ef);
 		saved++;
 		ef->pending = false;
 		elf_file_put(ef);
@@ -996,7 +687,7 @@ size_t symbolizer_cache_save_pending(void)
 
 void symbolizer_cache_drop_pending(void)
 {
-	prep_join();
+	symbolizer_prepare_wait();
 	for (size_t i = 0; i < npending; i++) {
 		pending[i]->pending = false;
 		elf_file_put(pending[i]);

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) 2026 The ftscope authors */
+/*
+ * struct elf_file, shared by elfsyms.c (the files, their symbols, the pending saves) and
+ * elflines.c (their lines). Everything else sees it through internal.h's functions.
+ */
+#ifndef FTSCOPE_SYMBOLIZER_ELFFILE_H
+#define FTSCOPE_SYMBOLIZER_ELFFILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include <sys/types.h>
+
+#include <elfutils/libdwfl.h>
+#include <libelf.h>
+
+#include "ftscope/util.h"
+#include "internal.h"
+
+struct sym;
+
+struct elf_file {
+	struct elf_file *next; /* cache_head list (shared files only) */
+	unsigned refs;
+	bool shared;
+	/* identity of a shared file */
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+	unsigned flags;
+
+	char *path;
+	int fd;      /* kept open for libdw, symbols and by-name lookups; -1 for memory images */
+	Elf *elf;    /* libelf's view of it, kept: each elf_begin maps the whole file again */
+	void *image; /* memory image ([vdso]) */
+	size_t image_len;
+
+	struct elf_load *loads;
+	size_t nloads;
+	char *build_id;
+	char *debuglink;
+	char *debug_cand; /* the separate debug file found for it (symbols not loaded yet) */
+	char *debug_path; /* the debug file its symbols came from */
+
+	bool syms_loaded; /* function symbols are loaded on the first lookup */
+	struct sym *syms; /* sorted by start, one per address */
+	size_t nsyms, syms_cap;
+	uint64_t *max_end; /* max_end[i] = max end of syms[0..i] (sizeless: start + 1) */
+	struct sbuf names; /* while collecting */
+	const char *symnames; /* names of syms: names.buf, or inside symmap */
+	const void *symmap;   /* syms, max_end and names mapped from the disk cache */
+	size_t symmap_len;
+
+	bool dwfl_tried;
+	bool table_tried;
+	struct line_table *lines; /* flattened table (linecache.c), used instead of libdw */
+	bool lazy_tried;
+	struct lazy_lines *lazy;  /* lines of a few units (dwlines.c), when there is no table */
+	bool pending;             /* on the pending list (its tables are to be saved) */
+	bool symtab_unsaved;      /* its symbol table was built here and not saved yet */
+	Dwfl *dwfl;
+	Dwfl_Module *mod;
+	Dwarf_Addr dwbias;
+};
+
+/* Put ef on the list of files whose tables are saved later (SYMCACHE_SAVE_LATER). */
+void elf_file_note_pending(struct elf_file *ef);
+/* Build and save ef's line table unless it has one (or is not to have one). */
+void elf_file_save_lines(struct elf_file *ef);
+
+#endif
