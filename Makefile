@@ -177,13 +177,13 @@ $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c
 $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(call msg,GEN-SKEL,$@)$(BPFTOOL) gen skeleton $< name ftscope_$* > $@
 
-$(BUILD)/obj/src/bpfrec.o: $(BUILD)/bpf/recorder.skel.h
-$(BUILD)/obj/src/bpfrec.o: private ALL_CFLAGS += -I$(BUILD)/bpf
+$(BUILD)/obj/src/bpfrec.o $(BUILD)/obj/src/bpfrec_maps.o: $(BUILD)/bpf/recorder.skel.h
+$(BUILD)/obj/src/bpfrec.o $(BUILD)/obj/src/bpfrec_maps.o: private ALL_CFLAGS += -I$(BUILD)/bpf
 
 -include $(BPF_OBJS:.o=.d)
 
 # The recorder's overhead benchmark (root): `make bench-bpfrec`.
-BPFREC_BENCH_OBJS := $(addprefix $(BUILD)/obj/src/,bpfrec.o util.o error.o)
+BPFREC_BENCH_OBJS := $(addprefix $(BUILD)/obj/src/,bpfrec.o bpfrec_maps.o util.o error.o diskspace.o)
 $(BUILD)/bench/bpfrec_overhead: bench/bpfrec_overhead.c $(BPFREC_BENCH_OBJS) $(BUILD)/CFLAGS.stamp
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)$(CC) $(ALL_CFLAGS) -o $@ $< $(BPFREC_BENCH_OBJS) $(ALL_LDFLAGS) $(LIBS)
