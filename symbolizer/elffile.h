@@ -71,4 +71,10 @@ void elf_file_note_pending(struct elf_file *ef);
 /* Build and save ef's line table unless it has one (or is not to have one). */
 void elf_file_save_lines(struct elf_file *ef);
 
+/* elfsyms.c: the pending list (modules whose tables are saved later) and a module's symbol
+ * table saved if it is not yet; elflines.c saves or drops the list. */
+struct elf_file **elf_file_pending_list(size_t *n);
+void elf_file_pending_reset(bool release); /* empty it; release: free the array too */
+void elf_file_save_symtab(struct elf_file *ef);
+
 #endif

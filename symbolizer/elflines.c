@@ -291,3 +291,38 @@ void elf_file_save_lines(struct elf_file *ef)
 			save_line_table(ef);
 	}
 }
+
+/* The modules noted pending (elfsyms.c keeps the list): their tables saved, or dropped. Here,
+ * above elfsyms.c, because saving a module's lines is this file's. */
+size_t symbolizer_cache_save_pending(void)
+{
+	size_t n, saved = 0;
+	struct elf_file **pending;
+
+	symbolizer_prepare_wait();
+	pending = elf_file_pending_list(&n);
+	for (size_t i = 0; i < n; i++) {
+		struct elf_file *ef = pending[i];
+		elf_file_save_symtab(ef);
+		elf_file_save_lines(ef);
+		saved++;
+		ef->pending = false;
+		elf_file_put(ef);
+	}
+	elf_file_pending_reset(false);
+	return saved;
+}
+
+void symbolizer_cache_drop_pending(void)
+{
+	size_t n;
+	struct elf_file **pending;
+
+	symbolizer_prepare_wait();
+	pending = elf_file_pending_list(&n);
+	for (size_t i = 0; i < n; i++) {
+		pending[i]->pending = false;
+		elf_file_put(pending[i]);
+	}
+	elf_file_pending_reset(true);
+}

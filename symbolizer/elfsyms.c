@@ -665,37 +665,29 @@ size_t symbolizer_cache_pending(void)
 	return npending;
 }
 
-size_t symbolizer_cache_save_pending(void)
+/* The pending list, for elflines.c's savers (elffile.h). */
+struct elf_file **elf_file_pending_list(size_t *n)
 {
-	size_t saved = 0;
-
-	symbolizer_prepare_wait();
-	for (size_t i = 0; i < npending; i++) {
-		struct elf_file *ef = pending[i];
-		if (ef->symtab_unsaved) {
-			symtab_save(ef);
-			ef->symtab_unsaved = false;
-		}
-		elf_file_save_lines(ef);
-		saved++;
-		ef->pending = false;
-		elf_file_put(ef);
-	}
-	npending = 0;
-	return saved;
+	*n = npending;
+	return pending;
 }
 
-void symbolizer_cache_drop_pending(void)
+void elf_file_pending_reset(bool release)
 {
-	symbolizer_prepare_wait();
-	for (size_t i = 0; i < npending; i++) {
-		pending[i]->pending = false;
-		elf_file_put(pending[i]);
-	}
 	npending = 0;
+	if (!release)
+		return;
 	free(pending);
 	pending = NULL;
 	cappending = 0;
+}
+
+void elf_file_save_symtab(struct elf_file *ef)
+{
+	if (!ef->symtab_unsaved)
+		return;
+	symtab_save(ef);
+	ef->symtab_unsaved = false;
 }
 
 /* One pass over the symbol tables of elf, in section order (.dynsym comes first). */
