@@ -323,7 +323,7 @@ static void add_table(struct sbuf *sb, struct pkg_row *rows, size_t n,
 		table[i] = (struct text_row){ rows[i].name, rows[i].cat, pkg->passes, pkg->iters,
 					      pkg->crashes, details(pkg) };
 	}
-	text_pkg_table(sb, table, shown, pkgw, (size_t)-1, opts->utf8);
+	text_pkg_table(sb, table, shown, pkgw, (size_t)-1, opts->utf8, output_width(stdout));
 	for (size_t i = 0; i < shown; i++)
 		free(table[i].details);
 	free(table);

@@ -101,28 +101,63 @@ void text_category_counts(struct sbuf *sb, const size_t counts[CAT_NR], size_t t
 }
 
 void text_pkg_table(struct sbuf *sb, const struct text_row *rows, size_t n, int name_width,
-		    size_t name_max, bool utf8)
+		    size_t name_max, bool utf8, int width)
 {
 	char hdr[256];
-	int hdr_len = snprintf(hdr, sizeof(hdr), "%-*s %-25s %10s %6s %8s  %s", name_width,
-			       "Package", "Category", "Pass Rate", "Iters", "Crashes", "Details");
+	int catcol = 25, hdr_len;
+	bool below;
 
+	if (width > 0) {
+		/* to fit a width: the columns as narrow as their contents (names never cut) */
+		name_width = (int)strlen("Package");
+		catcol = (int)strlen("Category");
+		for (size_t i = 0; i < n; i++) {
+			int len = (int)utf8_prefix(rows[i].name, (size_t)-1), cw;
+			cw = category_symbol_width(rows[i].cat, utf8) + 1 +
+			     (int)strlen(category_name(rows[i].cat));
+			name_width = len > name_width ? len : name_width;
+			catcol = cw > catcol ? cw : catcol;
+		}
+	}
+	/* Details below the rows when little room is left beside them: no column header then */
+	below = width > 0 && width - (name_width + catcol + 30) < 24;
+	hdr_len = snprintf(hdr, sizeof(hdr), "%-*s %-*s %10s %6s %8s%s", name_width, "Package",
+			   catcol, "Category", "Pass Rate", "Iters", "Crashes",
+			   below ? "" : "  Details");
 	sbuf_addf(sb, "%s\n", hdr);
-	text_rule(sb, utf8, "-", hdr_len + 20 < 100 ? (size_t)hdr_len + 20 : 100);
+	text_rule(sb, utf8, "-",
+		  width > 0 && width < 100 ? (size_t)width
+		  : hdr_len + 20 < 100	   ? (size_t)hdr_len + 20
+					   : 100);
 	sbuf_addc(sb, '\n');
 	for (size_t i = 0; i < n; i++) {
 		const struct text_row *p = &rows[i];
 		int catw = category_symbol_width(p->cat, utf8) + 1 + (int)strlen(category_name(p->cat));
+		int col = name_width + catcol + 30; /* where Details starts */
 		char rate[48];
 		if (p->iters > 0)
 			snprintf(rate, sizeof(rate), "%ld/%ld", p->passes, p->iters);
 		else
 			snprintf(rate, sizeof(rate), "N/A");
-		text_cell(sb, p->name, name_max, name_width);
+		text_cell(sb, p->name, width > 0 ? (size_t)-1 : name_max, name_width);
 		sbuf_addf(sb, " %s %s%*s %10s %6ld %8ld  ", category_symbol(p->cat, utf8),
-			  category_name(p->cat), catw < 25 ? 25 - catw : 0, "", rate, p->iters,
-			  p->crashes);
-		text_cell(sb, p->details ? p->details : "", TEXT_DETAILS_MAX, 0);
+			  category_name(p->cat), catw < catcol ? catcol - catw : 0, "", rate,
+			  p->iters, p->crashes);
+		if (width <= 0) {
+			text_cell(sb, p->details ? p->details : "", TEXT_DETAILS_MAX, 0);
+		} else if (p->details && *p->details) {
+			/* wrapped at words, never cut; below the row when little room is left */
+			struct sbuf d = SBUF_INIT;
+			text_cell(&d, p->details, (size_t)-1, 0);
+			if (below) {
+				while (sb->len && sb->buf[sb->len - 1] == ' ')
+					sb->buf[--sb->len] = '\0';
+				sbuf_adds(sb, "\n    ");
+				col = 4;
+			}
+			sbuf_add_wrapped(sb, d.buf, col, col, width);
+			sbuf_release(&d);
+		}
 		/* no trailing blanks when Details is empty */
 		while (sb->len && sb->buf[sb->len - 1] == ' ')
 			sb->buf[--sb->len] = '\0';
@@ -164,7 +199,7 @@ void report_text(struct sbuf *out, const struct report *r, bool utf8)
 			rows[i] = (struct text_row){ p->name, p->cat, p->passes, p->iters,
 						     p->crashes, details(p) };
 		}
-		text_pkg_table(out, rows, n, 20, 40, utf8);
+		text_pkg_table(out, rows, n, 20, 40, utf8, 0);
 		for (size_t i = 0; i < n; i++)
 			free(rows[i].details);
 		free(rows);

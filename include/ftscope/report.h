@@ -178,10 +178,12 @@ struct text_row {
 	long passes, iters, crashes;
 	char *details;               /* "SIGSEGV | f, 2 flaky tests, ...", or NULL */
 };
-/* The package table: header, rule, one row each (names cut at name_max code points and
- * padded to name_width; details at TEXT_DETAILS_MAX). */
+/* The package table: header, rule, one row each. width 0 (a file, a pipe): names cut at
+ * name_max code points and padded to name_width, details cut at TEXT_DETAILS_MAX. width > 0
+ * (a terminal's, or $COLUMNS): columns as narrow as their contents, names whole, details
+ * wrapped at words within the width (below the row when little room is left). */
 void text_pkg_table(struct sbuf *sb, const struct text_row *rows, size_t n, int name_width,
-		    size_t name_max, bool utf8);
+		    size_t name_max, bool utf8, int width);
 
 /* ---- pure helpers (unit-tested) ---- */
 

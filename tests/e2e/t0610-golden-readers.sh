@@ -21,6 +21,8 @@ mkdir -p "$RUNS"
 cp -r "$GOLDEN/runs/." "$RUNS/"
 # the commands decide between Unicode and ASCII symbols by the terminal: pin it
 export FTSCOPE_SYMBOLS=unicode LC_ALL=C.UTF-8 TZ=UTC
+# and the width: show fits $COLUMNS when it is set (t0612 tests that)
+unset COLUMNS
 
 # golden NAME ARGS...: run ftscope ARGS, compare stdout (and the exit status) with
 # expected/NAME
