@@ -393,14 +393,6 @@ static void print_comparison(const struct comparison *cmp, bool utf8)
 
 /* ---- JSON ---- */
 
-static cJSON *strv_json(const struct strv *sv)
-{
-	cJSON *a = cJSON_CreateArray();
-	for (size_t i = 0; i < sv->n; i++)
-		cJSON_AddItemToArray(a, cJSON_CreateString(sv->v[i]));
-	return a;
-}
-
 static cJSON *changes_json(const struct comparison *cmp, enum change which)
 {
 	cJSON *arr = cJSON_CreateArray();
@@ -435,8 +427,8 @@ static cJSON *sigs_json(const struct comparison *cmp, int want_a, int want_b)
 		cJSON_AddStringToObject(o, "signature", r->signature);
 		cJSON_AddNumberToObject(o, "count_a", (double)r->count[0]);
 		cJSON_AddNumberToObject(o, "count_b", (double)r->count[1]);
-		cJSON_AddItemToObject(o, "packages_a", strv_json(&r->packages[0]));
-		cJSON_AddItemToObject(o, "packages_b", strv_json(&r->packages[1]));
+		cJSON_AddItemToObject(o, "packages_a", json_strv(&r->packages[0]));
+		cJSON_AddItemToObject(o, "packages_b", json_strv(&r->packages[1]));
 		cJSON_AddItemToArray(arr, o);
 	}
 	return arr;
@@ -460,8 +452,8 @@ static cJSON *comparison_json(const struct comparison *cmp)
 	cJSON_AddStringToObject(j, "run_a", run_label(&cmp->run[0]->rd));
 	cJSON_AddStringToObject(j, "run_b", run_label(&cmp->run[1]->rd));
 	cJSON_AddNumberToObject(j, "common_packages", (double)cmp->ncommon);
-	cJSON_AddItemToObject(j, "packages_only_in_a", strv_json(&cmp->only[0]));
-	cJSON_AddItemToObject(j, "packages_only_in_b", strv_json(&cmp->only[1]));
+	cJSON_AddItemToObject(j, "packages_only_in_a", json_strv(&cmp->only[0]));
+	cJSON_AddItemToObject(j, "packages_only_in_b", json_strv(&cmp->only[1]));
 	cJSON_AddItemToObject(j, "improvements", changes_json(cmp, CH_IMPROVEMENT));
 	cJSON_AddItemToObject(j, "regressions", changes_json(cmp, CH_REGRESSION));
 	for (size_t i = 0; i < cmp->ncommon; i++)

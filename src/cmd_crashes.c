@@ -325,14 +325,6 @@ static cJSON *where_json(const struct crash_occ *o)
 	return j;
 }
 
-static cJSON *strv_json(const struct strv *sv)
-{
-	cJSON *a = cJSON_CreateArray();
-	for (size_t i = 0; i < sv->n; i++)
-		cJSON_AddItemToArray(a, cJSON_CreateString(sv->v[i]));
-	return a;
-}
-
 static cJSON *cluster_json(const struct crashlog *cl, const struct variant *v,
 			   const struct cluster *c, const struct crashes_opts *opts)
 {
@@ -343,7 +335,7 @@ static cJSON *cluster_json(const struct crashlog *cl, const struct variant *v,
 	cJSON_AddStringToObject(j, "id", rep->id);
 	json_set_str(j, "signal", rep->parts.signal);
 	cJSON_AddStringToObject(j, "signature", rep->signature);
-	cJSON_AddItemToObject(j, "frames", strv_json(&rep->parts.frames));
+	cJSON_AddItemToObject(j, "frames", json_strv(&rep->parts.frames));
 	json_set_str(j, "python_frame", rep->parts.py_frame);
 	cJSON_AddNumberToObject(j, "count", (double)c->count);
 	cJSON_AddNumberToObject(j, "runner_count", (double)(c->count - c->child));
@@ -351,7 +343,7 @@ static cJSON *cluster_json(const struct crashlog *cl, const struct variant *v,
 	for (size_t i = 0; i < c->packages.n; i++)
 		cJSON_AddNumberToObject(pk, c->packages.v[i], (double)c->pkg_counts[i]);
 	cJSON_AddItemToObject(j, "packages", pk);
-	cJSON_AddItemToObject(j, "runs", strv_json(&c->runs));
+	cJSON_AddItemToObject(j, "runs", json_strv(&c->runs));
 	cJSON_AddItemToObject(j, "first_seen", where_json(c->first));
 	cJSON_AddItemToObject(j, "last_seen", where_json(c->last));
 	for (size_t k = 0; k < c->nvariants; k++) {

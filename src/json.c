@@ -148,3 +148,11 @@ double round_to(double v, int decimals)
 	double f = pow(10, decimals);
 	return round(v * f) / f;
 }
+
+cJSON *json_strv(const struct strv *sv)
+{
+	cJSON *a = cJSON_CreateArray();
+	for (size_t i = 0; i < sv->n; i++)
+		cJSON_AddItemToArray(a, cJSON_CreateString(sv->v[i]));
+	return a;
+}

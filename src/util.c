@@ -189,6 +189,12 @@ bool strv_contains(const struct strv *sv, const char *s)
 	return false;
 }
 
+void strv_push_unique(struct strv *sv, const char *s)
+{
+	if (!strv_contains(sv, s))
+		strv_push(sv, s);
+}
+
 void strv_release(struct strv *sv)
 {
 	for (size_t i = 0; i < sv->n; i++)

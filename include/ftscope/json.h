@@ -26,6 +26,8 @@ char *json_print(struct cJSON *j, bool formatted);
 /* Parse JSON that json_print wrote: \u0000 comes back as TEXT_NUL_MARK, not as a NUL that
  * would end the string. NULL unless text is one JSON value (trailing blanks allowed). */
 struct cJSON *json_parse(const char *text, size_t len);
+struct strv;
+struct cJSON *json_strv(const struct strv *sv); /* an array of its strings */
 void json_set_num(struct cJSON *obj, const char *key, double v);
 void json_set_bool(struct cJSON *obj, const char *key, bool v);
 double json_num(const struct cJSON *obj, const char *key, double dflt);

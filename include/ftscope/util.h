@@ -45,6 +45,7 @@ struct strv {
 void strv_push(struct strv *sv, const char *s);        /* copies s */
 void strv_push_owned(struct strv *sv, char *s);        /* takes s */
 bool strv_contains(const struct strv *sv, const char *s);
+void strv_push_unique(struct strv *sv, const char *s); /* unless already there */
 void strv_release(struct strv *sv);
 /* Split s on any of seps, trimming blanks, dropping empty items. */
 void strv_split(struct strv *sv, const char *s, const char *seps);
