@@ -99,6 +99,10 @@ step_debs() {
 
 # A private apt configuration that knows one Debian suite, so the host's own apt state is
 # untouched. apt_private DIR ARGS...
+# Check-Valid-Until=false: sid's Release file carries a Valid-Until a week ahead, and a
+# mirror that serves a frozen snapshot (as this machine kind's does) has it in the past:
+# apt then refuses the whole suite ("Release file ... is expired"). The signature is still
+# checked against Debian's archive keyring (signed-by), so the lists are still Debian's.
 apt_private() {
 	local dir=$1
 	shift
@@ -108,7 +112,7 @@ apt_private() {
 		-o Dir::Cache="$dir/cache" \
 		-o Dir::Etc::Preferences=/dev/null -o Dir::Etc::PreferencesParts=/dev/null \
 		-o APT::Get::List-Cleanup=false -o Debug::NoLocking=true \
-		-o Acquire::Retries=3 "$@"
+		-o Acquire::Retries=3 -o Acquire::Check-Valid-Until=false "$@"
 }
 apt_trixie() { apt_private "$APTDIR" "$@"; }
 
