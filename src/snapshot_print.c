@@ -139,8 +139,13 @@ static void print_thread_header(struct printer *p)
 	if (p->thread_header_done)
 		return;
 	p->thread_header_done = true;
-	fprintf(f, "\nThread %ld \"%s\" (%s)", p->tid, val(&p->name, val(&p->comm, "?")),
-		p->crashed ? "CRASHED" : is_idle(p) ? "idle" : "active");
+	fprintf(f, "\nThread %ld \"%s\"", p->tid, val(&p->name, val(&p->comm, "?")));
+	/* a native name of its own (prctl, pthread_setname_np) beside the Python one: shown,
+	 * it is what ps and top call the thread */
+	if (p->name.set && p->comm.set && strcmp(p->comm.s.buf, p->name.s.buf) &&
+	    strncmp(p->comm.s.buf, "python", 6))
+		fprintf(f, " [native \"%s\"]", p->comm.s.buf);
+	fprintf(f, " (%s)", p->crashed ? "CRASHED" : is_idle(p) ? "idle" : "active");
 	if (p->primitive.set)
 		fprintf(f, ": %s%s%s", p->primitive.s.buf, p->untimed ? "" : " (with timeout)",
 			p->expr.set ? "" : "");
