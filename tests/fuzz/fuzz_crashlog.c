@@ -2,7 +2,7 @@
 /* Copyright (c) 2026 The ftscope authors */
 /*
  * libFuzzer target: `ftscope crashes` and `compare` over a run's ft_results.jsonl: every
- * crash of every loaded package (crashlog_add_run: iterations, child crashes, signatures
+ * crash of every loaded package (the run store's view, crashlog_add_run: iterations, child crashes, signatures
  * of any type or shape), sorted, then clustered by signature (sig_parts_parse,
  * cluster_variants). The input is written to a private temporary run directory.
  */
@@ -18,6 +18,7 @@
 #include "ftscope/cluster.h"
 #include "ftscope/crashlog.h"
 #include "ftscope/rundir.h"
+#include "ftscope/runstore.h"
 #include "ftscope/util.h"
 #include "rundir_input.h"
 
@@ -25,19 +26,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct run_data rd = { 0 };
+	struct run_view v;
 	struct crashlog cl = CRASHLOG_INIT;
 	struct crash_variant *cv;
 	size_t *group;
 
 	if (size > (1 << 20))
 		return 0;
-	if (run_load(rundir_input(data, size), &rd) != 0)
+	memset(&v, 0, sizeof(v));
+	if (runstore_load(rundir_input(data, size), &v) != 0)
 		return 0;
-	crashlog_add_run(&cl, &rd, 0, NULL);
-	if (rd.n)
-		crashlog_add_run(&cl, &rd, 1, cJSON_GetStringValue(cJSON_GetObjectItem(rd.pkgs[0],
-										      "package")));
+	crashlog_add_run(&cl, &v, 0, NULL);
+	if (v.n)
+		crashlog_add_run(&cl, &v, 1, v.pkgs[0].name);
 	crashlog_sort(&cl);
 	cv = xcalloc(cl.n + 1, sizeof(*cv));
 	group = xcalloc(cl.n + 1, sizeof(*group));
@@ -54,6 +55,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(cv);
 	free(group);
 	crashlog_release(&cl);
-	run_data_release(&rd);
+	run_view_release(&v);
 	return 0;
 }
