@@ -17,7 +17,7 @@
 #   5. pytest-run-parallel (`ftscope run --parallel-threads`), from Debian sid's pure-Python
 #      python3-pytest-run-parallel (_all.deb; only sid packages it) through a second private apt
 #      configuration, unpacked the same way; a self-test runs the plugin on a tiny suite with a
-#      thread-unsafe counter and fails setup if it does not catch it. Its Depends says
+#      thread-unsafe counter and warns loudly (with its log) if it does not catch it. Its Depends says
 #      pytest >= 8.4; the code works with trixie's 8.3.5 (checked by the self-test).
 #   6. Only with --with-baseline: the default (GIL) build of the same CPython, from the same
 #      source tarball with the same flags but --disable-gil, into $FTSCOPE_CACHE/python3.13,
@@ -295,7 +295,13 @@ run_parallel_selftest() {
 		why="--parallel-threads=4 did not catch a thread-unsafe counter"
 	fi
 	rm -rf "$t"
-	[ -z "$why" ] || die "pytest-run-parallel self-test: $why (log: $log)"
+	[ -z "$why" ] && return 0
+	# Not fatal: everything but `run --parallel-threads` works without the plugin, and a
+	# stress run says when the plugin is missing. Loud, with the log, so the cause is seen.
+	echo "setup: WARNING: pytest-run-parallel self-test: $why; \`run --parallel-threads\`" \
+		"will not work with this interpreter (log: $log). Its last lines:" >&2
+	tail -15 "$log" | sed 's/^/setup:   | /' >&2
+	return 1
 }
 
 step_run_parallel() {
@@ -304,7 +310,7 @@ step_run_parallel() {
 	[ -f "$site/.ftscope-run-parallel-ok" ] && return 0
 	APT_SUITE=sid unpack_debs pytest-run-parallel run-parallel-deb.log "$RUN_PARALLEL_DEB"
 	"$PY" -c 'import pytest_run_parallel' || die "pytest_run_parallel does not import in $PY"
-	run_parallel_selftest
+	run_parallel_selftest || return 0 # no stamp: the next setup tries again
 	touch "$site/.ftscope-run-parallel-ok"
 }
 
