@@ -290,9 +290,18 @@ run_parallel_selftest() {
 	if ! (cd "$t" && PYTHON_GIL=0 "$PY" -m pytest -q -p no:cacheprovider test_selftest.py) \
 		>"$log" 2>&1; then
 		why="the plain suite fails"
-	elif (cd "$t" && PYTHON_GIL=0 "$PY" -m pytest -q -p no:cacheprovider --parallel-threads=4 \
-		--iterations=5 test_selftest.py) >>"$log" 2>&1 || ! grep -q 'PARALLEL FAILED' "$log"; then
-		why="--parallel-threads=4 did not catch a thread-unsafe counter"
+	else
+		# A race is caught with high odds, not surely (a new root missed it once in a busy
+		# hour): three tries.
+		why="--parallel-threads=4 did not catch a thread-unsafe counter (3 tries)"
+		for _ in 1 2 3; do
+			(cd "$t" && PYTHON_GIL=0 "$PY" -m pytest -q -p no:cacheprovider \
+				--parallel-threads=4 --iterations=5 test_selftest.py) >>"$log" 2>&1 || true
+			if grep -q 'PARALLEL FAILED' "$log"; then
+				why=
+				break
+			fi
+		done
 	fi
 	rm -rf "$t"
 	[ -z "$why" ] && return 0
