@@ -15,27 +15,6 @@ need_root
 need_ft_python
 "$FT_PYTHON" -c 'import pytest_run_parallel' 2>/dev/null ||
 	skip_all "pytest-run-parallel is not installed in $FT_PYTHON (scripts/setup.sh installs it)"
-# setup's self-test: the plugin must catch a thread-unsafe counter here (setup warns when not)
-mkdir -p "$TEST_TMP/selftest"
-cat >"$TEST_TMP/selftest/test_selftest.py" <<'PY'
-import time
-state = {"n": 0}
-
-def test_counter():
-    state["n"] = 0
-    for _ in range(200):
-        n = state["n"]
-        time.sleep(0)
-        state["n"] = n + 1
-    assert state["n"] == 200
-PY
-for _ in 1 2 3; do
-	(cd "$TEST_TMP/selftest" && PYTHON_GIL=0 "$FT_PYTHON" -m pytest -q -p no:cacheprovider \
-		--parallel-threads=4 --iterations=5 test_selftest.py >out.txt 2>&1) || true
-	grep -q 'PARALLEL FAILED' "$TEST_TMP/selftest/out.txt" && break
-done
-grep -q 'PARALLEL FAILED' "$TEST_TMP/selftest/out.txt" ||
-	skip_all "pytest-run-parallel does not work with $FT_PYTHON here (setup's self-test: $(tail -1 "$TEST_TMP/selftest/out.txt"))"
 
 P=ftfix-unsafecache
 T=test_cache.py::test_squares
