@@ -58,7 +58,7 @@ DEB_PACKAGES=(
 	libelf-dev libdw-dev libunwind-dev libcjson-dev libgit2-dev libxml2-dev libyaml-dev
 	libssl-dev zlib1g-dev libbz2-dev libffi-dev liblzma-dev libsqlite3-dev libreadline-dev
 	libncurses-dev uuid-dev libgdbm-dev libexpat1-dev
-	perl procps gdb jq git libc6-dbg clang libclang-rt-14-dev bpftool libbpf-dev chromium
+	perl procps gdb jq git libc6-dbg clang libclang-rt-14-dev bpftool libbpf-dev chromium groff-base
 )
 PYTEST_DEBS=(python3-pytest python3-pluggy python3-iniconfig python3-packaging python3-pygments)
 # flit: its flit_core only (the flit CLI needs more); see step_backends.

@@ -12,6 +12,12 @@ need_ftscope
 need_root
 need_ft_python
 id nobody >/dev/null 2>&1 || skip_all "no user 'nobody'"
+# The test uid's name lives in the worker's private view of /etc/passwd, a bind mount that needs
+# a private mount namespace; inside a chroot whose / is not a mount point (fresh-machine.sh)
+# that cannot be made, and the fixture's getpwuid() fails. Containers have / mounted.
+if command -v mountpoint >/dev/null && ! mountpoint -q /; then
+	skip_all "/ is not a mount point here (a chroot): the test uid cannot be named in a private /etc/passwd (known gap, see the 2026-12-05 notes)"
+fi
 nobody_uid=$(id -u nobody)
 verbose=(--iterations 1 --no-detect-extensions --test-command-override "python -m pytest -s tests")
 
