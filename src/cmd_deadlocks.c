@@ -34,6 +34,82 @@ static const char *const deadlocks_usage[] = {
 	NULL,
 };
 
+/*
+ * The hung iterations of one package, told as one story (deadlock_story.h), or as JSON
+ * objects into out: its plain and GIL iterations, or (stress) its stress iterations.
+ * Returns how many there were; shown_before: how many earlier stories printed.
+ */
+static int tell(const struct rs_pkg *pkg, bool stress, cJSON *out, unsigned flags,
+		int shown_before)
+{
+	struct story_iter *story;
+	struct rs_hang_stacks *stacks = NULL;
+	const struct rs_iter **its = NULL;
+	char **lab = NULL, *title;
+	size_t n = 0;
+
+	for (int m = stress ? 2 : 0; m < (stress ? 3 : 2); m++) {
+		const struct rs_iter *arr = m == 0 ? pkg->it : m == 1 ? pkg->git : pkg->sit;
+		size_t narr = m == 0 ? pkg->nit : m == 1 ? pkg->ngit : pkg->nsit;
+		for (size_t k = 0; k < narr; k++) {
+			const struct rs_iter *it = &arr[k];
+			const char *art = json_str(it->raw, "artifacts");
+			struct rs_hang_stacks st;
+			if (!it->hang.present)
+				continue;
+			runstore_hang_stacks(pkg, it, 0, &st);
+			if (out) {
+				cJSON *e = cJSON_CreateObject();
+				cJSON_AddStringToObject(e, "package", pkg->name);
+				cJSON_AddNumberToObject(e, "iteration", (double)it->index);
+				cJSON_AddBoolToObject(e, "gil", it->gil);
+				if (it->stress)
+					cJSON_AddTrueToObject(e, "stress");
+				json_set_str(e, "reason", it->hang.reason);
+				cJSON_AddItemToObject(e, "snapshot", st.snap ? cJSON_Duplicate(st.snap, true)
+									    : cJSON_CreateNull());
+				cJSON_AddItemToArray(out, e);
+				runstore_hang_stacks_release(&st);
+				n++;
+				continue;
+			}
+			stacks = xrealloc(stacks, (n + 1) * sizeof(*stacks));
+			lab = xrealloc(lab, (n + 1) * sizeof(*lab));
+			its = xrealloc(its, (n + 1) * sizeof(*its));
+			lab[n] = art && strrchr(art, '/')
+					 ? xstrdup(strrchr(art, '/') + 1)
+					 : xasprintf("%s%ld", it->gil ? "gil-" : it->stress ? "stress-" : "",
+						     it->index);
+			stacks[n] = st;
+			its[n] = it;
+			n++;
+		}
+	}
+	if (out || !n)
+		return (int)n;
+	story = xcalloc(n, sizeof(*story));
+	for (size_t k = 0; k < n; k++)
+		story[k] = (struct story_iter){ lab[k], its[k]->gil, its[k]->hang.reason,
+						its[k]->hang.detected_after_s, stacks[k].snap,
+						&its[k]->hang };
+	title = stress ? xasprintf("%s (stress iterations)", pkg->name)
+		       : xstrdup(pkg->name ? pkg->name : "?");
+	if (shown_before)
+		putchar('\n');
+	deadlock_story_print(stdout, title, story, n, (int)(stress ? pkg->nsit : pkg->nit),
+			     stress ? 0 : (int)pkg->ngit, flags);
+	for (size_t k = 0; k < n; k++) {
+		runstore_hang_stacks_release(&stacks[k]);
+		free(lab[k]);
+	}
+	free(title);
+	free(story);
+	free(stacks);
+	free(lab);
+	free(its);
+	return (int)n;
+}
+
 int cmd_deadlocks(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -49,6 +125,7 @@ int cmd_deadlocks(int argc, char **argv)
 	struct run_view v = { 0 };
 	cJSON *out = NULL;
 	int c, shown = 0, ret = FT_EXIT_FAILURE;
+	unsigned flags;
 	optind = 0;
 	while ((c = getopt_long(argc, argv, ":p:ajhv", longopts, NULL)) != -1) {
 		switch (c) {
@@ -82,85 +159,14 @@ int cmd_deadlocks(int argc, char **argv)
 	}
 	if (as_json)
 		out = cJSON_CreateArray();
+	flags = (full ? STORY_FULL : 0) | (all_frames ? STORY_FULL | STORY_ALL_FRAMES : 0);
 	for (size_t i = 0; i < v.n; i++) {
 		const struct rs_pkg *pkg = &v.pkgs[i];
 		if (only && (!pkg->name || strcmp(pkg->name, only)))
 			continue;
-		/* pass 0: the plain and the GIL iterations, one story; pass 1: the stress ones
-		 * (run --parallel-threads), a story of their own */
-		for (int pass = 0; pass < 2; pass++) {
-			struct story_iter *story = NULL;
-			struct rs_hang_stacks *stacks = NULL;
-			char **lab = NULL, *title;
-			const struct rs_iter **its = NULL;
-			size_t n = 0;
-			for (int m = pass ? 2 : 0; m < (pass ? 3 : 2); m++) {
-				const struct rs_iter *arr = m == 0 ? pkg->it : m == 1 ? pkg->git : pkg->sit;
-				size_t narr = m == 0 ? pkg->nit : m == 1 ? pkg->ngit : pkg->nsit;
-				for (size_t k = 0; k < narr; k++) {
-					const struct rs_iter *it = &arr[k];
-					const char *art = json_str(it->raw, "artifacts");
-					struct rs_hang_stacks st;
-					if (!it->hang.present)
-						continue;
-					runstore_hang_stacks(pkg, it, 0, &st);
-					shown++;
-					if (as_json) {
-						cJSON *e = cJSON_CreateObject();
-						cJSON_AddStringToObject(e, "package", pkg->name);
-						cJSON_AddNumberToObject(e, "iteration", (double)it->index);
-						cJSON_AddBoolToObject(e, "gil", it->gil);
-						if (it->stress)
-							cJSON_AddTrueToObject(e, "stress");
-						json_set_str(e, "reason", it->hang.reason);
-						cJSON_AddItemToObject(e, "snapshot",
-								      st.snap ? cJSON_Duplicate(st.snap, true)
-									      : cJSON_CreateNull());
-						cJSON_AddItemToArray(out, e);
-						runstore_hang_stacks_release(&st);
-						continue;
-					}
-					stacks = xrealloc(stacks, (n + 1) * sizeof(*stacks));
-					lab = xrealloc(lab, (n + 1) * sizeof(*lab));
-					its = xrealloc(its, (n + 1) * sizeof(*its));
-					lab[n] = art && strrchr(art, '/')
-							 ? xstrdup(strrchr(art, '/') + 1)
-							 : xasprintf("%s%ld",
-								     it->gil      ? "gil-"
-								     : it->stress ? "stress-"
-										  : "",
-								     it->index);
-					stacks[n] = st;
-					its[n] = it;
-					n++;
-				}
-			}
-			story = xcalloc(n ? n : 1, sizeof(*story));
-			for (size_t k = 0; k < n; k++)
-				story[k] = (struct story_iter){ lab[k], its[k]->gil, its[k]->hang.reason,
-								its[k]->hang.detected_after_s,
-								stacks[k].snap, &its[k]->hang };
-			title = pass ? xasprintf("%s (stress iterations)", pkg->name)
-				     : xstrdup(pkg->name ? pkg->name : "?");
-			if (n) {
-				if (shown > (int)n)
-					putchar('\n');
-				deadlock_story_print(stdout, title, story, n,
-						     (int)(pass ? pkg->nsit : pkg->nit),
-						     pass ? 0 : (int)pkg->ngit,
-						     (full ? STORY_FULL : 0) |
-							     (all_frames ? STORY_FULL | STORY_ALL_FRAMES : 0));
-			}
-			for (size_t k = 0; k < n; k++) {
-				runstore_hang_stacks_release(&stacks[k]);
-				free(lab[k]);
-			}
-			free(title);
-			free(story);
-			free(stacks);
-			free(lab);
-			free(its);
-		}
+		/* the plain and the GIL iterations, one story; the stress ones, one of their own */
+		shown += tell(pkg, false, out, flags, shown);
+		shown += tell(pkg, true, out, flags, shown);
 	}
 	if (shown && !as_json && !full && !all_frames)
 		printf("\n(every thread's full stack: ftscope deadlocks %s --full)\n", v.rd.dir);
