@@ -281,6 +281,16 @@ run_fixtures() {
 	note "ftscope run exited $FTSCOPE_RC; run dir: ${RUN_DIR:-none}"
 }
 
+# run_into NAME ARG...: `ftscope run ARG... --results-dir results/NAME`, for a test that makes
+# several runs side by side; sets RUN_DIR (or empty).
+run_into() {
+	local name=$1
+	shift
+	run_ftscope run "$@" --results-dir "$TEST_TMP/results/$name"
+	RUN_DIR=$(ls -d "$TEST_TMP/results/$name"/ft_* 2>/dev/null | head -1)
+	note "run $name exited $FTSCOPE_RC; run dir: ${RUN_DIR:-none}"
+}
+
 # run_dir: the single ft_* directory under ./results.
 run_dir() {
 	local results=$TEST_TMP/results d found=()

@@ -29,9 +29,7 @@ base=(--target-python "$FT_PYTHON" --registry-dir "$REGISTRY" --iterations 1
 run_mode() {
 	local name=$1
 	shift
-	run_ftscope run "${base[@]}" --results-dir "$TEST_TMP/results/$name" "$@"
-	RUN_DIR=$(ls -d "$TEST_TMP/results/$name"/ft_* 2>/dev/null | head -1)
-	note "run $name exited $FTSCOPE_RC; run dir: ${RUN_DIR:-none}"
+	run_into "$name" "${base[@]}" "$@"
 }
 install_log() { cat "$RUN_DIR/artifacts/$1/install.log" 2>/dev/null; }
 

@@ -46,9 +46,7 @@ base=(--target-python "$FT_PYTHON" --registry-dir "$REGISTRY" -n 1
 run_mode() {
 	local name=$1
 	shift
-	run_ftscope run "${base[@]}" --results-dir "$TEST_TMP/results/$name" "$@"
-	RUN_DIR=$(ls -d "$TEST_TMP/results/$name"/ft_* 2>/dev/null | head -1)
-	note "run $name exited $FTSCOPE_RC; run dir: ${RUN_DIR:-none}"
+	run_into "$name" "${base[@]}" "$@"
 }
 # The index for everything; no build isolation (the provisioned setuptools builds: faster,
 # and t0225 covers isolated builds).
