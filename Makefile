@@ -109,7 +109,7 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(LIB_OBJS) $(BUILD)/CFLAGS.stamp
 -include $(DEPS)
 
 setup:
-	$(Q)bash scripts/setup.sh
+	$(Q)bash scripts/setup.sh $(SETUP_ARGS)
 
 ft-python:
 	@bash scripts/setup.sh --print-python
@@ -117,6 +117,9 @@ ft-python:
 unit: $(UNIT_BINS)
 
 # Unit and e2e tests are TAP; prove runs them all and ends with "Result: PASS|FAIL".
+# check provisions the GIL baseline too (t0235, PEP 779's comparison): no test skips for a
+# missing install step.
+check: SETUP_ARGS = --with-baseline
 check: setup
 	$(Q)$(MAKE) --no-print-directory all unit
 	$(Q)$(MAKE) --no-print-directory fuzz-smoke FUZZ_SMOKE_RECORD=1

@@ -22,8 +22,8 @@
 #   6. Only with --with-baseline: the default (GIL) build of the same CPython, from the same
 #      source tarball with the same flags but --disable-gil, into $FTSCOPE_CACHE/python3.13,
 #      with steps 3-4 for it too: `ftscope run --baseline-python` compares the free-threaded
-#      build with it, which is PEP 779's comparison. Another ~4 minutes cold; not part of
-#      `make check` (its test skips without it).
+#      build with it, which is PEP 779's comparison. Another ~4 minutes cold; `make check`
+#      asks for it (t0235), `make demo` does not.
 # Cold: a few minutes. Warm: a stamp check per step, about a second.
 #
 # Usage: setup.sh [--with-baseline] [--print-python] [--print-baseline]
@@ -59,6 +59,7 @@ DEB_PACKAGES=(
 	libssl-dev zlib1g-dev libbz2-dev libffi-dev liblzma-dev libsqlite3-dev libreadline-dev
 	libncurses-dev uuid-dev libgdbm-dev libexpat1-dev
 	perl procps gdb jq git libc6-dbg clang libclang-rt-14-dev bpftool libbpf-dev chromium groff-base
+	python3
 )
 PYTEST_DEBS=(python3-pytest python3-pluggy python3-iniconfig python3-packaging python3-pygments)
 # flit: its flit_core only (the flit CLI needs more); see step_backends.

@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <pwd.h>
 #include <sched.h>
+#include <shadow.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,6 +83,9 @@ static int uid_live_processes(uid_t uid, pid_t self)
 	return n;
 }
 
+static void unname(uid_t uid);
+static bool named_by_us(uid_t id);
+
 /*
  * Kill every process of uid, wherever it went (a daemon, a process reparented to init):
  * kill(-1) as that uid reaches all of them and nothing else. Only ever done for a test uid
@@ -105,6 +109,7 @@ static void sweep(uid_t uid, gid_t gid)
 	}
 	while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
+	unname(uid);
 }
 
 /* Close every descriptor from 3 up but keep[0] and keep[1]. */
@@ -176,7 +181,7 @@ int test_uid_acquire(struct test_uid *t, bool guard, struct sbuf *err)
 	for (uid = first; uid <= last && uid >= first; uid++) {
 		char name[40];
 		int fd;
-		if (getpwuid(uid) || getgrgid((gid_t)uid)) {
+		if ((getpwuid(uid) || getgrgid((gid_t)uid)) && !named_by_us(uid)) {
 			named++;
 			continue;
 		}
@@ -650,19 +655,147 @@ static int overlay_file(const char *host, const char *dst, const char *line)
 	return r;
 }
 
+/* ---- naming in place, where no private mount can be had (a chroot) ---- */
+
+#define TEST_GECOS "ftscope test user"
+
+/* Is line (len bytes, no newline) test uid id's own line of /etc/passwd or /etc/group? */
+static bool is_test_line(const char *line, size_t len, uid_t id)
+{
+	char head[64];
+	int n = snprintf(head, sizeof(head), "ftscope-%u:x:%u:", (unsigned)id, (unsigned)id);
+	return (size_t)n <= len && !memcmp(line, head, (size_t)n);
+}
+
+/*
+ * Rewrite `path` (an /etc/passwd-format file) without test uid id's lines, plus `add` if not
+ * NULL: a new file beside it with the old one's owner and mode, fsynced, renamed over it. Only
+ * a regular file is touched. The caller holds lckpwdf().
+ */
+static int edit_ids_file(const char *path, uid_t id, const char *add)
+{
+	struct sbuf sb = SBUF_INIT;
+	char *text = NULL, *tmp = NULL;
+	size_t len = 0, removed = 0;
+	struct stat st;
+	int r, fd;
+	if (lstat(path, &st) < 0)
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return -EINVAL;
+	r = read_file_at(AT_FDCWD, path, 16u << 20, FILE_ANY_OWNER, &text, &len);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < len;) {
+		const char *nl = memchr(text + i, '\n', len - i);
+		size_t n = nl ? (size_t)(nl - (text + i)) : len - i;
+		if (is_test_line(text + i, n, id))
+			removed++;
+		else {
+			sbuf_add(&sb, text + i, n);
+			sbuf_addc(&sb, '\n');
+		}
+		i += n + 1;
+	}
+	free(text);
+	if (!add && !removed) {
+		sbuf_release(&sb);
+		return 0;
+	}
+	if (add)
+		sbuf_adds(&sb, add);
+	fd = open_temp_beside(path, 0600, &tmp);
+	if (fd < 0) {
+		sbuf_release(&sb);
+		return fd;
+	}
+	r = write_all(fd, sb.buf, sb.len);
+	if (!r && (fchown(fd, st.st_uid, st.st_gid) < 0 || fchmod(fd, st.st_mode & 07777) < 0 ||
+		   fsync(fd) < 0))
+		r = -errno;
+	if (close(fd) < 0 && !r)
+		r = -errno;
+	if (!r && rename(tmp, path) < 0)
+		r = -errno;
+	if (r)
+		unlink(tmp);
+	free(tmp);
+	sbuf_release(&sb);
+	return r;
+}
+
+/* Add (pwl, grl) or, with NULLs, remove test uid id's lines of /etc/passwd and /etc/group. */
+static int edit_ids(uid_t id, const char *pwl, const char *grl)
+{
+	int r;
+	if (lckpwdf() < 0)
+		return -errno ? -errno : -EAGAIN;
+	r = edit_ids_file("/etc/passwd", id, pwl);
+	if (!r)
+		r = edit_ids_file("/etc/group", id, grl);
+	else
+		edit_ids_file("/etc/passwd", id, NULL);
+	ulckpwdf();
+	return r;
+}
+
+/* Is the entry uid/gid has one we wrote (left by a guardian that could not remove it)? */
+static bool named_by_us(uid_t id)
+{
+	char name[32];
+	struct passwd *pw = getpwuid(id);
+	struct group *gr = getgrgid((gid_t)id);
+	snprintf(name, sizeof(name), "ftscope-%u", (unsigned)id);
+	if (pw && (strcmp(pw->pw_name, name) || strcmp(pw->pw_gecos, TEST_GECOS)))
+		return false;
+	if (gr && strcmp(gr->gr_name, name))
+		return false;
+	return pw || gr;
+}
+
+/* Remove the lines sandbox_name_user() wrote in place, if any (cheap where there are none). */
+static void unname(uid_t uid)
+{
+	int r;
+	if (!named_by_us(uid))
+		return;
+	r = edit_ids(uid, NULL, NULL);
+	if (r < 0)
+		warning("cannot remove test uid %u's lines from /etc/passwd and /etc/group: %s",
+			(unsigned)uid, strerror(-r));
+}
+
 int sandbox_name_user(const struct workspace *ws, const struct run_as *ra)
 {
 	char *pw, *gr, *pwl, *grl;
-	int r;
+	int r = 0;
+	bool in_place = false;
 	if (unshare(CLONE_NEWNS) < 0)
 		return -errno;
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
-		return -errno;
-	pw = path_join(ws->dir, "passwd");
-	gr = path_join(ws->dir, "group");
-	pwl = xasprintf("%s:x:%u:%u:ftscope test user:%s:/bin/sh\n", ra->name, (unsigned)ra->uid,
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		/*
+		 * EINVAL: / is not a mount point, so this is a chroot inside a mount we cannot
+		 * name, and a bind mount over /etc/passwd would propagate out of it. The
+		 * chroot's own files get the lines instead, for as long as the uid is held:
+		 * its sweep removes them (sweep(), however the worker ends).
+		 */
+		if (errno != EINVAL)
+			return -errno;
+		in_place = true;
+	}
+	pwl = xasprintf("%s:x:%u:%u:" TEST_GECOS ":%s:/bin/sh\n", ra->name, (unsigned)ra->uid,
 			(unsigned)ra->gid, ws->home);
 	grl = xasprintf("%s:x:%u:\n", ra->name, (unsigned)ra->gid);
+	if (in_place) {
+		r = edit_ids(ra->uid, pwl, grl);
+		debug("/ is not a mount point: named test uid %u in /etc/passwd itself (%s)",
+		      (unsigned)ra->uid, r < 0 ? strerror(-r) : "ok");
+		free(pwl);
+		free(grl);
+		return r;
+	}
+	pw = path_join(ws->dir, "passwd");
+	gr = path_join(ws->dir, "group");
 	r = overlay_file("/etc/passwd", pw, pwl);
 	if (!r)
 		r = overlay_file("/etc/group", gr, grl);

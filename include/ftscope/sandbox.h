@@ -93,7 +93,9 @@ void workspace_release(struct workspace *ws);
  * worker moves into a mount namespace of its own (private: nothing propagates back to the
  * host), in which /etc/passwd and /etc/group are the host's plus the uid's line (home: the
  * workspace's), bind-mounted read-only; the host's files are untouched. Every process the
- * worker starts inherits it. -errno where mount namespaces are not allowed (an
+ * worker starts inherits it. In a chroot whose / is not a mount point (no private mount
+ * can be had there) the chroot's own files get the lines instead, under lckpwdf(), until
+ * the uid's sweep removes them. -errno where mount namespaces are not allowed (an
  * unprivileged container): the uid then has no name, which most code does not mind.
  */
 int sandbox_name_user(const struct workspace *ws, const struct run_as *ra);

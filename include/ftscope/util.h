@@ -77,6 +77,7 @@ int open_dir_at(int dirfd, const char *name, uid_t owner);
 /* Create "<path>.tmp.<16 random hex digits>" with O_CREAT | O_EXCL | O_NOFOLLOW: a name
  * nobody can predict or pre-plant. Returns the descriptor (*tmp malloc'd) or -errno. */
 int open_temp_beside(const char *path, mode_t mode, char **tmp);
+int write_all(int fd, const void *data, size_t len);                 /* 0 or -errno; retries EINTR */
 int write_file_atomic(const char *path, const void *data, size_t len); /* tmp + fsync + rename */
 /* The same; durable=false skips the fsync (caches: a file lost in a crash is rebuilt). */
 int write_file_replace(const char *path, const void *data, size_t len, bool durable);

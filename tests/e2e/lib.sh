@@ -130,6 +130,17 @@ is() {
 	fi
 }
 
+isnt() {
+	local got=$1 unwanted=$2 name=$3
+	if [ "$got" != "$unwanted" ]; then
+		_tap_result 0 "$name"
+	else
+		_tap_result 1 "$name" || true
+		[ -n "$TODO" ] || diag "         got: '$got'" "    expected anything else"
+		return 1
+	fi
+}
+
 like() {
 	local got=$1 re=$2 name=$3
 	if [[ $got =~ $re ]]; then

@@ -12,7 +12,7 @@
 need_ftscope
 need_root
 need_ft_python
-need_cmd python3
+
 
 P=ftfix-badbytes
 # unittest -v prints test ids raw (no junit report); the last line of output has a NUL
@@ -24,7 +24,7 @@ run_out=$(ftscope_out)
 
 # strict: bytes decoded as UTF-8 with errors, every line of a .jsonl a JSON value
 strict_json() {
-	python3 - "$@" <<-'PY'
+	"$FT_PYTHON" - "$@" <<-'PY'
 	import json, sys
 	bad = 0
 	for path in sys.argv[1:]:
@@ -51,7 +51,7 @@ done
 is $bad 0 "jq reads every one of them"
 
 py_get() { # py_get EXPR: EXPR on the package's results line (it), printed with repr()
-	python3 -c "import json,sys
+	"$FT_PYTHON" -c "import json,sys
 it = json.loads(open(sys.argv[1], 'rb').read().decode().splitlines()[-1])
 print(repr(eval(sys.argv[2])))" "$(results_file)" "$1"
 }

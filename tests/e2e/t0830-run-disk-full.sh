@@ -12,7 +12,7 @@
 need_ftscope
 need_root
 need_ft_python
-need_cmd python3 mount umount
+need_cmd mount umount
 
 mkdir -p full
 mount -t tmpfs -o size=3m ftscope-test-full "$TEST_TMP/full" 2>/dev/null ||
@@ -31,7 +31,7 @@ RUN_DIR=$(echo "$TEST_TMP"/full/ft_*)
 ok test -d "$RUN_DIR" "the run directory is there"
 is "$(jq -r .status "$RUN_DIR/ft_meta.json")" disk_full "ft_meta.json: status disk_full"
 
-ok python3 -c "
+ok "$FT_PYTHON" -c "
 import json, sys
 data = open(sys.argv[1], 'rb').read()
 assert data.endswith(b'\n'), 'a half line at the end'

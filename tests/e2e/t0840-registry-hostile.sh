@@ -11,7 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 need_ftscope
 need_ft_python
-need_cmd python3 mkfifo
+need_cmd mkfifo
 
 reg_run() {
 	run_ftscope run --target-python "$FT_PYTHON" --registry-dir reg $(ftscope_run_dirs) "$@"
@@ -23,7 +23,7 @@ mkdir -p reg/packages
 printf 'packages:\n  - name: good\n    enriched: true\n' >reg/index.yaml
 
 # 1. a 60 MB test_command
-python3 -c "
+"$FT_PYTHON" -c "
 print('package: good\nrepo: /nonexistent\ntest_command: \"' + 'x' * (60 << 20) + '\"')" \
 	>reg/packages/good.yaml
 reg_run

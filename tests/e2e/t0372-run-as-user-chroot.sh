@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) 2026 The ftscope authors
+#
+# Privileges in a chroot (a CI build root, debootstrap, fresh-machine.sh): / is not a mount
+# point there, so the test uid cannot be named in a private bind mount over /etc/passwd (it
+# would propagate out of the chroot). ftscope names it in the chroot's own /etc/passwd and
+# /etc/group for as long as it holds the uid, and removes the lines after; a line left by an
+# ftscope that was killed with its guardian is reclaimed, not counted as a real user's.
+# The chroot here: this host's /usr, a copy of its /etc, in a private mount namespace.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+need_ftscope
+need_root
+need_ft_python
+need_cmd unshare chroot mount mountpoint
+
+root=$TEST_TMP/chroot
+mkdir -p "$root"/{usr,etc,proc,dev,sys,run,tmp,var/tmp,var/cache,root}
+for d in bin sbin lib lib32 lib64 libx32; do
+	if [ -L "/$d" ]; then
+		ln -s "$(readlink "/$d")" "$root/$d"
+	elif [ -d "/$d" ]; then
+		mkdir -p "$root/$d"
+	fi
+done
+cp -a /etc/. "$root/etc/"
+ftscope_dir=$(cd "$(dirname "$FTSCOPE")" && pwd)
+py_real=$(readlink -f "$FT_PYTHON")
+py_prefix=$(dirname "$(dirname "$py_real")")
+fixture_registry whoami
+
+# in_chroot CMD...: run CMD in the chroot (as root), stdout/stderr to FTSCOPE_OUT/ERR.
+in_chroot() {
+	FTSCOPE_RC=0
+	# shellcheck disable=SC2016
+	timeout -k 10 600 unshare -m --propagation private bash -c '
+		set -e
+		root=$1 ftscope_dir=$2 py_prefix=$3 tmp=$4
+		shift 4
+		for d in bin sbin lib lib32 lib64 libx32; do
+			[ -d "$root/$d" ] && [ ! -L "$root/$d" ] && mount --bind "/$d" "$root/$d"
+		done
+		mount --bind /usr "$root/usr"
+		mount --rbind /dev "$root/dev"
+		mount --rbind /sys "$root/sys"
+		mount -t proc proc "$root/proc"
+		mount -t tmpfs tmpfs "$root/run"
+		for p in "$ftscope_dir" "$py_prefix" "$tmp"; do
+			mkdir -p "$root$p"
+			mount --bind "$p" "$root$p"
+		done
+		exec chroot "$root" env PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root "$@"
+	' in_chroot "$root" "$ftscope_dir" "$py_prefix" "$TEST_TMP" "$@" \
+		>"$FTSCOPE_OUT" 2>"$FTSCOPE_ERR" </dev/null || FTSCOPE_RC=$?
+}
+
+in_chroot mountpoint /
+isnt "$FTSCOPE_RC" 0 "inside, / is not a mount point (a chroot)" ||
+	bail_out "the chroot was not made: $(head -c 600 "$FTSCOPE_ERR")"
+
+host_passwd=$(sha256sum </etc/passwd)
+run=(run --target-python "$FT_PYTHON" --registry-dir "$REGISTRY" --packages ftfix-whoami
+	--iterations 1 --no-detect-extensions --test-command-override "python -m pytest -s tests"
+	--repos-dir "$TEST_TMP/repos" --venvs-dir "$TEST_TMP/venvs" --offline)
+
+FTSCOPE_CMD="ftscope ${run[*]} (in a chroot)"
+in_chroot "$FTSCOPE" "${run[@]}" --results-dir "$TEST_TMP/results"
+is "$FTSCOPE_RC" 0 "run exits 0"
+RUN_DIR=$(run_dir 2>/dev/null) || RUN_DIR=
+is "$(jqpkg ftfix-whoami .category)" compatible "the suite passes: its uid has a name"
+out=$RUN_DIR/artifacts/ftfix-whoami/1/stdout
+like "$(grep -o 'ftfix-whoami: .*' "$out")" \
+	"^ftfix-whoami: uid=(65[1-3][0-9][0-9]) user=ftscope-\\1 home=$TEST_TMP/venvs/.*/home\$" \
+	"a test uid, named in the chroot's /etc/passwd, HOME in the workspace"
+is "$(grep -c '^ftscope-' "$root/etc/passwd" "$root/etc/group" | paste -sd' ')" \
+	"$root/etc/passwd:0 $root/etc/group:0" "after the run, the chroot's files have no test uid lines"
+is "$(stat -c '%U %a' "$root/etc/passwd")" "root 644" "/etc/passwd keeps its owner and mode"
+is "$(sha256sum </etc/passwd)" "$host_passwd" "the host's /etc/passwd is untouched"
+
+# A line left by an ftscope killed together with its guardian: reclaimed, then removed.
+echo "ftscope-65100:x:65100:65100:ftscope test user:/nonexistent:/bin/sh" >>"$root/etc/passwd"
+echo "ftscope-65100:x:65100:" >>"$root/etc/group"
+in_chroot env FTSCOPE_TEST_UIDS=65100-65100 "$FTSCOPE" "${run[@]}" --results-dir "$TEST_TMP/results-2"
+is "$FTSCOPE_RC" 0 "with a stale line for the only test uid: run exits 0"
+RUN_DIR=$(ls -d "$TEST_TMP"/results-2/ft_* 2>/dev/null | head -1)
+is "$(jqpkg ftfix-whoami .category)" compatible "the stale uid is reclaimed, and passes"
+ok grep -q 'ftfix-whoami: uid=65100 user=ftscope-65100 ' "$RUN_DIR/artifacts/ftfix-whoami/1/stdout" \
+	"it ran as uid 65100, named"
+ok test -z "$(grep '^ftscope-' "$root/etc/passwd" "$root/etc/group")" "and its lines are gone after"
+
+# A real user's entry in the range is never taken over.
+echo "ftscope-65100:x:65100:65100:someone:/home/x:/bin/sh" >>"$root/etc/passwd"
+in_chroot env FTSCOPE_TEST_UIDS=65100-65100 "$FTSCOPE" "${run[@]}" --results-dir "$TEST_TMP/results-3"
+isnt "$FTSCOPE_RC" 0 "a real entry for the only test uid: the run stops"
+ok grep -q "no free test uid in 65100-65100 (1 have a passwd or group entry" "$FTSCOPE_ERR" \
+	"saying the uid is named"
+ok grep -q '^ftscope-65100:x:65100:65100:someone:' "$root/etc/passwd" "the real entry is left alone"
+done_testing
