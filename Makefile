@@ -49,9 +49,10 @@ ALL_CFLAGS = $(CFLAGS_BASE) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS_SAN) $(EXTRA_LDFLAGS)
 LIBS = $(PKG_LIBS) -lm
 
-SRCS := $(wildcard src/*.c symbolizer/*.c)
+# src/<stage>/*.c (docs/architecture.md); src/*.c too, for a branch that adds a file there.
+SRCS := $(wildcard src/*.c src/*/*.c)
 OBJS := $(SRCS:%.c=$(BUILD)/obj/%.o)
-LIB_OBJS := $(filter-out $(BUILD)/obj/src/main.o,$(OBJS))
+LIB_OBJS := $(filter-out $(BUILD)/obj/src/cli/main.o,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 DEPS := $(OBJS:.o=.d) $(UNIT_BINS:$(BUILD)/tests/unit/%=$(BUILD)/deps/unit/%.d)
@@ -69,9 +70,9 @@ $(BUILD)/CFLAGS.stamp: FORCE
 FORCE:
 
 # Python helper scripts are embedded as C strings (build/gen/py_<name>.h).
-PY_SCRIPTS := $(wildcard src/py/*.py)
-PY_HEADERS := $(PY_SCRIPTS:src/py/%.py=$(BUILD)/gen/py_%.h)
-$(BUILD)/gen/py_%.h: src/py/%.py
+PY_SCRIPTS := $(wildcard src/run/py/*.py)
+PY_HEADERS := $(PY_SCRIPTS:src/run/py/%.py=$(BUILD)/gen/py_%.h)
+$(BUILD)/gen/py_%.h: src/run/py/%.py
 	@mkdir -p $(dir $@)
 	$(call msg,GEN,$@){ echo 'static const char py_$*[] ='; \
 	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; echo ';'; } > $@
@@ -93,7 +94,7 @@ $(DL_SONAMES): FORCE
 	      "unknown; install $$lib-dev (make setup does), then run make again" >&2; exit 1; fi; \
 	  echo "#define $$(echo $$lib | tr a-z A-Z)_SONAME \"$$so\"" >>$$tmp; \
 	done; cmp -s $$tmp $@ || mv $$tmp $@; rm -f $$tmp
-$(BUILD)/obj/src/gitrepo.o $(BUILD)/obj/src/junit.o: $(DL_SONAMES)
+$(BUILD)/obj/src/run/gitrepo.o $(BUILD)/obj/src/run/junit.o: $(DL_SONAMES)
 
 $(BUILD)/obj/%.o: %.c $(BUILD)/CFLAGS.stamp
 	@mkdir -p $(dir $@)
@@ -180,13 +181,13 @@ $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c
 $(BUILD)/bpf/%.skel.h: $(BUILD)/bpf/%.bpf.o
 	$(call msg,GEN-SKEL,$@)$(BPFTOOL) gen skeleton $< name ftscope_$* > $@
 
-$(BUILD)/obj/src/bpfrec.o $(BUILD)/obj/src/bpfrec_maps.o: $(BUILD)/bpf/recorder.skel.h
-$(BUILD)/obj/src/bpfrec.o $(BUILD)/obj/src/bpfrec_maps.o: private ALL_CFLAGS += -I$(BUILD)/bpf
+$(BUILD)/obj/src/tracer/bpfrec.o $(BUILD)/obj/src/tracer/bpfrec_maps.o: $(BUILD)/bpf/recorder.skel.h
+$(BUILD)/obj/src/tracer/bpfrec.o $(BUILD)/obj/src/tracer/bpfrec_maps.o: private ALL_CFLAGS += -I$(BUILD)/bpf
 
 -include $(BPF_OBJS:.o=.d)
 
 # The recorder's overhead benchmark (root): `make bench-bpfrec`.
-BPFREC_BENCH_OBJS := $(addprefix $(BUILD)/obj/src/,bpfrec.o bpfrec_maps.o util.o error.o diskspace.o)
+BPFREC_BENCH_OBJS := $(addprefix $(BUILD)/obj/src/,tracer/bpfrec.o tracer/bpfrec_maps.o base/util.o base/error.o base/diskspace.o)
 $(BUILD)/bench/bpfrec_overhead: bench/bpfrec_overhead.c $(BPFREC_BENCH_OBJS) $(BUILD)/CFLAGS.stamp
 	@mkdir -p $(dir $@)
 	$(call msg,CC,$@)$(CC) $(ALL_CFLAGS) -o $@ $< $(BPFREC_BENCH_OBJS) $(ALL_LDFLAGS) $(LIBS)
@@ -210,7 +211,7 @@ FUZZ_CFLAGS = $(CFLAGS_BASE) -O1 -fno-sanitize-recover=undefined -Wno-format-non
 	-I$(BUILD)/bpf $(PKG_CFLAGS)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
-FUZZ_LIB_OBJS := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(filter-out src/main.c,$(SRCS)))
+FUZZ_LIB_OBJS := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,$(filter-out src/cli/main.c,$(SRCS)))
 FUZZ_RUN := bash tests/fuzz/run-fuzzers.sh
 
 .PHONY: fuzz fuzz-smoke fuzz-build

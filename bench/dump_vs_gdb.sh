@@ -175,7 +175,7 @@ for i in $(seq 1 "$N"); do
 	done
 done
 
-# Without a warm symbol cache (symbolizer/diskcache.c): "cold" is a dump on a host where no
+# Without a warm symbol cache (src/symbolizer/diskcache.c): "cold" is a dump on a host where no
 # ftscope ran before (an empty cache each time: ELF symbols sorted, the lines of the DWARF
 # units of the frames present; the whole tables are built and saved afterwards by a child of
 # the dump), "off" parses what it needs every time and saves nothing (FTSCOPE_SYMBOL_CACHE="").

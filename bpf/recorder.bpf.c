@@ -8,7 +8,7 @@
  *   - per futex word, how often and how long threads waited (`waits`);
  *   - on-CPU time, time with >= 2 threads of one process (and of the tree) on CPU at once,
  *     live/peak threads (`stats`, `proc_run`).
- * User side: src/bpfrec.c. Shared layouts: include/ftscope/recorder_event.h.
+ * User side: src/tracer/bpfrec.c. Shared layouts: include/ftscope/recorder_event.h.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -84,7 +84,7 @@ struct {
 
 /*
  * The blocking syscalls (futex, wait4, waitid) are seen one of two ways; user space picks
- * one before loading (src/bpfrec.c) and leaves the other's programs unloaded:
+ * one before loading (src/tracer/bpfrec.c) and leaves the other's programs unloaded:
  *  - the syscalls:sys_{enter,exit}_<name> tracepoints (the *_enter/_exit programs below):
  *    only their own syscalls run a program. They are attached by id through perf events,
  *    and the id is read from tracefs, mounted for a moment in a private mount namespace
@@ -456,7 +456,7 @@ static __always_inline int syscall_end(long ret)
 	return 0;
 }
 
-/* The syscall tracepoints (attached by src/bpfrec.c, not by the skeleton). */
+/* The syscall tracepoints (attached by src/tracer/bpfrec.c, not by the skeleton). */
 SEC("tracepoint/syscalls/sys_enter_futex")
 int futex_enter(struct sys_enter_ctx *ctx)
 {

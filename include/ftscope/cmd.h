@@ -8,7 +8,7 @@
  *  1. write src/cmd_<name>.c with one non-static `int cmd_<name>(int argc, char **argv)`;
  *     argv[0] is the subcommand name; the return value is the exit status (exit.h);
  *     `--help` prints usage to stdout and returns 0; usage errors go through die_usage().
- *  2. declare it below and add a row to the table in src/main.c;
+ *  2. declare it below and add a row to the table in src/cli/main.c;
  *  3. add an e2e test (tests/e2e/tNNNN-<name>-*.sh) and document it in README.md.
  * The Makefile picks up every C file in src/ by itself.
  */

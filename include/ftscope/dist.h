@@ -14,7 +14,7 @@
 
 struct cJSON;
 
-/* What src/py/ft_dist.py found for a project: its latest release. */
+/* What src/run/py/ft_dist.py found for a project: its latest release. */
 struct dist_found {
 	char *version;           /* NULL: no release found (error says why) */
 	char *sdist;             /* the downloaded sdist (asked for and present), or NULL */

@@ -3,7 +3,7 @@
 #ifndef FTSCOPE_RECORDER_EVENT_H
 #define FTSCOPE_RECORDER_EVENT_H
 /*
- * Records and map layouts shared by bpf/recorder.bpf.c (kernel) and src/bpfrec.c (user
+ * Records and map layouts shared by bpf/recorder.bpf.c (kernel) and src/tracer/bpfrec.c (user
  * space). Fixed-width __u32/__u64 only, explicit padding, no pointers: both compilers must
  * agree on every offset. Include it after bpf/vmlinux.h (BPF side) or <linux/types.h>
  * (user side); it includes nothing itself.

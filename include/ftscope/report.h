@@ -156,7 +156,7 @@ long report_gil_deadlocks(const struct report_pkg *p);
 /* Clusters of package p, as indexes into r->clusters, most iterations first. */
 size_t report_pkg_clusters(const struct report *r, size_t p, size_t *out, size_t max);
 
-/* ---- text tables: `show` and `report --format text` (src/report_text.c) ---- */
+/* ---- text tables: `show` and `report --format text` (src/report/report_text.c) ---- */
 
 /* Bytes of s's first max code points (Python's s[:max]). */
 size_t utf8_prefix(const char *s, size_t max);

@@ -5,7 +5,7 @@
 
 /*
  * The report as a stream of document events, so a section is written once
- * (src/report_sections.c) and each format is a backend that lays the events out:
+ * (src/report/report_sections.c) and each format is a backend that lays the events out:
  * markdown (report_md.c: report_doc_md) and HTML (report_html.c: report_doc_html).
  *
  *	section  heading and its end            para     a paragraph of inline content

@@ -4,7 +4,7 @@
 #define FTSCOPE_REPORT_SVG_H
 
 /*
- * The HTML report's charts (src/report_svg.c), inline SVG; and the colours the page and
+ * The HTML report's charts (src/report/report_svg.c), inline SVG; and the colours the page and
  * its charts share (one per category).
  */
 #include <stddef.h>

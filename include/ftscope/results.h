@@ -29,7 +29,7 @@ struct stderr_evidence {
 				      "file.py:func" (basename), or NULL */
 	struct strv tsan_kinds;    /* kinds of the unsuppressed TSAN reports ("data race", ...),
 				      unique, in order (labeille's tsan_warnings) */
-	struct tsan_reports tsan;  /* every ThreadSanitizer report (src/tsan.c), suppressions
+	struct tsan_reports tsan;  /* every ThreadSanitizer report (src/forensics/tsan.c), suppressions
 				      applied */
 	struct strv gil_modules;   /* modules named by "GIL has been enabled to load module" */
 };

@@ -5,12 +5,12 @@
 
 /*
  * One `ftscope run`, in three pieces:
- *  - src/cmd_run.c: set-up (options, user, interpreter, packages, the run directory) and
+ *  - src/cli/cmd_run.c: set-up (options, user, interpreter, packages, the run directory) and
  *    the close of the run;
- *  - src/run_pool.c: the worker pool (one forked worker per package, --jobs at once), the
+ *  - src/run/run_pool.c: the worker pool (one forked worker per package, --jobs at once), the
  *    signals that stop it, ft_meta.json's updates;
- *  - src/run_progress.c: whether the run must stop, and the progress line;
- *  - src/run_pipeline.c: one package in its worker: source, workspace, install, import
+ *  - src/run/run_progress.c: whether the run must stop, and the progress line;
+ *  - src/run/run_pipeline.c: one package in its worker: source, workspace, install, import
  *    probe, iterations.
  * struct run_ctx is what they share; cmd_run.c fills it, the others read it.
  */

@@ -5,7 +5,7 @@
 
 /*
  * `ftscope run`'s options: the command line, its usage text, defaults, and the "config"
- * object of ft_meta.json that records them (src/run_options.c). Parsing may run twice: the
+ * object of ft_meta.json that records them (src/run/run_options.c). Parsing may run twice: the
  * stored arguments of a resumed run, then the new ones on top.
  */
 #include <stdbool.h>

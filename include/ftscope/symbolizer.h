@@ -6,7 +6,7 @@
 /*
  * Native stacks of a ptrace-stopped process: unwinding (libunwind-ptrace) and
  * symbolization (our own /proc/PID/maps cache, libelf symbol tables bounded by st_size,
- * libdw for DWARF file:line). symbolizer/README.md has the design and the pitfalls.
+ * libdw for DWARF file:line). src/symbolizer/README.md has the design and the pitfalls.
  *
  * Lifecycle:
  *

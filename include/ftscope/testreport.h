@@ -50,7 +50,7 @@ int junit_parse_at(int dirfd, const char *name, uid_t owner, struct test_report 
 /* Fill the counts from pytest's last summary line in text; false if none is found. */
 bool pytest_summary_parse(const char *text, struct test_report *r);
 /*
- * `python -m unittest -v` output (it goes to stderr), src/unittest_parse.c: one outcome per
+ * `python -m unittest -v` output (it goes to stderr), src/run/unittest_parse.c: one outcome per
  * "test_x (pkg.mod.Class.test_x) ... ok|FAIL|ERROR|skipped '..'|expected failure|unexpected
  * success" line (3.11+; before 3.11 "test_x (pkg.mod.Class)"; a docstring line may come
  * between the name and the outcome, test output before the outcome), ids "pkg.mod.Class.test_x";

@@ -6,7 +6,7 @@
 /*
  * How the processes of a test tree are watched, as backends (in the spirit of strace's
  * unwinder ops): one file each, src/tracer_<name>.c, with a struct tracer_ops; the table in
- * src/tracer.c lists them in auto's order of preference and is the only place that names
+ * src/tracer/tracer.c lists them in auto's order of preference and is the only place that names
  * them all.
  *   none    the /proc progress monitor only (supervise.c samples it for every tracer);
  *   ptrace  + every process and thread followed: crash stops, every exit, snapshots;

@@ -102,7 +102,7 @@ struct probe_target {
 };
 
 /*
- * The import probe (src/py/probe_ext.py) run by the venv's python WITHOUT PYTHON_GIL,
+ * The import probe (src/run/py/probe_ext.py) run by the venv's python WITHOUT PYTHON_GIL,
  * from `cwd`, for `t`; the script is written to script_path. Returns the probe's JSON
  * object (labeille's extension_compat fields, plus import_name, import_name_from,
  * distribution, top_level_modules), or a stub with import_ok false and probe_error set

@@ -16,7 +16,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "../../symbolizer/internal.h"
+#include "../../src/symbolizer/internal.h"
 #include "ftscope/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

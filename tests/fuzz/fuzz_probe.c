@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The ftscope authors */
 /*
- * libFuzzer target: the import probe's output (src/py/probe_ext.py runs in the package's
+ * libFuzzer target: the import probe's output (src/run/py/probe_ext.py runs in the package's
  * venv, so the package's import code can print anything before it): the last JSON line
  * (last_json_line) becomes the package's extension_compat, carried with a source scan
  * (srcscan_carry) and aggregated (pkg_aggregate reads its fields, of any type).

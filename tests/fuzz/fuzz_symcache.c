@@ -18,7 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../symbolizer/internal.h"
+#include "../../src/symbolizer/internal.h"
 #include "ftscope/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

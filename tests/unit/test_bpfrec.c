@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The ftscope authors */
 /*
- * The eBPF recorder (src/bpfrec.c, bpf/recorder.bpf.c) against a real process tree: a
+ * The eBPF recorder (src/tracer/bpfrec.c, bpf/recorder.bpf.c) against a real process tree: a
  * child that stops itself, is tracked, then forks and reaps a grandchild (exit 3), execs
  * another (/bin/true), signals itself (SIGUSR1, handled), spins two threads at once (CPU
  * overlap), and leaves two threads blocked for good on a mutex it holds. Meanwhile this

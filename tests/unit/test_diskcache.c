@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The ftscope authors */
 /*
- * The per-build-id disk cache (symbolizer/diskcache.c) on the real libc of this host: for
+ * The per-build-id disk cache (src/symbolizer/diskcache.c) on the real libc of this host: for
  * every exported function of libc (and a few pcs inside each), the symbol and the
  * file:line from a saved table (linecache.c, elfsyms.c), built or loaded back from disk,
  * must be what parsing libc + libc6-dbg gives without a cache (libelf, libdw). A truncated
@@ -23,7 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../symbolizer/internal.h"
+#include "../../src/symbolizer/internal.h"
 #include "ftscope/util.h"
 #include "tap.h"
 

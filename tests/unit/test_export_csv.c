@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The ftscope authors */
 /*
- * CSV writing (src/csv.c): RFC 4180 quoting as Python's csv.writer does it, and number
- * formatting as Python's round(); then `ftscope export` (src/cmd_export.c) end to end on a
+ * CSV writing (src/report/csv.c): RFC 4180 quoting as Python's csv.writer does it, and number
+ * formatting as Python's round(); then `ftscope export` (src/cli/cmd_export.c) end to end on a
  * hand-written run dir, written with -o.
  */
 #include <getopt.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The ftscope authors */
 /*
- * gitrepo_sync / gitrepo_head (src/gitrepo.c) against real repositories made with the git
+ * gitrepo_sync / gitrepo_head (src/run/gitrepo.c) against real repositories made with the git
  * CLI in a temp dir: clone by path, file:// and relative path; fetch + hard reset + clean
  * (untracked, ignored, empty dirs, nested repos, symlinks); a changed default branch; a
  * changed URL; shallow clones and fetches (git CLI); failures with one-line messages.

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The ftscope authors */
 /*
- * JSON events (src/jsonout.c): the streaming backend writes exactly what json_print()
+ * JSON events (src/results/jsonout.c): the streaming backend writes exactly what json_print()
  * (cJSON_Print, strings made valid UTF-8, TEXT_NUL_MARK as \u0000) makes of the same document, the cJSON backend builds that document, and a replay of a tree
  * gives it back. Documents: escapes and control bytes, UTF-8, invalid UTF-8 and the NUL mark, numbers that print as whole
  * numbers, fractions, -0, huge and tiny values, NaN; empty and nested objects and arrays.

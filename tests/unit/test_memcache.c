@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The ftscope authors */
 /*
- * The snapshot's pages (symbolizer/memcache.c), on this process's own memory:
+ * The snapshot's pages (src/symbolizer/memcache.c), on this process's own memory:
  *  - a prefetch brings many ranges in with few reads, and reads answer from it;
  *  - what was read is what later reads return, though the memory changed since (a
  *    snapshot), until symbolizer_mem_reset();

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The ftscope authors */
 /*
- * YAML -> JSON (src/yaml_json.c) and the laruche registry (src/registry.c): scalar
+ * YAML -> JSON (src/run/yaml_json.c) and the laruche registry (src/run/registry.c): scalar
  * resolution, YAML errors with positions, a small registry in laruche's real shape
  * (quirks included), selection, type errors naming the file and field, import names.
  */

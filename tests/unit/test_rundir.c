@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The ftscope authors */
 /*
- * The run-directory reader (src/rundir.c) on run directories written by hand: this tests
+ * The run-directory reader (src/results/rundir.c) on run directories written by hand: this tests
  * the reader's tolerance (last line wins, damaged lines, missing files), so synthetic JSON
- * is the point. Also the category table (src/category.c).
+ * is the point. Also the category table (src/run/category.c).
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The ftscope authors */
 /*
- * The native symbolizer (symbolizer/) against the fixtures of tests/fixtures/native, built
+ * The native symbolizer (src/symbolizer/) against the fixtures of tests/fixtures/native, built
  * by their build.sh with pinned flags: stack_chain (main -> f0 .. f3, separate TUs) in its
  * pause, crash and signal modes, deadlock_native (two threads, two mutexes), and
  * stack_chain threads 100 for timings. Threads are stopped the way ftscope stops them

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The ftscope authors */
 /*
- * Untrusted text (src/text.c, json_print in results.c): invalid UTF-8 becomes U+FFFD, a NUL
+ * Untrusted text (src/base/text.c, json_print in results.c): invalid UTF-8 becomes U+FFFD, a NUL
  * of the test's output survives into JSON as \u0000, and control and bidi characters reach
  * a terminal only as escapes.
  */

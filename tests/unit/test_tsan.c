@@ -490,7 +490,7 @@ out:
 	tsan_reports_release(&misc);
 }
 
-/* The iteration record's tsan_* fields and the package's tsan_races (src/results.c). */
+/* The iteration record's tsan_* fields and the package's tsan_races (src/results/results.c). */
 static void test_results_json(void)
 {
 	char *text = NULL;

@@ -42,7 +42,7 @@ static void usage(FILE *f)
 }
 
 /*
- * Where saved DWARF line tables live (symbolizer/linecache.c): FTSCOPE_SYMBOL_CACHE if set
+ * Where saved DWARF line tables live (src/symbolizer/linecache.c): FTSCOPE_SYMBOL_CACHE if set
  * ("" turns the cache off), else ${FTSCOPE_CACHE:-/var/cache/ftscope}/symbols for root
  * (beside the interpreter cache), else ${XDG_CACHE_HOME:-~/.cache}/ftscope/symbols.
  */

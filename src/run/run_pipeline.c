@@ -802,7 +802,7 @@ cJSON *run_process_package(struct run_ctx *rc, const struct pkg_entry *e, const 
 	if (run_interrupted)
 		goto done;
 
-	/* 3. Import probe, without PYTHON_GIL (see src/py/probe_ext.py). The script is root's,
+	/* 3. Import probe, without PYTHON_GIL (see src/run/py/probe_ext.py). The script is root's,
 	 * in the workspace's root-owned top; the probe runs from TMPDIR. */
 	if (o->tsan)
 		tsan_env(rc, NULL, &env); /* TSAN-built extensions import only with the runtime */

@@ -4,7 +4,7 @@
 #define FTSCOPE_SYMBOLIZER_INTERNAL_H
 
 /*
- * Private to symbolizer/: the maps cache (maps.c), the ELF/DWARF file cache (elfsyms.c)
+ * Private to src/symbolizer/: the maps cache (maps.c), the ELF/DWARF file cache (elfsyms.c)
  * and the libunwind backend (unwind.c) share these. Not part of the contract in
  * include/ftscope/symbolizer.h.
  */

@@ -313,7 +313,7 @@ static void failing_tests(const cJSON *arr, struct strv *ids)
 }
 
 /*
- * The stress block (run --parallel-threads; src/stress.c): its own counts and tests, and
+ * The stress block (run --parallel-threads; src/run/stress.c): its own counts and tests, and
  * its iterations join the package's category counts (c). Returns whether stress iterations
  * ran with two or more threads per test (concurrency exercised by stress).
  */

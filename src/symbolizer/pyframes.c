@@ -151,7 +151,7 @@ struct addr_set {
 
 struct pyreader {
 	pid_t pid;
-	/* maps, ELF files and the snapshot's pages of the process (symbolizer/maps.c,
+	/* maps, ELF files and the snapshot's pages of the process (src/symbolizer/maps.c,
 	 * memcache.c): shared with the native unwinder of a snapshot, or our own */
 	struct symbolizer *sym;
 	bool own_sym;
@@ -178,7 +178,7 @@ struct pyreader {
 enum { TK_OTHER, TK_LOCK, TK_RLOCK, TK_CFUNC };
 
 /*
- * Target memory: the snapshot's pages (symbolizer/memcache.c), shared with the unwinder.
+ * Target memory: the snapshot's pages (src/symbolizer/memcache.c), shared with the unwinder.
  */
 
 /* Uncached read of exactly len bytes: 0, -EFAULT (unmapped) or -ESRCH (gone). */

@@ -230,7 +230,7 @@ static int spawn_wait(char *const argv[], char *const envp[], const char *log)
 char *tsan_build_init_lib(const char *runtime, const char *dir)
 {
 	static const char src[] =
-		"/* ftscope: start ThreadSanitizer before main() (see ftscope's src/tsan_runtime.c) */\n"
+		"/* ftscope: start ThreadSanitizer before main() (see ftscope's src/run/tsan_runtime.c) */\n"
 		"extern void __tsan_init(void);\n"
 		"__attribute__((constructor)) static void ftscope_tsan_init(void)\n"
 		"{\n\t__tsan_init();\n}\n";
