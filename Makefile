@@ -208,6 +208,7 @@ FUZZ_TIME ?= 60
 FUZZ_SMOKE_TIME ?= 8
 FUZZ_SAN := address,undefined
 FUZZ_CFLAGS = $(CFLAGS_BASE) -O1 -fno-sanitize-recover=undefined -Wno-format-nonliteral \
+	-Werror=implicit-function-declaration -Werror=incompatible-pointer-types -Werror=int-conversion \
 	-I$(BUILD)/bpf $(PKG_CFLAGS)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
