@@ -13,6 +13,8 @@
 
 enum ft_category {
 	CAT_COMPATIBLE,              /* all iterations pass */
+	CAT_COMPATIBLE_BY_WHEEL,     /* --trust-ft-wheels: a published free-threaded wheel, and
+					its tests passed (or none ran: -any-version) */
 	CAT_COMPATIBLE_GIL_FALLBACK, /* all pass, but an extension re-enabled the GIL */
 	CAT_TSAN_WARNINGS,           /* all pass, ThreadSanitizer reported races */
 	CAT_INTERMITTENT,            /* 0 < pass rate < 1, no crash or deadlock */
@@ -31,21 +33,20 @@ const char *category_name(enum ft_category c);
 const char *category_label(enum ft_category c);
 
 /*
- * The category for a stored name, or -1 if name is NULL or not a category name. labeille's
- * "compatible_by_wheel" (never produced by ftscope) reads as CAT_COMPATIBLE.
+ * The category for a stored name, or -1 if name is NULL or not a category name.
  */
 int category_from_name(const char *name);
 /* Like category_from_name(), but CAT_UNKNOWN for anything unrecognised. */
 enum ft_category category_parse(const char *name);
 
-/* 0 (compatible) .. 9 (unknown): labeille's FailureCategory.severity. */
+/* 0 (compatible, compatible_by_wheel) .. 9 (unknown): labeille's FailureCategory.severity. */
 int category_severity(enum ft_category c);
 /* Works at least sometimes: compatible*, tsan_warnings, intermittent. */
 bool category_is_usable(enum ft_category c);
 
 /*
- * Display symbol: labeille's (✓ ⚠ ⚡ ~ ✗ 💥 🔒 ⚙ 📦 ?) when utf8, otherwise one printable
- * ASCII character (+ g t ~ x ! D # @ ?). Static string. category_symbol_width() is the
+ * Display symbol: labeille's (✓ ⊕ ⚠ ⚡ ~ ✗ 💥 🔒 ⚙ 📦 ?) when utf8, otherwise one printable
+ * ASCII character (+ w g t ~ x ! D # @ ?). Static string. category_symbol_width() is the
  * number of terminal columns it takes (the emoji take 2), for aligning tables.
  */
 const char *category_symbol(enum ft_category c, bool utf8);

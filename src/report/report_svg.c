@@ -72,6 +72,7 @@ double chart_px(double v, double max, double width)
 
 const char *const report_cat_colors[CAT_NR] = {
 	[CAT_COMPATIBLE] = "#1a7f37",
+	[CAT_COMPATIBLE_BY_WHEEL] = "#2f8f5b",
 	[CAT_COMPATIBLE_GIL_FALLBACK] = "#4d9a3a",
 	[CAT_TSAN_WARNINGS] = "#b08800",
 	[CAT_INTERMITTENT] = "#d4760a",

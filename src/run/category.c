@@ -17,6 +17,8 @@ static const struct category_info {
 	bool usable;
 } categories[CAT_NR] = {
 	[CAT_COMPATIBLE] = { "compatible", "Compatible", "\u2713", 1, "+", true },
+	[CAT_COMPATIBLE_BY_WHEEL] = { "compatible_by_wheel", "Compatible by wheel", "\u2295", 1,
+				      "w", true },
 	[CAT_COMPATIBLE_GIL_FALLBACK] = { "compatible_gil_fallback", "Compatible (GIL fallback)",
 					  "\u26a0", 1, "g", true },
 	[CAT_TSAN_WARNINGS] = { "tsan_warnings", "TSAN warnings", "\u26a1", 2, "t", true },
@@ -54,9 +56,6 @@ int category_from_name(const char *name)
 		if (!strcmp(name, categories[i].name))
 			return i;
 	}
-	/* labeille's --trust-ft-wheels verdict; severity 0 there too */
-	if (!strcmp(name, "compatible_by_wheel"))
-		return CAT_COMPATIBLE;
 	return -1;
 }
 
@@ -68,7 +67,10 @@ enum ft_category category_parse(const char *name)
 
 int category_severity(enum ft_category c)
 {
-	return (unsigned)c >= CAT_NR ? CAT_UNKNOWN : (int)c;
+	/* labeille: compatible_by_wheel is as severe as compatible (0), the rest follow */
+	if ((unsigned)c >= CAT_NR)
+		c = CAT_UNKNOWN;
+	return c <= CAT_COMPATIBLE_BY_WHEEL ? 0 : (int)c - 1;
 }
 
 bool category_is_usable(enum ft_category c)

@@ -26,7 +26,7 @@ int fail_on_parse(const char *spec, unsigned *mask, const char **bad)
 					*mask |= 1u << k;
 			continue;
 		}
-		if (c < 0 || !strcmp(w, "compatible_by_wheel")) {
+		if (c < 0) {
 			*bad = w; /* copy is left to the exit that follows */
 			return -EINVAL;
 		}

@@ -105,4 +105,6 @@ is "$(jqpkg ftfix-ok .iterations_completed)" 0 "any version: nothing run"
 is "$(jqpkg ftfix-ok .ft_wheel_version)" 0.3.0 "any version: ft_wheel_version"
 run_ftscope show "$RUN_DIR"
 is "$FTSCOPE_RC" 0 "show reads compatible_by_wheel"
+like "$(grep ftfix-ok "$FTSCOPE_OUT")" "compatible_by_wheel" "show names the category as it is"
+like "$(ftscope_out)" "Compatible by wheel: +1" "and counts it apart from compatible"
 done_testing

@@ -23,6 +23,9 @@ int main(void)
 	   !(mask & 1u << CAT_INTERMITTENT), "fail_on_parse: all-failing is the unusable ones");
 	ok(fail_on_parse("deadlock,crashes", &mask, &bad) < 0 && bad && !strcmp(bad, "crashes"),
 	   "fail_on_parse: names the bad word");
+	ok(fail_on_parse("compatible_by_wheel", &mask, &bad) == 0 &&
+	   mask == 1u << CAT_COMPATIBLE_BY_WHEEL,
+	   "fail_on_parse: compatible_by_wheel is its own category, not compatible");
 
 	progress_line(&sb, 80, 3, 10, "a-package-with-a-really-very-long-name-indeed", "test", 4,
 		      10, counts, 125);
