@@ -194,6 +194,9 @@ struct rs_pkg {
 					  the stored object, or computed for runs recorded
 					  before it existed) */
 	struct rs_pep779 pep779;
+	bool has_pep779_baseline;      /* --baseline-python: the free-threaded build against the
+					  default build (pep779_baseline), PEP 779's own compare */
+	struct rs_pep779 pep779_baseline;
 	const struct cJSON *ext_compat; /* extension_compat, or NULL */
 	const char *run_dir;           /* the run it comes from (artifacts are relative) */
 	const struct cJSON *raw;       /* the package object */

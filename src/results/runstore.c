@@ -195,6 +195,22 @@ static int json_tristate(const cJSON *o, const char *key)
 	return !cJSON_IsBool(v) ? -1 : cJSON_IsTrue(v);
 }
 
+/* A stored pep779 object into r; false when it is not one. */
+static bool read_pep779(struct rs_pep779 *r, const cJSON *pep)
+{
+	if (!cJSON_IsObject(pep))
+		return false;
+	r->time_ratio = json_num(pep, "time_ratio", 0);
+	r->rss_ratio = json_num(pep, "rss_ratio", 0);
+	r->ft_median_s = json_num(pep, "ft_median_s", 0);
+	r->gil_median_s = json_num(pep, "gil_median_s", 0);
+	r->ft_median_rss_kb = json_num(pep, "ft_median_rss_kb", 0);
+	r->gil_median_rss_kb = json_num(pep, "gil_median_rss_kb", 0);
+	r->time_ok = json_tristate(pep, "time_ok");
+	r->rss_ok = json_tristate(pep, "rss_ok");
+	return true;
+}
+
 /* The stored pep779 object; runs recorded before it existed: computed here. */
 static void load_pep779(struct rs_pkg *p, const cJSON *pep, const cJSON *iters,
 			const cJSON *giters)
@@ -202,18 +218,7 @@ static void load_pep779(struct rs_pkg *p, const cJSON *pep, const cJSON *iters,
 	cJSON *computed = NULL;
 	if (!pep)
 		pep = computed = pep779_json(iters, giters);
-	if (cJSON_IsObject(pep)) {
-		struct rs_pep779 *r = &p->pep779;
-		p->has_pep779 = true;
-		r->time_ratio = json_num(pep, "time_ratio", 0);
-		r->rss_ratio = json_num(pep, "rss_ratio", 0);
-		r->ft_median_s = json_num(pep, "ft_median_s", 0);
-		r->gil_median_s = json_num(pep, "gil_median_s", 0);
-		r->ft_median_rss_kb = json_num(pep, "ft_median_rss_kb", 0);
-		r->gil_median_rss_kb = json_num(pep, "gil_median_rss_kb", 0);
-		r->time_ok = json_tristate(pep, "time_ok");
-		r->rss_ok = json_tristate(pep, "rss_ok");
-	}
+	p->has_pep779 = read_pep779(&p->pep779, pep);
 	cJSON_Delete(computed);
 }
 
@@ -327,6 +332,7 @@ static void load_pkg(struct rs_pkg *p, const cJSON *o, const char *run_dir)
 		load_ext(&p->ext, p->ext_compat);
 	if (p->has_gil_iters)
 		load_pep779(p, item(o, "pep779"), item(o, "iterations"), giters);
+	p->has_pep779_baseline = read_pep779(&p->pep779_baseline, item(o, "pep779_baseline"));
 }
 
 void rs_pkg_from_json(struct rs_pkg *p, const cJSON *o, const char *run_dir)

@@ -51,7 +51,9 @@ static const char meta_b[] =
 
 static const char *const lines_b[] = {
 	"{\"package\":\"ok\",\"category\":\"compatible\",\"iterations_completed\":1,"
-	"\"pass_count\":1,\"pass_rate\":1,\"iterations\":[{\"index\":1,\"status\":\"pass\"}]}",
+	"\"pass_count\":1,\"pass_rate\":1,\"iterations\":[{\"index\":1,\"status\":\"pass\"}],"
+	"\"pep779_baseline\":{\"time_ratio\":1.1,\"ft_median_s\":2.2,\"gil_median_s\":2,"
+	"\"time_ok\":true,\"rss_ok\":null}}",
 	"{\"package\":\"seg\",\"category\":\"compatible\",\"iterations_completed\":1,"
 	"\"pass_count\":1,\"pass_rate\":1,\"iterations\":[{\"index\":1,\"status\":\"pass\"}]}",
 };
@@ -119,6 +121,7 @@ static void test_view(const char *dir)
 		is_int(dl->git[0].status, -1, "an unknown status is -1");
 		is_str(dl->git[0].status_text, "weird", "and kept as written");
 		ok(!dl->has_pep779, "no PEP 779 ratios without passes");
+		ok(!dl->has_pep779_baseline, "no baseline ratios without --baseline-python");
 		is_str(dl->run_dir, dir, "the package's run directory");
 	}
 	seg = run_view_pkg(&v, "seg");
@@ -162,6 +165,10 @@ static void test_merge(const char *a, const char *b)
 	ok(seg && seg->cat == CAT_COMPATIBLE, "the later run wins seg");
 	ok(seg && !strcmp(seg->run_dir, b), "and seg's artifacts are in run B");
 	is_str(m.pkgs[0].run_dir, a, "dl's are in run A");
+	ok(m.pkgs[2].has_pep779_baseline && m.pkgs[2].pep779_baseline.time_ratio == 1.1 &&
+		   m.pkgs[2].pep779_baseline.ft_median_s == 2.2 &&
+		   m.pkgs[2].pep779_baseline.time_ok == 1 && m.pkgs[2].pep779_baseline.rss_ok == -1,
+	   "pep779_baseline in the view: ratio, medians, verdicts (null: n/a)");
 	is_int(m.meta.packages_total, 4, "packages_total summed");
 	is_int(m.meta.status, RS_INTERRUPTED, "the least finished status");
 	is_str(m.meta.run_id, "ft_a", "the first run's id");
