@@ -115,6 +115,8 @@ struct report_kv {
 /* Fills kv (up to max rows) and returns how many; free the values with report_kv_free. */
 size_t report_header_rows(const struct report *r, struct report_kv *kv, size_t max);
 void report_kv_free(struct report_kv *kv, size_t n);
+/* "complete", "interrupted, partial results", ... Static. */
+const char *report_status_word(enum report_status s);
 /* "this run was interrupted: ..." for partial runs, or NULL. malloc'd. */
 char *report_partial_note(const struct report *r);
 /* The gil_comparison meaning for people ("fails only without the GIL"). Static. */

@@ -104,7 +104,7 @@ int report_triage_score(const struct rs_pkg *pkg, struct sbuf *reason)
 
 /* ---- header ---- */
 
-static const char *status_word(enum report_status s)
+const char *report_status_word(enum report_status s)
 {
 	switch (s) {
 	case REPORT_COMPLETE:
@@ -146,7 +146,7 @@ size_t report_header_rows(const struct report *r, struct report_kv *kv, size_t m
 	const char *when = m->started_at;
 	struct sbuf sb = SBUF_INIT;
 
-	kv_add(kv, &n, max, "Run", xasprintf("%s (%s)", r->run_id, status_word(r->status)));
+	kv_add(kv, &n, max, "Run", xasprintf("%s (%s)", r->run_id, report_status_word(r->status)));
 	if (!when)
 		when = m->timestamp;
 	if (when) {

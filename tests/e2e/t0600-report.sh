@@ -74,12 +74,12 @@ ok grep -qE "^\| ftfix-segv \| [0-9]/2 \([0-9]+%\) \| [12] \| \`$SIG_ID\` \| SIG
 ok grep -qE "^\| \`$SIG_ID\` \| SIGSEGV \| .* \| [0-9]+ \| ftfix-segv \([0-9]+\) \|$" "$MD" \
 	"crash cluster row"
 ok grep -qF "thread $T1 → thread $T2 → thread $T1" "$MD" "the deadlock's cycle with its TIDs"
-ok grep -qE "^\| \*\*$T1\*\* \`python\` \| threading\.Lock \| $T2 \|" "$MD" \
-	"thread $T1 waits on a threading.Lock held by $T2"
+ok grep -qE "^\| $T1 \`python\` \(in the cycle\) \| threading\.Lock \| thread $T2 \|" "$MD" \
+	"thread $T1 (in the cycle) waits on a threading.Lock held by $T2"
 ok grep -qF "\`__init__.py:$line_ab _a_to_b\`" "$MD" "the blocked Python frame of _a_to_b"
-ok grep -qE '^\| ftfix-ok \| [0-9.]+ s \| [0-9.]+ s \| [0-9]+\.[0-9]{3} \([+-][0-9.]+%\) \| (yes|\*\*no\*\*) \| [0-9.]+ MiB \| [0-9.]+ MiB \| [0-9]+\.[0-9]{3} \([+-][0-9.]+%\) \| (yes|\*\*no\*\*) \|$' \
+ok grep -qE '^\| ftfix-ok \| [0-9.]+ s \| [0-9.]+ s \| [0-9]+\.[0-9]{3} \([+-][0-9.]+%\) \| (✓ within|\*\*✗ over\*\*) \| [0-9.]+ MiB \| [0-9.]+ MiB \| [0-9]+\.[0-9]{3} \([+-][0-9.]+%\) \| (✓ within|\*\*✗ over\*\*) \|$' \
 	"$MD" "PEP 779 row for ftfix-ok with numbers"
-ok grep -qE '^\| ftfix-deadlock \| n/a \| n/a \| no passing iteration in both modes' "$MD" \
+ok grep -qE '^\| ftfix-deadlock \| not measured: no passing iteration in both modes' "$MD" \
 	"PEP 779 row for a package that never passes"
 ok grep -qE '^\| ftfix-segv \| [0-9]/2 \([0-9]+%\) \| 2/2 \(100%\) \| ft_only \| fails only without the GIL \|$' \
 	"$MD" "GIL comparison: the crash is free-threading only"
@@ -112,7 +112,7 @@ ok test "$(grep -c '<script' "$HTML")" = 0 "no script"
 ok test "$(grep -oE '(src|href)="(https?:)?//' "$HTML" | wc -l)" = 0 "nothing fetched"
 is "$(grep -o '<svg ' "$HTML" | wc -l | tr -d ' ')" 3 "three inline SVG charts"
 ok grep -qF "$SIG_ID" "$HTML" "the crash signature id"
-ok grep -qF "<span class=\"tid\">$T1</span>" "$HTML" "the cycle's TIDs"
+ok grep -qF "thread $T1 → thread $T2 → thread $T1" "$HTML" "the cycle's TIDs, in the markdown's words"
 ok grep -qF "&lt;locals&gt;" "$HTML" "frames are escaped"
 
 # ---- a run still going: the report says so
@@ -126,7 +126,7 @@ ok grep -qE '^> \*\*Partial results\.\*\* This run had not finished .* 2 package
 	"$FTSCOPE_OUT" "markdown: partial, 2 of 3 packages"
 ok grep -qE '^- \*\*Packages tested:\*\* 2 of 3$' "$FTSCOPE_OUT" "header: 2 of 3 packages"
 run_ftscope report "$PART" --format html
-ok grep -qF 'in progress: partial results' "$FTSCOPE_OUT" "html: partial"
+ok grep -qF 'not finished, partial results' "$FTSCOPE_OUT" "html: partial, as the markdown says it"
 
 # ---- HTML in a browser
 CHROMIUM=/usr/bin/chromium
@@ -154,7 +154,7 @@ like "$DOM" '<rect [^>]*fill="#a40e26"' "DOM: the category chart draws the crash
 like "$DOM" 'limit 1\.15' "DOM: the PEP 779 chart has the time limit line"
 like "$DOM" 'limit 1\.20' "DOM: and the memory limit line"
 like "$DOM" "$SIG_ID" "DOM: the signature id"
-like "$DOM" "thread <span class=\"tid\">$T1</span>" "DOM: the cycle"
+like "$DOM" "<tr class=\"incycle\"><td>$T1 " "DOM: the cycle's threads highlighted"
 PNG=$TEST_TMP/report.png
 chromium_run --screenshot="$PNG" --window-size=1280,2000 "file://$HTML" >/dev/null
 ok test -s "$PNG" "Chromium takes a screenshot"

@@ -291,8 +291,15 @@ static void test_documents(void)
 	   "markdown TSAN races");
 	ok(strstr(md.buf, "`src/o.c:12` Py_mod_gil → NOT_USED") != NULL,
 	   "markdown source declarations");
-	ok(strstr(md.buf, "| other\\|pipe | 1.30 s | 1.00 s | 1.300 (+30.0%) | **no** |") != NULL,
+	ok(strstr(md.buf, "| other\\|pipe | 1.30 s | 1.00 s | 1.300 (+30.0%) | **\u2717 over** |") !=
+		   NULL,
 	   "markdown PEP 779 row over the limit");
+	ok(strstr(html.buf, "<td>other|pipe</td><td class=\"num\">1.30 s</td><td class=\"num\">"
+			    "1.00 s</td><td class=\"num\">1.300 (+30.0%)</td><td class=\"c\"><span "
+			    "class=\"over\">\u2717 over</span>") != NULL,
+	   "html: the same PEP 779 row, in the same words");
+	ok(strstr(md.buf, "## Packages with crashes") && strstr(html.buf, "<h2>Packages with crashes"),
+	   "both formats have the crash section");
 
 	ok(!strstr(html.buf, "<script"), "html: no script element, even from a package name");
 	ok(strstr(html.buf, "&lt;script&gt;alert(1)&lt;/script&gt;") != NULL, "html escapes names");
