@@ -180,6 +180,10 @@ struct text_row {
 	long passes, iters, crashes;
 	char *details;               /* "SIGSEGV | f, 2 flaky tests, ...", or NULL */
 };
+/* A package row's Details, the same for `show` and `report --format text`: "interrupted,
+ * SIGSEGV | f, 2 flaky tests, 3 deadlocks, vs GIL: ft_only, vs default build: time 1.07×,
+ * ...". malloc'd. */
+char *text_pkg_details(const struct rs_pkg *pkg);
 /* The package table: header, rule, one row each. width 0 (a file, a pipe): names cut at
  * name_max code points and padded to name_width, details cut at TEXT_DETAILS_MAX. width > 0
  * (a terminal's, or $COLUMNS): columns as narrow as their contents, names whole, details

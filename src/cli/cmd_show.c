@@ -14,7 +14,6 @@
 #include "ftscope/results.h"
 #include "ftscope/runstore.h"
 #include "ftscope/show.h"
-#include "ftscope/stress.h"
 #include "ftscope/text.h"
 #include "ftscope/util.h"
 
@@ -54,7 +53,6 @@ struct pkg_row {
 
 #define PKG_COL_MIN 20
 #define PKG_COL_MAX 40
-#define SIGNATURE_MAX 30
 
 static void print_usage(FILE *f)
 {
@@ -226,72 +224,6 @@ static int cmp_name_qsort(const void *pa, const void *pb)
 	return cmp_name(pa, pb);
 }
 
-static const char *gil_fallback_module(const struct rs_pkg *pkg)
-{
-	if (pkg->gil_fallback_modules.n)
-		return pkg->gil_fallback_modules.v[0];
-	if (pkg->ext.gil_fallback_module)
-		return pkg->ext.gil_fallback_module;
-	if (pkg->ext.gil_fallback_active)
-		return "?";
-	return NULL;
-}
-
-static void add_count(struct strv *parts, long n, const char *what)
-{
-	if (n > 0)
-		strv_push_owned(parts, xasprintf("%ld %s%s", n, what, n == 1 ? "" : "s"));
-}
-
-/* The Details column. malloc'd. */
-static char *details(const struct rs_pkg *pkg)
-{
-	struct strv parts = STRV_INIT;
-	struct sbuf joined = SBUF_INIT;
-	const char *sig = pkg->failure_signatures.n ? pkg->failure_signatures.v[0] : NULL;
-	const char *tsan = pkg->tsan_warning_types.n ? pkg->tsan_warning_types.v[0] : NULL;
-	const char *gil = gil_fallback_module(pkg);
-	const char *cmp = pkg->gil_comparison;
-	long deadlocks = pkg->deadlocks;
-	long timeouts = pkg->timeouts - deadlocks; /* timeout_count has both */
-	/* stalls (hangs that are not proven deadlocks) have status timeout: named apart */
-	long stalls = pkg->stalls;
-	char *stress;
-
-	if (pkg->interrupted)
-		strv_push(&parts, "interrupted");
-	if (sig)
-		strv_push_owned(&parts, xstrndup(sig, utf8_prefix(sig, SIGNATURE_MAX)));
-	add_count(&parts, (long)pkg->nflaky_any, "flaky test");
-	if (tsan)
-		strv_push_owned(&parts, xasprintf("TSAN: %s", tsan));
-	if (stalls > timeouts)
-		stalls = timeouts;
-	add_count(&parts, deadlocks, "deadlock");
-	add_count(&parts, stalls, "stall");
-	add_count(&parts, timeouts - stalls, "timeout");
-	if (!pkg->install_ok)
-		strv_push(&parts, "install failed");
-	if (!pkg->import_ok)
-		strv_push(&parts, "import failed");
-	if (gil)
-		strv_push_owned(&parts, xasprintf("GIL fallback: %s", gil));
-	if (cmp)
-		strv_push_owned(&parts, xasprintf("vs GIL: %s", cmp));
-	if ((stress = stress_summary(pkg->raw)))
-		strv_push_owned(&parts, stress);
-	/* A pass proves little when the suite never ran two threads at once: say how. */
-	if (pkg->concurrency_exercised == 0)
-		strv_push(&parts, "no concurrency exercised");
-	else if (concurrency_how(pkg->raw) && pkg->cat == CAT_COMPATIBLE)
-		strv_push_owned(&parts, xasprintf("concurrency: %s", concurrency_how(pkg->raw)));
-
-	for (size_t i = 0; i < parts.n; i++)
-		sbuf_addf(&joined, "%s%s", i ? ", " : "", parts.v[i]);
-	strv_release(&parts);
-	return sbuf_detach(&joined);
-}
-
 static void add_table(struct sbuf *sb, struct pkg_row *rows, size_t n,
 		      const struct show_opts *opts)
 {
@@ -321,7 +253,7 @@ static void add_table(struct sbuf *sb, struct pkg_row *rows, size_t n,
 	for (size_t i = 0; i < shown; i++) {
 		const struct rs_pkg *pkg = rows[i].pkg;
 		table[i] = (struct text_row){ rows[i].name, rows[i].cat, pkg->passes, pkg->iters,
-					      pkg->crashes, details(pkg) };
+					      pkg->crashes, text_pkg_details(pkg) };
 	}
 	text_pkg_table(sb, table, shown, pkgw, (size_t)-1, opts->utf8, output_width(stdout));
 	for (size_t i = 0; i < shown; i++)

@@ -41,38 +41,81 @@ static void rule(struct sbuf *sb, bool utf8, const char *ascii, size_t n)
 	sbuf_addc(sb, '\n');
 }
 
-/* Details of a package row: "interrupted, SIGSEGV | f, 2 flaky tests, ...". malloc'd. */
-static char *details(const struct report_pkg *p)
+/* "vs default build: time 1.07x, RSS 1.02x" (pep779_baseline). malloc'd. */
+static char *baseline_ratios(const struct rs_pep779 *b)
+{
+	struct sbuf sb = SBUF_INIT;
+	sbuf_adds(&sb, "vs default build: time ");
+	if (b->time_ratio > 0)
+		sbuf_addf(&sb, "%.2f\u00d7", b->time_ratio);
+	else
+		sbuf_adds(&sb, "n/a");
+	if (b->rss_ratio > 0)
+		sbuf_addf(&sb, ", RSS %.2f\u00d7", b->rss_ratio);
+	return sbuf_detach(&sb);
+}
+
+static const char *gil_fallback_module(const struct rs_pkg *pkg)
+{
+	if (pkg->gil_fallback_modules.n)
+		return pkg->gil_fallback_modules.v[0];
+	if (pkg->ext.gil_fallback_module)
+		return pkg->ext.gil_fallback_module;
+	if (pkg->ext.gil_fallback_active)
+		return "?";
+	return NULL;
+}
+
+static void add_count(struct strv *parts, long n, const char *what)
+{
+	if (n > 0)
+		strv_push_owned(parts, xasprintf("%ld %s%s", n, what, n == 1 ? "" : "s"));
+}
+
+char *text_pkg_details(const struct rs_pkg *pkg)
 {
 	struct strv parts = STRV_INIT;
 	struct sbuf joined = SBUF_INIT;
-	const struct rs_pkg *pkg = p->pkg;
 	const char *sig = pkg->failure_signatures.n ? pkg->failure_signatures.v[0] : NULL;
 	const char *tsan = pkg->tsan_warning_types.n ? pkg->tsan_warning_types.v[0] : NULL;
-	int flaky = (int)pkg->nflaky_any;
+	const char *gil = gil_fallback_module(pkg);
+	const char *cmp = pkg->gil_comparison;
+	long deadlocks = pkg->deadlocks;
+	long timeouts = pkg->timeouts - deadlocks; /* timeout_count has both */
+	/* stalls (hangs that are not proven deadlocks) have status timeout: named apart */
+	long stalls = pkg->stalls;
 	char *stress;
 
 	if (pkg->interrupted)
 		strv_push(&parts, "interrupted");
 	if (sig)
 		strv_push_owned(&parts, xstrndup(sig, utf8_prefix(sig, 30)));
-	if (flaky)
-		strv_push_owned(&parts, xasprintf("%d flaky test%s", flaky, flaky == 1 ? "" : "s"));
+	add_count(&parts, (long)pkg->nflaky_any, "flaky test");
 	if (tsan)
 		strv_push_owned(&parts, xasprintf("TSAN: %s", tsan));
-	if (p->deadlocks)
-		strv_push_owned(&parts, xasprintf("%ld deadlock%s", p->deadlocks,
-						  p->deadlocks == 1 ? "" : "s"));
+	if (stalls > timeouts)
+		stalls = timeouts;
+	add_count(&parts, deadlocks, "deadlock");
+	add_count(&parts, stalls, "stall");
+	add_count(&parts, timeouts - stalls, "timeout");
 	if (!pkg->install_ok)
 		strv_push(&parts, "install failed");
 	if (!pkg->import_ok)
 		strv_push(&parts, "import failed");
-	if (p->gil_comparison)
-		strv_push_owned(&parts, xasprintf("vs GIL: %s", p->gil_comparison));
+	if (gil)
+		strv_push_owned(&parts, xasprintf("GIL fallback: %s", gil));
+	if (cmp)
+		strv_push_owned(&parts, xasprintf("vs GIL: %s", cmp));
+	if (pkg->has_pep779_baseline) /* --baseline-python: PEP 779's two builds */
+		strv_push_owned(&parts, baseline_ratios(&pkg->pep779_baseline));
 	if ((stress = stress_summary(pkg->raw)))
 		strv_push_owned(&parts, stress);
-	if (concurrency_how(pkg->raw) && pkg->cat == CAT_COMPATIBLE) /* how a pass was earned */
+	/* A pass proves little when the suite never ran two threads at once: say how. */
+	if (pkg->concurrency_exercised == 0)
+		strv_push(&parts, "no concurrency exercised");
+	else if (concurrency_how(pkg->raw) && pkg->cat == CAT_COMPATIBLE)
 		strv_push_owned(&parts, xasprintf("concurrency: %s", concurrency_how(pkg->raw)));
+
 	for (size_t i = 0; i < parts.n; i++)
 		sbuf_addf(&joined, "%s%s", i ? ", " : "", parts.v[i]);
 	strv_release(&parts);
@@ -197,7 +240,7 @@ void report_text(struct sbuf *out, const struct report *r, bool utf8)
 		for (size_t i = 0; i < n; i++) {
 			const struct report_pkg *p = &r->pkgs[idx[i]];
 			rows[i] = (struct text_row){ p->name, p->cat, p->passes, p->iters,
-						     p->crashes, details(p) };
+						     p->crashes, text_pkg_details(p->pkg) };
 		}
 		text_pkg_table(out, rows, n, 20, 40, utf8, 0);
 		for (size_t i = 0; i < n; i++)
