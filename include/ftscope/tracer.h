@@ -80,6 +80,15 @@ struct tracer_ops {
 	void (*summary)(struct tracer_tree *tt, struct iter_outcome *out);
 	/* What the tracer kept (may be NULL). */
 	void (*release)(struct tracer *t);
+	/* `ftscope doctor`: what this tracer adds to the host's requirements ("ptrace", "eBPF
+	 * recorder") and its check: 0 with what it gives in *msg, -1 with why not in *msg
+	 * (NULL: nothing to check, as for none). */
+	const char *doctor_what;
+	int (*doctor)(struct sbuf *msg);
+	/* The tracer it builds on (ebpf on ptrace): asking for it asks for that one too. */
+	const struct tracer_ops *builds_on;
+	/* auto without it is a degraded run: doctor (auto) fails when it cannot run. */
+	bool auto_needs;
 };
 
 /*
@@ -90,6 +99,8 @@ struct tracer_ops {
 int tracer_select(const char *want, struct tracer **out, char **reason, struct sbuf *err);
 /* The ops of a name, or NULL. */
 const struct tracer_ops *tracer_find(const char *name);
+/* The i-th tracer of the table (auto's order of preference), NULL past the last. */
+const struct tracer_ops *tracer_at(size_t i);
 /* "auto, none, ptrace or ebpf" (static) */
 const char *tracer_choices(void);
 /* The name of a run's tracer ("none" for NULL). */

@@ -15,20 +15,19 @@
 
 #include <cjson/cJSON.h>
 
-#include "ftscope/bpfrec.h"
 #include "ftscope/cgroup.h"
 #include "ftscope/cmd.h"
 #include "ftscope/error.h"
 #include "ftscope/exit.h"
 #include "ftscope/json.h"
-#include "ftscope/ptracer.h"
 #include "ftscope/pyframes.h"
 #include "ftscope/symbolizer.h"
+#include "ftscope/tracer.h"
 #include "ftscope/util.h"
 #include "ftscope/workspace.h"
 
 static const char *const doctor_usage[] = {
-	"usage: ftscope doctor [--target-python PATH] [--tracer auto|ebpf|ptrace|none]",
+	"", /* the usage line: print_usage() names the tracers of the table */
 	"",
 	"What this host allows ftscope to do (ptrace, the pids cgroup, BPF) and, with",
 	"--target-python, whether that interpreter is free-threaded and readable from outside",
@@ -39,6 +38,17 @@ static const char *const doctor_usage[] = {
 };
 
 static int failures;
+
+static void print_usage(void)
+{
+	const struct tracer_ops *t;
+	printf("usage: ftscope doctor [--target-python PATH] [--tracer auto");
+	for (size_t i = 0; (t = tracer_at(i)); i++)
+		printf("|%s", t->name);
+	printf("]\n");
+	for (const char *const *l = doctor_usage + 1; *l; l++)
+		puts(*l);
+}
 
 static void line(bool ok, bool required, const char *what, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -53,6 +63,50 @@ static void line(bool ok, bool required, const char *what, const char *fmt, ...)
 	printf("\n");
 	if (!ok && required)
 		failures++;
+}
+
+/*
+ * One line per tracer of the table that needs something of the host (tracer_ops.doctor),
+ * the simplest first. Required: the one asked for and what it builds on; for auto, those
+ * it cannot do without (auto_needs). One that cannot run says what auto uses instead.
+ */
+static void tracer_lines(const char *want)
+{
+	const struct tracer_ops *asked = strcmp(want, "auto") ? tracer_find(want) : NULL, *t;
+	struct sbuf msg[16];
+	int ok[16];
+	size_t n = 0;
+
+	while (n < ARRAY_SIZE(msg) && tracer_at(n))
+		n++;
+	for (size_t i = 0; i < n; i++) {
+		t = tracer_at(i);
+		msg[i] = (struct sbuf)SBUF_INIT;
+		ok[i] = !t->doctor || t->doctor(&msg[i]) == 0;
+	}
+	for (size_t i = n; i-- > 0;) {
+		bool required;
+		t = tracer_at(i);
+		if (!t->doctor)
+			continue;
+		required = asked ? asked == t || asked->builds_on == t : t->auto_needs;
+		if (ok[i]) {
+			line(true, required, t->doctor_what, "%s", msg[i].buf);
+		} else {
+			/* auto's choice without it: the next of the table that can run */
+			size_t k = i + 1;
+			while (k < n && !ok[k])
+				k++;
+			if (k < n && tracer_at(k)->fallback_note)
+				line(false, required, t->doctor_what, "%s (--tracer auto uses %s: %s)",
+				     msg[i].buf, tracer_at(k)->name, tracer_at(k)->fallback_note);
+			else
+				line(false, required, t->doctor_what, "%s (--tracer auto uses %s)",
+				     msg[i].buf, k < n ? tracer_at(k)->name : "nothing");
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		sbuf_release(&msg[i]);
 }
 
 /* Start the interpreter asleep and read its runtime from outside. */
@@ -167,15 +221,13 @@ int cmd_doctor(int argc, char **argv)
 			python = optarg;
 			break;
 		case 'T':
-			if (strcmp(optarg, "auto") && strcmp(optarg, "ebpf") &&
-			    strcmp(optarg, "ptrace") && strcmp(optarg, "none"))
-				die_usage("doctor", "--tracer wants auto, ebpf, ptrace or none, "
-					  "not '%s'", optarg);
+			if (strcmp(optarg, "auto") && !tracer_find(optarg))
+				die_usage("doctor", "--tracer wants %s, not '%s'", tracer_choices(),
+					  optarg);
 			tracer = optarg;
 			break;
 		case 'h':
-			for (const char *const *l = doctor_usage; *l; l++)
-				puts(*l);
+			print_usage();
 			return FT_EXIT_OK;
 		default:
 			die_bad_option("doctor", c, argv);
@@ -187,12 +239,7 @@ int cmd_doctor(int argc, char **argv)
 	printf("Host: %s %s %s\n", u.sysname, u.release, u.machine);
 	line(geteuid() == 0, false, "root", geteuid() == 0 ? "yes" : "no: test trees of other "
 								      "users cannot be traced");
-	{
-		bool ok = ptrace_permitted(&why);
-		line(ok, strcmp(tracer, "none") != 0, "ptrace",
-		     ok ? "permitted: --tracer ptrace (crash stops, snapshots)"
-			: "%s; only the /proc monitor will run", why);
-	}
+	tracer_lines(tracer);
 	if (cgroup_create(&cg, 64, &why) == 0) {
 		line(true, false, "pids cgroup", "%s: --max-pids contains fork storms",
 		     cg.v2 ? "cgroup v2" : "cgroup v1");
@@ -203,24 +250,6 @@ int cmd_doctor(int argc, char **argv)
 	line(path_exists("/sys/kernel/btf/vmlinux"), false, "BTF",
 	     path_exists("/sys/kernel/btf/vmlinux") ? "present (/sys/kernel/btf/vmlinux)"
 						     : "missing: the eBPF recorder cannot load");
-	{
-		struct sbuf bwhy = SBUF_INIT;
-		struct bpfrec *r = NULL;
-		double t0 = now_monotonic();
-		int ok = bpfrec_open(&r, &bwhy) == 0;
-		double ms = (now_monotonic() - t0) * 1000;
-		const char *hooks = ok ? bpfrec_syscall_hooks(r) : NULL;
-		if (ok)
-			line(true, false, "eBPF recorder", "loads and attaches (%.0f ms; blocking "
-			     "calls seen by %s): --tracer ebpf", ms, hooks);
-		else if (!strcmp(tracer, "ebpf"))
-			line(false, true, "eBPF recorder", "%s", bwhy.buf);
-		else
-			line(false, false, "eBPF recorder", "%s (--tracer auto uses ptrace)",
-			     bwhy.buf);
-		bpfrec_close(r);
-		sbuf_release(&bwhy);
-	}
 	line(is_dir("/usr/lib/debug/.build-id"), false, "libc debug symbols",
 	     is_dir("/usr/lib/debug/.build-id") ? "installed: frames inside libc are named"
 						 : "missing (install libc6-dbg): libc frames show as "

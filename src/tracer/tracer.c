@@ -22,6 +22,11 @@ const struct tracer_ops *tracer_find(const char *name)
 	return NULL;
 }
 
+const struct tracer_ops *tracer_at(size_t i)
+{
+	return i < ARRAY_SIZE(tracers) ? tracers[i] : NULL;
+}
+
 const char *tracer_choices(void)
 {
 	static char buf[256];

@@ -47,6 +47,20 @@ static struct bpfrec *recorder_get(struct ebpf *e)
 	return e->rec;
 }
 
+/* The recorder alone (doctor checks ptrace on its own line): load time, syscall hooks. */
+static int ebpf_doctor(struct sbuf *msg)
+{
+	struct bpfrec *r = NULL;
+	double t0 = now_monotonic();
+	int ok = bpfrec_open(&r, msg) == 0;
+	if (ok)
+		sbuf_addf(msg, "loads and attaches (%.0f ms; blocking calls seen by %s): "
+			       "--tracer ebpf",
+			  (now_monotonic() - t0) * 1000, bpfrec_syscall_hooks(r));
+	bpfrec_close(r);
+	return ok ? 0 : -1;
+}
+
 static int ebpf_probe(struct sbuf *why)
 {
 	struct bpfrec *probe = NULL;
@@ -191,4 +205,7 @@ const struct tracer_ops tracer_ebpf_ops = {
 	.all_blocked = ebpf_all_blocked,
 	.summary = ebpf_summary,
 	.release = ebpf_release,
+	.doctor_what = "eBPF recorder",
+	.doctor = ebpf_doctor,
+	.builds_on = &tracer_ptrace_ops,
 };

@@ -18,6 +18,14 @@ static int ptrace_probe(struct sbuf *why)
 	return -1;
 }
 
+static int ptrace_doctor(struct sbuf *msg)
+{
+	if (ptrace_probe(msg) < 0)
+		return -1;
+	sbuf_adds(msg, "permitted: --tracer ptrace (crash stops, snapshots)");
+	return 0;
+}
+
 /* Seize the child held in ptracer_child_prepare(); one that cannot be is let go untraced. */
 void tracer_ptrace_attach(struct tracer_tree *tt, pid_t root, struct iter_outcome *out)
 {
@@ -50,4 +58,7 @@ const struct tracer_ops tracer_ptrace_ops = {
 	.attach = ptrace_attach,
 	.waiters = tracer_proc_waiters,
 	.all_blocked = tracer_proc_all_blocked,
+	.doctor_what = "ptrace",
+	.doctor = ptrace_doctor,
+	.auto_needs = true,
 };

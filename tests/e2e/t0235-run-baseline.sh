@@ -38,6 +38,15 @@ ok test -f "$RUN_DIR/artifacts/$P/base-1/iteration.json" "baseline iterations ha
 run_ftscope report "$RUN_DIR"
 like "$(ftscope_out)" "against the default \(GIL\) build" "the report shows the builds' ratios"
 like "$(ftscope_out)" "Time, GIL" "next to the same-interpreter ones"
+run_ftscope report "$RUN_DIR" --format html
+like "$(ftscope_out)" "<h3>Free-threaded build against the default build</h3>" \
+	"the HTML report shows the builds' ratios too"
+like "$(ftscope_out)" "<th class=\"num\">Time, default build</th>" "with the same columns"
+run_ftscope report "$RUN_DIR" --format text
+like "$(grep $P "$FTSCOPE_OUT")" "vs default build: time [0-9]+\.[0-9]{2}" \
+	"the text report names the builds' time ratio"
+run_ftscope show "$RUN_DIR"
+like "$(grep $P "$FTSCOPE_OUT")" "vs default build: time [0-9]+\.[0-9]{2}" "and so does show"
 
 rm -rf "$TEST_TMP/results"
 run_fixtures $P --iterations 1 --baseline-python "$FT_PYTHON"

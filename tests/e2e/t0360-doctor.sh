@@ -27,6 +27,11 @@ FTSCOPE_SYMBOL_CACHE=$TEST_TMP/sc run_ftscope doctor
 ok grep -q "ok.*symbol cache.*$TEST_TMP/sc: 0 files" "$FTSCOPE_OUT" "the symbol cache is named (empty)"
 FTSCOPE_SYMBOL_CACHE= run_ftscope doctor
 ok grep -q "symbol cache.*off" "$FTSCOPE_OUT" "FTSCOPE_SYMBOL_CACHE= turns it off, and doctor says so"
+run_ftscope doctor --tracer bogus
+ok test "$FTSCOPE_RC" != 0 "doctor refuses an unknown tracer"
+like "$(ftscope_err)" "--tracer wants auto, none, ptrace or ebpf" "naming the tracers of the table"
+run_ftscope doctor --help
+like "$(head -n 1 "$FTSCOPE_OUT")" "--tracer auto\|ebpf\|ptrace\|none\]" "--help lists them too"
 run_ftscope doctor --target-python /nonexistent/python
 is "$FTSCOPE_RC" 1 "a missing interpreter fails"
 done_testing
