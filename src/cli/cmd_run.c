@@ -266,430 +266,496 @@ static bool stability_check(const struct run_opts *o, cJSON **out)
 	return ok;
 }
 
+/* What cmd_run's steps share besides the run's context (run.h). */
+struct run_setup {
+	struct registry reg;
+	struct pkg_entry **sel, single;  /* the packages to run; single: --package-dir */
+	size_t nsel;
+	bool have_single;
+	struct strv skipped;             /* "name: reason" of the registry's skipped ones */
+	struct run_data prev;            /* --resume: the run as it was */
+	struct test_uid check_uid;       /* the set-up checks' test uid (USER_DYNAMIC) */
+	char *tsan_runtime;              /* --tsan on an uninstrumented python: to preload */
+	cJSON *stability;                /* --check-stability's record */
+	char *uniform;                   /* the one cause behind every failure, if any */
+	char who[128];                   /* whom the test code runs as, for the checks */
+	struct sbuf err;
+};
+
+/* --resume: the run's own options, then whatever this command line adds. */
+static void resume_options(struct run_opts *o, struct run_data *prev, int argc, char **argv)
+{
+	/* The path is made absolute first: everything below (the junit path given to pytest
+	 * too) uses it. */
+	char *rd = abs_path(o->resume);
+	const cJSON *args, *a;
+	struct strv av = STRV_INIT;
+	if (run_load(rd, prev) < 0 || !prev->meta)
+		die("cannot resume '%s': not a readable ftscope run directory", rd);
+	args = cJSON_GetObjectItemCaseSensitive(prev->meta, "cli_args");
+	strv_push(&av, "run");
+	cJSON_ArrayForEach(a, args)
+		if (cJSON_IsString(a))
+			strv_push(&av, a->valuestring);
+	run_opts_release(o);
+	run_opts_init(o);
+	run_opts_parse((int)av.n, av.v, o);
+	run_opts_parse(argc, argv, o);
+	free(o->resume);
+	o->resume = xstrdup(prev->dir);
+	strv_release(&av);
+	free(rd);
+}
+
+/* The repos, venvs and results directories: made, absolute, not shared with others. */
+static void setup_dirs(struct run_opts *o)
+{
+	/* labeille's layout: DIR/repos, DIR/venvs, DIR/results (--work-dir DIR), each unless
+	 * given by its own option; without --work-dir, in the current directory */
+	const char *wd = o->work_dir ? o->work_dir : ".";
+	/* Paths stay valid whatever directory a command runs in. */
+	char **paths[] = { &o->repos_dir, &o->venvs_dir, &o->results_dir };
+	if (!o->repos_dir)
+		o->repos_dir = path_join(wd, "repos");
+	if (!o->venvs_dir)
+		o->venvs_dir = path_join(wd, "venvs");
+	if (!o->results_dir)
+		o->results_dir = path_join(wd, "results");
+	for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
+		char *a;
+		if (mkdir_p(*paths[i], 0755) < 0)
+			die_errno("cannot create '%s'", *paths[i]);
+		a = abs_path(*paths[i]);
+		free(*paths[i]);
+		*paths[i] = a;
+	}
+	for (size_t i = 0; i < 3; i++)
+		check_not_shared(i == 0 ? o->repos_dir : i == 1 ? o->venvs_dir : o->results_dir);
+}
+
+/* Whose rights the test code runs with: never root unless asked; by default a test uid of
+ * its own per package (sandbox.h), so packages cannot touch each other either. */
+static void choose_user(struct run_ctx *rc, struct run_setup *s)
+{
+	const struct run_opts *o = rc->o;
+	if (o->user && geteuid() != 0)
+		die("--user needs root (ftscope runs as uid %d)", (int)geteuid());
+	if (geteuid() != 0 || (o->user && !strcmp(o->user, "root"))) {
+		rc->user_mode = USER_SELF;
+		if (geteuid() == 0)
+			warning("test code runs as root (--user root)");
+	} else if (o->user) {
+		struct passwd *pw = getpwnam(o->user);
+		struct stat st;
+		if (!pw)
+			die("--user: no user '%s' on this system", o->user);
+		rc->user_mode = USER_FIXED;
+		rc->fixed_user.uid = pw->pw_uid;
+		rc->fixed_user.gid = pw->pw_gid;
+		snprintf(rc->fixed_user.name, sizeof(rc->fixed_user.name), "%s", pw->pw_name);
+		if (pw->pw_dir && stat(pw->pw_dir, &st) == 0 && S_ISDIR(st.st_mode) &&
+		    st.st_uid == pw->pw_uid)
+			snprintf(rc->fixed_user.home, sizeof(rc->fixed_user.home), "%s",
+				 pw->pw_dir);
+		supervise_set_user(&rc->fixed_user);
+		snprintf(s->who, sizeof(s->who), "%s", pw->pw_name);
+		if (o->jobs > 1)
+			warning("--user %s with --jobs %ld: every package runs as that one "
+				"user, so one package's tests can signal and write another's "
+				"(without --user, each package gets a test uid of its own)", o->user,
+				o->jobs);
+		debug("test code runs as %s (uid %d)", pw->pw_name, (int)pw->pw_uid);
+	} else {
+		/* The checks below run as a test uid too, taken for them only. */
+		struct run_as ra;
+		uid_t first, last;
+		rc->user_mode = USER_DYNAMIC;
+		if (test_uid_acquire(&s->check_uid, false, &s->err) < 0)
+			die("%s", s->err.buf);
+		test_uid_run_as(&s->check_uid, &ra);
+		supervise_set_user(&ra);
+		test_uids_range(&first, &last);
+		snprintf(s->who, sizeof(s->who), "test uids %u-%u", (unsigned)first,
+			 (unsigned)last);
+	}
+	check_user_access(o, s->who);
+}
+
+/* The interpreter first: nothing runs with a wrong one. Then --baseline-python's. */
+static void check_interpreters(struct run_ctx *rc, struct run_setup *s)
+{
+	struct run_opts *o = rc->o;
+	char *a;
+	if (python_check(o->target_python, &rc->profile, &s->err) < 0) {
+		if (run_interrupted)
+			run_stop_before_start("while the interpreter was being profiled");
+		die("%s", s->err.buf);
+	}
+	if (rc->user_mode == USER_DYNAMIC) {
+		/* The workers take test uids of their own. */
+		test_uid_release(&s->check_uid);
+		supervise_set_user(NULL);
+	}
+	a = abs_path(o->target_python);
+	free(o->target_python);
+	o->target_python = a;
+	if (o->baseline_python) {
+		/* PEP 779's baseline: a default build of the same minor version */
+		cJSON *bp = NULL;
+		a = abs_path(o->baseline_python);
+		free(o->baseline_python);
+		o->baseline_python = a;
+		if (python_check_build(a, false, &bp, &s->err) < 0)
+			die("--baseline-python: %s", s->err.buf);
+		if (!json_str(bp, "minor") || !json_str(rc->profile, "minor") ||
+		    strcmp(json_str(bp, "minor"), json_str(rc->profile, "minor")))
+			die("--baseline-python '%s' is Python %s, the target is %s: PEP 779 compares "
+			    "builds of the same version", a, json_str(bp, "version"),
+			    json_str(rc->profile, "version"));
+		rc->baseline_profile = bp;
+	}
+}
+
+/* --find-links, and ThreadSanitizer: suppressions, and the runtime an uninstrumented python
+ * needs. */
+static void check_inputs(struct run_ctx *rc, struct run_setup *s)
+{
+	struct run_opts *o = rc->o;
+	if (o->find_links) {
+		char *a = abs_path(o->find_links);
+		if (!is_dir(a))
+			die("--find-links '%s' is not a directory", o->find_links);
+		free(o->find_links);
+		o->find_links = a;
+	}
+	if (o->tsan_suppressions) {
+		char *a = abs_path(o->tsan_suppressions);
+		free(o->tsan_suppressions);
+		o->tsan_suppressions = a;
+		if (tsan_supp_load(a, &rc->tsan_supp) < 0)
+			die("cannot use --tsan-suppressions '%s'", a);
+		stderr_evidence_set_tsan_suppressions(&rc->tsan_supp);
+	}
+	if (o->tsan && tsan_binary_instrumented(o->target_python) == 0) {
+		s->tsan_runtime = tsan_runtime_path();
+		if (!s->tsan_runtime)
+			die("--tsan: '%s' is not built with ThreadSanitizer and no TSAN runtime "
+			    "(libtsan.so) was found to preload; install libtsan2 or set "
+			    "FTSCOPE_TSAN_RUNTIME", o->target_python);
+	}
+}
+
+/* Which packages: --package-dir's one, or the registry's selection. */
+static void select_packages(struct run_ctx *rc, struct run_setup *s)
+{
+	struct run_opts *o = rc->o;
+	if (o->package_dir) {
+		if (!is_dir(o->package_dir))
+			die("--package-dir '%s' is not a directory", o->package_dir);
+		package_dir_entry(o->package_dir, &s->single);
+		s->have_single = true;
+		s->sel = xcalloc(1, sizeof(*s->sel));
+		s->sel[0] = &s->single;
+		s->nsel = 1;
+		return;
+	}
+	if (!o->registry_dir)
+		o->registry_dir = run_default_registry();
+	if (!is_dir(o->registry_dir))
+		die("no packages to run: registry '%s' does not exist (give --registry-dir or "
+		    "--package-dir)", o->registry_dir);
+	if (registry_load(o->registry_dir, &s->reg) < 0)
+		die("cannot use registry '%s'", o->registry_dir);
+	if (registry_select(&s->reg, &o->packages, o->top, json_str(rc->profile, "minor"),
+			    &s->sel, &s->nsel, &s->skipped) < 0)
+		die("cannot select packages from '%s'", o->registry_dir);
+	for (size_t i = 0; i < s->skipped.n; i++)
+		info("skipping %s", s->skipped.v[i]);
+	if (!s->nsel)
+		die("no packages selected from registry '%s'", o->registry_dir);
+}
+
+/* --resume: the run directory again, locked, its meta "running" with a resumed_at more. */
+static void reopen_run_dir(struct run_ctx *rc, const struct run_data *prev)
+{
+	char *moved = NULL, ts[32];
+	cJSON *r;
+	rc->run_dir = xstrdup(prev->dir);
+	protect_run_dir(rc);
+	run_lock(rc);
+	/* A line cut short (kill -9, power loss) must not swallow the next one. */
+	if (run_repair_results(rc->run_dir, &moved) > 0)
+		warning("the last line of '%s/ft_results.jsonl' was cut short; moved it "
+			"to '%s'", rc->run_dir, moved);
+	free(moved);
+	rc->meta = cJSON_Duplicate(prev->meta, true);
+	json_set_str(rc->meta, "status", "running");
+	r = cJSON_GetObjectItemCaseSensitive(rc->meta, "resumed_at");
+	iso_utc(now_wall(), ts, sizeof(ts));
+	if (!cJSON_IsArray(r)) {
+		r = cJSON_CreateArray();
+		json_set(rc->meta, "resumed_at", r);
+	}
+	cJSON_AddItemToArray(r, cJSON_CreateString(ts));
+}
+
+/* A new run directory, locked, and its meta. */
+static void create_run_dir(struct run_ctx *rc, const struct run_setup *s, int argc,
+			   char **argv)
+{
+	cJSON *args = cJSON_CreateArray(), *sk = cJSON_CreateArray();
+	const char *base;
+	char ts[32];
+	rc->run_dir = new_run_dir(rc->o->results_dir);
+	if (!rc->run_dir)
+		die("cannot create a run directory in '%s'", rc->o->results_dir);
+	protect_run_dir(rc);
+	run_lock(rc);
+	base = strrchr(rc->run_dir, '/') + 1;
+	rc->meta = cJSON_CreateObject();
+	iso_utc(now_wall(), ts, sizeof(ts));
+	cJSON_AddStringToObject(rc->meta, "run_id", base);
+	cJSON_AddStringToObject(rc->meta, "timestamp", ts);
+	cJSON_AddStringToObject(rc->meta, "ftscope_version", FTSCOPE_VERSION);
+	cJSON_AddStringToObject(rc->meta, "status", "running");
+	cJSON_AddStringToObject(rc->meta, "started_at", ts);
+	cJSON_AddNullToObject(rc->meta, "finished_at");
+	cJSON_AddItemToObject(rc->meta, "system_profile", system_profile_json(rc->o->results_dir));
+	cJSON_AddItemToObject(rc->meta, "python_profile", cJSON_Duplicate(rc->profile, true));
+	if (rc->baseline_profile)
+		cJSON_AddItemToObject(rc->meta, "baseline_profile",
+				      cJSON_Duplicate(rc->baseline_profile, true));
+	cJSON_AddItemToObject(rc->meta, "config",
+			      run_opts_config_json(rc->o, tracer_name(rc->tracer)));
+	for (int i = 1; i < argc; i++)
+		cJSON_AddItemToArray(args, cJSON_CreateString(argv[i]));
+	cJSON_AddItemToObject(rc->meta, "cli_args", args);
+	for (size_t i = 0; i < s->skipped.n; i++) {
+		cJSON *o = cJSON_CreateObject();
+		const char *v = s->skipped.v[i], *colon = strstr(v, ": ");
+		char *name = colon ? xstrndup(v, (size_t)(colon - v)) : xstrdup(v);
+		cJSON_AddStringToObject(o, "package", name);
+		cJSON_AddStringToObject(o, "reason", colon ? colon + 2 : "");
+		cJSON_AddItemToArray(sk, o);
+		free(name);
+	}
+	cJSON_AddItemToObject(rc->meta, "packages_skipped", sk);
+	cJSON_AddNumberToObject(rc->meta, "packages_total", (double)s->nsel);
+	cJSON_AddNumberToObject(rc->meta, "packages_completed", 0);
+	cJSON_AddNumberToObject(rc->meta, "total_iterations", 0);
+	cJSON_AddNumberToObject(rc->meta, "total_duration_s", 0);
+}
+
+/* The workspaces' directory, the TSAN preload, the pip config; the meta written. */
+static void start_run(struct run_ctx *rc, struct run_setup *s)
+{
+	cJSON *config;
+	json_set_num(rc->meta, "supervisor_pid", (double)getpid());
+	make_work_root(rc);
+	json_set_str(rc->meta, "work_dir", rc->work_root);
+	if (s->tsan_runtime) {
+		/* The runtime, and a constructor that starts it before main() (tsan.h says why):
+		 * where the test uids can read it, in the workspaces' directory. */
+		char *dir = path_join(rc->work_root, "tsan");
+		char *init = tsan_build_init_lib(s->tsan_runtime, dir), *why = NULL;
+		rc->tsan_preload = init ? xasprintf("%s %s", s->tsan_runtime, init)
+					: xstrdup(s->tsan_runtime);
+		if (tsan_preload_check(rc->tsan_preload, &why) < 0)
+			die("--tsan: a shell with LD_PRELOAD='%s' fails (%s)", rc->tsan_preload,
+			    why);
+		info("tsan: the interpreter is not instrumented; preloading %s", rc->tsan_preload);
+		json_set_str(cJSON_GetObjectItemCaseSensitive(rc->meta, "config"), "tsan_preload",
+			     rc->tsan_preload);
+		free(init);
+		free(dir);
+	}
+	invoker_pip_config(rc);
+	rc->meta_path = path_join(rc->run_dir, "ft_meta.json");
+	rc->results_path = path_join(rc->run_dir, "ft_results.jsonl");
+	config = cJSON_GetObjectItemCaseSensitive(rc->meta, "config");
+	json_set_str(config, "tracer", tracer_name(rc->tracer));
+	json_set_str(config, "tracer_reason", rc->tracer_reason);
+	if (s->stability) {
+		json_set(rc->meta, "stability", s->stability);
+		s->stability = NULL; /* the meta has it */
+	}
+	if (run_write_meta(rc) < 0)
+		die("cannot start the run");
+	if ((errno = -space_reserve(rc->run_dir)))
+		warning_errno("cannot reserve %d bytes in '%s': a full disk may cut the run's "
+			      "records short", SPACE_RESERVE, rc->run_dir);
+	info("run directory: %s", rc->run_dir);
+}
+
+/* Skip what a resumed run already finished. */
+static void skip_finished(struct run_setup *s)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < s->nsel; i++) {
+		const cJSON *p = run_find_pkg(&s->prev, s->sel[i]->name);
+		if (p && !json_bool(p, "interrupted", false))
+			continue;
+		s->sel[k++] = s->sel[i];
+	}
+	info("resuming: %zu of %zu packages left", k, s->nsel);
+	s->nsel = k;
+}
+
+/* Close the run: counts, status, finished_at in the meta. -1 if it cannot be written. */
+static int close_run(struct run_ctx *rc, struct run_setup *s)
+{
+	struct run_data now = { 0 };
+	double prev_dur = json_num(rc->meta, "total_duration_s", 0);
+	char ts[32];
+	iso_utc(now_wall(), ts, sizeof(ts));
+	json_set_str(rc->meta, "status", space_is_full() ? "disk_full"
+					 : run_interrupted ? "interrupted"
+							   : "complete");
+	json_set_str(rc->meta, "finished_at", ts);
+	json_set_num(rc->meta, "total_duration_s",
+		     round_to(prev_dur + now_monotonic() - rc->t0, 2));
+	if (run_load(rc->run_dir, &now) == 0) {
+		size_t done = 0;
+		double iters = 0;
+		s->uniform = pkgs_uniform_failure(now.pkgs, now.n);
+		for (size_t i = 0; i < now.n; i++) {
+			if (!json_bool(now.pkgs[i], "interrupted", false))
+				done++;
+			iters += json_num(now.pkgs[i], "iterations_completed", 0) +
+				 cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
+					 now.pkgs[i], "gil_enabled_iterations"));
+		}
+		json_set_num(rc->meta, "packages_completed", (double)done);
+		json_set_num(rc->meta, "total_iterations", iters);
+		run_data_release(&now);
+	}
+	return run_write_meta(rc);
+}
+
+/* How the run ended, for people: a full disk, an interruption, or the summary. The exit
+ * status. */
+static int end_of_run(struct run_ctx *rc, const struct run_setup *s)
+{
+	if (space_is_full()) {
+		error("the disk of '%s' is full: the run stopped (status disk_full); finished "
+		      "iterations are saved. Free some space, then continue with:\n"
+		      "  ftscope run --resume %s", rc->run_dir, rc->run_dir);
+	} else if (run_interrupted) {
+		fprintf(stderr, "ftscope: interrupted; finished iterations are saved. Continue with:\n"
+				"  ftscope run --resume %s\n", rc->run_dir);
+		return FT_EXIT_INTERRUPTED;
+	}
+	printf("\n");
+	fflush(stdout);
+	show_run_summary(rc->run_dir);
+	if (s->uniform) /* show leads with it; a run ends with it too */
+		printf("\n%s\n", s->uniform);
+	if (space_is_full())
+		return FT_EXIT_FAILURE;
+	return run_outcome(stdout, rc->run_dir, rc->o->fail_on); /* 0, or 3 for --fail-on */
+}
+
+static void run_release(struct run_ctx *rc, struct run_setup *s)
+{
+	free(s->sel);
+	if (s->have_single)
+		pkg_entry_release(&s->single);
+	registry_release(&s->reg);
+	run_data_release(&s->prev);
+	strv_release(&s->skipped);
+	cJSON_Delete(s->stability);
+	free(s->uniform);
+	free(s->tsan_runtime);
+	sbuf_release(&s->err);
+	strv_release(&rc->base_env);
+	free(rc->tsan_preload);
+	free(rc->pip_config);
+	stderr_evidence_set_tsan_suppressions(NULL);
+	tsan_supp_release(&rc->tsan_supp);
+	cJSON_Delete(rc->meta);
+	cJSON_Delete(rc->profile);
+	cJSON_Delete(rc->baseline_profile);
+	if (rc->lock_fd >= 0)
+		close(rc->lock_fd);
+	free(rc->run_dir);
+	free(rc->work_root);
+	free(rc->tracer_reason);
+	tracer_release(rc->tracer);
+	free(rc->meta_path);
+	free(rc->results_path);
+	run_opts_release(rc->o);
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct run_opts o;
-	struct run_ctx rc = { .o = &o };
-	struct registry reg = { 0 };
-	struct pkg_entry **sel = NULL, single;
-	struct strv skipped = STRV_INIT;
-	struct sbuf err = SBUF_INIT;
-	struct run_data prev = { 0 };
-	size_t nsel = 0;
+	struct run_ctx rc = { .o = &o, .lock_fd = -1 };
+	struct run_setup s = { .skipped = STRV_INIT, .check_uid = TEST_UID_INIT,
+			       .err = SBUF_INIT };
 	int ret = FT_EXIT_FAILURE;
-	bool have_single = false;
-	char ts[32], *tsan_runtime = NULL, *uniform = NULL, who[128] = "";
-	struct test_uid check_uid = TEST_UID_INIT;
-	cJSON *stability = NULL;
 
 	run_opts_init(&o);
-	memset(&single, 0, sizeof(single));
-	rc.lock_fd = -1;
 	umask(022); /* what root creates is not writable by others, whoever started us */
 	if (run_opts_parse(argc, argv, &o)) {
 		run_opts_usage();
 		run_opts_release(&o);
 		return FT_EXIT_OK;
 	}
-	if (o.resume) {
-		/* The run's own options, then whatever this command line adds. The path is made
-		 * absolute first: everything below (the junit path given to pytest too) uses it. */
-		char *rd = abs_path(o.resume);
-		const cJSON *args, *a;
-		struct strv av = STRV_INIT;
-		if (run_load(rd, &prev) < 0 || !prev.meta)
-			die("cannot resume '%s': not a readable ftscope run directory", rd);
-		args = cJSON_GetObjectItemCaseSensitive(prev.meta, "cli_args");
-		strv_push(&av, "run");
-		cJSON_ArrayForEach(a, args)
-			if (cJSON_IsString(a))
-				strv_push(&av, a->valuestring);
-		run_opts_release(&o);
-		run_opts_init(&o);
-		run_opts_parse((int)av.n, av.v, &o);
-		run_opts_parse(argc, argv, &o);
-		free(o.resume);
-		o.resume = xstrdup(prev.dir);
-		strv_release(&av);
-		free(rd);
-	}
+	if (o.resume)
+		resume_options(&o, &s.prev, argc, argv);
 	run_catch_signals();
 
+	/* The checks, before anything is made: the tracer, the directories, the user, the
+	 * interpreters, the inputs, the packages, the machine's load. */
 	/* The tracer: the first of ebpf, ptrace, none that can run here (tracer.h). */
-	if (tracer_select(o.tracer ? o.tracer : "auto", &rc.tracer, &rc.tracer_reason, &err) < 0)
-		die("%s", err.buf);
+	if (tracer_select(o.tracer ? o.tracer : "auto", &rc.tracer, &rc.tracer_reason, &s.err) < 0)
+		die("%s", s.err.buf);
 	info("tracer: %s (%s)", tracer_name(rc.tracer), rc.tracer_reason);
 	if (!o.target_python)
 		die_usage("run", "--target-python is required");
-	{
-		/* labeille's layout: DIR/repos, DIR/venvs, DIR/results (--work-dir DIR), each
-		 * unless given by its own option; without --work-dir, in the current directory */
-		const char *wd = o.work_dir ? o.work_dir : ".";
-		if (!o.repos_dir)
-			o.repos_dir = path_join(wd, "repos");
-		if (!o.venvs_dir)
-			o.venvs_dir = path_join(wd, "venvs");
-		if (!o.results_dir)
-			o.results_dir = path_join(wd, "results");
-	}
-	{
-		/* Paths stay valid whatever directory a command runs in. */
-		char **paths[] = { &o.repos_dir, &o.venvs_dir, &o.results_dir };
-		for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
-			char *a;
-			if (mkdir_p(*paths[i], 0755) < 0)
-				die_errno("cannot create '%s'", *paths[i]);
-			a = abs_path(*paths[i]);
-			free(*paths[i]);
-			*paths[i] = a;
-		}
-	}
-
-	for (size_t i = 0; i < 3; i++)
-		check_not_shared(i == 0 ? o.repos_dir : i == 1 ? o.venvs_dir : o.results_dir);
-
-	/* Whose rights the test code runs with: never root unless asked; by default a test
-	 * uid of its own per package (sandbox.h), so packages cannot touch each other either. */
-	if (o.user && geteuid() != 0)
-		die("--user needs root (ftscope runs as uid %d)", (int)geteuid());
-	if (geteuid() != 0 || (o.user && !strcmp(o.user, "root"))) {
-		rc.user_mode = USER_SELF;
-		if (geteuid() == 0)
-			warning("test code runs as root (--user root)");
-	} else if (o.user) {
-		struct passwd *pw = getpwnam(o.user);
-		struct stat st;
-		if (!pw)
-			die("--user: no user '%s' on this system", o.user);
-		rc.user_mode = USER_FIXED;
-		rc.fixed_user.uid = pw->pw_uid;
-		rc.fixed_user.gid = pw->pw_gid;
-		snprintf(rc.fixed_user.name, sizeof(rc.fixed_user.name), "%s", pw->pw_name);
-		if (pw->pw_dir && stat(pw->pw_dir, &st) == 0 && S_ISDIR(st.st_mode) &&
-		    st.st_uid == pw->pw_uid)
-			snprintf(rc.fixed_user.home, sizeof(rc.fixed_user.home), "%s", pw->pw_dir);
-		supervise_set_user(&rc.fixed_user);
-		snprintf(who, sizeof(who), "%s", pw->pw_name);
-		if (o.jobs > 1)
-			warning("--user %s with --jobs %ld: every package runs as that one "
-				"user, so one package's tests can signal and write another's "
-				"(without --user, each package gets a test uid of its own)", o.user,
-				o.jobs);
-		debug("test code runs as %s (uid %d)", pw->pw_name, (int)pw->pw_uid);
-	} else {
-		/* The checks below run as a test uid too, taken for them only. */
-		struct run_as ra;
-		uid_t first, last;
-		rc.user_mode = USER_DYNAMIC;
-		if (test_uid_acquire(&check_uid, false, &err) < 0)
-			die("%s", err.buf);
-		test_uid_run_as(&check_uid, &ra);
-		supervise_set_user(&ra);
-		test_uids_range(&first, &last);
-		snprintf(who, sizeof(who), "test uids %u-%u", (unsigned)first, (unsigned)last);
-	}
-	check_user_access(&o, who);
-
-	/* The interpreter first: nothing runs with a wrong one. */
-	if (python_check(o.target_python, &rc.profile, &err) < 0) {
-		if (run_interrupted)
-			run_stop_before_start("while the interpreter was being profiled");
-		die("%s", err.buf);
-	}
-	if (rc.user_mode == USER_DYNAMIC) {
-		/* The workers take test uids of their own. */
-		test_uid_release(&check_uid);
-		supervise_set_user(NULL);
-	}
-	{
-		char *a = abs_path(o.target_python);
-		free(o.target_python);
-		o.target_python = a;
-	}
-	if (o.baseline_python) {
-		/* PEP 779's baseline: a default build of the same minor version */
-		cJSON *bp = NULL;
-		char *a = abs_path(o.baseline_python);
-		free(o.baseline_python);
-		o.baseline_python = a;
-		if (python_check_build(a, false, &bp, &err) < 0)
-			die("--baseline-python: %s", err.buf);
-		if (!json_str(bp, "minor") || !json_str(rc.profile, "minor") ||
-		    strcmp(json_str(bp, "minor"), json_str(rc.profile, "minor")))
-			die("--baseline-python '%s' is Python %s, the target is %s: PEP 779 compares "
-			    "builds of the same version", a, json_str(bp, "version"),
-			    json_str(rc.profile, "version"));
-		rc.baseline_profile = bp;
-	}
-
-	if (o.find_links) {
-		char *a = abs_path(o.find_links);
-		if (!is_dir(a))
-			die("--find-links '%s' is not a directory", o.find_links);
-		free(o.find_links);
-		o.find_links = a;
-	}
-
-	/* ThreadSanitizer: suppressions, and the runtime an uninstrumented python needs. */
-	if (o.tsan_suppressions) {
-		char *a = abs_path(o.tsan_suppressions);
-		free(o.tsan_suppressions);
-		o.tsan_suppressions = a;
-		if (tsan_supp_load(a, &rc.tsan_supp) < 0)
-			die("cannot use --tsan-suppressions '%s'", a);
-		stderr_evidence_set_tsan_suppressions(&rc.tsan_supp);
-	}
-	if (o.tsan && tsan_binary_instrumented(o.target_python) == 0) {
-		tsan_runtime = tsan_runtime_path();
-		if (!tsan_runtime)
-			die("--tsan: '%s' is not built with ThreadSanitizer and no TSAN runtime "
-			    "(libtsan.so) was found to preload; install libtsan2 or set "
-			    "FTSCOPE_TSAN_RUNTIME", o.target_python);
-	}
-
+	setup_dirs(&o);
+	choose_user(&rc, &s);
+	check_interpreters(&rc, &s);
+	check_inputs(&rc, &s);
 	if (run_interrupted)
 		run_stop_before_start("while checking the setup");
-
-	/* Which packages. */
-	if (o.package_dir) {
-		if (!is_dir(o.package_dir))
-			die("--package-dir '%s' is not a directory", o.package_dir);
-		package_dir_entry(o.package_dir, &single);
-		have_single = true;
-		sel = xcalloc(1, sizeof(*sel));
-		sel[0] = &single;
-		nsel = 1;
-	} else {
-		if (!o.registry_dir)
-			o.registry_dir = run_default_registry();
-		if (!is_dir(o.registry_dir))
-			die("no packages to run: registry '%s' does not exist (give --registry-dir or "
-			    "--package-dir)", o.registry_dir);
-		if (registry_load(o.registry_dir, &reg) < 0)
-			die("cannot use registry '%s'", o.registry_dir);
-		if (registry_select(&reg, &o.packages, o.top, json_str(rc.profile, "minor"), &sel,
-				    &nsel, &skipped) < 0)
-			die("cannot select packages from '%s'", o.registry_dir);
-		for (size_t i = 0; i < skipped.n; i++)
-			info("skipping %s", skipped.v[i]);
-		if (!nsel)
-			die("no packages selected from registry '%s'", o.registry_dir);
-	}
-
+	select_packages(&rc, &s);
 	/* --check-stability: on a busy machine nothing starts (and no run directory is made). */
-	if (o.check_stability && !stability_check(&o, &stability)) {
+	if (o.check_stability && !stability_check(&o, &s.stability)) {
 		error("the machine is not stable enough to start: its 1-minute load is %.2f on %d "
 		      "CPUs, the limit is %.2f (%s); wait for it to calm down, or run with "
 		      "--no-check-stability",
-		      json_num(stability, "load_1m", -1), json_int(stability, "cpus", 0),
-		      json_num(stability, "max_load", 0),
+		      json_num(s.stability, "load_1m", -1), json_int(s.stability, "cpus", 0),
+		      json_num(s.stability, "max_load", 0),
 		      o.max_load >= 0 ? "--max-load" : "half the CPUs");
-		cJSON_Delete(stability);
-		stability = NULL;
 		goto out;
 	}
 
 	/* The run directory and its metadata. */
 	rc.t0 = now_monotonic();
-	if (prev.dir) {
-		char *moved = NULL;
-		rc.run_dir = xstrdup(prev.dir);
-		protect_run_dir(&rc);
-		run_lock(&rc);
-		/* A line cut short (kill -9, power loss) must not swallow the next one. */
-		if (run_repair_results(rc.run_dir, &moved) > 0)
-			warning("the last line of '%s/ft_results.jsonl' was cut short; moved it "
-				"to '%s'", rc.run_dir, moved);
-		free(moved);
-		rc.meta = cJSON_Duplicate(prev.meta, true);
-		json_set_str(rc.meta, "status", "running");
-		{
-			cJSON *r = cJSON_GetObjectItemCaseSensitive(rc.meta, "resumed_at");
-			iso_utc(now_wall(), ts, sizeof(ts));
-			if (!cJSON_IsArray(r)) {
-				r = cJSON_CreateArray();
-				json_set(rc.meta, "resumed_at", r);
-			}
-			cJSON_AddItemToArray(r, cJSON_CreateString(ts));
-		}
-	} else {
-		cJSON *args = cJSON_CreateArray(), *sk = cJSON_CreateArray();
-		const char *base;
-		rc.run_dir = new_run_dir(o.results_dir);
-		if (!rc.run_dir)
-			die("cannot create a run directory in '%s'", o.results_dir);
-		protect_run_dir(&rc);
-		run_lock(&rc);
-		base = strrchr(rc.run_dir, '/') + 1;
-		rc.meta = cJSON_CreateObject();
-		iso_utc(now_wall(), ts, sizeof(ts));
-		cJSON_AddStringToObject(rc.meta, "run_id", base);
-		cJSON_AddStringToObject(rc.meta, "timestamp", ts);
-		cJSON_AddStringToObject(rc.meta, "ftscope_version", FTSCOPE_VERSION);
-		cJSON_AddStringToObject(rc.meta, "status", "running");
-		cJSON_AddStringToObject(rc.meta, "started_at", ts);
-		cJSON_AddNullToObject(rc.meta, "finished_at");
-		cJSON_AddItemToObject(rc.meta, "system_profile", system_profile_json(o.results_dir));
-		cJSON_AddItemToObject(rc.meta, "python_profile", cJSON_Duplicate(rc.profile, true));
-		if (rc.baseline_profile)
-			cJSON_AddItemToObject(rc.meta, "baseline_profile",
-					      cJSON_Duplicate(rc.baseline_profile, true));
-		cJSON_AddItemToObject(rc.meta, "config",
-				      run_opts_config_json(&o, tracer_name(rc.tracer)));
-		for (int i = 1; i < argc; i++)
-			cJSON_AddItemToArray(args, cJSON_CreateString(argv[i]));
-		cJSON_AddItemToObject(rc.meta, "cli_args", args);
-		for (size_t i = 0; i < skipped.n; i++) {
-			cJSON *s = cJSON_CreateObject();
-			char *colon = strstr(skipped.v[i], ": ");
-			char *name = colon ? xstrndup(skipped.v[i], (size_t)(colon - skipped.v[i]))
-					   : xstrdup(skipped.v[i]);
-			cJSON_AddStringToObject(s, "package", name);
-			cJSON_AddStringToObject(s, "reason", colon ? colon + 2 : "");
-			cJSON_AddItemToArray(sk, s);
-			free(name);
-		}
-		cJSON_AddItemToObject(rc.meta, "packages_skipped", sk);
-		cJSON_AddNumberToObject(rc.meta, "packages_total", (double)nsel);
-		cJSON_AddNumberToObject(rc.meta, "packages_completed", 0);
-		cJSON_AddNumberToObject(rc.meta, "total_iterations", 0);
-		cJSON_AddNumberToObject(rc.meta, "total_duration_s", 0);
-	}
-	json_set_num(rc.meta, "supervisor_pid", (double)getpid());
-	make_work_root(&rc);
-	json_set_str(rc.meta, "work_dir", rc.work_root);
-	if (tsan_runtime) {
-		/* The runtime, and a constructor that starts it before main() (tsan.h says why):
-		 * where the test uids can read it, in the workspaces' directory. */
-		char *dir = path_join(rc.work_root, "tsan");
-		char *init = tsan_build_init_lib(tsan_runtime, dir), *why = NULL;
-		rc.tsan_preload = init ? xasprintf("%s %s", tsan_runtime, init)
-				       : xstrdup(tsan_runtime);
-		if (tsan_preload_check(rc.tsan_preload, &why) < 0)
-			die("--tsan: a shell with LD_PRELOAD='%s' fails (%s)", rc.tsan_preload,
-			    why);
-		info("tsan: the interpreter is not instrumented; preloading %s", rc.tsan_preload);
-		json_set_str(cJSON_GetObjectItemCaseSensitive(rc.meta, "config"), "tsan_preload",
-			     rc.tsan_preload);
-		free(init);
-		free(dir);
-	}
-	invoker_pip_config(&rc);
-	rc.meta_path = path_join(rc.run_dir, "ft_meta.json");
-	rc.results_path = path_join(rc.run_dir, "ft_results.jsonl");
-	json_set_str(cJSON_GetObjectItemCaseSensitive(rc.meta, "config"), "tracer",
-		     tracer_name(rc.tracer));
-	json_set_str(cJSON_GetObjectItemCaseSensitive(rc.meta, "config"), "tracer_reason",
-		     rc.tracer_reason);
-	if (stability)
-		json_set(rc.meta, "stability", stability);
-	if (run_write_meta(&rc) < 0)
-		die("cannot start the run");
-	if ((errno = -space_reserve(rc.run_dir)))
-		warning_errno("cannot reserve %d bytes in '%s': a full disk may cut the run's "
-			      "records short", SPACE_RESERVE, rc.run_dir);
-	info("run directory: %s", rc.run_dir);
+	if (s.prev.dir)
+		reopen_run_dir(&rc, &s.prev);
+	else
+		create_run_dir(&rc, &s, argc, argv);
+	start_run(&rc, &s);
+	if (s.prev.dir)
+		skip_finished(&s);
 
-	/* Skip what a resumed run already finished. */
-	if (prev.dir) {
-		size_t k = 0;
-		for (size_t i = 0; i < nsel; i++) {
-			const cJSON *p = run_find_pkg(&prev, sel[i]->name);
-			if (p && !json_bool(p, "interrupted", false))
-				continue;
-			sel[k++] = sel[i];
-		}
-		info("resuming: %zu of %zu packages left", k, nsel);
-		nsel = k;
-	}
-
+	/* The pipeline: every package through the worker pool (run_pool.c). */
 	signal(SIGPIPE, SIG_IGN);
 	base_env(&rc.base_env);
 	rc.tty = isatty(2);
-	rc.pkg_total = nsel;
+	rc.pkg_total = s.nsel;
 	if (supervise_init() < 0)
 		warning_errno("cannot become a child subreaper; orphaned test processes may escape");
-
-	run_packages(&rc, sel, nsel);
+	run_packages(&rc, s.sel, s.nsel);
 	if (rm_rf(rc.work_root) < 0)
 		warning("cannot remove the workspaces' directory '%s'", rc.work_root);
 
-	/* Close the run: counts, status, the summary. */
-	{
-		struct run_data now = { 0 };
-		double prev_dur = json_num(rc.meta, "total_duration_s", 0);
-		iso_utc(now_wall(), ts, sizeof(ts));
-		json_set_str(rc.meta, "status", space_is_full() ? "disk_full"
-						: run_interrupted ? "interrupted"
-								 : "complete");
-		json_set_str(rc.meta, "finished_at", ts);
-		json_set_num(rc.meta, "total_duration_s",
-			     round_to(prev_dur + now_monotonic() - rc.t0, 2));
-		if (run_load(rc.run_dir, &now) == 0) {
-			size_t done = 0;
-			double iters = 0;
-			uniform = pkgs_uniform_failure(now.pkgs, now.n);
-			for (size_t i = 0; i < now.n; i++) {
-				if (!json_bool(now.pkgs[i], "interrupted", false))
-					done++;
-				iters += json_num(now.pkgs[i], "iterations_completed", 0) +
-					 cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
-						 now.pkgs[i], "gil_enabled_iterations"));
-			}
-			json_set_num(rc.meta, "packages_completed", (double)done);
-			json_set_num(rc.meta, "total_iterations", iters);
-			run_data_release(&now);
-		}
-		if (run_write_meta(&rc) < 0)
-			goto out;
-	}
-	if (space_is_full()) {
-		error("the disk of '%s' is full: the run stopped (status disk_full); finished "
-		      "iterations are saved. Free some space, then continue with:\n"
-		      "  ftscope run --resume %s", rc.run_dir, rc.run_dir);
-		ret = FT_EXIT_FAILURE;
-	} else if (run_interrupted) {
-		fprintf(stderr, "ftscope: interrupted; finished iterations are saved. Continue with:\n"
-				"  ftscope run --resume %s\n", rc.run_dir);
-		ret = FT_EXIT_INTERRUPTED;
-		goto out;
-	}
-	{
-		printf("\n");
-		fflush(stdout);
-		show_run_summary(rc.run_dir);
-		if (uniform) /* show leads with it; a run ends with it too */
-			printf("\n%s\n", uniform);
-	}
-	if (!space_is_full())
-		ret = run_outcome(stdout, rc.run_dir, o.fail_on); /* 0, or 3 for --fail-on */
+	/* The summary. */
+	if (close_run(&rc, &s) == 0)
+		ret = end_of_run(&rc, &s);
 out:
-	free(sel);
-	if (have_single)
-		pkg_entry_release(&single);
-	registry_release(&reg);
-	run_data_release(&prev);
-	strv_release(&skipped);
-	strv_release(&rc.base_env);
-	free(rc.tsan_preload);
-	free(rc.pip_config);
-	free(uniform);
-	free(tsan_runtime);
-	stderr_evidence_set_tsan_suppressions(NULL);
-	tsan_supp_release(&rc.tsan_supp);
-	sbuf_release(&err);
-	cJSON_Delete(rc.meta);
-	cJSON_Delete(rc.profile);
-	cJSON_Delete(rc.baseline_profile);
-	if (rc.lock_fd >= 0)
-		close(rc.lock_fd);
-	free(rc.run_dir);
-	free(rc.work_root);
-	free(rc.tracer_reason);
-	tracer_release(rc.tracer);
-	free(rc.meta_path);
-	free(rc.results_path);
-	run_opts_release(&o);
+	run_release(&rc, &s);
 	return ret;
 }
-
