@@ -12,6 +12,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "ftscope/deadlock_story.h"
 #include "ftscope/report.h"
 #include "ftscope/report_doc.h"
 #include "ftscope/report_svg.h"
@@ -388,6 +389,57 @@ static void hang_detail(struct sbuf *sb, const struct report_pkg *p)
 	sbuf_adds(sb, "</code> prints every thread's full native and Python stack.</p>\n</div>\n");
 }
 
+/* The anchor of a package's deadlock story: "story-" and its name, with anything but
+ * [A-Za-z0-9._-] as '_' (a valid, unescaped id). */
+static void story_id(struct sbuf *sb, const char *name)
+{
+	sbuf_adds(sb, "story-");
+	for (const char *c = name ? name : "?"; *c; c++)
+		sbuf_addc(sb, (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+				      (*c >= '0' && *c <= '9') || strchr("._-", *c) ? *c : '_');
+}
+
+/*
+ * The package's deadlock story, told by deadlock_story.c as `ftscope deadlocks RUN
+ * --package NAME` tells it (cycle, who holds what and where, where each waits), then every
+ * thread's stack folded (--full's part): the target of the package's row, in the file.
+ */
+static void deadlock_story_html(struct sbuf *sb, const struct report_pkg *p)
+{
+	for (int part = 0; part < 2; part++) {
+		char *text = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&text, &len);
+		if (!f)
+			return;
+		deadlock_story_pkg(f, p->pkg, false, part ? STORY_FULL | STORY_STACKS_ONLY : 0,
+				   false);
+		fclose(f);
+		if (!len) { /* no hung iteration: no story, and no link to it */
+			free(text);
+			return;
+		}
+		if (!part) {
+			sbuf_adds(sb, "<div class=\"hang story\" id=\"");
+			story_id(sb, p->name);
+			sbuf_adds(sb, "\">\n<h3>Deadlock story: ");
+			esc(sb, p->name);
+			sbuf_adds(sb, "</h3>\n<pre style=\"overflow-x:auto\">");
+		} else {
+			sbuf_adds(sb, "<details><summary>Every thread's stack, per iteration</summary>"
+				      "<pre style=\"overflow-x:auto\">");
+		}
+		esc(sb, text);
+		sbuf_adds(sb, part ? "</pre></details>\n<p class=\"note\">The same as <code>"
+				     "ftscope deadlocks RUN_DIR --package " : "</pre>\n");
+		if (part) {
+			esc(sb, p->name);
+			sbuf_adds(sb, " --full</code>.</p>\n</div>\n");
+		}
+		free(text);
+	}
+}
+
 static void deadlocks(struct sbuf *sb, const struct report *r, const size_t *idx, size_t n)
 {
 	section_open(sb, "deadlocks", "Packages with deadlocks");
@@ -398,9 +450,17 @@ static void deadlocks(struct sbuf *sb, const struct report *r, const size_t *idx
 		      "</th><th>Last output</th></tr></thead><tbody>\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct report_pkg *p = &r->pkgs[idx[i]];
+		size_t hung;
+		free(deadlock_hung_iters(p->pkg, false, &hung));
 		sbuf_adds(sb, "<tr><td>");
+		if (hung) { /* to its story below */
+			sbuf_adds(sb, "<a href=\"#");
+			story_id(sb, p->name);
+			sbuf_adds(sb, "\">");
+		}
 		esc(sb, p->name);
-		sbuf_addf(sb, "</td><td class=\"num\">%ld/%ld</td><td class=\"num\">", p->deadlocks,
+		sbuf_addf(sb, "%s</td>", hung ? "</a>" : "");
+		sbuf_addf(sb, "<td class=\"num\">%ld/%ld</td><td class=\"num\">", p->deadlocks,
 			  p->iters);
 		if (p->gil_iters >= 0)
 			sbuf_addf(sb, "%ld/%ld", report_gil_deadlocks(p), p->gil_iters);
@@ -415,9 +475,11 @@ static void deadlocks(struct sbuf *sb, const struct report *r, const size_t *idx
 		sbuf_adds(sb, "</td></tr>\n");
 	}
 	sbuf_adds(sb, "</tbody></table>\n");
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		if (r->pkgs[idx[i]].hang.iter)
 			hang_detail(sb, &r->pkgs[idx[i]]);
+		deadlock_story_html(sb, &r->pkgs[idx[i]]);
+	}
 	sbuf_adds(sb, "</section>\n");
 }
 
