@@ -30,7 +30,7 @@ struct story_iter {
 
 #define STORY_FULL 0x1                  /* every iteration's merged stacks after the story */
 #define STORY_ALL_FRAMES 0x2            /* ... with the plumbing frames */
-#define STORY_STACKS_ONLY 0x4           /* with STORY_FULL: the stacks without the story */
+#define STORY_STACKS_ONLY 0x4           /* only the stacks, without the story */
 
 /* n iterations of package `package` (free-threaded ones first, then GIL ones); ntotal_ft and
  * ntotal_gil: how many iterations of each mode the package ran. */

@@ -278,17 +278,40 @@ static void print_proc_fallback(FILE *out, const struct rs_hang *hang)
 		fprintf(out, "\n  Python stacks (faulthandler):\n%s\n", hang->python_stacks);
 }
 
+/* Every iteration's merged stacks (--full); blank_first: a blank line before the first. */
+static void print_stacks(FILE *out, const char *package, const struct story_iter *it, size_t n,
+			 unsigned flags, bool blank_first)
+{
+	for (size_t i = 0; i < n; i++) {
+		fprintf(out, "%s=== %s, iteration %s (PYTHON_GIL=%d): %s after %.1f s without progress\n",
+			i || blank_first ? "\n" : "", package, it[i].label, it[i].gil,
+			it[i].reason ? it[i].reason : "?", it[i].after_s);
+		if (it[i].snap)
+			snapshot_print_json(out, it[i].snap, SNAP_PRINT_NATIVE |
+					    ((flags & STORY_ALL_FRAMES) ? SNAP_PRINT_ALL_FRAMES : 0));
+		else
+			print_proc_fallback(out, it[i].hang);
+	}
+}
+
 void deadlock_story_print(FILE *out, const char *package, const struct story_iter *it, size_t n,
 			  int ntotal_ft, int ntotal_gil, unsigned flags)
 {
-	char **sig = xcalloc(n ? n : 1, sizeof(*sig));
-	size_t *idx = xcalloc(n ? n : 1, sizeof(*idx));
-	bool *done = xcalloc(n ? n : 1, sizeof(*done));
+	char **sig;
+	size_t *idx;
+	bool *done;
 	size_t ngroups = 0;
 
-	for (size_t i = 0; i < n && !(flags & STORY_STACKS_ONLY); i++)
+	if (flags & STORY_STACKS_ONLY) {
+		print_stacks(out, package, it, n, flags, false);
+		return;
+	}
+	sig = xcalloc(n ? n : 1, sizeof(*sig));
+	idx = xcalloc(n ? n : 1, sizeof(*idx));
+	done = xcalloc(n ? n : 1, sizeof(*done));
+	for (size_t i = 0; i < n; i++)
 		sig[i] = signature(&it[i]);
-	for (size_t i = 0; i < n && !(flags & STORY_STACKS_ONLY); i++)
+	for (size_t i = 0; i < n; i++)
 		if (!done[i])
 			for (size_t k = i; k < n; k++)
 				if (!strcmp(sig[i], sig[k]))
@@ -339,17 +362,8 @@ void deadlock_story_print(FILE *out, const char *package, const struct story_ite
 	free(sig);
 	free(idx);
 	free(done);
-	if (!(flags & STORY_FULL))
-		return;
-	for (size_t i = 0; i < n; i++) {
-		fprintf(out, "%s=== %s, iteration %s (PYTHON_GIL=%d): %s after %.1f s without progress\n",
-			i || !(flags & STORY_STACKS_ONLY) ? "\n" : "", package, it[i].label, it[i].gil, it[i].reason ? it[i].reason : "?", it[i].after_s);
-		if (it[i].snap)
-			snapshot_print_json(out, it[i].snap, SNAP_PRINT_NATIVE |
-					    ((flags & STORY_ALL_FRAMES) ? SNAP_PRINT_ALL_FRAMES : 0));
-		else
-			print_proc_fallback(out, it[i].hang);
-	}
+	if (flags & STORY_FULL)
+		print_stacks(out, package, it, n, flags, true);
 }
 
 const struct rs_iter **deadlock_hung_iters(const struct rs_pkg *pkg, bool stress, size_t *n)

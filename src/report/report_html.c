@@ -399,6 +399,21 @@ static void story_id(struct sbuf *sb, const char *name)
 				      (*c >= '0' && *c <= '9') || strchr("._-", *c) ? *c : '_');
 }
 
+/* Preformatted text, escaped line by line (esc turns control characters, '\n' too, into
+ * spaces). */
+static void esc_lines(struct sbuf *sb, const char *text)
+{
+	for (const char *l = text, *nl; l && *l; l = nl ? nl + 1 : NULL) {
+		char *line;
+		nl = strchr(l, '\n');
+		line = nl ? xstrndup(l, (size_t)(nl - l)) : xstrdup(l);
+		esc(sb, line);
+		free(line);
+		if (nl)
+			sbuf_addc(sb, '\n');
+	}
+}
+
 /*
  * The package's deadlock story, told by deadlock_story.c as `ftscope deadlocks RUN
  * --package NAME` tells it (cycle, who holds what and where, where each waits), then every
@@ -412,7 +427,7 @@ static void deadlock_story_html(struct sbuf *sb, const struct report_pkg *p)
 		FILE *f = open_memstream(&text, &len);
 		if (!f)
 			return;
-		deadlock_story_pkg(f, p->pkg, false, part ? STORY_FULL | STORY_STACKS_ONLY : 0,
+		deadlock_story_pkg(f, p->pkg, false, part ? STORY_STACKS_ONLY : 0,
 				   false);
 		fclose(f);
 		if (!len) { /* no hung iteration: no story, and no link to it */
@@ -429,7 +444,7 @@ static void deadlock_story_html(struct sbuf *sb, const struct report_pkg *p)
 			sbuf_adds(sb, "<details><summary>Every thread's stack, per iteration</summary>"
 				      "<pre style=\"overflow-x:auto\">");
 		}
-		esc(sb, text);
+		esc_lines(sb, text);
 		sbuf_adds(sb, part ? "</pre></details>\n<p class=\"note\">The same as <code>"
 				     "ftscope deadlocks RUN_DIR --package " : "</pre>\n");
 		if (part) {

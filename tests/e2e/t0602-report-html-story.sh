@@ -28,6 +28,7 @@ awk '/^=== /{f=1} f' "$FTSCOPE_OUT" >"$TEST_TMP/stacks.txt"
 run_ftscope report "$RUN_DIR" --format html -o "$TEST_TMP/report.html"
 is "$FTSCOPE_RC" 0 "report --format html exits 0"
 H=$TEST_TMP/report.html
+[ -s "$H" ] || bail_out "no HTML report written"
 ok grep -q '<tr><td><a href="#story-ftfix-deadlock">ftfix-deadlock</a></td>' "$H" \
 	"the deadlocked package's row links to its story"
 is "$(grep -c 'id="story-ftfix-deadlock"' "$H")" 1 "one element has that id"
