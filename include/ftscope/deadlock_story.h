@@ -16,6 +16,8 @@
 
 struct cJSON;
 struct rs_hang;
+struct rs_iter;
+struct rs_pkg;
 
 struct story_iter {
 	const char *label;              /* the artifact directory's name: "1", "gil-2" */
@@ -28,10 +30,21 @@ struct story_iter {
 
 #define STORY_FULL 0x1                  /* every iteration's merged stacks after the story */
 #define STORY_ALL_FRAMES 0x2            /* ... with the plumbing frames */
+#define STORY_STACKS_ONLY 0x4           /* only the stacks, without the story */
 
 /* n iterations of package `package` (free-threaded ones first, then GIL ones); ntotal_ft and
  * ntotal_gil: how many iterations of each mode the package ran. */
 void deadlock_story_print(FILE *f, const char *package, const struct story_iter *it, size_t n,
 			  int ntotal_ft, int ntotal_gil, unsigned flags);
+
+/* The iterations of pkg that hung: its plain then its GIL ones, or (stress) its stress ones.
+ * A malloc'd array of *n pointers into pkg (NULL when none). */
+const struct rs_iter **deadlock_hung_iters(const struct rs_pkg *pkg, bool stress, size_t *n);
+
+/* Their story, as `ftscope deadlocks RUN --package NAME` tells it (their snapshots read from
+ * forensics.json); blank_before: a blank line first. How many iterations hung (0: nothing
+ * printed). */
+int deadlock_story_pkg(FILE *out, const struct rs_pkg *pkg, bool stress, unsigned flags,
+		       bool blank_before);
 
 #endif

@@ -15,6 +15,8 @@
  *	figures  a few key numbers ("5 packages tested", ...)
  *	section  heading and its end            para     a paragraph of inline content
  *	subhead  a heading inside a section     detail   a titled block inside a section
+ *	                                                 (with an id: a place `ref` links to)
+ *	pre      preformatted text (a tool's own output, as is), optionally folded under a title
  *	table    columns, then rows of cells    list     items, which may hold a list
  *	group    tables or charts meant side by side (a layout hint)
  *	chart    a picture of a table's numbers (formats without pictures skip it)
@@ -24,7 +26,7 @@
  *	         note (a remark after a value, as is), keyword (a verdict name), verdict (a
  *	         value judged good, bad or not applicable), category, frames (innermost first,
  *	         "f ← g"), br (a line break inside a cell), hint (an explanation only a roomy
- *	         format shows)
+ *	         format shows), ref (text linked to a detail's id in the same document)
  *	foot     the closing line
  *
  * Adding a format: one new backend (a `struct doc_ops` table) and its entry where the
@@ -85,7 +87,7 @@ struct doc_ops {
 	void (*section_begin)(struct doc *d, const char *id, const char *title);
 	void (*section_end)(struct doc *d);
 	void (*subhead)(struct doc *d, const char *title);
-	void (*detail_begin)(struct doc *d, const char *title);
+	void (*detail_begin)(struct doc *d, const char *id, const char *title); /* id: or NULL */
 	void (*detail_end)(struct doc *d);
 	void (*para_begin)(struct doc *d, unsigned flags);
 	void (*para_end)(struct doc *d);
@@ -115,6 +117,8 @@ struct doc_ops {
 	void (*category)(struct doc *d, enum ft_category c, bool label);
 	void (*frames)(struct doc *d, const struct strv *frames, size_t max);
 	void (*br)(struct doc *d);
+	void (*ref)(struct doc *d, const char *id, const char *s);
+	void (*pre)(struct doc *d, const char *fold_title, const char *text); /* title: folded */
 	void (*hint)(struct doc *d, const char *s);
 	void (*foot_begin)(struct doc *d);
 	void (*foot_end)(struct doc *d);

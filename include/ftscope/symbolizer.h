@@ -55,6 +55,8 @@ struct frame {
 	bool signal_frame;      /* the sigreturn trampoline (__restore_rt); the frame after it
 	                         * is the interrupted context, looked up at its exact pc */
 	bool exact_ip;          /* looked up at ip (frame #0, signal frames), else at ip-1 */
+	bool inlined;           /* a function the compiler inlined at this pc: no frame of its
+	                         * own on the stack (symbolizer_inline_frames) */
 	/* filled by the Python merge (another engineer): */
 	bool is_python;
 	char *py_file;
@@ -140,6 +142,18 @@ int symbolizer_lookup(struct symbolizer *s, uint64_t ip, bool is_return_address,
  * after the process was released). 0, or -ENOENT (f unchanged).
  */
 int symbolizer_lookup_line(struct symbolizer *s, struct frame *f);
+
+/*
+ * The functions the compiler inlined at f's pc (DWARF DW_TAG_inlined_subroutine), as
+ * gdb, `eu-stack -i` and `addr2line -i` show them: *out gets *n frames (innermost first,
+ * malloc'd, frames_free) that stand before f, each `inlined`, with the same ip, module and
+ * offset, the inlined function's name and where it is at (the innermost: f's file:line as
+ * looked up; the others: where the next one was inlined, DW_AT_call_file/line); f's own
+ * file:line becomes the place where the outermost was inlined. 0 (*n may be 0: nothing
+ * inlined there, or no DWARF) or -ENOENT. Like symbolizer_lookup_line(), this works after
+ * the process was released, and it costs nothing for a module without debug info.
+ */
+int symbolizer_inline_frames(struct symbolizer *s, struct frame *f, struct frame **out, size_t *n);
 
 /*
  * Before the target is stopped: start, on a thread of its own, what line lookups in the

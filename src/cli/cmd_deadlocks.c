@@ -42,70 +42,28 @@ static const char *const deadlocks_usage[] = {
 static int tell(const struct rs_pkg *pkg, bool stress, cJSON *out, unsigned flags,
 		int shown_before)
 {
-	struct story_iter *story;
-	struct rs_hang_stacks *stacks = NULL;
-	const struct rs_iter **its = NULL;
-	char **lab = NULL, *title;
 	size_t n = 0;
+	const struct rs_iter **its;
 
-	for (int m = stress ? 2 : 0; m < (stress ? 3 : 2); m++) {
-		const struct rs_iter *arr = m == 0 ? pkg->it : m == 1 ? pkg->git : pkg->sit;
-		size_t narr = m == 0 ? pkg->nit : m == 1 ? pkg->ngit : pkg->nsit;
-		for (size_t k = 0; k < narr; k++) {
-			const struct rs_iter *it = &arr[k];
-			const char *art = json_str(it->raw, "artifacts");
-			struct rs_hang_stacks st;
-			if (!it->hang.present)
-				continue;
-			runstore_hang_stacks(pkg, it, 0, &st);
-			if (out) {
-				cJSON *e = cJSON_CreateObject();
-				cJSON_AddStringToObject(e, "package", pkg->name);
-				cJSON_AddNumberToObject(e, "iteration", (double)it->index);
-				cJSON_AddBoolToObject(e, "gil", it->gil);
-				if (it->stress)
-					cJSON_AddTrueToObject(e, "stress");
-				json_set_str(e, "reason", it->hang.reason);
-				cJSON_AddItemToObject(e, "snapshot", st.snap ? cJSON_Duplicate(st.snap, true)
-									    : cJSON_CreateNull());
-				cJSON_AddItemToArray(out, e);
-				runstore_hang_stacks_release(&st);
-				n++;
-				continue;
-			}
-			stacks = xrealloc(stacks, (n + 1) * sizeof(*stacks));
-			lab = xrealloc(lab, (n + 1) * sizeof(*lab));
-			its = xrealloc(its, (n + 1) * sizeof(*its));
-			lab[n] = art && strrchr(art, '/')
-					 ? xstrdup(strrchr(art, '/') + 1)
-					 : xasprintf("%s%ld", it->gil ? "gil-" : it->stress ? "stress-" : "",
-						     it->index);
-			stacks[n] = st;
-			its[n] = it;
-			n++;
-		}
-	}
-	if (out || !n)
-		return (int)n;
-	story = xcalloc(n, sizeof(*story));
-	for (size_t k = 0; k < n; k++)
-		story[k] = (struct story_iter){ lab[k], its[k]->gil, its[k]->hang.reason,
-						its[k]->hang.detected_after_s, stacks[k].snap,
-						&its[k]->hang };
-	title = stress ? xasprintf("%s (stress iterations)", pkg->name)
-		       : xstrdup(pkg->name ? pkg->name : "?");
-	if (shown_before)
-		putchar('\n');
-	deadlock_story_print(stdout, title, story, n, (int)(stress ? pkg->nsit : pkg->nit),
-			     stress ? 0 : (int)pkg->ngit, flags);
+	if (!out)
+		return deadlock_story_pkg(stdout, pkg, stress, flags, shown_before > 0);
+	its = deadlock_hung_iters(pkg, stress, &n);
 	for (size_t k = 0; k < n; k++) {
-		runstore_hang_stacks_release(&stacks[k]);
-		free(lab[k]);
+		const struct rs_iter *it = its[k];
+		struct rs_hang_stacks st;
+		cJSON *e = cJSON_CreateObject();
+		runstore_hang_stacks(pkg, it, 0, &st);
+		cJSON_AddStringToObject(e, "package", pkg->name);
+		cJSON_AddNumberToObject(e, "iteration", (double)it->index);
+		cJSON_AddBoolToObject(e, "gil", it->gil);
+		if (it->stress)
+			cJSON_AddTrueToObject(e, "stress");
+		json_set_str(e, "reason", it->hang.reason);
+		cJSON_AddItemToObject(e, "snapshot", st.snap ? cJSON_Duplicate(st.snap, true)
+							    : cJSON_CreateNull());
+		cJSON_AddItemToArray(out, e);
+		runstore_hang_stacks_release(&st);
 	}
-	free(title);
-	free(story);
-	free(stacks);
-	free(lab);
 	free(its);
 	return (int)n;
 }

@@ -278,14 +278,37 @@ static void print_proc_fallback(FILE *out, const struct rs_hang *hang)
 		fprintf(out, "\n  Python stacks (faulthandler):\n%s\n", hang->python_stacks);
 }
 
+/* Every iteration's merged stacks (--full); blank_first: a blank line before the first. */
+static void print_stacks(FILE *out, const char *package, const struct story_iter *it, size_t n,
+			 unsigned flags, bool blank_first)
+{
+	for (size_t i = 0; i < n; i++) {
+		fprintf(out, "%s=== %s, iteration %s (PYTHON_GIL=%d): %s after %.1f s without progress\n",
+			i || blank_first ? "\n" : "", package, it[i].label, it[i].gil,
+			it[i].reason ? it[i].reason : "?", it[i].after_s);
+		if (it[i].snap)
+			snapshot_print_json(out, it[i].snap, SNAP_PRINT_NATIVE |
+					    ((flags & STORY_ALL_FRAMES) ? SNAP_PRINT_ALL_FRAMES : 0));
+		else
+			print_proc_fallback(out, it[i].hang);
+	}
+}
+
 void deadlock_story_print(FILE *out, const char *package, const struct story_iter *it, size_t n,
 			  int ntotal_ft, int ntotal_gil, unsigned flags)
 {
-	char **sig = xcalloc(n ? n : 1, sizeof(*sig));
-	size_t *idx = xcalloc(n ? n : 1, sizeof(*idx));
-	bool *done = xcalloc(n ? n : 1, sizeof(*done));
+	char **sig;
+	size_t *idx;
+	bool *done;
 	size_t ngroups = 0;
 
+	if (flags & STORY_STACKS_ONLY) {
+		print_stacks(out, package, it, n, flags, false);
+		return;
+	}
+	sig = xcalloc(n ? n : 1, sizeof(*sig));
+	idx = xcalloc(n ? n : 1, sizeof(*idx));
+	done = xcalloc(n ? n : 1, sizeof(*done));
 	for (size_t i = 0; i < n; i++)
 		sig[i] = signature(&it[i]);
 	for (size_t i = 0; i < n; i++)
@@ -339,15 +362,69 @@ void deadlock_story_print(FILE *out, const char *package, const struct story_ite
 	free(sig);
 	free(idx);
 	free(done);
-	if (!(flags & STORY_FULL))
-		return;
-	for (size_t i = 0; i < n; i++) {
-		fprintf(out, "\n=== %s, iteration %s (PYTHON_GIL=%d): %s after %.1f s without progress\n",
-			package, it[i].label, it[i].gil, it[i].reason ? it[i].reason : "?", it[i].after_s);
-		if (it[i].snap)
-			snapshot_print_json(out, it[i].snap, SNAP_PRINT_NATIVE |
-					    ((flags & STORY_ALL_FRAMES) ? SNAP_PRINT_ALL_FRAMES : 0));
-		else
-			print_proc_fallback(out, it[i].hang);
+	if (flags & STORY_FULL)
+		print_stacks(out, package, it, n, flags, true);
+}
+
+const struct rs_iter **deadlock_hung_iters(const struct rs_pkg *pkg, bool stress, size_t *n)
+{
+	const struct rs_iter **its = NULL;
+
+	*n = 0;
+	for (int m = stress ? 2 : 0; m < (stress ? 3 : 2); m++) {
+		const struct rs_iter *arr = m == 0 ? pkg->it : m == 1 ? pkg->git : pkg->sit;
+		size_t narr = m == 0 ? pkg->nit : m == 1 ? pkg->ngit : pkg->nsit;
+		for (size_t k = 0; k < narr; k++) {
+			if (!arr[k].hang.present)
+				continue;
+			its = xrealloc(its, (*n + 1) * sizeof(*its));
+			its[(*n)++] = &arr[k];
+		}
 	}
+	return its;
+}
+
+int deadlock_story_pkg(FILE *out, const struct rs_pkg *pkg, bool stress, unsigned flags,
+		       bool blank_before)
+{
+	size_t n;
+	const struct rs_iter **its = deadlock_hung_iters(pkg, stress, &n);
+	struct rs_hang_stacks *stacks;
+	struct story_iter *story;
+	char **lab, *title;
+
+	if (!n) {
+		free(its);
+		return 0;
+	}
+	stacks = xcalloc(n, sizeof(*stacks));
+	lab = xcalloc(n, sizeof(*lab));
+	story = xcalloc(n, sizeof(*story));
+	for (size_t k = 0; k < n; k++) {
+		const struct rs_iter *it = its[k];
+		const char *art = json_str(it->raw, "artifacts");
+		runstore_hang_stacks(pkg, it, 0, &stacks[k]);
+		lab[k] = art && strrchr(art, '/')
+				 ? xstrdup(strrchr(art, '/') + 1)
+				 : xasprintf("%s%ld", it->gil ? "gil-" : it->stress ? "stress-" : "",
+					     it->index);
+		story[k] = (struct story_iter){ lab[k], it->gil, it->hang.reason,
+						it->hang.detected_after_s, stacks[k].snap, &it->hang };
+	}
+	title = stress ? xasprintf("%s (stress iterations)", pkg->name)
+		       : xstrdup(pkg->name ? pkg->name : "?");
+	if (blank_before)
+		fputc('\n', out);
+	deadlock_story_print(out, title, story, n, (int)(stress ? pkg->nsit : pkg->nit),
+			     stress ? 0 : (int)pkg->ngit, flags);
+	for (size_t k = 0; k < n; k++) {
+		runstore_hang_stacks_release(&stacks[k]);
+		free(lab[k]);
+	}
+	free(title);
+	free(story);
+	free(stacks);
+	free(lab);
+	free(its);
+	return (int)n;
 }

@@ -434,6 +434,43 @@ int snapshot_process(struct snapshot *snap, pid_t pid, const pid_t *tids, size_t
 	return 0;
 }
 
+/*
+ * file:line of t's native frames, and the functions inlined at each pc as frames of their
+ * own (before their physical frame). After the merge: the eval-loop frames are found by
+ * their real function's name.
+ */
+static void lines_and_inlines(struct symbolizer *sym, struct snap_thread *t)
+{
+	struct frame *out = NULL;
+	size_t n = 0, cap = 0;
+	bool any = false;
+
+	for (size_t f = 0; f < t->nframes; f++) {
+		struct frame *fr = &t->frames[f], *inl = NULL;
+		size_t ninl = 0;
+		if (!fr->is_python && fr->ip && !symbolizer_lookup_line(sym, fr))
+			symbolizer_inline_frames(sym, fr, &inl, &ninl);
+		if (n + ninl + 1 > cap) {
+			cap = 2 * (n + ninl + 1) + t->nframes - f;
+			out = xrealloc(out, cap * sizeof(*out));
+		}
+		if (ninl) {
+			memcpy(&out[n], inl, ninl * sizeof(*inl)); /* moves the strings */
+			n += ninl;
+			any = true;
+			free(inl);
+		}
+		out[n++] = *fr;
+	}
+	if (!any) {
+		free(out);
+		return;
+	}
+	free(t->frames);
+	t->frames = out;
+	t->nframes = n;
+}
+
 static void finish_process(struct snap_process *p)
 {
 	if (p->pr && !p->py_failed)
@@ -472,11 +509,7 @@ static void finish_process(struct snap_process *p)
 	 * has run meanwhile.
 	 */
 	for (size_t i = 0; i < p->n; i++)
-		for (size_t f = 0; f < p->threads[i].nframes; f++) {
-			struct frame *fr = &p->threads[i].frames[f];
-			if (!fr->is_python && fr->ip)
-				symbolizer_lookup_line(p->sym, fr);
-		}
+		lines_and_inlines(p->sym, &p->threads[i]);
 	py_threads_free(p->pyt, p->npyt);
 	p->pyt = NULL;
 	p->npyt = 0;
@@ -615,6 +648,8 @@ static void frame_emit(struct jsonout *o, const struct frame *f, struct plumbing
 		jo_str(o, "file", f->src_file);
 		jo_num(o, "line", f->src_line);
 	}
+	if (f->inlined)
+		jo_bool(o, "inlined", true);
 	if (frame_plumbing(memo, f))
 		jo_bool(o, "plumbing", true);
 	jo_close(o);

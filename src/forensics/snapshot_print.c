@@ -51,7 +51,7 @@ struct printer {
 	long owner;
 	/* a frame */
 	struct field fn, file, module, offset;
-	bool fr_python, plumbing;
+	bool fr_python, plumbing, inlined;
 	long line;
 	/* the threads' names, for the cycles */
 	long *name_tids;
@@ -194,7 +194,7 @@ static void print_frame(struct printer *p)
 			val(&p->fn, "???"), py_short_path_in(val(&p->file, "???"), val(&p->cwd, NULL)), (int)p->line);
 		return;
 	}
-	fprintf(f, "    #%-3d %s", p->idx++, val(&p->fn, "??"));
+	fprintf(f, "    #%-3d %s%s", p->idx++, val(&p->fn, "??"), p->inlined ? " [inlined]" : "");
 	fprintf(f, " in %s+%s", val(&p->module, "?"), val(&p->offset, "?"));
 	if (p->file.set) {
 		const char *b = strrchr(p->file.s.buf, '/');
@@ -300,7 +300,7 @@ static void pr_open(struct jsonout *o, const char *key, bool array)
 		clear_field(&p->file);
 		clear_field(&p->module);
 		clear_field(&p->offset);
-		p->fr_python = p->plumbing = false;
+		p->fr_python = p->plumbing = p->inlined = false;
 		p->line = 0;
 		break;
 	case L_CYCLE:
@@ -482,6 +482,8 @@ static void pr_bool(struct jsonout *o, const char *key, bool v)
 			p->fr_python = v;
 		else if (!strcmp(k, "plumbing"))
 			p->plumbing = v;
+		else if (!strcmp(k, "inlined"))
+			p->inlined = v;
 		break;
 	case L_CYCLE:
 		if (!strcmp(k, "certain"))

@@ -7,7 +7,9 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "ftscope/deadlock_story.h"
 #include "ftscope/report.h"
 #include "ftscope/report_doc.h"
 
@@ -158,7 +160,7 @@ static void hang_detail(struct doc *d, const struct report_pkg *p)
 	const char *last = h->iter->last_output_line;
 	char *gil = xasprintf("PYTHON_GIL=%d", h->gil ? 1 : 0);
 
-	o->detail_begin(d, p->name);
+	o->detail_begin(d, NULL, p->name);
 	o->para_begin(d, 0);
 	doc_rawf(d, "Iteration %ld (", h->iter->index);
 	o->code(d, gil);
@@ -189,6 +191,67 @@ static void hang_detail(struct doc *d, const struct report_pkg *p)
 	o->detail_end(d);
 }
 
+/* The id of a package's deadlock story: "story-" and its name, anything but [A-Za-z0-9._-]
+ * as '_' (valid unescaped, in HTML and in a markdown link). */
+static char *story_id(const char *name)
+{
+	struct sbuf sb = SBUF_INIT;
+	sbuf_adds(&sb, "story-");
+	for (const char *c = name ? name : "?"; *c; c++)
+		sbuf_addc(&sb, (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+				       (*c >= '0' && *c <= '9') || strchr("._-", *c)
+				       ? *c
+				       : '_');
+	return sbuf_detach(&sb);
+}
+
+/* deadlock_story.c's text for pkg (flags: STORY_*), or NULL when none of it hung. */
+static char *story_text(const struct rs_pkg *pkg, unsigned flags)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (!f)
+		return NULL;
+	deadlock_story_pkg(f, pkg, false, flags, false);
+	fclose(f);
+	if (!len) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
+/*
+ * The package's deadlock story as `ftscope deadlocks RUN --package NAME` tells it (told by
+ * deadlock_story.c only), then every thread's stack per iteration, folded (--full's part):
+ * where the package's row in the table links to.
+ */
+static void deadlock_story(struct doc *d, const struct report_pkg *p, const char *id)
+{
+	const struct doc_ops *o = d->ops;
+	char *story = story_text(p->pkg, 0), *stacks, *title, *cmd;
+	if (!story)
+		return;
+	stacks = story_text(p->pkg, STORY_STACKS_ONLY);
+	title = xasprintf("Deadlock story: %s", p->name);
+	o->detail_begin(d, id, title);
+	o->pre(d, NULL, story);
+	if (stacks)
+		o->pre(d, "Every thread's stack, per iteration", stacks);
+	cmd = xasprintf("ftscope deadlocks RUN_DIR --package %s --full", p->name);
+	o->para_begin(d, DOC_NOTE);
+	doc_raw(d, "The same as ");
+	o->code(d, cmd);
+	doc_raw(d, ".");
+	o->para_end(d);
+	o->detail_end(d);
+	free(cmd);
+	free(title);
+	free(stacks);
+	free(story);
+}
+
 void report_sec_deadlocks(struct doc *d, const struct report *r)
 {
 	static const struct doc_col cols[] = {
@@ -204,8 +267,18 @@ void report_sec_deadlocks(struct doc *d, const struct report *r)
 	o->table_begin(d, cols, ARRAY_SIZE(cols), 0);
 	for (size_t i = 0; i < n; i++) {
 		const struct report_pkg *p = &r->pkgs[idx[i]];
+		size_t hung;
+		free(deadlock_hung_iters(p->pkg, false, &hung));
 		o->row_begin(d, 0);
-		doc_cell_text(d, p->name);
+		if (hung) { /* to its story below */
+			char *id = story_id(p->name);
+			o->cell_begin(d);
+			o->ref(d, id, p->name);
+			o->cell_end(d);
+			free(id);
+		} else {
+			doc_cell_text(d, p->name);
+		}
 		doc_cell_rawf(d, "%ld/%ld", p->deadlocks, p->iters);
 		if (p->gil_iters >= 0)
 			doc_cell_rawf(d, "%ld/%ld", report_gil_deadlocks(p), p->gil_iters);
@@ -219,9 +292,13 @@ void report_sec_deadlocks(struct doc *d, const struct report *r)
 		o->row_end(d);
 	}
 	o->table_end(d);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		char *id = story_id(r->pkgs[idx[i]].name);
 		if (r->pkgs[idx[i]].hang.iter)
 			hang_detail(d, &r->pkgs[idx[i]]);
+		deadlock_story(d, &r->pkgs[idx[i]], id);
+		free(id);
+	}
 	free(idx);
 }
 

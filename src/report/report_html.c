@@ -210,11 +210,47 @@ static void html_subhead(struct doc *d, const char *title)
 	sbuf_adds(d->out, "</h3>\n");
 }
 
-static void html_detail_begin(struct doc *d, const char *title)
+static void html_detail_begin(struct doc *d, const char *id, const char *title)
 {
-	sbuf_adds(d->out, "<div class=\"detail\">\n<h3>");
+	sbuf_adds(d->out, "<div class=\"detail\"");
+	if (id) {
+		sbuf_adds(d->out, " id=\"");
+		esc(d->out, id);
+		sbuf_adds(d->out, "\"");
+	}
+	sbuf_adds(d->out, ">\n<h3>");
 	esc(d->out, title);
 	sbuf_adds(d->out, "</h3>\n");
+}
+
+static void html_ref(struct doc *d, const char *id, const char *s)
+{
+	sbuf_adds(d->out, "<a href=\"#");
+	esc(d->out, id);
+	sbuf_adds(d->out, "\">");
+	esc(d->out, s);
+	sbuf_adds(d->out, "</a>");
+}
+
+/* Line by line: html_escape makes a newline a space. */
+static void html_pre(struct doc *d, const char *fold_title, const char *text)
+{
+	if (fold_title) {
+		sbuf_adds(d->out, "<details><summary>");
+		esc(d->out, fold_title);
+		sbuf_adds(d->out, "</summary>");
+	}
+	sbuf_adds(d->out, "<pre style=\"overflow-x:auto\">");
+	for (const char *l = text, *nl; l && *l; l = nl ? nl + 1 : NULL) {
+		char *line;
+		nl = strchr(l, '\n');
+		line = nl ? xstrndup(l, (size_t)(nl - l)) : xstrdup(l);
+		esc(d->out, line);
+		free(line);
+		if (nl)
+			sbuf_addc(d->out, '\n');
+	}
+	sbuf_adds(d->out, fold_title ? "</pre></details>\n" : "</pre>\n");
 }
 
 static void html_div_end(struct doc *d)
@@ -436,6 +472,8 @@ const struct doc_ops report_doc_html = {
 	.section_end = html_section_end,
 	.subhead = html_subhead,
 	.detail_begin = html_detail_begin,
+	.ref = html_ref,
+	.pre = html_pre,
 	.detail_end = html_div_end,
 	.para_begin = html_para_begin,
 	.para_end = html_para_end,

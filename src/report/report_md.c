@@ -117,11 +117,46 @@ static void md_nothing(struct doc *d)
 {
 }
 
-static void md_detail_begin(struct doc *d, const char *title)
+static void md_detail_begin(struct doc *d, const char *id, const char *title)
 {
+	if (id) /* the place a ref links to (GitHub and most renderers keep the anchor) */
+		sbuf_addf(d->out, "<a id=\"%s\"></a>\n\n", id);
 	sbuf_adds(d->out, "### ");
 	md_text(d->out, title);
 	sbuf_adds(d->out, "\n\n");
+}
+
+static void md_ref(struct doc *d, const char *id, const char *s)
+{
+	sbuf_addc(d->out, '[');
+	md_text(d->out, s);
+	sbuf_addf(d->out, "](#%s)", id);
+}
+
+/* A fenced block, its fence longer than any run of backticks in the text; folded: inside
+ * <details> (GitHub renders it; elsewhere the title still reads as one). */
+static void md_pre(struct doc *d, const char *fold_title, const char *text)
+{
+	size_t run = 0, longest = 0, len = text ? strlen(text) : 0;
+	for (size_t i = 0; i < len; i++) {
+		run = text[i] == '`' ? run + 1 : 0;
+		if (run > longest)
+			longest = run;
+	}
+	if (fold_title) {
+		sbuf_adds(d->out, "<details><summary>");
+		html_escape(d->out, fold_title);
+		sbuf_adds(d->out, "</summary>\n\n");
+	}
+	for (size_t i = 0; i < (longest < 3 ? 3 : longest + 1); i++)
+		sbuf_addc(d->out, '`');
+	sbuf_adds(d->out, "text\n");
+	sbuf_add(d->out, text ? text : "", len);
+	if (len && text[len - 1] != '\n')
+		sbuf_addc(d->out, '\n');
+	for (size_t i = 0; i < (longest < 3 ? 3 : longest + 1); i++)
+		sbuf_addc(d->out, '`');
+	sbuf_adds(d->out, fold_title ? "\n\n</details>\n\n" : "\n\n");
 }
 
 static void md_para_begin(struct doc *d, unsigned flags)
@@ -327,6 +362,8 @@ const struct doc_ops report_doc_md = {
 	.section_end = md_nothing,
 	.subhead = md_subhead,
 	.detail_begin = md_detail_begin,
+	.ref = md_ref,
+	.pre = md_pre,
 	.detail_end = md_nothing,
 	.para_begin = md_para_begin,
 	.para_end = md_para_end,

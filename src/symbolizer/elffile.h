@@ -64,8 +64,20 @@ struct elf_file {
 	Dwfl *dwfl;
 	Dwfl_Module *mod;
 	Dwarf_Addr dwbias;
+	/* inlined functions (inlines.c): the whole module's table (saved), else per unit */
+	bool inl_tried, inl_dwfl_tried;
+	struct inline_table *inl;
+	Dwfl *inl_dwfl;          /* for the units' tables */
+	Dwfl_Module *inl_mod;
+	struct inl_unit {
+		Dwarf_Off cu;    /* the unit DIE's offset */
+		struct inline_table *t;
+	} *inl_units;
+	size_t ninl_units;
 };
 
+/* Free ef's inline tables (elflines.c). */
+void elf_file_inlines_free(struct elf_file *ef);
 /* Put ef on the list of files whose tables are saved later (SYMCACHE_SAVE_LATER). */
 void elf_file_note_pending(struct elf_file *ef);
 /* Build and save ef's line table unless it has one (or is not to have one). */

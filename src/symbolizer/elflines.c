@@ -40,36 +40,127 @@ static const Dwfl_Callbacks dwfl_callbacks_nodebug = {
 	.section_address = dwfl_offline_section_address,
 };
 
-/* A Dwfl holding just this file at base 0, so dwfl addresses are the ELF's vaddrs. */
-static void dwfl_open(struct elf_file *ef)
+/* A Dwfl holding just this file at base 0, so dwfl addresses are the ELF's vaddrs; the
+ * module, or NULL (and *dwflp NULL) when it has no DWARF. */
+static Dwfl_Module *dwfl_report_file(struct elf_file *ef, Dwfl **dwflp, Dwarf_Addr *bias)
 {
 	const char *base = strrchr(ef->path, '/');
+	Dwfl_Module *mod;
+	Dwfl *dwfl;
 	int fd;
 
-	ef->dwfl_tried = true;
+	*dwflp = NULL;
 	fd = dup(ef->fd);
 	if (fd < 0)
-		return;
-	ef->dwfl = dwfl_begin((ef->flags & SYMBOLIZER_NO_DEBUGINFO) ? &dwfl_callbacks_nodebug
-								    : &dwfl_callbacks);
-	if (!ef->dwfl) {
+		return NULL;
+	dwfl = dwfl_begin((ef->flags & SYMBOLIZER_NO_DEBUGINFO) ? &dwfl_callbacks_nodebug
+								 : &dwfl_callbacks);
+	if (!dwfl) {
 		close(fd);
-		return;
+		return NULL;
 	}
-	dwfl_report_begin(ef->dwfl);
-	ef->mod = dwfl_report_elf(ef->dwfl, base ? base + 1 : ef->path, ef->path, fd, 0, false);
-	dwfl_report_end(ef->dwfl, NULL, NULL);
-	if (!ef->mod) {
+	dwfl_report_begin(dwfl);
+	mod = dwfl_report_elf(dwfl, base ? base + 1 : ef->path, ef->path, fd, 0, false);
+	dwfl_report_end(dwfl, NULL, NULL);
+	if (!mod) {
 		close(fd);
-	} else if (!dwfl_module_getdwarf(ef->mod, &ef->dwbias)) {
+	} else if (!dwfl_module_getdwarf(mod, bias)) {
 		/* No DWARF anywhere (stripped, no debug package): don't keep libdw's copy. */
-		ef->mod = NULL;
+		mod = NULL;
 	}
-	if (!ef->mod) {
+	if (!mod) {
 		debug("symbolizer: no DWARF for '%s': %s", ef->path, dwfl_errmsg(-1));
-		dwfl_end(ef->dwfl);
-		ef->dwfl = NULL;
+		dwfl_end(dwfl);
+		return NULL;
 	}
+	*dwflp = dwfl;
+	return mod;
+}
+
+static void dwfl_open(struct elf_file *ef)
+{
+	ef->dwfl_tried = true;
+	ef->mod = dwfl_report_file(ef, &ef->dwfl, &ef->dwbias);
+}
+
+/* Whether ef's tables go to the disk cache (a build-id, its own debug files, a file). */
+static bool cacheable(const struct elf_file *ef)
+{
+	return symbolizer_cache_dir() && ef->build_id && !(ef->flags & SYMBOLIZER_NO_DEBUGINFO) &&
+	       !ef->image;
+}
+
+/* The whole module's inline table from dw, kept by ef and saved. */
+static void save_inline_table(struct elf_file *ef, Dwarf *dw, Dwarf_Addr bias)
+{
+	ef->inl_tried = true;
+	ef->inl = inline_table_from_dwarf(dw, bias);
+	inline_table_save(ef->inl, ef->build_id);
+}
+
+/* The same with a Dwfl of its own (the line table was saved before: old caches). */
+static void build_inline_table(struct elf_file *ef)
+{
+	Dwarf_Addr bias = 0;
+	Dwfl *dwfl;
+	Dwfl_Module *mod = dwfl_report_file(ef, &dwfl, &bias);
+	Dwarf *dw = mod ? dwfl_module_getdwarf(mod, &bias) : NULL;
+
+	ef->inl_tried = true;
+	if (dw)
+		save_inline_table(ef, dw, bias);
+	if (dwfl)
+		dwfl_end(dwfl);
+}
+
+size_t elf_file_inlines(struct elf_file *ef, uint64_t vaddr, struct inline_hit *hits, size_t max)
+{
+	Dwarf_Addr bias = 0;
+	Dwarf_Die *cudie;
+	Dwarf_Off off;
+	size_t i;
+
+	if (ef->image || ef->fd < 0)
+		return 0;
+	if (!ef->inl_tried) {
+		ef->inl_tried = true;
+		if (cacheable(ef)) {
+			ef->inl = inline_table_load(ef->build_id);
+			if (!ef->inl && !diskcache_save_later())
+				build_inline_table(ef);
+			else if (!ef->inl)
+				elf_file_note_pending(ef);
+		}
+	}
+	if (ef->inl)
+		return inline_table_lookup(ef->inl, vaddr, hits, max);
+	/* no whole table: the unit of vaddr, walked once */
+	if (!ef->inl_dwfl_tried) {
+		ef->inl_dwfl_tried = true;
+		ef->inl_mod = dwfl_report_file(ef, &ef->inl_dwfl, &bias);
+	}
+	if (!ef->inl_mod || !(cudie = dwfl_module_addrdie(ef->inl_mod, vaddr, &bias)))
+		return 0;
+	off = dwarf_dieoffset(cudie);
+	for (i = 0; i < ef->ninl_units && ef->inl_units[i].cu != off; i++)
+		;
+	if (i == ef->ninl_units) {
+		ef->inl_units = xrealloc(ef->inl_units, (i + 1) * sizeof(*ef->inl_units));
+		ef->inl_units[i].cu = off;
+		ef->inl_units[i].t = inline_table_from_cu(cudie, bias);
+		ef->ninl_units++;
+	}
+	return inline_table_lookup(ef->inl_units[i].t, vaddr, hits, max);
+}
+
+void elf_file_inlines_free(struct elf_file *ef)
+{
+	inline_table_free(ef->inl);
+	for (size_t i = 0; i < ef->ninl_units; i++)
+		inline_table_free(ef->inl_units[i].t);
+	free(ef->inl_units);
+	if (ef->inl_dwfl)
+		dwfl_end(ef->inl_dwfl);
 }
 
 /*
@@ -90,6 +181,9 @@ static void save_line_table(struct elf_file *ef)
 		return;
 	ef->lines = line_table_from_dwarf(dw, bias);
 	line_table_save(ef->lines, ef->build_id);
+	/* the inline table too, while the DWARF is open */
+	if (!ef->inl)
+		save_inline_table(ef, dw, bias);
 	/* the table answers from now on: give libdw's copy back */
 	dwfl_end(ef->dwfl);
 	ef->dwfl = NULL;
@@ -290,6 +384,8 @@ void elf_file_save_lines(struct elf_file *ef)
 		if (ef->mod)
 			save_line_table(ef);
 	}
+	if (!ef->inl && cacheable(ef) && !(ef->inl = inline_table_load(ef->build_id)))
+		build_inline_table(ef);
 }
 
 /* The modules noted pending (elfsyms.c keeps the list): their tables saved, or dropped. Here,

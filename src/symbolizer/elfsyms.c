@@ -452,6 +452,7 @@ static void elf_file_destroy(struct elf_file *ef)
 	if (ef->dwfl)
 		dwfl_end(ef->dwfl);
 	line_table_free(ef->lines);
+	elf_file_inlines_free(ef);
 	lazy_lines_free(ef->lazy);
 	if (ef->fd >= 0)
 		close(ef->fd);

@@ -16,6 +16,7 @@
 #include <elfutils/libdw.h>
 
 #include "ftscope/symbolizer.h"
+#include "ftscope/util.h"
 
 /* ---- elfsyms.c: process-wide cache of parsed ELF files ---- */
 
@@ -55,6 +56,11 @@ const char *elf_file_debug_path(struct elf_file *ef); /* separate debug file, or
 bool elf_file_symbolize(struct elf_file *ef, uint64_t vaddr, struct elf_sym_hit *hit);
 /* DWARF line of vaddr through libdw (loaded on first use). *file borrowed. 0 or -ENOENT. */
 int elf_file_srcline(struct elf_file *ef, uint64_t vaddr, const char **file, int *line);
+struct inline_hit;
+/* The functions inlined at vaddr, innermost first (hits borrowed from ef's table): the saved
+ * table, else one built now (and saved) or, with no table to save now, the tables of the
+ * units asked for. 0 when none, or no DWARF. */
+size_t elf_file_inlines(struct elf_file *ef, uint64_t vaddr, struct inline_hit *hits, size_t max);
 /* Start making, on a thread, what line lookups in ef will need when its lines will come from
  * a lazy index (no saved table): the index, and the units of hints (vaddrs). Files are
  * queued; elf_file_prepare_start() starts the thread; lookups wait for it. */
@@ -98,6 +104,18 @@ bool diskcache_save_later(void);
 
 /* ---- linecache.c: whole-module line tables kept on disk by build-id ---- */
 
+/* Strings interned by content (file and function names of the saved tables): str_intern
+ * gives each distinct string an index; offs[index] is its offset in strings. Zeroed =
+ * empty; the caller takes offs and strings, and frees slots. */
+struct str_interner {
+	struct sbuf strings;
+	uint32_t *offs;
+	size_t n, cap_offs;
+	uint32_t *slots; /* index + 1, 0 = empty; power-of-two cap */
+	size_t cap;
+};
+uint32_t str_intern(struct str_interner *in, const char *s);
+
 struct line_table;
 /* The saved table of build_id from the cache directory; NULL if none or invalid. */
 struct line_table *line_table_load(const char *build_id);
@@ -107,6 +125,28 @@ int line_table_save(const struct line_table *lt, const char *build_id); /* 0 or 
 /* file:line of vaddr (*file borrowed from lt); false if the table has none. */
 bool line_table_lookup(const struct line_table *lt, uint64_t vaddr, const char **file, int *line);
 void line_table_free(struct line_table *lt); /* NULL ok */
+
+/* ---- inlines.c: a module's inlined subroutines, by address ---- */
+
+#define INLINE_MAX 16 /* levels of inlining reported at one pc */
+struct inline_hit {
+	const char *name;      /* the inlined function (borrowed from the table) */
+	const char *call_file; /* where it was inlined: DW_AT_call_file, or NULL */
+	int call_line;
+	unsigned depth;        /* 1: inlined straight into the real function */
+};
+struct inline_table;
+/* The saved table of build_id ("<id>.inlines"); NULL if none or invalid. */
+struct inline_table *inline_table_load(const char *build_id);
+/* Every unit's inlined subroutines, or one unit's; addresses + bias (ELF vaddrs). */
+struct inline_table *inline_table_from_dwarf(Dwarf *dw, uint64_t bias);
+struct inline_table *inline_table_from_cu(Dwarf_Die *cudie, uint64_t bias);
+int inline_table_save(const struct inline_table *it, const char *build_id); /* 0 or -errno */
+/* The inline chain at vaddr, innermost first (at most max); 0 when vaddr is in no inlined
+ * subroutine. Strings borrowed from it. */
+size_t inline_table_lookup(const struct inline_table *it, uint64_t vaddr, struct inline_hit *hits,
+			   size_t max);
+void inline_table_free(struct inline_table *it); /* NULL ok */
 
 /* ---- memcache.c: the target's pages, kept for one snapshot ---- */
 

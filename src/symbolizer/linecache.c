@@ -105,14 +105,7 @@ bad:
 	return NULL;
 }
 
-/* File names interned by content: an open-addressing set of indexes into own_files. */
-struct interner {
-	struct line_table *lt;
-	uint32_t *slots; /* index + 1, 0 = empty */
-	size_t cap;      /* power of two */
-	size_t cap_files;
-};
-
+/* File names interned by content: an open-addressing set of indexes into offs. */
 static uint64_t str_hash(const char *s)
 {
 	uint64_t h = 1469598103934665603ull; /* FNV-1a */
@@ -121,7 +114,7 @@ static uint64_t str_hash(const char *s)
 	return h;
 }
 
-static void intern_grow(struct interner *in)
+static void intern_grow(struct str_interner *in)
 {
 	size_t ncap = in->cap ? 2 * in->cap : 1024;
 	uint32_t *ns = xcalloc(ncap, sizeof(*ns));
@@ -130,7 +123,7 @@ static void intern_grow(struct interner *in)
 		size_t k;
 		if (!v)
 			continue;
-		k = str_hash(in->lt->own_strings.buf + in->lt->own_files[v - 1]) & (ncap - 1);
+		k = str_hash(in->strings.buf + in->offs[v - 1]) & (ncap - 1);
 		while (ns[k])
 			k = (k + 1) & (ncap - 1);
 		ns[k] = v;
@@ -140,26 +133,25 @@ static void intern_grow(struct interner *in)
 	in->cap = ncap;
 }
 
-static uint32_t intern(struct interner *in, const char *name)
+uint32_t str_intern(struct str_interner *in, const char *name)
 {
-	struct line_table *lt = in->lt;
 	size_t k;
-	if (2 * (lt->nfiles + 1) > in->cap)
+	if (2 * (in->n + 1) > in->cap)
 		intern_grow(in);
 	k = str_hash(name) & (in->cap - 1);
 	for (; in->slots[k]; k = (k + 1) & (in->cap - 1)) {
 		uint32_t idx = in->slots[k] - 1;
-		if (!strcmp(lt->own_strings.buf + lt->own_files[idx], name))
+		if (!strcmp(in->strings.buf + in->offs[idx], name))
 			return idx;
 	}
-	if (lt->nfiles == in->cap_files) {
-		in->cap_files = in->cap_files ? 2 * in->cap_files : 256;
-		lt->own_files = xrealloc(lt->own_files, in->cap_files * sizeof(*lt->own_files));
+	if (in->n == in->cap_offs) {
+		in->cap_offs = in->cap_offs ? 2 * in->cap_offs : 256;
+		in->offs = xrealloc(in->offs, in->cap_offs * sizeof(*in->offs));
 	}
-	lt->own_files[lt->nfiles] = (uint32_t)lt->own_strings.len;
-	sbuf_add(&lt->own_strings, name, strlen(name) + 1);
-	in->slots[k] = (uint32_t)++lt->nfiles;
-	return (uint32_t)(lt->nfiles - 1);
+	in->offs[in->n] = (uint32_t)in->strings.len;
+	sbuf_add(&in->strings, name, strlen(name) + 1);
+	in->slots[k] = (uint32_t)++in->n;
+	return (uint32_t)(in->n - 1);
 }
 
 static int row_cmp(const void *a, const void *b)
@@ -176,7 +168,7 @@ static int row_cmp(const void *a, const void *b)
 /* Collecting rows from one or more units' Dwarf_Lines (line_table_add) into a table. */
 struct lt_builder {
 	struct line_table *lt;
-	struct interner in;
+	struct str_interner in;
 	size_t cap, n;
 	uint64_t bias;
 	const char *last_src; /* libdw's name of the last row's file, and its index */
@@ -187,9 +179,8 @@ static void builder_init(struct lt_builder *b, uint64_t bias)
 {
 	memset(b, 0, sizeof(*b));
 	b->lt = xcalloc(1, sizeof(*b->lt));
-	b->in.lt = b->lt;
 	b->bias = bias;
-	sbuf_init(&b->lt->own_strings);
+	sbuf_init(&b->in.strings);
 }
 
 /* One unit's rows: transitions only (a row like the previous adds nothing). */
@@ -220,7 +211,7 @@ static void builder_add(struct lt_builder *b, Dwarf_Lines *lines, size_t nl)
 			/* rows of one file come in runs, with libdw's one string for its name */
 			if (ln && src != b->last_src) {
 				b->last_src = src;
-				b->last_file = intern(&b->in, src);
+				b->last_file = str_intern(&b->in, src);
 			}
 			file = ln ? b->last_file : 0;
 		}
@@ -245,6 +236,9 @@ static struct line_table *builder_finish(struct lt_builder *b)
 	size_t j = 0;
 
 	free(b->in.slots);
+	lt->own_files = b->in.offs;
+	lt->nfiles = b->in.n;
+	lt->own_strings = b->in.strings;
 	for (size_t i = 1; i < b->n; i++)
 		if (row_cmp(&lt->own_rows[i - 1], &lt->own_rows[i]) > 0) {
 			qsort(lt->own_rows, b->n, sizeof(*lt->own_rows), row_cmp);

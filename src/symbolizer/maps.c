@@ -403,6 +403,50 @@ int symbolizer_lookup_line(struct symbolizer *s, struct frame *f)
 	return 0;
 }
 
+int symbolizer_inline_frames(struct symbolizer *s, struct frame *f, struct frame **out, size_t *n)
+{
+	uint64_t pc = !f->exact_ip && f->ip ? f->ip - 1 : f->ip;
+	struct map_entry *m = maps_find(s, pc);
+	struct elf_file *ef = m ? maps_elf(s, m) : NULL;
+	struct inline_hit hits[INLINE_MAX];
+	size_t k;
+
+	*out = NULL;
+	*n = 0;
+	if (!ef)
+		return -ENOENT;
+	k = f->src_file ? elf_file_inlines(ef, pc - m->bias, hits, INLINE_MAX) : 0;
+	if (!k)
+		return 0;
+	*out = xcalloc(k, sizeof(**out));
+	for (size_t i = 0; i < k; i++) {
+		struct frame *c = &(*out)[i];
+		c->ip = f->ip;
+		c->sp = f->sp;
+		c->module = xstrdup(f->module);
+		c->module_path = xstrdup(f->module_path);
+		c->module_offset = f->module_offset;
+		c->build_id = xstrdup(f->build_id);
+		c->function = xstrdup(hits[i].name);
+		c->exact_ip = f->exact_ip;
+		c->inlined = true;
+		/* the innermost is where the pc is; each outer one, where the inner was inlined */
+		if (!i) {
+			c->src_file = f->src_file;
+			c->src_line = f->src_line;
+			f->src_file = NULL;
+		} else if (hits[i - 1].call_file) {
+			c->src_file = xstrdup(hits[i - 1].call_file);
+			c->src_line = hits[i - 1].call_line;
+		}
+	}
+	free(f->src_file);
+	f->src_file = xstrdup(hits[k - 1].call_file);
+	f->src_line = hits[k - 1].call_file ? hits[k - 1].call_line : 0;
+	*n = k;
+	return 0;
+}
+
 int symbolizer_find_symbol(struct symbolizer *s, const char *module_prefix, const char *name,
 			   uint64_t *addr)
 {

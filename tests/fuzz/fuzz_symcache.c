@@ -5,7 +5,8 @@
  * checksum matches can still be from another version, or written by a bug): the bytes are
  * saved with a valid trailer (diskcache_save) and loaded back by their loaders.
  *   - first byte even: a line table (line_table_load, linecache.c) under a fixed build-id,
- *     the header's build-id overlaid so the loader gets past it, then looked up;
+ *     the header's build-id overlaid so the loader gets past it, then looked up; and the
+ *     same bytes as an inline table (inline_table_load, inlines.c), likewise;
  *   - odd: the symbol table of /bin/true (elfsyms.c symtab_load through elf_file_open),
  *     its header's identity taken from the table saved for the real file, the fuzzer
  *     giving nsyms, names_len and everything after the header; then symbolized.
@@ -26,6 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define ELF "/bin/true"
 #define LT_BID "00112233445566778899aabbccddeeff00112233"
 #define LT_BID_OFF 40
+#define IT_BID_OFF 32
 #define SYMS_COUNTS_OFF 24 /* nsyms, names_len */
 
 static char dir[] = "/tmp/ftscope-fuzz-symcache.XXXXXX";
@@ -104,6 +106,37 @@ static void lines(const uint8_t *data, size_t size)
 	line_table_free(lt);
 }
 
+static void inlines(const uint8_t *data, size_t size)
+{
+	unsigned char *buf = xmalloc(size + 1);
+	struct inline_hit hits[INLINE_MAX];
+	struct inline_table *it;
+
+	memcpy(buf, data, size);
+	if (size >= IT_BID_OFF + 130) {
+		memset(buf + IT_BID_OFF, 0, 130);
+		memcpy(buf + IT_BID_OFF, LT_BID, strlen(LT_BID));
+	}
+	diskcache_save(LT_BID, "inlines", buf, size);
+	free(buf);
+	it = inline_table_load(LT_BID);
+	if (!it)
+		return;
+	for (uint64_t a = 0; a < 1u << 16; a += 257) {
+		size_t k = inline_table_lookup(it, a, hits, INLINE_MAX);
+		for (size_t i = 0; i < k; i++)
+			if (strlen(hits[i].name) > (1u << 30) ||
+			    (hits[i].call_file && strlen(hits[i].call_file) > (1u << 30)))
+				abort();
+	}
+	for (size_t i = 0; i + 8 <= size && i < 512; i += 8) {
+		uint64_t v;
+		memcpy(&v, data + i, 8);
+		inline_table_lookup(it, v, hits, INLINE_MAX);
+	}
+	inline_table_free(it);
+}
+
 static void syms(const uint8_t *data, size_t size)
 {
 	size_t n = size < 16 ? size : 16;
@@ -142,7 +175,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if ((data[0] & 1) && syms_hdr)
 		syms(data + 1, size - 1);
-	else
+	else {
 		lines(data + 1, size - 1);
+		inlines(data + 1, size - 1);
+	}
 	return 0;
 }

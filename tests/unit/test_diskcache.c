@@ -37,7 +37,10 @@ struct answer {
 	int line;
 	char *sym;
 	uint64_t sym_start;
+	char *inl;      /* the inline chain: "f@file:line < g@file:line", NULL if none */
 };
+
+static size_t n_inlined; /* pcs of the last lookup_flags with an inline chain */
 
 static uint64_t *pcs;
 static size_t npcs;
@@ -76,12 +79,24 @@ static void collect_pcs(void)
 	close(fd);
 }
 
-/* Symbol and file:line of every pc through a fresh elf_file (nothing shared with the last). */
+static char *inline_chain(struct elf_file *ef, uint64_t pc)
+{
+	struct inline_hit hits[INLINE_MAX];
+	size_t k = elf_file_inlines(ef, pc, hits, INLINE_MAX);
+	struct sbuf sb = SBUF_INIT;
+	for (size_t i = 0; i < k; i++)
+		sbuf_addf(&sb, "%s%s@%s:%d", i ? " < " : "", hits[i].name,
+			  hits[i].call_file ? hits[i].call_file : "-", hits[i].call_line);
+	return k ? sbuf_detach(&sb) : NULL;
+}
+
+/* Symbol, file:line and inline chain of every pc through a fresh elf_file (nothing shared with the last). */
 static struct answer *lookup_flags(size_t *nfound, unsigned flags)
 {
 	struct elf_file *ef = elf_file_open(open(module, O_RDONLY | O_CLOEXEC), module, flags);
 	struct answer *a = xcalloc(npcs, sizeof(*a));
 	*nfound = 0;
+	n_inlined = 0;
 	for (size_t i = 0; ef && i < npcs; i++) {
 		struct elf_sym_hit hit;
 		const char *file;
@@ -96,6 +111,8 @@ static struct answer *lookup_flags(size_t *nfound, unsigned flags)
 			a[i].line = line;
 			(*nfound)++;
 		}
+		a[i].inl = inline_chain(ef, pcs[i]);
+		n_inlined += a[i].inl != NULL;
 	}
 	elf_file_put(ef);
 	return a;
@@ -111,6 +128,7 @@ static void answers_free(struct answer *a)
 	for (size_t i = 0; i < npcs; i++) {
 		free(a[i].file);
 		free(a[i].sym);
+		free(a[i].inl);
 	}
 	free(a);
 }
@@ -124,13 +142,18 @@ static size_t mismatches(const struct answer *want, const struct answer *got, co
 					   : got[i].file && !strcmp(want[i].file, got[i].file)) &&
 			    want[i].sym_start == got[i].sym_start &&
 			    (!want[i].sym ? !got[i].sym
-					  : got[i].sym && !strcmp(want[i].sym, got[i].sym));
+					  : got[i].sym && !strcmp(want[i].sym, got[i].sym)) &&
+			    (!want[i].inl ? !got[i].inl
+					  : got[i].inl && !strcmp(want[i].inl, got[i].inl));
 		if (!same && bad++ < 5)
 			printf("#   %s: pc %#llx: parsed %s %s:%d, cached %s %s:%d\n", what,
 			       (unsigned long long)pcs[i], want[i].sym ? want[i].sym : "-",
 			       want[i].file ? want[i].file : "-", want[i].line,
 			       got[i].sym ? got[i].sym : "-", got[i].file ? got[i].file : "-",
 			       got[i].line);
+		if (!same && bad <= 5 && (want[i].inl || got[i].inl))
+			printf("#     inlined: parsed %s, cached %s\n", want[i].inl ? want[i].inl : "-",
+			       got[i].inl ? got[i].inl : "-");
 	}
 	return bad;
 }
@@ -329,6 +352,8 @@ static void lazy_against_table(const char *what, const char *dir)
 	lazy = lookup_all(&n_lazy);
 	ok(n_lazy > npcs / 2, "%s: no cache: %zu of %zu pcs have a line (units of the pcs)", what,
 	   n_lazy, npcs);
+	ok(n_inlined > 0, "%s: no cache: %zu pcs in inlined functions (units of the pcs)", what,
+	   n_inlined);
 	rm_rf(dir);
 	symbolizer_set_cache_dir(dir);
 	symbolizer_set_cache_mode(SYMCACHE_SAVE_LATER);
@@ -390,6 +415,12 @@ int main(void)
 	syms_size = file_size(syms);
 	ok(lines_size > 100000, "line table saved at first use (%lld bytes)", (long long)lines_size);
 	ok(syms_size > 100000, "symbol table saved at first use (%lld bytes)", (long long)syms_size);
+	{
+		char *inl = xasprintf("%s/%.2s/%s.inlines", dir, bid, bid + 2);
+		ok(file_size(inl) > 10000, "inline table saved at first use (%lld bytes)",
+		   (long long)file_size(inl));
+		free(inl);
+	}
 	is_int(mismatches(parsed, built, "built"), 0, "first use: same symbols and lines");
 	is_int(n_built, n_parsed, "first use: as many lines");
 
