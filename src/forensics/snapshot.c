@@ -344,10 +344,11 @@ int snapshot_prepare(struct snapshot *snap, pid_t pid)
 
 /*
  * While the threads are held, read only: registers, then in one batch every stack (from the
- * stack pointer to the end of its mapping), the words of the futexes waited on and the
- * Python thread states guessed by snapshot_prepare(); then the Python walk, which finds
- * most of what it reads already there. Unwinding, symbols and lines come after the release
- * (snapshot_finish), from these pages.
+ * stack pointer to the end of its mapping) and the words of the futexes waited on. The
+ * Python walk, unwinding, symbols and lines come after the release (snapshot_finish): the
+ * unwinder from these pages; the Python walk from its own batched reads (a Python entry
+ * frame lives on the C stack: it is in the copy), which for a hung process (its threads
+ * blocked) see what they saw while held.
  */
 int snapshot_process(struct snapshot *snap, pid_t pid, const pid_t *tids, size_t ntids,
 		     pid_t crashed_tid)
@@ -410,34 +411,44 @@ int snapshot_process(struct snapshot *snap, pid_t pid, const pid_t *tids, size_t
 			total += rg[i].len;
 			mx = rg[i].len > mx ? rg[i].len : mx;
 		}
-		debug("snapshot: pid %d: %zu ranges of stacks and futex words, %llu KiB (largest %llu KiB), %zu guessed",
-		      (int)pid, nrg, (unsigned long long)total / 1024, (unsigned long long)mx / 1024, p->nguess);
+		debug("snapshot: pid %d: %zu ranges of stacks and futex words, %llu KiB (largest %llu KiB)",
+		      (int)pid, nrg, (unsigned long long)total / 1024, (unsigned long long)mx / 1024);
 	}
-	for (size_t i = 0; i < p->nguess; i++)
-		rg[nrg++] = p->guess[i];
 	t1 = now_monotonic();
 	symbolizer_mem_prefetch(p->sym, rg, nrg);
 	free(rg);
 	t2 = now_monotonic();
-	if (p->pr) {
-		struct py_gil gil;
-		if (pyreader_threads_read(p->pr) < 0)
-			p->py_failed = true;
-		if (pyreader_gil(p->pr, 0, &gil) == 0)
-			p->gil_enabled = gil.enabled;
-	}
 	snap->hold_reads += symbolizer_mem_stats(p->sym)->reads;
 	snap->hold_pages += symbolizer_mem_stats(p->sym)->pages;
-	debug("snapshot: pid %d: registers %.2f ms, stacks and guesses %.2f ms, Python %.2f ms",
-	      (int)pid, (t1 - t0) * 1e3, (t2 - t1) * 1e3, (now_monotonic() - t2) * 1e3);
+	debug("snapshot: pid %d: registers %.2f ms, stacks %.2f ms", (int)pid, (t1 - t0) * 1e3,
+	      (t2 - t1) * 1e3);
 	snap->duration_s += now_monotonic() - t0;
 	return 0;
 }
 
+/* The Python threads (after the release): the thread states guessed by snapshot_prepare()
+ * in one read, then the walk's batched phases, then decoding. */
+static void read_python(struct snap_process *p)
+{
+	struct py_gil gil;
+	double t0 = now_monotonic();
+
+	symbolizer_mem_prefetch(p->sym, p->guess, p->nguess);
+	debug("snapshot: guesses: %zu pages so far", symbolizer_mem_stats(p->sym)->pages);
+	if (pyreader_threads_read(p->pr) < 0)
+		p->py_failed = true;
+	if (pyreader_gil(p->pr, 0, &gil) == 0)
+		p->gil_enabled = gil.enabled;
+	if (!p->py_failed)
+		pyreader_threads_decode(p->pr, &p->pyt, &p->npyt);
+	debug("snapshot: pid %d: Python %.2f ms (%zu guessed ranges)", (int)p->pid,
+	      (now_monotonic() - t0) * 1e3, p->nguess);
+}
+
 static void finish_process(struct snap_process *p)
 {
-	if (p->pr && !p->py_failed)
-		pyreader_threads_decode(p->pr, &p->pyt, &p->npyt);
+	if (p->pr)
+		read_python(p);
 	for (size_t i = 0; i < p->n; i++) {
 		struct snap_thread *t = &p->threads[i];
 		struct frame *nat = NULL;
@@ -477,6 +488,8 @@ static void finish_process(struct snap_process *p)
 			if (!fr->is_python && fr->ip)
 				symbolizer_lookup_line(p->sym, fr);
 		}
+	debug("snapshot: pid %d: %u reads of target memory (%zu pages) in all", (int)p->pid,
+	      symbolizer_mem_stats(p->sym)->reads, symbolizer_mem_stats(p->sym)->pages);
 	py_threads_free(p->pyt, p->npyt);
 	p->pyt = NULL;
 	p->npyt = 0;
