@@ -213,19 +213,21 @@ uint64_t symbolizer_map_end(struct symbolizer *s, uint64_t addr);
 int symbolizer_read_mem(struct symbolizer *s, uint64_t addr, void *buf, size_t len);
 
 /*
- * Snapshot memory (memcache.c): the target's pages, each read once per snapshot and kept,
- * shared by the unwinder and the Python reader. Whatever was read or prefetched while the
- * threads were held is what every later read returns, even after they were released; a
- * page nobody read before is read when first asked for. Pages of non-writable mappings
- * survive symbolizer_mem_reset() until the maps change.
+ * Snapshot memory (memcache.c): the target's memory in blocks of SYMBOLIZER_MEM_BLOCK bytes
+ * (whole pages in read-only mappings), each read once per snapshot and kept, shared by the
+ * unwinder and the Python reader. Whatever was read or prefetched while the threads were
+ * held is what every later read returns, even after they were released; a block nobody
+ * read before is read when first asked for. Pages of non-writable mappings survive
+ * symbolizer_mem_reset() until the maps change.
  */
+#define SYMBOLIZER_MEM_BLOCK 256u
 struct mem_range {
 	uint64_t addr, len;
 };
 struct mem_stats {
 	unsigned reads;         /* system calls that read target memory */
 	unsigned prefetches;    /* symbolizer_mem_prefetch() calls that read something */
-	size_t pages;           /* pages read */
+	size_t pages;           /* bytes read, in pages (rounded up) */
 };
 /* Start a snapshot: forget the pages of writable mappings. */
 void symbolizer_mem_reset(struct symbolizer *s);

@@ -21,15 +21,15 @@
  * (the reads themselves are in pyreader.h).
  */
 
-
-/* Note a read for the next want_fetch, unless its pages are read or noted already. */
+/* Note a read for the next want_fetch, unless its blocks are read or noted already. */
 void want_add(struct pyreader *r, uint64_t addr, uint64_t len)
 {
 	if (!addr || addr >= USER_ADDR_END || !len || len > USER_ADDR_END - addr ||
 	    symbolizer_mem_cached(r->sym, addr, len))
 		return;
-	if ((addr ^ (addr + len - 1)) < PAGE && !aset_add(&r->want_pages, addr & ~(uint64_t)(PAGE - 1)))
-		return; /* within one page, noted already */
+	if ((addr ^ (addr + len - 1)) < SYMBOLIZER_MEM_BLOCK &&
+	    !aset_add(&r->want_pages, addr & ~(uint64_t)(SYMBOLIZER_MEM_BLOCK - 1)))
+		return; /* within one block, noted already */
 	if (r->nwant == r->capwant) {
 		r->capwant = r->capwant ? 2 * r->capwant : 256;
 		r->want = xrealloc(r->want, r->capwant * sizeof(*r->want));

@@ -164,7 +164,7 @@ struct pyreader {
 	struct addr_set interps, tstates, frames;
 	struct { uint64_t type; int kind; } tcache[256]; /* type object -> TK_*, hashed */
 	size_t ntcache;
-	/* reads wanted next, fetched together (want_add, want_fetch); one entry per page */
+	/* reads wanted next, fetched together (want_add, want_fetch); one entry per block */
 	struct mem_range *want;
 	size_t nwant, capwant;
 	struct addr_set want_pages;
