@@ -149,12 +149,16 @@ static void mc_insert_slot(struct memcache *mc, const struct mc_slot *src)
 	mc->n++;
 }
 
-static void mc_grow(struct memcache *mc)
+/* Room for n more slots (load at most one half). Grown once per prefetch to its size: each
+ * table on the way is fresh memory, and every fresh page costs (see the top). */
+static void mc_grow(struct memcache *mc, size_t n)
 {
 	struct mc_slot *old = mc->slots;
 	size_t oldcap = mc->cap;
 
 	mc->cap = oldcap ? 2 * oldcap : 1024;
+	while (2 * (mc->n + n) > mc->cap)
+		mc->cap *= 2;
 	mc->slots = xcalloc(mc->cap, sizeof(*mc->slots));
 	mc->n = 0;
 	for (size_t i = 0; i < oldcap; i++)
@@ -167,7 +171,7 @@ static void mc_put(struct memcache *mc, uint64_t block, unsigned char *data, boo
 {
 	struct mc_slot sl = { block / MC_BLOCK + 1, data, ro };
 	if (2 * (mc->n + 1) > mc->cap)
-		mc_grow(mc);
+		mc_grow(mc, 1);
 	mc_insert_slot(mc, &sl);
 }
 
@@ -423,6 +427,8 @@ void symbolizer_mem_prefetch(struct symbolizer *s, const struct mem_range *range
 	if (!nblocks)
 		goto out;
 	qsort(blocks, nblocks, sizeof(*blocks), u64_cmp);
+	if (2 * (mc->n + nblocks + MC_PAGE / MC_BLOCK) > mc->cap)
+		mc_grow(mc, nblocks + MC_PAGE / MC_BLOCK); /* (read-only runs round out to pages) */
 	/* ...as runs of contiguous blocks inside one readable mapping: one iovec each; in a
 	 * read-only mapping, whole pages (they are never entered in part) */
 	for (size_t i = 0; i < nblocks; i++) {
