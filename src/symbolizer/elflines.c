@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <elfutils/libdwfl.h>
@@ -112,13 +114,14 @@ static void lazy_open(struct elf_file *ef)
 }
 
 /*
- * Line preparation on a thread of its own (elf_file_prepare_lines): what the lookups in a
- * file without a saved table will need and that does not depend on the addresses -- its lazy
+ * Line preparation on a thread of its own (elf_file_prepare_lines): loading the saved table
+ * (mapping it and checking its checksum: ~1,200 pages for libpython's), and for a file
+ * without one what its lookups will need that does not depend on the addresses -- its lazy
  * index (inflating a compressed .debug_line, scanning it, or libdw's aranges) and the units
  * of the few addresses known in advance (the eval loop) -- is made while the caller
- * attaches, holds and unwinds. The thread touches nothing shared: it builds lazy_lines of
- * its own on descriptors opened for it, and the first line lookup waits for it and adopts
- * them (prep_join).
+ * attaches, holds and unwinds. The thread touches nothing shared: it loads a table and
+ * builds lazy_lines of its own on descriptors opened for it, and the first line lookup waits
+ * for it and adopts them (prep_join).
  */
 struct prep_job {
 	struct elf_file *ef;    /* a reference, put by prep_join */
@@ -126,20 +129,36 @@ struct prep_job {
 	char *debug_path;
 	uint64_t hints[4];      /* vaddrs whose units to decode */
 	size_t nhints;
-	struct lazy_lines *ll;  /* the thread's result */
+	bool load_table;        /* try the saved table first */
+	bool lazy_ok;           /* without one, make the lazy index */
+	struct line_table *lines; /* the thread's results */
+	struct lazy_lines *ll;
 };
 
 static struct prep_job *prep_jobs;
 static size_t nprep;
 static pthread_t prep_thread;
 static bool prep_running, prep_threaded;
+/* The thread works at a lower priority until the first lookup waits for it: while the
+ * target is being stopped, its threads need the CPU to reach their stops. */
+static pid_t prep_tid;
+static int prep_waiting;
 
 static void *prep_run(void *arg)
 {
+	if (prep_threaded) {
+		__atomic_store_n(&prep_tid, (pid_t)syscall(SYS_gettid), __ATOMIC_SEQ_CST);
+		if (!__atomic_load_n(&prep_waiting, __ATOMIC_SEQ_CST))
+			setpriority(PRIO_PROCESS, (id_t)prep_tid, 10);
+	}
 	for (size_t i = 0; i < nprep; i++) {
 		struct prep_job *j = &prep_jobs[i];
 		const char *file;
 		int line;
+		if (j->load_table)
+			j->lines = line_table_load(j->ef->build_id);
+		if (j->lines || !j->lazy_ok)
+			continue;
 		j->ll = lazy_lines_open(j->fd, j->ef->path);
 		j->fd = -1;
 		if (!j->ll && j->debug_fd >= 0) {
@@ -157,13 +176,29 @@ static void prep_join(void)
 {
 	if (!prep_running)
 		return;
-	if (prep_threaded)
+	if (prep_threaded) {
+		pid_t tid;
+		__atomic_store_n(&prep_waiting, 1, __ATOMIC_SEQ_CST);
+		tid = __atomic_load_n(&prep_tid, __ATOMIC_SEQ_CST);
+		if (tid > 0)
+			setpriority(PRIO_PROCESS, (id_t)tid, 0); /* back (root may; else it stays) */
 		pthread_join(prep_thread, NULL);
+	}
+	prep_tid = 0;
+	prep_waiting = 0;
 	prep_running = prep_threaded = false;
 	for (size_t i = 0; i < nprep; i++) {
 		struct prep_job *j = &prep_jobs[i];
 		struct elf_file *ef = j->ef;
-		if (!ef->lazy_tried) {
+		if (j->load_table && !ef->table_tried) {
+			ef->table_tried = true;
+			ef->lines = j->lines;
+		} else {
+			line_table_free(j->lines);
+		}
+		if (!j->lazy_ok || ef->lines) {
+			lazy_lines_free(j->ll);
+		} else if (!ef->lazy_tried) {
 			ef->lazy_tried = true;
 			ef->lazy = j->ll;
 			if (ef->lazy && diskcache_save_later() && !(ef->flags & SYMBOLIZER_NO_DEBUGINFO))
@@ -188,15 +223,10 @@ void symbolizer_prepare_wait(void)
 	prep_join();
 }
 
-/* Whether lines of ef will come from a lazy index (no saved table, not built now). */
-static bool lines_will_be_lazy(struct elf_file *ef)
+/* Whether lines of ef will come from a lazy index if it has no saved table (not built now). */
+static bool lines_lazy_ok(struct elf_file *ef)
 {
-	if (!ef->table_tried) {
-		ef->table_tried = true;
-		if (ef->build_id && !(ef->flags & SYMBOLIZER_NO_DEBUGINFO) && !ef->image)
-			ef->lines = line_table_load(ef->build_id);
-	}
-	return !ef->lines && !ef->lazy_tried && !ef->dwfl_tried && ef->fd >= 0 && !ef->image &&
+	return !ef->lazy_tried && !ef->dwfl_tried && ef->fd >= 0 && !ef->image &&
 	       (!symbolizer_cache_dir() || diskcache_save_later() || !ef->build_id ||
 		(ef->flags & SYMBOLIZER_NO_DEBUGINFO));
 }
@@ -205,8 +235,11 @@ void elf_file_prepare_lines(struct elf_file *ef, const uint64_t *hints, size_t n
 {
 	char fdpath[64];
 	struct prep_job *j;
+	bool load = !ef->table_tried && ef->build_id && !(ef->flags & SYMBOLIZER_NO_DEBUGINFO) &&
+		    !ef->image;
+	bool lazy = (load || !ef->lines) && lines_lazy_ok(ef);
 
-	if (prep_running || !lines_will_be_lazy(ef))
+	if (prep_running || (!load && !lazy))
 		return;
 	for (size_t i = 0; i < nprep; i++)
 		if (prep_jobs[i].ef == ef)
@@ -215,9 +248,14 @@ void elf_file_prepare_lines(struct elf_file *ef, const uint64_t *hints, size_t n
 	j = &prep_jobs[nprep++];
 	memset(j, 0, sizeof(*j));
 	j->ef = elf_file_get(ef);
-	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", ef->fd);
-	j->fd = open(fdpath, O_RDONLY | O_CLOEXEC);
-	j->debug_fd = ef->debug_cand ? open(ef->debug_cand, O_RDONLY | O_CLOEXEC) : -1;
+	j->load_table = load;
+	j->lazy_ok = lazy;
+	j->fd = j->debug_fd = -1;
+	if (lazy) {
+		snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", ef->fd);
+		j->fd = open(fdpath, O_RDONLY | O_CLOEXEC);
+		j->debug_fd = ef->debug_cand ? open(ef->debug_cand, O_RDONLY | O_CLOEXEC) : -1;
+	}
 	j->debug_path = xstrdup(ef->debug_cand);
 	for (size_t k = 0; k < nhints && j->nhints < ARRAY_SIZE(j->hints); k++)
 		j->hints[j->nhints++] = hints[k];
@@ -228,6 +266,7 @@ void elf_file_prepare_start(void)
 	if (prep_running || !nprep)
 		return;
 	prep_running = true;
+	prep_threaded = true; /* read by the thread */
 	prep_threaded = pthread_create(&prep_thread, NULL, prep_run, NULL) == 0;
 	if (!prep_threaded)
 		prep_run(NULL); /* no thread: now, and prep_join adopts the results */
