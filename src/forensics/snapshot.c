@@ -434,7 +434,6 @@ static void read_python(struct snap_process *p)
 	double t0 = now_monotonic();
 
 	symbolizer_mem_prefetch(p->sym, p->guess, p->nguess);
-	debug("snapshot: guesses: %zu pages so far", symbolizer_mem_stats(p->sym)->pages);
 	if (pyreader_threads_read(p->pr) < 0)
 		p->py_failed = true;
 	if (pyreader_gil(p->pr, 0, &gil) == 0)
@@ -495,16 +494,15 @@ static void finish_process(struct snap_process *p)
 	p->npyt = 0;
 	pyreader_free(p->pr);
 	p->pr = NULL;
-	symbolizer_free(p->sym);
-	p->sym = NULL;
 	free(p->guess);
 	p->guess = NULL;
+	p->finished = true;
 }
 
 void snapshot_finish(struct snapshot *snap)
 {
 	for (size_t i = 0; i < snap->n; i++)
-		if (snap->procs[i].held && snap->procs[i].sym)
+		if (snap->procs[i].held && !snap->procs[i].finished)
 			finish_process(&snap->procs[i]);
 	/* prepared but never held (the process went away first) */
 	for (size_t i = 0; i < snap->n;) {
