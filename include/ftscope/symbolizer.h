@@ -236,6 +236,10 @@ int symbolizer_mem_read(struct symbolizer *s, uint64_t addr, void *buf, size_t l
 /* Bring the pages of these ranges in with as few system calls as possible (best effort:
  * ranges outside every readable mapping are skipped). */
 void symbolizer_mem_prefetch(struct symbolizer *s, const struct mem_range *ranges, size_t n);
+/* Make room for bytes of writable memory and touch it now, before the threads are stopped:
+ * on a VM the first touch of a page of ours costs 10-50 us, so a prefetch into memory never
+ * touched before is slow, and the stacks are read while the threads are held. */
+void symbolizer_mem_reserve(struct symbolizer *s, size_t bytes);
 /* Whether a read of [addr, addr + len) would be answered without reading the target
  * (every page already read, readable or not). */
 bool symbolizer_mem_cached(struct symbolizer *s, uint64_t addr, size_t len);

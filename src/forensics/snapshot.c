@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The ftscope authors */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -288,6 +289,7 @@ void snapshot_resolve_python_lock(struct snap_wait *w, const struct py_thread *p
 /* The stack bytes copied per thread while it is held, at most (from its stack pointer up to
  * the end of its stack mapping, where a thread's outermost frames and its TLS are). */
 #define STACK_COPY_MAX (1u << 20)
+#define STACK_COPY_GUESS (8u << 10) /* per thread, for symbolizer_mem_reserve */
 
 static struct snap_process *proc_of(struct snapshot *snap, pid_t pid)
 {
@@ -295,6 +297,23 @@ static struct snap_process *proc_of(struct snapshot *snap, pid_t pid)
 		if (snap->procs[i].pid == pid && !snap->procs[i].held)
 			return &snap->procs[i];
 	return NULL;
+}
+
+/* How many threads pid has (0 if unknown). */
+static size_t count_tasks(pid_t pid)
+{
+	char path[64];
+	struct dirent *de;
+	size_t n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	while (d && (de = readdir(d)))
+		n += de->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return n;
 }
 
 int snapshot_prepare(struct snapshot *snap, pid_t pid)
@@ -339,6 +358,9 @@ int snapshot_prepare(struct snapshot *snap, pid_t pid)
 		symbolizer_prepare_lines(sym, NULL, 0);
 	}
 	sbuf_release(&why);
+	/* room for the stacks, touched now rather than while they are held (a thread blocked
+	 * in CPython uses ~6 KiB of its stack) */
+	symbolizer_mem_reserve(sym, count_tasks(pid) * STACK_COPY_GUESS);
 	return 0;
 }
 

@@ -458,7 +458,8 @@ void symbolizer_mem_prefetch(struct symbolizer *s, const struct mem_range *range
 		runs[nruns++] = (struct mc_run){ a, ro ? MC_PAGE : MC_BLOCK, NULL, ro };
 	}
 	/* one chunk for all the writable blocks of this prefetch (a 100-thread snapshot's
-	 * stacks are ~600 KiB): one mmap, not one per 256 KiB */
+	 * stacks are ~600 KiB): one mmap, not one per 256 KiB; the one symbolizer_mem_reserve()
+	 * made, if it has the room */
 	{
 		size_t rw = 0;
 		for (size_t i = 0; i < nruns; i++)
@@ -479,6 +480,26 @@ void symbolizer_mem_prefetch(struct symbolizer *s, const struct mem_range *range
 out:
 	free(blocks);
 	free(runs);
+}
+
+void symbolizer_mem_reserve(struct symbolizer *s, size_t bytes)
+{
+	struct memcache *mc = mc_get(s);
+	size_t blocks = bytes / MC_BLOCK;
+	struct mc_chunk *c;
+
+	bytes = (bytes + MC_PAGE - 1) & ~(size_t)(MC_PAGE - 1);
+	if (!bytes || !arena_reserve(&mc->rw, bytes))
+		return;
+	c = mc->rw;
+	for (size_t off = c->used; off < c->size; off += MC_PAGE)
+		((volatile unsigned char *)c->mem)[off] = 0;
+	/* and the block table, for those blocks and as many again (calloc may hand out fresh
+	 * memory untouched: touch it, keeping what it holds) */
+	if (2 * (mc->n + 2 * blocks) > mc->cap)
+		mc_grow(mc, 2 * blocks);
+	for (size_t off = 0; off < mc->cap * sizeof(*mc->slots); off += MC_PAGE)
+		((volatile unsigned char *)mc->slots)[off] = ((unsigned char *)mc->slots)[off];
 }
 
 const struct mem_stats *symbolizer_mem_stats(struct symbolizer *s)
