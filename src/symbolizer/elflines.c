@@ -127,66 +127,67 @@ struct prep_job {
 	struct elf_file *ef;    /* a reference, put by prep_join */
 	int fd, debug_fd;       /* the file and its debug file, for lazy_lines_open */
 	char *debug_path;
-	uint64_t hints[4];      /* vaddrs whose units to decode */
+	uint64_t hints[16];     /* vaddrs whose units to decode */
 	size_t nhints;
 	bool load_table;        /* try the saved table first */
 	bool lazy_ok;           /* without one, make the lazy index */
 	struct line_table *lines; /* the thread's results */
 	struct lazy_lines *ll;
+	pthread_t thread;       /* one per file: libc's and libpython's go side by side */
+	bool threaded;
+	pid_t tid;
 };
 
 static struct prep_job *prep_jobs;
 static size_t nprep;
-static pthread_t prep_thread;
-static bool prep_running, prep_threaded;
-/* The thread works at a lower priority until the first lookup waits for it: while the
+static bool prep_running;
+/* The threads work at a lower priority until the first lookup waits for them: while the
  * target is being stopped, its threads need the CPU to reach their stops. */
-static pid_t prep_tid;
 static int prep_waiting;
 
 static void *prep_run(void *arg)
 {
-	if (prep_threaded) {
-		__atomic_store_n(&prep_tid, (pid_t)syscall(SYS_gettid), __ATOMIC_SEQ_CST);
+	struct prep_job *j = arg;
+	const char *file;
+	int line;
+
+	if (j->threaded) {
+		__atomic_store_n(&j->tid, (pid_t)syscall(SYS_gettid), __ATOMIC_SEQ_CST);
 		if (!__atomic_load_n(&prep_waiting, __ATOMIC_SEQ_CST))
-			setpriority(PRIO_PROCESS, (id_t)prep_tid, 10);
+			setpriority(PRIO_PROCESS, (id_t)j->tid, 10);
 	}
-	for (size_t i = 0; i < nprep; i++) {
-		struct prep_job *j = &prep_jobs[i];
-		const char *file;
-		int line;
-		if (j->load_table)
-			j->lines = line_table_load(j->ef->build_id);
-		if (j->lines || !j->lazy_ok)
-			continue;
-		j->ll = lazy_lines_open(j->fd, j->ef->path);
-		j->fd = -1;
-		if (!j->ll && j->debug_fd >= 0) {
-			j->ll = lazy_lines_open(j->debug_fd, j->debug_path);
-			j->debug_fd = -1;
-		}
-		for (size_t k = 0; j->ll && k < j->nhints; k++)
-			lazy_lines_lookup(j->ll, j->hints[k], &file, &line);
+	if (j->load_table)
+		j->lines = line_table_load(j->ef->build_id);
+	if (j->lines || !j->lazy_ok)
+		return arg;
+	j->ll = lazy_lines_open(j->fd, j->ef->path);
+	j->fd = -1;
+	if (!j->ll && j->debug_fd >= 0) {
+		j->ll = lazy_lines_open(j->debug_fd, j->debug_path);
+		j->debug_fd = -1;
 	}
+	for (size_t k = 0; j->ll && k < j->nhints; k++)
+		lazy_lines_lookup(j->ll, j->hints[k], &file, &line);
 	return arg;
 }
 
-/* Wait for the thread and give each file its index (unless it made one meanwhile). */
+/* Wait for the threads and give each file its table or index (unless it made one
+ * meanwhile). */
 static void prep_join(void)
 {
 	if (!prep_running)
 		return;
-	if (prep_threaded) {
-		pid_t tid;
-		__atomic_store_n(&prep_waiting, 1, __ATOMIC_SEQ_CST);
-		tid = __atomic_load_n(&prep_tid, __ATOMIC_SEQ_CST);
-		if (tid > 0)
+	__atomic_store_n(&prep_waiting, 1, __ATOMIC_SEQ_CST);
+	for (size_t i = 0; i < nprep; i++) {
+		pid_t tid = __atomic_load_n(&prep_jobs[i].tid, __ATOMIC_SEQ_CST);
+		if (prep_jobs[i].threaded && tid > 0)
 			setpriority(PRIO_PROCESS, (id_t)tid, 0); /* back (root may; else it stays) */
-		pthread_join(prep_thread, NULL);
 	}
-	prep_tid = 0;
+	for (size_t i = 0; i < nprep; i++)
+		if (prep_jobs[i].threaded)
+			pthread_join(prep_jobs[i].thread, NULL);
 	prep_waiting = 0;
-	prep_running = prep_threaded = false;
+	prep_running = false;
 	for (size_t i = 0; i < nprep; i++) {
 		struct prep_job *j = &prep_jobs[i];
 		struct elf_file *ef = j->ef;
@@ -266,10 +267,14 @@ void elf_file_prepare_start(void)
 	if (prep_running || !nprep)
 		return;
 	prep_running = true;
-	prep_threaded = true; /* read by the thread */
-	prep_threaded = pthread_create(&prep_thread, NULL, prep_run, NULL) == 0;
-	if (!prep_threaded)
-		prep_run(NULL); /* no thread: now, and prep_join adopts the results */
+	for (size_t i = 0; i < nprep; i++) {
+		struct prep_job *j = &prep_jobs[i];
+		j->threaded = true; /* read by the thread */
+		if (pthread_create(&j->thread, NULL, prep_run, j) != 0) {
+			j->threaded = false;
+			prep_run(j); /* no thread: now, and prep_join adopts the results */
+		}
+	}
 }
 
 int elf_file_srcline(struct elf_file *ef, uint64_t vaddr, const char **file, int *line)
