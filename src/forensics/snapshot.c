@@ -347,11 +347,13 @@ int snapshot_prepare(struct snapshot *snap, pid_t pid)
 		p->cwd = xstrdup(buf);
 	}
 	if (pyreader_open_sym(sym, 0, &p->pr, &why) == 0) {
-		uint64_t eval = pyreader_eval_loop(p->pr);
+		const uint64_t *hints;
+		size_t nhints = pyreader_line_hints(p->pr, &hints);
 		p->python_version = xstrdup(pyreader_version(p->pr));
 		p->free_threaded = pyreader_free_threaded(p->pr);
-		/* every Python stack has the eval loop: its unit's lines are worth starting on */
-		symbolizer_prepare_lines(sym, &eval, eval != 0);
+		/* every Python stack has the eval loop, nearly every thread thread_run, ...: their
+		 * units' lines are worth starting on */
+		symbolizer_prepare_lines(sym, hints, nhints);
 		p->nguess = pyreader_guess_ranges(p->pr, &p->guess);
 	} else {
 		p->py_error = sbuf_detach(&why);

@@ -177,8 +177,15 @@ static uint64_t scan_map(struct pyreader *r, const struct map_entry *m)
 
 static int locate_runtime(struct pyreader *r, unsigned flags, struct sbuf *why)
 {
-	static const char *const names[] = { "_PyRuntime", "PyCode_Type", "PyUnicode_Type",
-					     "PyBytes_Type", "_PyEval_EvalFrameDefault" };
+	/* then the functions nearly every CPython thread's native stack has (3.13, 3.14): the
+	 * line preparation decodes their units before the stacks are known (pyreader_line_hints) */
+	static const char *const names[] = {
+		"_PyRuntime", "PyCode_Type", "PyUnicode_Type", "PyBytes_Type",
+		"_PyEval_EvalFrameDefault",
+		"thread_run", "pythread_wrapper", "_PySemaphore_Wait", "_PyMutex_LockTimed",
+		"PyObject_Vectorcall", "method_vectorcall", "method_vectorcall_VARARGS_KEYWORDS",
+		"Py_RunMain", "_PyRun_SimpleFileObject",
+	};
 	struct symbolizer *s = r->sym;
 	bool any_python = false;
 
@@ -219,6 +226,10 @@ static int locate_runtime(struct pyreader *r, unsigned flags, struct sbuf *why)
 		r->unicode_type = v[2] ? bias + v[2] : 0;
 		r->bytes_type = v[3] ? bias + v[3] : 0;
 		r->eval_loop = v[4] ? bias + v[4] : 0;
+		r->nline_hints = 0;
+		for (size_t k = 4; k < ARRAY_SIZE(names); k++)
+			if (v[k] && r->nline_hints < ARRAY_SIZE(r->line_hints))
+				r->line_hints[r->nline_hints++] = bias + v[k];
 		return 0;
 	}
 	/* (c) cookie scan of writable file-backed python mappings */
@@ -394,6 +405,12 @@ const char *pyreader_runtime_how(const struct pyreader *r)
 uint64_t pyreader_eval_loop(const struct pyreader *r)
 {
 	return r->eval_loop;
+}
+
+size_t pyreader_line_hints(const struct pyreader *r, const uint64_t **hints)
+{
+	*hints = r->line_hints;
+	return r->nline_hints;
 }
 
 /* Start a snapshot: invalidate code objects, and cached pages unless they are the

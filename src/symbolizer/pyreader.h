@@ -158,6 +158,8 @@ struct pyreader {
 	const char *how;
 	uint64_t code_type, unicode_type, bytes_type; /* 0 if unknown */
 	uint64_t eval_loop;     /* _PyEval_EvalFrameDefault, 0 if unknown */
+	uint64_t line_hints[16]; /* the eval loop and other functions on most stacks */
+	size_t nline_hints;
 	uint64_t code_type_guess;       /* learned from tp_name when PyCode_Type is unknown */
 	uint32_t gen;
 	struct code_info *codes;
