@@ -114,14 +114,15 @@ static void lazy_open(struct elf_file *ef)
 }
 
 /*
- * Line preparation on a thread of its own (elf_file_prepare_lines): loading the saved table
- * (mapping it and checking its checksum: ~1,200 pages for libpython's), and for a file
- * without one what its lookups will need that does not depend on the addresses -- its lazy
- * index (inflating a compressed .debug_line, scanning it, or libdw's aranges) and the units
- * of the few addresses known in advance (the eval loop) -- is made while the caller
- * attaches, holds and unwinds. The thread touches nothing shared: it loads a table and
- * builds lazy_lines of its own on descriptors opened for it, and the first line lookup waits
- * for it and adopts them (prep_join).
+ * Preparation on threads of their own, one per file (elf_file_prepare_lines), while the
+ * caller attaches, holds and unwinds: the file's symbols first (the unwinder's first lookup
+ * in it waits for them: elf_file_prepare_syms_wait; noting the file pending is left to the
+ * caller), then its lines: the saved table, loaded (mapped, its checksum checked: ~1,200
+ * pages for libpython's), else what its lookups will need that does not depend on the
+ * stacks -- its lazy index (inflating a compressed .debug_line, scanning it, or libdw's
+ * aranges) and the units of the hinted addresses (the eval loop, ...). A thread touches
+ * only its file's symbols, its own table and lazy_lines on descriptors opened for it; the
+ * first line lookup waits for all of them and adopts what they made (prep_join).
  */
 struct prep_job {
 	struct elf_file *ef;    /* a reference, put by prep_join */
@@ -129,6 +130,8 @@ struct prep_job {
 	char *debug_path;
 	uint64_t hints[16];     /* vaddrs whose units to decode */
 	size_t nhints;
+	bool syms;              /* load its symbols first (the unwinder's lookups wait for them) */
+	int syms_done;          /* under prep_mu */
 	bool load_table;        /* try the saved table first */
 	bool lazy_ok;           /* without one, make the lazy index */
 	struct line_table *lines; /* the thread's results */
@@ -141,6 +144,8 @@ struct prep_job {
 static struct prep_job *prep_jobs;
 static size_t nprep;
 static bool prep_running;
+static pthread_mutex_t prep_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t prep_cv = PTHREAD_COND_INITIALIZER;
 /* The threads work at a lower priority until the first lookup waits for them: while the
  * target is being stopped, its threads need the CPU to reach their stops. */
 static int prep_waiting;
@@ -155,6 +160,13 @@ static void *prep_run(void *arg)
 		__atomic_store_n(&j->tid, (pid_t)syscall(SYS_gettid), __ATOMIC_SEQ_CST);
 		if (!__atomic_load_n(&prep_waiting, __ATOMIC_SEQ_CST))
 			setpriority(PRIO_PROCESS, (id_t)j->tid, 10);
+	}
+	if (j->syms) {
+		elf_file_load_symbols(j->ef, false);
+		pthread_mutex_lock(&prep_mu);
+		j->syms_done = 1;
+		pthread_cond_broadcast(&prep_cv);
+		pthread_mutex_unlock(&prep_mu);
 	}
 	if (j->load_table)
 		j->lines = line_table_load(j->ef->build_id);
@@ -197,6 +209,11 @@ static void prep_join(void)
 		} else {
 			line_table_free(j->lines);
 		}
+		if (j->syms && ef->syms_prep) {
+			ef->syms_prep = false;
+			if (ef->symtab_unsaved)
+				elf_file_note_pending(ef);
+		}
 		if (!j->lazy_ok || ef->lines) {
 			lazy_lines_free(j->ll);
 		} else if (!ef->lazy_tried) {
@@ -236,11 +253,15 @@ void elf_file_prepare_lines(struct elf_file *ef, const uint64_t *hints, size_t n
 {
 	char fdpath[64];
 	struct prep_job *j;
-	bool load = !ef->table_tried && ef->build_id && !(ef->flags & SYMBOLIZER_NO_DEBUGINFO) &&
-		    !ef->image;
-	bool lazy = (load || !ef->lines) && lines_lazy_ok(ef);
+	bool load, lazy, syms;
 
-	if (prep_running || (!load && !lazy))
+	if (prep_running) /* (and ef may be a running job's: its fields are the thread's) */
+		return;
+	load = !ef->table_tried && ef->build_id && !(ef->flags & SYMBOLIZER_NO_DEBUGINFO) &&
+	       !ef->image;
+	lazy = (load || !ef->lines) && lines_lazy_ok(ef);
+	syms = !ef->syms_loaded && !ef->syms_prep;
+	if (!load && !lazy && !syms)
 		return;
 	for (size_t i = 0; i < nprep; i++)
 		if (prep_jobs[i].ef == ef)
@@ -249,6 +270,8 @@ void elf_file_prepare_lines(struct elf_file *ef, const uint64_t *hints, size_t n
 	j = &prep_jobs[nprep++];
 	memset(j, 0, sizeof(*j));
 	j->ef = elf_file_get(ef);
+	j->syms = syms;
+	ef->syms_prep = syms;
 	j->load_table = load;
 	j->lazy_ok = lazy;
 	j->fd = j->debug_fd = -1;
@@ -260,6 +283,27 @@ void elf_file_prepare_lines(struct elf_file *ef, const uint64_t *hints, size_t n
 	j->debug_path = xstrdup(ef->debug_cand);
 	for (size_t k = 0; k < nhints && j->nhints < ARRAY_SIZE(j->hints); k++)
 		j->hints[j->nhints++] = hints[k];
+}
+
+void elf_file_prepare_syms_wait(struct elf_file *ef)
+{
+	for (size_t i = 0; prep_running && i < nprep; i++) {
+		struct prep_job *j = &prep_jobs[i];
+		pid_t tid;
+		if (j->ef != ef || !j->syms)
+			continue;
+		tid = __atomic_load_n(&j->tid, __ATOMIC_SEQ_CST);
+		if (j->threaded && tid > 0)
+			setpriority(PRIO_PROCESS, (id_t)tid, 0); /* it is waited for now */
+		pthread_mutex_lock(&prep_mu);
+		while (!j->syms_done)
+			pthread_cond_wait(&prep_cv, &prep_mu);
+		pthread_mutex_unlock(&prep_mu);
+		break;
+	}
+	ef->syms_prep = false;
+	if (ef->symtab_unsaved)
+		elf_file_note_pending(ef);
 }
 
 void elf_file_prepare_start(void)
