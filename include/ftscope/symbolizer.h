@@ -142,14 +142,17 @@ int symbolizer_lookup(struct symbolizer *s, uint64_t ip, bool is_return_address,
 int symbolizer_lookup_line(struct symbolizer *s, struct frame *f);
 
 /*
- * Before the target is stopped: start, on a thread of its own, what line lookups in the
- * process's executable modules will need when their line tables are not saved (a host's
- * first snapshot): each module's line index (inflating a compressed .debug_line, say) and
- * the units of hints[] (absolute addresses known to be in the stacks, such as the eval
- * loop's). Nothing to do when the tables are saved. Lookups wait for it, and so does
- * symbolizer_prepare_wait() (before a fork, say).
+ * Before the target is stopped: start, on threads of their own (one per module), what
+ * lookups in the process's executable modules will need: their symbols, their saved line
+ * tables, or when those are not saved (a host's first snapshot) each module's line index
+ * (inflating a compressed .debug_line, say) and the units of hints[] (absolute addresses
+ * likely in the stacks, such as the eval loop's). The threads run at the lowest priority
+ * until symbolizer_prepare_go() (call it once the target is released) or until a lookup
+ * waits for them. Lookups wait for them, and so does symbolizer_prepare_wait() (before a
+ * fork, say).
  */
 void symbolizer_prepare_lines(struct symbolizer *s, const uint64_t *hints, size_t nhints);
+void symbolizer_prepare_go(void);
 void symbolizer_prepare_wait(void);
 
 /*

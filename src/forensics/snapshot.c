@@ -470,6 +470,7 @@ static void read_python(struct snap_process *p)
 
 static void finish_process(struct snap_process *p)
 {
+	symbolizer_prepare_go(); /* (a dump has released the target by now) */
 	if (p->pr)
 		read_python(p);
 	for (size_t i = 0; i < p->n; i++) {

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,7 +137,9 @@ struct prep_job {
 	bool lazy_ok;           /* without one, make the lazy index */
 	struct line_table *lines; /* the thread's results */
 	struct lazy_lines *ll;
-	pthread_t thread;       /* one per file: libc's and libpython's go side by side */
+	bool heavy;             /* no saved table: a thread of its own (libc's and libpython's
+				 * go side by side); the light ones share one */
+	pthread_t thread;
 	bool threaded;
 	pid_t tid;
 };
@@ -146,21 +149,35 @@ static size_t nprep;
 static bool prep_running;
 static pthread_mutex_t prep_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t prep_cv = PTHREAD_COND_INITIALIZER;
-/* The threads work at a lower priority until the first lookup waits for them: while the
- * target is being stopped, its threads need the CPU to reach their stops. */
-static int prep_waiting;
+/* The threads work at the lowest priority until the target is released or a lookup waits
+ * for them (symbolizer_prepare_go): while the target is being stopped, its threads need the
+ * CPU to reach their stops, and every ms of it is the target's hold. As root, SCHED_IDLE
+ * (root can always set a thread back); otherwise nice 10, which it cannot undo. */
+static int prep_go;
 
-static void *prep_run(void *arg)
+static void prep_lower(pid_t tid)
 {
-	struct prep_job *j = arg;
+	struct sched_param sp = { 0 };
+	if (geteuid() == 0)
+		sched_setscheduler(tid, SCHED_IDLE, &sp);
+	else
+		setpriority(PRIO_PROCESS, (id_t)tid, 10);
+}
+
+static void prep_raise(pid_t tid)
+{
+	struct sched_param sp = { 0 };
+	if (geteuid() == 0)
+		sched_setscheduler(tid, SCHED_OTHER, &sp);
+	setpriority(PRIO_PROCESS, (id_t)tid, 0); /* (root may; else it stays at 10) */
+}
+
+/* A job's work: its symbols, then its table or lazy index and hinted units. */
+static void prep_do(struct prep_job *j)
+{
 	const char *file;
 	int line;
 
-	if (j->threaded) {
-		__atomic_store_n(&j->tid, (pid_t)syscall(SYS_gettid), __ATOMIC_SEQ_CST);
-		if (!__atomic_load_n(&prep_waiting, __ATOMIC_SEQ_CST))
-			setpriority(PRIO_PROCESS, (id_t)j->tid, 10);
-	}
 	if (j->syms) {
 		elf_file_load_symbols(j->ef, false);
 		pthread_mutex_lock(&prep_mu);
@@ -171,7 +188,7 @@ static void *prep_run(void *arg)
 	if (j->load_table)
 		j->lines = line_table_load(j->ef->build_id);
 	if (j->lines || !j->lazy_ok)
-		return arg;
+		return;
 	j->ll = lazy_lines_open(j->fd, j->ef->path);
 	j->fd = -1;
 	if (!j->ll && j->debug_fd >= 0) {
@@ -180,6 +197,30 @@ static void *prep_run(void *arg)
 	}
 	for (size_t k = 0; j->ll && k < j->nhints; k++)
 		lazy_lines_lookup(j->ll, j->hints[k], &file, &line);
+}
+
+/* A thread: one heavy job (a file without a saved table), or all the light ones (table
+ * loads: a thread each would cost more than they do), j the first of them. */
+static void *prep_run(void *arg)
+{
+	struct prep_job *j = arg;
+
+	if (j->threaded) {
+		__atomic_store_n(&j->tid, (pid_t)syscall(SYS_gettid), __ATOMIC_SEQ_CST);
+		if (!__atomic_load_n(&prep_go, __ATOMIC_SEQ_CST)) {
+			prep_lower(j->tid);
+			/* symbolizer_prepare_go() may have looked for our tid just before */
+			if (__atomic_load_n(&prep_go, __ATOMIC_SEQ_CST))
+				prep_raise(j->tid);
+		}
+	}
+	if (j->heavy) {
+		prep_do(j);
+		return arg;
+	}
+	for (size_t i = 0; i < nprep; i++)
+		if (!prep_jobs[i].heavy)
+			prep_do(&prep_jobs[i]);
 	return arg;
 }
 
@@ -189,16 +230,11 @@ static void prep_join(void)
 {
 	if (!prep_running)
 		return;
-	__atomic_store_n(&prep_waiting, 1, __ATOMIC_SEQ_CST);
-	for (size_t i = 0; i < nprep; i++) {
-		pid_t tid = __atomic_load_n(&prep_jobs[i].tid, __ATOMIC_SEQ_CST);
-		if (prep_jobs[i].threaded && tid > 0)
-			setpriority(PRIO_PROCESS, (id_t)tid, 0); /* back (root may; else it stays) */
-	}
+	symbolizer_prepare_go();
 	for (size_t i = 0; i < nprep; i++)
 		if (prep_jobs[i].threaded)
 			pthread_join(prep_jobs[i].thread, NULL);
-	prep_waiting = 0;
+	prep_go = 0;
 	prep_running = false;
 	for (size_t i = 0; i < nprep; i++) {
 		struct prep_job *j = &prep_jobs[i];
@@ -253,15 +289,18 @@ void elf_file_prepare_lines(struct elf_file *ef, const uint64_t *hints, size_t n
 {
 	char fdpath[64];
 	struct prep_job *j;
-	bool load, lazy, syms;
+	bool load, lazy, syms, heavy;
 
 	if (prep_running) /* (and ef may be a running job's: its fields are the thread's) */
 		return;
 	load = !ef->table_tried && ef->build_id && !(ef->flags & SYMBOLIZER_NO_DEBUGINFO) &&
 	       !ef->image;
 	lazy = (load || !ef->lines) && lines_lazy_ok(ef);
-	syms = !ef->syms_loaded && !ef->syms_prep;
-	if (!load && !lazy && !syms)
+	/* heavy: it will need its lazy index (no saved table); then its symbols are likely
+	 * unsaved too, and sorting them is worth taking off the caller (a saved table maps) */
+	heavy = lazy && !(load && diskcache_has(ef->build_id, "lines"));
+	syms = heavy && !ef->syms_loaded && !ef->syms_prep;
+	if (!load && !lazy)
 		return;
 	for (size_t i = 0; i < nprep; i++)
 		if (prep_jobs[i].ef == ef)
@@ -271,6 +310,7 @@ void elf_file_prepare_lines(struct elf_file *ef, const uint64_t *hints, size_t n
 	memset(j, 0, sizeof(*j));
 	j->ef = elf_file_get(ef);
 	j->syms = syms;
+	j->heavy = heavy;
 	ef->syms_prep = syms;
 	j->load_table = load;
 	j->lazy_ok = lazy;
@@ -289,12 +329,9 @@ void elf_file_prepare_syms_wait(struct elf_file *ef)
 {
 	for (size_t i = 0; prep_running && i < nprep; i++) {
 		struct prep_job *j = &prep_jobs[i];
-		pid_t tid;
 		if (j->ef != ef || !j->syms)
 			continue;
-		tid = __atomic_load_n(&j->tid, __ATOMIC_SEQ_CST);
-		if (j->threaded && tid > 0)
-			setpriority(PRIO_PROCESS, (id_t)tid, 0); /* it is waited for now */
+		symbolizer_prepare_go(); /* it is waited for now */
 		pthread_mutex_lock(&prep_mu);
 		while (!j->syms_done)
 			pthread_cond_wait(&prep_cv, &prep_mu);
@@ -306,13 +343,30 @@ void elf_file_prepare_syms_wait(struct elf_file *ef)
 		elf_file_note_pending(ef);
 }
 
+void symbolizer_prepare_go(void)
+{
+	if (!prep_running || __atomic_load_n(&prep_go, __ATOMIC_SEQ_CST))
+		return;
+	__atomic_store_n(&prep_go, 1, __ATOMIC_SEQ_CST);
+	for (size_t i = 0; i < nprep; i++) {
+		pid_t tid = __atomic_load_n(&prep_jobs[i].tid, __ATOMIC_SEQ_CST);
+		if (prep_jobs[i].threaded && tid > 0)
+			prep_raise(tid);
+	}
+}
+
 void elf_file_prepare_start(void)
 {
+	bool light = false;
+
 	if (prep_running || !nprep)
 		return;
 	prep_running = true;
 	for (size_t i = 0; i < nprep; i++) {
 		struct prep_job *j = &prep_jobs[i];
+		if (!j->heavy && light)
+			continue; /* the light jobs' thread runs it */
+		light |= !j->heavy;
 		j->threaded = true; /* read by the thread */
 		if (pthread_create(&j->thread, NULL, prep_run, j) != 0) {
 			j->threaded = false;
