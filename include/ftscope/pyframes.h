@@ -138,6 +138,10 @@ const char *pyreader_runtime_how(const struct pyreader *r);
 /* Address of _PyEval_EvalFrameDefault in the file the runtime was found in, 0 if unknown
  * (every Python stack runs through it). */
 uint64_t pyreader_eval_loop(const struct pyreader *r);
+/* Addresses of functions nearly every CPython thread's native stack has (the eval loop,
+ * thread_run, _PySemaphore_Wait, ...), where symbols name them: whose lines a first snapshot
+ * may start on before the stacks are read (symbolizer_prepare_lines). Borrowed. */
+size_t pyreader_line_hints(const struct pyreader *r, const uint64_t **hints);
 
 /*
  * Walk every interpreter's thread states and their frames. Call while the target's threads

@@ -117,10 +117,13 @@ struct snap_process {
 	size_t n;
 	/* between snapshot_prepare and snapshot_finish */
 	bool held;              /* snapshot_process ran */
+	bool finished;          /* snapshot_finish ran */
 	pid_t crashed_tid;
-	struct symbolizer *sym; /* maps, ELF files, the pages read while held */
+	/* maps, ELF files, the pages read while held: kept until snapshot_release (unmapping
+	 * it all is milliseconds a dump should not spend before it prints) */
+	struct symbolizer *sym;
 	struct pyreader *pr;
-	struct py_thread *pyt;  /* Python threads read while held */
+	struct py_thread *pyt;  /* Python threads (read after the release) */
 	size_t npyt;
 	bool py_failed;
 	struct mem_range *guess; /* where the Python walk will read (pyreader_guess_ranges) */

@@ -156,14 +156,17 @@ int symbolizer_lookup_line(struct symbolizer *s, struct frame *f);
 int symbolizer_inline_frames(struct symbolizer *s, struct frame *f, struct frame **out, size_t *n);
 
 /*
- * Before the target is stopped: start, on a thread of its own, what line lookups in the
- * process's executable modules will need when their line tables are not saved (a host's
- * first snapshot): each module's line index (inflating a compressed .debug_line, say) and
- * the units of hints[] (absolute addresses known to be in the stacks, such as the eval
- * loop's). Nothing to do when the tables are saved. Lookups wait for it, and so does
- * symbolizer_prepare_wait() (before a fork, say).
+ * Before the target is stopped: start, on threads of their own (one per module), what
+ * lookups in the process's executable modules will need: their symbols, their saved line
+ * tables, or when those are not saved (a host's first snapshot) each module's line index
+ * (inflating a compressed .debug_line, say) and the units of hints[] (absolute addresses
+ * likely in the stacks, such as the eval loop's). The threads run at the lowest priority
+ * until symbolizer_prepare_go() (call it once the target is released) or until a lookup
+ * waits for them. Lookups wait for them, and so does symbolizer_prepare_wait() (before a
+ * fork, say).
  */
 void symbolizer_prepare_lines(struct symbolizer *s, const uint64_t *hints, size_t nhints);
+void symbolizer_prepare_go(void);
 void symbolizer_prepare_wait(void);
 
 /*
@@ -227,19 +230,21 @@ uint64_t symbolizer_map_end(struct symbolizer *s, uint64_t addr);
 int symbolizer_read_mem(struct symbolizer *s, uint64_t addr, void *buf, size_t len);
 
 /*
- * Snapshot memory (memcache.c): the target's pages, each read once per snapshot and kept,
- * shared by the unwinder and the Python reader. Whatever was read or prefetched while the
- * threads were held is what every later read returns, even after they were released; a
- * page nobody read before is read when first asked for. Pages of non-writable mappings
- * survive symbolizer_mem_reset() until the maps change.
+ * Snapshot memory (memcache.c): the target's memory in blocks of SYMBOLIZER_MEM_BLOCK bytes
+ * (whole pages in read-only mappings), each read once per snapshot and kept, shared by the
+ * unwinder and the Python reader. Whatever was read or prefetched while the threads were
+ * held is what every later read returns, even after they were released; a block nobody
+ * read before is read when first asked for. Pages of non-writable mappings survive
+ * symbolizer_mem_reset() until the maps change.
  */
+#define SYMBOLIZER_MEM_BLOCK 256u
 struct mem_range {
 	uint64_t addr, len;
 };
 struct mem_stats {
 	unsigned reads;         /* system calls that read target memory */
 	unsigned prefetches;    /* symbolizer_mem_prefetch() calls that read something */
-	size_t pages;           /* pages read */
+	size_t pages;           /* bytes read, in pages (rounded up) */
 };
 /* Start a snapshot: forget the pages of writable mappings. */
 void symbolizer_mem_reset(struct symbolizer *s);
@@ -248,6 +253,10 @@ int symbolizer_mem_read(struct symbolizer *s, uint64_t addr, void *buf, size_t l
 /* Bring the pages of these ranges in with as few system calls as possible (best effort:
  * ranges outside every readable mapping are skipped). */
 void symbolizer_mem_prefetch(struct symbolizer *s, const struct mem_range *ranges, size_t n);
+/* Make room for bytes of writable memory and touch it now, before the threads are stopped:
+ * on a VM the first touch of a page of ours costs 10-50 us, so a prefetch into memory never
+ * touched before is slow, and the stacks are read while the threads are held. */
+void symbolizer_mem_reserve(struct symbolizer *s, size_t bytes);
 /* Whether a read of [addr, addr + len) would be answered without reading the target
  * (every page already read, readable or not). */
 bool symbolizer_mem_cached(struct symbolizer *s, uint64_t addr, size_t len);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The ftscope authors */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -288,6 +289,7 @@ void snapshot_resolve_python_lock(struct snap_wait *w, const struct py_thread *p
 /* The stack bytes copied per thread while it is held, at most (from its stack pointer up to
  * the end of its stack mapping, where a thread's outermost frames and its TLS are). */
 #define STACK_COPY_MAX (1u << 20)
+#define STACK_COPY_GUESS (8u << 10) /* per thread, for symbolizer_mem_reserve */
 
 static struct snap_process *proc_of(struct snapshot *snap, pid_t pid)
 {
@@ -295,6 +297,23 @@ static struct snap_process *proc_of(struct snapshot *snap, pid_t pid)
 		if (snap->procs[i].pid == pid && !snap->procs[i].held)
 			return &snap->procs[i];
 	return NULL;
+}
+
+/* How many threads pid has (0 if unknown). */
+static size_t count_tasks(pid_t pid)
+{
+	char path[64];
+	struct dirent *de;
+	size_t n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	while (d && (de = readdir(d)))
+		n += de->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return n;
 }
 
 int snapshot_prepare(struct snapshot *snap, pid_t pid)
@@ -328,26 +347,32 @@ int snapshot_prepare(struct snapshot *snap, pid_t pid)
 		p->cwd = xstrdup(buf);
 	}
 	if (pyreader_open_sym(sym, 0, &p->pr, &why) == 0) {
-		uint64_t eval = pyreader_eval_loop(p->pr);
+		const uint64_t *hints;
+		size_t nhints = pyreader_line_hints(p->pr, &hints);
 		p->python_version = xstrdup(pyreader_version(p->pr));
 		p->free_threaded = pyreader_free_threaded(p->pr);
-		/* every Python stack has the eval loop: its unit's lines are worth starting on */
-		symbolizer_prepare_lines(sym, &eval, eval != 0);
+		/* every Python stack has the eval loop, nearly every thread thread_run, ...: their
+		 * units' lines are worth starting on */
+		symbolizer_prepare_lines(sym, hints, nhints);
 		p->nguess = pyreader_guess_ranges(p->pr, &p->guess);
 	} else {
 		p->py_error = sbuf_detach(&why);
 		symbolizer_prepare_lines(sym, NULL, 0);
 	}
 	sbuf_release(&why);
+	/* room for the stacks, touched now rather than while they are held (a thread blocked
+	 * in CPython uses ~6 KiB of its stack) */
+	symbolizer_mem_reserve(sym, count_tasks(pid) * STACK_COPY_GUESS);
 	return 0;
 }
 
 /*
  * While the threads are held, read only: registers, then in one batch every stack (from the
- * stack pointer to the end of its mapping), the words of the futexes waited on and the
- * Python thread states guessed by snapshot_prepare(); then the Python walk, which finds
- * most of what it reads already there. Unwinding, symbols and lines come after the release
- * (snapshot_finish), from these pages.
+ * stack pointer to the end of its mapping) and the words of the futexes waited on. The
+ * Python walk, unwinding, symbols and lines come after the release (snapshot_finish): the
+ * unwinder from these pages; the Python walk from its own batched reads (a Python entry
+ * frame lives on the C stack: it is in the copy), which for a hung process (its threads
+ * blocked) see what they saw while held.
  */
 int snapshot_process(struct snapshot *snap, pid_t pid, const pid_t *tids, size_t ntids,
 		     pid_t crashed_tid)
@@ -410,26 +435,17 @@ int snapshot_process(struct snapshot *snap, pid_t pid, const pid_t *tids, size_t
 			total += rg[i].len;
 			mx = rg[i].len > mx ? rg[i].len : mx;
 		}
-		debug("snapshot: pid %d: %zu ranges of stacks and futex words, %llu KiB (largest %llu KiB), %zu guessed",
-		      (int)pid, nrg, (unsigned long long)total / 1024, (unsigned long long)mx / 1024, p->nguess);
+		debug("snapshot: pid %d: %zu ranges of stacks and futex words, %llu KiB (largest %llu KiB)",
+		      (int)pid, nrg, (unsigned long long)total / 1024, (unsigned long long)mx / 1024);
 	}
-	for (size_t i = 0; i < p->nguess; i++)
-		rg[nrg++] = p->guess[i];
 	t1 = now_monotonic();
 	symbolizer_mem_prefetch(p->sym, rg, nrg);
 	free(rg);
 	t2 = now_monotonic();
-	if (p->pr) {
-		struct py_gil gil;
-		if (pyreader_threads_read(p->pr) < 0)
-			p->py_failed = true;
-		if (pyreader_gil(p->pr, 0, &gil) == 0)
-			p->gil_enabled = gil.enabled;
-	}
 	snap->hold_reads += symbolizer_mem_stats(p->sym)->reads;
 	snap->hold_pages += symbolizer_mem_stats(p->sym)->pages;
-	debug("snapshot: pid %d: registers %.2f ms, stacks and guesses %.2f ms, Python %.2f ms",
-	      (int)pid, (t1 - t0) * 1e3, (t2 - t1) * 1e3, (now_monotonic() - t2) * 1e3);
+	debug("snapshot: pid %d: registers %.2f ms, stacks %.2f ms", (int)pid, (t1 - t0) * 1e3,
+	      (t2 - t1) * 1e3);
 	snap->duration_s += now_monotonic() - t0;
 	return 0;
 }
@@ -471,10 +487,29 @@ static void lines_and_inlines(struct symbolizer *sym, struct snap_thread *t)
 	t->nframes = n;
 }
 
+/* The Python threads (after the release): the thread states guessed by snapshot_prepare()
+ * in one read, then the walk's batched phases, then decoding. */
+static void read_python(struct snap_process *p)
+{
+	struct py_gil gil;
+	double t0 = now_monotonic();
+
+	symbolizer_mem_prefetch(p->sym, p->guess, p->nguess);
+	if (pyreader_threads_read(p->pr) < 0)
+		p->py_failed = true;
+	if (pyreader_gil(p->pr, 0, &gil) == 0)
+		p->gil_enabled = gil.enabled;
+	if (!p->py_failed)
+		pyreader_threads_decode(p->pr, &p->pyt, &p->npyt);
+	debug("snapshot: pid %d: Python %.2f ms (%zu guessed ranges)", (int)p->pid,
+	      (now_monotonic() - t0) * 1e3, p->nguess);
+}
+
 static void finish_process(struct snap_process *p)
 {
-	if (p->pr && !p->py_failed)
-		pyreader_threads_decode(p->pr, &p->pyt, &p->npyt);
+	symbolizer_prepare_go(); /* (a dump has released the target by now) */
+	if (p->pr)
+		read_python(p);
 	for (size_t i = 0; i < p->n; i++) {
 		struct snap_thread *t = &p->threads[i];
 		struct frame *nat = NULL;
@@ -510,21 +545,22 @@ static void finish_process(struct snap_process *p)
 	 */
 	for (size_t i = 0; i < p->n; i++)
 		lines_and_inlines(p->sym, &p->threads[i]);
+	debug("snapshot: pid %d: %u reads of target memory (%zu pages) in all", (int)p->pid,
+	      symbolizer_mem_stats(p->sym)->reads, symbolizer_mem_stats(p->sym)->pages);
 	py_threads_free(p->pyt, p->npyt);
 	p->pyt = NULL;
 	p->npyt = 0;
 	pyreader_free(p->pr);
 	p->pr = NULL;
-	symbolizer_free(p->sym);
-	p->sym = NULL;
 	free(p->guess);
 	p->guess = NULL;
+	p->finished = true;
 }
 
 void snapshot_finish(struct snapshot *snap)
 {
 	for (size_t i = 0; i < snap->n; i++)
-		if (snap->procs[i].held && snap->procs[i].sym)
+		if (snap->procs[i].held && !snap->procs[i].finished)
 			finish_process(&snap->procs[i]);
 	/* prepared but never held (the process went away first) */
 	for (size_t i = 0; i < snap->n;) {

@@ -142,6 +142,20 @@ static bool file_trusted(const struct stat *st)
 	return st->st_uid == 0 && !(st->st_mode & (S_IWGRP | S_IWOTH));
 }
 
+bool diskcache_has(const char *build_id, const char *ext)
+{
+	struct stat st;
+	char *path;
+	bool has;
+
+	if (!cache_dir || !valid_build_id(build_id))
+		return false;
+	path = cache_path(build_id, ext);
+	has = stat(path, &st) == 0 && S_ISREG(st.st_mode);
+	free(path);
+	return has;
+}
+
 const void *diskcache_map(const char *build_id, const char *ext, size_t *len)
 {
 	struct cache_trailer t;

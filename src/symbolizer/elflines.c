@@ -9,9 +9,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <elfutils/libdwfl.h>
@@ -206,58 +209,144 @@ static void lazy_open(struct elf_file *ef)
 }
 
 /*
- * Line preparation on a thread of its own (elf_file_prepare_lines): what the lookups in a
- * file without a saved table will need and that does not depend on the addresses -- its lazy
- * index (inflating a compressed .debug_line, scanning it, or libdw's aranges) and the units
- * of the few addresses known in advance (the eval loop) -- is made while the caller
- * attaches, holds and unwinds. The thread touches nothing shared: it builds lazy_lines of
- * its own on descriptors opened for it, and the first line lookup waits for it and adopts
- * them (prep_join).
+ * Preparation on threads of their own, one per file (elf_file_prepare_lines), while the
+ * caller attaches, holds and unwinds: the file's symbols first (the unwinder's first lookup
+ * in it waits for them: elf_file_prepare_syms_wait; noting the file pending is left to the
+ * caller), then its lines: the saved table, loaded (mapped, its checksum checked: ~1,200
+ * pages for libpython's), else what its lookups will need that does not depend on the
+ * stacks -- its lazy index (inflating a compressed .debug_line, scanning it, or libdw's
+ * aranges) and the units of the hinted addresses (the eval loop, ...). A thread touches
+ * only its file's symbols, its own table and lazy_lines on descriptors opened for it; the
+ * first line lookup waits for all of them and adopts what they made (prep_join).
  */
 struct prep_job {
 	struct elf_file *ef;    /* a reference, put by prep_join */
 	int fd, debug_fd;       /* the file and its debug file, for lazy_lines_open */
 	char *debug_path;
-	uint64_t hints[4];      /* vaddrs whose units to decode */
+	uint64_t hints[16];     /* vaddrs whose units to decode */
 	size_t nhints;
-	struct lazy_lines *ll;  /* the thread's result */
+	bool syms;              /* load its symbols first (the unwinder's lookups wait for them) */
+	int syms_done;          /* under prep_mu */
+	bool load_table;        /* try the saved table first */
+	bool lazy_ok;           /* without one, make the lazy index */
+	struct line_table *lines; /* the thread's results */
+	struct lazy_lines *ll;
+	bool heavy;             /* no saved table: a thread of its own (libc's and libpython's
+				 * go side by side); the light ones share one */
+	pthread_t thread;
+	bool threaded;
+	pid_t tid;
 };
 
 static struct prep_job *prep_jobs;
 static size_t nprep;
-static pthread_t prep_thread;
-static bool prep_running, prep_threaded;
+static bool prep_running;
+static pthread_mutex_t prep_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t prep_cv = PTHREAD_COND_INITIALIZER;
+/* The threads work at the lowest priority until the target is released or a lookup waits
+ * for them (symbolizer_prepare_go): while the target is being stopped, its threads need the
+ * CPU to reach their stops, and every ms of it is the target's hold. As root, SCHED_IDLE
+ * (root can always set a thread back); otherwise nice 10, which it cannot undo. */
+static int prep_go;
 
+static void prep_lower(pid_t tid)
+{
+	struct sched_param sp = { 0 };
+	if (geteuid() == 0)
+		sched_setscheduler(tid, SCHED_IDLE, &sp);
+	else
+		setpriority(PRIO_PROCESS, (id_t)tid, 10);
+}
+
+static void prep_raise(pid_t tid)
+{
+	struct sched_param sp = { 0 };
+	if (geteuid() == 0)
+		sched_setscheduler(tid, SCHED_OTHER, &sp);
+	setpriority(PRIO_PROCESS, (id_t)tid, 0); /* (root may; else it stays at 10) */
+}
+
+/* A job's work: its symbols, then its table or lazy index and hinted units. */
+static void prep_do(struct prep_job *j)
+{
+	const char *file;
+	int line;
+
+	if (j->syms) {
+		elf_file_load_symbols(j->ef, false);
+		pthread_mutex_lock(&prep_mu);
+		j->syms_done = 1;
+		pthread_cond_broadcast(&prep_cv);
+		pthread_mutex_unlock(&prep_mu);
+	}
+	if (j->load_table)
+		j->lines = line_table_load(j->ef->build_id);
+	if (j->lines || !j->lazy_ok)
+		return;
+	j->ll = lazy_lines_open(j->fd, j->ef->path);
+	j->fd = -1;
+	if (!j->ll && j->debug_fd >= 0) {
+		j->ll = lazy_lines_open(j->debug_fd, j->debug_path);
+		j->debug_fd = -1;
+	}
+	for (size_t k = 0; j->ll && k < j->nhints; k++)
+		lazy_lines_lookup(j->ll, j->hints[k], &file, &line);
+}
+
+/* A thread: one heavy job (a file without a saved table), or all the light ones (table
+ * loads: a thread each would cost more than they do), j the first of them. */
 static void *prep_run(void *arg)
 {
-	for (size_t i = 0; i < nprep; i++) {
-		struct prep_job *j = &prep_jobs[i];
-		const char *file;
-		int line;
-		j->ll = lazy_lines_open(j->fd, j->ef->path);
-		j->fd = -1;
-		if (!j->ll && j->debug_fd >= 0) {
-			j->ll = lazy_lines_open(j->debug_fd, j->debug_path);
-			j->debug_fd = -1;
+	struct prep_job *j = arg;
+
+	if (j->threaded) {
+		__atomic_store_n(&j->tid, (pid_t)syscall(SYS_gettid), __ATOMIC_SEQ_CST);
+		if (!__atomic_load_n(&prep_go, __ATOMIC_SEQ_CST)) {
+			prep_lower(j->tid);
+			/* symbolizer_prepare_go() may have looked for our tid just before */
+			if (__atomic_load_n(&prep_go, __ATOMIC_SEQ_CST))
+				prep_raise(j->tid);
 		}
-		for (size_t k = 0; j->ll && k < j->nhints; k++)
-			lazy_lines_lookup(j->ll, j->hints[k], &file, &line);
 	}
+	if (j->heavy) {
+		prep_do(j);
+		return arg;
+	}
+	for (size_t i = 0; i < nprep; i++)
+		if (!prep_jobs[i].heavy)
+			prep_do(&prep_jobs[i]);
 	return arg;
 }
 
-/* Wait for the thread and give each file its index (unless it made one meanwhile). */
+/* Wait for the threads and give each file its table or index (unless it made one
+ * meanwhile). */
 static void prep_join(void)
 {
 	if (!prep_running)
 		return;
-	if (prep_threaded)
-		pthread_join(prep_thread, NULL);
-	prep_running = prep_threaded = false;
+	symbolizer_prepare_go();
+	for (size_t i = 0; i < nprep; i++)
+		if (prep_jobs[i].threaded)
+			pthread_join(prep_jobs[i].thread, NULL);
+	prep_go = 0;
+	prep_running = false;
 	for (size_t i = 0; i < nprep; i++) {
 		struct prep_job *j = &prep_jobs[i];
 		struct elf_file *ef = j->ef;
-		if (!ef->lazy_tried) {
+		if (j->load_table && !ef->table_tried) {
+			ef->table_tried = true;
+			ef->lines = j->lines;
+		} else {
+			line_table_free(j->lines);
+		}
+		if (j->syms && ef->syms_prep) {
+			ef->syms_prep = false;
+			if (ef->symtab_unsaved)
+				elf_file_note_pending(ef);
+		}
+		if (!j->lazy_ok || ef->lines) {
+			lazy_lines_free(j->ll);
+		} else if (!ef->lazy_tried) {
 			ef->lazy_tried = true;
 			ef->lazy = j->ll;
 			if (ef->lazy && diskcache_save_later() && !(ef->flags & SYMBOLIZER_NO_DEBUGINFO))
@@ -282,15 +371,10 @@ void symbolizer_prepare_wait(void)
 	prep_join();
 }
 
-/* Whether lines of ef will come from a lazy index (no saved table, not built now). */
-static bool lines_will_be_lazy(struct elf_file *ef)
+/* Whether lines of ef will come from a lazy index if it has no saved table (not built now). */
+static bool lines_lazy_ok(struct elf_file *ef)
 {
-	if (!ef->table_tried) {
-		ef->table_tried = true;
-		if (ef->build_id && !(ef->flags & SYMBOLIZER_NO_DEBUGINFO) && !ef->image)
-			ef->lines = line_table_load(ef->build_id);
-	}
-	return !ef->lines && !ef->lazy_tried && !ef->dwfl_tried && ef->fd >= 0 && !ef->image &&
+	return !ef->lazy_tried && !ef->dwfl_tried && ef->fd >= 0 && !ef->image &&
 	       (!symbolizer_cache_dir() || diskcache_save_later() || !ef->build_id ||
 		(ef->flags & SYMBOLIZER_NO_DEBUGINFO));
 }
@@ -299,8 +383,18 @@ void elf_file_prepare_lines(struct elf_file *ef, const uint64_t *hints, size_t n
 {
 	char fdpath[64];
 	struct prep_job *j;
+	bool load, lazy, syms, heavy;
 
-	if (prep_running || !lines_will_be_lazy(ef))
+	if (prep_running) /* (and ef may be a running job's: its fields are the thread's) */
+		return;
+	load = !ef->table_tried && ef->build_id && !(ef->flags & SYMBOLIZER_NO_DEBUGINFO) &&
+	       !ef->image;
+	lazy = (load || !ef->lines) && lines_lazy_ok(ef);
+	/* heavy: it will need its lazy index (no saved table); then its symbols are likely
+	 * unsaved too, and sorting them is worth taking off the caller (a saved table maps) */
+	heavy = lazy && !(load && diskcache_has(ef->build_id, "lines"));
+	syms = heavy && !ef->syms_loaded && !ef->syms_prep;
+	if (!load && !lazy)
 		return;
 	for (size_t i = 0; i < nprep; i++)
 		if (prep_jobs[i].ef == ef)
@@ -309,22 +403,70 @@ void elf_file_prepare_lines(struct elf_file *ef, const uint64_t *hints, size_t n
 	j = &prep_jobs[nprep++];
 	memset(j, 0, sizeof(*j));
 	j->ef = elf_file_get(ef);
-	snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", ef->fd);
-	j->fd = open(fdpath, O_RDONLY | O_CLOEXEC);
-	j->debug_fd = ef->debug_cand ? open(ef->debug_cand, O_RDONLY | O_CLOEXEC) : -1;
+	j->syms = syms;
+	j->heavy = heavy;
+	ef->syms_prep = syms;
+	j->load_table = load;
+	j->lazy_ok = lazy;
+	j->fd = j->debug_fd = -1;
+	if (lazy) {
+		snprintf(fdpath, sizeof(fdpath), "/proc/self/fd/%d", ef->fd);
+		j->fd = open(fdpath, O_RDONLY | O_CLOEXEC);
+		j->debug_fd = ef->debug_cand ? open(ef->debug_cand, O_RDONLY | O_CLOEXEC) : -1;
+	}
 	j->debug_path = xstrdup(ef->debug_cand);
 	for (size_t k = 0; k < nhints && j->nhints < ARRAY_SIZE(j->hints); k++)
 		j->hints[j->nhints++] = hints[k];
 }
 
+void elf_file_prepare_syms_wait(struct elf_file *ef)
+{
+	for (size_t i = 0; prep_running && i < nprep; i++) {
+		struct prep_job *j = &prep_jobs[i];
+		if (j->ef != ef || !j->syms)
+			continue;
+		symbolizer_prepare_go(); /* it is waited for now */
+		pthread_mutex_lock(&prep_mu);
+		while (!j->syms_done)
+			pthread_cond_wait(&prep_cv, &prep_mu);
+		pthread_mutex_unlock(&prep_mu);
+		break;
+	}
+	ef->syms_prep = false;
+	if (ef->symtab_unsaved)
+		elf_file_note_pending(ef);
+}
+
+void symbolizer_prepare_go(void)
+{
+	if (!prep_running || __atomic_load_n(&prep_go, __ATOMIC_SEQ_CST))
+		return;
+	__atomic_store_n(&prep_go, 1, __ATOMIC_SEQ_CST);
+	for (size_t i = 0; i < nprep; i++) {
+		pid_t tid = __atomic_load_n(&prep_jobs[i].tid, __ATOMIC_SEQ_CST);
+		if (prep_jobs[i].threaded && tid > 0)
+			prep_raise(tid);
+	}
+}
+
 void elf_file_prepare_start(void)
 {
+	bool light = false;
+
 	if (prep_running || !nprep)
 		return;
 	prep_running = true;
-	prep_threaded = pthread_create(&prep_thread, NULL, prep_run, NULL) == 0;
-	if (!prep_threaded)
-		prep_run(NULL); /* no thread: now, and prep_join adopts the results */
+	for (size_t i = 0; i < nprep; i++) {
+		struct prep_job *j = &prep_jobs[i];
+		if (!j->heavy && light)
+			continue; /* the light jobs' thread runs it */
+		light |= !j->heavy;
+		j->threaded = true; /* read by the thread */
+		if (pthread_create(&j->thread, NULL, prep_run, j) != 0) {
+			j->threaded = false;
+			prep_run(j); /* no thread: now, and prep_join adopts the results */
+		}
+	}
 }
 
 int elf_file_srcline(struct elf_file *ef, uint64_t vaddr, const char **file, int *line)

@@ -541,8 +541,9 @@ void elf_file_note_pending(struct elf_file *ef)
 
 /* Function symbols: the saved table, else .dynsym + .symtab + the debug file's .symtab,
  * sorted (and saved, now or later). Done on the first lookup, not when the file is opened:
- * a dump does not look up every mapped library. */
-static void load_symbols(struct elf_file *ef)
+ * a dump does not look up every mapped library; or on a preparation thread (elflines.c),
+ * which leaves noting the file pending (note) to the caller: that list is not the thread's. */
+void elf_file_load_symbols(struct elf_file *ef, bool note)
 {
 	ef->syms_loaded = true;
 	if (symtab_load(ef, ef->debug_cand))
@@ -554,7 +555,8 @@ static void load_symbols(struct elf_file *ef)
 	finish_symbols(ef);
 	if (diskcache_save_later()) {
 		ef->symtab_unsaved = true;
-		elf_file_note_pending(ef);
+		if (note)
+			elf_file_note_pending(ef);
 	} else {
 		symtab_save(ef);
 	}
@@ -626,10 +628,17 @@ const char *elf_file_build_id(const struct elf_file *ef)
 	return ef->build_id;
 }
 
+static void load_symbols(struct elf_file *ef)
+{
+	if (ef->syms_prep)
+		elf_file_prepare_syms_wait(ef);
+	if (!ef->syms_loaded)
+		elf_file_load_symbols(ef, true);
+}
+
 const char *elf_file_debug_path(struct elf_file *ef)
 {
-	if (!ef->syms_loaded)
-		load_symbols(ef);
+	load_symbols(ef);
 	return ef->debug_path;
 }
 
@@ -637,8 +646,7 @@ bool elf_file_symbolize(struct elf_file *ef, uint64_t vaddr, struct elf_sym_hit 
 {
 	size_t lo = 0, hi, j;
 
-	if (!ef->syms_loaded)
-		load_symbols(ef);
+	load_symbols(ef);
 	hi = ef->nsyms;
 	/* lo = number of symbols starting at or below vaddr */
 	while (lo < hi) {

@@ -93,6 +93,8 @@ void lazy_lines_free(struct lazy_lines *ll); /* NULL ok */
 /* The file's contents as saved, mapped read-only; NULL if no cache dir, no file, or a file
  * that fails its checksum or that root may not trust. *len excludes the trailer. */
 const void *diskcache_map(const char *build_id, const char *ext, size_t *len);
+/* whether there is such a file (not whether it is valid: diskcache_map checks) */
+bool diskcache_has(const char *build_id, const char *ext);
 void diskcache_unmap(const void *map, size_t len); /* len as diskcache_map gave; NULL ok */
 /* Write atomically (O_EXCL temporary file + rename) with the checksum trailer. 0 or -errno. */
 int diskcache_save(const char *build_id, const char *ext, const void *buf, size_t len);

@@ -490,7 +490,7 @@ void symbolizer_prepare_lines(struct symbolizer *s, const uint64_t *hints, size_
 {
 	for (size_t i = 0; i < s->nmaps; i++) {
 		struct map_entry *m = &s->maps[i];
-		uint64_t h[4];
+		uint64_t h[16];
 		size_t nh = 0;
 		struct elf_file *ef;
 

@@ -58,6 +58,8 @@ FTSCOPE_SYMBOL_CACHE=$TEST_TMP/symcache run_ftscope dump $pid --json -v
 cp "$FTSCOPE_OUT" cold.json
 like "$(ftscope_err)" "the tables of [1-9][0-9]* modules are built and saved in the background" \
 	"the first dump into an empty cache answers first, the tables are built after"
+like "$(ftscope_err)" "held [0-9]+ threads for [0-9.]+ ms; 1 reads of target memory \\([0-9]+ pages\\) while held" \
+	"the threads are held for one read (their stacks); the Python walk comes after the release"
 ok flock symcache/.build.lock true "wait for the table builder"
 ok test "$(find symcache -name '*.syms' | wc -l)" -ge 2 "symbol tables saved afterwards (python, libc, ...)"
 ok test "$(find symcache -name '*.lines' -size +100k | wc -l)" -ge 1 "line tables saved afterwards"

@@ -68,6 +68,37 @@ int main(void)
 	ok(symbolizer_mem_read(s, all.addr + 10, buf, 4) == 0 && buf[0] == 0xee,
 	   "and read again: the memory as it is now");
 
+	/* scattered small reads are read as blocks, not pages: 8 words from 8 pages fill
+	 * less than one page of ours (a Python walk reads a few words from hundreds of pages) */
+	symbolizer_mem_reset(s);
+	{
+		struct mem_range words[8];
+		uint64_t v;
+		unsigned reads;
+		bool right = true;
+		for (unsigned p = 0; p < 8; p++)
+			words[p] = (struct mem_range){ all.addr + (p == 5 ? 4 : p) * PG + 512, 8 };
+		symbolizer_mem_prefetch(s, words, 8);
+		st = symbolizer_mem_stats(s);
+		is_int(st->pages, 1, "8 words from 7 pages: one page's worth read (%zu)", st->pages);
+		reads = st->reads;
+		for (unsigned p = 0; p < 8; p++) {
+			uint64_t want;
+			memcpy(&want, m + (p == 5 ? 4 : p) * PG + 512, 8);
+			right &= symbolizer_mem_read(s, words[p].addr, &v, 8) == 0 && v == want;
+		}
+		ok(right, "and each reads right");
+		is_int(symbolizer_mem_stats(s)->reads, reads, "from what was read");
+		ok(!symbolizer_mem_cached(s, all.addr + 2 * PG, 8), "the rest of those pages not read");
+	}
+
+	/* room made (and touched) before a snapshot changes nothing in what it reads */
+	symbolizer_mem_reset(s);
+	symbolizer_mem_reserve(s, 64 * 1024);
+	symbolizer_mem_prefetch(s, &(struct mem_range){ all.addr, 4 * PG }, 1);
+	ok(symbolizer_mem_read(s, all.addr + 3 * PG + 7, buf, 2) == 0 && buf[0] == 4 && buf[1] == 4,
+	   "a prefetch into reserved room reads right");
+
 	/* outside every mapping */
 	{
 		struct mem_range none = { 0x1000, 4 * PG };

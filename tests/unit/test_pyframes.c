@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The ftscope authors */
 /*
- * Python stacks out of process (src/symbolizer/pyframes.c).
+ * Python stacks out of process (src/symbolizer/pyframes.c, pyoffsets.c, pyobjects.c, pywalk.c).
  *  - location-table decoder on a hand-built table (every entry kind) and, with FT_PYTHON, on
  *    real tables checked against co_positions();
  *  - debug-offsets validation on the table recorded from the 3.13.5t build, corrupted;
