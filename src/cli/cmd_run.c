@@ -27,6 +27,7 @@
 #include "ftscope/run_outcome.h"
 #include "ftscope/rundir.h"
 #include "ftscope/sandbox.h"
+#include "ftscope/shard.h"
 #include "ftscope/show.h"
 #include "ftscope/supervise.h"
 #include "ftscope/sysinfo.h"
@@ -280,6 +281,9 @@ struct run_setup {
 	char *uniform;                   /* the one cause behind every failure, if any */
 	char who[128];                   /* whom the test code runs as, for the checks */
 	struct sbuf err;
+	struct shard shard;              /* --shard, resolved; count 0: not sharded */
+	char sel_hash[17];               /* the whole selection's (shard.h) */
+	cJSON *sel_names;                /* the whole selection, for the meta */
 };
 
 /* --resume: the run's own options, then whatever this command line adds. */
@@ -475,6 +479,37 @@ static void select_packages(struct run_ctx *rc, struct run_setup *s)
 		die("no packages selected from registry '%s'", o->registry_dir);
 }
 
+/* The whole selection's names and hash, then this shard's part of it (shard.h). */
+static void shard_selection(struct run_ctx *rc, struct run_setup *s)
+{
+	const char **names = xcalloc(s->nsel + 1, sizeof(*names));
+	size_t k = 0;
+	s->sel_names = cJSON_CreateArray();
+	for (size_t i = 0; i < s->nsel; i++) {
+		names[i] = s->sel[i]->name;
+		cJSON_AddItemToArray(s->sel_names, cJSON_CreateString(s->sel[i]->name));
+	}
+	selection_hash(names, s->nsel, s->sel_hash);
+	free(names);
+	if (s->prev.dir) {
+		const char *h = json_str(cJSON_GetObjectItemCaseSensitive(s->prev.meta, "selection"),
+					 "hash");
+		if (h && strcmp(h, s->sel_hash))
+			die("cannot resume '%s': its packages were another selection (hash %s, now "
+			    "%s): has the registry changed?", s->prev.dir, h, s->sel_hash);
+	}
+	if (!rc->o->shard)
+		return;
+	if (shard_resolve(rc->o->shard, &s->shard, &s->err) < 0)
+		die("%s", s->err.buf);
+	for (size_t i = 0; i < s->nsel; i++)
+		if (shard_owns(&s->shard, i))
+			s->sel[k++] = s->sel[i];
+	info("shard %ld of %ld (%s): %zu of %zu packages", s->shard.index, s->shard.count,
+	     s->shard.source, k, s->nsel);
+	s->nsel = k;
+}
+
 /* --resume: the run directory again, locked, its meta "running" with a resumed_at more. */
 static void reopen_run_dir(struct run_ctx *rc, const struct run_data *prev)
 {
@@ -527,8 +562,17 @@ static void create_run_dir(struct run_ctx *rc, const struct run_setup *s, int ar
 				      cJSON_Duplicate(rc->baseline_profile, true));
 	cJSON_AddItemToObject(rc->meta, "config",
 			      run_opts_config_json(rc->o, tracer_name(rc->tracer)));
-	for (int i = 1; i < argc; i++)
-		cJSON_AddItemToArray(args, cJSON_CreateString(argv[i]));
+	for (int i = 1; i < argc; i++) {
+		/* the shard as resolved: a resume needs no Slurm environment */
+		bool sh = s->shard.count > 0;
+		char *a = sh && !strcmp(argv[i - 1], "--shard")
+				  ? xasprintf("%ld/%ld", s->shard.index, s->shard.count)
+			  : sh && starts_with(argv[i], "--shard=")
+				  ? xasprintf("--shard=%ld/%ld", s->shard.index, s->shard.count)
+				  : xstrdup(argv[i]);
+		cJSON_AddItemToArray(args, cJSON_CreateString(a));
+		free(a);
+	}
 	cJSON_AddItemToObject(rc->meta, "cli_args", args);
 	for (size_t i = 0; i < s->skipped.n; i++) {
 		cJSON *o = cJSON_CreateObject();
@@ -541,6 +585,20 @@ static void create_run_dir(struct run_ctx *rc, const struct run_setup *s, int ar
 	}
 	cJSON_AddItemToObject(rc->meta, "packages_skipped", sk);
 	cJSON_AddNumberToObject(rc->meta, "packages_total", (double)s->nsel);
+	sk = cJSON_CreateObject();
+	cJSON_AddStringToObject(sk, "hash", s->sel_hash);
+	cJSON_AddNumberToObject(sk, "packages_total", (double)cJSON_GetArraySize(s->sel_names));
+	cJSON_AddItemToObject(sk, "packages", cJSON_Duplicate(s->sel_names, true));
+	cJSON_AddItemToObject(rc->meta, "selection", sk);
+	if (s->shard.count) {
+		cJSON *sh = cJSON_CreateObject();
+		cJSON_AddNumberToObject(sh, "index", (double)s->shard.index);
+		cJSON_AddNumberToObject(sh, "count", (double)s->shard.count);
+		cJSON_AddStringToObject(sh, "source", s->shard.source);
+		cJSON_AddItemToObject(rc->meta, "shard", sh);
+	} else {
+		cJSON_AddNullToObject(rc->meta, "shard");
+	}
 	cJSON_AddNumberToObject(rc->meta, "packages_completed", 0);
 	cJSON_AddNumberToObject(rc->meta, "total_iterations", 0);
 	cJSON_AddNumberToObject(rc->meta, "total_duration_s", 0);
@@ -578,6 +636,14 @@ static void start_run(struct run_ctx *rc, struct run_setup *s)
 	if (s->stability) {
 		json_set(rc->meta, "stability", s->stability);
 		s->stability = NULL; /* the meta has it */
+	}
+	if (!s->prev.dir) {
+		char oh[17];
+		result_options_hash(config, rc->profile, oh);
+		json_set_str(rc->meta, "result_options_hash", oh);
+	} else {
+		/* a merged run that missed shards: what was missing is run now */
+		cJSON_DeleteItemFromObjectCaseSensitive(rc->meta, "packages_missing");
 	}
 	if (run_write_meta(rc) < 0)
 		die("cannot start the run");
@@ -664,6 +730,7 @@ static void run_release(struct run_ctx *rc, struct run_setup *s)
 	run_data_release(&s->prev);
 	strv_release(&s->skipped);
 	cJSON_Delete(s->stability);
+	cJSON_Delete(s->sel_names);
 	free(s->uniform);
 	free(s->tsan_runtime);
 	sbuf_release(&s->err);
@@ -720,6 +787,13 @@ int cmd_run(int argc, char **argv)
 	if (run_interrupted)
 		run_stop_before_start("while checking the setup");
 	select_packages(&rc, &s);
+	shard_selection(&rc, &s);
+	if (o.list) {
+		for (size_t i = 0; i < s.nsel; i++)
+			puts(s.sel[i]->name);
+		ret = FT_EXIT_OK;
+		goto out;
+	}
 	/* --check-stability: on a busy machine nothing starts (and no run directory is made). */
 	if (o.check_stability && !stability_check(&o, &s.stability)) {
 		error("the machine is not stable enough to start: its 1-minute load is %.2f on %d "
