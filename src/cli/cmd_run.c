@@ -121,23 +121,16 @@ static void check_not_shared(const char *dir)
  * readable by the sudo user's group. A resumed run that is not root's alone is refused. */
 static void protect_run_dir(struct run_ctx *rc)
 {
-	const char *sg = getenv("SUDO_GID");
-	long g = 0;
-	int fd = open_dir_at(AT_FDCWD, rc->run_dir, geteuid()), afd;
-	if (fd < 0)
+	const char *what;
+	int r = run_dir_protect(rc->run_dir, &what);
+	if (r == -EPERM && !*what)
 		die("'%s' is not ftscope's own run directory (its owner or mode lets others write "
 		    "there): not used", rc->run_dir);
-	if (!sg || parse_int(sg, 1, 0x7fffffff, &g) < 0)
-		g = 0;
-	if (geteuid() == 0 && (fchown(fd, 0, (gid_t)g) < 0 || fchmod(fd, 0750) < 0))
-		die_errno("cannot protect '%s'", rc->run_dir);
-	afd = ensure_own_dir_at(fd, "artifacts", geteuid() == 0 ? 0750 : 0755, NULL);
-	if (afd < 0 || (geteuid() == 0 && fchown(afd, 0, (gid_t)g) < 0)) {
-		errno = afd < 0 ? -afd : errno;
-		die_errno("cannot make '%s/artifacts'", rc->run_dir);
+	if (r < 0) {
+		errno = -r;
+		die_errno(*what ? "cannot make '%s%s'" : "cannot protect '%s%s'", rc->run_dir,
+			  what);
 	}
-	close(afd);
-	close(fd);
 }
 
 /* One ftscope at a time per run: the lock is held as long as the supervisor (or one of
