@@ -148,6 +148,20 @@ is "$FTSCOPE_RC" 0 "a merge with a planted symlink goes on"
 ok test ! -e "$TEST_TMP/x6/artifacts/ftfix-importfail/leak" "without taking the symlink"
 ok test -d "$TEST_TMP/x6/artifacts/ftfix-importfail" "but with the rest of that package's artifacts"
 
+# Another file system: the artifacts are copied (a hard link cannot cross it).
+if [ "$(stat -c %d /dev/shm 2>/dev/null)" != "$(stat -c %d "$TEST_TMP")" ] && [ -d /dev/shm ]; then
+	SHM=$(mktemp -d /dev/shm/ftscope-t0260.XXXXXX)
+	cp -a "$S2" "$SHM/s2"
+	run_ftscope merge -o "$TEST_TMP/x7" "$S1" "$SHM/s2" "$S3"
+	like "$(ftscope_out)" "[1-9][0-9]* copied" "from another file system the artifacts are copied"
+	is "$(cat "$TEST_TMP/x7/artifacts/ftfix-nogil/1/stdout")" "$(cat "$S2/artifacts/ftfix-nogil/1/stdout")" \
+		"with their content"
+	is "$(stat -c %h "$TEST_TMP/x7/artifacts/ftfix-nogil/1/stdout")" 1 "as files of their own"
+	rm -rf "$SHM"
+else
+	skip "copies across file systems" "/dev/shm is on the test directory's file system"
+fi
+
 # ---- a missing shard, then --resume
 P=$TEST_TMP/partial
 run_ftscope merge -o "$P" "$S1" "$S3"

@@ -137,6 +137,8 @@ for k in 1 2 3; do
 	is "$(jq -c '[.shard.index, .shard.count, .shard.source]' "$ROOT"/shard-$k/results/ft_*/ft_meta.json 2>/dev/null)" \
 		"[$k,3,\"slurm\"]" "task $k ran shard $k/3 (--shard slurm)"
 done
+is "$(jq -r '.cli_args | index("--shard") as $i | .[$i + 1]' "$ROOT"/shard-2/results/ft_*/ft_meta.json 2>/dev/null)" \
+	2/3 "cli_args keep the shard as resolved (--resume needs no Slurm environment)"
 is "$(jq -r .status "$ROOT/merged/ft_meta.json" 2>/dev/null)" complete "the merged run is complete"
 is "$(jq -r '.merged_from | length' "$ROOT/merged/ft_meta.json" 2>/dev/null)" 3 "from 3 shards"
 
