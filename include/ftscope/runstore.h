@@ -264,7 +264,7 @@ const struct rs_pkg *run_view_pkg(const struct run_view *v, const char *name);
 int runstore_merge(struct run_view *in, size_t n, struct run_view *out);
 
 /*
- * Shards joined on disk (ftscope merge; src/runstore_merge.c): the runs in dirs (run
+ * Shards joined on disk (ftscope merge; src/results/runstore_merge.c): the runs in dirs (run
  * directories, or results directories: their newest run) written as the new run directory
  * out_dir. They must share the selection and the result options (shard.h) and no package;
  * packages of the selection none of them finished make the status "partial" (their names

@@ -4,7 +4,7 @@
 #define FTSCOPE_SHARD_H
 
 /*
- * Shards of a survey (src/shard.c): `run --shard K/N` runs the K-th of N parts of the
+ * Shards of a survey (src/results/shard.c): `run --shard K/N` runs the K-th of N parts of the
  * selection, `ftscope merge` joins the parts into one run.
  *
  *   assignment  the selection (after --packages, --top and the registry's skips, in the

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The ftscope authors */
 /*
- * Shards (src/shard.c): the assignment is balanced (floor or ceil of P/N), a partition of
+ * Shards (src/results/shard.c): the assignment is balanced (floor or ceil of P/N), a partition of
  * the selection, and stable (the same for the same selection, whatever else is asked);
  * --shard specs and the Slurm and Kubernetes environments; the result options' diff.
  */

@@ -3,7 +3,7 @@
 /*
  * ftscope merge -o OUT RUN...: the shards of one survey (run --shard K/N) joined into one
  * run directory that every reader takes for a single host's run (include/ftscope/shard.h).
- * The run store does the joining (runstore_merge_dirs(), src/runstore_merge.c).
+ * The run store does the joining (runstore_merge_dirs(), src/results/runstore_merge.c).
  */
 #include <getopt.h>
 #include <stdio.h>
