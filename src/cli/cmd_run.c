@@ -229,6 +229,15 @@ static void invoker_pip_config(struct run_ctx *rc)
 	free(dest);
 }
 
+/* The CPUs this process may use. */
+static long usable_cpus(void)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+		return CPU_COUNT(&set);
+	return sysconf(_SC_NPROCESSORS_ONLN);
+}
+
 /*
  * --check-stability: a busy machine makes durations and race rates noise, so the run does
  * not start: the 1-minute load must stay below --max-load (default: half the CPUs this
@@ -238,12 +247,9 @@ static bool stability_check(const struct run_opts *o, cJSON **out)
 {
 	char *text = NULL;
 	double load = -1, limit;
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	cpu_set_t set;
+	long cpus = usable_cpus();
 	cJSON *s = cJSON_CreateObject();
 	bool ok;
-	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
-		cpus = CPU_COUNT(&set);
 	if (read_file("/proc/loadavg", &text, NULL) == 0)
 		load = strtod(text, NULL);
 	free(text);
@@ -781,6 +787,12 @@ int cmd_run(int argc, char **argv)
 		run_stop_before_start("while checking the setup");
 	select_packages(&rc, &s);
 	shard_selection(&rc, &s);
+	if (o.jobs > 1 && usable_cpus() / o.jobs < 2) {
+		long cpus = usable_cpus();
+		warning("--jobs %ld on %ld CPUs leaves a package fewer than two cores: its threads "
+			"rarely run at the same time, and races it has may pass unseen (use at most "
+			"--jobs %ld here)", o.jobs, cpus, cpus / 2 > 1 ? cpus / 2 : 1);
+	}
 	if (o.list) {
 		for (size_t i = 0; i < s.nsel; i++)
 			puts(s.sel[i]->name);

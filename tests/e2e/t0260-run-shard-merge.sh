@@ -45,6 +45,11 @@ is "$(ftscope_out | tr '\n' ' ')" "$first" "the assignment is stable"
 is "$first" "ftfix-nogil " "round-robin in registry order: shard 2/3 of 4 is the 2nd package"
 run_ftscope run "${base[@]}" --top 3 --shard 1/2 --list
 is "$(ftscope_out | tr '\n' ' ')" "ftfix-ok ftfix-importfail " "after --top: of 3 packages, shard 1/2 gets 1st and 3rd"
+run_ftscope run "${base[@]}" --jobs 64 --list
+like "$(ftscope_err)" "--jobs 64 on [0-9]+ CPUs leaves a package fewer than two cores" \
+	"--jobs that leaves a package fewer than two cores warns"
+run_ftscope run "${base[@]}" --jobs 1 --list
+unlike "$(ftscope_err)" "fewer than two cores" "--jobs 1 does not"
 run_ftscope run "${base[@]}" --shard 3/2 --list
 is "$FTSCOPE_RC" 2 "--shard 3/2 is a usage error"
 run_ftscope run "${base[@]}" --shard slurm --list
