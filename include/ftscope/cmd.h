@@ -23,5 +23,6 @@ int cmd_flaky(int argc, char **argv);
 int cmd_crashes(int argc, char **argv);
 int cmd_compat(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_merge(int argc, char **argv);
 
 #endif

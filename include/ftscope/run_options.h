@@ -43,6 +43,8 @@ struct run_opts {
 	int parallel_iterations; /* --parallel-iterations (the plugin's --iterations) */
 	bool install_sdist;                      /* --install-from sdist */
 	bool trust_ft_wheels, trust_any_version; /* --trust-ft-wheels[-any-version] */
+	char *shard;                             /* --shard SPEC, as given */
+	bool list;                               /* --list: print the selection, exit */
 };
 
 void run_opts_init(struct run_opts *o);

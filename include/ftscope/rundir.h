@@ -39,6 +39,13 @@ void run_data_release(struct run_data *rd);
  * not glued onto it. 1 if something was moved, 0 if nothing had to be, -errno.
  */
 int run_repair_results(const char *run_dir, char **moved_to);
+/*
+ * Make an existing run directory and its artifacts/ root's (docs/security.md): as root,
+ * owner root, mode 0750, group the sudo user's (SUDO_GID) or root. 0, -EPERM if dir is not
+ * ours alone (someone else's, or writable by others: not used), or -errno; *what gets the
+ * path that failed (static text: "" or "/artifacts").
+ */
+int run_dir_protect(const char *dir, const char **what);
 /* The package object named `name`, or NULL. */
 struct cJSON *run_find_pkg(const struct run_data *rd, const char *name);
 

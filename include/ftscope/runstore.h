@@ -13,7 +13,8 @@
  *              its packages, their iterations (status as an enum, crash signature taken
  *              apart once, hangs with their waits and cycles, crashes), TSAN races and
  *              flaky tests
- *   merging    runstore_merge(): several loaded runs (shards of one run) as one view
+ *   merging    runstore_merge(): several loaded runs (shards of one run) as one view;
+ *              runstore_merge_dirs(): shards written as one run directory (ftscope merge)
  *
  * Commands and report formats read the view, never JSON keys. The view's strings are
  * borrowed from the loaded JSON: they live as long as the view. The `raw` members are
@@ -261,6 +262,22 @@ const struct rs_pkg *run_view_pkg(const struct run_view *v, const char *name);
  * then complete). The inputs are released (also on failure). 0, or -1 (n == 0).
  */
 int runstore_merge(struct run_view *in, size_t n, struct run_view *out);
+
+/*
+ * Shards joined on disk (ftscope merge; src/results/runstore_merge.c): the runs in dirs (run
+ * directories, or results directories: their newest run) written as the new run directory
+ * out_dir. They must share the selection and the result options (shard.h) and no package;
+ * packages of the selection none of them finished make the status "partial" (their names
+ * in res->missing, which the caller releases). 0, or -1 after printing why (out_dir is then
+ * not left behind).
+ */
+struct runstore_merged {
+	size_t inputs, packages, finished;
+	size_t linked, copied, skipped; /* artifact files */
+	struct strv missing;
+};
+int runstore_merge_dirs(const char *out_dir, char *const *dirs, size_t ndirs,
+			struct runstore_merged *res);
 
 /*
  * The Python stacks of a hung iteration's threads, from its forensics.json (the hang's

@@ -113,4 +113,7 @@ bool tree_is_roots(const char *path);
  */
 int ensure_own_dir_at(int dirfd, const char *name, mode_t mode, bool *replaced);
 
+/* Copy what is left of in to out (copy_file_range, else read/write); *bytes counts. */
+int fd_copy_data(int in, int out, unsigned long long *bytes);
+
 #endif

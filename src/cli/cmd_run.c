@@ -27,6 +27,7 @@
 #include "ftscope/run_outcome.h"
 #include "ftscope/rundir.h"
 #include "ftscope/sandbox.h"
+#include "ftscope/shard.h"
 #include "ftscope/show.h"
 #include "ftscope/supervise.h"
 #include "ftscope/sysinfo.h"
@@ -120,23 +121,16 @@ static void check_not_shared(const char *dir)
  * readable by the sudo user's group. A resumed run that is not root's alone is refused. */
 static void protect_run_dir(struct run_ctx *rc)
 {
-	const char *sg = getenv("SUDO_GID");
-	long g = 0;
-	int fd = open_dir_at(AT_FDCWD, rc->run_dir, geteuid()), afd;
-	if (fd < 0)
+	const char *what;
+	int r = run_dir_protect(rc->run_dir, &what);
+	if (r == -EPERM && !*what)
 		die("'%s' is not ftscope's own run directory (its owner or mode lets others write "
 		    "there): not used", rc->run_dir);
-	if (!sg || parse_int(sg, 1, 0x7fffffff, &g) < 0)
-		g = 0;
-	if (geteuid() == 0 && (fchown(fd, 0, (gid_t)g) < 0 || fchmod(fd, 0750) < 0))
-		die_errno("cannot protect '%s'", rc->run_dir);
-	afd = ensure_own_dir_at(fd, "artifacts", geteuid() == 0 ? 0750 : 0755, NULL);
-	if (afd < 0 || (geteuid() == 0 && fchown(afd, 0, (gid_t)g) < 0)) {
-		errno = afd < 0 ? -afd : errno;
-		die_errno("cannot make '%s/artifacts'", rc->run_dir);
+	if (r < 0) {
+		errno = -r;
+		die_errno(*what ? "cannot make '%s%s'" : "cannot protect '%s%s'", rc->run_dir,
+			  what);
 	}
-	close(afd);
-	close(fd);
 }
 
 /* One ftscope at a time per run: the lock is held as long as the supervisor (or one of
@@ -235,6 +229,15 @@ static void invoker_pip_config(struct run_ctx *rc)
 	free(dest);
 }
 
+/* The CPUs this process may use. */
+static long usable_cpus(void)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+		return CPU_COUNT(&set);
+	return sysconf(_SC_NPROCESSORS_ONLN);
+}
+
 /*
  * --check-stability: a busy machine makes durations and race rates noise, so the run does
  * not start: the 1-minute load must stay below --max-load (default: half the CPUs this
@@ -244,12 +247,9 @@ static bool stability_check(const struct run_opts *o, cJSON **out)
 {
 	char *text = NULL;
 	double load = -1, limit;
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	cpu_set_t set;
+	long cpus = usable_cpus();
 	cJSON *s = cJSON_CreateObject();
 	bool ok;
-	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
-		cpus = CPU_COUNT(&set);
 	if (read_file("/proc/loadavg", &text, NULL) == 0)
 		load = strtod(text, NULL);
 	free(text);
@@ -280,6 +280,9 @@ struct run_setup {
 	char *uniform;                   /* the one cause behind every failure, if any */
 	char who[128];                   /* whom the test code runs as, for the checks */
 	struct sbuf err;
+	struct shard shard;              /* --shard, resolved; count 0: not sharded */
+	char sel_hash[17];               /* the whole selection's (shard.h) */
+	cJSON *sel_names;                /* the whole selection, for the meta */
 };
 
 /* --resume: the run's own options, then whatever this command line adds. */
@@ -475,6 +478,37 @@ static void select_packages(struct run_ctx *rc, struct run_setup *s)
 		die("no packages selected from registry '%s'", o->registry_dir);
 }
 
+/* The whole selection's names and hash, then this shard's part of it (shard.h). */
+static void shard_selection(struct run_ctx *rc, struct run_setup *s)
+{
+	const char **names = xcalloc(s->nsel + 1, sizeof(*names));
+	size_t k = 0;
+	s->sel_names = cJSON_CreateArray();
+	for (size_t i = 0; i < s->nsel; i++) {
+		names[i] = s->sel[i]->name;
+		cJSON_AddItemToArray(s->sel_names, cJSON_CreateString(s->sel[i]->name));
+	}
+	selection_hash(names, s->nsel, s->sel_hash);
+	free(names);
+	if (s->prev.dir) {
+		const char *h = json_str(cJSON_GetObjectItemCaseSensitive(s->prev.meta, "selection"),
+					 "hash");
+		if (h && strcmp(h, s->sel_hash))
+			die("cannot resume '%s': its packages were another selection (hash %s, now "
+			    "%s): has the registry changed?", s->prev.dir, h, s->sel_hash);
+	}
+	if (!rc->o->shard)
+		return;
+	if (shard_resolve(rc->o->shard, &s->shard, &s->err) < 0)
+		die("%s", s->err.buf);
+	for (size_t i = 0; i < s->nsel; i++)
+		if (shard_owns(&s->shard, i))
+			s->sel[k++] = s->sel[i];
+	info("shard %ld of %ld (%s): %zu of %zu packages", s->shard.index, s->shard.count,
+	     s->shard.source, k, s->nsel);
+	s->nsel = k;
+}
+
 /* --resume: the run directory again, locked, its meta "running" with a resumed_at more. */
 static void reopen_run_dir(struct run_ctx *rc, const struct run_data *prev)
 {
@@ -527,8 +561,17 @@ static void create_run_dir(struct run_ctx *rc, const struct run_setup *s, int ar
 				      cJSON_Duplicate(rc->baseline_profile, true));
 	cJSON_AddItemToObject(rc->meta, "config",
 			      run_opts_config_json(rc->o, tracer_name(rc->tracer)));
-	for (int i = 1; i < argc; i++)
-		cJSON_AddItemToArray(args, cJSON_CreateString(argv[i]));
+	for (int i = 1; i < argc; i++) {
+		/* the shard as resolved: a resume needs no Slurm environment */
+		bool sh = s->shard.count > 0;
+		char *a = sh && !strcmp(argv[i - 1], "--shard")
+				  ? xasprintf("%ld/%ld", s->shard.index, s->shard.count)
+			  : sh && starts_with(argv[i], "--shard=")
+				  ? xasprintf("--shard=%ld/%ld", s->shard.index, s->shard.count)
+				  : xstrdup(argv[i]);
+		cJSON_AddItemToArray(args, cJSON_CreateString(a));
+		free(a);
+	}
 	cJSON_AddItemToObject(rc->meta, "cli_args", args);
 	for (size_t i = 0; i < s->skipped.n; i++) {
 		cJSON *o = cJSON_CreateObject();
@@ -541,6 +584,20 @@ static void create_run_dir(struct run_ctx *rc, const struct run_setup *s, int ar
 	}
 	cJSON_AddItemToObject(rc->meta, "packages_skipped", sk);
 	cJSON_AddNumberToObject(rc->meta, "packages_total", (double)s->nsel);
+	sk = cJSON_CreateObject();
+	cJSON_AddStringToObject(sk, "hash", s->sel_hash);
+	cJSON_AddNumberToObject(sk, "packages_total", (double)cJSON_GetArraySize(s->sel_names));
+	cJSON_AddItemToObject(sk, "packages", cJSON_Duplicate(s->sel_names, true));
+	cJSON_AddItemToObject(rc->meta, "selection", sk);
+	if (s->shard.count) {
+		cJSON *sh = cJSON_CreateObject();
+		cJSON_AddNumberToObject(sh, "index", (double)s->shard.index);
+		cJSON_AddNumberToObject(sh, "count", (double)s->shard.count);
+		cJSON_AddStringToObject(sh, "source", s->shard.source);
+		cJSON_AddItemToObject(rc->meta, "shard", sh);
+	} else {
+		cJSON_AddNullToObject(rc->meta, "shard");
+	}
 	cJSON_AddNumberToObject(rc->meta, "packages_completed", 0);
 	cJSON_AddNumberToObject(rc->meta, "total_iterations", 0);
 	cJSON_AddNumberToObject(rc->meta, "total_duration_s", 0);
@@ -578,6 +635,14 @@ static void start_run(struct run_ctx *rc, struct run_setup *s)
 	if (s->stability) {
 		json_set(rc->meta, "stability", s->stability);
 		s->stability = NULL; /* the meta has it */
+	}
+	if (!s->prev.dir) {
+		char oh[17];
+		result_options_hash(config, rc->profile, oh);
+		json_set_str(rc->meta, "result_options_hash", oh);
+	} else {
+		/* a merged run that missed shards: what was missing is run now */
+		cJSON_DeleteItemFromObjectCaseSensitive(rc->meta, "packages_missing");
 	}
 	if (run_write_meta(rc) < 0)
 		die("cannot start the run");
@@ -664,6 +729,7 @@ static void run_release(struct run_ctx *rc, struct run_setup *s)
 	run_data_release(&s->prev);
 	strv_release(&s->skipped);
 	cJSON_Delete(s->stability);
+	cJSON_Delete(s->sel_names);
 	free(s->uniform);
 	free(s->tsan_runtime);
 	sbuf_release(&s->err);
@@ -720,6 +786,19 @@ int cmd_run(int argc, char **argv)
 	if (run_interrupted)
 		run_stop_before_start("while checking the setup");
 	select_packages(&rc, &s);
+	shard_selection(&rc, &s);
+	if (o.jobs > 1 && usable_cpus() / o.jobs < 2) {
+		long cpus = usable_cpus();
+		warning("--jobs %ld on %ld CPUs leaves a package fewer than two cores: its threads "
+			"rarely run at the same time, and races it has may pass unseen (use at most "
+			"--jobs %ld here)", o.jobs, cpus, cpus / 2 > 1 ? cpus / 2 : 1);
+	}
+	if (o.list) {
+		for (size_t i = 0; i < s.nsel; i++)
+			puts(s.sel[i]->name);
+		ret = FT_EXIT_OK;
+		goto out;
+	}
 	/* --check-stability: on a busy machine nothing starts (and no run directory is made). */
 	if (o.check_stability && !stability_check(&o, &s.stability)) {
 		error("the machine is not stable enough to start: its 1-minute load is %.2f on %d "

@@ -90,6 +90,8 @@ static void add_run_line(struct sbuf *sb, const struct run_view *v)
 	}
 	if (!strcmp(status, "interrupted"))
 		sbuf_adds(sb, " (interrupted: partial results");
+	else if (!strcmp(status, "partial"))
+		sbuf_adds(sb, " (partial: merged without every shard");
 	else if (!strcmp(status, "disk_full"))
 		sbuf_adds(sb, " (stopped: the disk filled up: partial results");
 	else if (!strcmp(status, "running"))

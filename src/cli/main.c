@@ -31,6 +31,7 @@ static const struct cmd_struct {
 	{ "crashes", cmd_crashes, "crash-signature clusters across iterations, packages and runs" },
 	{ "compat", cmd_compat, "extension modules: GIL fallback and free-threading declarations" },
 	{ "compare", cmd_compare, "what changed between two runs: categories, crashes, deadlocks" },
+	{ "merge", cmd_merge, "join the runs of a survey's shards (run --shard) into one run" },
 };
 
 static void usage(FILE *f)

@@ -15,6 +15,7 @@
 #include "ftscope/error.h"
 #include "ftscope/json.h"
 #include "ftscope/rundir.h"
+#include "ftscope/sandbox.h"
 #include "ftscope/util.h"
 
 /* "ft_YYYYMMDD_HHMMSS" */
@@ -345,6 +346,31 @@ void run_data_release(struct run_data *rd)
 	cJSON_Delete(rd->meta);
 	free(rd->dir);
 	memset(rd, 0, sizeof(*rd));
+}
+
+int run_dir_protect(const char *dir, const char **what)
+{
+	const char *sg = getenv("SUDO_GID");
+	long g = 0;
+	int fd = open_dir_at(AT_FDCWD, dir, geteuid()), afd, ret = 0;
+	*what = "";
+	if (fd < 0)
+		return -EPERM;
+	if (!sg || parse_int(sg, 1, 0x7fffffff, &g) < 0)
+		g = 0;
+	if (geteuid() == 0 && (fchown(fd, 0, (gid_t)g) < 0 || fchmod(fd, 0750) < 0)) {
+		ret = -errno;
+		goto out;
+	}
+	*what = "/artifacts";
+	afd = ensure_own_dir_at(fd, "artifacts", geteuid() == 0 ? 0750 : 0755, NULL);
+	if (afd < 0 || (geteuid() == 0 && fchown(afd, 0, (gid_t)g) < 0))
+		ret = afd < 0 ? afd : -errno;
+	if (afd >= 0)
+		close(afd);
+out:
+	close(fd);
+	return ret;
 }
 
 struct cJSON *run_find_pkg(const struct run_data *rd, const char *name)

@@ -357,8 +357,8 @@ static void load_meta(struct run_view *v)
 		v->meta.status = RS_UNKNOWN;
 	else if (!status || !strcmp(status, "complete")) /* labeille's meta has no status */
 		v->meta.status = RS_COMPLETE;
-	else if (!strcmp(status, "interrupted"))
-		v->meta.status = RS_INTERRUPTED;
+	else if (!strcmp(status, "interrupted") || !strcmp(status, "partial"))
+		v->meta.status = RS_INTERRUPTED; /* partial: a merge that misses shards */
 	else
 		v->meta.status = RS_RUNNING;
 	v->meta.status_text = status;

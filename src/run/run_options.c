@@ -14,6 +14,7 @@
 #include "ftscope/run_options.h"
 #include "ftscope/run_outcome.h"
 #include "ftscope/sandbox.h"
+#include "ftscope/shard.h"
 #include "ftscope/tracer.h"
 
 static const char *const run_usage[] = {
@@ -30,6 +31,16 @@ static const char *const run_usage[] = {
 	"  --packages A,B             only these registry packages",
 	"  --top N                    the N most downloaded selected packages (download_count;",
 	"                             equal counts in index order)",
+	"  --shard K/N                run only the K-th of N shards of the selection (after",
+	"                             --packages, --top and skips, dealt round-robin in order:",
+	"                             each shard gets floor or ceil of P/N packages); join the",
+	"                             shards' runs with ftscope merge",
+	"  --shard slurm              K and N of this Slurm array task (SLURM_ARRAY_TASK_ID,",
+	"                             _MIN, _COUNT; sbatch --array=1-N)",
+	"  --shard k8s[/N]            K of this Kubernetes Indexed Job pod (JOB_COMPLETION_INDEX),",
+	"                             N from k8s/N, else $FTSCOPE_SHARD_COUNT (the completions)",
+	"  --list                     print the packages this run (or shard) would run, one a",
+	"                             line, and exit without running anything",
 	"  --package-dir PATH         one local checkout instead of a registry",
 	"  --work-dir DIR             repos/, venvs/ and results/ under DIR (default: the",
 	"                             current directory); the three options below override it",
@@ -88,7 +99,9 @@ static const char *const run_usage[] = {
 	"                             ebpf adds the eBPF recorder (signals, lock waits, thread",
 	"                             states in real time; drives the deadlock window); none reads",
 	"                             /proc only; auto (default): ebpf, else ptrace, else none",
-	"  --jobs N                   packages in parallel (default 1)",
+	"  --jobs N                   packages in parallel (default 1); warns when that leaves a",
+	"                             package fewer than two CPUs (races need threads that run",
+	"                             at the same time)",
 	"  --user NAME                run installs and tests as NAME (default, as root: a test",
 	"                             uid of its own per package, 65100-65355; --user root",
 	"                             runs them as root)",
@@ -116,7 +129,7 @@ enum {
 	OPT_RESULTS, OPT_PACKAGE_DIR, OPT_TRACER, OPT_JOBS, OPT_RESUME, OPT_MAX_OUTPUT, OPT_MAX_PIDS,
 	OPT_USER, OPT_TSAN_SUPP, OPT_OFFLINE, OPT_FIND_LINKS, OPT_HELP, OPT_FAIL_ON,
 	OPT_PAR_THREADS, OPT_PAR_ITERS, OPT_WORK_DIR, OPT_NO_STABILITY, OPT_INSTALL_FROM,
-	OPT_TRUST_WHEELS, OPT_TRUST_ANY, OPT_MAX_LOAD, OPT_BASELINE,
+	OPT_TRUST_WHEELS, OPT_TRUST_ANY, OPT_MAX_LOAD, OPT_BASELINE, OPT_SHARD, OPT_LIST,
 };
 
 void run_opts_init(struct run_opts *o)
@@ -154,6 +167,7 @@ void run_opts_release(struct run_opts *o)
 	free(o->user);
 	free(o->tsan_suppressions);
 	free(o->find_links);
+	free(o->shard);
 }
 
 static void set_str(char **dst, const char *v)
@@ -203,6 +217,8 @@ static const struct option run_longopts[] = {
 	{ "install-from", required_argument, NULL, OPT_INSTALL_FROM },
 	{ "trust-ft-wheels", no_argument, NULL, OPT_TRUST_WHEELS },
 	{ "trust-ft-wheels-any-version", no_argument, NULL, OPT_TRUST_ANY },
+	{ "shard", required_argument, NULL, OPT_SHARD },
+	{ "list", no_argument, NULL, OPT_LIST },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
@@ -399,6 +415,20 @@ int run_opts_parse(int argc, char **argv, struct run_opts *o)
 					  "compatible, intermittent, incompatible, crash, deadlock, ...");
 			break;
 		}
+		case OPT_SHARD: {
+			/* checked here, resolved (Slurm's or the Job's environment) by run */
+			struct shard sh;
+			struct sbuf err = SBUF_INIT;
+			if (strcmp(optarg, "slurm") && strcmp(optarg, "k8s") &&
+			    strncmp(optarg, "k8s/", 4) && shard_resolve(optarg, &sh, &err) < 0)
+				die_usage("run", "%s", err.buf);
+			sbuf_release(&err);
+			set_str(&o->shard, optarg);
+			break;
+		}
+		case OPT_LIST:
+			o->list = true;
+			break;
 		case OPT_HELP:
 			return 1;
 		default:

@@ -406,7 +406,7 @@ struct stage {
 	struct sbuf *err;
 };
 
-static int copy_data(int in, int out, unsigned long long *bytes)
+int fd_copy_data(int in, int out, unsigned long long *bytes)
 {
 	char buf[65536];
 	bool plain = false;
@@ -458,7 +458,7 @@ static int copy_file(struct stage *sg, int sfd, int dfd, const char *name)
 		close(in);
 		return r;
 	}
-	r = copy_data(in, out, &sg->bytes);
+	r = fd_copy_data(in, out, &sg->bytes);
 	if (!r && (fchmod(out, (st.st_mode & 0777) | 0600) < 0 || give_fd(sg->ws, out) < 0))
 		r = -errno;
 	close(in);

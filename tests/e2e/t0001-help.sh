@@ -11,7 +11,7 @@ need_ftscope
 run_ftscope --help
 is "$FTSCOPE_RC" 0 "ftscope --help exits 0"
 ok grep -qi usage "$FTSCOPE_OUT" "ftscope --help prints a usage on stdout"
-for cmd in run show export; do
+for cmd in run show export merge; do
 	ok grep -qw "$cmd" "$FTSCOPE_OUT" "ftscope --help lists '$cmd'"
 done
 
@@ -21,7 +21,7 @@ for opt in --target-python --registry-dir --packages --top --package-dir --itera
 	--timeout --stall-threshold --deadlock-window --repos-dir --venvs-dir --results-dir \
 	--compare-with-gil --detect-extensions --no-detect-extensions --stop-on-first-pass \
 	--env --resume --work-dir --no-check-stability --check-stability --install-from \
-	--trust-ft-wheels --trust-ft-wheels-any-version --baseline-python; do
+	--trust-ft-wheels --trust-ft-wheels-any-version --baseline-python --shard --list; do
 	ok grep -qe "$opt\\b" "$FTSCOPE_OUT" "ftscope run --help documents $opt"
 done
 
