@@ -28,6 +28,8 @@ _Noreturn void die_usage(const char *cmd, const char *fmt, ...) __attribute__((f
 /* The one line for getopt_long's '?' (unknown option) or ':' (missing value: the optstring
  * starts with ':') return c, naming the option (argv[optind - 1]); exit 2. */
 _Noreturn void die_bad_option(const char *cmd, int c, char **argv);
+/* After getopt: the one RUN_DIR argument left, or die_usage (missing, or one too many). */
+const char *the_run_dir(const char *cmd, int argc, char **argv);
 
 /* One cleanup hook, run by die() before exiting (strace's cleanup()). */
 void set_die_cleanup(void (*fn)(void));

@@ -128,3 +128,12 @@ void die_bad_option(const char *cmd, int c, char **argv)
 	/* getopt sets optopt to an unknown short option's letter, 0 for a long one */
 	die_usage(cmd, "unknown option '%s'", optopt > 0 && optopt < 128 ? letter : arg);
 }
+
+const char *the_run_dir(const char *cmd, int argc, char **argv)
+{
+	if (optind >= argc)
+		die_usage(cmd, "missing RUN_DIR");
+	if (optind + 1 < argc)
+		die_usage(cmd, "unexpected argument '%s'", argv[optind + 1]);
+	return argv[optind];
+}

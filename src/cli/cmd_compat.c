@@ -417,11 +417,7 @@ static void parse_compat_options(int argc, char **argv, struct compat_opts *o)
 			die_bad_option("compat", c, argv);
 		}
 	}
-	if (optind >= argc)
-		die_usage("compat", "missing RUN_DIR");
-	if (optind + 1 < argc)
-		die_usage("compat", "unexpected argument '%s'", argv[optind + 1]);
-	o->dir = argv[optind];
+	o->dir = the_run_dir("compat", argc, argv);
 }
 
 int cmd_compat(int argc, char **argv)

@@ -268,11 +268,7 @@ static void parse_export_options(int argc, char **argv, struct export_opts *opts
 			die_bad_option("export", c, argv);
 		}
 	}
-	if (optind >= argc)
-		die_usage("export", "missing RUN_DIR");
-	if (optind + 1 < argc)
-		die_usage("export", "unexpected argument '%s'", argv[optind + 1]);
-	opts->dir = argv[optind];
+	opts->dir = the_run_dir("export", argc, argv);
 }
 
 int cmd_export(int argc, char **argv)

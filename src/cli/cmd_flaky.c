@@ -499,11 +499,7 @@ static void parse_flaky_options(int argc, char **argv, struct flaky_opts *o)
 			die_bad_option("flaky", c, argv);
 		}
 	}
-	if (optind >= argc)
-		die_usage("flaky", "missing RUN_DIR");
-	if (optind + 1 < argc)
-		die_usage("flaky", "unexpected argument '%s'", argv[optind + 1]);
-	o->dir = argv[optind];
+	o->dir = the_run_dir("flaky", argc, argv);
 }
 
 int cmd_flaky(int argc, char **argv)

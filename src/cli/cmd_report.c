@@ -109,11 +109,7 @@ static void parse_report_options(int argc, char **argv, struct report_opts *opts
 			die_bad_option("report", c, argv);
 		}
 	}
-	if (optind >= argc)
-		die_usage("report", "missing RUN_DIR");
-	if (optind + 1 < argc)
-		die_usage("report", "unexpected argument '%s'", argv[optind + 1]);
-	opts->dir = argv[optind];
+	opts->dir = the_run_dir("report", argc, argv);
 }
 
 int cmd_report(int argc, char **argv)

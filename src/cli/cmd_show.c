@@ -331,11 +331,7 @@ static void parse_show_options(int argc, char **argv, struct show_opts *opts)
 			die_bad_option("show", c, argv);
 		}
 	}
-	if (optind >= argc)
-		die_usage("show", "missing RUN_DIR");
-	if (optind + 1 < argc)
-		die_usage("show", "unexpected argument '%s'", argv[optind + 1]);
-	opts->dir = argv[optind];
+	opts->dir = the_run_dir("show", argc, argv);
 }
 
 static int show_print(struct show_opts *opts)
