@@ -47,6 +47,7 @@ struct elf_file {
 
 	bool syms_loaded; /* function symbols are loaded on the first lookup */
 	bool syms_prep;   /* ... or by a preparation thread (elflines.c): wait for it */
+	bool syms_done;   /* elf_file_load_symbols() has finished (under elfsyms.c's lock) */
 	struct sym *syms; /* sorted by start, one per address */
 	size_t nsyms, syms_cap;
 	uint64_t *max_end; /* max_end[i] = max end of syms[0..i] (sizeless: start + 1) */
@@ -77,13 +78,9 @@ struct elf_file {
 	size_t ninl_units;
 };
 
-/* Free ef's inline tables (elflines.c). */
-void elf_file_inlines_free(struct elf_file *ef);
 /* Put ef on the list of files whose tables are saved later (SYMCACHE_SAVE_LATER). */
 void elf_file_note_pending(struct elf_file *ef);
 void elf_file_load_symbols(struct elf_file *ef, bool note);
-/* elflines.c: wait for the preparation thread loading ef's symbols */
-void elf_file_prepare_syms_wait(struct elf_file *ef);
 /* Build and save ef's line table unless it has one (or is not to have one). */
 void elf_file_save_lines(struct elf_file *ef);
 

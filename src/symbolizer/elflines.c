@@ -156,16 +156,6 @@ size_t elf_file_inlines(struct elf_file *ef, uint64_t vaddr, struct inline_hit *
 	return inline_table_lookup(ef->inl_units[i].t, vaddr, hits, max);
 }
 
-void elf_file_inlines_free(struct elf_file *ef)
-{
-	inline_table_free(ef->inl);
-	for (size_t i = 0; i < ef->ninl_units; i++)
-		inline_table_free(ef->inl_units[i].t);
-	free(ef->inl_units);
-	if (ef->inl_dwfl)
-		dwfl_end(ef->inl_dwfl);
-}
-
 /*
  * Opening DWARF costs libdw a full inflate of every .debug_* section when they are
  * compressed (Debian's -dbg packages), and a large CU's line program per lookup (CPython's
@@ -211,7 +201,7 @@ static void lazy_open(struct elf_file *ef)
 /*
  * Preparation on threads of their own, one per file (elf_file_prepare_lines), while the
  * caller attaches, holds and unwinds: the file's symbols first (the unwinder's first lookup
- * in it waits for them: elf_file_prepare_syms_wait; noting the file pending is left to the
+ * in it waits for them, in elfsyms.c; noting the file pending is left to the
  * caller), then its lines: the saved table, loaded (mapped, its checksum checked: ~1,200
  * pages for libpython's), else what its lookups will need that does not depend on the
  * stacks -- its lazy index (inflating a compressed .debug_line, scanning it, or libdw's
@@ -226,7 +216,6 @@ struct prep_job {
 	uint64_t hints[16];     /* vaddrs whose units to decode */
 	size_t nhints;
 	bool syms;              /* load its symbols first (the unwinder's lookups wait for them) */
-	int syms_done;          /* under prep_mu */
 	bool load_table;        /* try the saved table first */
 	bool lazy_ok;           /* without one, make the lazy index */
 	struct line_table *lines; /* the thread's results */
@@ -241,8 +230,6 @@ struct prep_job {
 static struct prep_job *prep_jobs;
 static size_t nprep;
 static bool prep_running;
-static pthread_mutex_t prep_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t prep_cv = PTHREAD_COND_INITIALIZER;
 /* The threads work at the lowest priority until the target is released or a lookup waits
  * for them (symbolizer_prepare_go): while the target is being stopped, its threads need the
  * CPU to reach their stops, and every ms of it is the target's hold. As root, SCHED_IDLE
@@ -272,13 +259,8 @@ static void prep_do(struct prep_job *j)
 	const char *file;
 	int line;
 
-	if (j->syms) {
-		elf_file_load_symbols(j->ef, false);
-		pthread_mutex_lock(&prep_mu);
-		j->syms_done = 1;
-		pthread_cond_broadcast(&prep_cv);
-		pthread_mutex_unlock(&prep_mu);
-	}
+	if (j->syms)
+		elf_file_load_symbols(j->ef, false); /* (it tells the lookups waiting for it) */
 	if (j->load_table)
 		j->lines = line_table_load(j->ef->build_id);
 	if (j->lines || !j->lazy_ok)
@@ -417,24 +399,6 @@ void elf_file_prepare_lines(struct elf_file *ef, const uint64_t *hints, size_t n
 	j->debug_path = xstrdup(ef->debug_cand);
 	for (size_t k = 0; k < nhints && j->nhints < ARRAY_SIZE(j->hints); k++)
 		j->hints[j->nhints++] = hints[k];
-}
-
-void elf_file_prepare_syms_wait(struct elf_file *ef)
-{
-	for (size_t i = 0; prep_running && i < nprep; i++) {
-		struct prep_job *j = &prep_jobs[i];
-		if (j->ef != ef || !j->syms)
-			continue;
-		symbolizer_prepare_go(); /* it is waited for now */
-		pthread_mutex_lock(&prep_mu);
-		while (!j->syms_done)
-			pthread_cond_wait(&prep_cv, &prep_mu);
-		pthread_mutex_unlock(&prep_mu);
-		break;
-	}
-	ef->syms_prep = false;
-	if (ef->symtab_unsaved)
-		elf_file_note_pending(ef);
 }
 
 void symbolizer_prepare_go(void)

@@ -452,7 +452,12 @@ static void elf_file_destroy(struct elf_file *ef)
 	if (ef->dwfl)
 		dwfl_end(ef->dwfl);
 	line_table_free(ef->lines);
-	elf_file_inlines_free(ef);
+	inline_table_free(ef->inl);
+	for (size_t i = 0; i < ef->ninl_units; i++)
+		inline_table_free(ef->inl_units[i].t);
+	free(ef->inl_units);
+	if (ef->inl_dwfl)
+		dwfl_end(ef->inl_dwfl);
 	lazy_lines_free(ef->lazy);
 	if (ef->fd >= 0)
 		close(ef->fd);
@@ -543,6 +548,10 @@ void elf_file_note_pending(struct elf_file *ef)
  * sorted (and saved, now or later). Done on the first lookup, not when the file is opened:
  * a dump does not look up every mapped library; or on a preparation thread (elflines.c),
  * which leaves noting the file pending (note) to the caller: that list is not the thread's. */
+/* A preparation thread's elf_file_load_symbols() tells the lookup waiting for it. */
+static pthread_mutex_t syms_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t syms_cv = PTHREAD_COND_INITIALIZER;
+
 void elf_file_load_symbols(struct elf_file *ef, bool note)
 {
 	ef->syms_loaded = true;
@@ -563,6 +572,15 @@ void elf_file_load_symbols(struct elf_file *ef, bool note)
 out:
 	debug("symbolizer: loaded '%s' (%zu symbols%s%s)", ef->path, ef->nsyms,
 	      ef->debug_path ? ", debug file " : "", ef->debug_path ? ef->debug_path : "");
+	pthread_mutex_lock(&syms_mu);
+	ef->syms_done = true;
+	pthread_cond_broadcast(&syms_cv);
+	pthread_mutex_unlock(&syms_mu);
+}
+
+bool elf_file_syms_preparing(const struct elf_file *ef)
+{
+	return ef->syms_prep;
 }
 
 struct elf_file *elf_file_from_memory(const char *name, const void *buf, size_t len,
@@ -630,8 +648,15 @@ const char *elf_file_build_id(const struct elf_file *ef)
 
 static void load_symbols(struct elf_file *ef)
 {
-	if (ef->syms_prep)
-		elf_file_prepare_syms_wait(ef);
+	if (ef->syms_prep) { /* a preparation thread loads them (elflines.c) */
+		pthread_mutex_lock(&syms_mu);
+		while (!ef->syms_done)
+			pthread_cond_wait(&syms_cv, &syms_mu);
+		pthread_mutex_unlock(&syms_mu);
+		ef->syms_prep = false;
+		if (ef->symtab_unsaved)
+			elf_file_note_pending(ef);
+	}
 	if (!ef->syms_loaded)
 		elf_file_load_symbols(ef, true);
 }

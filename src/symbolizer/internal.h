@@ -50,6 +50,9 @@ void elf_file_put(struct elf_file *ef);             /* NULL ok */
 const struct elf_load *elf_file_loads(const struct elf_file *ef, size_t *n);
 const char *elf_file_build_id(const struct elf_file *ef); /* hex, or NULL; borrowed */
 const char *elf_file_debug_path(struct elf_file *ef); /* separate debug file, or NULL */
+/* Whether a preparation thread loads ef's symbols (a lookup will wait for it: call
+ * symbolizer_prepare_go() first, so that it runs at full priority). */
+bool elf_file_syms_preparing(const struct elf_file *ef);
 
 /* Function symbol containing vaddr (st_size respected; sizeless symbols only at their
  * exact address). false if none. */

@@ -374,6 +374,8 @@ int symbolizer_lookup(struct symbolizer *s, uint64_t ip, bool is_return_address,
 	}
 	f->module_offset = ip - m->bias;
 	f->build_id = xstrdup(elf_file_build_id(ef));
+	if (elf_file_syms_preparing(ef))
+		symbolizer_prepare_go(); /* the lookup waits for that thread: full priority */
 	if (elf_file_symbolize(ef, pc - m->bias, &hit)) {
 		f->function = xstrdup(hit.name);
 		f->func_offset = ip - (hit.start + m->bias);

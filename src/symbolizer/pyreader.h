@@ -218,9 +218,11 @@ static inline int rd_i32(struct pyreader *r, uint64_t addr, int32_t *v)
 	return mem_read(r, addr, v, sizeof(*v));
 }
 
-/* pyframes.c */
+/* pymem.c */
 void want_add(struct pyreader *r, uint64_t addr, uint64_t len);
 void want_fetch(struct pyreader *r);
+void aset_init(struct addr_set *s, size_t cap);
+void aset_release(struct addr_set *s);
 bool aset_add(struct addr_set *s, uint64_t k);
 void aset_clear(struct addr_set *s);
 void code_info_release(struct code_info *c);
