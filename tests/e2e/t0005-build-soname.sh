@@ -14,7 +14,7 @@ need_cmd make cc objdump strings
 unset MAKEFLAGS MAKELEVEL MFLAGS
 
 B=$TEST_TMP/build
-obj=$B/obj/src/gitrepo.o
+obj=$B/obj/src/run/gitrepo.o
 # A compiler that cannot find libgit2.so, as on a host without libgit2-dev: gcc then
 # prints the bare name.
 cat >"$TEST_TMP/cc-nogit2" <<'EOF'
