@@ -31,10 +31,11 @@ struct test_uid {
 	uid_t uid;
 	gid_t gid;      /* == uid */
 	int lock_fd;    /* the flock on /run/ftscope/uid-N.lock, -1 if none */
+	int claim_fd;   /* the abstract socket "ftscope-uid-N": the claim seen across chroots */
 	int guard_fd;   /* write end of the guardian's pipe, -1 if none */
 	pid_t guard_pid;
 };
-#define TEST_UID_INIT { 0, 0, -1, -1, 0 }
+#define TEST_UID_INIT { 0, 0, -1, -1, -1, 0 }
 
 /* The range in force: [*first, *last]. */
 void test_uids_range(uid_t *first, uid_t *last);

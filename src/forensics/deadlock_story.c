@@ -132,7 +132,8 @@ static char *signature(const struct story_iter *it)
 						  json_str(item(t, "wait"), "expr") ?
 						  json_str(item(t, "wait"), "expr") : ""));
 	}
-	qsort(parts.v, parts.n, sizeof(*parts.v), cmp_str);
+	if (parts.n)
+		qsort(parts.v, parts.n, sizeof(*parts.v), cmp_str);
 	sbuf_adds(&sb, "cycle");
 	for (size_t i = 0; i < parts.n; i++)
 		sbuf_addf(&sb, ";%s", parts.v[i]);

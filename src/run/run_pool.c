@@ -111,8 +111,10 @@ static _Noreturn void worker_main(struct run_ctx *rc, const struct pkg_entry *e,
 		struct run_as ra;
 		test_uid_run_as(tu, &ra);
 		supervise_set_user(&ra);
-		close(tu->lock_fd); /* the guardian holds it */
-		tu->lock_fd = -1;
+		close(tu->lock_fd); /* the guardian holds it, and the claim */
+		if (tu->claim_fd >= 0)
+			close(tu->claim_fd);
+		tu->lock_fd = tu->claim_fd = -1;
 	}
 	pkg = run_process_package(rc, e, NULL);
 	text = json_print(pkg, false);

@@ -19,7 +19,10 @@
 #include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <stddef.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -112,15 +115,47 @@ static void sweep(uid_t uid, gid_t gid)
 	unname(uid);
 }
 
-/* Close every descriptor from 3 up but keep[0] and keep[1]. */
-static void close_all_but(int a, int b)
+/* Close every descriptor from 3 up but the n in keep[] (-1s ignored). */
+static void close_all_but(const int *keep, size_t n)
 {
-	int lo = a < b ? a : b, hi = a < b ? b : a;
-	if (lo > 3)
-		close_range(3, (unsigned)lo - 1, 0);
-	if (hi > lo + 1)
-		close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
-	close_range((unsigned)hi + 1, ~0U, 0);
+	int k[4], nk = 0, from = 3;
+	for (size_t i = 0; i < n && nk < 4; i++) {
+		int j = nk++;
+		for (; j > 0 && k[j - 1] > keep[i]; j--)
+			k[j] = k[j - 1];
+		k[j] = keep[i];
+	}
+	for (int i = 0; i < nk; i++) {
+		if (k[i] < from)
+			continue;
+		if (k[i] > from)
+			close_range((unsigned)from, (unsigned)k[i] - 1, 0);
+		from = k[i] + 1;
+	}
+	close_range((unsigned)from, ~0U, 0);
+}
+
+/*
+ * The claim on uid that other ftscopes see even where they cannot see our lock file: an
+ * abstract unix socket "ftscope-uid-N" (one per network namespace, which chroots of one host
+ * share while each has its own /run; kill(-1) as a test uid reaches every process of the
+ * pid namespace, so two roots must never take the same uid). Freed by the kernel when the
+ * last holder exits. The descriptor, or -errno (-EADDRINUSE: claimed).
+ */
+static int claim_uid(uid_t uid)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), n;
+	if (fd < 0)
+		return -errno;
+	n = snprintf(a.sun_path + 1, sizeof(a.sun_path) - 1, "ftscope-uid-%u", (unsigned)uid);
+	if (bind(fd, (struct sockaddr *)&a, (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+							 1 + (size_t)n)) < 0) {
+		int e = -errno;
+		close(fd);
+		return e;
+	}
+	return fd;
 }
 
 /*
@@ -145,7 +180,7 @@ static int start_guardian(struct test_uid *t)
 		static const int ignore[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE };
 		char c;
 		close(p[1]);
-		close_all_but(p[0], t->lock_fd);
+		close_all_but((const int[]){ p[0], t->lock_fd, t->claim_fd }, 3);
 		/* Ctrl-C reaches the whole process group: the guardian must outlive the worker. */
 		for (size_t i = 0; i < ARRAY_SIZE(ignore); i++)
 			signal(ignore[i], SIG_IGN);
@@ -164,9 +199,9 @@ static int start_guardian(struct test_uid *t)
 int test_uid_acquire(struct test_uid *t, bool guard, struct sbuf *err)
 {
 	uid_t first, last, uid;
-	int dfd, named = 0, busy = 0, r;
+	int dfd, named = 0, busy = 0, claimed = 0, cfd, r;
 	test_uids_range(&first, &last);
-	t->lock_fd = t->guard_fd = -1;
+	t->lock_fd = t->claim_fd = t->guard_fd = -1;
 	t->guard_pid = 0;
 	if (mkdir(LOCK_DIR, 0700) < 0 && errno != EEXIST) {
 		sbuf_addf(err, "cannot create '%s': %s", LOCK_DIR, strerror(errno));
@@ -193,23 +228,34 @@ int test_uid_acquire(struct test_uid *t, bool guard, struct sbuf *err)
 			close(fd); /* another ftscope's */
 			continue;
 		}
+		cfd = claim_uid(uid);
+		if (cfd == -EADDRINUSE) { /* another root's ftscope (or a squatter) */
+			claimed++;
+			close(fd);
+			continue;
+		}
 		if (uid_live_processes(uid, 0)) {
 			/* Not ours (or left over where no guardian could see it): never killed,
 			 * never shared. */
 			busy++;
 			close(fd);
+			if (cfd >= 0)
+				close(cfd);
 			continue;
 		}
 		t->uid = uid;
 		t->gid = (gid_t)uid;
 		t->lock_fd = fd;
+		t->claim_fd = cfd >= 0 ? cfd : -1; /* (no socket at all: the lock file alone) */
 		close(dfd);
 		r = guard ? start_guardian(t) : 0;
 		if (r < 0) {
 			sbuf_addf(err, "cannot start the guardian of test uid %u: %s",
 				  (unsigned)uid, strerror(-r));
 			close(fd);
-			t->lock_fd = -1;
+			if (t->claim_fd >= 0)
+				close(t->claim_fd);
+			t->lock_fd = t->claim_fd = -1;
 			return -1;
 		}
 		debug("test uid %u", (unsigned)uid);
@@ -217,8 +263,9 @@ int test_uid_acquire(struct test_uid *t, bool guard, struct sbuf *err)
 	}
 	close(dfd);
 	sbuf_addf(err, "no free test uid in %u-%u (%d have a passwd or group entry, %d have "
-		  "processes running; FTSCOPE_TEST_UIDS=FIRST-LAST picks another range)",
-		  (unsigned)first, (unsigned)last, named, busy);
+		  "processes running, %d are claimed by an ftscope in another root; "
+		  "FTSCOPE_TEST_UIDS=FIRST-LAST picks another range)",
+		  (unsigned)first, (unsigned)last, named, busy, claimed);
 	return -1;
 }
 
@@ -233,7 +280,9 @@ void test_uid_release(struct test_uid *t)
 		;
 	if (t->lock_fd >= 0)
 		close(t->lock_fd);
-	t->guard_fd = t->lock_fd = -1;
+	if (t->claim_fd >= 0)
+		close(t->claim_fd);
+	t->guard_fd = t->lock_fd = t->claim_fd = -1;
 	t->guard_pid = 0;
 }
 
@@ -243,7 +292,9 @@ void test_uid_hand_over(struct test_uid *t)
 		close(t->guard_fd);
 	if (t->lock_fd >= 0)
 		close(t->lock_fd);
-	t->guard_fd = t->lock_fd = -1;
+	if (t->claim_fd >= 0)
+		close(t->claim_fd);
+	t->guard_fd = t->lock_fd = t->claim_fd = -1;
 	t->guard_pid = 0;
 }
 

@@ -210,7 +210,8 @@ static struct inline_table *builder_finish(struct it_builder *b)
 
 	free(b->in.slots);
 	free(b->in.offs);
-	qsort(b->rows, b->n, sizeof(*b->rows), row_cmp);
+	if (b->n) /* (rows is NULL when nothing was inlined) */
+		qsort(b->rows, b->n, sizeof(*b->rows), row_cmp);
 	for (size_t i = 0; i < b->n; i++) {
 		if (b->rows[i].hi > max_hi)
 			max_hi = b->rows[i].hi;

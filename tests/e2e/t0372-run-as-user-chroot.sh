@@ -6,7 +6,8 @@
 # point there, so the test uid cannot be named in a private bind mount over /etc/passwd (it
 # would propagate out of the chroot). ftscope names it in the chroot's own /etc/passwd and
 # /etc/group for as long as it holds the uid, and removes the lines after; a line left by an
-# ftscope that was killed with its guardian is reclaimed, not counted as a real user's.
+# ftscope that was killed with its guardian is reclaimed, not counted as a real user's; a uid
+# claimed by an ftscope in another root (an abstract socket, seen across chroots) is not taken.
 # The chroot here: this host's /usr, a copy of its /etc, in a private mount namespace.
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -88,6 +89,28 @@ is "$(jqpkg ftfix-whoami .category)" compatible "the stale uid is reclaimed, and
 ok grep -q 'ftfix-whoami: uid=65100 user=ftscope-65100 ' "$RUN_DIR/artifacts/ftfix-whoami/1/stdout" \
 	"it ran as uid 65100, named"
 ok test -z "$(grep '^ftscope-' "$root/etc/passwd" "$root/etc/group")" "and its lines are gone after"
+
+# Another root's ftscope (outside this chroot: another /run, so its lock file is not seen
+# here) holds uid 65100: its claim, an abstract socket, is seen, and 65101 is taken instead.
+# (Two roots on one uid would sweep each other's processes: kill(-1) as the uid.)
+"$FT_PYTHON" -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("\0ftscope-uid-65100")
+print("held", flush=True)
+time.sleep(300)' >"$TEST_TMP/claim.out" &
+claimer=$!
+for _ in $(seq 50); do grep -q held "$TEST_TMP/claim.out" 2>/dev/null && break; sleep 0.1; done
+in_chroot env FTSCOPE_TEST_UIDS=65100-65101 "$FTSCOPE" "${run[@]}" --results-dir "$TEST_TMP/results-c"
+is "$FTSCOPE_RC" 0 "with uid 65100 claimed from another root: run exits 0"
+RUN_DIR=$(ls -d "$TEST_TMP"/results-c/ft_* 2>/dev/null | head -1)
+ok grep -q 'ftfix-whoami: uid=65101 user=ftscope-65101 ' "$RUN_DIR/artifacts/ftfix-whoami/1/stdout" \
+	"the test ran as 65101, not the claimed 65100"
+in_chroot env FTSCOPE_TEST_UIDS=65100-65100 "$FTSCOPE" "${run[@]}" --results-dir "$TEST_TMP/results-d"
+isnt "$FTSCOPE_RC" 0 "only the claimed uid in the range: the run stops"
+ok grep -q "1 are claimed by an ftscope in another root" "$FTSCOPE_ERR" "saying it is claimed elsewhere"
+kill "$claimer" 2>/dev/null
+wait "$claimer" 2>/dev/null
 
 # A real user's entry in the range is never taken over.
 echo "ftscope-65100:x:65100:65100:someone:/home/x:/bin/sh" >>"$root/etc/passwd"
