@@ -13,8 +13,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
-
 #include "ftscope/cgroup.h"
 #include "ftscope/cmd.h"
 #include "ftscope/error.h"
