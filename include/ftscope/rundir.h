@@ -48,6 +48,8 @@ int run_repair_results(const char *run_dir, char **moved_to);
 int run_dir_protect(const char *dir, const char **what);
 /* The package object named `name`, or NULL. */
 struct cJSON *run_find_pkg(const struct run_data *rd, const char *name);
+/* The run finished the package named `name`: it has a line, not an interrupted one. */
+bool run_pkg_finished(const struct run_data *rd, const char *name);
 
 /*
  * An iteration's forensics.json (array of snapshots; docs/results.md), read from

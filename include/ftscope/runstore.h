@@ -184,6 +184,7 @@ struct rs_pkg {
 	size_t nflaky;
 	size_t nflaky_any;             /* flaky_tests' size, whatever its type */
 	bool interrupted;
+	bool stress_only;              /* every plain iteration passed, some stress one did not */
 	bool install_ok, import_ok;    /* true when absent */
 	const char *import_error;      /* may be NULL */
 	const char *started_at;        /* may be NULL */

@@ -54,6 +54,13 @@ int python_check(const char *python, struct cJSON **profile, struct sbuf *err);
  * --baseline-python of PEP 779's comparison. */
 int python_check_build(const char *python, bool free_threaded, struct cJSON **profile,
 		       struct sbuf *err);
+/* The profile's members (NULL when absent): its minor version ("3.14"), version, compiler,
+ * and the pytest-run-parallel version it can import. profile_free() releases a profile. */
+const char *profile_minor(const struct cJSON *profile);
+const char *profile_version(const struct cJSON *profile);
+const char *profile_compiler(const struct cJSON *profile);
+const char *profile_pytest_run_parallel(const struct cJSON *profile);
+void profile_free(struct cJSON *profile);
 
 /*
  * A new venv in dir (an empty directory of the test user's: the package's workspace has

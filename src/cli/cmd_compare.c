@@ -125,12 +125,12 @@ static char *describe(const struct pkg_change *c, const char *arrow)
 	else if (db > 0 && da == 0)
 		sbuf_adds(&sb, "; new deadlocks");
 	/* stress findings (run --parallel-threads): failing only under stress, or no more */
-	if (json_bool(c->b->raw, "stress_only", false)) {
+	if (c->b->stress_only) {
 		char *st = stress_summary(c->b->raw);
-		sbuf_addf(&sb, "; %s%s", json_bool(c->a->raw, "stress_only", false) ? "" : "new: ",
+		sbuf_addf(&sb, "; %s%s", c->a->stress_only ? "" : "new: ",
 			  st ? st : "fails only under stress");
 		free(st);
-	} else if (json_bool(c->a->raw, "stress_only", false)) {
+	} else if (c->a->stress_only) {
 		sbuf_adds(&sb, "; no more stress-only failures");
 	}
 	return sbuf_detach(&sb);

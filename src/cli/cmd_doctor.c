@@ -13,13 +13,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
-
 #include "ftscope/cgroup.h"
 #include "ftscope/cmd.h"
 #include "ftscope/error.h"
 #include "ftscope/exit.h"
-#include "ftscope/json.h"
 #include "ftscope/pyframes.h"
 #include "ftscope/symbolizer.h"
 #include "ftscope/tracer.h"
@@ -257,15 +254,15 @@ int cmd_doctor(int argc, char **argv)
 	symbol_cache_line();
 	if (python) {
 		struct sbuf err = SBUF_INIT;
-		cJSON *profile = NULL;
+		struct cJSON *profile = NULL;
 		printf("Target Python: %s\n", python);
 		if (python_check(python, &profile, &err) == 0) {
-			line(true, true, "free-threaded", "%s (%s)", json_str(profile, "version"),
-			     json_str(profile, "compiler") ? json_str(profile, "compiler") : "?");
+			line(true, true, "free-threaded", "%s (%s)", profile_version(profile),
+			     profile_compiler(profile) ? profile_compiler(profile) : "?");
 			check_readable(python);
-			if (json_str(profile, "pytest_run_parallel"))
+			if (profile_pytest_run_parallel(profile))
 				line(true, false, "pytest-run-parallel", "%s (run --parallel-threads)",
-				     json_str(profile, "pytest_run_parallel"));
+				     profile_pytest_run_parallel(profile));
 			else
 				line(false, false, "pytest-run-parallel",
 				     "not installed: run --parallel-threads cannot stress "
@@ -273,7 +270,7 @@ int cmd_doctor(int argc, char **argv)
 		} else {
 			line(false, true, "free-threaded", "%s", err.buf);
 		}
-		cJSON_Delete(profile);
+		profile_free(profile);
 		sbuf_release(&err);
 	}
 	printf("%s\n", failures ? "Some checks failed." : "All required checks passed.");

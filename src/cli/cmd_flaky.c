@@ -363,7 +363,7 @@ static void print_profile(const struct profile *p, const struct flaky_opts *o)
 		char *st = stress_summary(p->pkg->raw); /* run --parallel-threads */
 		if (st)
 			printf("Stress:             %s%s\n", st,
-			       json_bool(p->pkg->raw, "stress_only", false) ? " (passes plain)" : "");
+			       p->pkg->stress_only ? " (passes plain)" : "");
 		free(st);
 	}
 	frate = (double)(p->n - p->pass) / (double)p->n;

@@ -15,8 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <cjson/cJSON.h>
-
 #include "ftscope/cmd.h"
 #include "ftscope/diskspace.h"
 #include "ftscope/error.h"
@@ -25,6 +23,7 @@
 #include "ftscope/results.h"
 #include "ftscope/run.h"
 #include "ftscope/run_outcome.h"
+#include "ftscope/runmeta.h"
 #include "ftscope/rundir.h"
 #include "ftscope/sandbox.h"
 #include "ftscope/shard.h"
@@ -224,7 +223,7 @@ static void invoker_pip_config(struct run_ctx *rc)
 		rc->pip_config = dest;
 		dest = NULL;
 	}
-	json_set_str(cJSON_GetObjectItemCaseSensitive(rc->meta, "config"), "pip_config", from);
+	runmeta_pip_config(rc->meta, from);
 	free(from);
 	free(dest);
 }
@@ -241,29 +240,22 @@ static long usable_cpus(void)
 /*
  * --check-stability: a busy machine makes durations and race rates noise, so the run does
  * not start: the 1-minute load must stay below --max-load (default: half the CPUs this
- * process may use). *out gets ft_meta.json's "stability". Returns whether it is stable.
+ * process may use). *st gets ft_meta.json's "stability". Returns whether it is stable.
  */
-static bool stability_check(const struct run_opts *o, cJSON **out)
+static bool stability_check(const struct run_opts *o, struct run_stability *st)
 {
 	char *text = NULL;
-	double load = -1, limit;
-	long cpus = usable_cpus();
-	cJSON *s = cJSON_CreateObject();
-	bool ok;
+	st->load_1m = -1;
+	st->cpus = usable_cpus();
 	if (read_file("/proc/loadavg", &text, NULL) == 0)
-		load = strtod(text, NULL);
+		st->load_1m = strtod(text, NULL);
 	free(text);
-	limit = o->max_load >= 0 ? o->max_load : 0.5 * (double)cpus;
-	ok = load >= 0 && load < limit;
-	cJSON_AddNumberToObject(s, "load_1m", load);
-	cJSON_AddNumberToObject(s, "cpus", (double)cpus);
-	cJSON_AddNumberToObject(s, "max_load", limit);
-	cJSON_AddBoolToObject(s, "ok", ok);
-	cJSON_AddStringToObject(s, "note", ok ? "load below the limit" : "machine busy");
-	*out = s;
-	if (ok)
-		info("stability: load %.2f on %ld CPUs, below %.2f: ok", load, cpus, limit);
-	return ok;
+	st->max_load = o->max_load >= 0 ? o->max_load : 0.5 * (double)st->cpus;
+	st->ok = st->load_1m >= 0 && st->load_1m < st->max_load;
+	if (st->ok)
+		info("stability: load %.2f on %ld CPUs, below %.2f: ok", st->load_1m, st->cpus,
+		     st->max_load);
+	return st->ok;
 }
 
 /* What cmd_run's steps share besides the run's context (run.h). */
@@ -276,13 +268,14 @@ struct run_setup {
 	struct run_data prev;            /* --resume: the run as it was */
 	struct test_uid check_uid;       /* the set-up checks' test uid (USER_DYNAMIC) */
 	char *tsan_runtime;              /* --tsan on an uninstrumented python: to preload */
-	cJSON *stability;                /* --check-stability's record */
+	struct run_stability stability;  /* --check-stability's record */
+	bool have_stability;
 	char *uniform;                   /* the one cause behind every failure, if any */
 	char who[128];                   /* whom the test code runs as, for the checks */
 	struct sbuf err;
 	struct shard shard;              /* --shard, resolved; count 0: not sharded */
 	char sel_hash[17];               /* the whole selection's (shard.h) */
-	cJSON *sel_names;                /* the whole selection, for the meta */
+	struct strv sel_names;           /* the whole selection, for the meta */
 };
 
 /* --resume: the run's own options, then whatever this command line adds. */
@@ -291,15 +284,11 @@ static void resume_options(struct run_opts *o, struct run_data *prev, int argc, 
 	/* The path is made absolute first: everything below (the junit path given to pytest
 	 * too) uses it. */
 	char *rd = abs_path(o->resume);
-	const cJSON *args, *a;
 	struct strv av = STRV_INIT;
 	if (run_load(rd, prev) < 0 || !prev->meta)
 		die("cannot resume '%s': not a readable ftscope run directory", rd);
-	args = cJSON_GetObjectItemCaseSensitive(prev->meta, "cli_args");
 	strv_push(&av, "run");
-	cJSON_ArrayForEach(a, args)
-		if (cJSON_IsString(a))
-			strv_push(&av, a->valuestring);
+	runmeta_cli_args(prev->meta, &av);
 	run_opts_release(o);
 	run_opts_init(o);
 	run_opts_parse((int)av.n, av.v, o);
@@ -404,18 +393,17 @@ static void check_interpreters(struct run_ctx *rc, struct run_setup *s)
 	o->target_python = a;
 	if (o->baseline_python) {
 		/* PEP 779's baseline: a default build of the same minor version */
-		cJSON *bp = NULL;
+		const char *bm, *tm = profile_minor(rc->profile);
 		a = abs_path(o->baseline_python);
 		free(o->baseline_python);
 		o->baseline_python = a;
-		if (python_check_build(a, false, &bp, &s->err) < 0)
+		if (python_check_build(a, false, &rc->baseline_profile, &s->err) < 0)
 			die("--baseline-python: %s", s->err.buf);
-		if (!json_str(bp, "minor") || !json_str(rc->profile, "minor") ||
-		    strcmp(json_str(bp, "minor"), json_str(rc->profile, "minor")))
+		bm = profile_minor(rc->baseline_profile);
+		if (!bm || !tm || strcmp(bm, tm))
 			die("--baseline-python '%s' is Python %s, the target is %s: PEP 779 compares "
-			    "builds of the same version", a, json_str(bp, "version"),
-			    json_str(rc->profile, "version"));
-		rc->baseline_profile = bp;
+			    "builds of the same version", a, profile_version(rc->baseline_profile),
+			    profile_version(rc->profile));
 	}
 }
 
@@ -469,7 +457,7 @@ static void select_packages(struct run_ctx *rc, struct run_setup *s)
 		    "--package-dir)", o->registry_dir);
 	if (registry_load(o->registry_dir, &s->reg) < 0)
 		die("cannot use registry '%s'", o->registry_dir);
-	if (registry_select(&s->reg, &o->packages, o->top, json_str(rc->profile, "minor"),
+	if (registry_select(&s->reg, &o->packages, o->top, profile_minor(rc->profile),
 			    &s->sel, &s->nsel, &s->skipped) < 0)
 		die("cannot select packages from '%s'", o->registry_dir);
 	for (size_t i = 0; i < s->skipped.n; i++)
@@ -483,16 +471,14 @@ static void shard_selection(struct run_ctx *rc, struct run_setup *s)
 {
 	const char **names = xcalloc(s->nsel + 1, sizeof(*names));
 	size_t k = 0;
-	s->sel_names = cJSON_CreateArray();
 	for (size_t i = 0; i < s->nsel; i++) {
 		names[i] = s->sel[i]->name;
-		cJSON_AddItemToArray(s->sel_names, cJSON_CreateString(s->sel[i]->name));
+		strv_push(&s->sel_names, s->sel[i]->name);
 	}
 	selection_hash(names, s->nsel, s->sel_hash);
 	free(names);
 	if (s->prev.dir) {
-		const char *h = json_str(cJSON_GetObjectItemCaseSensitive(s->prev.meta, "selection"),
-					 "hash");
+		const char *h = runmeta_selection_hash(s->prev.meta);
 		if (h && strcmp(h, s->sel_hash))
 			die("cannot resume '%s': its packages were another selection (hash %s, now "
 			    "%s): has the registry changed?", s->prev.dir, h, s->sel_hash);
@@ -513,7 +499,6 @@ static void shard_selection(struct run_ctx *rc, struct run_setup *s)
 static void reopen_run_dir(struct run_ctx *rc, const struct run_data *prev)
 {
 	char *moved = NULL, ts[32];
-	cJSON *r;
 	rc->run_dir = xstrdup(prev->dir);
 	protect_run_dir(rc);
 	run_lock(rc);
@@ -522,45 +507,25 @@ static void reopen_run_dir(struct run_ctx *rc, const struct run_data *prev)
 		warning("the last line of '%s/ft_results.jsonl' was cut short; moved it "
 			"to '%s'", rc->run_dir, moved);
 	free(moved);
-	rc->meta = cJSON_Duplicate(prev->meta, true);
-	json_set_str(rc->meta, "status", "running");
-	r = cJSON_GetObjectItemCaseSensitive(rc->meta, "resumed_at");
 	iso_utc(now_wall(), ts, sizeof(ts));
-	if (!cJSON_IsArray(r)) {
-		r = cJSON_CreateArray();
-		json_set(rc->meta, "resumed_at", r);
-	}
-	cJSON_AddItemToArray(r, cJSON_CreateString(ts));
+	rc->meta = runmeta_resume(prev->meta, ts);
 }
 
 /* A new run directory, locked, and its meta. */
 static void create_run_dir(struct run_ctx *rc, const struct run_setup *s, int argc,
 			   char **argv)
 {
-	cJSON *args = cJSON_CreateArray(), *sk = cJSON_CreateArray();
-	const char *base;
+	struct strv args = STRV_INIT;
+	struct run_meta_init mi = { .skipped = &s->skipped, .packages_total = s->nsel,
+				    .sel_hash = s->sel_hash, .selection = &s->sel_names,
+				    .shard = &s->shard };
 	char ts[32];
 	rc->run_dir = new_run_dir(rc->o->results_dir);
 	if (!rc->run_dir)
 		die("cannot create a run directory in '%s'", rc->o->results_dir);
 	protect_run_dir(rc);
 	run_lock(rc);
-	base = strrchr(rc->run_dir, '/') + 1;
-	rc->meta = cJSON_CreateObject();
 	iso_utc(now_wall(), ts, sizeof(ts));
-	cJSON_AddStringToObject(rc->meta, "run_id", base);
-	cJSON_AddStringToObject(rc->meta, "timestamp", ts);
-	cJSON_AddStringToObject(rc->meta, "ftscope_version", FTSCOPE_VERSION);
-	cJSON_AddStringToObject(rc->meta, "status", "running");
-	cJSON_AddStringToObject(rc->meta, "started_at", ts);
-	cJSON_AddNullToObject(rc->meta, "finished_at");
-	cJSON_AddItemToObject(rc->meta, "system_profile", system_profile_json(rc->o->results_dir));
-	cJSON_AddItemToObject(rc->meta, "python_profile", cJSON_Duplicate(rc->profile, true));
-	if (rc->baseline_profile)
-		cJSON_AddItemToObject(rc->meta, "baseline_profile",
-				      cJSON_Duplicate(rc->baseline_profile, true));
-	cJSON_AddItemToObject(rc->meta, "config",
-			      run_opts_config_json(rc->o, tracer_name(rc->tracer)));
 	for (int i = 1; i < argc; i++) {
 		/* the shard as resolved: a resume needs no Slurm environment */
 		bool sh = s->shard.count > 0;
@@ -569,47 +534,26 @@ static void create_run_dir(struct run_ctx *rc, const struct run_setup *s, int ar
 			  : sh && starts_with(argv[i], "--shard=")
 				  ? xasprintf("--shard=%ld/%ld", s->shard.index, s->shard.count)
 				  : xstrdup(argv[i]);
-		cJSON_AddItemToArray(args, cJSON_CreateString(a));
+		strv_push(&args, a);
 		free(a);
 	}
-	cJSON_AddItemToObject(rc->meta, "cli_args", args);
-	for (size_t i = 0; i < s->skipped.n; i++) {
-		cJSON *o = cJSON_CreateObject();
-		const char *v = s->skipped.v[i], *colon = strstr(v, ": ");
-		char *name = colon ? xstrndup(v, (size_t)(colon - v)) : xstrdup(v);
-		cJSON_AddStringToObject(o, "package", name);
-		cJSON_AddStringToObject(o, "reason", colon ? colon + 2 : "");
-		cJSON_AddItemToArray(sk, o);
-		free(name);
-	}
-	cJSON_AddItemToObject(rc->meta, "packages_skipped", sk);
-	cJSON_AddNumberToObject(rc->meta, "packages_total", (double)s->nsel);
-	sk = cJSON_CreateObject();
-	cJSON_AddStringToObject(sk, "hash", s->sel_hash);
-	cJSON_AddNumberToObject(sk, "packages_total", (double)cJSON_GetArraySize(s->sel_names));
-	cJSON_AddItemToObject(sk, "packages", cJSON_Duplicate(s->sel_names, true));
-	cJSON_AddItemToObject(rc->meta, "selection", sk);
-	if (s->shard.count) {
-		cJSON *sh = cJSON_CreateObject();
-		cJSON_AddNumberToObject(sh, "index", (double)s->shard.index);
-		cJSON_AddNumberToObject(sh, "count", (double)s->shard.count);
-		cJSON_AddStringToObject(sh, "source", s->shard.source);
-		cJSON_AddItemToObject(rc->meta, "shard", sh);
-	} else {
-		cJSON_AddNullToObject(rc->meta, "shard");
-	}
-	cJSON_AddNumberToObject(rc->meta, "packages_completed", 0);
-	cJSON_AddNumberToObject(rc->meta, "total_iterations", 0);
-	cJSON_AddNumberToObject(rc->meta, "total_duration_s", 0);
+	mi.run_id = strrchr(rc->run_dir, '/') + 1;
+	mi.ts = ts;
+	mi.system_profile = system_profile_json(rc->o->results_dir);
+	mi.python_profile = rc->profile;
+	mi.baseline_profile = rc->baseline_profile;
+	mi.config = run_opts_config_json(rc->o, tracer_name(rc->tracer));
+	mi.cli_args = &args;
+	rc->meta = runmeta_new(&mi);
+	strv_release(&args);
 }
 
 /* The workspaces' directory, the TSAN preload, the pip config; the meta written. */
 static void start_run(struct run_ctx *rc, struct run_setup *s)
 {
-	cJSON *config;
-	json_set_num(rc->meta, "supervisor_pid", (double)getpid());
+	pid_t pid = getpid();
 	make_work_root(rc);
-	json_set_str(rc->meta, "work_dir", rc->work_root);
+	runmeta_started(rc->meta, pid, rc->work_root);
 	if (s->tsan_runtime) {
 		/* The runtime, and a constructor that starts it before main() (tsan.h says why):
 		 * where the test uids can read it, in the workspaces' directory. */
@@ -621,29 +565,16 @@ static void start_run(struct run_ctx *rc, struct run_setup *s)
 			die("--tsan: a shell with LD_PRELOAD='%s' fails (%s)", rc->tsan_preload,
 			    why);
 		info("tsan: the interpreter is not instrumented; preloading %s", rc->tsan_preload);
-		json_set_str(cJSON_GetObjectItemCaseSensitive(rc->meta, "config"), "tsan_preload",
-			     rc->tsan_preload);
+		runmeta_tsan_preload(rc->meta, rc->tsan_preload);
 		free(init);
 		free(dir);
 	}
 	invoker_pip_config(rc);
 	rc->meta_path = path_join(rc->run_dir, "ft_meta.json");
 	rc->results_path = path_join(rc->run_dir, "ft_results.jsonl");
-	config = cJSON_GetObjectItemCaseSensitive(rc->meta, "config");
-	json_set_str(config, "tracer", tracer_name(rc->tracer));
-	json_set_str(config, "tracer_reason", rc->tracer_reason);
-	if (s->stability) {
-		json_set(rc->meta, "stability", s->stability);
-		s->stability = NULL; /* the meta has it */
-	}
-	if (!s->prev.dir) {
-		char oh[17];
-		result_options_hash(config, rc->profile, oh);
-		json_set_str(rc->meta, "result_options_hash", oh);
-	} else {
-		/* a merged run that missed shards: what was missing is run now */
-		cJSON_DeleteItemFromObjectCaseSensitive(rc->meta, "packages_missing");
-	}
+	/* a resumed merge that missed shards: what was missing is run now */
+	runmeta_ready(rc->meta, tracer_name(rc->tracer), rc->tracer_reason,
+		      s->have_stability ? &s->stability : NULL, rc->profile, s->prev.dir != NULL);
 	if (run_write_meta(rc) < 0)
 		die("cannot start the run");
 	if ((errno = -space_reserve(rc->run_dir)))
@@ -657,8 +588,7 @@ static void skip_finished(struct run_setup *s)
 {
 	size_t k = 0;
 	for (size_t i = 0; i < s->nsel; i++) {
-		const cJSON *p = run_find_pkg(&s->prev, s->sel[i]->name);
-		if (p && !json_bool(p, "interrupted", false))
+		if (run_pkg_finished(&s->prev, s->sel[i]->name))
 			continue;
 		s->sel[k++] = s->sel[i];
 	}
@@ -670,28 +600,15 @@ static void skip_finished(struct run_setup *s)
 static int close_run(struct run_ctx *rc, struct run_setup *s)
 {
 	struct run_data now = { 0 };
-	double prev_dur = json_num(rc->meta, "total_duration_s", 0);
 	char ts[32];
 	iso_utc(now_wall(), ts, sizeof(ts));
-	json_set_str(rc->meta, "status", space_is_full() ? "disk_full"
-					 : run_interrupted ? "interrupted"
-							   : "complete");
-	json_set_str(rc->meta, "finished_at", ts);
-	json_set_num(rc->meta, "total_duration_s",
-		     round_to(prev_dur + now_monotonic() - rc->t0, 2));
+	runmeta_close(rc->meta, space_is_full() ? RUNMETA_DISK_FULL
+				: run_interrupted ? RUNMETA_INTERRUPTED
+						  : RUNMETA_COMPLETE,
+		      ts, now_monotonic() - rc->t0);
 	if (run_load(rc->run_dir, &now) == 0) {
-		size_t done = 0;
-		double iters = 0;
 		s->uniform = pkgs_uniform_failure(now.pkgs, now.n);
-		for (size_t i = 0; i < now.n; i++) {
-			if (!json_bool(now.pkgs[i], "interrupted", false))
-				done++;
-			iters += json_num(now.pkgs[i], "iterations_completed", 0) +
-				 cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
-					 now.pkgs[i], "gil_enabled_iterations"));
-		}
-		json_set_num(rc->meta, "packages_completed", (double)done);
-		json_set_num(rc->meta, "total_iterations", iters);
+		runmeta_count(rc->meta, &now);
 		run_data_release(&now);
 	}
 	return run_write_meta(rc);
@@ -728,8 +645,7 @@ static void run_release(struct run_ctx *rc, struct run_setup *s)
 	registry_release(&s->reg);
 	run_data_release(&s->prev);
 	strv_release(&s->skipped);
-	cJSON_Delete(s->stability);
-	cJSON_Delete(s->sel_names);
+	strv_release(&s->sel_names);
 	free(s->uniform);
 	free(s->tsan_runtime);
 	sbuf_release(&s->err);
@@ -738,9 +654,9 @@ static void run_release(struct run_ctx *rc, struct run_setup *s)
 	free(rc->pip_config);
 	stderr_evidence_set_tsan_suppressions(NULL);
 	tsan_supp_release(&rc->tsan_supp);
-	cJSON_Delete(rc->meta);
-	cJSON_Delete(rc->profile);
-	cJSON_Delete(rc->baseline_profile);
+	runmeta_free(rc->meta);
+	profile_free(rc->profile);
+	profile_free(rc->baseline_profile);
 	if (rc->lock_fd >= 0)
 		close(rc->lock_fd);
 	free(rc->run_dir);
@@ -757,7 +673,7 @@ int cmd_run(int argc, char **argv)
 	struct run_opts o;
 	struct run_ctx rc = { .o = &o, .lock_fd = -1 };
 	struct run_setup s = { .skipped = STRV_INIT, .check_uid = TEST_UID_INIT,
-			       .err = SBUF_INIT };
+			       .err = SBUF_INIT, .sel_names = STRV_INIT };
 	int ret = FT_EXIT_FAILURE;
 
 	run_opts_init(&o);
@@ -800,12 +716,12 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	/* --check-stability: on a busy machine nothing starts (and no run directory is made). */
+	s.have_stability = o.check_stability;
 	if (o.check_stability && !stability_check(&o, &s.stability)) {
-		error("the machine is not stable enough to start: its 1-minute load is %.2f on %d "
+		error("the machine is not stable enough to start: its 1-minute load is %.2f on %ld "
 		      "CPUs, the limit is %.2f (%s); wait for it to calm down, or run with "
 		      "--no-check-stability",
-		      json_num(s.stability, "load_1m", -1), json_int(s.stability, "cpus", 0),
-		      json_num(s.stability, "max_load", 0),
+		      s.stability.load_1m, s.stability.cpus, s.stability.max_load,
 		      o.max_load >= 0 ? "--max-load" : "half the CPUs");
 		goto out;
 	}

@@ -168,7 +168,7 @@ static void sec_stress(struct doc *d, const struct report *r)
 		doc_cell_text(d, p->name);
 		o->cell_begin(d);
 		o->category(d, p->cat, false);
-		if (json_bool(p->pkg->raw, "stress_only", false))
+		if (p->pkg->stress_only)
 			o->aside(d, "stress only");
 		o->cell_end(d);
 		doc_cell_text(d, how ? how : "?");

@@ -379,6 +379,12 @@ struct cJSON *run_find_pkg(const struct run_data *rd, const char *name)
 	return i == (size_t)-1 ? NULL : rd->pkgs[i];
 }
 
+bool run_pkg_finished(const struct run_data *rd, const char *name)
+{
+	const cJSON *p = run_find_pkg(rd, name);
+	return p && !json_bool(p, "interrupted", false);
+}
+
 cJSON *run_load_forensics(const char *run_dir, const cJSON *it, char **path_out)
 {
 	const cJSON *rel = cJSON_GetObjectItemCaseSensitive(it, "artifacts");

@@ -294,6 +294,7 @@ static void load_pkg(struct rs_pkg *p, const cJSON *o, const char *run_dir)
 	p->tsan_iters = json_long(o, "tsan_warning_iterations", 0);
 	p->gil_comparison = json_str(o, "gil_comparison");
 	p->interrupted = json_bool(o, "interrupted", false);
+	p->stress_only = json_bool(o, "stress_only", false);
 	p->install_ok = json_bool(o, "install_ok", true);
 	p->import_ok = json_bool(o, "import_ok", true);
 	p->import_error = json_str(o, "import_error");

@@ -465,7 +465,7 @@ static bool run_stress(struct run_ctx *rc, const struct pkg_entry *e, const char
 		       struct workspace *ws, const char *tc, const char *art, cJSON *pkg,
 		       struct run_progress *pg)
 {
-	const char *plugin = json_str(rc->profile, "pytest_run_parallel");
+	const char *plugin = profile_pytest_run_parallel(rc->profile);
 	const char *skip = stress_skip_reason(tc);
 	cJSON *sb;
 	if (!skip && !plugin)
@@ -548,7 +548,7 @@ static int plan_install(struct run_ctx *rc, const struct pkg_entry *e, struct wo
 			char **commit, char **why)
 {
 	const struct run_opts *o = rc->o;
-	char *abi = dist_ft_abi(json_str(rc->profile, "minor"));
+	char *abi = dist_ft_abi(profile_minor(rc->profile));
 	char *script = path_join(ws->dir, "ft_dist.py"), *outdir = path_join(ws->tmp, "dist");
 	struct dist_found f = { 0 };
 	struct strv tags = STRV_INIT;

@@ -18,6 +18,7 @@
 #include "ftscope/exit.h"
 #include "ftscope/results.h"
 #include "ftscope/run.h"
+#include "ftscope/runmeta.h"
 #include "ftscope/runstore.h"
 #include "ftscope/sandbox.h"
 #include "ftscope/text.h"
@@ -158,16 +159,7 @@ static void collect_worker(struct run_ctx *rc, const struct pkg_entry *e, int st
 		warning("%s: worker ended abnormally (status 0x%x)", e->name, status);
 	}
 	runstore_append_pkg(rc->run_dir, pkg);
-	if (!json_bool(pkg, "interrupted", false)) {
-		cJSON *n = cJSON_GetObjectItemCaseSensitive(rc->meta, "packages_completed");
-		cJSON_SetNumberValue(n, n->valuedouble + 1);
-	}
-	{
-		cJSON *n = cJSON_GetObjectItemCaseSensitive(rc->meta, "total_iterations");
-		cJSON_SetNumberValue(n, n->valuedouble + json_num(pkg, "iterations_completed", 0) +
-						cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(
-							pkg, "gil_enabled_iterations")));
-	}
+	runmeta_add_pkg(rc->meta, pkg);
 	run_write_meta(rc);
 	{
 		char *name = term_str(e->name);

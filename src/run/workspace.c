@@ -296,6 +296,31 @@ out:
 	return ret;
 }
 
+const char *profile_minor(const cJSON *profile)
+{
+	return json_str(profile, "minor");
+}
+
+const char *profile_version(const cJSON *profile)
+{
+	return json_str(profile, "version");
+}
+
+const char *profile_compiler(const cJSON *profile)
+{
+	return json_str(profile, "compiler");
+}
+
+const char *profile_pytest_run_parallel(const cJSON *profile)
+{
+	return json_str(profile, "pytest_run_parallel");
+}
+
+void profile_free(cJSON *profile)
+{
+	cJSON_Delete(profile);
+}
+
 int venv_create(const char *python, const char *dir, struct sbuf *err)
 {
 	static const char wrapper[] = "#!/bin/sh\n"
