@@ -79,44 +79,45 @@ is "$(grep -c '^ftscope-' "$root/etc/passwd" "$root/etc/group" | paste -sd' ')" 
 is "$(stat -c '%U %a' "$root/etc/passwd")" "root 644" "/etc/passwd keeps its owner and mode"
 is "$(sha256sum </etc/passwd)" "$host_passwd" "the host's /etc/passwd is untouched"
 
+# (uids at the top of the range: the tests that run beside this one take the lowest free)
 # A line left by an ftscope killed together with its guardian: reclaimed, then removed.
-echo "ftscope-65100:x:65100:65100:ftscope test user:/nonexistent:/bin/sh" >>"$root/etc/passwd"
-echo "ftscope-65100:x:65100:" >>"$root/etc/group"
-in_chroot env FTSCOPE_TEST_UIDS=65100-65100 "$FTSCOPE" "${run[@]}" --results-dir "$TEST_TMP/results-2"
+echo "ftscope-65352:x:65352:65352:ftscope test user:/nonexistent:/bin/sh" >>"$root/etc/passwd"
+echo "ftscope-65352:x:65352:" >>"$root/etc/group"
+in_chroot env FTSCOPE_TEST_UIDS=65352-65352 "$FTSCOPE" "${run[@]}" --results-dir "$TEST_TMP/results-2"
 is "$FTSCOPE_RC" 0 "with a stale line for the only test uid: run exits 0"
 RUN_DIR=$(ls -d "$TEST_TMP"/results-2/ft_* 2>/dev/null | head -1)
 is "$(jqpkg ftfix-whoami .category)" compatible "the stale uid is reclaimed, and passes"
-ok grep -q 'ftfix-whoami: uid=65100 user=ftscope-65100 ' "$RUN_DIR/artifacts/ftfix-whoami/1/stdout" \
-	"it ran as uid 65100, named"
+ok grep -q 'ftfix-whoami: uid=65352 user=ftscope-65352 ' "$RUN_DIR/artifacts/ftfix-whoami/1/stdout" \
+	"it ran as uid 65352, named"
 ok test -z "$(grep '^ftscope-' "$root/etc/passwd" "$root/etc/group")" "and its lines are gone after"
 
 # Another root's ftscope (outside this chroot: another /run, so its lock file is not seen
-# here) holds uid 65100: its claim, an abstract socket, is seen, and 65101 is taken instead.
+# here) holds uid 65350: its claim, an abstract socket, is seen, and 65351 is taken instead.
 # (Two roots on one uid would sweep each other's processes: kill(-1) as the uid.)
 "$FT_PYTHON" -c '
 import socket, sys, time
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind("\0ftscope-uid-65100")
+s.bind("\0ftscope-uid-65350")
 print("held", flush=True)
 time.sleep(300)' >"$TEST_TMP/claim.out" &
 claimer=$!
 for _ in $(seq 50); do grep -q held "$TEST_TMP/claim.out" 2>/dev/null && break; sleep 0.1; done
-in_chroot env FTSCOPE_TEST_UIDS=65100-65101 "$FTSCOPE" "${run[@]}" --results-dir "$TEST_TMP/results-c"
-is "$FTSCOPE_RC" 0 "with uid 65100 claimed from another root: run exits 0"
+in_chroot env FTSCOPE_TEST_UIDS=65350-65351 "$FTSCOPE" "${run[@]}" --results-dir "$TEST_TMP/results-c"
+is "$FTSCOPE_RC" 0 "with uid 65350 claimed from another root: run exits 0"
 RUN_DIR=$(ls -d "$TEST_TMP"/results-c/ft_* 2>/dev/null | head -1)
-ok grep -q 'ftfix-whoami: uid=65101 user=ftscope-65101 ' "$RUN_DIR/artifacts/ftfix-whoami/1/stdout" \
-	"the test ran as 65101, not the claimed 65100"
-in_chroot env FTSCOPE_TEST_UIDS=65100-65100 "$FTSCOPE" "${run[@]}" --results-dir "$TEST_TMP/results-d"
+ok grep -q 'ftfix-whoami: uid=65351 user=ftscope-65351 ' "$RUN_DIR/artifacts/ftfix-whoami/1/stdout" \
+	"the test ran as 65351, not the claimed 65350"
+in_chroot env FTSCOPE_TEST_UIDS=65350-65350 "$FTSCOPE" "${run[@]}" --results-dir "$TEST_TMP/results-d"
 isnt "$FTSCOPE_RC" 0 "only the claimed uid in the range: the run stops"
 ok grep -q "1 are claimed by an ftscope in another root" "$FTSCOPE_ERR" "saying it is claimed elsewhere"
 kill "$claimer" 2>/dev/null
 wait "$claimer" 2>/dev/null
 
 # A real user's entry in the range is never taken over.
-echo "ftscope-65100:x:65100:65100:someone:/home/x:/bin/sh" >>"$root/etc/passwd"
-in_chroot env FTSCOPE_TEST_UIDS=65100-65100 "$FTSCOPE" "${run[@]}" --results-dir "$TEST_TMP/results-3"
+echo "ftscope-65353:x:65353:65353:someone:/home/x:/bin/sh" >>"$root/etc/passwd"
+in_chroot env FTSCOPE_TEST_UIDS=65353-65353 "$FTSCOPE" "${run[@]}" --results-dir "$TEST_TMP/results-3"
 isnt "$FTSCOPE_RC" 0 "a real entry for the only test uid: the run stops"
-ok grep -q "no free test uid in 65100-65100 (1 have a passwd or group entry" "$FTSCOPE_ERR" \
+ok grep -q "no free test uid in 65353-65353 (1 have a passwd or group entry" "$FTSCOPE_ERR" \
 	"saying the uid is named"
-ok grep -q '^ftscope-65100:x:65100:65100:someone:' "$root/etc/passwd" "the real entry is left alone"
+ok grep -q '^ftscope-65353:x:65353:65353:someone:' "$root/etc/passwd" "the real entry is left alone"
 done_testing
