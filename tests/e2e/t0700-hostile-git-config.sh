@@ -46,6 +46,9 @@ is "$pwned" "" "nothing the test planted ran (no pwned-<uid> file)"
 # A clone test code could write (older ftscope versions gave theirs to it and took them back
 # before git ran): the top is root's, so git's safe.directory check passes, but its config
 # holds the attack and is someone else's. ftscope must not run git in it.
+printf '#!/bin/sh\nid > "%s/pwned-$(id -u)-$$"\nexec git upload-pack "$@"\n' "$HOSTILE_OUT" \
+	>"$HOSTILE_OUT/pwn.sh"
+chmod 755 "$HOSTILE_OUT/pwn.sh"
 printf '[remote "origin"]\n\tuploadpack = %s\n' "$HOSTILE_OUT/pwn.sh" \
 	>>"$TEST_TMP/repos/$P/.git/config"
 chown nobody "$TEST_TMP/repos/$P/.git/config"
