@@ -78,9 +78,13 @@ int workspace_create(struct workspace *ws, const char *root, const char *name,
 /*
  * Copy `origin` (a checkout: its .git too, so version tools work) into src/ and give it
  * to the test uid. Symlinks are copied as symlinks, FIFOs, sockets and devices skipped,
- * as are directories holding a venv (pyvenv.cfg) and .tox/.nox at the top. 0 or -1 + err.
+ * as are directories holding a venv (pyvenv.cfg) and .tox/.nox at the top, src/'s own
+ * ancestors (a work directory inside the checkout) and the directories in `exclude`
+ * (NULL-terminated, may be NULL: the run's results, venvs and repos directories).
+ * 0 or -1 + err.
  */
-int workspace_stage(struct workspace *ws, const char *origin, struct sbuf *err);
+int workspace_stage(struct workspace *ws, const char *origin, const char *const *exclude,
+		    struct sbuf *err);
 /* A fresh out/<rel>/ for one iteration, the test uid's; its path (malloc'd) or NULL. */
 char *workspace_iter_dir(struct workspace *ws, const char *rel, struct sbuf *err);
 /* out/<rel>/ opened O_NOFOLLOW for reading what the test left there; fd or -errno. */

@@ -763,7 +763,10 @@ cJSON *run_process_package(struct run_ctx *rc, const struct pkg_entry *e, const 
 			goto done;
 	}
 	json_set_str(pkg, "commit", commit);
-	if (workspace_stage(&ws, origin, &err) < 0) {
+	if (workspace_stage(&ws, origin,
+			    (const char *const[]){ rc->o->results_dir, rc->o->venvs_dir,
+						   rc->o->repos_dir, NULL },
+			    &err) < 0) {
 		why = sbuf_detach(&err);
 		goto done;
 	}

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <libgen.h>
 #include <limits.h>
 #include <pwd.h>
 #include <sched.h>
@@ -452,6 +453,8 @@ fail:
 
 struct stage {
 	const struct workspace *ws;
+	struct { dev_t dev; ino_t ino; } excl[32]; /* directories never copied */
+	size_t nexcl;
 	size_t files, skipped;
 	unsigned long long bytes;
 	struct sbuf *err;
@@ -532,6 +535,27 @@ static bool skip_dir(int sfd, const char *name, int depth)
 	return venv;
 }
 
+static void exclude_path(struct stage *sg, const char *path)
+{
+	struct stat st;
+	if (path && sg->nexcl < ARRAY_SIZE(sg->excl) && stat(path, &st) == 0 &&
+	    S_ISDIR(st.st_mode)) {
+		sg->excl[sg->nexcl].dev = st.st_dev;
+		sg->excl[sg->nexcl++].ino = st.st_ino;
+	}
+}
+
+static bool excluded(const struct stage *sg, int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return false;
+	for (size_t i = 0; i < sg->nexcl; i++)
+		if (sg->excl[i].dev == st.st_dev && sg->excl[i].ino == st.st_ino)
+			return true;
+	return false;
+}
+
 static int copy_tree(struct stage *sg, int sfd, int dfd, const char *rel, int depth)
 {
 	DIR *d;
@@ -565,6 +589,13 @@ static int copy_tree(struct stage *sg, int sfd, int dfd, const char *rel, int de
 			cs = openat(sfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (cs < 0)
 				continue;
+			if (excluded(sg, cs)) {
+				debug("staging: '%s%s%s' left out (ftscope's own work or results "
+				      "directory)", rel, *rel ? "/" : "", name);
+				sg->skipped++;
+				close(cs);
+				continue;
+			}
 			if (mkdirat(dfd, name, 0700) < 0 ||
 			    (cd = openat(dfd, name,
 					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
@@ -604,12 +635,14 @@ static int copy_tree(struct stage *sg, int sfd, int dfd, const char *rel, int de
 	return r;
 }
 
-int workspace_stage(struct workspace *ws, const char *origin, struct sbuf *err)
+int workspace_stage(struct workspace *ws, const char *origin, const char *const *exclude,
+		    struct sbuf *err)
 {
 	struct stage sg = { .ws = ws, .err = err };
 	struct stat st;
 	size_t errlen = err->len;
 	int sfd, dfd = -1, r;
+	char *up;
 	sfd = open(origin, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (sfd < 0 || fstat(sfd, &st) < 0) {
 		sbuf_addf(err, "cannot open '%s': %s", origin, strerror(errno));
@@ -625,6 +658,17 @@ int workspace_stage(struct workspace *ws, const char *origin, struct sbuf *err)
 		close(sfd);
 		return -1;
 	}
+	/* `run --package-dir .` keeps results/, venvs/ and repos/ in the checkout by default:
+	 * the copy must not take ftscope's own directories (nor recurse into itself). */
+	for (up = xstrdup(ws->src); strcmp(up, "/") && strcmp(up, ".");) {
+		exclude_path(&sg, up);
+		char *parent = xstrdup(dirname(up));
+		free(up);
+		up = parent;
+	}
+	free(up);
+	for (; exclude && *exclude; exclude++)
+		exclude_path(&sg, *exclude);
 	r = copy_tree(&sg, sfd, dfd, "", 0);
 	if (!r && (fchmod(dfd, (st.st_mode & 0777) | 0700) < 0 || give_fd(ws, dfd) < 0))
 		r = -errno;
