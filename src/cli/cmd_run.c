@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "ftscope/cmd.h"
+#include "ftscope/cpus.h"
 #include "ftscope/diskspace.h"
 #include "ftscope/error.h"
 #include "ftscope/exit.h"
@@ -228,15 +229,6 @@ static void invoker_pip_config(struct run_ctx *rc)
 	free(dest);
 }
 
-/* The CPUs this process may use. */
-static long usable_cpus(void)
-{
-	cpu_set_t set;
-	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
-		return CPU_COUNT(&set);
-	return sysconf(_SC_NPROCESSORS_ONLN);
-}
-
 /*
  * --check-stability: a busy machine makes durations and race rates noise, so the run does
  * not start: the 1-minute load must stay below --max-load (default: half the CPUs this
@@ -246,7 +238,7 @@ static bool stability_check(const struct run_opts *o, struct run_stability *st)
 {
 	char *text = NULL;
 	st->load_1m = -1;
-	st->cpus = usable_cpus();
+	st->cpus = cpus_usable();
 	if (read_file("/proc/loadavg", &text, NULL) == 0)
 		st->load_1m = strtod(text, NULL);
 	free(text);
@@ -703,8 +695,12 @@ int cmd_run(int argc, char **argv)
 		run_stop_before_start("while checking the setup");
 	select_packages(&rc, &s);
 	shard_selection(&rc, &s);
-	if (o.jobs > 1 && usable_cpus() / o.jobs < 2) {
-		long cpus = usable_cpus();
+	if (o.jobs > 1 && cpus_usable() / o.jobs >= 2) {
+		info("--jobs %ld on %ld CPUs: each worker runs on %ld or more CPUs of its own, so "
+		     "a package's threads can still run at the same time", o.jobs, cpus_usable(),
+		     cpus_usable() / o.jobs);
+	} else if (o.jobs > 1) {
+		long cpus = cpus_usable();
 		warning("--jobs %ld on %ld CPUs leaves a package fewer than two cores: its threads "
 			"rarely run at the same time, and races it has may pass unseen (use at most "
 			"--jobs %ld here)", o.jobs, cpus, cpus / 2 > 1 ? cpus / 2 : 1);

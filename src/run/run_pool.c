@@ -13,6 +13,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "ftscope/cpus.h"
 #include "ftscope/diskspace.h"
 #include "ftscope/error.h"
 #include "ftscope/exit.h"
@@ -126,6 +127,22 @@ static _Noreturn void worker_main(struct run_ctx *rc, const struct pkg_entry *e,
 	_exit(r < 0 ? 3 : run_interrupted ? 4 : 0);
 }
 
+/* --jobs N: the worker (and so its package's processes) on CPUs of its own, when there are
+ * two or more for each (cpus.h). */
+static void pin_worker(struct run_ctx *rc, const struct pkg_entry *e, size_t slot)
+{
+	struct sbuf d = SBUF_INIT;
+	int r;
+	if (rc->o->jobs < 2)
+		return;
+	r = cpus_pin_worker((long)slot, rc->o->jobs, &d);
+	if (r > 0)
+		debug("%s: worker %zu on CPUs %s", e->name, slot + 1, d.buf);
+	else if (r < 0)
+		warning("%s: cannot pin its worker to CPUs of its own: %s", e->name, strerror(-r));
+	sbuf_release(&d);
+}
+
 static const char *count_str(const cJSON *pkg)
 {
 	static char buf[64];
@@ -223,6 +240,7 @@ void run_packages(struct run_ctx *rc, struct pkg_entry **pkgs, size_t n)
 					_exit(6);
 				for (int k = 0; k < MAX_WORKERS; k++)
 					worker_pids[k] = 0;
+				pin_worker(rc, pkgs[next], slot);
 				worker_main(rc, pkgs[next], &tu);
 			}
 			test_uid_hand_over(&tu);
