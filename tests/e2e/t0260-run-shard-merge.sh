@@ -38,6 +38,16 @@ for n in 1 2 3 4 5 6; do
 		"$(printf '%s\n' $all | sort | tr '\n' ' ')" "N=$n: every package in exactly one shard"
 	is "$balanced" 1 "N=$n: shard sizes ${sizes[*]} are floor or ceil of 4/$n"
 done
+# --list writes nothing: not the repos/venvs/results directories it was given, nor, run in
+# an empty directory without them, the ./repos, ./venvs, ./results it would use.
+is "$(find "$TEST_TMP/repos" "$TEST_TMP/venvs" "$TEST_TMP/results" 2>/dev/null)" "" \
+	"--list created none of the directories given to it"
+mkdir "$TEST_TMP/list-cwd"
+cd "$TEST_TMP/list-cwd" || exit 1
+run_ftscope run --target-python "$FT_PYTHON" --registry-dir "$REGISTRY" --offline --shard 1/2 --list
+cd - >/dev/null || exit 1
+is "$FTSCOPE_RC/$(ftscope_out | tr '\n' ' ')" "0/ftfix-ok ftfix-importfail " "--list in an empty directory lists shard 1/2"
+is "$(find "$TEST_TMP/list-cwd" -mindepth 1)" "" "and leaves the directory empty"
 run_ftscope run "${base[@]}" --shard 2/3 --list
 first=$(ftscope_out | tr '\n' ' ')
 run_ftscope run "${base[@]}" --shard 2/3 --list
