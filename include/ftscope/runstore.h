@@ -13,8 +13,8 @@
  *              its packages, their iterations (status as an enum, crash signature taken
  *              apart once, hangs with their waits and cycles, crashes), TSAN races and
  *              flaky tests
- *   merging    runstore_merge(): several loaded runs (shards of one run) as one view;
- *              runstore_merge_dirs(): shards written as one run directory (ftscope merge)
+ *   merging    runstore_merge_dirs(): shards written as one run directory (ftscope merge),
+ *              which every reader then loads like any run
  *
  * Commands and report formats read the view, never JSON keys. The view's strings are
  * borrowed from the loaded JSON: they live as long as the view. The `raw` members are
@@ -246,7 +246,6 @@ struct run_view {
 	struct rs_meta meta;
 	struct rs_pkg *pkgs;           /* in run order */
 	size_t n;
-	struct strv dirs;              /* runstore_merge: the runs' directories */
 };
 
 /* Load dir (run_load's rules) into v. 0, or -1 after printing why. */
@@ -254,15 +253,6 @@ int runstore_load(const char *dir, struct run_view *v);
 void run_view_release(struct run_view *v);
 /* The package named `name`, or NULL. */
 const struct rs_pkg *run_view_pkg(const struct run_view *v, const char *name);
-
-/*
- * Several runs as one view (shards of one run, or a run and its retries): the packages in
- * the order they first appear, the last run that has a package wins it (as a later line of
- * one ft_results.jsonl does), each with its own run_dir; the meta is the first run's, with
- * packages_total summed and the status the least finished one (running, then interrupted,
- * then complete). The inputs are released (also on failure). 0, or -1 (n == 0).
- */
-int runstore_merge(struct run_view *in, size_t n, struct run_view *out);
 
 /*
  * Shards joined on disk (ftscope merge; src/results/runstore_merge.c): the runs in dirs (run

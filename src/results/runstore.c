@@ -479,7 +479,6 @@ void run_view_release(struct run_view *v)
 	release_pkgs(v);
 	free(v->meta.skipped);
 	run_data_release(&v->rd);
-	strv_release(&v->dirs);
 	memset(v, 0, sizeof(*v));
 }
 
@@ -624,64 +623,4 @@ void rs_crash_snapshot_release(struct rs_crash_snapshot *s)
 	cJSON_Delete(s->forensics);
 	free(s->path);
 	memset(s, 0, sizeof(*s));
-}
-
-/* ---- merging ---- */
-
-static int status_rank(enum rs_status s)
-{
-	return s == RS_RUNNING ? 0 : s == RS_INTERRUPTED ? 1 : s == RS_UNKNOWN ? 2 : 3;
-}
-
-int runstore_merge(struct run_view *in, size_t n, struct run_view *out)
-{
-	struct run_data *rd = &out->rd;
-	size_t cap = 0;
-	const char **dirs = NULL;
-
-	memset(out, 0, sizeof(*out));
-	if (!n)
-		return -1;
-	/* the merged run_data owns copies: the inputs go away below */
-	rd->dir = xstrdup(in[0].rd.dir);
-	rd->meta = in[0].rd.meta ? cJSON_Duplicate(in[0].rd.meta, true) : NULL;
-	for (size_t r = 0; r < n; r++) {
-		rd->supervisor_died |= in[r].rd.supervisor_died;
-		rd->bad_lines += in[r].rd.bad_lines;
-		strv_push(&out->dirs, in[r].rd.dir);
-		for (size_t i = 0; i < in[r].n; i++) {
-			const char *name = in[r].pkgs[i].name;
-			size_t k;
-			for (k = 0; k < rd->n; k++)
-				if (!strcmp(json_str(rd->pkgs[k], "package"), name))
-					break;
-			if (k == rd->n) {
-				if (rd->n == cap) {
-					cap = cap ? 2 * cap : 16;
-					rd->pkgs = xrealloc(rd->pkgs, cap * sizeof(*rd->pkgs));
-					dirs = xrealloc(dirs, cap * sizeof(*dirs));
-				}
-				rd->n++;
-			} else {
-				cJSON_Delete(rd->pkgs[k]);
-			}
-			rd->pkgs[k] = cJSON_Duplicate(in[r].pkgs[i].raw, true);
-			dirs[k] = out->dirs.v[r];
-		}
-	}
-	build_view(out);
-	for (size_t i = 0; i < out->n; i++)
-		out->pkgs[i].run_dir = dirs[i];
-	free(dirs);
-	/* packages_total summed, the least finished status */
-	out->meta.packages_total = 0;
-	for (size_t r = 0; r < n; r++) {
-		out->meta.packages_total += in[r].meta.packages_total;
-		if (status_rank(in[r].meta.status) < status_rank(out->meta.status))
-			out->meta.status = in[r].meta.status;
-		out->meta.compare_with_gil |= in[r].meta.compare_with_gil;
-	}
-	for (size_t r = 0; r < n; r++)
-		run_view_release(&in[r]);
-	return 0;
 }
