@@ -225,7 +225,12 @@ struct rs_meta {
 		bool is_object;
 		const char *cpu_model, *os_distro;
 		double cpu_cores_logical, ram_total_gb;
-	} system;
+	} system;                      /* a merged run's: what all its hosts had alike */
+	struct {
+		size_t nshards;        /* merged_from[]'s items; 0: not a merged run */
+		const struct cJSON *from; /* merged_from[] (each shard's host, profile, times) */
+		double shards_duration_sum_s; /* the shards' own durations added; 0 unknown */
+	} merged;
 	struct {
 		double iterations, deadlock_window, timeout; /* 0 unknown */
 		bool has_iterations;   /* config.iterations is a number */
@@ -240,6 +245,16 @@ struct rs_meta {
 	size_t nskipped_any;           /* the member's size whatever its type */
 	const struct cJSON *raw;       /* ft_meta.json, or NULL */
 };
+
+/*
+ * A merged run (ftscope merge), for people. rs_merged_text(): "3 shards on hosts a, b", or
+ * NULL for a run that is no merge. rs_merged_systems(): when the shards' hosts differ in
+ * CPU, CPU count, memory or OS, each kind with its hosts ("Xeon 8380, 64 CPUs, 256 GB RAM,
+ * Debian 12 on a, b; EPYC 7763, 128 CPUs, 512 GB RAM, Debian 12 on c"), else NULL.
+ * Both malloc'd.
+ */
+char *rs_merged_text(const struct rs_meta *m);
+char *rs_merged_systems(const struct rs_meta *m);
 
 struct run_view {
 	struct run_data rd;            /* what was read (rundir.h); owned */

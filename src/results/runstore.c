@@ -391,6 +391,12 @@ static void load_meta(struct run_view *v)
 		v->meta.system.cpu_cores_logical = json_num(sys, "cpu_cores_logical", 0);
 		v->meta.system.ram_total_gb = json_num(sys, "ram_total_gb", 0);
 	}
+	x = item(m, "merged_from");
+	if (cJSON_IsArray(x) && cJSON_GetArraySize(x) > 0) {
+		v->meta.merged.from = x;
+		v->meta.merged.nshards = (size_t)cJSON_GetArraySize(x);
+		v->meta.merged.shards_duration_sum_s = json_num(m, "shards_duration_sum_s", 0);
+	}
 	cfg = item(m, "config");
 	v->meta.config.iterations = json_num(cfg, "iterations", 0);
 	v->meta.config.has_iterations = cJSON_IsNumber(item(cfg, "iterations"));
@@ -623,4 +629,78 @@ void rs_crash_snapshot_release(struct rs_crash_snapshot *s)
 	cJSON_Delete(s->forensics);
 	free(s->path);
 	memset(s, 0, sizeof(*s));
+}
+
+/* ---- merged runs, for people ---- */
+
+/* "a, b" */
+static void add_list(struct sbuf *sb, const struct strv *sv)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		sbuf_addf(sb, "%s%s", i ? ", " : "", sv->v[i]);
+}
+
+char *rs_merged_text(const struct rs_meta *m)
+{
+	struct strv hosts = STRV_INIT;
+	struct sbuf sb = SBUF_INIT;
+	const cJSON *f;
+	if (!m->merged.nshards)
+		return NULL;
+	cJSON_ArrayForEach(f, m->merged.from)
+	{
+		const char *h = json_str(f, "hostname");
+		strv_push_unique(&hosts, h ? h : "?");
+	}
+	sbuf_addf(&sb, "%zu shard%s on host%s ", m->merged.nshards,
+		  m->merged.nshards == 1 ? "" : "s", hosts.n == 1 ? "" : "s");
+	add_list(&sb, &hosts);
+	strv_release(&hosts);
+	return sbuf_detach(&sb);
+}
+
+/* "cpu, N CPUs, X GB RAM, distro" of one system_profile. */
+static char *system_text(const cJSON *sys)
+{
+	const char *cpu = json_str(sys, "cpu_model"), *os = json_str(sys, "os_distro");
+	double cores = json_num(sys, "cpu_cores_logical", 0);
+	struct sbuf sb = SBUF_INIT;
+	sbuf_adds(&sb, cpu ? cpu : "?");
+	if (cores > 0)
+		sbuf_addf(&sb, ", %.0f CPUs", cores);
+	sbuf_addf(&sb, ", %.0f GB RAM, %s", json_num(sys, "ram_total_gb", 0), os ? os : "?");
+	return sbuf_detach(&sb);
+}
+
+char *rs_merged_systems(const struct rs_meta *m)
+{
+	struct strv kinds = STRV_INIT, *hosts;
+	struct sbuf out = SBUF_INIT;
+	const cJSON *f;
+	if (!m->merged.nshards || (m->system.cpu_model && m->system.os_distro &&
+				   m->system.cpu_cores_logical > 0 && m->system.ram_total_gb > 0))
+		return NULL;
+	hosts = xcalloc(m->merged.nshards + 1, sizeof(*hosts));
+	cJSON_ArrayForEach(f, m->merged.from)
+	{
+		char *t = system_text(item(f, "system_profile"));
+		const char *h = json_str(f, "hostname");
+		size_t k;
+		for (k = 0; k < kinds.n && strcmp(kinds.v[k], t); k++)
+			;
+		if (k == kinds.n)
+			strv_push_owned(&kinds, t);
+		else
+			free(t);
+		strv_push_unique(&hosts[k], h ? h : "?");
+	}
+	for (size_t k = 0; k < kinds.n; k++) {
+		sbuf_addf(&out, "%s%s on ", k ? "; " : "", kinds.v[k]);
+		add_list(&out, &hosts[k]);
+	}
+	for (size_t k = 0; k < m->merged.nshards; k++)
+		strv_release(&hosts[k]);
+	free(hosts);
+	strv_release(&kinds);
+	return sbuf_detach(&out);
 }
