@@ -13,8 +13,8 @@
  *              its packages, their iterations (status as an enum, crash signature taken
  *              apart once, hangs with their waits and cycles, crashes), TSAN races and
  *              flaky tests
- *   merging    runstore_merge(): several loaded runs (shards of one run) as one view;
- *              runstore_merge_dirs(): shards written as one run directory (ftscope merge)
+ *   merging    runstore_merge_dirs(): shards written as one run directory (ftscope merge),
+ *              which every reader then loads like any run
  *
  * Commands and report formats read the view, never JSON keys. The view's strings are
  * borrowed from the loaded JSON: they live as long as the view. The `raw` members are
@@ -225,7 +225,12 @@ struct rs_meta {
 		bool is_object;
 		const char *cpu_model, *os_distro;
 		double cpu_cores_logical, ram_total_gb;
-	} system;
+	} system;                      /* a merged run's: what all its hosts had alike */
+	struct {
+		size_t nshards;        /* merged_from[]'s items; 0: not a merged run */
+		const struct cJSON *from; /* merged_from[] (each shard's host, profile, times) */
+		double shards_duration_sum_s; /* the shards' own durations added; 0 unknown */
+	} merged;
 	struct {
 		double iterations, deadlock_window, timeout; /* 0 unknown */
 		bool has_iterations;   /* config.iterations is a number */
@@ -241,12 +246,21 @@ struct rs_meta {
 	const struct cJSON *raw;       /* ft_meta.json, or NULL */
 };
 
+/*
+ * A merged run (ftscope merge), for people. rs_merged_text(): "3 shards on hosts a, b", or
+ * NULL for a run that is no merge. rs_merged_systems(): when the shards' hosts differ in
+ * CPU, CPU count, memory or OS, each kind with its hosts ("Xeon 8380, 64 CPUs, 256 GB RAM,
+ * Debian 12 on a, b; EPYC 7763, 128 CPUs, 512 GB RAM, Debian 12 on c"), else NULL.
+ * Both malloc'd.
+ */
+char *rs_merged_text(const struct rs_meta *m);
+char *rs_merged_systems(const struct rs_meta *m);
+
 struct run_view {
 	struct run_data rd;            /* what was read (rundir.h); owned */
 	struct rs_meta meta;
 	struct rs_pkg *pkgs;           /* in run order */
 	size_t n;
-	struct strv dirs;              /* runstore_merge: the runs' directories */
 };
 
 /* Load dir (run_load's rules) into v. 0, or -1 after printing why. */
@@ -254,15 +268,6 @@ int runstore_load(const char *dir, struct run_view *v);
 void run_view_release(struct run_view *v);
 /* The package named `name`, or NULL. */
 const struct rs_pkg *run_view_pkg(const struct run_view *v, const char *name);
-
-/*
- * Several runs as one view (shards of one run, or a run and its retries): the packages in
- * the order they first appear, the last run that has a package wins it (as a later line of
- * one ft_results.jsonl does), each with its own run_dir; the meta is the first run's, with
- * packages_total summed and the status the least finished one (running, then interrupted,
- * then complete). The inputs are released (also on failure). 0, or -1 (n == 0).
- */
-int runstore_merge(struct run_view *in, size_t n, struct run_view *out);
 
 /*
  * Shards joined on disk (ftscope merge; src/results/runstore_merge.c): the runs in dirs (run

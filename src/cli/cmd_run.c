@@ -291,7 +291,8 @@ static void resume_options(struct run_opts *o, struct run_data *prev, int argc, 
 	free(rd);
 }
 
-/* The repos, venvs and results directories: made, absolute, not shared with others. */
+/* The repos, venvs and results directories: made (not for --list, which writes nothing),
+ * absolute, not shared with others. */
 static void setup_dirs(struct run_opts *o)
 {
 	/* labeille's layout: DIR/repos, DIR/venvs, DIR/results (--work-dir DIR), each unless
@@ -307,7 +308,7 @@ static void setup_dirs(struct run_opts *o)
 		o->results_dir = path_join(wd, "results");
 	for (size_t i = 0; i < ARRAY_SIZE(paths); i++) {
 		char *a;
-		if (mkdir_p(*paths[i], 0755) < 0)
+		if (!o->list && mkdir_p(*paths[i], 0755) < 0)
 			die_errno("cannot create '%s'", *paths[i]);
 		a = abs_path(*paths[i]);
 		free(*paths[i]);
@@ -688,7 +689,8 @@ int cmd_run(int argc, char **argv)
 	if (!o.target_python)
 		die_usage("run", "--target-python is required");
 	setup_dirs(&o);
-	choose_user(&rc, &s);
+	if (!o.list) /* --list runs no test code: no test user, no lock file */
+		choose_user(&rc, &s);
 	check_interpreters(&rc, &s);
 	check_inputs(&rc, &s);
 	if (run_interrupted)

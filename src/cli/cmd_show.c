@@ -107,11 +107,16 @@ static void add_header(struct sbuf *sb, const struct run_view *v, bool utf8)
 {
 	const struct rs_meta *m = &v->meta;
 	const char *from = m->config.install_from;
+	char *t;
 
 	sbuf_adds(sb, "Free-Threading Compatibility Report\n");
 	add_repeat(sb, utf8 ? "\u2550" : "=", 36);
 	sbuf_adds(sb, "\n\n");
 	add_run_line(sb, v);
+	if ((t = rs_merged_text(m))) {
+		sbuf_addf(sb, "Merged from: %s\n", t);
+		free(t);
+	}
 	if (m->python.present) {
 		struct strv flags = STRV_INIT;
 		const char *ver = m->python.version;
@@ -127,7 +132,10 @@ static void add_header(struct sbuf *sb, const struct run_view *v, bool utf8)
 		sbuf_adds(sb, flags.n ? ")\n" : "\n");
 		strv_release(&flags);
 	}
-	if (m->system.is_object) {
+	if ((t = rs_merged_systems(m))) {
+		sbuf_addf(sb, "Systems: %s\n", t);
+		free(t);
+	} else if (m->system.is_object) {
 		const char *cpu = m->system.cpu_model, *distro = m->system.os_distro;
 		sbuf_addf(sb, "System: %s, %.0fGB RAM, %s\n", cpu ? cpu : "?",
 			  m->system.ram_total_gb, distro ? distro : "?");

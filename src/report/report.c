@@ -145,6 +145,7 @@ size_t report_header_rows(const struct report *r, struct report_kv *kv, size_t m
 	const struct rs_meta *m = &r->v->meta;
 	const char *when = m->started_at;
 	struct sbuf sb = SBUF_INIT;
+	char *t;
 
 	kv_add(kv, &n, max, "Run", xasprintf("%s (%s)", r->run_id, report_status_word(r->status)));
 	if (!when)
@@ -156,12 +157,22 @@ size_t report_header_rows(const struct report *r, struct report_kv *kv, size_t m
 		if (r->status == REPORT_COMPLETE && end)
 			sbuf_addf(&sb, " to %s", end);
 		if (r->status == REPORT_COMPLETE && d > 0) {
-			char *t = fmt_duration(d);
-			sbuf_addf(&sb, " (%s)", t);
+			t = fmt_duration(d);
+			sbuf_addf(&sb, " (%s", t);
 			free(t);
+			if (m->merged.nshards && m->merged.shards_duration_sum_s > 0) {
+				/* a merged run's is its wall time; the shards' add up to more */
+				t = fmt_duration(m->merged.shards_duration_sum_s);
+				sbuf_addf(&sb, "; %s in its %zu shards together", t,
+					  m->merged.nshards);
+				free(t);
+			}
+			sbuf_addc(&sb, ')');
 		}
 		kv_add(kv, &n, max, "Date", sbuf_detach(&sb));
 	}
+	if ((t = rs_merged_text(m)))
+		kv_add(kv, &n, max, "Merged from", t);
 	if (m->python.present) {
 		const char *impl = m->python.implementation, *cc = m->python.compiler;
 		const char *v = m->python.version;
@@ -183,7 +194,9 @@ size_t report_header_rows(const struct report *r, struct report_kv *kv, size_t m
 				       ? "Free-threaded (GIL disabled, PYTHON_GIL=0)"
 				       : "GIL enabled: this interpreter is not free-threaded"));
 	}
-	if (m->system.present) {
+	if ((t = rs_merged_systems(m))) {
+		kv_add(kv, &n, max, "Systems", t);
+	} else if (m->system.present) {
 		const char *cpu = m->system.cpu_model, *os = m->system.os_distro;
 		double cores = m->system.cpu_cores_logical;
 		sbuf_addf(&sb, "%s", cpu ? cpu : "?");

@@ -171,6 +171,9 @@ void runmeta_close(cJSON *meta, enum runmeta_end end, const char *ts, double ela
 								  : "complete");
 	json_set_str(meta, "finished_at", ts);
 	json_set_num(meta, "total_duration_s", round_to(prev_dur + elapsed_s, 2));
+	if (cJSON_IsNumber(item(meta, "shards_duration_sum_s"))) /* a resumed merge's */
+		json_set_num(meta, "shards_duration_sum_s",
+			     round_to(json_num(meta, "shards_duration_sum_s", 0) + elapsed_s, 2));
 }
 
 void runmeta_count(cJSON *meta, const struct run_data *now)

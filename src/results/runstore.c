@@ -391,6 +391,12 @@ static void load_meta(struct run_view *v)
 		v->meta.system.cpu_cores_logical = json_num(sys, "cpu_cores_logical", 0);
 		v->meta.system.ram_total_gb = json_num(sys, "ram_total_gb", 0);
 	}
+	x = item(m, "merged_from");
+	if (cJSON_IsArray(x) && cJSON_GetArraySize(x) > 0) {
+		v->meta.merged.from = x;
+		v->meta.merged.nshards = (size_t)cJSON_GetArraySize(x);
+		v->meta.merged.shards_duration_sum_s = json_num(m, "shards_duration_sum_s", 0);
+	}
 	cfg = item(m, "config");
 	v->meta.config.iterations = json_num(cfg, "iterations", 0);
 	v->meta.config.has_iterations = cJSON_IsNumber(item(cfg, "iterations"));
@@ -479,7 +485,6 @@ void run_view_release(struct run_view *v)
 	release_pkgs(v);
 	free(v->meta.skipped);
 	run_data_release(&v->rd);
-	strv_release(&v->dirs);
 	memset(v, 0, sizeof(*v));
 }
 
@@ -626,62 +631,76 @@ void rs_crash_snapshot_release(struct rs_crash_snapshot *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* ---- merging ---- */
+/* ---- merged runs, for people ---- */
 
-static int status_rank(enum rs_status s)
+/* "a, b" */
+static void add_list(struct sbuf *sb, const struct strv *sv)
 {
-	return s == RS_RUNNING ? 0 : s == RS_INTERRUPTED ? 1 : s == RS_UNKNOWN ? 2 : 3;
+	for (size_t i = 0; i < sv->n; i++)
+		sbuf_addf(sb, "%s%s", i ? ", " : "", sv->v[i]);
 }
 
-int runstore_merge(struct run_view *in, size_t n, struct run_view *out)
+char *rs_merged_text(const struct rs_meta *m)
 {
-	struct run_data *rd = &out->rd;
-	size_t cap = 0;
-	const char **dirs = NULL;
+	struct strv hosts = STRV_INIT;
+	struct sbuf sb = SBUF_INIT;
+	const cJSON *f;
+	if (!m->merged.nshards)
+		return NULL;
+	cJSON_ArrayForEach(f, m->merged.from)
+	{
+		const char *h = json_str(f, "hostname");
+		strv_push_unique(&hosts, h ? h : "?");
+	}
+	sbuf_addf(&sb, "%zu shard%s on host%s ", m->merged.nshards,
+		  m->merged.nshards == 1 ? "" : "s", hosts.n == 1 ? "" : "s");
+	add_list(&sb, &hosts);
+	strv_release(&hosts);
+	return sbuf_detach(&sb);
+}
 
-	memset(out, 0, sizeof(*out));
-	if (!n)
-		return -1;
-	/* the merged run_data owns copies: the inputs go away below */
-	rd->dir = xstrdup(in[0].rd.dir);
-	rd->meta = in[0].rd.meta ? cJSON_Duplicate(in[0].rd.meta, true) : NULL;
-	for (size_t r = 0; r < n; r++) {
-		rd->supervisor_died |= in[r].rd.supervisor_died;
-		rd->bad_lines += in[r].rd.bad_lines;
-		strv_push(&out->dirs, in[r].rd.dir);
-		for (size_t i = 0; i < in[r].n; i++) {
-			const char *name = in[r].pkgs[i].name;
-			size_t k;
-			for (k = 0; k < rd->n; k++)
-				if (!strcmp(json_str(rd->pkgs[k], "package"), name))
-					break;
-			if (k == rd->n) {
-				if (rd->n == cap) {
-					cap = cap ? 2 * cap : 16;
-					rd->pkgs = xrealloc(rd->pkgs, cap * sizeof(*rd->pkgs));
-					dirs = xrealloc(dirs, cap * sizeof(*dirs));
-				}
-				rd->n++;
-			} else {
-				cJSON_Delete(rd->pkgs[k]);
-			}
-			rd->pkgs[k] = cJSON_Duplicate(in[r].pkgs[i].raw, true);
-			dirs[k] = out->dirs.v[r];
-		}
+/* "cpu, N CPUs, X GB RAM, distro" of one system_profile. */
+static char *system_text(const cJSON *sys)
+{
+	const char *cpu = json_str(sys, "cpu_model"), *os = json_str(sys, "os_distro");
+	double cores = json_num(sys, "cpu_cores_logical", 0);
+	struct sbuf sb = SBUF_INIT;
+	sbuf_adds(&sb, cpu ? cpu : "?");
+	if (cores > 0)
+		sbuf_addf(&sb, ", %.0f CPUs", cores);
+	sbuf_addf(&sb, ", %.0f GB RAM, %s", json_num(sys, "ram_total_gb", 0), os ? os : "?");
+	return sbuf_detach(&sb);
+}
+
+char *rs_merged_systems(const struct rs_meta *m)
+{
+	struct strv kinds = STRV_INIT, *hosts;
+	struct sbuf out = SBUF_INIT;
+	const cJSON *f;
+	if (!m->merged.nshards || (m->system.cpu_model && m->system.os_distro &&
+				   m->system.cpu_cores_logical > 0 && m->system.ram_total_gb > 0))
+		return NULL;
+	hosts = xcalloc(m->merged.nshards + 1, sizeof(*hosts));
+	cJSON_ArrayForEach(f, m->merged.from)
+	{
+		char *t = system_text(item(f, "system_profile"));
+		const char *h = json_str(f, "hostname");
+		size_t k;
+		for (k = 0; k < kinds.n && strcmp(kinds.v[k], t); k++)
+			;
+		if (k == kinds.n)
+			strv_push_owned(&kinds, t);
+		else
+			free(t);
+		strv_push_unique(&hosts[k], h ? h : "?");
 	}
-	build_view(out);
-	for (size_t i = 0; i < out->n; i++)
-		out->pkgs[i].run_dir = dirs[i];
-	free(dirs);
-	/* packages_total summed, the least finished status */
-	out->meta.packages_total = 0;
-	for (size_t r = 0; r < n; r++) {
-		out->meta.packages_total += in[r].meta.packages_total;
-		if (status_rank(in[r].meta.status) < status_rank(out->meta.status))
-			out->meta.status = in[r].meta.status;
-		out->meta.compare_with_gil |= in[r].meta.compare_with_gil;
+	for (size_t k = 0; k < kinds.n; k++) {
+		sbuf_addf(&out, "%s%s on ", k ? "; " : "", kinds.v[k]);
+		add_list(&out, &hosts[k]);
 	}
-	for (size_t r = 0; r < n; r++)
-		run_view_release(&in[r]);
-	return 0;
+	for (size_t k = 0; k < m->merged.nshards; k++)
+		strv_release(&hosts[k]);
+	free(hosts);
+	strv_release(&kinds);
+	return sbuf_detach(&out);
 }

@@ -9,7 +9,9 @@
  * interpreter and its version (shard.h); no package may come from two of them. The merged
  * ft_results.jsonl has the packages in selection order; artifacts are hard links where the
  * file system allows, copies otherwise, taken with the care of docs/security.md (no symlink
- * followed, regular files of the shard's owner only, a size cap).
+ * followed, regular files of the shard's owner only, a size cap). The meta says what a
+ * merged run is: merged_from[] keeps each shard's host, system profile, start, end and
+ * duration; the run's own start, end and duration span them all (docs/results.md).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -18,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -219,6 +222,44 @@ static void keep_min_max(const char *v, const char **lo, const char **hi)
 		*hi = v;
 }
 
+/* "2026-12-05T15:09:19Z" (iso_utc's form) as seconds since the epoch; -1 if not that. */
+static double iso_seconds(const char *s)
+{
+	struct tm tm;
+	const char *end;
+	memset(&tm, 0, sizeof(tm));
+	if (!s || !(end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm)) || *end)
+		return -1;
+	return (double)timegm(&tm);
+}
+
+/*
+ * The merged run's system_profile: what every shard's host had alike (a member whose
+ * value differs between shards, or that a shard lacks, is null: with several hosts, the
+ * hostname and the moment's load, memory and disk figures are). Each shard's own is in
+ * merged_from[].system_profile.
+ */
+static cJSON *common_profile(const struct run_data *in, size_t n)
+{
+	const cJSON *first = item(in[0].meta, "system_profile"), *x;
+	cJSON *out;
+	if (!cJSON_IsObject(first))
+		return cJSON_CreateNull();
+	out = cJSON_Duplicate(first, true);
+	cJSON_ArrayForEach(x, first)
+	{
+		bool same = true;
+		for (size_t r = 1; r < n && same; r++) {
+			const cJSON *sys = item(in[r].meta, "system_profile");
+			const cJSON *y = cJSON_IsObject(sys) ? item(sys, x->string) : NULL;
+			same = y && cJSON_Compare(x, y, true);
+		}
+		if (!same)
+			json_set(out, x->string, cJSON_CreateNull());
+	}
+	return out;
+}
+
 int runstore_merge_dirs(const char *out_dir, char *const *dirs, size_t ndirs,
 			struct runstore_merged *res)
 {
@@ -230,7 +271,7 @@ int runstore_merge_dirs(const char *out_dir, char *const *dirs, size_t ndirs,
 	cJSON *meta = NULL, *from = NULL, *missing = NULL, **owner_of = NULL;
 	const cJSON *names, *x;
 	const char **dir_of = NULL;
-	double iters = 0, dur = 0;
+	double iters = 0, dur = 0, wall;
 	int r, ret = -1, ofd = -1;
 	bool created = false;
 	char *path;
@@ -328,7 +369,11 @@ int runstore_merge_dirs(const char *out_dir, char *const *dirs, size_t ndirs,
 		json_set_str(f, "status", json_str(m, "status"));
 		json_set_str(f, "started_at", json_str(m, "started_at"));
 		json_set_str(f, "finished_at", json_str(m, "finished_at"));
+		json_set_num(f, "duration_s", json_num(m, "total_duration_s", 0));
 		json_set_num(f, "packages", (double)in[r2].n);
+		json_set(f, "system_profile", item(m, "system_profile")
+						      ? cJSON_Duplicate(item(m, "system_profile"), true)
+						      : cJSON_CreateNull());
 		cJSON_AddItemToArray(from, f);
 		keep_min_max(json_str(m, "started_at"), &first, NULL);
 		keep_min_max(json_str(m, "finished_at"), NULL, &last);
@@ -392,7 +437,14 @@ int runstore_merge_dirs(const char *out_dir, char *const *dirs, size_t ndirs,
 	json_set_num(meta, "packages_total", (double)npkgs);
 	json_set_num(meta, "packages_completed", (double)done);
 	json_set_num(meta, "total_iterations", iters);
-	json_set_num(meta, "total_duration_s", round_to(dur, 2));
+	/* the run's own duration is the wall time from its first start to its last end;
+	 * the shards' durations summed (machine time) is kept under its own name */
+	wall = iso_seconds(first) >= 0 && iso_seconds(last) >= iso_seconds(first)
+		       ? iso_seconds(last) - iso_seconds(first)
+		       : 0;
+	json_set_num(meta, "total_duration_s", round_to(wall, 2));
+	json_set_num(meta, "shards_duration_sum_s", round_to(dur, 2));
+	json_set(meta, "system_profile", common_profile(in, n));
 	json_set(meta, "shard", cJSON_CreateNull());
 	json_set(meta, "cli_args", args_without_shard(item(in[0].meta, "cli_args")));
 	json_set(meta, "merged_from", from);
