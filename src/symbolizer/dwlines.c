@@ -244,6 +244,21 @@ static Elf_Scn *next_section(struct lazy_lines *ll, Elf_Scn *scn, size_t shstrnd
 	return NULL;
 }
 
+/* The sections lines and inlined functions by compile unit read: the units, their
+ * abbreviations, strings, address ranges and lines, and .debug_aranges to find them. */
+static bool by_cu_needs(const char *name)
+{
+	static const char *const keep[] = {
+		".debug_info", ".debug_abbrev", ".debug_aranges", ".debug_line",
+		".debug_line_str", ".debug_str", ".debug_str_offsets", ".debug_addr",
+		".debug_ranges", ".debug_rnglists",
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(keep); i++)
+		if (!strcmp(name, keep[i]))
+			return true;
+	return false;
+}
+
 struct lazy_lines *lazy_lines_open(int fd, const char *path)
 {
 	struct lazy_lines *ll = xcalloc(1, sizeof(*ll));
@@ -275,14 +290,28 @@ struct lazy_lines *lazy_lines_open(int fd, const char *path)
 	}
 	if (!line_scn)
 		goto fail;
-	if (!compressed && info && aranges) {
-		/* Opening costs nothing (a mapping): let libdw find an address's unit with
-		 * .debug_aranges and decode that unit's lines (with its CU's directory). */
+	if (info && aranges) {
+		/*
+		 * Let libdw find an address's unit with .debug_aranges and decode that unit's
+		 * lines (with its CU's directory). Uncompressed, opening costs nothing (a
+		 * mapping). Compressed, libdw inflates every debug section it knows at once:
+		 * .debug_info is needed anyway for the inlined functions (lazy_lines_dwarf),
+		 * but the location lists (a sixth of libc6-dbg), macros and frames are not:
+		 * hide them.
+		 */
+		while (compressed && (scn = next_section(ll, scn, shstrndx, &sh, &name))) {
+			if (!name || !starts_with(name, ".debug_") || by_cu_needs(name))
+				continue;
+			sh.sh_name = 0;
+			if (!gelf_update_shdr(scn, &sh))
+				goto fail;
+		}
 		ll->dw = dwarf_begin_elf(ll->elf, DWARF_C_READ, NULL);
 		if (!ll->dw)
 			goto fail;
 		ll->by_cu = true;
-		debug("symbolizer: %s: lines by compile unit", path);
+		debug("symbolizer: %s: lines by compile unit%s", path,
+		      compressed ? " (compressed DWARF)" : "");
 		return ll;
 	}
 	{
@@ -428,6 +457,11 @@ bool lazy_lines_lookup(struct lazy_lines *ll, uint64_t vaddr, const char **file,
 	if (!lo || vaddr >= ll->seq[lo - 1].end)
 		return false;
 	return unit_lookup(unit_lines(ll, ll->seq[lo - 1].off), vaddr, file, line);
+}
+
+Dwarf *lazy_lines_dwarf(const struct lazy_lines *ll)
+{
+	return ll && ll->by_cu ? ll->dw : NULL;
 }
 
 void lazy_lines_free(struct lazy_lines *ll)

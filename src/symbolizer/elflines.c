@@ -116,15 +116,47 @@ static void build_inline_table(struct elf_file *ef)
 		dwfl_end(dwfl);
 }
 
+static void prep_join(void);
+
+/* The inline table of cudie's unit from *units (built and added the first time). */
+static struct inline_table *unit_inlines(struct inl_unit **units, size_t *n, Dwarf_Die *cudie,
+					 Dwarf_Addr bias)
+{
+	Dwarf_Off off = dwarf_dieoffset(cudie);
+	size_t i;
+
+	for (i = 0; i < *n && (*units)[i].cu != off; i++)
+		;
+	if (i == *n) {
+		*units = xrealloc(*units, (i + 1) * sizeof(**units));
+		(*units)[i].cu = off;
+		(*units)[i].t = inline_table_from_cu(cudie, bias);
+		(*n)++;
+	}
+	return (*units)[i].t;
+}
+
+/* The same by vaddr, in the DWARF of a lazy line index (bias 0); NULL if no unit has it. */
+static struct inline_table *lazy_unit_inlines(struct lazy_lines *ll, struct inl_unit **units,
+					      size_t *n, uint64_t vaddr)
+{
+	Dwarf *dw = lazy_lines_dwarf(ll);
+	Dwarf_Die cudie;
+
+	if (!dw || !dwarf_addrdie(dw, vaddr, &cudie))
+		return NULL;
+	return unit_inlines(units, n, &cudie, 0);
+}
+
 size_t elf_file_inlines(struct elf_file *ef, uint64_t vaddr, struct inline_hit *hits, size_t max)
 {
+	struct inline_table *t;
 	Dwarf_Addr bias = 0;
 	Dwarf_Die *cudie;
-	Dwarf_Off off;
-	size_t i;
 
 	if (ef->image || ef->fd < 0)
 		return 0;
+	prep_join();
 	if (!ef->inl_tried) {
 		ef->inl_tried = true;
 		if (cacheable(ef)) {
@@ -137,23 +169,23 @@ size_t elf_file_inlines(struct elf_file *ef, uint64_t vaddr, struct inline_hit *
 	}
 	if (ef->inl)
 		return inline_table_lookup(ef->inl, vaddr, hits, max);
-	/* no whole table: the unit of vaddr, walked once */
+	/*
+	 * No whole table: the unit of vaddr, walked once; in the DWARF the lazy line index
+	 * has open when it has its .debug_info (already inflated, its line programs shared),
+	 * else through a Dwfl of its own.
+	 */
+	if (lazy_lines_dwarf(ef->lazy)) {
+		t = lazy_unit_inlines(ef->lazy, &ef->inl_units, &ef->ninl_units, vaddr);
+		return t ? inline_table_lookup(t, vaddr, hits, max) : 0;
+	}
 	if (!ef->inl_dwfl_tried) {
 		ef->inl_dwfl_tried = true;
 		ef->inl_mod = dwfl_report_file(ef, &ef->inl_dwfl, &bias);
 	}
 	if (!ef->inl_mod || !(cudie = dwfl_module_addrdie(ef->inl_mod, vaddr, &bias)))
 		return 0;
-	off = dwarf_dieoffset(cudie);
-	for (i = 0; i < ef->ninl_units && ef->inl_units[i].cu != off; i++)
-		;
-	if (i == ef->ninl_units) {
-		ef->inl_units = xrealloc(ef->inl_units, (i + 1) * sizeof(*ef->inl_units));
-		ef->inl_units[i].cu = off;
-		ef->inl_units[i].t = inline_table_from_cu(cudie, bias);
-		ef->ninl_units++;
-	}
-	return inline_table_lookup(ef->inl_units[i].t, vaddr, hits, max);
+	t = unit_inlines(&ef->inl_units, &ef->ninl_units, cudie, bias);
+	return inline_table_lookup(t, vaddr, hits, max);
 }
 
 /*
@@ -220,6 +252,8 @@ struct prep_job {
 	bool lazy_ok;           /* without one, make the lazy index */
 	struct line_table *lines; /* the thread's results */
 	struct lazy_lines *ll;
+	struct inl_unit *inl_units; /* the hinted units' inlined functions (ll's DWARF) */
+	size_t ninl_units;
 	bool heavy;             /* no saved table: a thread of its own (libc's and libpython's
 				 * go side by side); the light ones share one */
 	pthread_t thread;
@@ -271,8 +305,10 @@ static void prep_do(struct prep_job *j)
 		j->ll = lazy_lines_open(j->debug_fd, j->debug_path);
 		j->debug_fd = -1;
 	}
-	for (size_t k = 0; j->ll && k < j->nhints; k++)
+	for (size_t k = 0; j->ll && k < j->nhints; k++) {
 		lazy_lines_lookup(j->ll, j->hints[k], &file, &line);
+		lazy_unit_inlines(j->ll, &j->inl_units, &j->ninl_units, j->hints[k]);
+	}
 }
 
 /* A thread: one heavy job (a file without a saved table), or all the light ones (table
@@ -333,9 +369,18 @@ static void prep_join(void)
 			ef->lazy = j->ll;
 			if (ef->lazy && diskcache_save_later() && !(ef->flags & SYMBOLIZER_NO_DEBUGINFO))
 				elf_file_note_pending(ef);
+			if (!ef->ninl_units) { /* (units from the same DWARF) */
+				ef->inl_units = j->inl_units;
+				ef->ninl_units = j->ninl_units;
+				j->inl_units = NULL;
+				j->ninl_units = 0;
+			}
 		} else {
 			lazy_lines_free(j->ll);
 		}
+		for (size_t k = 0; k < j->ninl_units; k++)
+			inline_table_free(j->inl_units[k].t);
+		free(j->inl_units);
 		if (j->fd >= 0)
 			close(j->fd);
 		if (j->debug_fd >= 0)

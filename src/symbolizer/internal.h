@@ -89,6 +89,10 @@ struct lazy_lines;
 struct lazy_lines *lazy_lines_open(int fd, const char *path);
 /* file:line of vaddr (*file borrowed from ll), as the saved whole table would give it. */
 bool lazy_lines_lookup(struct lazy_lines *ll, uint64_t vaddr, const char **file, int *line);
+/* The whole DWARF behind ll when it finds units by .debug_aranges (its .debug_info is
+ * there, compressed or not), for the inlined functions of the same units; else NULL.
+ * Borrowed from ll. */
+Dwarf *lazy_lines_dwarf(const struct lazy_lines *ll);
 void lazy_lines_free(struct lazy_lines *ll); /* NULL ok */
 
 /* ---- diskcache.c: files kept by build-id in symbolizer_cache_dir() ---- */
