@@ -71,11 +71,12 @@ struct elf_file {
 	struct inline_table *inl;
 	Dwfl *inl_dwfl;          /* for the units' tables */
 	Dwfl_Module *inl_mod;
-	struct inl_unit {
-		Dwarf_Off cu;    /* the unit DIE's offset */
-		struct inline_table *t;
-	} *inl_units;
-	size_t ninl_units;
+	struct inline_units inl_units;
+	struct inl_pc {          /* the table each vaddr asked for was answered from */
+		uint64_t vaddr;
+		struct inline_table *t; /* one of inl_units' (NULL: none) */
+	} *inl_pcs;
+	size_t ninl_pcs;
 };
 
 /* Put ef on the list of files whose tables are saved later (SYMCACHE_SAVE_LATER). */

@@ -118,41 +118,24 @@ static void build_inline_table(struct elf_file *ef)
 
 static void prep_join(void);
 
-/* The inline table of cudie's unit from *units (built and added the first time). */
-static struct inline_table *unit_inlines(struct inl_unit **units, size_t *n, Dwarf_Die *cudie,
-					 Dwarf_Addr bias)
-{
-	Dwarf_Off off = dwarf_dieoffset(cudie);
-	size_t i;
-
-	for (i = 0; i < *n && (*units)[i].cu != off; i++)
-		;
-	if (i == *n) {
-		*units = xrealloc(*units, (i + 1) * sizeof(**units));
-		(*units)[i].cu = off;
-		(*units)[i].t = inline_table_from_cu(cudie, bias);
-		(*n)++;
-	}
-	return (*units)[i].t;
-}
-
-/* The same by vaddr, in the DWARF of a lazy line index (bias 0); NULL if no unit has it. */
-static struct inline_table *lazy_unit_inlines(struct lazy_lines *ll, struct inl_unit **units,
-					      size_t *n, uint64_t vaddr)
+/* The inline table for vaddr in the DWARF of a lazy line index (bias 0); NULL if no unit
+ * has it. */
+static struct inline_table *lazy_unit_inlines(struct lazy_lines *ll, struct inline_units *u,
+					      uint64_t vaddr)
 {
 	Dwarf *dw = lazy_lines_dwarf(ll);
 	Dwarf_Die cudie;
 
 	if (!dw || !dwarf_addrdie(dw, vaddr, &cudie))
 		return NULL;
-	return unit_inlines(units, n, &cudie, 0);
+	return inline_units_at(u, &cudie, 0, vaddr);
 }
+
+static struct inline_table *unit_table_at(struct elf_file *ef, uint64_t vaddr);
 
 size_t elf_file_inlines(struct elf_file *ef, uint64_t vaddr, struct inline_hit *hits, size_t max)
 {
 	struct inline_table *t;
-	Dwarf_Addr bias = 0;
-	Dwarf_Die *cudie;
 
 	if (ef->image || ef->fd < 0)
 		return 0;
@@ -169,23 +152,37 @@ size_t elf_file_inlines(struct elf_file *ef, uint64_t vaddr, struct inline_hit *
 	}
 	if (ef->inl)
 		return inline_table_lookup(ef->inl, vaddr, hits, max);
+	/* the same pc again (the threads of a process share most of theirs) */
+	for (size_t i = ef->ninl_pcs; i-- > 0;)
+		if (ef->inl_pcs[i].vaddr == vaddr)
+			return ef->inl_pcs[i].t ? inline_table_lookup(ef->inl_pcs[i].t, vaddr, hits, max)
+						: 0;
+	t = unit_table_at(ef, vaddr);
+	ef->inl_pcs = xrealloc(ef->inl_pcs, (ef->ninl_pcs + 1) * sizeof(*ef->inl_pcs));
+	ef->inl_pcs[ef->ninl_pcs++] = (struct inl_pc){ vaddr, t };
+	return t ? inline_table_lookup(t, vaddr, hits, max) : 0;
+}
+
+/* The table of the functions at vaddr (no whole table), NULL if there is none. */
+static struct inline_table *unit_table_at(struct elf_file *ef, uint64_t vaddr)
+{
+	Dwarf_Addr bias = 0;
+	Dwarf_Die *cudie;
+
 	/*
 	 * No whole table: the unit of vaddr, walked once; in the DWARF the lazy line index
 	 * has open when it has its .debug_info (already inflated, its line programs shared),
 	 * else through a Dwfl of its own.
 	 */
-	if (lazy_lines_dwarf(ef->lazy)) {
-		t = lazy_unit_inlines(ef->lazy, &ef->inl_units, &ef->ninl_units, vaddr);
-		return t ? inline_table_lookup(t, vaddr, hits, max) : 0;
-	}
+	if (lazy_lines_dwarf(ef->lazy))
+		return lazy_unit_inlines(ef->lazy, &ef->inl_units, vaddr);
 	if (!ef->inl_dwfl_tried) {
 		ef->inl_dwfl_tried = true;
 		ef->inl_mod = dwfl_report_file(ef, &ef->inl_dwfl, &bias);
 	}
 	if (!ef->inl_mod || !(cudie = dwfl_module_addrdie(ef->inl_mod, vaddr, &bias)))
-		return 0;
-	t = unit_inlines(&ef->inl_units, &ef->ninl_units, cudie, bias);
-	return inline_table_lookup(t, vaddr, hits, max);
+		return NULL;
+	return inline_units_at(&ef->inl_units, cudie, bias, vaddr);
 }
 
 /*
@@ -252,8 +249,7 @@ struct prep_job {
 	bool lazy_ok;           /* without one, make the lazy index */
 	struct line_table *lines; /* the thread's results */
 	struct lazy_lines *ll;
-	struct inl_unit *inl_units; /* the hinted units' inlined functions (ll's DWARF) */
-	size_t ninl_units;
+	struct inline_units inl; /* the hinted pcs' inlined functions (ll's DWARF) */
 	bool heavy;             /* no saved table: a thread of its own (libc's and libpython's
 				 * go side by side); the light ones share one */
 	pthread_t thread;
@@ -307,7 +303,7 @@ static void prep_do(struct prep_job *j)
 	}
 	for (size_t k = 0; j->ll && k < j->nhints; k++) {
 		lazy_lines_lookup(j->ll, j->hints[k], &file, &line);
-		lazy_unit_inlines(j->ll, &j->inl_units, &j->ninl_units, j->hints[k]);
+		lazy_unit_inlines(j->ll, &j->inl, j->hints[k]);
 	}
 }
 
@@ -369,18 +365,14 @@ static void prep_join(void)
 			ef->lazy = j->ll;
 			if (ef->lazy && diskcache_save_later() && !(ef->flags & SYMBOLIZER_NO_DEBUGINFO))
 				elf_file_note_pending(ef);
-			if (!ef->ninl_units) { /* (units from the same DWARF) */
-				ef->inl_units = j->inl_units;
-				ef->ninl_units = j->ninl_units;
-				j->inl_units = NULL;
-				j->ninl_units = 0;
+			if (!ef->inl_units.nunits && !ef->inl_units.ncus) { /* (the same DWARF) */
+				ef->inl_units = j->inl;
+				memset(&j->inl, 0, sizeof(j->inl));
 			}
 		} else {
 			lazy_lines_free(j->ll);
 		}
-		for (size_t k = 0; k < j->ninl_units; k++)
-			inline_table_free(j->inl_units[k].t);
-		free(j->inl_units);
+		inline_units_free(&j->inl);
 		if (j->fd >= 0)
 			close(j->fd);
 		if (j->debug_fd >= 0)

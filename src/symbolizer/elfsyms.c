@@ -453,9 +453,8 @@ static void elf_file_destroy(struct elf_file *ef)
 		dwfl_end(ef->dwfl);
 	line_table_free(ef->lines);
 	inline_table_free(ef->inl);
-	for (size_t i = 0; i < ef->ninl_units; i++)
-		inline_table_free(ef->inl_units[i].t);
-	free(ef->inl_units);
+	inline_units_free(&ef->inl_units);
+	free(ef->inl_pcs);
 	if (ef->inl_dwfl)
 		dwfl_end(ef->inl_dwfl);
 	lazy_lines_free(ef->lazy);

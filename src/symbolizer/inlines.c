@@ -252,6 +252,93 @@ struct inline_table *inline_table_from_cu(Dwarf_Die *cudie, uint64_t bias)
 	return builder_finish(&b);
 }
 
+/* The functions (subprograms, not abstract instances) among die's children, and in its
+ * namespaces: each of their address ranges (DWARF addresses) added to u->fns. */
+static void add_functions(struct inline_units *u, Dwarf_Die *die)
+{
+	Dwarf_Die child;
+	Dwarf_Addr base, lo, hi;
+
+	if (dwarf_child(die, &child) != 0)
+		return;
+	do {
+		int tag = dwarf_tag(&child);
+		ptrdiff_t off = 0;
+		if (tag == DW_TAG_namespace)
+			add_functions(u, &child);
+		if (tag != DW_TAG_subprogram || dwarf_hasattr(&child, DW_AT_inline))
+			continue;
+		while ((off = dwarf_ranges(&child, off, &base, &lo, &hi)) > 0) {
+			if (hi <= lo)
+				continue;
+			if (u->nfns == u->capfns) {
+				u->capfns = u->capfns ? 2 * u->capfns : 256;
+				u->fns = xrealloc(u->fns, u->capfns * sizeof(*u->fns));
+			}
+			u->fns[u->nfns++] = (struct inline_fn){ lo, hi, dwarf_dieoffset(&child) };
+		}
+	} while (dwarf_siblingof(&child, &child) == 0);
+}
+
+/* The table of the functions whose code holds vaddr, made of their DIEs subs[0..n). */
+static struct inline_table *from_functions(Dwarf_Die *cudie, uint64_t bias, Dwarf_Die *subs,
+					   size_t n)
+{
+	struct it_builder b = { .bias = bias };
+	Dwarf_Files *files = NULL;
+	size_t nfiles = 0;
+
+	if (dwarf_getsrcfiles(cudie, &files, &nfiles) != 0)
+		files = NULL;
+	for (size_t i = 0; i < n; i++)
+		walk(&b, &subs[i], 0, files, nfiles);
+	return builder_finish(&b);
+}
+
+struct inline_table *inline_units_at(struct inline_units *u, Dwarf_Die *cudie, uint64_t bias,
+				     uint64_t vaddr)
+{
+	Dwarf *dw = dwarf_cu_getdwarf(cudie->cu);
+	Dwarf_Off cu = dwarf_dieoffset(cudie), key;
+	Dwarf_Die subs[4];
+	size_t i, n = 0;
+
+	/* the unit's functions, listed the first time one of its pcs is asked for */
+	for (i = 0; i < u->ncus && u->cus[i] != cu; i++)
+		;
+	if (i == u->ncus) {
+		u->cus = xrealloc(u->cus, (u->ncus + 1) * sizeof(*u->cus));
+		u->cus[u->ncus++] = cu;
+		add_functions(u, cudie);
+	}
+	for (i = 0; i < u->nfns && n < ARRAY_SIZE(subs); i++)
+		if (u->fns[i].lo <= vaddr - bias && vaddr - bias < u->fns[i].hi &&
+		    (!n || dwarf_dieoffset(&subs[n - 1]) != u->fns[i].die) &&
+		    dwarf_offdie(dw, u->fns[i].die, &subs[n]))
+			n++;
+	key = n ? dwarf_dieoffset(&subs[0]) : cu;
+	for (i = 0; i < u->nunits && u->units[i].key != key; i++)
+		;
+	if (i == u->nunits) {
+		u->units = xrealloc(u->units, (i + 1) * sizeof(*u->units));
+		u->units[i].key = key;
+		/* (no function holds vaddr: the whole unit, as the saved table would have it) */
+		u->units[i].t = n ? from_functions(cudie, bias, subs, n) : inline_table_from_cu(cudie, bias);
+		u->nunits++;
+	}
+	return u->units[i].t;
+}
+
+void inline_units_free(struct inline_units *u)
+{
+	for (size_t i = 0; i < u->nunits; i++)
+		inline_table_free(u->units[i].t);
+	free(u->units);
+	free(u->fns);
+	free(u->cus);
+	memset(u, 0, sizeof(*u));
+}
+
 static int hit_cmp(const void *a, const void *b)
 {
 	const struct it_row *x = *(const struct it_row *const *)a, *y = *(const struct it_row *const *)b;

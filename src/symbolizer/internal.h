@@ -150,6 +150,28 @@ struct inline_table *inline_table_load(const char *build_id);
 /* Every unit's inlined subroutines, or one unit's; addresses + bias (ELF vaddrs). */
 struct inline_table *inline_table_from_dwarf(Dwarf *dw, uint64_t bias);
 struct inline_table *inline_table_from_cu(Dwarf_Die *cudie, uint64_t bias);
+/*
+ * Tables of a module without a whole one, for the pcs asked for: the rows of just the
+ * functions whose code holds the pc (a table of them answers for it as the module's does,
+ * and a big unit costs only what those functions do), else of the pc's whole unit.
+ */
+struct inline_units {
+	struct inl_unit {
+		uint64_t key;  /* the DIE offset of its first function, or of its unit */
+		struct inline_table *t;
+	} *units;
+	size_t nunits;
+	struct inline_fn { /* the functions of the units seen: an address range each */
+		uint64_t lo, hi, die;
+	} *fns;
+	size_t nfns, capfns;
+	uint64_t *cus;     /* the units whose functions are listed */
+	size_t ncus;
+};
+/* The table for vaddr in cudie's unit (kept in u, built the first time). */
+struct inline_table *inline_units_at(struct inline_units *u, Dwarf_Die *cudie, uint64_t bias,
+				     uint64_t vaddr);
+void inline_units_free(struct inline_units *u); /* (and zeroes it) */
 int inline_table_save(const struct inline_table *it, const char *build_id); /* 0 or -errno */
 /* The inline chain at vaddr, innermost first (at most max); 0 when vaddr is in no inlined
  * subroutine. Strings borrowed from it. */
