@@ -167,6 +167,10 @@ int symbolizer_inline_frames(struct symbolizer *s, struct frame *f, struct frame
  */
 void symbolizer_prepare_lines(struct symbolizer *s, const uint64_t *hints, size_t nhints);
 void symbolizer_prepare_go(void);
+/* The pcs the target's threads were stopped at: the preparation of the modules they are in
+ * goes on to what their inlined functions need (a compressed debug file's units, inflated);
+ * the other modules' ends with their lines (a later lookup there opens it then). */
+void symbolizer_prepare_pcs(struct symbolizer *s, const uint64_t *pcs, size_t n);
 void symbolizer_prepare_wait(void);
 
 /*

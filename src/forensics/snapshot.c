@@ -507,7 +507,16 @@ static void read_python(struct snap_process *p)
 
 static void finish_process(struct snap_process *p)
 {
+	uint64_t *pcs = xcalloc(p->n + 1, sizeof(*pcs));
+	size_t npcs = 0;
+
 	symbolizer_prepare_go(); /* (a dump has released the target by now) */
+	/* the modules the threads are in: their inlined functions will be asked for */
+	for (size_t i = 0; i < p->n; i++)
+		if (p->threads[i].regs)
+			pcs[npcs++] = p->threads[i].regs->rip;
+	symbolizer_prepare_pcs(p->sym, pcs, npcs);
+	free(pcs);
 	if (p->pr)
 		read_python(p);
 	for (size_t i = 0; i < p->n; i++) {

@@ -60,6 +60,15 @@ struct lazy_lines {
 	size_t nseq, capseq;
 	struct lazy_unit *units;
 	size_t nunits, capunits;
+	/* compressed: the sections hidden from dw that the inlined functions need, shown to a
+	 * second Dwarf (info_dw) on the same ELF only when asked for (lazy_lines_dwarf) */
+	bool info_ok, info_tried;
+	struct hidden_scn {
+		size_t ndx;
+		GElf_Word name;
+	} hidden[16];
+	size_t nhidden;
+	Dwarf *info_dw;
 };
 
 struct cursor {
@@ -244,8 +253,8 @@ static Elf_Scn *next_section(struct lazy_lines *ll, Elf_Scn *scn, size_t shstrnd
 	return NULL;
 }
 
-/* The sections lines and inlined functions by compile unit read: the units, their
- * abbreviations, strings, address ranges and lines, and .debug_aranges to find them. */
+/* The sections the inlined functions by compile unit read besides the lines': the units,
+ * their abbreviations, strings and address ranges, and .debug_aranges to find them. */
 static bool by_cu_needs(const char *name)
 {
 	static const char *const keep[] = {
@@ -257,6 +266,15 @@ static bool by_cu_needs(const char *name)
 		if (!strcmp(name, keep[i]))
 			return true;
 	return false;
+}
+
+/* Note a section hidden from libdw that lazy_lines_dwarf() shows it again. */
+static void hide(struct lazy_lines *ll, Elf_Scn *scn, GElf_Word name)
+{
+	if (ll->nhidden < ARRAY_SIZE(ll->hidden))
+		ll->hidden[ll->nhidden++] = (struct hidden_scn){ elf_ndxscn(scn), name };
+	else
+		ll->info_ok = false;
 }
 
 struct lazy_lines *lazy_lines_open(int fd, const char *path)
@@ -290,30 +308,17 @@ struct lazy_lines *lazy_lines_open(int fd, const char *path)
 	}
 	if (!line_scn)
 		goto fail;
-	if (info && aranges) {
-		/*
-		 * Let libdw find an address's unit with .debug_aranges and decode that unit's
-		 * lines (with its CU's directory). Uncompressed, opening costs nothing (a
-		 * mapping). Compressed, libdw inflates every debug section it knows at once:
-		 * .debug_info is needed anyway for the inlined functions (lazy_lines_dwarf),
-		 * but the location lists (a sixth of libc6-dbg), macros and frames are not:
-		 * hide them.
-		 */
-		while (compressed && (scn = next_section(ll, scn, shstrndx, &sh, &name))) {
-			if (!name || !starts_with(name, ".debug_") || by_cu_needs(name))
-				continue;
-			sh.sh_name = 0;
-			if (!gelf_update_shdr(scn, &sh))
-				goto fail;
-		}
+	if (!compressed && info && aranges) {
+		/* Opening costs nothing (a mapping): let libdw find an address's unit with
+		 * .debug_aranges and decode that unit's lines (with its CU's directory). */
 		ll->dw = dwarf_begin_elf(ll->elf, DWARF_C_READ, NULL);
 		if (!ll->dw)
 			goto fail;
 		ll->by_cu = true;
-		debug("symbolizer: %s: lines by compile unit%s", path,
-		      compressed ? " (compressed DWARF)" : "");
+		debug("symbolizer: %s: lines by compile unit", path);
 		return ll;
 	}
+	ll->info_ok = info && aranges;
 	{
 		/* libdw inflates every compressed debug section it knows by name, and
 		 * dwarf_next_lines() looks for the unit's CU in .debug_info (parsing every CU's
@@ -322,6 +327,8 @@ struct lazy_lines *lazy_lines_open(int fd, const char *path)
 			if (!name || !starts_with(name, ".debug_") || section_is(name, ".debug_line") ||
 			    section_is(name, ".debug_line_str") || section_is(name, ".debug_str"))
 				continue;
+			if (by_cu_needs(name))
+				hide(ll, scn, sh.sh_name);
 			sh.sh_name = 0; /* "": not a section libdw looks at */
 			if (!gelf_update_shdr(scn, &sh))
 				goto fail;
@@ -459,9 +466,33 @@ bool lazy_lines_lookup(struct lazy_lines *ll, uint64_t vaddr, const char **file,
 	return unit_lookup(unit_lines(ll, ll->seq[lo - 1].off), vaddr, file, line);
 }
 
-Dwarf *lazy_lines_dwarf(const struct lazy_lines *ll)
+Dwarf *lazy_lines_dwarf(struct lazy_lines *ll)
 {
-	return ll && ll->by_cu ? ll->dw : NULL;
+	GElf_Shdr sh;
+	Elf_Scn *scn;
+
+	if (!ll)
+		return NULL;
+	if (ll->by_cu)
+		return ll->dw;
+	if (ll->info_tried || !ll->info_ok)
+		return ll->info_dw;
+	ll->info_tried = true;
+	/*
+	 * Show libdw the sections hidden from the line index, in the same ELF: what is
+	 * inflated already (.debug_line, the strings) stays so; .debug_info, .debug_abbrev,
+	 * ... are inflated now. The location lists, macros and frames stay hidden.
+	 */
+	for (size_t i = 0; i < ll->nhidden; i++) {
+		scn = elf_getscn(ll->elf, ll->hidden[i].ndx);
+		if (!scn || !gelf_getshdr(scn, &sh))
+			return NULL;
+		sh.sh_name = ll->hidden[i].name;
+		if (!gelf_update_shdr(scn, &sh))
+			return NULL;
+	}
+	ll->info_dw = dwarf_begin_elf(ll->elf, DWARF_C_READ, NULL);
+	return ll->info_dw;
 }
 
 void lazy_lines_free(struct lazy_lines *ll)
@@ -472,6 +503,8 @@ void lazy_lines_free(struct lazy_lines *ll)
 	free(ll->seq);
 	if (ll->dw)
 		dwarf_end(ll->dw);
+	if (ll->info_dw)
+		dwarf_end(ll->info_dw);
 	if (ll->elf)
 		elf_end(ll->elf);
 	if (ll->fd >= 0)

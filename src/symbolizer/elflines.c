@@ -255,6 +255,7 @@ struct prep_job {
 	pthread_t thread;
 	bool threaded;
 	pid_t tid;
+	int want_info;          /* under prep_mu: 0 undecided, 1 open its units, -1 not */
 };
 
 static struct prep_job *prep_jobs;
@@ -283,6 +284,50 @@ static void prep_raise(pid_t tid)
 	setpriority(PRIO_PROCESS, (id_t)tid, 0); /* (root may; else it stays at 10) */
 }
 
+/*
+ * Whether a job goes on to open its file's units (lazy_lines_dwarf): the caller says so
+ * once it knows which files the threads were stopped in (symbolizer_prepare_pcs); until
+ * then the job waits.
+ */
+static pthread_mutex_t prep_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t prep_cv = PTHREAD_COND_INITIALIZER;
+
+static bool prep_wants_info(struct prep_job *j)
+{
+	int want;
+
+	if (!j->threaded)
+		return false; /* (run by the caller: nobody would answer) */
+	pthread_mutex_lock(&prep_mu);
+	while (!(want = j->want_info))
+		pthread_cond_wait(&prep_cv, &prep_mu);
+	pthread_mutex_unlock(&prep_mu);
+	return want > 0;
+}
+
+/* Every job not asked for its units (want = -1), or (want = 1) ef's. */
+static void prep_decide(struct elf_file *ef, int want)
+{
+	pthread_mutex_lock(&prep_mu);
+	for (size_t i = 0; i < nprep; i++)
+		if (ef ? prep_jobs[i].ef == ef : !prep_jobs[i].want_info)
+			prep_jobs[i].want_info = want;
+	pthread_cond_broadcast(&prep_cv);
+	pthread_mutex_unlock(&prep_mu);
+}
+
+void elf_file_prepare_want_units(struct elf_file *ef)
+{
+	if (prep_running)
+		prep_decide(ef, 1);
+}
+
+void elf_file_prepare_decided(void)
+{
+	if (prep_running)
+		prep_decide(NULL, -1);
+}
+
 /* A job's work: its symbols, then its table or lazy index and hinted units. */
 static void prep_do(struct prep_job *j)
 {
@@ -305,6 +350,10 @@ static void prep_do(struct prep_job *j)
 		lazy_lines_lookup(j->ll, j->hints[k], &file, &line);
 		lazy_unit_inlines(j->ll, &j->inl, j->hints[k]);
 	}
+	/* a compressed file's units for the inlined functions (libc6-dbg's .debug_info:
+	 * ~1,700 pages inflated), if a thread of the target is in it */
+	if (j->ll && !j->nhints && prep_wants_info(j))
+		lazy_lines_dwarf(j->ll);
 }
 
 /* A thread: one heavy job (a file without a saved table), or all the light ones (table
@@ -339,6 +388,7 @@ static void prep_join(void)
 	if (!prep_running)
 		return;
 	symbolizer_prepare_go();
+	prep_decide(NULL, -1);
 	for (size_t i = 0; i < nprep; i++)
 		if (prep_jobs[i].threaded)
 			pthread_join(prep_jobs[i].thread, NULL);

@@ -69,6 +69,11 @@ size_t elf_file_inlines(struct elf_file *ef, uint64_t vaddr, struct inline_hit *
  * queued; elf_file_prepare_start() starts the thread; lookups wait for it. */
 void elf_file_prepare_lines(struct elf_file *ef, const uint64_t *hints, size_t nhints);
 void elf_file_prepare_start(void);
+/* A thread of the target is in ef: its preparation goes on to open its units for the
+ * inlined functions (a compressed debug file's .debug_info); once every such file is
+ * named, elf_file_prepare_decided() lets the others end (a line lookup does too). */
+void elf_file_prepare_want_units(struct elf_file *ef);
+void elf_file_prepare_decided(void);
 
 /* st_value of a defined function/object symbol called name (version suffix ignored). */
 int elf_file_symbol_by_name(struct elf_file *ef, const char *name, uint64_t *vaddr);
@@ -89,10 +94,11 @@ struct lazy_lines;
 struct lazy_lines *lazy_lines_open(int fd, const char *path);
 /* file:line of vaddr (*file borrowed from ll), as the saved whole table would give it. */
 bool lazy_lines_lookup(struct lazy_lines *ll, uint64_t vaddr, const char **file, int *line);
-/* The whole DWARF behind ll when it finds units by .debug_aranges (its .debug_info is
- * there, compressed or not), for the inlined functions of the same units; else NULL.
- * Borrowed from ll. */
-Dwarf *lazy_lines_dwarf(const struct lazy_lines *ll);
+/* The DWARF of ll's file with its units, for the inlined functions by compile unit
+ * (.debug_aranges finds them); NULL if there is none. Without a cost when the lines are
+ * read by unit already (uncompressed); for a compressed file the units are inflated the
+ * first time (the location lists, macros and frames never are). Borrowed from ll. */
+Dwarf *lazy_lines_dwarf(struct lazy_lines *ll);
 void lazy_lines_free(struct lazy_lines *ll); /* NULL ok */
 
 /* ---- diskcache.c: files kept by build-id in symbolizer_cache_dir() ---- */

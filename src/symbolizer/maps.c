@@ -506,6 +506,17 @@ void symbolizer_prepare_lines(struct symbolizer *s, const uint64_t *hints, size_
 	elf_file_prepare_start();
 }
 
+void symbolizer_prepare_pcs(struct symbolizer *s, const uint64_t *pcs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct map_entry *m = maps_find(s, pcs[i]);
+		struct elf_file *ef = m ? maps_elf(s, m) : NULL;
+		if (ef)
+			elf_file_prepare_want_units(ef);
+	}
+	elf_file_prepare_decided();
+}
+
 uint64_t symbolizer_map_end(struct symbolizer *s, uint64_t addr)
 {
 	struct map_entry *m = maps_find(s, addr);
