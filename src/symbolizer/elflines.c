@@ -246,6 +246,9 @@ struct prep_job {
 	size_t nhints;
 	bool syms;              /* load its symbols first (the unwinder's lookups wait for them) */
 	bool load_table;        /* try the saved table first */
+	bool load_inl;          /* and the saved inline table (libpython's: ~1,350 pages to map
+				 * and check, off the caller's path) */
+	struct inline_table *saved_inl;
 	bool lazy_ok;           /* without one, make the lazy index */
 	struct line_table *lines; /* the thread's results */
 	struct lazy_lines *ll;
@@ -336,6 +339,8 @@ static void prep_do(struct prep_job *j)
 
 	if (j->syms)
 		elf_file_load_symbols(j->ef, false); /* (it tells the lookups waiting for it) */
+	if (j->load_inl)
+		j->saved_inl = inline_table_load(j->ef->build_id);
 	if (j->load_table)
 		j->lines = line_table_load(j->ef->build_id);
 	if (j->lines || !j->lazy_ok)
@@ -397,6 +402,12 @@ static void prep_join(void)
 	for (size_t i = 0; i < nprep; i++) {
 		struct prep_job *j = &prep_jobs[i];
 		struct elf_file *ef = j->ef;
+		if (j->saved_inl && !ef->inl_tried) { /* (none: elf_file_inlines tries, then builds) */
+			ef->inl_tried = true;
+			ef->inl = j->saved_inl;
+		} else {
+			inline_table_free(j->saved_inl);
+		}
 		if (j->load_table && !ef->table_tried) {
 			ef->table_tried = true;
 			ef->lines = j->lines;
@@ -452,7 +463,7 @@ void elf_file_prepare_lines(struct elf_file *ef, const uint64_t *hints, size_t n
 {
 	char fdpath[64];
 	struct prep_job *j;
-	bool load, lazy, syms, heavy;
+	bool load, lazy, syms, heavy, load_inl;
 
 	if (prep_running) /* (and ef may be a running job's: its fields are the thread's) */
 		return;
@@ -463,7 +474,8 @@ void elf_file_prepare_lines(struct elf_file *ef, const uint64_t *hints, size_t n
 	 * unsaved too, and sorting them is worth taking off the caller (a saved table maps) */
 	heavy = lazy && !(load && diskcache_has(ef->build_id, "lines"));
 	syms = heavy && !ef->syms_loaded && !ef->syms_prep;
-	if (!load && !lazy)
+	load_inl = !ef->inl_tried && cacheable(ef) && diskcache_has(ef->build_id, "inlines");
+	if (!load && !lazy && !load_inl)
 		return;
 	for (size_t i = 0; i < nprep; i++)
 		if (prep_jobs[i].ef == ef)
@@ -476,6 +488,7 @@ void elf_file_prepare_lines(struct elf_file *ef, const uint64_t *hints, size_t n
 	j->heavy = heavy;
 	ef->syms_prep = syms;
 	j->load_table = load;
+	j->load_inl = load_inl;
 	j->lazy_ok = lazy;
 	j->fd = j->debug_fd = -1;
 	if (lazy) {
