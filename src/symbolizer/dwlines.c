@@ -69,6 +69,7 @@ struct lazy_lines {
 	} hidden[16];
 	size_t nhidden;
 	Dwarf *info_dw;
+	char *path;             /* for messages */
 };
 
 struct cursor {
@@ -288,6 +289,7 @@ struct lazy_lines *lazy_lines_open(int fd, const char *path)
 	const char *name;
 
 	ll->fd = fd;
+	ll->path = xstrdup(path);
 	if (ll->fd < 0)
 		goto fail;
 	/* a private mapping: the section headers are edited in our copy only */
@@ -492,6 +494,8 @@ Dwarf *lazy_lines_dwarf(struct lazy_lines *ll)
 			return NULL;
 	}
 	ll->info_dw = dwarf_begin_elf(ll->elf, DWARF_C_READ, NULL);
+	debug("symbolizer: %s: units opened for the inlined functions (compressed DWARF)%s",
+	      ll->path, ll->info_dw ? "" : ": failed");
 	return ll->info_dw;
 }
 
@@ -500,6 +504,7 @@ void lazy_lines_free(struct lazy_lines *ll)
 	if (!ll)
 		return;
 	free(ll->units); /* their lines belong to libdw */
+	free(ll->path);
 	free(ll->seq);
 	if (ll->dw)
 		dwarf_end(ll->dw);
