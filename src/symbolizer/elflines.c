@@ -258,7 +258,8 @@ struct prep_job {
 	pthread_t thread;
 	bool threaded;
 	pid_t tid;
-	int want_info;          /* under prep_mu: 0 undecided, 1 open its units, -1 not */
+	int want_info;          /* under prep_mu: 0 undecided, 1 a thread is in it, -1 not */
+	bool skipped;           /* no thread in it: no lines prepared (the lookups make them) */
 };
 
 static struct prep_job *prep_jobs;
@@ -336,6 +337,7 @@ static void prep_do(struct prep_job *j)
 {
 	const char *file;
 	int line;
+	bool want;
 
 	if (j->syms)
 		elf_file_load_symbols(j->ef, false); /* (it tells the lookups waiting for it) */
@@ -345,6 +347,14 @@ static void prep_do(struct prep_job *j)
 		j->lines = line_table_load(j->ef->build_id);
 	if (j->lines || !j->lazy_ok)
 		return;
+	/* A file without a hint (the eval loop's, ...) waits to learn whether a thread of
+	 * the target is in it: if none is (libm, ld.so, most extensions), its lines are left
+	 * to a lookup that asks for them (on the caller), and cost nothing if none does. */
+	want = j->nhints || !j->heavy || prep_wants_info(j);
+	if (!want) {
+		j->skipped = true;
+		return;
+	}
 	j->ll = lazy_lines_open(j->fd, j->ef->path);
 	j->fd = -1;
 	if (!j->ll && j->debug_fd >= 0) {
@@ -357,7 +367,7 @@ static void prep_do(struct prep_job *j)
 	}
 	/* a compressed file's units for the inlined functions (libc6-dbg's .debug_info:
 	 * ~1,700 pages inflated), if a thread of the target is in it */
-	if (j->ll && !j->nhints && prep_wants_info(j))
+	if (j->ll && !j->nhints && j->heavy)
 		lazy_lines_dwarf(j->ll);
 }
 
@@ -419,7 +429,7 @@ static void prep_join(void)
 			if (ef->symtab_unsaved)
 				elf_file_note_pending(ef);
 		}
-		if (!j->lazy_ok || ef->lines) {
+		if (!j->lazy_ok || ef->lines || j->skipped) {
 			lazy_lines_free(j->ll);
 		} else if (!ef->lazy_tried) {
 			ef->lazy_tried = true;
