@@ -60,14 +60,15 @@ like "$(ftscope_err)" "the tables of [1-9][0-9]* modules are built and saved in 
 	"the first dump into an empty cache answers first, the tables are built after"
 like "$(ftscope_err)" "held [0-9]+ threads for [0-9.]+ ms; 1 reads of target memory \\([0-9]+ pages\\) while held" \
 	"the threads are held for one read (their stacks); the Python walk comes after the release"
-# Of the compressed debug files (libc6-dbg's libc, libm, ld.so), a first dump inflates the
-# units (for the inlined functions) of only those a thread was stopped in: libc's.
-ncomp=$(ftscope_err | grep -c 'line sequences (compressed DWARF)' || true)
+# Of the separate debug files (libc6-dbg's, compressed: libc, libm, ld.so), a first dump
+# prepares the lines and opens the units (for the inlined functions) only of those a thread
+# was stopped in: libc's.
+ndebug=$(ftscope_err | grep -c "debug file /usr/lib/debug/" || true)
 nunits=$(ftscope_err | grep -c 'units opened for the inlined functions' || true)
-if [ "$ncomp" -ge 2 ]; then
-	is "$nunits" 1 "first dump: the units of 1 of $ncomp compressed debug files opened (libc's: the threads are in it)"
+if [ "$ndebug" -ge 2 ]; then
+	is "$nunits" 1 "first dump: the units of 1 of $ndebug debug files opened (libc's: the threads are in it)"
 else
-	ok 1 "# SKIP fewer than two compressed debug files here (libc6-dbg): $ncomp"
+	skip "first dump: units of the debug files the threads are in" "fewer than two separate debug files here (libc6-dbg): $ndebug"
 fi
 ok flock symcache/.build.lock true "wait for the table builder"
 ok test "$(find symcache -name '*.syms' | wc -l)" -ge 2 "symbol tables saved afterwards (python, libc, ...)"
