@@ -171,6 +171,11 @@ void symbolizer_prepare_go(void);
  * goes on to what their inlined functions need (a compressed debug file's units, inflated);
  * the other modules' ends with their lines (a later lookup there opens it then). */
 void symbolizer_prepare_pcs(struct symbolizer *s, const uint64_t *pcs, size_t n);
+/* The native frames of the stacks (after the unwinding): each module's preparation decodes
+ * the units they are in, side by side, once symbolizer_prepare_frames_done() is called (a
+ * lookup calls it too). */
+void symbolizer_prepare_frames(struct symbolizer *s, const struct frame *frames, size_t n);
+void symbolizer_prepare_frames_done(void);
 void symbolizer_prepare_wait(void);
 
 /*

@@ -529,12 +529,14 @@ static void finish_process(struct snap_process *p)
 			r = unwind_thread_regs(p->sym, t->tid, t->regs, MAX_NATIVE_FRAMES, &nat, &nn);
 		if (r < 0)
 			t->unwind_error = xasprintf("unwinding failed: %s", strerror(-r));
+		symbolizer_prepare_frames(p->sym, nat, nn);
 		merge(t, nat, nn, py_of(p->pyt, p->npyt, t->tid));
 		frames_free(nat, nn);
 		snapshot_classify_wait(p->sym, t);
 		free(t->regs);
 		t->regs = NULL;
 	}
+	symbolizer_prepare_frames_done();
 	if (p->pr) {
 		if (p->py_failed)
 			p->py_error = xstrdup("cannot read the Python thread states");

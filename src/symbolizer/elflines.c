@@ -259,6 +259,9 @@ struct prep_job {
 	bool threaded;
 	pid_t tid;
 	int want_info;          /* under prep_mu: 0 undecided, 1 a thread is in it, -1 not */
+	uint64_t *frames;       /* under prep_mu: the vaddrs of the stacks' frames in it... */
+	size_t nframes;
+	bool frames_final;      /* ... all of them (elf_file_prepare_frames_done) */
 	bool skipped;           /* no thread in it: no lines prepared (the lookups make them) */
 };
 
@@ -320,6 +323,58 @@ static void prep_decide(struct elf_file *ef, int want)
 	pthread_mutex_unlock(&prep_mu);
 }
 
+/* The vaddrs of the frames in j's file, once the caller has given them all (NULL, 0 when
+ * the job runs on the caller); *n their number. The caller's copy. */
+static uint64_t *prep_frames(struct prep_job *j, size_t *n)
+{
+	uint64_t *v = NULL;
+
+	*n = 0;
+	if (!j->threaded)
+		return NULL;
+	pthread_mutex_lock(&prep_mu);
+	while (!j->frames_final)
+		pthread_cond_wait(&prep_cv, &prep_mu);
+	if (j->nframes) {
+		v = xmalloc(j->nframes * sizeof(*v));
+		memcpy(v, j->frames, j->nframes * sizeof(*v));
+		*n = j->nframes;
+	}
+	pthread_mutex_unlock(&prep_mu);
+	return v;
+}
+
+void elf_file_prepare_frame(struct elf_file *ef, uint64_t vaddr)
+{
+	if (!prep_running)
+		return;
+	pthread_mutex_lock(&prep_mu);
+	for (size_t i = 0; i < nprep; i++) {
+		struct prep_job *j = &prep_jobs[i];
+		size_t k;
+		if (j->ef != ef || j->frames_final)
+			continue;
+		for (k = 0; k < j->nframes && j->frames[k] != vaddr; k++)
+			;
+		if (k == j->nframes) {
+			j->frames = xrealloc(j->frames, (k + 1) * sizeof(*j->frames));
+			j->frames[j->nframes++] = vaddr;
+		}
+	}
+	pthread_mutex_unlock(&prep_mu);
+}
+
+void elf_file_prepare_frames_done(void)
+{
+	if (!prep_running)
+		return;
+	pthread_mutex_lock(&prep_mu);
+	for (size_t i = 0; i < nprep; i++)
+		prep_jobs[i].frames_final = true;
+	pthread_cond_broadcast(&prep_cv);
+	pthread_mutex_unlock(&prep_mu);
+}
+
 void elf_file_prepare_want_units(struct elf_file *ef)
 {
 	if (prep_running)
@@ -369,6 +424,17 @@ static void prep_do(struct prep_job *j)
 	 * ~1,700 pages inflated), if a thread of the target is in it */
 	if (j->ll && !j->nhints && j->heavy)
 		lazy_lines_dwarf(j->ll);
+	/* then the units of the frames the stacks have in it (known after the unwinding):
+	 * each module's thread decodes its own, side by side, while the caller waits */
+	if (j->ll && j->heavy) {
+		size_t n;
+		uint64_t *v = prep_frames(j, &n);
+		for (size_t k = 0; k < n; k++) {
+			lazy_lines_lookup(j->ll, v[k], &file, &line);
+			lazy_unit_inlines(j->ll, &j->inl, v[k]);
+		}
+		free(v);
+	}
 }
 
 /* A thread: one heavy job (a file without a saved table), or all the light ones (table
@@ -404,6 +470,7 @@ static void prep_join(void)
 		return;
 	symbolizer_prepare_go();
 	prep_decide(NULL, -1);
+	elf_file_prepare_frames_done();
 	for (size_t i = 0; i < nprep; i++)
 		if (prep_jobs[i].threaded)
 			pthread_join(prep_jobs[i].thread, NULL);
@@ -449,6 +516,7 @@ static void prep_join(void)
 		if (j->debug_fd >= 0)
 			close(j->debug_fd);
 		free(j->debug_path);
+		free(j->frames);
 		elf_file_put(ef);
 	}
 	free(prep_jobs);

@@ -74,6 +74,10 @@ void elf_file_prepare_start(void);
  * named, elf_file_prepare_decided() lets the others end (a line lookup does too). */
 void elf_file_prepare_want_units(struct elf_file *ef);
 void elf_file_prepare_decided(void);
+/* A frame of the stacks is at vaddr in ef: its preparation decodes that unit too (lines and
+ * inlined functions) once elf_file_prepare_frames_done() says there are no more. */
+void elf_file_prepare_frame(struct elf_file *ef, uint64_t vaddr);
+void elf_file_prepare_frames_done(void);
 
 /* st_value of a defined function/object symbol called name (version suffix ignored). */
 int elf_file_symbol_by_name(struct elf_file *ef, const char *name, uint64_t *vaddr);

@@ -517,6 +517,23 @@ void symbolizer_prepare_pcs(struct symbolizer *s, const uint64_t *pcs, size_t n)
 	elf_file_prepare_decided();
 }
 
+void symbolizer_prepare_frames(struct symbolizer *s, const struct frame *frames, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct frame *f = &frames[i];
+		uint64_t pc = !f->exact_ip && f->ip ? f->ip - 1 : f->ip; /* (as the lookups) */
+		struct map_entry *m = f->is_python || !f->ip ? NULL : maps_find(s, pc);
+		struct elf_file *ef = m ? maps_elf(s, m) : NULL;
+		if (ef)
+			elf_file_prepare_frame(ef, pc - m->bias);
+	}
+}
+
+void symbolizer_prepare_frames_done(void)
+{
+	elf_file_prepare_frames_done();
+}
+
 uint64_t symbolizer_map_end(struct symbolizer *s, uint64_t addr)
 {
 	struct map_entry *m = maps_find(s, addr);
