@@ -23,6 +23,10 @@
  *
  * Line tables older than DWARF 5 are not handled here: their directory 0 is the compilation
  * directory, which is only in .debug_info.
+ *
+ * The inlined functions (inlines.c) need the units themselves: lazy_lines_dwarf() gives the
+ * Dwarf that has them, the same one when lines go by compile unit, else (compressed) a
+ * second one on the same ELF with .debug_info & co. shown again, opened at the first ask.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -69,9 +69,10 @@ size_t elf_file_inlines(struct elf_file *ef, uint64_t vaddr, struct inline_hit *
  * queued; elf_file_prepare_start() starts the thread; lookups wait for it. */
 void elf_file_prepare_lines(struct elf_file *ef, const uint64_t *hints, size_t nhints);
 void elf_file_prepare_start(void);
-/* A thread of the target is in ef: its preparation goes on to open its units for the
- * inlined functions (a compressed debug file's .debug_info); once every such file is
- * named, elf_file_prepare_decided() lets the others end (a line lookup does too). */
+/* A thread of the target was stopped in ef: its preparation (if it has no hints) goes on to
+ * its line index and, compressed, its units for the inlined functions (.debug_info
+ * inflated); once every such file is named, elf_file_prepare_decided() lets the others end
+ * without (a lookup does too). */
 void elf_file_prepare_want_units(struct elf_file *ef);
 void elf_file_prepare_decided(void);
 /* A frame of the stacks is at vaddr in ef: its preparation decodes that unit too (lines and
