@@ -39,6 +39,10 @@ void symbolizer_free(struct symbolizer *s)
 {
 	if (!s)
 		return;
+	/* preparation threads waiting to hear which modules the stacks are in (a snapshot
+	 * given up before its finish) end without: nobody will ask them now */
+	elf_file_prepare_decided();
+	elf_file_prepare_frames_done();
 	if (unwinder_libunwind.fini)
 		unwinder_libunwind.fini(s);
 	memcache_free(s->mem);
