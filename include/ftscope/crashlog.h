@@ -7,7 +7,7 @@
  * Every crash recorded in loaded runs, one entry per crash: the test runner's (an iteration
  * whose status is "crash") and each child process's the suite survived (crashes[] entries
  * with runner false). Read by `ftscope crashes` (clustering) and `ftscope compare` (new and
- * resolved crashes). Strings are borrowed from the run's JSON: keep the run_data alive.
+ * resolved crashes). Strings are borrowed from the run view: keep it alive.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -15,12 +15,11 @@
 #include "ftscope/cluster.h"
 
 struct cJSON;
-struct run_data;
 struct run_view;
 
 struct crash_occ {
 	size_t run;               /* index given to crashlog_add_run */
-	const char *run_label;    /* the run's id */
+	const char *run_label;    /* the run's id (rs_meta.run_id) */
 	const char *run_dir;
 	const char *package;
 	const char *started_at;   /* the package's, for ordering; may be NULL */
@@ -41,10 +40,7 @@ struct crashlog {
 };
 #define CRASHLOG_INIT { NULL, 0, 0 }
 
-/* The run's id: ft_meta.json's run_id, else the directory's name. Borrowed. */
-const char *run_label(const struct run_data *rd);
-
-/* Add rd's crashes (only package `only`'s when not NULL); `run` identifies rd. */
+/* Add v's crashes (only package `only`'s when not NULL); `run` identifies v. */
 void crashlog_add_run(struct crashlog *cl, const struct run_view *v, size_t run,
 		      const char *only);
 /* Sort by run, then package start time, FT before GIL iterations, iteration, runner first. */

@@ -16,6 +16,7 @@
 
 struct cJSON;
 struct rs_hang;
+struct rs_hang_stacks;
 struct rs_iter;
 struct rs_pkg;
 
@@ -37,14 +38,26 @@ struct story_iter {
 void deadlock_story_print(FILE *f, const char *package, const struct story_iter *it, size_t n,
 			  int ntotal_ft, int ntotal_gil, unsigned flags);
 
-/* The iterations of pkg that hung: its plain then its GIL ones, or (stress) its stress ones.
- * A malloc'd array of *n pointers into pkg (NULL when none). */
-const struct rs_iter **deadlock_hung_iters(const struct rs_pkg *pkg, bool stress, size_t *n);
-
-/* Their story, as `ftscope deadlocks RUN --package NAME` tells it (their snapshots read from
- * forensics.json); blank_before: a blank line first. How many iterations hung (0: nothing
- * printed). */
-int deadlock_story_pkg(FILE *out, const struct rs_pkg *pkg, bool stress, unsigned flags,
-		       bool blank_before);
+/*
+ * The hung iterations of one package with their snapshots, each forensics.json read once
+ * (story_pkg_load); told as `ftscope deadlocks RUN --package NAME` tells them as many times
+ * as wanted (story_pkg_print). The iterations: the package's plain then its GIL ones, or
+ * (stress) its stress ones, those with a hang.
+ */
+struct story_pkg {
+	const struct rs_pkg *pkg;       /* borrowed */
+	bool stress;
+	size_t n;                       /* how many iterations hung */
+	const struct rs_iter **its;     /* n pointers into pkg */
+	struct rs_hang_stacks *stacks;  /* n: each one's forensics.json (runstore.h) */
+	struct story_iter *story;       /* n: as deadlock_story_print() takes them */
+	char **labels;
+};
+void story_pkg_load(struct story_pkg *s, const struct rs_pkg *pkg, bool stress);
+/* The stacks loaded for it, or NULL when it is not one of s's iterations. */
+const struct rs_hang_stacks *story_pkg_stacks(const struct story_pkg *s, const struct rs_iter *it);
+/* The story; blank_before: a blank line first. How many iterations hung (0: nothing printed). */
+int story_pkg_print(FILE *out, const struct story_pkg *s, unsigned flags, bool blank_before);
+void story_pkg_release(struct story_pkg *s);
 
 #endif

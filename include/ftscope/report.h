@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #include "ftscope/category.h"
+#include "ftscope/deadlock_story.h"
 #include "ftscope/runstore.h"
 #include "ftscope/stats.h"
 #include "ftscope/util.h"
@@ -60,6 +61,8 @@ struct report_pkg {
 	int score;                   /* investigation priority; -1: not triaged */
 	char *reason;                /* why (labeille's "severity:crash; 3 crashes; ...") */
 	struct report_hang hang;     /* for deadlocked packages */
+	struct story_pkg story;      /* with REPORT_STORIES: its hung iterations and their
+				      * snapshots (n 0 without) */
 };
 
 /* Iterations (across packages and both GIL modes) that crashed with one signature. */
@@ -96,8 +99,11 @@ struct report {
 	char *generated_at;          /* when the report was made (for partial runs) */
 };
 
-/* Build the model of rd (reads forensics.json files for the deadlock details). */
-void report_build(struct report *r, const struct run_view *v);
+/* Build the model of v (reads forensics.json files for the deadlock details); with
+ * REPORT_STORIES also the deadlock stories (report_pkg.story: the markdown and HTML
+ * deadlocks section's), each hung iteration's forensics.json read once for both. */
+#define REPORT_STORIES 0x1
+void report_build(struct report *r, const struct run_view *v, unsigned flags);
 void report_release(struct report *r);
 
 /* Formats: append the document to out. */

@@ -208,7 +208,8 @@ enum rs_status { RS_COMPLETE, RS_INTERRUPTED, RS_RUNNING, RS_UNKNOWN };
 
 struct rs_meta {
 	bool present;                  /* ft_meta.json was read */
-	const char *run_id;            /* meta's, else the directory's name */
+	const char *run_id;            /* meta's (not empty), else the directory's name (its
+					  trailing slashes trimmed from rd.dir) */
 	enum rs_status status;         /* no meta: RS_UNKNOWN; no "status": RS_COMPLETE */
 	const char *status_text;       /* "status" as written, or NULL */
 	long packages_total;           /* 0 unknown */
@@ -322,8 +323,8 @@ int runstore_crash_snapshot(const char *run_dir, const struct cJSON *iter, const
 struct cJSON *runstore_crash_snapshot_reduced(const struct rs_crash_snapshot *s);
 void rs_crash_snapshot_release(struct rs_crash_snapshot *s);
 
-/* One package object as a view (tests; packages not read from a run). Release with
- * rs_pkg_release. The object must outlive p. */
+/* One package object as a view (a worker's result before it is appended, tests). Release
+ * with rs_pkg_release. The object must outlive p. */
 void rs_pkg_from_json(struct rs_pkg *p, const struct cJSON *o, const char *run_dir);
 void rs_pkg_release(struct rs_pkg *p);
 

@@ -90,6 +90,19 @@ int emit_output(const char *path, const char *buf, size_t len);
  * is removed (each level is opened O_NOFOLLOW relative to its parent). 0 if it is gone. */
 int rm_rf(const char *path);
 int rm_rf_at(int dirfd, const char *name);
+/*
+ * A directory root may run git in: it and everything below it is root's and not writable
+ * by group or others (so no test ever wrote there: git config, hooks, attributes).
+ */
+bool tree_is_roots(const char *path);
+/*
+ * Make dirfd/name a directory of ours, mode `mode`, not writable by anyone else: an
+ * existing one that is not (a symlink, someone else's, group/other-writable) is removed
+ * first (*replaced = true). Returns an O_NOFOLLOW descriptor of it or -errno.
+ */
+int ensure_own_dir_at(int dirfd, const char *name, mode_t mode, bool *replaced);
+/* Copy what is left of in to out (copy_file_range, else read/write); *bytes counts. */
+int fd_copy_data(int in, int out, unsigned long long *bytes);
 bool path_exists(const char *path);
 bool is_dir(const char *path);
 char *path_join(const char *a, const char *b);               /* malloc'd */

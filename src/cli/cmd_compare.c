@@ -349,7 +349,7 @@ static void print_agg_line(const char *label, size_t a, size_t b, const char *ar
 
 static void print_comparison(const struct comparison *cmp, bool utf8)
 {
-	const char *labels[2] = { run_label(&cmp->run[0]->rd), run_label(&cmp->run[1]->rd) };
+	const char *labels[2] = { cmp->run[0]->meta.run_id, cmp->run[1]->meta.run_id };
 	struct aggregate ag[2];
 	size_t unchanged = 0;
 	printf("Free-Threading Compatibility Changes: %s %s %s\n", labels[0], cmp->arrow,
@@ -449,8 +449,8 @@ static cJSON *comparison_json(const struct comparison *cmp)
 	struct aggregate ag[2];
 	size_t unchanged = 0;
 
-	cJSON_AddStringToObject(j, "run_a", run_label(&cmp->run[0]->rd));
-	cJSON_AddStringToObject(j, "run_b", run_label(&cmp->run[1]->rd));
+	cJSON_AddStringToObject(j, "run_a", cmp->run[0]->meta.run_id);
+	cJSON_AddStringToObject(j, "run_b", cmp->run[1]->meta.run_id);
 	cJSON_AddNumberToObject(j, "common_packages", (double)cmp->ncommon);
 	cJSON_AddItemToObject(j, "packages_only_in_a", json_strv(&cmp->only[0]));
 	cJSON_AddItemToObject(j, "packages_only_in_b", json_strv(&cmp->only[1]));

@@ -388,7 +388,7 @@ static bool run_seen(const struct run_view *runs, size_t n)
 static int run_cmp(const void *pa, const void *pb)
 {
 	const struct run_view *a = pa, *b = pb;
-	return strcmp(run_label(&a->rd), run_label(&b->rd));
+	return strcmp(a->meta.run_id, b->meta.run_id);
 }
 
 int cmd_crashes(int argc, char **argv)
@@ -477,7 +477,7 @@ int cmd_crashes(int argc, char **argv)
 	} else if (!cl.n) {
 		printf("No crashes in %zu run%s", nruns, nruns == 1 ? "" : "s");
 		for (size_t i = 0; i < nruns; i++)
-			printf("%s%s", i ? ", " : " (", run_label(&runs[i].rd));
+			printf("%s%s", i ? ", " : " (", runs[i].meta.run_id);
 		printf(")%s%s.\n", opts.package ? " for " : "", opts.package ? opts.package : "");
 	} else {
 		printf("Crash clusters: %zu, from %zu crash%s (%zu in test runners, %zu in child "

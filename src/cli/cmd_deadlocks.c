@@ -42,30 +42,32 @@ static const char *const deadlocks_usage[] = {
 static int tell(const struct rs_pkg *pkg, bool stress, cJSON *out, unsigned flags,
 		int shown_before)
 {
-	size_t n = 0;
-	const struct rs_iter **its;
+	struct story_pkg s;
+	int n;
 
-	if (!out)
-		return deadlock_story_pkg(stdout, pkg, stress, flags, shown_before > 0);
-	its = deadlock_hung_iters(pkg, stress, &n);
-	for (size_t k = 0; k < n; k++) {
-		const struct rs_iter *it = its[k];
-		struct rs_hang_stacks st;
+	story_pkg_load(&s, pkg, stress);
+	if (!out) {
+		n = story_pkg_print(stdout, &s, flags, shown_before > 0);
+		story_pkg_release(&s);
+		return n;
+	}
+	for (size_t k = 0; k < s.n; k++) {
+		const struct rs_iter *it = s.its[k];
+		const cJSON *snap = s.stacks[k].snap;
 		cJSON *e = cJSON_CreateObject();
-		runstore_hang_stacks(pkg, it, 0, &st);
 		cJSON_AddStringToObject(e, "package", pkg->name);
 		cJSON_AddNumberToObject(e, "iteration", (double)it->index);
 		cJSON_AddBoolToObject(e, "gil", it->gil);
 		if (it->stress)
 			cJSON_AddTrueToObject(e, "stress");
 		json_set_str(e, "reason", it->hang.reason);
-		cJSON_AddItemToObject(e, "snapshot", st.snap ? cJSON_Duplicate(st.snap, true)
-							    : cJSON_CreateNull());
+		cJSON_AddItemToObject(e, "snapshot", snap ? cJSON_Duplicate(snap, true)
+							  : cJSON_CreateNull());
 		cJSON_AddItemToArray(out, e);
-		runstore_hang_stacks_release(&st);
 	}
-	free(its);
-	return (int)n;
+	n = (int)s.n;
+	story_pkg_release(&s);
+	return n;
 }
 
 int cmd_deadlocks(int argc, char **argv)

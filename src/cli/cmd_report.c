@@ -55,10 +55,11 @@ static const struct report_format {
 	const char *name, *alias;
 	void (*write)(struct sbuf *out, const struct report *r, const char *output);
 	bool escapes_itself;        /* else the document is made terminal-safe */
+	unsigned build;             /* report_build()'s flags: what the format shows */
 } formats[] = {
-	{ "markdown", "md", write_markdown, false },
-	{ "text", NULL, write_text, false },
-	{ "html", NULL, write_html, true },
+	{ "markdown", "md", write_markdown, false, REPORT_STORIES },
+	{ "text", NULL, write_text, false, 0 },
+	{ "html", NULL, write_html, true, REPORT_STORIES },
 };
 
 struct report_opts {
@@ -124,7 +125,7 @@ int cmd_report(int argc, char **argv)
 	if (runstore_load(opts.dir, &v) < 0)
 		return FT_EXIT_FAILURE;
 
-	report_build(&r, &v);
+	report_build(&r, &v, opts.format->build);
 	opts.format->write(&out, &r, opts.output);
 	if (!opts.format->escapes_itself) {
 		/* text for terminals and editors: the packages' names and output lines may not

@@ -7,24 +7,9 @@
 
 #include "ftscope/crashlog.h"
 #include "ftscope/json.h"
-#include "ftscope/rundir.h"
 #include "ftscope/runstore.h"
 #include "ftscope/signature.h"
 #include "ftscope/util.h"
-
-const char *run_label(const struct run_data *rd)
-{
-	const char *id = json_str(rd->meta, "run_id"), *base;
-	size_t len = strlen(rd->dir);
-
-	if (id && *id)
-		return id;
-	/* "results/ft_x/" reads as "results/ft_x" (the string is ours to trim) */
-	while (len > 1 && rd->dir[len - 1] == '/')
-		rd->dir[--len] = '\0';
-	base = strrchr(rd->dir, '/');
-	return base && base[1] ? base + 1 : rd->dir;
-}
 
 static struct crash_occ *new_occ(struct crashlog *cl)
 {
@@ -89,7 +74,7 @@ static void add_iterations(struct crashlog *cl, const struct run_view *v, size_t
 	for (size_t i = first; i < cl->n; i++) {
 		struct crash_occ *o = &cl->v[i];
 		o->run = run;
-		o->run_label = run_label(&v->rd);
+		o->run_label = v->meta.run_id;
 		o->run_dir = pkg->run_dir;
 		o->package = pkg->name;
 		o->started_at = pkg->started_at;

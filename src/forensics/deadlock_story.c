@@ -367,7 +367,9 @@ void deadlock_story_print(FILE *out, const char *package, const struct story_ite
 		print_stacks(out, package, it, n, flags, true);
 }
 
-const struct rs_iter **deadlock_hung_iters(const struct rs_pkg *pkg, bool stress, size_t *n)
+/* The iterations of pkg that hung: its plain then its GIL ones, or (stress) its stress ones.
+ * A malloc'd array of *n pointers into pkg (NULL when none). */
+static const struct rs_iter **hung_iters(const struct rs_pkg *pkg, bool stress, size_t *n)
 {
 	const struct rs_iter **its = NULL;
 
@@ -385,47 +387,65 @@ const struct rs_iter **deadlock_hung_iters(const struct rs_pkg *pkg, bool stress
 	return its;
 }
 
-int deadlock_story_pkg(FILE *out, const struct rs_pkg *pkg, bool stress, unsigned flags,
-		       bool blank_before)
+void story_pkg_load(struct story_pkg *s, const struct rs_pkg *pkg, bool stress)
 {
-	size_t n;
-	const struct rs_iter **its = deadlock_hung_iters(pkg, stress, &n);
-	struct rs_hang_stacks *stacks;
-	struct story_iter *story;
-	char **lab, *title;
-
-	if (!n) {
-		free(its);
-		return 0;
-	}
-	stacks = xcalloc(n, sizeof(*stacks));
-	lab = xcalloc(n, sizeof(*lab));
-	story = xcalloc(n, sizeof(*story));
-	for (size_t k = 0; k < n; k++) {
-		const struct rs_iter *it = its[k];
+	memset(s, 0, sizeof(*s));
+	s->pkg = pkg;
+	s->stress = stress;
+	s->its = hung_iters(pkg, stress, &s->n);
+	if (!s->n)
+		return;
+	s->stacks = xcalloc(s->n, sizeof(*s->stacks));
+	s->labels = xcalloc(s->n, sizeof(*s->labels));
+	s->story = xcalloc(s->n, sizeof(*s->story));
+	for (size_t k = 0; k < s->n; k++) {
+		const struct rs_iter *it = s->its[k];
 		const char *art = json_str(it->raw, "artifacts");
-		runstore_hang_stacks(pkg, it, 0, &stacks[k]);
-		lab[k] = art && strrchr(art, '/')
+		runstore_hang_stacks(pkg, it, 0, &s->stacks[k]);
+		s->labels[k] = art && strrchr(art, '/')
 				 ? xstrdup(strrchr(art, '/') + 1)
 				 : xasprintf("%s%ld", it->gil ? "gil-" : it->stress ? "stress-" : "",
 					     it->index);
-		story[k] = (struct story_iter){ lab[k], it->gil, it->hang.reason,
-						it->hang.detected_after_s, stacks[k].snap, &it->hang };
+		s->story[k] = (struct story_iter){ s->labels[k], it->gil, it->hang.reason,
+						   it->hang.detected_after_s, s->stacks[k].snap,
+						   &it->hang };
 	}
-	title = stress ? xasprintf("%s (stress iterations)", pkg->name)
-		       : xstrdup(pkg->name ? pkg->name : "?");
+}
+
+const struct rs_hang_stacks *story_pkg_stacks(const struct story_pkg *s, const struct rs_iter *it)
+{
+	for (size_t k = 0; k < s->n; k++)
+		if (s->its[k] == it)
+			return &s->stacks[k];
+	return NULL;
+}
+
+int story_pkg_print(FILE *out, const struct story_pkg *s, unsigned flags, bool blank_before)
+{
+	const struct rs_pkg *pkg = s->pkg;
+	char *title;
+
+	if (!s->n)
+		return 0;
+	title = s->stress ? xasprintf("%s (stress iterations)", pkg->name)
+			  : xstrdup(pkg->name ? pkg->name : "?");
 	if (blank_before)
 		fputc('\n', out);
-	deadlock_story_print(out, title, story, n, (int)(stress ? pkg->nsit : pkg->nit),
-			     stress ? 0 : (int)pkg->ngit, flags);
-	for (size_t k = 0; k < n; k++) {
-		runstore_hang_stacks_release(&stacks[k]);
-		free(lab[k]);
-	}
+	deadlock_story_print(out, title, s->story, s->n, (int)(s->stress ? pkg->nsit : pkg->nit),
+			     s->stress ? 0 : (int)pkg->ngit, flags);
 	free(title);
-	free(story);
-	free(stacks);
-	free(lab);
-	free(its);
-	return (int)n;
+	return (int)s->n;
+}
+
+void story_pkg_release(struct story_pkg *s)
+{
+	for (size_t k = 0; k < s->n; k++) {
+		runstore_hang_stacks_release(&s->stacks[k]);
+		free(s->labels[k]);
+	}
+	free(s->story);
+	free(s->stacks);
+	free(s->labels);
+	free(s->its);
+	memset(s, 0, sizeof(*s));
 }

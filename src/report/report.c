@@ -637,13 +637,16 @@ static int cmp_thread(const void *a, const void *b)
 	return x->tid < y->tid ? -1 : x->tid > y->tid;
 }
 
-static void build_hang(struct report_pkg *p)
+static void build_hang(struct report_pkg *p, bool stories)
 {
 	struct report_hang *h = &p->hang;
 	const struct rs_hang *hang;
+	const struct rs_hang_stacks *loaded;
 	struct rs_hang_stacks st;
 	size_t n = 0;
 
+	if (stories)
+		story_pkg_load(&p->story, p->pkg, false);
 	h->iter = pick_hang(p->pkg, &h->gil);
 	if (!h->iter)
 		return;
@@ -652,7 +655,15 @@ static void build_hang(struct report_pkg *p)
 	h->detected_after_s = hang->detected_after_s;
 	h->cycles = hang->cycles;
 	h->ncycles = hang->ncycles;
-	runstore_hang_stacks(p->pkg, h->iter, HANG_PY_FRAMES, &st);
+	/* the story's copy if it was loaded (h->iter hung, so it is one of the story's):
+	 * borrowed, the story frees it; at most HANG_PY_FRAMES frames a thread */
+	loaded = story_pkg_stacks(&p->story, h->iter);
+	if (loaded) {
+		st = *loaded;
+		st.max = HANG_PY_FRAMES;
+	} else {
+		runstore_hang_stacks(p->pkg, h->iter, HANG_PY_FRAMES, &st);
+	}
 	h->from_forensics = st.present;
 	h->threads = xcalloc(hang->nwaits + 1, sizeof(*h->threads));
 	for (size_t i = 0; i < hang->nwaits; i++) {
@@ -671,7 +682,8 @@ static void build_hang(struct report_pkg *p)
 	h->nthreads = n;
 	if (n > 1)
 		qsort(h->threads, n, sizeof(*h->threads), cmp_thread);
-	runstore_hang_stacks_release(&st);
+	if (!loaded)
+		runstore_hang_stacks_release(&st);
 }
 
 static void count_mode(const struct rs_iter *v, size_t nv, long *n, long *pass)
@@ -696,7 +708,7 @@ static bool has_hang(const struct report_pkg *p)
 	return false;
 }
 
-static void build_pkg(struct report *r, size_t i)
+static void build_pkg(struct report *r, size_t i, unsigned flags)
 {
 	struct report_pkg *p = &r->pkgs[i];
 	const struct rs_pkg *pkg = &r->v->pkgs[i];
@@ -723,7 +735,7 @@ static void build_pkg(struct report *r, size_t i)
 	p->score = report_triage_score(pkg, &why);
 	p->reason = sbuf_detach(&why);
 	if (p->cat == CAT_DEADLOCK || has_hang(p))
-		build_hang(p);
+		build_hang(p, flags & REPORT_STORIES);
 	r->cat_counts[p->cat]++;
 	r->rate_buckets[report_rate_bucket(p->iters, p->pass_rate)]++;
 	add_crashes(r, i, pkg->it, pkg->nit, false);
@@ -740,7 +752,7 @@ static bool keep_triage(const struct report_pkg *p)
 	return p->score >= 0;
 }
 
-void report_build(struct report *r, const struct run_view *v)
+void report_build(struct report *r, const struct run_view *v, unsigned flags)
 {
 	char now[32];
 
@@ -756,7 +768,7 @@ void report_build(struct report *r, const struct run_view *v)
 	r->n = v->n;
 	r->pkgs = xcalloc(v->n ? v->n : 1, sizeof(*r->pkgs));
 	for (size_t i = 0; i < v->n; i++) {
-		build_pkg(r, i);
+		build_pkg(r, i, flags);
 		if (r->pkgs[i].gil_iters >= 0)
 			r->compare_with_gil = true;
 	}
@@ -773,6 +785,7 @@ void report_release(struct report *r)
 		for (size_t k = 0; k < p->hang.nthreads; k++)
 			strv_release(&p->hang.threads[k].python);
 		free(p->hang.threads);
+		story_pkg_release(&p->story);
 	}
 	for (size_t i = 0; i < r->nclusters; i++) {
 		struct report_cluster *c = &r->clusters[i];

@@ -205,15 +205,15 @@ static char *story_id(const char *name)
 	return sbuf_detach(&sb);
 }
 
-/* deadlock_story.c's text for pkg (flags: STORY_*), or NULL when none of it hung. */
-static char *story_text(const struct rs_pkg *pkg, unsigned flags)
+/* deadlock_story.c's text for p's story (flags: STORY_*), or NULL when none of it hung. */
+static char *story_text(const struct report_pkg *p, unsigned flags)
 {
 	char *text = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
 	if (!f)
 		return NULL;
-	deadlock_story_pkg(f, pkg, false, flags, false);
+	story_pkg_print(f, &p->story, flags, false);
 	fclose(f);
 	if (!len) {
 		free(text);
@@ -230,10 +230,10 @@ static char *story_text(const struct rs_pkg *pkg, unsigned flags)
 static void deadlock_story(struct doc *d, const struct report_pkg *p, const char *id)
 {
 	const struct doc_ops *o = d->ops;
-	char *story = story_text(p->pkg, 0), *stacks, *title, *cmd;
+	char *story = story_text(p, 0), *stacks, *title, *cmd;
 	if (!story)
 		return;
-	stacks = story_text(p->pkg, STORY_STACKS_ONLY);
+	stacks = story_text(p, STORY_STACKS_ONLY);
 	title = xasprintf("Deadlock story: %s", p->name);
 	o->detail_begin(d, id, title);
 	o->pre(d, NULL, story);
@@ -267,10 +267,8 @@ void report_sec_deadlocks(struct doc *d, const struct report *r)
 	o->table_begin(d, cols, ARRAY_SIZE(cols), 0);
 	for (size_t i = 0; i < n; i++) {
 		const struct report_pkg *p = &r->pkgs[idx[i]];
-		size_t hung;
-		free(deadlock_hung_iters(p->pkg, false, &hung));
 		o->row_begin(d, 0);
-		if (hung) { /* to its story below */
+		if (p->story.n) { /* to its story below */
 			char *id = story_id(p->name);
 			o->cell_begin(d);
 			o->ref(d, id, p->name);

@@ -15,7 +15,6 @@
 #include "ftscope/error.h"
 #include "ftscope/json.h"
 #include "ftscope/rundir.h"
-#include "ftscope/sandbox.h"
 #include "ftscope/util.h"
 
 /* "ft_YYYYMMDD_HHMMSS" */

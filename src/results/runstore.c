@@ -345,15 +345,17 @@ void rs_pkg_from_json(struct rs_pkg *p, const cJSON *o, const char *run_dir)
 static void load_meta(struct run_view *v)
 {
 	const cJSON *m = v->rd.meta;
-	const char *status = json_str(m, "status");
-	const char *base = strrchr(v->rd.dir, '/');
+	const char *status = json_str(m, "status"), *id = json_str(m, "run_id"), *base;
+	size_t len = strlen(v->rd.dir);
 	const cJSON *py, *sys, *cfg, *sk, *x;
 
+	/* "results/ft_x/" names the run ft_x (the string is ours to trim) */
+	while (len > 1 && v->rd.dir[len - 1] == '/')
+		v->rd.dir[--len] = '\0';
+	base = strrchr(v->rd.dir, '/');
 	v->meta.raw = m;
 	v->meta.present = m != NULL;
-	v->meta.run_id = m && json_str(m, "run_id") ? json_str(m, "run_id")
-			 : base && base[1]	    ? base + 1
-						    : v->rd.dir;
+	v->meta.run_id = id && *id ? id : base && base[1] ? base + 1 : v->rd.dir;
 	if (!m)
 		v->meta.status = RS_UNKNOWN;
 	else if (!status || !strcmp(status, "complete")) /* labeille's meta has no status */

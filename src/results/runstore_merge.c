@@ -29,7 +29,6 @@
 #include "ftscope/json.h"
 #include "ftscope/rundir.h"
 #include "ftscope/runstore.h"
-#include "ftscope/sandbox.h"
 #include "ftscope/shard.h"
 #include "ftscope/util.h"
 

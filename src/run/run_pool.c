@@ -143,14 +143,6 @@ static void pin_worker(struct run_ctx *rc, const struct pkg_entry *e, size_t slo
 	sbuf_release(&d);
 }
 
-static const char *count_str(const cJSON *pkg)
-{
-	static char buf[64];
-	snprintf(buf, sizeof(buf), "%d/%d passed", json_int(pkg, "pass_count", 0),
-		 json_int(pkg, "iterations_completed", 0));
-	return buf;
-}
-
 /* Collect a finished worker: append its package line. */
 static void collect_worker(struct run_ctx *rc, const struct pkg_entry *e, int status)
 {
@@ -179,9 +171,14 @@ static void collect_worker(struct run_ctx *rc, const struct pkg_entry *e, int st
 	runmeta_add_pkg(rc->meta, pkg);
 	run_write_meta(rc);
 	{
+		/* the line as the view reads the package (runstore.h) */
+		struct rs_pkg view;
 		char *name = term_str(e->name);
-		printf("%-24s %-24s %s%s\n", name, json_str(pkg, "category"), count_str(pkg),
-		       json_bool(pkg, "interrupted", false) ? " (interrupted)" : "");
+		rs_pkg_from_json(&view, pkg, rc->run_dir);
+		printf("%-24s %-24s %ld/%ld passed%s\n", name,
+		       view.category_text ? view.category_text : "?", view.passes, view.iters,
+		       view.interrupted ? " (interrupted)" : "");
+		rs_pkg_release(&view);
 		free(name);
 	}
 	fflush(stdout);

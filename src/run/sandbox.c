@@ -308,95 +308,6 @@ void test_uid_run_as(const struct test_uid *t, struct run_as *ra)
 	snprintf(ra->name, sizeof(ra->name), "ftscope-%u", (unsigned)t->uid);
 }
 
-/* ---- directories root trusts ---- */
-
-/* Root's, and writable by nobody else: no other-write, group-write only for group 0. */
-static bool mode_is_roots(const struct stat *st)
-{
-	if (st->st_uid != geteuid())
-		return false;
-	if (S_ISLNK(st->st_mode))
-		return true;
-	return !(st->st_mode & S_IWOTH) && (!(st->st_mode & S_IWGRP) || st->st_gid == 0);
-}
-
-static bool tree_roots_at(int fd, int depth)
-{
-	DIR *d;
-	struct dirent *de;
-	bool ok = true;
-	int dup_fd;
-	if (depth > MAX_DEPTH || (dup_fd = dup(fd)) < 0)
-		return false;
-	d = fdopendir(dup_fd);
-	if (!d) {
-		close(dup_fd);
-		return false;
-	}
-	rewinddir(d); /* the duplicate shares fd's position */
-	while (ok && (de = readdir(d))) {
-		struct stat st;
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
-			continue;
-		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !mode_is_roots(&st)) {
-			ok = false;
-		} else if (S_ISDIR(st.st_mode)) {
-			int c = openat(fd, de->d_name,
-				       O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			ok = c >= 0 && tree_roots_at(c, depth + 1);
-			if (c >= 0)
-				close(c);
-		}
-	}
-	closedir(d);
-	return ok;
-}
-
-bool tree_is_roots(const char *path)
-{
-	struct stat st;
-	bool ok;
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	ok = fstat(fd, &st) == 0 && mode_is_roots(&st) && tree_roots_at(fd, 0);
-	close(fd);
-	return ok;
-}
-
-int ensure_own_dir_at(int dirfd, const char *name, mode_t mode, bool *replaced)
-{
-	struct stat st;
-	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (replaced)
-		*replaced = false;
-	if (fd >= 0 && fstat(fd, &st) == 0 && mode_is_roots(&st)) {
-		fchmod(fd, mode);
-		return fd;
-	}
-	if (fd >= 0 || errno != ENOENT) {
-		int r;
-		if (fd >= 0)
-			close(fd);
-		r = rm_rf_at(dirfd, name);
-		if (r < 0)
-			return r;
-		if (replaced)
-			*replaced = true;
-	}
-	if (mkdirat(dirfd, name, mode) < 0 && errno != EEXIST)
-		return -errno;
-	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0 || !mode_is_roots(&st)) {
-		close(fd);
-		return -EPERM;
-	}
-	fchmod(fd, mode);
-	return fd;
-}
-
 /* ---- workspaces ---- */
 
 /* Give fd (or dirfd/name for a symlink) to the test uid. */
@@ -459,40 +370,6 @@ struct stage {
 	unsigned long long bytes;
 	struct sbuf *err;
 };
-
-int fd_copy_data(int in, int out, unsigned long long *bytes)
-{
-	char buf[65536];
-	bool plain = false;
-	for (;;) {
-		ssize_t n;
-		if (!plain) {
-			n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
-			if (n < 0 && (errno == EXDEV || errno == ENOSYS || errno == EINVAL ||
-				      errno == EOPNOTSUPP)) {
-				plain = true;
-				continue;
-			}
-		} else {
-			n = read(in, buf, sizeof(buf));
-			if (n > 0) {
-				for (ssize_t off = 0; off < n;) {
-					ssize_t w = write(out, buf + off, (size_t)(n - off));
-					if (w < 0 && errno != EINTR)
-						return -errno;
-					off += w > 0 ? w : 0;
-				}
-			}
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return 0;
-		*bytes += (unsigned long long)n;
-	}
-}
 
 static int copy_file(struct stage *sg, int sfd, int dfd, const char *name)
 {

@@ -75,4 +75,18 @@ golden crashes-all crashes "$RUNS/$A" "$RUNS/$B"
 golden compare compare "$RUNS/$A" "$RUNS/$B"
 golden compare.json compare "$RUNS/$A" "$RUNS/$B" --json
 golden compare-rev compare "$RUNS/$B" "$RUNS/$A"
+
+# The report reads each hung iteration's forensics.json once, for the hang details, the
+# deadlock story and its stacks alike (it read each two or three times).
+if command -v strace >/dev/null; then
+	strace -f -qq -e trace=openat -o "$TEST_TMP/opens" "$FTSCOPE" report "$RUNS/$A" \
+		--format html >/dev/null 2>&1
+	grep -o '[^"]*/forensics\.json' "$TEST_TMP/opens" >"$TEST_TMP/forensics" || true
+	ok test "$(sort -u "$TEST_TMP/forensics" | wc -l)" -gt 1 \
+		"the HTML report reads the hung iterations' forensics.json"
+	is "$(wc -l <"$TEST_TMP/forensics")" "$(sort -u "$TEST_TMP/forensics" | wc -l)" \
+		"each of them once"
+else
+	skip "forensics.json read once" "no strace"
+fi
 done_testing

@@ -31,6 +31,14 @@ in_file() { [ -f "$2" ] && [ ! -L "$2" ] && grep -q "$1" "$2"; }
 ok in_file "hostile-captures: sparse" "$RUN_DIR/artifacts/$P/1/stdout" \
 	"iteration 1 planted sparse files"
 ok in_file "hostile-captures: FIFO" "$RUN_DIR/artifacts/$P/2/stdout" "iteration 2 planted FIFOs"
+# the attack was made: in its own out/<n>/ it replaced both names, and it went for the
+# run's own captures too (where it replaced nothing)
+for i in 1 2; do
+	ok in_file "hostile-captures: [a-zA-Z]* in .*/out/$i: \['.*stderr', '.*stdout'\]" \
+		"$RUN_DIR/artifacts/$P/$i/stdout" "iteration $i replaced the files of its own directory"
+	ok in_file "hostile-captures: [a-zA-Z]* in .*/artifacts/$P/$i: \[\]" \
+		"$RUN_DIR/artifacts/$P/$i/stdout" "iteration $i went for the run's captures, in vain"
+done
 for i in 1 2; do
 	for f in stdout stderr; do
 		p=$RUN_DIR/artifacts/$P/$i/$f

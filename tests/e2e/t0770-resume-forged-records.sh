@@ -17,11 +17,14 @@ id nobody >/dev/null 2>&1 || skip_all "no user 'nobody'"
 
 P=ftfix-hostile-forge
 FTFIX_TEST_COMMAND="python -m pytest -s tests" fixture_registry hostile-forge
-run_fixtures $P --iterations 3 --no-detect-extensions
+run_fixtures $P --iterations 3 --no-detect-extensions \
+	--env "FTFIX_HOSTILE_RESULTS=$TEST_TMP/results"
 is "$FTSCOPE_RC" 0 "run exits 0"
 is "$(jqpkg $P .fail_count)" 3 "the suite failed 3 times"
-ok grep -q "hostile-forge: forged records for iterations \[\]" "$RUN_DIR/artifacts/$P/1/stdout" \
-	"the test could forge no record itself"
+# "[1-9]... in the run's artifacts": it did try to write the run's own records (none tried:
+# the fixture found no run to attack, and "forged none" would prove nothing)
+ok grep -q "hostile-forge: tried [1-9][0-9]* ([1-9][0-9]* in the run's artifacts), forged records for iterations \[\]" \
+	"$RUN_DIR/artifacts/$P/1/stdout" "the test tried to forge the run's records and could forge none"
 A=$RUN_DIR/artifacts/$P
 first=$(sha256sum <"$A/1/iteration.json")
 

@@ -261,7 +261,7 @@ static void test_documents(void)
 
 	if (!ok(dir && runstore_load(dir, &rd) == 0, "synthetic run loads"))
 		return;
-	report_build(&r, &rd);
+	report_build(&r, &rd, REPORT_STORIES);
 	is_int(r.status, REPORT_INTERRUPTED, "interrupted run");
 	is_int(r.nclusters, 1, "one crash cluster across packages");
 	if (r.nclusters) {
