@@ -60,7 +60,7 @@ DEB_PACKAGES=(
 	libncurses-dev uuid-dev libgdbm-dev libexpat1-dev
 	perl procps gdb jq git libc6-dbg clang libclang-rt-14-dev bpftool libbpf-dev chromium groff-base
 	python3
-	slurm-wlm munge
+	slurm-wlm munge strace
 )
 PYTEST_DEBS=(python3-pytest python3-pluggy python3-iniconfig python3-packaging python3-pygments)
 # flit: its flit_core only (the flit CLI needs more); see step_backends.
