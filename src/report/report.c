@@ -147,7 +147,17 @@ size_t report_header_rows(const struct report *r, struct report_kv *kv, size_t m
 	struct sbuf sb = SBUF_INIT;
 	char *t;
 
-	kv_add(kv, &n, max, "Run", xasprintf("%s (%s)", r->run_id, report_status_word(r->status)));
+	/* a merged run says so on its Run line: the rest of the header, as the report's body,
+	 * is what a single run of the same selection would print (t0260) */
+	if ((t = rs_merged_text(m))) {
+		kv_add(kv, &n, max, "Run",
+		       xasprintf("%s (%s; merged from %s)", r->run_id,
+				 report_status_word(r->status), t));
+		free(t);
+	} else {
+		kv_add(kv, &n, max, "Run",
+		       xasprintf("%s (%s)", r->run_id, report_status_word(r->status)));
+	}
 	if (!when)
 		when = m->timestamp;
 	if (when) {
@@ -171,8 +181,6 @@ size_t report_header_rows(const struct report *r, struct report_kv *kv, size_t m
 		}
 		kv_add(kv, &n, max, "Date", sbuf_detach(&sb));
 	}
-	if ((t = rs_merged_text(m)))
-		kv_add(kv, &n, max, "Merged from", t);
 	if (m->python.present) {
 		const char *impl = m->python.implementation, *cc = m->python.compiler;
 		const char *v = m->python.version;
