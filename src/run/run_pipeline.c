@@ -117,27 +117,13 @@ static void tsan_env(const struct run_ctx *rc, const char *log_dir, struct strv 
 	sbuf_release(&sb);
 }
 
-/* s as one word for a POSIX shell and for Python's shlex.split (PYTEST_ADDOPTS): in single
- * quotes, a quote as '"'"'. A path with a space (a checkout named anything) stays one. */
-static char *shlex_quote(const char *s)
-{
-	struct sbuf sb = SBUF_INIT;
-	sbuf_addc(&sb, '\'');
-	for (; *s; s++)
-		if (*s == '\'')
-			sbuf_adds(&sb, "'\"'\"'");
-		else
-			sbuf_addc(&sb, *s);
-	sbuf_addc(&sb, '\'');
-	return sbuf_detach(&sb);
-}
-
 /* Environment of one test iteration; out_dir is the test's own output directory. */
 static void iteration_env(struct run_ctx *rc, const struct workspace *ws, const char *gil,
 			  const char *out_dir, struct strv *env)
 {
 	const char *addopts;
-	char *ao, *qj, *junit = path_join(out_dir, "junit.xml");
+	struct sbuf ao = SBUF_INIT;
+	char *junit = path_join(out_dir, "junit.xml");
 	for (size_t i = 0; i < rc->base_env.n; i++)
 		strv_push(env, rc->base_env.v[i]);
 	env_for_venv(env, ws->venv);
@@ -153,12 +139,13 @@ static void iteration_env(struct run_ctx *rc, const struct workspace *ws, const 
 	/* pytest, however the command starts it: JUnit report, no cache in the checkout, and
 	 * -v so the last output line names the running test. */
 	addopts = env_get(env, "PYTEST_ADDOPTS");
-	qj = shlex_quote(junit);
-	ao = xasprintf("%s%s-v -p no:cacheprovider -o junit_family=xunit1 --junitxml=%s",
-		       addopts ? addopts : "", addopts && *addopts ? " " : "", qj);
-	env_set(env, "PYTEST_ADDOPTS", ao);
-	free(ao);
-	free(qj);
+	/* the path shell-quoted: pytest splits PYTEST_ADDOPTS with shlex, and a checkout may
+	 * be named anything (a space, a quote) */
+	sbuf_addf(&ao, "%s%s-v -p no:cacheprovider -o junit_family=xunit1 --junitxml=",
+		  addopts ? addopts : "", addopts && *addopts ? " " : "");
+	sbuf_add_shquoted(&ao, junit);
+	env_set(env, "PYTEST_ADDOPTS", ao.buf);
+	sbuf_release(&ao);
 	free(junit);
 }
 
