@@ -80,7 +80,8 @@ int workspace_create(struct workspace *ws, const char *root, const char *name,
  * to the test uid. Symlinks are copied as symlinks, FIFOs, sockets and devices skipped,
  * as are directories holding a venv (pyvenv.cfg) and .tox/.nox at the top, src/'s own
  * ancestors (a work directory inside the checkout) and the directories in `exclude`
- * (NULL-terminated, may be NULL: the run's results, venvs and repos directories).
+ * (NULL-terminated, may be NULL: the run's results and repos directories; its venvs
+ * directory is among src/'s ancestors).
  * 0 or -1 + err.
  */
 int workspace_stage(struct workspace *ws, const char *origin, const char *const *exclude,

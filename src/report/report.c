@@ -149,15 +149,11 @@ size_t report_header_rows(const struct report *r, struct report_kv *kv, size_t m
 
 	/* a merged run says so on its Run line: the rest of the header, as the report's body,
 	 * is what a single run of the same selection would print (t0260) */
-	if ((t = rs_merged_text(m))) {
-		kv_add(kv, &n, max, "Run",
-		       xasprintf("%s (%s; merged from %s)", r->run_id,
-				 report_status_word(r->status), t));
-		free(t);
-	} else {
-		kv_add(kv, &n, max, "Run",
-		       xasprintf("%s (%s)", r->run_id, report_status_word(r->status)));
-	}
+	t = rs_merged_text(m);
+	kv_add(kv, &n, max, "Run",
+	       xasprintf("%s (%s%s%s)", r->run_id, report_status_word(r->status),
+			 t ? "; merged from " : "", t ? t : ""));
+	free(t);
 	if (!when)
 		when = m->timestamp;
 	if (when) {

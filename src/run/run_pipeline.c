@@ -751,8 +751,7 @@ cJSON *run_process_package(struct run_ctx *rc, const struct pkg_entry *e, const 
 	}
 	json_set_str(pkg, "commit", commit);
 	if (workspace_stage(&ws, origin,
-			    (const char *const[]){ rc->o->results_dir, rc->o->venvs_dir,
-						   rc->o->repos_dir, NULL },
+			    (const char *const[]){ rc->o->results_dir, rc->o->repos_dir, NULL },
 			    &err) < 0) {
 		why = sbuf_detach(&err);
 		goto done;
