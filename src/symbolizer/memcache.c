@@ -32,13 +32,14 @@
 #include <sys/mman.h>
 #include <sys/uio.h>
 
+#include "ftscope/hugemem.h"
 #include "ftscope/error.h"
 #include "ftscope/util.h"
 #include "internal.h"
 
 #define MC_PAGE 4096u
 #define MC_BLOCK SYMBOLIZER_MEM_BLOCK
-#define MC_CHUNK (256u * 1024)
+#define MC_CHUNK (2u << 20) /* one huge page */
 #define MC_IOV 1024 /* UIO_MAXIOV */
 #define MC_USER_END (1ull << 47)
 
@@ -70,26 +71,26 @@ static void chunks_free(struct mc_chunk *c)
 {
 	while (c) {
 		struct mc_chunk *next = c->next;
-		munmap(c->mem, c->size);
+		hugemem_unmap(c->mem, c->size);
 		free(c);
 		c = next;
 	}
 }
 
 /* Room for nbytes in one chunk of the arena (a new chunk if the first has not that much
- * left). The chunks are populated in one system call (MAP_POPULATE): a page fault per page
- * costs more than the copy itself on a VM. */
+ * left). A chunk is huge pages where the kernel allows (hugemem.h: on a VM a fault per 4 KiB
+ * page cost more than the copy itself), populated in one system call. */
 static bool arena_reserve(struct mc_chunk **head, size_t nbytes)
 {
 	size_t need = nbytes;
 	struct mc_chunk *c = *head;
 
 	if (!c || c->size - c->used < need) {
-		size_t size = need > MC_CHUNK ? (need + MC_PAGE - 1) & ~(size_t)(MC_PAGE - 1) : MC_CHUNK;
-		void *mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
-				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-		if (mem == MAP_FAILED)
+		size_t size;
+		void *mem = hugemem_map(need > MC_CHUNK ? need : MC_CHUNK, &size);
+		if (!mem)
 			return false;
+		(void)madvise(mem, size, MADV_POPULATE_WRITE); /* best effort */
 		c = xcalloc(1, sizeof(*c));
 		c->mem = mem;
 		c->size = size;
