@@ -87,6 +87,19 @@ is "$(frames warm.json)" "$(frames nocache.json)" "dump from the saved cache: sa
 ok cmp <(untimed cold.json) <(untimed nocache.json) "first dump: the whole JSON as without a cache"
 ok cmp <(untimed warm.json) <(untimed nocache.json) "from the saved cache: the whole JSON as without a cache"
 ok cmp warm.txt nocache.txt "and the text output (--all-frames) too"
+# libunwind blocks every signal around each unwinding step (two system calls a frame):
+# unwind.c interposes sigprocmask while it unwinds. Counted with strace (setup installs it).
+if ! command -v strace >/dev/null; then
+	skip "unwinding makes no sigprocmask calls" "strace is not installed (bash scripts/setup.sh)"
+elif ldd "$FTSCOPE" | grep -qE 'lib(a|t)san'; then
+	skip "unwinding makes no sigprocmask calls" "a sanitizer build (its runtime intercepts sigprocmask)"
+else
+	FTSCOPE_SYMBOL_CACHE=$TEST_TMP/symcache strace -f -qq -e trace=rt_sigprocmask -o sigmask.trace \
+		"$FTSCOPE" dump $pid --json >/dev/null 2>&1
+	nsig=$(wc -l <sigmask.trace)
+	nframes=$(jq '[.processes[0].threads[].frames[] | select(.python | not)] | length' warm.json)
+	ok test "$nsig" -lt "$nframes" "unwinding makes no sigprocmask calls ($nsig for $nframes native frames)"
+fi
 ok kill -0 $pid "alive after six dumps"
 echo go >&3
 exec 3>&-
