@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "../../src/symbolizer/internal.h"
@@ -284,6 +285,57 @@ static void random_corruptions(const char *lines, const char *syms, const struct
 	free(orig[1]);
 }
 
+/*
+ * The check's stamp: a file that passed its check once carries user.ftscope.checked and is
+ * not hashed again; a file changed after that (here: one byte, size kept, a later mtime) is
+ * checked again and refused, and a stamp that does not describe the file is no pass.
+ */
+static void stamp_checks(const char *path, const struct answer *want)
+{
+	unsigned char stamp[64], again[64];
+	ssize_t len, len2;
+	struct answer *got;
+	struct timespec ts[2];
+	struct stat st;
+	size_t n;
+	FILE *f;
+	int c;
+
+	got = lookup_all(&n); /* loads the good file: checked, stamped */
+	answers_free(got);
+	len = getxattr(path, "user.ftscope.checked", stamp, sizeof(stamp));
+	if (len < 0 && (errno == ENOTSUP || errno == EOPNOTSUPP)) {
+		ok(1, "# SKIP the file system of %s has no user xattrs", path);
+		return;
+	}
+	ok(len > 0, "a file that passed its check carries the stamp (%zd bytes)", len);
+	/* a stamp naming another file is no pass: the file is checked, and stamped right */
+	ok(setxattr(path, "user.ftscope.checked", "not a stamp", 11, 0) == 0, "stamp replaced");
+	got = lookup_all(&n);
+	is_int(mismatches(want, got, "restamped"), 0, "a wrong stamp: the file is checked again");
+	answers_free(got);
+	len2 = getxattr(path, "user.ftscope.checked", again, sizeof(again));
+	ok(len2 == len && !memcmp(stamp, again, (size_t)len), "and stamped again, as before");
+	/* one byte changed after the stamp, size kept: checked again, refused, rebuilt */
+	ok(stat(path, &st) == 0, "stat the stamped file");
+	f = fopen(path, "r+b");
+	c = f && fseek(f, 4096, SEEK_SET) == 0 ? fgetc(f) : EOF;
+	ok(c != EOF && fseek(f, 4096, SEEK_SET) == 0 && fputc(c ^ 0x5a, f) != EOF && fclose(f) == 0,
+	   "flip a byte of the stamped file in place");
+	ts[0] = st.st_atim;
+	ts[1] = st.st_mtim;
+	ts[1].tv_sec += 1; /* a later mtime, whatever the clock's granularity */
+	ok(utimensat(AT_FDCWD, path, ts, 0) == 0, "(its mtime later)");
+	got = lookup_all(&n);
+	is_int(mismatches(want, got, "changed after the stamp"), 0,
+	       "changed after its stamp: checked again and refused");
+	answers_free(got);
+	f = fopen(path, "rb");
+	ok(f && fseek(f, 4096, SEEK_SET) == 0 && fgetc(f) == c, "and rebuilt");
+	if (f)
+		fclose(f);
+}
+
 /* Root reads only files root owns, that nobody else can write, and no symlink. */
 static void untrusted_files(const char *dir, const char *syms, const struct answer *want)
 {
@@ -432,6 +484,7 @@ int main(void)
 	corrupt_and_recover(lines, "line table", 40, bid, parsed);
 	corrupt_and_recover(syms, "symbol table", 72, bid, parsed);
 	random_corruptions(lines, syms, parsed, 100);
+	stamp_checks(lines, parsed);
 	untrusted_files(dir, syms, parsed);
 
 	/* without debug files libc has only .dynsym: the saved table must not be used */
