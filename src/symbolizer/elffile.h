@@ -59,6 +59,11 @@ struct elf_file {
 	bool dwfl_tried;
 	bool table_tried;
 	struct line_table *lines; /* flattened table (linecache.c), used instead of libdw */
+	/* the answers from the saved tables by pc (elflines.c): a 100-thread process asks
+	 * for the same few dozen pcs ~1,400 times, and each search of a 10 MB table costs
+	 * ~20 TLB and cache misses; allocated at the first lookup */
+	struct line_memo *line_memo;
+	struct inl_memo *inl_memo;
 	bool lazy_tried;
 	struct lazy_lines *lazy;  /* lines of a few units (dwlines.c), when there is no table */
 	bool pending;             /* on the pending list (its tables are to be saved) */

@@ -133,6 +133,26 @@ static struct inline_table *lazy_unit_inlines(struct lazy_lines *ll, struct inli
 
 static struct inline_table *unit_table_at(struct elf_file *ef, uint64_t vaddr);
 
+#define LINE_MEMO 512 /* slots, direct-mapped by pc */
+#define INL_MEMO 256
+
+struct line_memo {
+	uint64_t key; /* vaddr + 1; 0: empty */
+	const char *file;
+	int line;
+};
+
+struct inl_memo {
+	uint64_t key;
+	size_t n;
+	struct inline_hit hits[INLINE_MAX];
+};
+
+static size_t memo_slot(uint64_t vaddr, size_t slots)
+{
+	return (size_t)((vaddr * 0x9e3779b97f4a7c15ull) >> 32) & (slots - 1);
+}
+
 size_t elf_file_inlines(struct elf_file *ef, uint64_t vaddr, struct inline_hit *hits, size_t max)
 {
 	struct inline_table *t;
@@ -150,8 +170,18 @@ size_t elf_file_inlines(struct elf_file *ef, uint64_t vaddr, struct inline_hit *
 				elf_file_note_pending(ef);
 		}
 	}
-	if (ef->inl)
-		return inline_table_lookup(ef->inl, vaddr, hits, max);
+	if (ef->inl) {
+		struct inl_memo *m;
+		if (!ef->inl_memo)
+			ef->inl_memo = xcalloc(INL_MEMO, sizeof(*ef->inl_memo));
+		m = &ef->inl_memo[memo_slot(vaddr, INL_MEMO)];
+		if (m->key != vaddr + 1) {
+			m->key = vaddr + 1;
+			m->n = inline_table_lookup(ef->inl, vaddr, m->hits, INLINE_MAX);
+		}
+		memcpy(hits, m->hits, (m->n < max ? m->n : max) * sizeof(*hits));
+		return m->n < max ? m->n : max;
+	}
 	/* the same pc again (the threads of a process share most of theirs) */
 	for (size_t i = ef->ninl_pcs; i-- > 0;)
 		if (ef->inl_pcs[i].vaddr == vaddr)
@@ -623,8 +653,22 @@ int elf_file_srcline(struct elf_file *ef, uint64_t vaddr, const char **file, int
 		if (ef->build_id && !(ef->flags & SYMBOLIZER_NO_DEBUGINFO) && !ef->image)
 			ef->lines = line_table_load(ef->build_id);
 	}
-	if (ef->lines)
-		return line_table_lookup(ef->lines, vaddr, file, line) ? 0 : -ENOENT;
+	if (ef->lines) {
+		struct line_memo *m;
+		if (!ef->line_memo)
+			ef->line_memo = xcalloc(LINE_MEMO, sizeof(*ef->line_memo));
+		m = &ef->line_memo[memo_slot(vaddr, LINE_MEMO)];
+		if (m->key != vaddr + 1) {
+			m->key = vaddr + 1;
+			if (!line_table_lookup(ef->lines, vaddr, &m->file, &m->line))
+				m->file = NULL;
+		}
+		if (!m->file)
+			return -ENOENT;
+		*file = m->file;
+		*line = m->line;
+		return 0;
+	}
 	/*
 	 * No saved table. Build it now when it is to be saved now; otherwise answer from the
 	 * units of the addresses asked for (and note the file, to build its table later).

@@ -453,6 +453,8 @@ static void elf_file_destroy(struct elf_file *ef)
 		dwfl_end(ef->dwfl);
 	line_table_free(ef->lines);
 	inline_table_free(ef->inl);
+	free(ef->line_memo);
+	free(ef->inl_memo);
 	inline_units_free(&ef->inl_units);
 	free(ef->inl_pcs);
 	if (ef->inl_dwfl)
