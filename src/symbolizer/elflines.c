@@ -93,6 +93,11 @@ static bool cacheable(const struct elf_file *ef)
 	       !ef->image;
 }
 
+bool elf_file_lines_saved(const struct elf_file *ef)
+{
+	return cacheable(ef) && diskcache_has(ef->build_id, "lines");
+}
+
 /* The whole module's inline table from dw, kept by ef and saved. */
 static void save_inline_table(struct elf_file *ef, Dwarf *dw, Dwarf_Addr bias)
 {

@@ -59,6 +59,8 @@ bool elf_file_syms_preparing(const struct elf_file *ef);
 bool elf_file_symbolize(struct elf_file *ef, uint64_t vaddr, struct elf_sym_hit *hit);
 /* DWARF line of vaddr through libdw (loaded on first use). *file borrowed. 0 or -ENOENT. */
 int elf_file_srcline(struct elf_file *ef, uint64_t vaddr, const char **file, int *line);
+/* Whether its line table is saved in the disk cache (no DWARF to prepare then). */
+bool elf_file_lines_saved(const struct elf_file *ef);
 struct inline_hit;
 /* The functions inlined at vaddr, innermost first (hits borrowed from ef's table): the saved
  * table, else one built now (and saved) or, with no table to save now, the tables of the

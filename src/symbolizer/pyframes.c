@@ -122,7 +122,11 @@ static int locate_runtime(struct pyreader *r, unsigned flags, struct sbuf *why)
 		ef = maps_file_elf(s, m, &bias);
 		if (!ef)
 			continue;
-		elf_file_symbols_by_name(ef, names, ARRAY_SIZE(names),
+		/* the hints only for a module whose line table is not saved: the first five are
+		 * exported (.dynsym, searched first), the hints' statics are in .symtab, whose
+		 * ~20,000 symbols took 1 ms to search */
+		memset(v, 0, sizeof(v));
+		elf_file_symbols_by_name(ef, names, elf_file_lines_saved(ef) ? 5 : ARRAY_SIZE(names),
 					 (1u << STT_OBJECT) | (1u << STT_FUNC), v);
 		if (flags & PYREADER_NO_SYMBOL)
 			v[0] = 0;
