@@ -2,6 +2,7 @@
 /* Copyright (c) 2026 The ftscope authors */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,16 +196,28 @@ static int read_regs(pid_t tid, struct snap_thread *t)
 	return 0;
 }
 
-static void read_comm(pid_t pid, pid_t tid, struct snap_thread *t)
+/* The thread's name (comm), from an open /proc/PID/task: one open, one read, one close
+ * (its stat file took five system calls and the kernel formats fifty fields for it). */
+static void read_comm(int taskfd, pid_t tid, struct snap_thread *t)
 {
-	char path[96], *text = NULL;
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
-	if (read_file(path, &text, NULL) == 0) {
-		char *lp = strchr(text, '('), *rp = strrchr(text, ')');
-		if (lp && rp && rp > lp)
-			snprintf(t->comm, sizeof(t->comm), "%.*s", (int)(rp - lp - 1), lp + 1);
+	char path[32], buf[sizeof(t->comm) + 1];
+	ssize_t n = -1;
+	int fd;
+
+	snprintf(path, sizeof(path), "%d/comm", (int)tid);
+	fd = taskfd >= 0 ? openat(taskfd, path, O_RDONLY | O_CLOEXEC) : -1;
+	if (fd >= 0) {
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
 	}
-	free(text);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	n = (ssize_t)strcspn(buf, "\n");
+	if ((size_t)n >= sizeof(t->comm))
+		n = sizeof(t->comm) - 1;
+	memcpy(t->comm, buf, (size_t)n);
+	t->comm[n] = '\0';
 }
 
 static char *read_cmdline(pid_t pid)
@@ -509,6 +522,7 @@ static void finish_process(struct snap_process *p)
 {
 	uint64_t *pcs = xcalloc(p->n + 1, sizeof(*pcs));
 	size_t npcs = 0;
+	int taskfd;
 
 	symbolizer_prepare_go(); /* (a dump has released the target by now) */
 	/* the modules the threads are in: their inlined functions will be asked for */
@@ -519,12 +533,17 @@ static void finish_process(struct snap_process *p)
 	free(pcs);
 	if (p->pr)
 		read_python(p);
+	{
+		char tp[48];
+		snprintf(tp, sizeof(tp), "/proc/%d/task", (int)p->pid);
+		taskfd = open(tp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	}
 	for (size_t i = 0; i < p->n; i++) {
 		struct snap_thread *t = &p->threads[i];
 		struct frame *nat = NULL;
 		size_t nn = 0;
 		int r = t->regs_err;
-		read_comm(p->pid, t->tid, t);
+		read_comm(taskfd, t->tid, t);
 		if (!r)
 			r = unwind_thread_regs(p->sym, t->tid, t->regs, MAX_NATIVE_FRAMES, &nat, &nn);
 		if (r < 0)
@@ -537,6 +556,8 @@ static void finish_process(struct snap_process *p)
 		t->regs = NULL;
 	}
 	symbolizer_prepare_frames_done();
+	if (taskfd >= 0)
+		close(taskfd);
 	if (p->pr) {
 		if (p->py_failed)
 			p->py_error = xstrdup("cannot read the Python thread states");
