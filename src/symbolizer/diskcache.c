@@ -213,8 +213,7 @@ const void *diskcache_map(const char *build_id, const char *ext, size_t *len)
 		return NULL;
 	}
 	size = (size_t)st.st_size;
-	/* all its pages mapped at once: a fault per 64 KiB of a table read through costs more */
-	map = mmap(NULL, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+	map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (map == MAP_FAILED) {
 		close(fd);
 		free(path);

@@ -670,18 +670,11 @@ const char *elf_file_debug_path(struct elf_file *ef)
 
 bool elf_file_symbolize(struct elf_file *ef, uint64_t vaddr, struct elf_sym_hit *hit)
 {
-	size_t lo = 0, hi, j;
+	size_t lo, j;
 
 	load_symbols(ef);
-	hi = ef->nsyms;
 	/* lo = number of symbols starting at or below vaddr */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (ef->syms[mid].start <= vaddr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
+	lo = rows_upper_bound(ef->syms, ef->nsyms, sizeof(*ef->syms), vaddr);
 	/* Walk back over the symbols that could still contain vaddr (nested or big ones). */
 	for (j = lo; j-- > 0 && ef->max_end[j] > vaddr;) {
 		const struct sym *s = &ef->syms[j];

@@ -345,15 +345,9 @@ size_t inline_table_lookup(const struct inline_table *it, uint64_t vaddr, struct
 			   size_t max)
 {
 	const struct it_row *found[INLINE_MAX];
-	size_t lo = 0, hi = it->nrows, n = 0, k = 0;
+	/* lo = number of rows starting at or below vaddr */
+	size_t lo = rows_upper_bound(it->rows, it->nrows, sizeof(*it->rows), vaddr), n = 0, k = 0;
 
-	while (lo < hi) { /* lo = number of rows starting at or below vaddr */
-		size_t mid = lo + (hi - lo) / 2;
-		if (it->rows[mid].lo <= vaddr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	for (size_t i = lo, walked = 0; i-- > 0 && it->rows[i].max_hi > vaddr && walked < IT_MAX_WALK;
 	     walked++)
 		if (it->rows[i].hi > vaddr && n < INLINE_MAX && it->rows[i].name < it->strsize &&

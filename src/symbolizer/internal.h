@@ -145,6 +145,9 @@ struct line_table *line_table_load(const char *build_id);
 struct line_table *line_table_from_dwarf(Dwarf *dw, uint64_t bias);
 int line_table_save(const struct line_table *lt, const char *build_id); /* 0 or -errno */
 /* file:line of vaddr (*file borrowed from lt); false if the table has none. */
+/* In rows sorted by a uint64_t key (each row's first field), the number of rows whose key
+ * is <= key; few pages touched (sortsearch.c). */
+size_t rows_upper_bound(const void *rows, size_t n, size_t size, uint64_t key);
 bool line_table_lookup(const struct line_table *lt, uint64_t vaddr, const char **file, int *line);
 void line_table_free(struct line_table *lt); /* NULL ok */
 

@@ -308,16 +308,9 @@ int line_table_save(const struct line_table *lt, const char *build_id)
 
 bool line_table_lookup(const struct line_table *lt, uint64_t vaddr, const char **file, int *line)
 {
-	size_t lo = 0, hi = lt->nrows;
+	size_t lo = rows_upper_bound(lt->rows, lt->nrows, sizeof(*lt->rows), vaddr);
 	const struct lt_row *r;
 
-	while (lo < hi) { /* lo = number of rows at or below vaddr */
-		size_t mid = lo + (hi - lo) / 2;
-		if (lt->rows[mid].addr <= vaddr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
 	if (!lo)
 		return false;
 	r = &lt->rows[lo - 1];
