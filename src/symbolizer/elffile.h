@@ -53,6 +53,7 @@ struct elf_file {
 	uint64_t *max_end; /* max_end[i] = max end of syms[0..i] (sizeless: start + 1) */
 	struct sbuf names; /* while collecting */
 	const char *symnames; /* names of syms: names.buf, or inside symmap */
+	size_t symnames_len;
 	const void *symmap;   /* syms, max_end and names mapped from the disk cache */
 	size_t symmap_len;
 
