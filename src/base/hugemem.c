@@ -44,7 +44,7 @@ void hugemem_unmap(void *p, size_t mapped)
 
 int hugemem_heap(size_t pad)
 {
-	char *end, *lo, *hi, *top;
+	char *start, *end, *lo, *hi, *top;
 	void *volatile grow;
 	struct mallinfo2 mi;
 
@@ -56,11 +56,14 @@ int hugemem_heap(size_t pad)
 	mallopt(M_TOP_PAD, (int)pad);
 	/* a block larger than what the heap has left makes malloc grow it by pad more (volatile:
 	 * the compiler may drop a malloc that is freed unused) */
+	start = sbrk(0);
 	grow = malloc(1u << 20);
 	free(grow);
 	end = sbrk(0);
-	if (end == (char *)-1)
+	if (start == (char *)-1 || end == (char *)-1)
 		return -errno;
+	if ((size_t)(end - start) < pad)
+		return -ENOMEM; /* the heap did not grow so (no brk here: malloc mmaps) */
 	lo = (char *)align_up((uintptr_t)(end - pad));
 	hi = (char *)((uintptr_t)end & ~(uintptr_t)(HUGE_SIZE - 1));
 	if (hi <= lo)
