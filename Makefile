@@ -13,7 +13,7 @@
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 BUILD := build
-PKGS := libelf libdw libunwind-ptrace libcjson yaml-0.1 libbpf
+PKGS := libelf libdw libdeflate libunwind-ptrace libcjson yaml-0.1 libbpf
 # Opened at first use (include/ftscope/dlib.h): their headers at build time, not linked;
 # the soname the toolchain finds is the one loaded (build/gen/dl_sonames.h, below).
 DL_PKGS := libgit2 libxml-2.0
