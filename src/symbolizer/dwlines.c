@@ -4,16 +4,19 @@
  * file:line of the few addresses a dump needs, in a module whose line table is not saved
  * yet (the first dump on a host), without what makes the whole table expensive:
  *
- *  - libdw inflates every compressed .debug_* section when it opens a file: libc6-dbg's
- *    .debug_info alone is 2.3 MB of zlib, ~45 ms or more. Lines need only .debug_line (and
- *    the strings its file tables use), so the other debug sections are hidden from libdw
- *    (renamed in a private mapping of the file) and stay compressed; that also spares
- *    dwarf_next_lines() its search of .debug_info for the unit's CU;
+ *  - libdw inflates every compressed .debug_* section it knows when it opens a file, with
+ *    zlib: libc6-dbg's are 8.6 MB inflated, ~60 ms. We inflate them with libdeflate (~4x
+ *    faster) into an ELF image in memory that libdw reads in place (image_open), only the
+ *    sections lines and inlined functions read (not the location lists, macros, frames);
  *  - decoding every unit's line program (flattening the table) costs ~100 ms per big
  *    module: libdw decodes just the units that hold an address asked for. Which unit that
- *    is comes from .debug_aranges when .debug_info is at hand (not compressed: libdw's
- *    dwarf_addrdie), else from a scan of .debug_line that notes only where each unit's
- *    sequences start and end (then dwarf_next_lines decodes the unit).
+ *    is comes from .debug_aranges when there is .debug_info (libdw's dwarf_addrdie), else
+ *    from a scan of .debug_line that notes only where each unit's sequences start and end
+ *    (then dwarf_next_lines decodes the unit). For the scan, the other debug sections are
+ *    hidden from libdw (renamed in our copy of the section headers): that spares
+ *    dwarf_next_lines() its search of .debug_info for the unit's CU, and, when libdw
+ *    inflates (a compression libdeflate does not do), the inflating of what lines do not
+ *    read.
  *
  * A unit's rows are read with the rules of the saved whole table (unit_lookup), and units
  * do not overlap, so the answer is the one the saved table gives. The scan of the
@@ -25,8 +28,8 @@
  * directory, which is only in .debug_info.
  *
  * The inlined functions (inlines.c) need the units themselves: lazy_lines_dwarf() gives the
- * Dwarf that has them, the same one when lines go by compile unit, else (compressed) a
- * second one on the same ELF with .debug_info & co. shown again, opened at the first ask.
+ * Dwarf that has them, the same one when lines go by compile unit, else a second one on the
+ * same ELF with .debug_info & co. shown again (and inflated), opened at the first ask.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -315,10 +318,10 @@ static size_t align_to(size_t v, size_t a)
  * them in place, uncompressed. libdw would inflate them itself with zlib when it opens the
  * file; libdeflate does it ~4 times faster (libc6-dbg's 8.6 MB: ~15 ms instead of ~60, the
  * longest wait of a first dump). A section is inflated into its place in the image when it
- * is first shown to libdw (image_fill): the lines' three first, the units' at
- * lazy_lines_dwarf(). ll->elf becomes the image's ELF (the file's is kept for the
- * compressed bytes); *line_ndx gets .debug_line's index in it. 0, or -1: the file is read
- * as before.
+ * is first shown to libdw (image_fill): all at once when lines go by compile unit, else the
+ * lines' three first and the units' at lazy_lines_dwarf(). ll->elf becomes the image's ELF
+ * (the file's is kept for the compressed bytes); *line_ndx gets .debug_line's index in it.
+ * 0, or -1: the file is read as before.
  */
 static int image_open(struct lazy_lines *ll, size_t shstrndx, size_t *line_ndx)
 {
@@ -467,6 +470,13 @@ static int image_fill(struct lazy_lines *ll, bool early)
 	return 0;
 }
 
+static bool force_scan;
+
+void lazy_lines_force_scan(bool on)
+{
+	force_scan = on;
+}
+
 struct lazy_lines *lazy_lines_open(int fd, const char *path)
 {
 	struct lazy_lines *ll = xcalloc(1, sizeof(*ll));
@@ -514,6 +524,19 @@ struct lazy_lines *lazy_lines_open(int fd, const char *path)
 		line_scn = elf_getscn(ll->elf, line_ndx);
 		if (!line_scn || elf_getshdrstrndx(ll->elf, &shstrndx))
 			goto fail;
+		if (info && aranges && !force_scan) {
+			/* The units' sections are cheap enough now that the inlined functions
+			 * want them anyway: all inflated at once, and lines by compile unit as
+			 * for an uncompressed file (no scan of .debug_line). */
+			if (image_fill(ll, false) < 0)
+				goto fail;
+			ll->dw = dwarf_begin_elf(ll->elf, DWARF_C_READ, NULL);
+			if (!ll->dw)
+				goto fail;
+			ll->by_cu = true;
+			debug("symbolizer: %s: lines by compile unit (compressed DWARF, inflated)", path);
+			return ll;
+		}
 	}
 	ll->info_ok = info && aranges;
 	{

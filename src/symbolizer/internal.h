@@ -107,6 +107,9 @@ bool lazy_lines_lookup(struct lazy_lines *ll, uint64_t vaddr, const char **file,
  * first time (the location lists, macros and frames never are). Borrowed from ll. */
 Dwarf *lazy_lines_dwarf(struct lazy_lines *ll);
 void lazy_lines_free(struct lazy_lines *ll); /* NULL ok */
+/* Tests: find a compressed file's units by the scan of .debug_line even when it has
+ * .debug_aranges (the path of a file whose sections libdw inflates itself). */
+void lazy_lines_force_scan(bool on);
 
 /* ---- diskcache.c: files kept by build-id in symbolizer_cache_dir() ---- */
 

@@ -8,10 +8,12 @@
  * or foreign file is ignored and replaced; a table saved with the debug file is not used
  * when debug files are to be ignored. Skips when libc has no DWARF here (no libc6-dbg).
  *
- * Without a saved table, lines come from the units of the pcs asked for (dwlines.c: libc6-dbg
- * is compressed, so from a scan of .debug_line alone; an uncompressed -g libpython, by
- * compile unit): they must equal the saved whole table's, for libc and, with FT_PYTHON, for
- * libpython. SYMCACHE_SAVE_LATER saves nothing until symbolizer_cache_save_pending().
+ * Without a saved table, lines come from the units of the pcs asked for (dwlines.c: by
+ * compile unit, for libc6-dbg's compressed sections once inflated into an image in memory,
+ * and for an uncompressed -g libpython; for libc also by the scan of .debug_line alone, the
+ * way of a file without .debug_aranges): they must equal the saved whole table's, for libc
+ * and, with FT_PYTHON, for libpython. SYMCACHE_SAVE_LATER saves nothing until
+ * symbolizer_cache_save_pending().
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -514,6 +516,9 @@ int main(void)
 	symbolizer_set_cache_dir(NULL);
 
 	lazy_against_table("libc", dir);
+	lazy_lines_force_scan(true);
+	lazy_against_table("libc, units by the scan of .debug_line", dir);
+	lazy_lines_force_scan(false);
 	{
 		char *libpython = find_libpython();
 		if (libpython) {
