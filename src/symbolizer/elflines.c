@@ -290,6 +290,8 @@ struct prep_job {
 	struct inline_units inl; /* the hinted pcs' inlined functions (ll's DWARF) */
 	bool heavy;             /* no saved table: a thread of its own (libc's and libpython's
 				 * go side by side); the light ones share one */
+	bool libc;              /* the C library: every thread's stack starts in it (clone3,
+				 * __libc_start_call_main), so its units are not waited on */
 	pthread_t thread;
 	bool threaded;
 	pid_t tid;
@@ -439,8 +441,9 @@ static void prep_do(struct prep_job *j)
 		return;
 	/* A file without a hint (the eval loop's, ...) waits to learn whether a thread of
 	 * the target is in it: if none is (libm, ld.so, most extensions), its lines are left
-	 * to a lookup that asks for them (on the caller), and cost nothing if none does. */
-	want = j->nhints || !j->heavy || prep_wants_info(j);
+	 * to a lookup that asks for them (on the caller), and cost nothing if none does.
+	 * libc does not wait: its units are the longest to open, and always wanted. */
+	want = j->nhints || !j->heavy || j->libc || prep_wants_info(j);
 	if (!want) {
 		j->skipped = true;
 		return;
@@ -577,6 +580,7 @@ void elf_file_prepare_lines(struct elf_file *ef, const uint64_t *hints, size_t n
 	char fdpath[64];
 	struct prep_job *j;
 	bool load, lazy, syms, heavy, load_inl;
+	uint64_t vaddr;
 
 	if (prep_running) /* (and ef may be a running job's: its fields are the thread's) */
 		return;
@@ -610,6 +614,7 @@ void elf_file_prepare_lines(struct elf_file *ef, const uint64_t *hints, size_t n
 		j->debug_fd = ef->debug_cand ? open(ef->debug_cand, O_RDONLY | O_CLOEXEC) : -1;
 	}
 	j->debug_path = xstrdup(ef->debug_cand);
+	j->libc = heavy && !nhints && !elf_file_symbol_by_name(ef, "__libc_start_main", &vaddr);
 	for (size_t k = 0; k < nhints && j->nhints < ARRAY_SIZE(j->hints); k++)
 		j->hints[j->nhints++] = hints[k];
 }
