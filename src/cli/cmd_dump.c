@@ -224,9 +224,15 @@ int cmd_dump(int argc, char **argv)
 	 * (releasing it, thousands of frees and the symbolizer's unmaps, took ~2 ms of a 30 ms
 	 * warm dump). */
 	/* With a builder running, the modules are left to the exit: since the fork every page
-	 * written is a copy, and freeing their tables here took 70 ms (a cold dump's exit). */
-	if (!spawn_cache_builder())
+	 * written is a copy, and freeing their tables here took 70 ms (a cold dump's exit).
+	 * Output not on a terminal (no stdout guard to close, main's check of stdout done
+	 * here): the rest too, through _exit (the frees and the exit handlers cost ~3 ms). */
+	if (spawn_cache_builder()) {
+		if (!isatty(STDOUT_FILENO) && !fflush(stdout) && !ferror(stdout))
+			_exit(FT_EXIT_OK);
+	} else {
 		symbolizer_cache_drop_pending();
+	}
 	free(tids);
 	ptracer_release(&dump_pt);
 	return FT_EXIT_OK;
