@@ -509,34 +509,26 @@ struct lazy_lines *lazy_lines_open(int fd, const char *path)
 	}
 	if (!line_scn)
 		goto fail;
-	if (!compressed && info && aranges) {
-		/* Opening costs nothing (a mapping): let libdw find an address's unit with
-		 * .debug_aranges and decode that unit's lines (with its CU's directory). */
-		ll->dw = dwarf_begin_elf(ll->elf, DWARF_C_READ, NULL);
-		if (!ll->dw)
-			goto fail;
-		ll->by_cu = true;
-		debug("symbolizer: %s: lines by compile unit", path);
-		return ll;
-	}
-	if (image_open(ll, shstrndx, &line_ndx) == 0) {
+	if (compressed && image_open(ll, shstrndx, &line_ndx) == 0) {
 		/* from here on the ELF is the image */
 		line_scn = elf_getscn(ll->elf, line_ndx);
 		if (!line_scn || elf_getshdrstrndx(ll->elf, &shstrndx))
 			goto fail;
-		if (info && aranges && !force_scan) {
-			/* The units' sections are cheap enough now that the inlined functions
-			 * want them anyway: all inflated at once, and lines by compile unit as
-			 * for an uncompressed file (no scan of .debug_line). */
-			if (image_fill(ll, false) < 0)
-				goto fail;
-			ll->dw = dwarf_begin_elf(ll->elf, DWARF_C_READ, NULL);
-			if (!ll->dw)
-				goto fail;
-			ll->by_cu = true;
-			debug("symbolizer: %s: lines by compile unit (compressed DWARF, inflated)", path);
-			return ll;
-		}
+	}
+	if (info && aranges && (!compressed || (ll->image && !force_scan))) {
+		/* Let libdw find an address's unit with .debug_aranges and decode that unit's
+		 * lines (with its CU's directory). Opening costs nothing for a file as it is (a
+		 * mapping); a compressed one has all its sections inflated into the image now:
+		 * the inlined functions want its units anyway, and that spares the scan. */
+		if (ll->image && image_fill(ll, false) < 0)
+			goto fail;
+		ll->dw = dwarf_begin_elf(ll->elf, DWARF_C_READ, NULL);
+		if (!ll->dw)
+			goto fail;
+		ll->by_cu = true;
+		debug("symbolizer: %s: lines by compile unit%s", path,
+		      ll->image ? " (compressed DWARF, inflated)" : "");
+		return ll;
 	}
 	ll->info_ok = info && aranges;
 	{
