@@ -293,7 +293,8 @@ struct prep_job {
 	bool libc;              /* the C library: every thread's stack starts in it (clone3,
 				 * __libc_start_call_main), so its units are not waited on */
 	pthread_t thread;
-	bool threaded;
+	bool threaded;          /* a thread of its own was started for it (prep_group) */
+	bool on_thread;         /* it runs on a thread (its own or its group's): it may wait */
 	pid_t tid;
 	int want_info;          /* under prep_mu: 0 undecided, 1 a thread is in it, -1 not */
 	uint64_t *frames;       /* under prep_mu: the vaddrs of the stacks' frames in it... */
@@ -340,7 +341,7 @@ static bool prep_wants_info(struct prep_job *j)
 {
 	int want;
 
-	if (!j->threaded)
+	if (!j->on_thread)
 		return false; /* (run by the caller: nobody would answer) */
 	pthread_mutex_lock(&prep_mu);
 	while (!(want = j->want_info))
@@ -367,7 +368,7 @@ static uint64_t *prep_frames(struct prep_job *j, size_t *n)
 	uint64_t *v = NULL;
 
 	*n = 0;
-	if (!j->threaded)
+	if (!j->on_thread)
 		return NULL;
 	pthread_mutex_lock(&prep_mu);
 	while (!j->frames_final)
@@ -475,11 +476,25 @@ static void prep_do(struct prep_job *j)
 	}
 }
 
-/* A thread: one heavy job (a file without a saved table), or all the light ones (table
- * loads: a thread each would cost more than they do), j the first of them. */
+/*
+ * Which thread runs a job: one of its own (-1) for a heavy job (a file without a saved
+ * table) that will surely open its units (hinted, or libc's); else one thread for all the
+ * light ones (0: table loads), one for the other heavy ones (1: libm, ld.so, the
+ * executable..., which mostly wait to learn that no thread is in them): starting a thread
+ * costs the caller ~0.2 ms on our VMs, before the target is stopped.
+ */
+static int prep_group(const struct prep_job *j)
+{
+	if (!j->heavy)
+		return 0;
+	return j->nhints || j->libc ? -1 : 1;
+}
+
+/* A thread: j's job, or all the jobs of j's group. */
 static void *prep_run(void *arg)
 {
 	struct prep_job *j = arg;
+	int group = prep_group(j);
 
 	if (j->threaded) {
 		__atomic_store_n(&j->tid, (pid_t)syscall(SYS_gettid), __ATOMIC_SEQ_CST);
@@ -490,14 +505,24 @@ static void *prep_run(void *arg)
 				prep_raise(j->tid);
 		}
 	}
-	if (j->heavy) {
+	if (group < 0) {
 		prep_do(j);
 		return arg;
 	}
 	for (size_t i = 0; i < nprep; i++)
-		if (!prep_jobs[i].heavy)
+		if (prep_group(&prep_jobs[i]) == group)
 			prep_do(&prep_jobs[i]);
 	return arg;
+}
+
+/* Mark the jobs j's thread runs (on: it was started). */
+static void prep_mark(struct prep_job *j, bool on)
+{
+	int group = prep_group(j);
+
+	for (size_t i = 0; i < nprep; i++)
+		if (group < 0 ? &prep_jobs[i] == j : prep_group(&prep_jobs[i]) == group)
+			prep_jobs[i].on_thread = on;
 }
 
 /* Wait for the threads and give each file its table or index (unless it made one
@@ -633,19 +658,23 @@ void symbolizer_prepare_go(void)
 
 void elf_file_prepare_start(void)
 {
-	bool light = false;
+	bool started[2] = { false, false };
 
 	if (prep_running || !nprep)
 		return;
 	prep_running = true;
 	for (size_t i = 0; i < nprep; i++) {
 		struct prep_job *j = &prep_jobs[i];
-		if (!j->heavy && light)
-			continue; /* the light jobs' thread runs it */
-		light |= !j->heavy;
+		int group = prep_group(j);
+		if (group >= 0 && started[group])
+			continue; /* its group's thread runs it */
+		if (group >= 0)
+			started[group] = true;
 		j->threaded = true; /* read by the thread */
+		prep_mark(j, true);
 		if (pthread_create(&j->thread, NULL, prep_run, j) != 0) {
 			j->threaded = false;
+			prep_mark(j, false);
 			prep_run(j); /* no thread: now, and prep_join adopts the results */
 		}
 	}
