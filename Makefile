@@ -62,7 +62,8 @@ PKG_LIBS = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 endif
 ALL_CFLAGS = $(CFLAGS_BASE) $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS_SAN) $(EXTRA_LDFLAGS)
-LIBS = $(PKG_LIBS) -lm
+# qsort wrapped (src/base/util.c: runs merged, for libdw's nearly sorted line tables)
+LIBS = $(PKG_LIBS) -lm -Wl,--wrap=qsort
 
 # src/<stage>/*.c (docs/architecture.md); src/*.c too, for a branch that adds a file there.
 SRCS := $(wildcard src/*.c src/*/*.c)
