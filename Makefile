@@ -45,8 +45,8 @@ endif
 # -dev packages, never when make starts (on a new host nothing is installed yet then).
 PKG_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(PKGS) $(DL_PKGS) 2>/dev/null)
 # STATIC_LIBS=1 (the default): the libraries whose -dev packages ship position-independent
-# static archives (elfutils, libdeflate, libbpf, libyaml, zlib, xz, bzip2) are linked from them, each
-# where its archive is there (probed when the link runs); libunwind's archives are not
+# static archives (elfutils, libdeflate, libbpf, libyaml, zlib, xz, bzip2) are linked from
+# them, each where its archive is there (probed when the link runs); libunwind's archives are not
 # position-independent and cJSON ships none, so those stay shared. Loading nine shared
 # libraries was ~1 ms of every command's start on our VMs (bench/dump_vs_gdb.sh). STATIC_LIBS=0
 # links everything shared.

@@ -55,9 +55,9 @@ JOBS=${FTSCOPE_BUILD_JOBS:-3}
 # Keep this list in step with the README's "Requirements".
 DEB_PACKAGES=(
 	build-essential pkg-config dpkg-dev xz-utils ca-certificates
-	libelf-dev libdw-dev libunwind-dev libcjson-dev libgit2-dev libxml2-dev libyaml-dev
-	libdeflate-dev libssl-dev zlib1g-dev libbz2-dev libffi-dev liblzma-dev libsqlite3-dev libreadline-dev
-	libncurses-dev uuid-dev libgdbm-dev libexpat1-dev
+	libelf-dev libdw-dev libdeflate-dev libunwind-dev libcjson-dev libgit2-dev libxml2-dev
+	libyaml-dev libssl-dev zlib1g-dev libbz2-dev libffi-dev liblzma-dev libsqlite3-dev
+	libreadline-dev libncurses-dev uuid-dev libgdbm-dev libexpat1-dev
 	perl procps gdb jq git libc6-dbg clang libclang-rt-14-dev bpftool libbpf-dev chromium groff-base
 	python3
 	slurm-wlm munge strace

@@ -288,8 +288,8 @@ struct prep_job {
 	struct line_table *lines; /* the thread's results */
 	struct lazy_lines *ll;
 	struct inline_units inl; /* the hinted pcs' inlined functions (ll's DWARF) */
-	bool heavy;             /* no saved table: a thread of its own (libc's and libpython's
-				 * go side by side); the light ones share one */
+	bool heavy;             /* no saved table (libc's and libpython's go side by side on
+				 * threads of their own: prep_group) */
 	bool libc;              /* the C library: every thread's stack starts in it (clone3,
 				 * __libc_start_call_main), so its units are not waited on */
 	pthread_t thread;
