@@ -290,8 +290,9 @@ struct prep_job {
 	struct inline_units inl; /* the hinted pcs' inlined functions (ll's DWARF) */
 	bool heavy;             /* no saved table (libc's and libpython's go side by side on
 				 * threads of their own: prep_group) */
-	bool libc;              /* the C library: every thread's stack starts in it (clone3,
-				 * __libc_start_call_main), so its units are not waited on */
+	bool libc;              /* the C library (DT_SONAME libc.so*): every thread's stack
+				 * starts in it (clone3, __libc_start_call_main), so its units are
+				 * not waited on */
 	pthread_t thread;
 	bool threaded;          /* a thread of its own was started for it (prep_group) */
 	bool on_thread;         /* it runs on a thread (its own or its group's): it may wait */
@@ -605,7 +606,6 @@ void elf_file_prepare_lines(struct elf_file *ef, const uint64_t *hints, size_t n
 	char fdpath[64];
 	struct prep_job *j;
 	bool load, lazy, syms, heavy, load_inl;
-	uint64_t vaddr;
 
 	if (prep_running) /* (and ef may be a running job's: its fields are the thread's) */
 		return;
@@ -639,7 +639,7 @@ void elf_file_prepare_lines(struct elf_file *ef, const uint64_t *hints, size_t n
 		j->debug_fd = ef->debug_cand ? open(ef->debug_cand, O_RDONLY | O_CLOEXEC) : -1;
 	}
 	j->debug_path = xstrdup(ef->debug_cand);
-	j->libc = heavy && !nhints && !elf_file_symbol_by_name(ef, "__libc_start_main", &vaddr);
+	j->libc = heavy && !nhints && elf_file_soname_is(ef, "libc.so");
 	for (size_t k = 0; k < nhints && j->nhints < ARRAY_SIZE(j->hints); k++)
 		j->hints[j->nhints++] = hints[k];
 }

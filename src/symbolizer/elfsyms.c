@@ -793,6 +793,30 @@ int elf_file_symbol_by_name(struct elf_file *ef, const char *name, uint64_t *vad
 					vaddr) ? 0 : -ENOENT;
 }
 
+bool elf_file_soname_is(struct elf_file *ef, const char *prefix)
+{
+	Elf_Scn *scn = NULL;
+
+	while (ef->elf && (scn = elf_nextscn(ef->elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNAMIC || !sh.sh_entsize ||
+		    !(d = elf_getdata(scn, NULL)))
+			continue;
+		for (size_t i = 0; i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Dyn dyn;
+			const char *s;
+			if (!gelf_getdyn(d, (int)i, &dyn) || dyn.d_tag == DT_NULL)
+				break;
+			if (dyn.d_tag != DT_SONAME)
+				continue;
+			s = elf_strptr(ef->elf, sh.sh_link, dyn.d_un.d_val);
+			return s && starts_with(s, prefix);
+		}
+	}
+	return false;
+}
+
 int elf_file_section_addr(struct elf_file *ef, const char *name, uint64_t *addr)
 {
 	Elf *elf = ef->elf;

@@ -91,6 +91,8 @@ size_t elf_file_symbols_by_name(struct elf_file *ef, const char *const *names, s
 				unsigned types, uint64_t *vaddrs);
 /* sh_addr of the section called name (".PyRuntime"). 0 or -ENOENT. */
 int elf_file_section_addr(struct elf_file *ef, const char *name, uint64_t *addr);
+/* Whether the file's DT_SONAME starts with prefix ("libc.so": glibc's libc.so.6, musl's). */
+bool elf_file_soname_is(struct elf_file *ef, const char *prefix);
 
 /* ---- dwlines.c: lines of a few addresses, without the whole table ---- */
 

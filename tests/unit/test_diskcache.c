@@ -448,6 +448,9 @@ int main(void)
 	}
 	bid = xstrdup(elf_file_build_id(ef));
 	debug_path = xstrdup(elf_file_debug_path(ef));
+	/* what the line preparation takes for the C library (not waited on) */
+	ok(elf_file_soname_is(ef, "libc.so"), "libc's DT_SONAME starts with libc.so");
+	ok(!elf_file_soname_is(ef, "libm.so"), "and not with libm.so");
 	elf_file_put(ef); /* files are shared while referenced: every lookup_all starts afresh */
 	if (!mkdtemp(dir))
 		return printf("Bail out! mkdtemp\n"), 1;
