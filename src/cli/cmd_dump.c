@@ -170,8 +170,9 @@ int cmd_dump(int argc, char **argv)
 	}
 	/* The dump's memory in huge pages: a warm dump of a 100-thread process touched some 850
 	 * fresh 4 KiB pages, a first dump ~8,000, and on our VMs each first touch is a fault of
-	 * 10-15 us. One heap (threads too), grown once; nothing is given back. */
-	(void)hugemem_heap(64u << 20);
+	 * 10-15 us. One heap (threads too), grown once by what a dump of that many threads uses
+	 * (virtual: a huge page is touched only when used); nothing is given back. */
+	(void)hugemem_heap((64u << 20) + (dump_pt.n < 8192 ? dump_pt.n : 8192) * (128u << 10));
 	snap.reason = xstrdup("dump");
 	/* Maps, ELF files, the Python runtime and where its thread states are: before the
 	 * threads stop (attaching does not stop them). */
