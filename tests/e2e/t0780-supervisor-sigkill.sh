@@ -48,7 +48,7 @@ is "${#workers[@]}:${#alive[@]}" "${#workers[@]}:0" \
 gone=
 for _ in $(seq 1 100); do
 	mapfile -t left < <(procs_under "$TEST_TMP")
-	if [ ${#left[@]} -eq 0 ] && ! kill -0 "${daemon:-0}" 2>/dev/null; then
+	if [ ${#left[@]} -eq 0 ] && ! { [ -n "$daemon" ] && kill -0 "$daemon" 2>/dev/null; }; then
 		gone=1
 		break
 	fi
@@ -72,6 +72,6 @@ is "$(jqfile "$RUN_DIR/ft_meta.json" .status)" complete "the run is complete"
 is "$(jqpkg $P .category)" compatible "the package is compatible"
 daemon=$(cat "$HOSTILE_OUT/daemon.pid" 2>/dev/null)
 alive=no
-kill -0 "${daemon:-0}" 2>/dev/null && alive=yes
+[ -n "$daemon" ] && kill -0 "$daemon" 2>/dev/null && alive=yes
 ok test -n "$daemon" -a "$alive" = no "the daemon of the resumed run's iteration did not outlive it"
 done_testing
