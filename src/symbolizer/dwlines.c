@@ -493,7 +493,8 @@ struct lazy_lines *lazy_lines_open(int fd, const char *path)
 		goto fail;
 	/* a private mapping: the section headers are edited in our copy only */
 	ll->elf = elf_begin(ll->fd, ELF_C_READ_MMAP_PRIVATE, NULL);
-	if (!ll->elf || elf_kind(ll->elf) != ELF_K_ELF || elf_getshdrstrndx(ll->elf, &shstrndx))
+	if (!ll->elf || elf_kind(ll->elf) != ELF_K_ELF || elf_getshdrstrndx(ll->elf, &shstrndx) ||
+	    elf_inflate_check(ll->elf, path))
 		goto fail;
 	while ((scn = next_section(ll, scn, shstrndx, &sh, &name))) {
 		if (name && starts_with(name, ".zdebug"))

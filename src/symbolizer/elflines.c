@@ -31,9 +31,52 @@ static int find_no_debuginfo(Dwfl_Module *mod, void **userdata, const char *modn
 	return -1;
 }
 
+/*
+ * The separate debug file, for libdw: the one elfsyms.c found for the module (by build-id
+ * under /usr/lib/debug, else its .gnu_debuglink next to it, in .debug/ or under
+ * /usr/lib/debug, with a matching build-id), refused when it would inflate past the cap
+ * (elf_inflate_check). Not dwfl_standard_find_debuginfo: it gives libdw the file it finds by
+ * build-id before a callback could look at it. A dwz file (.gnu_debugaltlink) is looked for
+ * by libdw's search, then checked the same way.
+ */
+static int find_debuginfo_checked(Dwfl_Module *mod, void **userdata, const char *modname,
+				  Dwarf_Addr base, const char *file_name,
+				  const char *debuglink_file, GElf_Word debuglink_crc,
+				  char **debuginfo_file_name)
+{
+	struct elf_file *ef = userdata ? *userdata : NULL;
+	bool alt = !ef || (debuglink_file && (!ef->debuglink || strcmp(debuglink_file, ef->debuglink)));
+	const char *name;
+	int fd, bad;
+	Elf *elf;
+
+	if (alt) {
+		fd = dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name,
+						  debuglink_file, debuglink_crc, debuginfo_file_name);
+	} else {
+		if (!ef->debug_cand)
+			return -1;
+		fd = open(ef->debug_cand, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0)
+			*debuginfo_file_name = xstrdup(ef->debug_cand);
+	}
+	if (fd < 0)
+		return -1;
+	name = *debuginfo_file_name ? *debuginfo_file_name : modname;
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	bad = elf_inflate_check(elf, name);
+	elf_end(elf);
+	if (!bad)
+		return fd;
+	close(fd);
+	free(*debuginfo_file_name);
+	*debuginfo_file_name = NULL;
+	return -1;
+}
+
 static const Dwfl_Callbacks dwfl_callbacks = {
 	.find_elf = dwfl_build_id_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.find_debuginfo = find_debuginfo_checked,
 	.section_address = dwfl_offline_section_address,
 };
 
@@ -53,6 +96,8 @@ static Dwfl_Module *dwfl_report_file(struct elf_file *ef, Dwfl **dwflp, Dwarf_Ad
 	int fd;
 
 	*dwflp = NULL;
+	if (elf_inflate_check(ef->elf, ef->path))
+		return NULL; /* its own DWARF would inflate past the cap */
 	fd = dup(ef->fd);
 	if (fd < 0)
 		return NULL;
@@ -65,6 +110,12 @@ static Dwfl_Module *dwfl_report_file(struct elf_file *ef, Dwfl **dwflp, Dwarf_Ad
 	dwfl_report_begin(dwfl);
 	mod = dwfl_report_elf(dwfl, base ? base + 1 : ef->path, ef->path, fd, 0, false);
 	dwfl_report_end(dwfl, NULL, NULL);
+	if (mod) {
+		void **userdata = NULL;
+		dwfl_module_info(mod, &userdata, NULL, NULL, NULL, NULL, NULL, NULL);
+		if (userdata)
+			*userdata = ef; /* for find_debuginfo_checked */
+	}
 	if (!mod) {
 		close(fd);
 	} else if (!dwfl_module_getdwarf(mod, bias)) {

@@ -265,6 +265,76 @@ static char *find_debug_file(const struct elf_file *ef)
 	return NULL;
 }
 
+/*
+ * The most a file's compressed sections may inflate to. libdw (and dwlines.c's image) inflate
+ * a section into a buffer of the size its header declares, and the files come from wherever
+ * a module was found: a module in a venv the test user writes, its .debug/ directory. So a
+ * zlib bomb in one would cost root that much memory and the time to fill it. A deflate stream
+ * expands at most ~1032 times (RFC 1951: 258 bytes from a 2-bit code); a declared size past
+ * that is a lie, and the total is capped: libc6-dbg's largest file inflates to ~30 MB, a
+ * large C++ extension's debug file to a few hundred.
+ */
+#define DEFLATE_MAX_RATIO 1032
+static uint64_t inflate_max_total = 4ull << 30;
+
+void elf_inflate_set_max(uint64_t max_total)
+{
+	inflate_max_total = max_total ? max_total : 4ull << 30;
+}
+
+int elf_inflate_check(Elf *elf, const char *path)
+{
+	uint64_t total = 0;
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+
+	if (!elf || elf_kind(elf) != ELF_K_ELF || elf_getshdrstrndx(elf, &shstrndx))
+		return 0; /* nothing libdw would read either */
+	while ((scn = elf_nextscn(elf, scn))) {
+		uint64_t size, packed;
+		bool deflate = true;
+		const char *name;
+		GElf_Shdr sh;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS)
+			continue;
+		name = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (sh.sh_flags & SHF_COMPRESSED) {
+			GElf_Chdr ch;
+			if (!gelf_getchdr(scn, &ch))
+				continue; /* libdw cannot inflate it either */
+			size = ch.ch_size;
+			packed = sh.sh_size;
+			deflate = ch.ch_type == ELFCOMPRESS_ZLIB;
+		} else if (name && starts_with(name, ".zdebug")) {
+			/* the old GNU form: "ZLIB", then the size, big-endian */
+			Elf_Data *raw = elf_rawdata(scn, NULL);
+			const unsigned char *b;
+			if (!raw || !raw->d_buf || raw->d_size < 12 || memcmp(raw->d_buf, "ZLIB", 4))
+				continue;
+			b = (const unsigned char *)raw->d_buf + 4;
+			size = 0;
+			for (int i = 0; i < 8; i++)
+				size = size << 8 | b[i];
+			packed = raw->d_size;
+		} else {
+			continue;
+		}
+		if ((deflate && size / DEFLATE_MAX_RATIO > packed) || size > inflate_max_total ||
+		    total + size > inflate_max_total) {
+			debug("symbolizer: '%s': section %s declares %llu bytes from %llu compressed%s; "
+			      "its DWARF is not read",
+			      path ? path : "?", name ? name : "?", (unsigned long long)size,
+			      (unsigned long long)packed,
+			      deflate && size / DEFLATE_MAX_RATIO > packed ? " (more than deflate can give)"
+									    : " (past the cap)");
+			return -EFBIG;
+		}
+		total += size;
+	}
+	return 0;
+}
+
 static void load_debug_symbols(struct elf_file *ef, const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -94,6 +94,13 @@ int elf_file_section_addr(struct elf_file *ef, const char *name, uint64_t *addr)
 /* Whether the file's DT_SONAME starts with prefix ("libc.so": glibc's libc.so.6, musl's). */
 bool elf_file_soname_is(struct elf_file *ef, const char *prefix);
 
+/* 0, or -EFBIG (and a debug() line) when elf's compressed sections (SHF_COMPRESSED or
+ * .zdebug) declare more than deflate can give from their bytes or, together, more than the
+ * cap (4 GiB): such a file's DWARF is not read (a zlib bomb would cost that memory). */
+int elf_inflate_check(Elf *elf, const char *path);
+/* Tests: another cap (0: the default). */
+void elf_inflate_set_max(uint64_t max_total);
+
 /* ---- dwlines.c: lines of a few addresses, without the whole table ---- */
 
 struct lazy_lines;

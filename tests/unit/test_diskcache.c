@@ -16,6 +16,7 @@
  * symbolizer_cache_save_pending().
  */
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
@@ -27,6 +28,7 @@
 #include <unistd.h>
 
 #include "../../src/symbolizer/internal.h"
+#include "ftscope/error.h"
 #include "ftscope/util.h"
 #include "tap.h"
 
@@ -430,6 +432,86 @@ static void lazy_against_table(const char *what, const char *dir)
 	rm_rf(dir);
 }
 
+/* A file's first compressed section: its ch_size's file offset in *chsize_off, its
+ * compressed length in *packed. 0, or -1 if it has none. */
+static int first_compressed(const char *path, uint64_t *chsize_off, uint64_t *packed)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), found = -1;
+	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while (elf && (scn = elf_nextscn(elf, scn)))
+		if (gelf_getshdr(scn, &sh) && (sh.sh_flags & SHF_COMPRESSED)) {
+			*chsize_off = sh.sh_offset + offsetof(Elf64_Chdr, ch_size);
+			*packed = sh.sh_size;
+			found = 0;
+			break;
+		}
+	elf_end(elf);
+	close(fd);
+	return found;
+}
+
+static int check_file(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret;
+	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+
+	ret = elf_inflate_check(elf, path);
+	elf_end(elf);
+	close(fd);
+	return ret;
+}
+
+/* The zlib-bomb cap: libc6-dbg's file passes; with a cap below its sizes, or a copy whose
+ * header declares more than deflate can give, its DWARF is not read on either path (the lazy
+ * index and libdw's), and libc's lines are gone, not read at any cost. */
+static void inflate_cap_checks(const char *debug_path)
+{
+	char dir[] = "/tmp/ftscope-test-bomb.XXXXXX";
+	char *copy = mkdtemp(dir) ? xasprintf("%s/bomb.debug", dir) : xstrdup("/nonexistent"), *cmd;
+	uint64_t off = 0, packed = 0, lie;
+	const char *file;
+	struct elf_file *ef;
+	int line, fd;
+
+	symbolizer_set_cache_dir(NULL); /* no saved table: the DWARF itself */
+	is_int(check_file(debug_path), 0, "libc6-dbg's compressed sections are within the cap");
+	ef = elf_file_open(open(LIBC, O_RDONLY | O_CLOEXEC), LIBC, 0);
+	is_int(elf_file_srcline(ef, pcs[0], &file, &line), 0, "libc's first pc has a line");
+	elf_file_put(ef);
+
+	elf_inflate_set_max(1 << 20);
+	ft_verbose = getenv("TEST_VERBOSE") ? 2 : 0;
+	is_int(check_file(debug_path), -EFBIG, "a 1 MiB cap refuses it");
+	ef = elf_file_open(open(LIBC, O_RDONLY | O_CLOEXEC), LIBC, 0);
+	is_int(elf_file_srcline(ef, pcs[0], &file, &line), -ENOENT,
+	       "refused: no line for libc, from neither the lazy index nor libdw");
+	elf_file_put(ef);
+	elf_inflate_set_max(0);
+
+	cmd = xasprintf("cp '%s' '%s'", debug_path, copy);
+	ok(!system(cmd), "a copy of libc's debug file");
+	free(cmd);
+	if (first_compressed(copy, &off, &packed)) {
+		ok(0, "the copy has no compressed section");
+	} else {
+		lie = packed * 2000; /* past deflate's 1032:1, below the 4 GiB cap */
+		fd = open(copy, O_WRONLY | O_CLOEXEC);
+		ok(fd >= 0 && pwrite(fd, &lie, sizeof(lie), (off_t)off) == sizeof(lie),
+		   "its first compressed section now declares %llu bytes from %llu",
+		   (unsigned long long)lie, (unsigned long long)packed);
+		close(fd);
+		is_int(check_file(copy), -EFBIG, "more than deflate can give: refused");
+		ok(!lazy_lines_open(open(copy, O_RDONLY | O_CLOEXEC), copy),
+		   "and the lazy line index does not open it");
+	}
+	unlink(copy);
+	rmdir(dir);
+	free(copy);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/ftscope-test-diskcache.XXXXXX";
@@ -522,6 +604,7 @@ int main(void)
 	lazy_lines_force_scan(true);
 	lazy_against_table("libc, units by the scan of .debug_line", dir);
 	lazy_lines_force_scan(false);
+	inflate_cap_checks(debug_path);
 	{
 		char *libpython = find_libpython();
 		if (libpython) {
