@@ -187,6 +187,25 @@ static int check_inputs(struct run_data *in, size_t n)
 	return 0;
 }
 
+/* merged_from[]'s entry for a shard: its host, system profile, start, end and duration. */
+static cJSON *shard_entry(const struct run_data *rd, const char *abs)
+{
+	const cJSON *m = rd->meta, *sh = item(m, "shard"), *sys = item(m, "system_profile");
+	cJSON *f = cJSON_CreateObject();
+
+	json_set_str(f, "run_id", json_str(m, "run_id"));
+	json_set_str(f, "dir", abs ? abs : rd->dir);
+	json_set(f, "shard", sh ? cJSON_Duplicate(sh, true) : cJSON_CreateNull());
+	json_set_str(f, "hostname", json_str(sys, "hostname"));
+	json_set_str(f, "status", json_str(m, "status"));
+	json_set_str(f, "started_at", json_str(m, "started_at"));
+	json_set_str(f, "finished_at", json_str(m, "finished_at"));
+	json_set_num(f, "duration_s", json_num(m, "total_duration_s", 0));
+	json_set_num(f, "packages", (double)rd->n);
+	json_set(f, "system_profile", sys ? cJSON_Duplicate(sys, true) : cJSON_CreateNull());
+	return f;
+}
+
 /* The first run's cli_args without --shard: a --resume of OUT takes the whole selection. */
 static cJSON *args_without_shard(const cJSON *args)
 {
@@ -356,27 +375,23 @@ int runstore_merge_dirs(const char *out_dir, char *const *dirs, size_t ndirs,
 	}
 	from = cJSON_CreateArray();
 	for (size_t r2 = 0; r2 < n; r2++) {
-		const cJSON *m = in[r2].meta, *sh = item(m, "shard");
-		cJSON *f = cJSON_CreateObject();
+		const cJSON *m = in[r2].meta, *nested = item(m, "merged_from");
 		char *abs = realpath(in[r2].dir, NULL);
 		struct stat st;
 		int afd = -1;
-		json_set_str(f, "run_id", json_str(m, "run_id"));
-		json_set_str(f, "dir", abs ? abs : in[r2].dir);
-		json_set(f, "shard", sh ? cJSON_Duplicate(sh, true) : cJSON_CreateNull());
-		json_set_str(f, "hostname", json_str(item(m, "system_profile"), "hostname"));
-		json_set_str(f, "status", json_str(m, "status"));
-		json_set_str(f, "started_at", json_str(m, "started_at"));
-		json_set_str(f, "finished_at", json_str(m, "finished_at"));
-		json_set_num(f, "duration_s", json_num(m, "total_duration_s", 0));
-		json_set_num(f, "packages", (double)in[r2].n);
-		json_set(f, "system_profile", item(m, "system_profile")
-						      ? cJSON_Duplicate(item(m, "system_profile"), true)
-						      : cJSON_CreateNull());
-		cJSON_AddItemToArray(from, f);
+		if (cJSON_IsArray(nested) && cJSON_GetArraySize(nested) > 0) {
+			/* A merged run merged again: its shards, not it, are what OUT was merged
+			 * from, and their summed durations are its shards_duration_sum_s. */
+			const cJSON *e;
+			cJSON_ArrayForEach(e, nested)
+				cJSON_AddItemToArray(from, cJSON_Duplicate(e, true));
+			dur += json_num(m, "shards_duration_sum_s", json_num(m, "total_duration_s", 0));
+		} else {
+			cJSON_AddItemToArray(from, shard_entry(&in[r2], abs));
+			dur += json_num(m, "total_duration_s", 0);
+		}
 		keep_min_max(json_str(m, "started_at"), &first, NULL);
 		keep_min_max(json_str(m, "finished_at"), NULL, &last);
-		dur += json_num(m, "total_duration_s", 0);
 		free(abs);
 		/* the shard's artifacts: its owner's alone, as its run directory */
 		if (stat(in[r2].dir, &st) == 0) {

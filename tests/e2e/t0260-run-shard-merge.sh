@@ -231,6 +231,18 @@ is "$(jq -r '.status' "$P/ft_meta.json")" partial "status partial"
 is "$(jq -r '.packages_missing | join(",")' "$P/ft_meta.json")" ftfix-nogil "packages_missing"
 run_ftscope show "$P"
 like "$(ftscope_out)" "partial: merged without every shard, 3 of 4 packages" "show says partial"
+# The partial merge merged again with the missing shard: OUT was merged from the three shards,
+# not from a merge and a shard (merged_from flat, their durations summed).
+run_ftscope merge -o "$TEST_TMP/mm" "$P" "$S2"
+is "$FTSCOPE_RC" 0 "a partial merge merged with the missing shard"
+is "$(jq -r '.status' "$TEST_TMP/mm/ft_meta.json")" complete "is complete"
+is "$(summary "$TEST_TMP/mm")" "$(summary "$SINGLE")" "and equals the single run"
+is "$(jq -r '[.merged_from[].shard.index] | sort | map(tostring) | join(" ")' "$TEST_TMP/mm/ft_meta.json")" \
+	"1 2 3" "merged_from: the three shards, flat (no merge inside)"
+is "$(jq -r --argjson sum "$sum" '(.shards_duration_sum_s - $sum) | fabs < 0.011' "$TEST_TMP/mm/ft_meta.json")" \
+	true "shards_duration_sum_s: the three shards' durations added up"
+run_ftscope show "$TEST_TMP/mm"
+like "$(ftscope_out)" "Merged from: 3 shards on host $host" "show: merged from 3 shards"
 sum_before=$(jq -r '.shards_duration_sum_s' "$P/ft_meta.json")
 run_ftscope run --resume "$P"
 is "$FTSCOPE_RC" 0 "run --resume on the partial merge"
