@@ -40,6 +40,8 @@ struct elf_file {
 
 	struct elf_load *loads;
 	size_t nloads;
+	bool has_eh_hdr;  /* PT_GNU_EH_FRAME: .eh_frame_hdr (unwind.c's FDE lookups) */
+	uint64_t eh_hdr_vaddr, eh_hdr_offset, eh_hdr_filesz;
 	char *build_id;
 	char *debuglink;
 	char *debug_cand; /* the separate debug file found for it (symbols not loaded yet) */

@@ -160,7 +160,15 @@ static int parse_elf(struct elf_file *ef, Elf *elf)
 			GElf_Phdr ph;
 			struct elf_load *l;
 
-			if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD)
+			if (!gelf_getphdr(elf, (int)i, &ph))
+				continue;
+			if (ph.p_type == PT_GNU_EH_FRAME) {
+				ef->has_eh_hdr = true;
+				ef->eh_hdr_vaddr = ph.p_vaddr;
+				ef->eh_hdr_offset = ph.p_offset;
+				ef->eh_hdr_filesz = ph.p_filesz;
+			}
+			if (ph.p_type != PT_LOAD)
 				continue;
 			ef->loads = xrealloc(ef->loads, (ef->nloads + 1) * sizeof(*l));
 			l = &ef->loads[ef->nloads++];
@@ -885,6 +893,64 @@ bool elf_file_soname_is(struct elf_file *ef, const char *prefix)
 		}
 	}
 	return false;
+}
+
+/* The size of a DW_EH_PE-encoded value in .eh_frame_hdr, or 0 if not understood. */
+static size_t eh_pe_size(unsigned char enc)
+{
+	switch (enc & 0x0f) {
+	case 0x00: /* absptr */
+	case 0x04: /* udata8 */
+	case 0x0c: /* sdata8 */
+		return 8;
+	case 0x03: /* udata4 */
+	case 0x0b: /* sdata4 */
+		return 4;
+	default:
+		return 0;
+	}
+}
+
+int elf_file_eh_table(struct elf_file *ef, struct elf_eh_table *t)
+{
+	const unsigned char *hdr;
+	size_t size, ptr_size, count_size;
+	uint64_t count = 0;
+	char *raw;
+
+	memset(t, 0, sizeof(*t));
+	if (!ef->has_eh_hdr || !ef->elf || !ef->nloads)
+		return -ENOENT;
+	raw = elf_rawfile(ef->elf, &size);
+	if (!raw || ef->eh_hdr_offset > size || ef->eh_hdr_filesz > size - ef->eh_hdr_offset ||
+	    ef->eh_hdr_filesz < 4)
+		return -ENOENT;
+	hdr = (const unsigned char *)raw + ef->eh_hdr_offset;
+	/* version 1; the table: (pc, fde) pairs, 4-byte signed, relative to the header */
+	if (hdr[0] != 1 || hdr[3] != 0x3b || hdr[2] == 0xff)
+		return -ENOENT;
+	ptr_size = hdr[1] == 0xff ? 0 : eh_pe_size(hdr[1]);
+	count_size = eh_pe_size(hdr[2]);
+	if ((hdr[1] != 0xff && !ptr_size) || !count_size ||
+	    4 + ptr_size + count_size > ef->eh_hdr_filesz)
+		return -ENOENT;
+	/* the count: udata4/sdata4/udata8/sdata8/absptr, little-endian (x86-64) */
+	for (size_t i = count_size; i-- > 0;)
+		count = count << 8 | hdr[4 + ptr_size + i];
+	if (!count || count > (ef->eh_hdr_filesz - 4 - ptr_size - count_size) / 8)
+		return -ENOENT;
+	t->hdr_vaddr = ef->eh_hdr_vaddr;
+	t->table_vaddr = ef->eh_hdr_vaddr + 4 + ptr_size + count_size;
+	t->fde_count = count;
+	t->lo = UINT64_MAX;
+	for (size_t i = 0; i < ef->nloads; i++) {
+		const struct elf_load *l = &ef->loads[i];
+		if (l->vaddr < t->lo)
+			t->lo = l->vaddr;
+		if (l->vaddr + l->memsz > t->hi)
+			t->hi = l->vaddr + l->memsz;
+	}
+	return 0;
 }
 
 int elf_file_section_addr(struct elf_file *ef, const char *name, uint64_t *addr)

@@ -89,6 +89,14 @@ int elf_file_symbol_by_name(struct elf_file *ef, const char *name, uint64_t *vad
  * not found. The number found. */
 size_t elf_file_symbols_by_name(struct elf_file *ef, const char *const *names, size_t n,
 				unsigned types, uint64_t *vaddrs);
+/* The binary-search table of .eh_frame_hdr (PT_GNU_EH_FRAME), in ELF vaddrs: the header,
+ * the table of fde_count (initial pc, FDE) pairs (4-byte, relative to the header), and the
+ * span of the PT_LOADs. 0, or -ENOENT when there is none or it is of another form. */
+struct elf_eh_table {
+	uint64_t hdr_vaddr, table_vaddr, fde_count;
+	uint64_t lo, hi;
+};
+int elf_file_eh_table(struct elf_file *ef, struct elf_eh_table *t);
 /* sh_addr of the section called name (".PyRuntime"). 0 or -ENOENT. */
 int elf_file_section_addr(struct elf_file *ef, const char *name, uint64_t *addr);
 /* Whether the file's DT_SONAME starts with prefix ("libc.so": glibc's libc.so.6, musl's). */

@@ -100,6 +100,16 @@ else
 	nframes=$(jq '[.processes[0].threads[].frames[] | select(.python | not)] | length' warm.json)
 	ok test "$nsig" -lt "$nframes" "unwinding makes no sigprocmask calls ($nsig for $nframes native frames)"
 fi
+# FDEs are found from the maps and ELF files the symbolizer has (unwind.c's lu_find_proc_info):
+# libunwind-ptrace's own lookup re-read /proc/PID/maps each time a walk went to another module.
+if command -v strace >/dev/null; then
+	FTSCOPE_SYMBOL_CACHE=$TEST_TMP/symcache strace -f -qq -e trace=openat -o open.trace \
+		"$FTSCOPE" dump $pid --json >/dev/null 2>&1
+	nmaps=$(grep -c "/proc/$pid/maps" open.trace || true)
+	ok test "$nmaps" -le 2 "the maps are read once or twice a dump, not per module of each walk ($nmaps)"
+else
+	skip "the maps are read once or twice a dump" "strace is not installed (bash scripts/setup.sh)"
+fi
 ok kill -0 $pid "alive after six dumps"
 echo go >&3
 exec 3>&-
