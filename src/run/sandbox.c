@@ -538,8 +538,9 @@ int workspace_stage(struct workspace *ws, const char *origin, const char *const 
 	/* `run --package-dir .` keeps results/, venvs/ and repos/ in the checkout by default:
 	 * the copy must not take ftscope's own directories (nor recurse into itself). */
 	for (up = xstrdup(ws->src); strcmp(up, "/") && strcmp(up, ".");) {
+		char *parent;
 		exclude_path(&sg, up);
-		char *parent = xstrdup(dirname(up));
+		parent = xstrdup(dirname(up));
 		free(up);
 		up = parent;
 	}
