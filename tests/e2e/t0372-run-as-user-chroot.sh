@@ -17,19 +17,43 @@ need_ft_python
 need_cmd unshare chroot mount mountpoint
 
 fixture_registry whoami
+# passwd_edit ROOT add FILE LINE | passwd_edit ROOT drop: this test's own edits of ROOT/etc/passwd
+# and group, under the lock ftscope takes (lckpwdf: an fcntl lock on /etc/.pwd.lock), and
+# whole-file replacements by rename. In fresh-machine.sh's root the tests beside this one
+# (t0370) have ftscope add and remove their uids' lines in the same files: an unlocked
+# read-filter-rewrite here put back a line ftscope had just removed, and t0370 failed.
+passwd_edit() {
+	"$FT_PYTHON" - "$@" <<'PYEOF'
+import fcntl, os, re, sys
+root, op = sys.argv[1], sys.argv[2]
+lock = os.open(root + "/etc/.pwd.lock", os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+fcntl.lockf(lock, fcntl.LOCK_EX)
+def rewrite(path, lines):
+    tmp = path + ".t0372"
+    with open(tmp, "w") as f:
+        f.writelines(lines)
+    st = os.stat(path)
+    os.chown(tmp, st.st_uid, st.st_gid)
+    os.chmod(tmp, st.st_mode & 0o7777)
+    os.rename(tmp, path)
+if op == "add":
+    path = root + sys.argv[3]
+    rewrite(path, open(path).readlines() + [sys.argv[4] + "\n"])
+else:
+    for name in ("/etc/passwd", "/etc/group"):
+        lines = open(root + name).readlines()
+        keep = [l for l in lines if not re.match(r"ftscope-6535[0-3]:", l)]
+        if keep != lines:
+            rewrite(root + name, keep)
+PYEOF
+}
 if ! mountpoint -q /; then
 	# Already in such a chroot (fresh-machine.sh's root): no nested one can be made without
 	# mounts that would propagate out of it (unshare cannot make / private here), and none
 	# is needed. The checks run here, on this root's own /etc/passwd; every line they add
 	# is removed at the end.
 	root=
-	cleanup_ids() {
-		local f
-		for f in /etc/passwd /etc/group; do
-			grep -v '^ftscope-6535[0-3]:' "$f" >"$f.t0372" && cat "$f.t0372" >"$f"
-			rm -f "$f.t0372"
-		done
-	}
+	cleanup_ids() { passwd_edit "" drop; }
 	trap cleanup_ids EXIT
 	in_chroot() {
 		FTSCOPE_RC=0
@@ -107,8 +131,8 @@ is "$(stat -c '%U %a' "$root/etc/passwd")" "root 644" "/etc/passwd keeps its own
 
 # (uids at the top of the range: the tests that run beside this one take the lowest free)
 # A line left by an ftscope killed together with its guardian: reclaimed, then removed.
-echo "ftscope-65352:x:65352:65352:ftscope test user:/nonexistent:/bin/sh" >>"$root/etc/passwd"
-echo "ftscope-65352:x:65352:" >>"$root/etc/group"
+passwd_edit "$root" add /etc/passwd "ftscope-65352:x:65352:65352:ftscope test user:/nonexistent:/bin/sh"
+passwd_edit "$root" add /etc/group "ftscope-65352:x:65352:"
 in_chroot env FTSCOPE_TEST_UIDS=65352-65352 "$FTSCOPE" "${run[@]}" --results-dir "$TEST_TMP/results-2"
 is "$FTSCOPE_RC" 0 "with a stale line for the only test uid: run exits 0"
 RUN_DIR=$(ls -d "$TEST_TMP"/results-2/ft_* 2>/dev/null | head -1)
@@ -140,7 +164,7 @@ kill "$claimer" 2>/dev/null
 wait "$claimer" 2>/dev/null
 
 # A real user's entry in the range is never taken over.
-echo "ftscope-65353:x:65353:65353:someone:/home/x:/bin/sh" >>"$root/etc/passwd"
+passwd_edit "$root" add /etc/passwd "ftscope-65353:x:65353:65353:someone:/home/x:/bin/sh"
 in_chroot env FTSCOPE_TEST_UIDS=65353-65353 "$FTSCOPE" "${run[@]}" --results-dir "$TEST_TMP/results-3"
 isnt "$FTSCOPE_RC" 0 "a real entry for the only test uid: the run stops"
 ok grep -q "no free test uid in 65353-65353 (1 have a passwd or group entry" "$FTSCOPE_ERR" \
