@@ -261,8 +261,11 @@ static char *find_debug_file(const struct elf_file *ef)
 			cand = xasprintf("%s.debug/%s", dir, ef->debuglink);
 		else
 			cand = xasprintf(DEBUG_ROOT "%s%s", dir, ef->debuglink);
-		/* The debuglink may name the file itself (same basename, same directory). */
-		if (!stat(cand, &st) && !(st.st_dev == ef->dev && st.st_ino == ef->ino) &&
+		/* The debuglink may name the file itself (same basename, same directory). Only a
+		 * regular file: next to a module in a venv, a FIFO of that name would block
+		 * root's open() of it for ever. */
+		if (!stat(cand, &st) && S_ISREG(st.st_mode) &&
+		    !(st.st_dev == ef->dev && st.st_ino == ef->ino) &&
 		    (!ef->build_id || file_build_id_matches(cand, ef->build_id))) {
 			free(dir);
 			return cand;

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -512,6 +513,44 @@ static void inflate_cap_checks(const char *debug_path)
 	free(copy);
 }
 
+/* A module whose .gnu_debuglink names a FIFO next to it (a venv the test user writes): root
+ * must not open it (open() of a FIFO blocks until a writer comes). Run in a child with an
+ * alarm, so that a regression fails instead of hanging. */
+static void debuglink_fifo_check(void)
+{
+	char dir[] = "/tmp/ftscope-test-fifo.XXXXXX", *cmd, *mod;
+	pid_t pid;
+	int st = 0;
+
+	if (!mkdtemp(dir) || system("command -v objcopy >/dev/null 2>&1")) {
+		ok(1, "# SKIP no objcopy or temporary directory");
+		return;
+	}
+	mod = xasprintf("%s/mod.so", dir);
+	cmd = xasprintf("cp %s '%s/mod.debug' && cp %s '%s' && "
+			"objcopy --remove-section=.gnu_debuglink --remove-section=.note.gnu.build-id '%s' && "
+			"objcopy --add-gnu-debuglink='%s/mod.debug' '%s' && rm '%s/mod.debug' && "
+			"mkfifo '%s/mod.debug'", LIBC, dir, LIBC, mod, mod, dir, mod, dir, dir);
+	if (system(cmd)) {
+		ok(0, "could not make the module with a FIFO as its debug file");
+	} else if ((pid = fork()) == 0) {
+		struct elf_file *ef;
+		alarm(20);
+		ef = elf_file_open(open(mod, O_RDONLY | O_CLOEXEC), mod, 0);
+		_exit(ef && !elf_file_debug_path(ef) ? 0 : 3);
+	} else {
+		waitpid(pid, &st, 0);
+		ok(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		   "a FIFO named by a module's debuglink is not opened (no hang, no debug file)");
+	}
+	free(cmd);
+	cmd = xasprintf("rm -rf '%s'", dir);
+	if (system(cmd))
+		ok(0, "cleanup");
+	free(cmd);
+	free(mod);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/ftscope-test-diskcache.XXXXXX";
@@ -605,6 +644,7 @@ int main(void)
 	lazy_against_table("libc, units by the scan of .debug_line", dir);
 	lazy_lines_force_scan(false);
 	inflate_cap_checks(debug_path);
+	debuglink_fifo_check();
 	{
 		char *libpython = find_libpython();
 		if (libpython) {
