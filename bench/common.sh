@@ -129,8 +129,10 @@ PYPROJECT
 
 # bench_venv PKG: the bare runs' venv, made the way ftscope makes a package's venv (the target
 # python, `-m venv --without-pip --system-site-packages`) with PKG installed in it offline by
-# the interpreter's own pip (from a copy: the build leaves root's files behind), so bare runs
-# see the same interpreter setup as the runs under ftscope. The bench makes its own: ftscope's
+# the interpreter's own pip as ftscope installs a checkout by default (`pip install -e`: from a
+# copy, the build leaves root's files behind), so bare runs see the same interpreter setup as
+# the runs under ftscope. Editable matters: setuptools' editable finder (a .pth file) imports
+# pathlib at every interpreter start, ~27 ms of CPU each, which a regular install does not. The bench makes its own: ftscope's
 # venvs live in per-run workspaces (--venvs-dir/<run>-<hash>/<pkg>/venv), made fresh for each
 # run and removed when it ends. Sets VENV (readable by the test user).
 bench_venv() {
@@ -139,7 +141,7 @@ bench_venv() {
 	if ! { "$PY" -m venv --without-pip --system-site-packages "$VENV" &&
 		env -u PYTHONHOME -u PYTHONPATH PIP_NO_INDEX=1 PIP_NO_BUILD_ISOLATION=0 \
 			PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 \
-			"$VENV/bin/python" -m pip install --quiet --no-deps "$WORK/pkg-bare"; } \
+			"$VENV/bin/python" -m pip install --quiet --no-deps -e "$WORK/pkg-bare"; } \
 		>"$WORK/venv.out" 2>"$WORK/venv.err"; then
 		echo "making the bare runs' venv $VENV failed:" >&2
 		tail -20 "$WORK/venv.out" "$WORK/venv.err" >&2
