@@ -96,6 +96,8 @@ struct bpf_blocked {
  */
 size_t bpfrec_threads(struct bpfrec *r, struct bpf_blocked *blocked, size_t max,
 		      size_t *nblocked);
+/* For tests: read `blocked` one key at a time, as on a kernel without batch lookups. */
+void bpfrec_no_batch(struct bpfrec *r, bool on);
 
 /* CLOCK_MONOTONIC in ns: the clock of bpf_ktime_get_ns(), i.e. of since_ns. */
 uint64_t bpfrec_now_ns(void);

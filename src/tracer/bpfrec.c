@@ -561,6 +561,8 @@ void bpfrec_close(struct bpfrec *r)
 	ring_buffer__free(r->rb);
 	ftscope_recorder__destroy(r->skel);
 	free(r->ev);
+	free(r->bkeys);
+	free(r->bvals);
 	free(r);
 }
 

@@ -30,6 +30,10 @@ struct bpfrec {
 	uint64_t dropped;            /* events past BPFREC_MAX_EVENTS */
 	bool discard;                /* draining for a reset */
 	const char *syscall_hooks;   /* how futex/wait4/waitid are seen (bpfrec_syscall_hooks) */
+	/* blocked_all()'s buffers for a batch read of `blocked` (its max_entries each) */
+	__u32 *bkeys;
+	struct recorder_blocked *bvals;
+	bool no_batch; /* the kernel has no batch lookup for hash maps: one key at a time */
 };
 
 #endif

@@ -5,6 +5,7 @@
  * iteration's summary. Loading, attaching and tracking are in bpfrec.c. JSON ownership:
  * bpfrec_summary() returns a fresh tree the caller owns.
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,44 +60,105 @@ static int cmp_blocked(const void *a, const void *b)
 	return x->tid - y->tid;
 }
 
+static struct bpf_blocked blocked_of(__u32 tid, const struct recorder_blocked *b)
+{
+	return (struct bpf_blocked){
+		.tid = tid,
+		.tgid = b->tgid,
+		.since_ns = b->since_ns,
+		.uaddr = b->kind == RECORDER_BLOCK_CHILD ? (uint64_t)(int64_t)(int32_t)b->uaddr
+							 : b->uaddr,
+		.op = b->op,
+		.timed = b->timed,
+		.child_wait = b->kind == RECORDER_BLOCK_CHILD,
+	};
+}
+
+/*
+ * `blocked` in batches (BPF_MAP_LOOKUP_BATCH: a few syscalls for the whole map, where a walk
+ * takes two a thread: with hundreds of threads blocked, a millisecond each time the
+ * supervisor looks, ten times a second). Entries into out (room for max_entries); -1 if the
+ * kernel cannot (then r->no_batch).
+ */
+static long blocked_batch(struct bpfrec *r, struct bpf_blocked *out)
+{
+	int fd = bpf_map__fd(r->skel->maps.blocked);
+	size_t cap = bpf_map__max_entries(r->skel->maps.blocked), k = 0;
+	__u32 in_batch, out_batch;
+	bool first = true;
+
+	if (!r->bkeys) {
+		r->bkeys = xcalloc(cap ? cap : 1, sizeof(*r->bkeys));
+		r->bvals = xcalloc(cap ? cap : 1, sizeof(*r->bvals));
+	}
+	for (;;) {
+		__u32 count = (__u32)(cap - k);
+		int err = count ? bpf_map_lookup_batch(fd, first ? NULL : &in_batch, &out_batch,
+						       r->bkeys + k, r->bvals + k, &count, NULL)
+				: -ENOSPC;
+
+		if (err < 0 && err != -ENOENT) {
+			if (first && (err == -EINVAL || err == -ENOTSUP || err == -EOPNOTSUPP ||
+				      err == -ENOSYS))
+				r->no_batch = true;
+			if (first || err != -ENOSPC)
+				return -1;
+			break; /* full: what was read (the map holds at most cap) */
+		}
+		k += count;
+		if (err == -ENOENT)
+			break;
+		in_batch = out_batch;
+		first = false;
+	}
+	for (size_t i = 0; i < k; i++)
+		out[i] = blocked_of(r->bkeys[i], &r->bvals[i]);
+	return (long)k;
+}
+
 /* All blocked threads, oldest first; *n entries, malloc'd. */
 static struct bpf_blocked *blocked_all(struct bpfrec *r, size_t *n)
 {
 	int fd = bpf_map__fd(r->skel->maps.blocked);
-	size_t nkeys, k = 0;
-	__u32 *keys = map_keys_u32(r->skel->maps.blocked, &nkeys);
-	struct bpf_blocked *out = xcalloc(nkeys ? nkeys : 1, sizeof(*out));
+	size_t cap = bpf_map__max_entries(r->skel->maps.blocked), nkeys, k = 0;
+	struct bpf_blocked *out = xcalloc(cap ? cap : 1, sizeof(*out));
+	long got = r->no_batch ? -1 : blocked_batch(r, out);
+	__u32 *keys;
 
+	if (got >= 0) {
+		k = (size_t)got;
+		goto sorted;
+	}
+	keys = map_keys_u32(r->skel->maps.blocked, &nkeys);
 	for (size_t i = 0; i < nkeys; i++) {
 		struct recorder_blocked b;
 
 		if (bpf_map_lookup_elem(fd, &keys[i], &b) < 0)
 			continue;
-		out[k++] = (struct bpf_blocked){
-			.tid = keys[i],
-			.tgid = b.tgid,
-			.since_ns = b.since_ns,
-			.uaddr = b.kind == RECORDER_BLOCK_CHILD ? (uint64_t)(int64_t)(int32_t)b.uaddr
-								  : b.uaddr,
-			.op = b.op,
-			.timed = b.timed,
-			.child_wait = b.kind == RECORDER_BLOCK_CHILD,
-		};
+		out[k++] = blocked_of(keys[i], &b);
 	}
 	free(keys);
+sorted:
 	qsort(out, k, sizeof(*out), cmp_blocked);
 	*n = k;
 	return out;
 }
 
+void bpfrec_no_batch(struct bpfrec *r, bool on)
+{
+	r->no_batch = on;
+}
+
 size_t bpfrec_threads(struct bpfrec *r, struct bpf_blocked *blocked, size_t max,
 		      size_t *nblocked)
 {
-	size_t nlive, nb;
-	__u32 *keys = map_keys_u32(r->skel->maps.live, &nlive);
+	/* The live count is the recorder's own counter (in the skeleton's mmapped .bss, kept
+	 * with every insert and delete of `live`): no walk of the live map, two syscalls a
+	 * thread, each time the supervisor looks. */
+	int64_t live = __atomic_load_n(&r->skel->bss->stats.live_threads, __ATOMIC_SEQ_CST);
+	size_t nlive = live > 0 ? (size_t)live : 0, nb;
 	struct bpf_blocked *all = blocked_all(r, &nb);
 
-	free(keys);
 	if (nb > max)
 		nb = max;
 	if (nb)

@@ -195,7 +195,10 @@ static void check_summary(const cJSON *s, pid_t child, pid_t self)
 
 	c = get(s, "concurrency");
 	ok(num(c, "peak_threads") >= 3, "peak_threads %g >= 3", num(c, "peak_threads"));
-	ok(num(c, "on_cpu_ms") >= 150, "on_cpu_ms %g >= 150 (two threads spun 80 ms of CPU each)",
+	/* Both spinners counted: one alone is ~80 ms. Not >= 160: sched_switch intervals came
+	 * out 144-178 ms on a VM whose vCPUs have slow spells (the threads' own CPU clocks said 80
+	 * each), 150 failed one run in three there. */
+	ok(num(c, "on_cpu_ms") >= 120, "on_cpu_ms %g >= 120 (two threads spun 80 ms of CPU each)",
 	   num(c, "on_cpu_ms"));
 	if (sysconf(_SC_NPROCESSORS_ONLN) >= 2)
 		ok(num(c, "cpu_overlap_ms") > 0, "cpu_overlap_ms %g > 0", num(c, "cpu_overlap_ms"));
@@ -263,6 +266,17 @@ int main(void)
 	is_int(count_blocked_on(bl, nb, child, (uintptr_t)&child_mutex, now), 2,
 	       "2 threads blocked on the child's mutex, untimed, since the past");
 	ok(nb == 2, "only those are blocked (%zu)", nb);
+	{
+		/* the same read one key at a time (kernels without batch lookups) */
+		struct bpf_blocked bl2[64];
+		size_t nb2 = 0, live2;
+		bpfrec_no_batch(r, true);
+		live2 = bpfrec_threads(r, bl2, ARRAY_SIZE(bl2), &nb2);
+		bpfrec_no_batch(r, false);
+		is_int(live2, live, "one key at a time: the same live count");
+		ok(nb2 == nb && memcmp(bl, bl2, nb * sizeof(*bl)) == 0,
+		   "one key at a time: the same blocked threads (%zu)", nb2);
+	}
 	for (size_t i = 0; i < nb; i++)
 		ok(bl[i].tgid != self, "blocked thread %d is not from the untracked process",
 		   (int)bl[i].tid);
