@@ -190,6 +190,8 @@ static void collect_worker(struct run_ctx *rc, const struct pkg_entry *e, int st
 void run_packages(struct run_ctx *rc, struct pkg_entry **pkgs, size_t n)
 {
 	struct worker *w = xcalloc((size_t)rc->o->jobs, sizeof(*w));
+	pid_t *guards = NULL; /* the test uids' guardians, our children */
+	size_t nguards = 0;
 	size_t next = 0, running = 0;
 	pid_t main_pid = getpid();
 	if (rc->o->jobs > 1)
@@ -240,6 +242,10 @@ void run_packages(struct run_ctx *rc, struct pkg_entry **pkgs, size_t n)
 				pin_worker(rc, pkgs[next], slot);
 				worker_main(rc, pkgs[next], &tu);
 			}
+			if (tu.guard_pid > 0) {
+				guards = xrealloc(guards, (nguards + 1) * sizeof(*guards));
+				guards[nguards++] = tu.guard_pid;
+			}
 			test_uid_hand_over(&tu);
 			w[slot].pid = pid;
 			worker_pids[slot] = pid;
@@ -263,5 +269,13 @@ void run_packages(struct run_ctx *rc, struct pkg_entry **pkgs, size_t n)
 			running--;
 		}
 	}
+	/* A guardian sweeps its test uid (kills what is left of it, removes the lines it was
+	 * named by in a chroot's /etc/passwd) once its worker is gone: wait for them all, so
+	 * that when ftscope returns nothing of a test uid is left, not a moment later (a
+	 * waitpid(-1) above may have reaped some already: ECHILD). */
+	for (size_t i = 0; i < nguards; i++)
+		while (waitpid(guards[i], NULL, 0) < 0 && errno == EINTR)
+			;
+	free(guards);
 	free(w);
 }
