@@ -77,10 +77,10 @@ static struct bpf_blocked blocked_of(__u32 tid, const struct recorder_blocked *b
 /*
  * `blocked` in batches (BPF_MAP_LOOKUP_BATCH: a few syscalls for the whole map, where a walk
  * takes two a thread: with hundreds of threads blocked, a millisecond each time the
- * supervisor looks, ten times a second). Entries into out (room for max_entries); -1 if the
- * kernel cannot (then r->no_batch).
+ * supervisor looks, ten times a second) into r->bkeys and r->bvals; the entries read, or -1
+ * if the kernel cannot (then r->no_batch).
  */
-static long blocked_batch(struct bpfrec *r, struct bpf_blocked *out)
+static long blocked_batch(struct bpfrec *r)
 {
 	int fd = bpf_map__fd(r->skel->maps.blocked);
 	size_t cap = bpf_map__max_entries(r->skel->maps.blocked), k = 0;
@@ -111,34 +111,34 @@ static long blocked_batch(struct bpfrec *r, struct bpf_blocked *out)
 		in_batch = out_batch;
 		first = false;
 	}
-	for (size_t i = 0; i < k; i++)
-		out[i] = blocked_of(r->bkeys[i], &r->bvals[i]);
 	return (long)k;
 }
 
 /* All blocked threads, oldest first; *n entries, malloc'd. */
 static struct bpf_blocked *blocked_all(struct bpfrec *r, size_t *n)
 {
-	int fd = bpf_map__fd(r->skel->maps.blocked);
-	size_t cap = bpf_map__max_entries(r->skel->maps.blocked), nkeys, k = 0;
-	struct bpf_blocked *out = xcalloc(cap ? cap : 1, sizeof(*out));
-	long got = r->no_batch ? -1 : blocked_batch(r, out);
-	__u32 *keys;
+	long got = r->no_batch ? -1 : blocked_batch(r);
+	struct bpf_blocked *out;
+	size_t k = 0;
 
 	if (got >= 0) {
-		k = (size_t)got;
-		goto sorted;
-	}
-	keys = map_keys_u32(r->skel->maps.blocked, &nkeys);
-	for (size_t i = 0; i < nkeys; i++) {
-		struct recorder_blocked b;
+		out = xcalloc(got ? (size_t)got : 1, sizeof(*out));
+		for (k = 0; k < (size_t)got; k++)
+			out[k] = blocked_of(r->bkeys[k], &r->bvals[k]);
+	} else {
+		int fd = bpf_map__fd(r->skel->maps.blocked);
+		size_t nkeys;
+		__u32 *keys = map_keys_u32(r->skel->maps.blocked, &nkeys);
 
-		if (bpf_map_lookup_elem(fd, &keys[i], &b) < 0)
-			continue;
-		out[k++] = blocked_of(keys[i], &b);
+		out = xcalloc(nkeys ? nkeys : 1, sizeof(*out));
+		for (size_t i = 0; i < nkeys; i++) {
+			struct recorder_blocked b;
+
+			if (bpf_map_lookup_elem(fd, &keys[i], &b) == 0)
+				out[k++] = blocked_of(keys[i], &b);
+		}
+		free(keys);
 	}
-	free(keys);
-sorted:
 	qsort(out, k, sizeof(*out), cmp_blocked);
 	*n = k;
 	return out;
