@@ -27,6 +27,7 @@
 
 #define EEXIST 17
 #define EINTR 4
+#define RINGBUF_SIZE (256 * 1024)
 
 /* Count futex waits that returned -EAGAIN at once (never slept) in `waits`. */
 const volatile bool record_eagain = false;
@@ -79,7 +80,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 256 * 1024);
+	__uint(max_entries, RINGBUF_SIZE);
 } events SEC(".maps");
 
 /*
@@ -194,6 +195,21 @@ static __always_inline struct recorder_event *event_new(__u32 kind)
 	return e;
 }
 
+/*
+ * Hand an event to user space without waking it, unless the ring is half full: nothing reads
+ * the events before the iteration's summary, and the supervisor drains the ring at each of its
+ * samples (bpfrec.h); a wakeup per event would cost it a poll return, a consume and a trip
+ * round its loop for each process start, exit and signal of the tree.
+ */
+static __always_inline void event_submit(struct recorder_event *e)
+{
+	__u64 wake = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > RINGBUF_SIZE / 2
+			     ? BPF_RB_FORCE_WAKEUP
+			     : BPF_RB_NO_WAKEUP;
+
+	bpf_ringbuf_submit(e, wake);
+}
+
 /* --- Process lifecycle ----------------------------------------------------------------- */
 
 SEC("tp_btf/sched_process_fork")
@@ -220,7 +236,7 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	e->tid = pid;
 	e->ppid = ptgid;
 	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), child->comm);
-	bpf_ringbuf_submit(e, 0);
+	event_submit(e);
 	return 0;
 }
 
@@ -244,7 +260,7 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 	e->tid = pid;
 	e->ppid = BPF_CORE_READ(p, real_parent, tgid);
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	bpf_ringbuf_submit(e, 0);
+	event_submit(e);
 	return 0;
 }
 
@@ -275,7 +291,7 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	e->ppid = BPF_CORE_READ(p, real_parent, tgid);
 	e->exit_code = p->exit_code;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	bpf_ringbuf_submit(e, 0);
+	event_submit(e);
 	return 0;
 }
 
@@ -302,6 +318,12 @@ int BPF_PROG(on_signal_generate, int sig, struct kernel_siginfo *info, struct ta
 
 	if (!is_tracked(to) && !is_tracked(from))
 		return 0;
+	/* A SIGCHLD to a task outside the tree goes to its tracer or subreaper (ftscope): the
+	 * notice of every ptrace stop and of every traced thread's exit, ~3 per thread start, a
+	 * thousand an iteration of a thread-heavy suite, none of it the tree's doing. A process's
+	 * end is its exit event. */
+	if (sig == SIGCHLD && !is_tracked(to))
+		return 0;
 	e = event_new(RECORDER_EV_SIG_GENERATE);
 	if (!e)
 		return 0;
@@ -315,7 +337,7 @@ int BPF_PROG(on_signal_generate, int sig, struct kernel_siginfo *info, struct ta
 	e->code = siginfo_code(info);
 	e->result = result;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	bpf_ringbuf_submit(e, 0);
+	event_submit(e);
 	return 0;
 }
 
@@ -341,7 +363,7 @@ int BPF_PROG(on_signal_deliver, int sig, struct kernel_siginfo *info, struct k_s
 	if ((unsigned long)info > 1 && (code <= 0 || sig == SIGCHLD))
 		e->from_pid = BPF_CORE_READ(info, _sifields._kill._pid);
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	bpf_ringbuf_submit(e, 0);
+	event_submit(e);
 	return 0;
 }
 

@@ -47,6 +47,17 @@ enum {
 	BPF_NOEXIST = 1,
 	BPF_EXIST = 2,
 };
+/* bpf_ringbuf_submit flags and bpf_ringbuf_query's questions (uapi/linux/bpf.h). */
+enum {
+	BPF_RB_NO_WAKEUP = 1,
+	BPF_RB_FORCE_WAKEUP = 2,
+};
+enum {
+	BPF_RB_AVAIL_DATA = 0,
+	BPF_RB_RING_SIZE = 1,
+	BPF_RB_CONS_POS = 2,
+	BPF_RB_PROD_POS = 3,
+};
 
 /* UAPI errno, signal and wait values. */
 #define EAGAIN 11

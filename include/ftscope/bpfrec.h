@@ -22,8 +22,9 @@
  *     struct bpfrec *r; struct sbuf why = SBUF_INIT;
  *     if (bpfrec_open(&r, &why) < 0) fall back to /proc polling, report why.buf;
  *     per iteration: bpfrec_reset(r); fork the child stopped; bpfrec_track(r, child);
- *         let it run; poll() on bpfrec_fd(r) alongside the other fds, calling
- *         bpfrec_consume(r) when it is readable (or at least every few hundred ms);
+ *         let it run; call bpfrec_consume(r) every few tens of ms (the ring holds
+ *         ~3,600 events; bpfrec_fd(r), polled alongside the other fds, becomes readable
+ *         only when it is half full, not per event);
  *         use bpfrec_threads() to decide "everyone is blocked"; at the end
  *         bpfrec_consume(r), then j = bpfrec_summary(r) into the results.
  *     bpfrec_close(r);

@@ -175,7 +175,7 @@ static void service_stops(struct sup *s)
 static bool pump_output(struct sup *s, int timeout_ms)
 {
 	struct pollfd pfd[4];
-	int n = 0;
+	int n = 0, ready;
 	bool got = false;
 	double now = now_monotonic();
 	bool pipes = timeout_ms == 0 || now >= s->pipes_rest_until; /* 0: drain now */
@@ -210,10 +210,13 @@ static bool pump_output(struct sup *s, int timeout_ms)
 			usleep((useconds_t)timeout_ms * 1000);
 		return false;
 	}
-	if (poll(pfd, (nfds_t)n, timeout_ms) <= 0)
-		return false;
+	ready = poll(pfd, (nfds_t)n, timeout_ms);
+	/* The recorder's ring wakes us only when half full: drain it at every pass (at least
+	 * every 50 ms; a look at two counters when empty). */
 	if (s->tt.ops->consume)
 		s->tt.ops->consume(&s->tt);
+	if (ready <= 0)
+		return false;
 	if (s->sigchld_fd >= 0) {
 		struct signalfd_siginfo si[16];
 		while (read(s->sigchld_fd, si, sizeof(si)) > 0)
