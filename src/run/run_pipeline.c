@@ -96,11 +96,16 @@ static void env_for_user(struct strv *env, const struct workspace *ws)
  * fd capture would swallow the reports of passing tests. With a preloaded runtime (the
  * interpreter is not instrumented, its extensions are): ignore_noninstrumented_modules=1, or
  * the interpreter's own malloc/free, whose synchronization TSAN cannot see, read as races.
+ * history_size=7: TSAN keeps each thread's last 4M accesses (default 128K) to restore the
+ * stack of a race's earlier access; a thread that writes in a loop without synchronizing
+ * outruns the default before the other side reads, and the report says "[failed to restore
+ * the stack]" (t0510's writer did, under load: a signature "data race | ?? | reader"). The
+ * price measured: 64 threads of 20M writes each, max RSS 73 -> 117 MB.
  */
 static void tsan_env(const struct run_ctx *rc, const char *log_dir, struct strv *env)
 {
 	struct sbuf sb = SBUF_INIT;
-	sbuf_adds(&sb, "halt_on_error=0 exitcode=0 second_deadlock_stack=1");
+	sbuf_adds(&sb, "halt_on_error=0 exitcode=0 second_deadlock_stack=1 history_size=7");
 	if (rc->tsan_preload) {
 		const char *pre = env_get(env, "LD_PRELOAD");
 		char *v = pre && *pre ? xasprintf("%s %s", rc->tsan_preload, pre)
