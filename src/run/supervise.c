@@ -38,18 +38,20 @@
 #define EXIT_GRACE 2.0   /* seconds to wait for pipes after the shell exited */
 /*
  * After servicing a ptrace stop, keep looking for the next one this long before sleeping
- * (yielding the CPU to anything runnable meanwhile). Stops come in bursts: a thread start
- * is the new thread's first stop and its creator's clone event, a subprocess five stops, a
- * signal to a process that forwards it more. Waking a sleeping supervisor costs far more than
- * servicing a stop where idle CPUs halt: on a 2-vCPU KVM guest (halt polling off) a Python
- * thread start+join cost +171 us traced without the window, +30 us with it, a signal +73 us
- * and +17 us (bench/ptrace_events.sh). The price is CPU: at most the window per burst. On the
- * stdlib suite of bench/overhead.sh (1142 stops in ~500 bursts, a third of them followed
- * within the window, mostly 100-300 us later) that is ~0.2 s per 17 s run, taken while the
- * second core idles; sched_yield gives way to anything runnable on this CPU.
+ * (yielding the CPU to anything runnable meanwhile), where the next stop is known to follow:
+ *  - STOP_SPIN after a clone/fork event whose new task has not stopped yet (its first stop
+ *    is due within microseconds, once it is scheduled);
+ *  - STOP_SPIN_SIGNAL after a signal-delivery stop: signals come in storms (a test that
+ *    sends them in a loop, a process that forwards one to its children).
+ * Waking a sleeping supervisor costs the stopped task 70-80 us on a 2-vCPU KVM guest (halted
+ * vCPUs), one found while spinning ~12 us: a signal+handler cost +96 us traced without the
+ * look-ahead, +26 us with it (bench/ptrace_events.sh). After any other stop the next one is
+ * rarely near: a 30 us look-ahead after every stop found the next stop in 1-5% of ~480 tries
+ * an iteration of a thread-heavy suite (test_thread & co., pinned or not) and cost 18 ms of
+ * the supervisor's CPU there, 1.5% of the suite's, for nothing measurable in its wall time.
  */
 #define STOP_SPIN 300e-6
-#define STOP_SPIN_IDLE 30e-6
+#define STOP_SPIN_SIGNAL 30e-6
 #define STOP_SERVICE_MAX 5e-3
 /* Output is read in batches: after a read that found little (under OUTPUT_BATCH_BYTES), the
  * pipes rest OUTPUT_REST seconds before they are polled again, so a test runner that writes
@@ -142,28 +144,28 @@ static bool new_task_due(const struct sup *s)
 }
 
 /*
- * Service ptrace stops as they come and look ahead for the next one before sleeping: each
- * stop the supervisor has to be woken for costs the stopped task 70-80 us on a VM (a halted
- * vCPU), one found while spinning ~12 us; but spinning costs the supervisor's CPU. So the
- * look-ahead is STOP_SPIN while a new task's first stop is due (a thread start is two stops:
- * the creator's clone event, then the new thread's), STOP_SPIN_IDLE after any other stop.
- * Back to the main loop (output, deadlines) within STOP_SERVICE_MAX whatever comes.
+ * Service ptrace stops as they come, and look ahead for the next one before sleeping where
+ * one is known to follow (STOP_SPIN, STOP_SPIN_SIGNAL above): spinning costs the supervisor's
+ * CPU, sleeping costs the stopped task a wakeup. Back to the main loop (output, deadlines)
+ * within STOP_SERVICE_MAX whatever comes.
  */
 static void service_stops(struct sup *s)
 {
 	double start = now_monotonic(), until = 0;
 	for (;;) {
 		double now;
+		unsigned long signals = s->pt.stops.signal;
 		int n = reap(s);
 		now = now_monotonic();
 		if (now - start >= STOP_SERVICE_MAX)
 			return;
-		if (n > 0)
-			until = now + (new_task_due(s) ? STOP_SPIN : STOP_SPIN_IDLE);
-		else if (!s->tt.tracing || now >= until)
+		if (n > 0 && new_task_due(s))
+			until = now + STOP_SPIN;
+		else if (n > 0)
+			until = s->pt.stops.signal != signals ? now + STOP_SPIN_SIGNAL : 0;
+		if (!s->tt.tracing || now >= until)
 			return;
-		else
-			sched_yield(); /* a task woken onto this CPU (the one just resumed) goes first */
+		sched_yield(); /* a task woken onto this CPU (the one just resumed) goes first */
 	}
 }
 
