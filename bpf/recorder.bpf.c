@@ -197,9 +197,9 @@ static __always_inline struct recorder_event *event_new(__u32 kind)
 
 /*
  * Hand an event to user space without waking it, unless the ring is half full: nothing reads
- * the events before the iteration's summary, and the supervisor drains the ring at each of its
- * samples (bpfrec.h); a wakeup per event would cost it a poll return, a consume and a trip
- * round its loop for each process start, exit and signal of the tree.
+ * the events before the iteration's summary, and the supervisor drains the ring at every pass
+ * of its loop (at least every 50 ms; bpfrec.h); a wakeup per event would cost it a poll
+ * return, a consume and a trip round its loop for each process start, exit and signal.
  */
 static __always_inline void event_submit(struct recorder_event *e)
 {
