@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The ftscope authors */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,11 +42,42 @@ static bool file_has_word(const char *path, const char *word)
 	return r;
 }
 
+/*
+ * Remove the groups of ftscope processes that are gone: a supervisor that was SIGKILLed (or
+ * lost its machine) cannot rmdir its group, and each would stay on the host for good. A group
+ * is ftscope-PID-N; PID alive (ours, another run's, or a reused pid) keeps it, and rmdir
+ * refuses a group that still has members.
+ */
+static void sweep_stale(const char *root)
+{
+	DIR *d = opendir(root);
+	struct dirent *de;
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		int pid;
+		unsigned n;
+		char tail;
+		if (sscanf(de->d_name, "ftscope-%d-%u%c", &pid, &n, &tail) != 2 || pid <= 0 ||
+		    pid == (int)getpid())
+			continue;
+		if (kill(pid, 0) < 0 && errno == ESRCH) {
+			char *dir = path_join(root, de->d_name);
+			rmdir(dir);
+			free(dir);
+		}
+	}
+	closedir(d);
+}
+
 static int make_under(struct cgroup *cg, const char *root, long max_tasks)
 {
 	static unsigned counter;
 	char val[32];
-	char *dir = xasprintf("%s/ftscope-%d-%u", root, (int)getpid(), counter++);
+	char *dir;
+	if (!counter)
+		sweep_stale(root);
+	dir = xasprintf("%s/ftscope-%d-%u", root, (int)getpid(), counter++);
 	if (mkdir(dir, 0755) < 0) {
 		int e = -errno;
 		free(dir);

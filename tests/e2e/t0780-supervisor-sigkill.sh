@@ -64,10 +64,27 @@ is "$FTSCOPE_RC" 0 "show reads the run"
 ok grep -q "is gone without finishing it; reading it as interrupted" "$FTSCOPE_ERR" \
 	"and says its ftscope died: the run is interrupted"
 
+# The killed workers' task-limit cgroups (ftscope-PID-N) could not be removed by them.
+stale=()
+for w in "${workers[@]}"; do
+	for g in /sys/fs/cgroup/ftscope-"$w"-* /sys/fs/cgroup/pids/ftscope-"$w"-*; do
+		[ -d "$g" ] && stale+=("$g")
+	done
+done
+
 touch "$HOSTILE_OUT/quick"
 rm -f "$HOSTILE_OUT/daemon.pid"
 run_ftscope run --resume "$RUN_DIR"
 is "$FTSCOPE_RC" 0 "--resume finishes it"
+if [ ${#stale[@]} -gt 0 ]; then
+	left=()
+	for g in "${stale[@]}"; do
+		[ -d "$g" ] && left+=("$g")
+	done
+	is "${#left[@]}" 0 "the next run removed the dead workers' ${#stale[@]} cgroup(s) (${stale[*]})"
+else
+	skip "the killed run made no task-limit cgroup here (no writable pids cgroup)"
+fi
 is "$(jqfile "$RUN_DIR/ft_meta.json" .status)" complete "the run is complete"
 is "$(jqpkg $P .category)" compatible "the package is compatible"
 daemon=$(cat "$HOSTILE_OUT/daemon.pid" 2>/dev/null)
