@@ -221,7 +221,9 @@ static bool pump_output(struct sup *s, int timeout_ms)
 		return false;
 	if (s->sigchld_fd >= 0) {
 		struct signalfd_siginfo si[16];
-		while (read(s->sigchld_fd, si, sizeof(si)) > 0)
+		/* SIGCHLD is a standard signal: one pending at most, one read drains it (a second
+		 * read to see EAGAIN was a syscall per ptrace stop). */
+		while (read(s->sigchld_fd, si, sizeof(si)) == (ssize_t)sizeof(si))
 			;
 		service_stops(s);
 	}
