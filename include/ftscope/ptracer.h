@@ -13,6 +13,9 @@
  *  - reports how every process of the tree ended, including those whose parent is not us
  *    (a tracer is told of a tracee's exit before its real parent).
  *
+ * New threads: auto-attached by PTRACE_O_TRACECLONE (a clone stop and a first stop each), or,
+ * with lazy_threads, seized without any stop as the kernel's process events name them.
+ *
  * Events (strace's next_event/dispatch_event split): the owner's wait4(-1, __WALL) loop passes
  * each status of a traced task to ptracer_handle(); the tracer restarts the task as each kind
  * of stop requires:
@@ -57,9 +60,20 @@ struct ptrace_stops {
 	unsigned long exit;     /* a process's exit stop (threads have none) */
 	unsigned long signal;   /* a signal's delivery */
 	unsigned long other;    /* group stops, our own interrupts, vfork-done */
+	/* Threads followed without stops (ptracer.lazy_threads): seized when the kernel's
+	 * process events named them, and how long after their creation (microseconds). */
+	bool lazy;
+	unsigned long seized;
+	double seize_lag_sum_us, seize_lag_max_us;
 };
 
+static inline unsigned long ptrace_stops_total(const struct ptrace_stops *s)
+{
+	return s->clone + s->new_task + s->exec + s->exit + s->signal + s->other;
+}
+
 struct ptracer;
+struct procconn_fork;
 
 /* Called in a thread's signal-delivery-stop for a crash signal, once per process, with every
  * thread of that process stopped (ptracer_stopped_tasks lists them); the tracer resumes them
@@ -78,6 +92,12 @@ struct ptracer {
 	crash_fn on_crash;
 	void *arg;
 	struct ptrace_stops stops;
+	/* Set before attaching: new threads are not auto-attached (no PTRACE_O_TRACECLONE, so
+	 * no clone stop and no first stop); the owner passes the kernel's process events to
+	 * ptracer_on_fork, which seizes each new thread of a traced process as it starts, and
+	 * ptracer_sweep seizes any thread that was missed. A crash in a thread's first moments,
+	 * before it is seized, has no crash stop. */
+	bool lazy_threads;
 	unsigned long processes; /* processes followed, the first one included */
 	unsigned long peak_threads; /* most live threads of one process at once, counted at
 				       every clone and exit event (exact, unlike /proc samples) */
@@ -95,6 +115,12 @@ int ptracer_attach_process(struct ptracer *pt, pid_t pid);
 /* Detach from every task (the process continues). */
 void ptracer_detach_all(struct ptracer *pt);
 
+/* A task was created (procconn.h): seize it if it is a thread of a traced process, or a
+ * process started by a thread not yet seized (lazy_threads only). */
+void ptracer_on_fork(struct ptracer *pt, const struct procconn_fork *f);
+/* Seize every thread of process tgid (0: of every traced process) not yet traced
+ * (lazy_threads only). Returns how many were seized. */
+int ptracer_sweep(struct ptracer *pt, pid_t tgid);
 /* true if tid is traced by pt. */
 bool ptracer_owns(const struct ptracer *pt, pid_t tid);
 /* Handle a wait status of a traced task (see above). Exits are recorded in pt->ends. */

@@ -15,6 +15,7 @@
 #include "ftscope/signature.h"
 #include "ftscope/supervise.h"
 #include "ftscope/text.h"
+#include "ftscope/verdict.h"
 
 static const struct tsan_supp *tsan_suppressions;
 
@@ -425,14 +426,25 @@ cJSON *iteration_json(int index, const char *gil, const struct iter_outcome *o,
 	if (o->traced) {
 		const struct ptrace_stops *ps = &o->ptrace_stops;
 		cJSON *c = cJSON_CreateObject();
-		cJSON_AddNumberToObject(c, "total", (double)(ps->clone + ps->new_task + ps->exec +
-							      ps->exit + ps->signal + ps->other));
+		cJSON_AddNumberToObject(c, "total", (double)ptrace_stops_total(ps));
 		cJSON_AddNumberToObject(c, "clone", (double)ps->clone);
 		cJSON_AddNumberToObject(c, "new_task", (double)ps->new_task);
 		cJSON_AddNumberToObject(c, "exec", (double)ps->exec);
 		cJSON_AddNumberToObject(c, "exit", (double)ps->exit);
 		cJSON_AddNumberToObject(c, "signal", (double)ps->signal);
 		cJSON_AddNumberToObject(c, "other", (double)ps->other);
+		/* How new threads were followed: seized as the kernel's process events named
+		 * them (no stop), or by a clone stop and a first stop each (and why). */
+		cJSON_AddStringToObject(c, "threads", ps->lazy ? "seized" : "clone-stops");
+		if (ps->lazy) {
+			cJSON_AddNumberToObject(c, "seized", (double)ps->seized);
+			cJSON_AddNumberToObject(c, "seize_lag_mean_us",
+						ps->seized ? round_to(ps->seize_lag_sum_us / (double)ps->seized, 1)
+							   : 0);
+			cJSON_AddNumberToObject(c, "seize_lag_max_us", round_to(ps->seize_lag_max_us, 1));
+		} else {
+			json_set_str(c, "why_clone_stops", o->why_clone_stops);
+		}
 		cJSON_AddItemToObject(it, "ptrace_stops", c);
 	} else {
 		cJSON_AddNullToObject(it, "ptrace_stops");
@@ -474,6 +486,14 @@ cJSON *iteration_json(int index, const char *gil, const struct iter_outcome *o,
 				cJSON_AddNumberToObject(j, "si_code", c->fault_code);
 				snprintf(addr, sizeof(addr), "0x%llx", c->fault_addr);
 				cJSON_AddStringToObject(j, "si_addr", addr);
+			} else if (o->ptrace_stops.lazy && is_crash_signal(c->sig)) {
+				/* No crash stop: its thread was not seized yet (threads are seized as
+				 * the kernel's process events name them, tens of microseconds after
+				 * they start); the iteration's signature is faulthandler's. */
+				cJSON_AddStringToObject(j, "no_crash_stop",
+							"the crashing thread was not seized yet (a crash in its "
+							"first moments); --clone-stops stops every thread at its "
+							"start");
 			}
 			cJSON_AddItemToArray(cr, j);
 		}

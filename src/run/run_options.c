@@ -99,6 +99,10 @@ static const char *const run_usage[] = {
 	"                             ebpf adds the eBPF recorder (signals, lock waits, thread",
 	"                             states in real time; drives the deadlock window); none reads",
 	"                             /proc only; auto (default): ebpf, else ptrace, else none",
+"  --clone-stops              follow new threads by stopping each at its start (a crash",
+"                             in a thread's first moments keeps its registers; two stops",
+"                             per thread) instead of seizing them as the kernel's process",
+"                             events name them (default where those events reach ftscope)",
 	"  --jobs N                   packages in parallel (default 1); warns when that leaves a",
 	"                             package fewer than two CPUs (races need threads that run",
 	"                             at the same time)",
@@ -130,6 +134,7 @@ enum {
 	OPT_USER, OPT_TSAN_SUPP, OPT_OFFLINE, OPT_FIND_LINKS, OPT_HELP, OPT_FAIL_ON,
 	OPT_PAR_THREADS, OPT_PAR_ITERS, OPT_WORK_DIR, OPT_NO_STABILITY, OPT_INSTALL_FROM,
 	OPT_TRUST_WHEELS, OPT_TRUST_ANY, OPT_MAX_LOAD, OPT_BASELINE, OPT_SHARD, OPT_LIST,
+	OPT_CLONE_STOPS,
 };
 
 void run_opts_init(struct run_opts *o)
@@ -203,6 +208,7 @@ static const struct option run_longopts[] = {
 	{ "results-dir", required_argument, NULL, OPT_RESULTS },
 	{ "package-dir", required_argument, NULL, OPT_PACKAGE_DIR },
 	{ "tracer", required_argument, NULL, OPT_TRACER },
+	{ "clone-stops", no_argument, NULL, OPT_CLONE_STOPS },
 	{ "jobs", required_argument, NULL, OPT_JOBS },
 	{ "resume", required_argument, NULL, OPT_RESUME },
 	{ "max-output", required_argument, NULL, OPT_MAX_OUTPUT },
@@ -366,6 +372,9 @@ int run_opts_parse(int argc, char **argv, struct run_opts *o)
 				die_usage("run", "--tracer wants %s, not '%s'", tracer_choices(), optarg);
 			set_str(&o->tracer, optarg);
 			break;
+		case OPT_CLONE_STOPS:
+			o->clone_stops = true;
+			break;
 		case OPT_PAR_THREADS:
 		case OPT_PAR_ITERS:
 			if (parse_int(optarg, c == OPT_PAR_THREADS ? 2 : 1, 1024, &l) < 0)
@@ -490,6 +499,7 @@ cJSON *run_opts_config_json(const struct run_opts *o, const char *tracer)
 	}
 	cJSON_AddItemToObject(c, "env", env);
 	cJSON_AddStringToObject(c, "tracer", tracer);
+	cJSON_AddBoolToObject(c, "clone_stops", o->clone_stops);
 	cJSON_AddStringToObject(c, "monitor", "procfs");
 	cJSON_AddNumberToObject(c, "jobs", (double)o->jobs);
 	json_set_str(c, "registry_dir", o->package_dir ? NULL : o->registry_dir);

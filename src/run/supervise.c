@@ -25,6 +25,7 @@
 #include "ftscope/diskspace.h"
 #include "ftscope/error.h"
 #include "ftscope/procfs.h"
+#include "ftscope/procconn.h"
 #include "ftscope/ptracer.h"
 #include "ftscope/signature.h"
 #include "ftscope/snapshot.h"
@@ -117,6 +118,7 @@ struct sup {
 	struct ptracer pt;
 	struct tracer_tree tt; /* the tracer watching it; tt.tracing: pt follows the tree */
 	int sigchld_fd; /* signalfd: a child changed state (exit or ptrace stop) */
+	int procconn_fd; /* the kernel's process events: new threads, seized without stops */
 	double last_overlap_sample;
 	uint64_t refuted_waits; /* the waits a snapshot showed were no certain cycle */
 	double cpu0;            /* the supervisor's own CPU time when the iteration began */
@@ -169,6 +171,21 @@ static void service_stops(struct sup *s)
 	}
 }
 
+static void on_fork(void *arg, const struct procconn_fork *f)
+{
+	ptracer_on_fork(arg, f);
+}
+
+/* New threads, from the kernel's process events: seized as they start (no stop). A socket
+ * that fell behind lost events: look for every thread of the tree instead. */
+static void follow_new_tasks(struct sup *s)
+{
+	if (procconn_drain(s->procconn_fd, on_fork, &s->pt) == -ENOBUFS) {
+		ptracer_sweep(&s->pt, 0);
+		procconn_drain(s->procconn_fd, on_fork, &s->pt);
+	}
+}
+
 /*
  * Wait up to timeout_ms for output or a child state change (SIGCHLD via signalfd), and
  * handle what came: a traced task waits in its ptrace stop until we resume it, so stops must
@@ -176,7 +193,8 @@ static void service_stops(struct sup *s)
  */
 static bool pump_output(struct sup *s, int timeout_ms)
 {
-	struct pollfd pfd[4];
+	struct pollfd pfd[5];
+	int pc = -1;
 	int n = 0, ready;
 	bool got = false;
 	double now = now_monotonic();
@@ -201,6 +219,13 @@ static bool pump_output(struct sup *s, int timeout_ms)
 		pfd[n].revents = 0;
 		n++;
 	}
+	if (s->procconn_fd >= 0 && s->tt.tracing) {
+		pc = n;
+		pfd[n].fd = s->procconn_fd;
+		pfd[n].events = POLLIN;
+		pfd[n].revents = 0;
+		n++;
+	}
 	if (s->tt.ops->poll_fd && s->tt.ops->poll_fd(&s->tt) >= 0) {
 		pfd[n].fd = s->tt.ops->poll_fd(&s->tt);
 		pfd[n].events = POLLIN;
@@ -219,6 +244,8 @@ static bool pump_output(struct sup *s, int timeout_ms)
 		s->tt.ops->consume(&s->tt);
 	if (ready <= 0)
 		return false;
+	if (pc >= 0 && pfd[pc].revents)
+		follow_new_tasks(s);
 	if (s->sigchld_fd >= 0) {
 		struct signalfd_siginfo si[16];
 		/* SIGCHLD is a standard signal: one pending at most, one read drains it (a second
@@ -757,7 +784,11 @@ static _Noreturn void child_exec(const struct iter_spec *spec, const struct trac
 
 int supervise_run(const struct iter_spec *spec, struct iter_outcome *out)
 {
-	struct sup s = { .spec = spec, .out = out, .blocked_since = -1, .sigchld_fd = -1 };
+	struct sup s = { .spec = spec,
+			 .out = out,
+			 .blocked_since = -1,
+			 .sigchld_fd = -1,
+			 .procconn_fd = -1 };
 	sigset_t chld, oldmask;
 	bool masked = false;
 	int outp[2] = { -1, -1 }, errp[2] = { -1, -1 };
@@ -792,6 +823,23 @@ int supervise_run(const struct iter_spec *spec, struct iter_outcome *out)
 	if (s.tt.ops->begin)
 		s.tt.ops->begin(&s.tt);
 	s.sigchld_fd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (s.tt.ops != &tracer_none_ops && spec->clone_stops) {
+		out->why_clone_stops = "asked for (--clone-stops)";
+	} else if (s.tt.ops != &tracer_none_ops) {
+		/* Threads seized from the kernel's process events instead of two stops each at
+		 * their start; where those are not to be had, clone stops as before. */
+		int fd = procconn_open();
+		if (fd >= 0) {
+			s.procconn_fd = fd;
+			s.pt.lazy_threads = true;
+		} else if (fd == -ETIMEDOUT) {
+			out->why_clone_stops = "the kernel's process events do not reach this "
+					       "namespace (they go to the initial user, pid and "
+					       "network namespaces only)";
+		} else {
+			out->why_clone_stops = strerror(-fd);
+		}
+	}
 	s.t0 = now_monotonic();
 	s.cpu0 = self_cpu_s();
 	s.root = fork();
@@ -853,6 +901,8 @@ int supervise_run(const struct iter_spec *spec, struct iter_outcome *out)
 		if (now < next_sample)
 			continue;
 		next_sample = now + s.tt.ops->sample_interval;
+		if (s.pt.lazy_threads && s.tt.tracing)
+			ptracer_sweep(&s.pt, 0); /* a thread whose event was missed, if any */
 		{
 			bool progress = sample(&s, &s.all_blocked);
 			if (progress)
@@ -932,6 +982,7 @@ out:
 	}
 	if (s.sigchld_fd >= 0)
 		close(s.sigchld_fd);
+	procconn_close(s.procconn_fd);
 	if (masked)
 		sigprocmask(SIG_SETMASK, &oldmask, NULL);
 	sbuf_release(&s.hang_buf);

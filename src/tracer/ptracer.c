@@ -7,8 +7,10 @@
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "ftscope/procconn.h"
 #include "ftscope/ptracer.h"
 #include "ftscope/util.h"
 #include "ftscope/verdict.h"
@@ -167,10 +169,11 @@ int ptracer_attach_child(struct ptracer *pt, pid_t child)
 		return -ETIMEDOUT;
 	if (!WIFSTOPPED(st))
 		return -ECHILD;
-	if (ptrace(PTRACE_SEIZE, child, 0, SEIZE_OPTS) < 0)
+	pt->opts = pt->lazy_threads ? SEIZE_OPTS & ~PTRACE_O_TRACECLONE : SEIZE_OPTS;
+	pt->stops.lazy = pt->lazy_threads;
+	if (ptrace(PTRACE_SEIZE, child, 0, pt->opts) < 0)
 		return -errno;
-	pt->opts = SEIZE_OPTS;
-	add(pt, child, child, SEIZE_OPTS);
+	add(pt, child, child, pt->opts);
 	kill(child, SIGCONT);
 	return 0;
 }
@@ -208,6 +211,117 @@ int ptracer_attach_process(struct ptracer *pt, pid_t pid)
 			return 0;
 	}
 	return 0;
+}
+
+/* The parent process of pid, from /proc/PID/stat, or -1. */
+static pid_t ppid_of(pid_t pid)
+{
+	char path[64], *text = NULL, *rp;
+	pid_t ppid = -1;
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (read_file(path, &text, NULL) == 0 && (rp = strrchr(text, ')')))
+		ppid = (pid_t)strtol(rp + 4, NULL, 10);
+	free(text);
+	return ppid;
+}
+
+/* Let go of a task seized by mistake: detaching needs it in a stop. */
+static void let_go(pid_t tid)
+{
+	int st;
+	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) == 0 && waitpid(tid, &st, __WALL) == tid &&
+	    WIFSTOPPED(st))
+		ptrace(PTRACE_DETACH, tid, 0, 0);
+}
+
+/*
+ * Seize a running task with its kind's options (no stop: PTRACE_SEIZE does not stop it).
+ * false if it is gone or already traced (auto-attached meanwhile). Its identity is checked
+ * once it is ours (a traced task's id cannot be reused until we reap it): a thread of tgid,
+ * or a process whose parent is parent (> 0); an id that ended and was reused by another task
+ * between the event and the seize is let go.
+ */
+static bool seize_running(struct ptracer *pt, pid_t tid, pid_t tgid, pid_t parent)
+{
+	int opts = tid == tgid ? pt->opts : pt->opts & ~PTRACE_O_TRACEEXIT;
+	if (ptrace(PTRACE_SEIZE, tid, 0, opts) < 0)
+		return false;
+	if (tid == tgid ? parent > 0 && ppid_of(tid) != parent : !thread_of(tgid, tid)) {
+		let_go(tid);
+		return false;
+	}
+	add(pt, tid, tgid, opts);
+	pt->stops.seized++;
+	return true;
+}
+
+/* Is process tgid followed? Its leader stays in the table until the whole process is gone. */
+static bool process_traced(struct ptracer *pt, pid_t tgid)
+{
+	return find(pt, tgid) != NULL;
+}
+
+void ptracer_on_fork(struct ptracer *pt, const struct procconn_fork *f)
+{
+	struct timespec ts;
+	double lag;
+	if (!pt->lazy_threads || find(pt, f->child_pid))
+		return;
+	if (f->child_pid != f->child_tgid) {
+		if (!process_traced(pt, f->child_tgid))
+			return;
+	} else if (!process_traced(pt, f->parent_tgid) || find(pt, f->parent_pid)) {
+		/* not ours, or its creator is traced: its fork event attaches it */
+		return;
+	}
+	if (!seize_running(pt, f->child_pid, f->child_tgid, f->parent_tgid))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	lag = ((double)ts.tv_sec * 1e9 + (double)ts.tv_nsec - (double)f->at_ns) / 1e3;
+	if (lag < 0)
+		lag = 0;
+	pt->stops.seize_lag_sum_us += lag;
+	if (lag > pt->stops.seize_lag_max_us)
+		pt->stops.seize_lag_max_us = lag;
+}
+
+static int sweep_process(struct ptracer *pt, pid_t tgid)
+{
+	char path[64];
+	DIR *d;
+	struct dirent *de;
+	int n = 0;
+	snprintf(path, sizeof(path), "/proc/%d/task", tgid);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		pid_t tid = (pid_t)atoi(de->d_name);
+		if (tid > 0 && tid != tgid && !find(pt, tid) && seize_running(pt, tid, tgid, 0))
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+int ptracer_sweep(struct ptracer *pt, pid_t tgid)
+{
+	pid_t *leaders;
+	size_t k = 0;
+	int n = 0;
+	if (!pt->lazy_threads)
+		return 0;
+	if (tgid > 0)
+		return process_traced(pt, tgid) ? sweep_process(pt, tgid) : 0;
+	/* the table grows as we seize: list the processes first */
+	leaders = xcalloc(pt->n + 1, sizeof(*leaders));
+	for (size_t i = 0; i < pt->n; i++)
+		if (pt->tasks[i].tid == pt->tasks[i].tgid && !pt->tasks[i].exited)
+			leaders[k++] = pt->tasks[i].tid;
+	for (size_t i = 0; i < k; i++)
+		n += sweep_process(pt, leaders[i]);
+	free(leaders);
+	return n;
 }
 
 void ptracer_detach_all(struct ptracer *pt)
@@ -378,6 +492,7 @@ int ptracer_stop_all(struct ptracer *pt, pid_t tgid, double timeout_s)
 {
 	double deadline = now_monotonic() + timeout_s;
 	int stopped = 0;
+	ptracer_sweep(pt, tgid); /* every thread, also one started a moment ago */
 	for (size_t i = 0; i < pt->n; i++) {
 		struct ptask *t = &pt->tasks[i];
 		if (t->exited || t->stopped || (tgid > 0 && t->tgid != tgid))

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* Copyright (c) 2026 The ftscope authors */
 /* --tracer ptrace: every process and thread of the tree followed (tracer.h, ptracer.h). */
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "ftscope/procconn.h"
 #include "ftscope/ptracer.h"
 #include "ftscope/supervise.h"
 #include "ftscope/tracer.h"
@@ -22,7 +24,15 @@ static int ptrace_doctor(struct sbuf *msg)
 {
 	if (ptrace_probe(msg) < 0)
 		return -1;
+	int fd;
 	sbuf_adds(msg, "permitted: --tracer ptrace (crash stops, snapshots)");
+	fd = procconn_open();
+	if (fd >= 0)
+		sbuf_adds(msg, "; new threads seized without stops (the kernel's process events)");
+	else
+		sbuf_addf(msg, "; new threads by clone stops (the kernel's process events: %s)",
+			  fd == -ETIMEDOUT ? "not sent to this namespace" : strerror(-fd));
+	procconn_close(fd);
 	return 0;
 }
 

@@ -236,7 +236,10 @@ run_ftscope() {
 	FTSCOPE_CMD="ftscope $*"
 	_tap_stderr_shown=
 	FTSCOPE_RC=0
-	timeout -k 10 "${FTSCOPE_E2E_TIMEOUT:-600}" "$FTSCOPE" "$@" \
+	local prefix=()
+	# FTSCOPE_PREFIX: a command ftscope runs under (unshare ... for a namespace of its own)
+	[ -z "${FTSCOPE_PREFIX:-}" ] || read -ra prefix <<<"$FTSCOPE_PREFIX"
+	timeout -k 10 "${FTSCOPE_E2E_TIMEOUT:-600}" "${prefix[@]}" "$FTSCOPE" "$@" \
 		>"$FTSCOPE_OUT" 2>"$FTSCOPE_ERR" </dev/null || FTSCOPE_RC=$?
 	if [ "$FTSCOPE_RC" = 124 ] || [ "$FTSCOPE_RC" = 137 ]; then
 		diag "ftscope did not finish within ${FTSCOPE_E2E_TIMEOUT:-600} s: $FTSCOPE_CMD"
