@@ -238,6 +238,12 @@ from collections import defaultdict
 samples, ranf, wall_total, qpct = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
 Q = qpct / 100
 by = defaultdict(list)   # (suite, mode) -> samples, in the order they ran
+def num(v):
+    """A count or a measure as a number; a word (threads=seized) as it is."""
+    try:
+        return float(v)
+    except ValueError:
+        return v
 for line in open(samples):
     if not line.strip():
         continue
@@ -245,7 +251,7 @@ for line in open(samples):
     stops = dict(kv.split("=") for kv in rest[0].split(",")) if rest and rest[0] not in ("-", "") else {}
     by[suite, mode].append(dict(rnd=int(rnd), wall=float(w), cpu=float(cpu), sup=float(sup),
                                 cost=float(cpu) + float(sup), status=status, tracer=tracer,
-                                stops={k: int(v) for k, v in stops.items()}))
+                                stops={k: num(v) for k, v in stops.items()}))
 ran = defaultdict(set)
 for line in open(ranf):
     s, n = line.split()
@@ -342,8 +348,13 @@ for suite in suites:
         runs = [r["stops"] for r in by[suite, mode] if r["stops"]]
         if runs:
             keys = list(runs[0])
+            def show(k):
+                vs = [r.get(k, 0) for r in runs]
+                if all(isinstance(v, float) for v in vs):
+                    return f"{k} {med(vs):.0f}"
+                return f"{k} {max(set(map(str, vs)), key=list(map(str, vs)).count)}"
             print(f"  ptrace stops per iteration (--tracer {mode}, median): "
-                  + ", ".join(f"{k} {med([r.get(k, 0) for r in runs]):.0f}" for k in keys))
+                  + ", ".join(show(k) for k in keys))
     if bare:
         b = [r["cost"] for r in bare]
         print(f"  noise: bare's CPU cost from {min(b):.3f} to {max(b):.3f} s ({(max(b) - min(b)) / med(b) * 100:.0f}% of its median);"
