@@ -119,6 +119,7 @@ struct sup {
 	struct tracer_tree tt; /* the tracer watching it; tt.tracing: pt follows the tree */
 	int sigchld_fd; /* signalfd: a child changed state (exit or ptrace stop) */
 	int procconn_fd; /* the kernel's process events: new threads, seized without stops */
+	bool reaped;     /* this pass of the loop reaped until nothing was left */
 	double last_overlap_sample;
 	uint64_t refuted_waits; /* the waits a snapshot showed were no certain cycle */
 	double cpu0;            /* the supervisor's own CPU time when the iteration began */
@@ -253,6 +254,7 @@ static bool pump_output(struct sup *s, int timeout_ms)
 		while (read(s->sigchld_fd, si, sizeof(si)) == (ssize_t)sizeof(si))
 			;
 		service_stops(s);
+		s->reaped = true;
 	}
 	if (!pipes)
 		return false;
@@ -868,7 +870,9 @@ int supervise_run(const struct iter_spec *spec, struct iter_outcome *out)
 	for (;;) {
 		double now;
 		bool got = pump_output(&s, 50);
-		reap(&s);
+		if (!s.reaped) /* what came since is a SIGCHLD for the next poll */
+			reap(&s);
+		s.reaped = false;
 		now = now_monotonic();
 		if (got)
 			s.last_progress = now;

@@ -39,51 +39,72 @@ static int send_op(int fd, enum proc_cn_mcast_op op)
 	return send(fd, &msg, sizeof(msg), 0) == (ssize_t)sizeof(msg) ? 0 : -errno;
 }
 
-/* Read what is queued; fork events to fn. *acked: the kernel's answer to our LISTEN seen
- * (*ack_err its error). */
+static void dispatch(const char *buf, size_t len, void (*fn)(void *, const struct procconn_fork *),
+		     void *arg, bool *acked, int *ack_err, int *forks)
+{
+	for (const struct nlmsghdr *nh = (const struct nlmsghdr *)buf; NLMSG_OK(nh, len);
+	     nh = NLMSG_NEXT(nh, len)) {
+		const struct cn_msg *cn = NLMSG_DATA(nh);
+		const struct proc_event *ev;
+		if (nh->nlmsg_type == NLMSG_ERROR || nh->nlmsg_type == NLMSG_NOOP)
+			continue;
+		if (cn->id.idx != CN_IDX_PROC || cn->id.val != CN_VAL_PROC ||
+		    cn->len < sizeof(struct proc_event))
+			continue;
+		ev = (const struct proc_event *)cn->data;
+		if (ev->what == PROC_EVENT_NONE) {
+			if (acked) {
+				*acked = true;
+				*ack_err = (int)ev->event_data.ack.err;
+			}
+		} else if (ev->what == PROC_EVENT_FORK && fn) {
+			struct procconn_fork f = {
+				.parent_pid = ev->event_data.fork.parent_pid,
+				.parent_tgid = ev->event_data.fork.parent_tgid,
+				.child_pid = ev->event_data.fork.child_pid,
+				.child_tgid = ev->event_data.fork.child_tgid,
+				.at_ns = ev->timestamp_ns,
+			};
+			fn(arg, &f);
+			(*forks)++;
+		}
+	}
+}
+
+#define BATCH 32
+#define MSG_ROOM 1024 /* an event is ~100 bytes */
+
+/* Read what is queued (a batch of datagrams a call: fewer than asked for means none is
+ * left, no extra call to see EAGAIN); fork events to fn. *acked: the kernel's answer to our
+ * LISTEN seen (*ack_err its error). */
 static int drain(int fd, void (*fn)(void *, const struct procconn_fork *), void *arg,
 		 bool *acked, int *ack_err)
 {
-	char buf[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
+	static char bufs[BATCH][MSG_ROOM] __attribute__((aligned(NLMSG_ALIGNTO)));
+	struct mmsghdr msgs[BATCH];
+	struct iovec iov[BATCH];
 	int forks = 0;
 	for (;;) {
-		ssize_t len = recv(fd, buf, sizeof(buf), 0);
-		if (len < 0) {
+		int n;
+		memset(msgs, 0, sizeof(msgs));
+		for (int i = 0; i < BATCH; i++) {
+			iov[i].iov_base = bufs[i];
+			iov[i].iov_len = MSG_ROOM;
+			msgs[i].msg_hdr.msg_iov = &iov[i];
+			msgs[i].msg_hdr.msg_iovlen = 1;
+		}
+		n = recvmmsg(fd, msgs, BATCH, MSG_DONTWAIT, NULL);
+		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno == ENOBUFS)
 				return -ENOBUFS; /* messages were dropped; the caller looks for itself */
 			return forks; /* EAGAIN: all read */
 		}
-		if (len == 0)
+		for (int i = 0; i < n; i++)
+			dispatch(bufs[i], msgs[i].msg_len, fn, arg, acked, ack_err, &forks);
+		if (n < BATCH)
 			return forks;
-		for (struct nlmsghdr *nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, (size_t)len);
-		     nh = NLMSG_NEXT(nh, len)) {
-			const struct cn_msg *cn = NLMSG_DATA(nh);
-			const struct proc_event *ev;
-			if (nh->nlmsg_type == NLMSG_ERROR || nh->nlmsg_type == NLMSG_NOOP)
-				continue;
-			if (cn->id.idx != CN_IDX_PROC || cn->id.val != CN_VAL_PROC ||
-			    cn->len < sizeof(struct proc_event))
-				continue;
-			ev = (const struct proc_event *)cn->data;
-			if (ev->what == PROC_EVENT_NONE) {
-				if (acked) {
-					*acked = true;
-					*ack_err = (int)ev->event_data.ack.err;
-				}
-			} else if (ev->what == PROC_EVENT_FORK && fn) {
-				struct procconn_fork f = {
-					.parent_pid = ev->event_data.fork.parent_pid,
-					.parent_tgid = ev->event_data.fork.parent_tgid,
-					.child_pid = ev->event_data.fork.child_pid,
-					.child_tgid = ev->event_data.fork.child_tgid,
-					.at_ns = ev->timestamp_ns,
-				};
-				fn(arg, &f);
-				forks++;
-			}
-		}
 	}
 }
 

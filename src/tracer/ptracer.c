@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,12 +31,11 @@ static pid_t tgid_of(pid_t tid)
 	return tgid;
 }
 
-/* Is tid a thread of process tgid? One lookup, cheaper than reading /proc/TID/status. */
+/* Is tid a thread of process tgid? tgkill with no signal checks exactly that (ESRCH when tid
+ * is not in tgid's thread group), cheaper than a path lookup in /proc. */
 static bool thread_of(pid_t tgid, pid_t tid)
 {
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/task/%d", tgid, tid);
-	return access(path, F_OK) == 0;
+	return syscall(SYS_tgkill, tgid, tid, 0) == 0 || errno == EPERM;
 }
 
 /* A task whose first stop came before its creator's event: a thread of a process we know
