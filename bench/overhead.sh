@@ -150,12 +150,13 @@ run_bare() { # suite round
 	done
 }
 
-run_ftscope() { # suite tracer round
-	local suite=$1 tracer=$2 round=$3 res=$WORK/res-$1-$2-$3 rc=0 rundir
+run_ftscope() { # suite mode round (mode: a tracer, or TRACER-clone for --clone-stops)
+	local suite=$1 mode=$2 tracer=${2%-clone} round=$3 res=$WORK/res-$1-$2-$3 rc=0 rundir
 	mkdir -p "$res"
-	local pin=()
+	local pin=() extra=()
 	[ "$PIN" = 1 ] && pin=(taskset -c "$(sup_cpu "$round")")
-	"${pin[@]}" "$FTSCOPE" run --target-python "$PY" --package-dir "$PKG" \
+	[ "$mode" = "$tracer" ] || extra=(--clone-stops)
+	"${pin[@]}" "$FTSCOPE" run "${extra[@]}" --target-python "$PY" --package-dir "$PKG" \
 		--test-command-override "$(tree_cmd "$suite" "$round")" --no-detect-extensions \
 		--iterations "$ITERS" --tracer "$tracer" --user "$TEST_USER" --env PYTHONHASHSEED="$HASHSEED" \
 		--results-dir "$res" --venvs-dir "$WORK/venvs" --repos-dir "$WORK/repos" --offline \
@@ -169,7 +170,7 @@ run_ftscope() { # suite tracer round
 		exit 1
 	fi
 	rundir=$(find "$res" -maxdepth 1 -name 'ft_*' | head -1)
-	"$PY" - "$rundir" "$suite" "$tracer" "$round" >>"$WORK/samples" <<'PYEOF' ||
+	"$PY" - "$rundir" "$suite" "$mode" "$round" >>"$WORK/samples" <<'PYEOF' ||
 import json, os, sys
 rundir, suite, mode, rnd = sys.argv[1:5]
 pkg = [json.loads(l) for l in open(os.path.join(rundir, "ft_results.jsonl")) if l.strip()][-1]
@@ -203,7 +204,9 @@ use_ftscope_copy "$WORK"
 machine_note
 bench_venv "$PKG"
 echo "bare: /bin/sh -c \"python -m unittest ...\" with the python of $VENV (made as ftscope makes a venv)"
-# MODES="bare none ptrace ebpf": the modes to run (default all; ebpf where the recorder loads).
+# MODES="bare none ptrace ebpf": the modes to run (default all; ebpf where the recorder loads);
+# ptrace-clone and ebpf-clone run those tracers with --clone-stops (threads followed by clone
+# stops instead of seized from the kernel's process events), for the two side by side.
 if [ -n "${MODES:-}" ]; then
 	read -r -a MODES <<<"$MODES"
 else
@@ -258,7 +261,7 @@ for line in open(ranf):
     ran[s].add(n)
 problems = [f"{s}/{m} round {r['rnd']}: {r['status']} (tracer {r['tracer']})"
             for (s, m), rs in by.items() for r in rs
-            if r["status"] != "pass" or (m != "bare" and r["tracer"] != m)]
+            if r["status"] != "pass" or (m != "bare" and r["tracer"] != m.removesuffix("-clone"))]
 med = lambda xs: st.median(xs) if xs else float("nan")
 
 def quant(xs, q=Q):
@@ -297,7 +300,7 @@ def paired(suite, mode, key="cost", base="bare"):
     return med([(f[k] / b[k] - 1) * 100 for k in sorted(f) if k in b and b[k] > 0])
 
 suites = sorted({s for s, _ in by}, key=lambda s: ["inproc", "spawny"].index(s) if s in ("inproc", "spawny") else 9)
-modes = [m for m in ("bare", "none", "ptrace", "ebpf") if any((s, m) in by for s in suites)]
+modes = [m for m in ("bare", "none", "ptrace", "ptrace-clone", "ebpf", "ebpf-clone") if any((s, m) in by for s in suites)]
 verdicts = defaultdict(list)
 for suite in suites:
     print()
@@ -329,7 +332,7 @@ for suite in suites:
             print(f"  calibration, bare vs bare (alternate runs, half the samples each): {p:+.2f}% (95% {lo:+.2f}..{hi:+.2f}%)")
     for mode in [m for m in modes if m != "bare" and by[suite, m]]:
         p, lo, hi = qratio(bare, by[suite, mode])
-        goal = 5 if mode == "ebpf" else 2
+        goal = 5 if mode.startswith("ebpf") else 2
         if min(len(bare), len(by[suite, mode])) < 20:
             v = f"inconclusive: {min(len(bare), len(by[suite, mode]))} runs, at least 20 needed to decide"
         elif hi <= goal:
@@ -341,10 +344,10 @@ for suite in suites:
         verdicts[mode].append((suite, v))
         print(f"  overhead --tracer {mode:<6} ({suite}): CPU cost {p:+.2f}% (q{qpct:g}, 95% {lo:+.2f}..{hi:+.2f}%)"
               f"   goal <= {goal}%: {v}")
-    for mode in [m for m in ("ptrace", "ebpf") if by[suite, m] and by[suite, "none"]]:
+    for mode in [m for m in ("ptrace", "ptrace-clone", "ebpf", "ebpf-clone") if by[suite, m] and by[suite, "none"]]:
         p, lo, hi = qratio(by[suite, "none"], by[suite, mode])
         print(f"  tracing's own share, --tracer {mode} vs --tracer none ({suite}): {p:+.2f}% (95% {lo:+.2f}..{hi:+.2f}%)")
-    for mode in [m for m in ("ptrace", "ebpf") if by[suite, m]]:
+    for mode in [m for m in ("ptrace", "ptrace-clone", "ebpf", "ebpf-clone") if by[suite, m]]:
         runs = [r["stops"] for r in by[suite, mode] if r["stops"]]
         if runs:
             keys = list(runs[0])

@@ -31,13 +31,22 @@ is "$FTSCOPE_RC" 0 "run exits 0"
 is "$(jqpkg ftfix-ok .iterations[0].status)" pass "the command passes under ptrace"
 is "$(jqpkg ftfix-ok .iterations[0].tracer)" ptrace "traced with ptrace"
 note "stops: $(jqpkg ftfix-ok .iterations[0].ptrace_stops) processes: $(jqpkg ftfix-ok .iterations[0].processes)"
-is "$(jqpkg ftfix-ok .iterations[0].ptrace_stops.threads)" seized "threads seized from the process events"
-jqpkg_true ftfix-ok '.iterations[0].ptrace_stops | .clone >= 3 and .clone < 10 and .new_task < 10' \
-	"clone stops for the 3 children, none for the 40 threads"
-jqpkg_true ftfix-ok '.iterations[0].ptrace_stops | .seized >= 40' \
-	"the 40 threads seized without a stop"
-jqpkg_true ftfix-ok '.iterations[0].ptrace_stops | .seize_lag_max_us > 0 and .seize_lag_mean_us <= .seize_lag_max_us' \
-	"how long after their start they were seized"
+if [ "$(jqpkg ftfix-ok .iterations[0].ptrace_stops.threads)" = seized ]; then
+	pass "threads seized from the process events"
+	jqpkg_true ftfix-ok '.iterations[0].ptrace_stops | .clone >= 3 and .clone < 10 and .new_task < 10' \
+		"clone stops for the 3 children, none for the 40 threads"
+	jqpkg_true ftfix-ok '.iterations[0].ptrace_stops | .seized >= 40' \
+		"the 40 threads seized without a stop"
+	jqpkg_true ftfix-ok '.iterations[0].ptrace_stops | .seize_lag_max_us > 0 and .seize_lag_mean_us <= .seize_lag_max_us' \
+		"how long after their start they were seized"
+else
+	# where the kernel's process events do not reach ftscope (a container's namespaces)
+	why=$(jqpkg ftfix-ok .iterations[0].ptrace_stops.why_clone_stops)
+	is "$(jqpkg ftfix-ok .iterations[0].ptrace_stops.threads)" clone-stops "threads by clone stops, and why: $why"
+	skip "clone stops for the children only" "the process events do not reach ftscope here: $why"
+	skip "the 40 threads seized without a stop" "$why"
+	skip "how long after their start they were seized" "$why"
+fi
 jqpkg_true ftfix-ok '.iterations[0].ptrace_stops | .exec >= 3 and .exit >= 3' \
 	"an exec and an exit stop for each child process"
 jqpkg_true ftfix-ok '.iterations[0].ptrace_stops | .exit < 10' \
