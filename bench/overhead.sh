@@ -150,12 +150,12 @@ run_bare() { # suite round
 	done
 }
 
-run_ftscope() { # suite mode round (mode: a tracer, or TRACER-clone for --clone-stops)
-	local suite=$1 mode=$2 tracer=${2%-clone} round=$3 res=$WORK/res-$1-$2-$3 rc=0 rundir
+run_ftscope() { # suite mode round (mode: a tracer, or TRACER-seize for --seize-threads)
+	local suite=$1 mode=$2 tracer=${2%-seize} round=$3 res=$WORK/res-$1-$2-$3 rc=0 rundir
 	mkdir -p "$res"
 	local pin=() extra=()
 	[ "$PIN" = 1 ] && pin=(taskset -c "$(sup_cpu "$round")")
-	[ "$mode" = "$tracer" ] || extra=(--clone-stops)
+	[ "$mode" = "$tracer" ] || extra=(--seize-threads)
 	"${pin[@]}" "$FTSCOPE" run "${extra[@]}" --target-python "$PY" --package-dir "$PKG" \
 		--test-command-override "$(tree_cmd "$suite" "$round")" --no-detect-extensions \
 		--iterations "$ITERS" --tracer "$tracer" --user "$TEST_USER" --env PYTHONHASHSEED="$HASHSEED" \
@@ -205,8 +205,8 @@ machine_note
 bench_venv "$PKG"
 echo "bare: /bin/sh -c \"python -m unittest ...\" with the python of $VENV (made as ftscope makes a venv)"
 # MODES="bare none ptrace ebpf": the modes to run (default all; ebpf where the recorder loads);
-# ptrace-clone and ebpf-clone run those tracers with --clone-stops (threads followed by clone
-# stops instead of seized from the kernel's process events), for the two side by side.
+# ptrace-seize and ebpf-seize run those tracers with --seize-threads (threads seized from the
+# kernel's process events instead of two stops each), for the two side by side.
 if [ -n "${MODES:-}" ]; then
 	read -r -a MODES <<<"$MODES"
 else
@@ -261,7 +261,7 @@ for line in open(ranf):
     ran[s].add(n)
 problems = [f"{s}/{m} round {r['rnd']}: {r['status']} (tracer {r['tracer']})"
             for (s, m), rs in by.items() for r in rs
-            if r["status"] != "pass" or (m != "bare" and r["tracer"] != m.removesuffix("-clone"))]
+            if r["status"] != "pass" or (m != "bare" and r["tracer"] != m.removesuffix("-seize"))]
 med = lambda xs: st.median(xs) if xs else float("nan")
 
 def quant(xs, q=Q):
@@ -300,7 +300,7 @@ def paired(suite, mode, key="cost", base="bare"):
     return med([(f[k] / b[k] - 1) * 100 for k in sorted(f) if k in b and b[k] > 0])
 
 suites = sorted({s for s, _ in by}, key=lambda s: ["inproc", "spawny"].index(s) if s in ("inproc", "spawny") else 9)
-modes = [m for m in ("bare", "none", "ptrace", "ptrace-clone", "ebpf", "ebpf-clone") if any((s, m) in by for s in suites)]
+modes = [m for m in ("bare", "none", "ptrace", "ptrace-seize", "ebpf", "ebpf-seize") if any((s, m) in by for s in suites)]
 verdicts = defaultdict(list)
 for suite in suites:
     print()
@@ -344,10 +344,10 @@ for suite in suites:
         verdicts[mode].append((suite, v))
         print(f"  overhead --tracer {mode:<6} ({suite}): CPU cost {p:+.2f}% (q{qpct:g}, 95% {lo:+.2f}..{hi:+.2f}%)"
               f"   goal <= {goal}%: {v}")
-    for mode in [m for m in ("ptrace", "ptrace-clone", "ebpf", "ebpf-clone") if by[suite, m] and by[suite, "none"]]:
+    for mode in [m for m in ("ptrace", "ptrace-seize", "ebpf", "ebpf-seize") if by[suite, m] and by[suite, "none"]]:
         p, lo, hi = qratio(by[suite, "none"], by[suite, mode])
         print(f"  tracing's own share, --tracer {mode} vs --tracer none ({suite}): {p:+.2f}% (95% {lo:+.2f}..{hi:+.2f}%)")
-    for mode in [m for m in ("ptrace", "ptrace-clone", "ebpf", "ebpf-clone") if by[suite, m]]:
+    for mode in [m for m in ("ptrace", "ptrace-seize", "ebpf", "ebpf-seize") if by[suite, m]]:
         runs = [r["stops"] for r in by[suite, mode] if r["stops"]]
         if runs:
             keys = list(runs[0])

@@ -4,14 +4,14 @@
 #
 # What one traced event costs a test: the supervisor's price per operation, where the
 # end-to-end suite bench (overhead.sh) can only see the sum through the noise of a whole
-# suite. Under --tracer ptrace the kernel stops a task and waits for ftscope at every process
-# exit (its exit stop), every fork/exec, and every signal delivered; nothing else (no syscall
-# tracing). A thread start is no stop (ftscope seizes the thread from the kernel's process
-# event) unless FTSCOPE_ARGS=--clone-stops or the events do not reach ftscope here (then the
-# creator's clone event and the new thread's first stop); its end is a wakeup (a reap).
+# suite. Under --tracer ptrace the kernel stops a task and waits for ftscope at every thread
+# start (the creator's clone event and the new thread's first stop), every process exit (its
+# exit stop), every fork/exec, and every signal delivered; nothing else (no syscall tracing).
+# With FTSCOPE_ARGS=--seize-threads a thread start is no stop (ftscope seizes the thread as the
+# kernel's process event names it); its end is still a wakeup (a reap).
 # A free-threaded Python workload times, in batches, each kind of operation:
-#   thread    threading.Thread(...).start(); join()          (a seize and a reap; with
-#                                                             --clone-stops two stops)
+#   thread    threading.Thread(...).start(); join()          (clone + first stop; with
+#                                                             --seize-threads a seize)
 #   spawn     os.posix_spawn("/bin/true") + waitpid           (vfork, exec, exit stop, SIGCHLD)
 #   signal    os.kill(getpid(), SIGUSR1) with a Python handler (signal-delivery-stop)
 #   compute   a pure-Python loop                               (control: nothing to trace)
@@ -21,7 +21,7 @@
 #
 #   bash bench/ptrace_events.sh
 #   ROUNDS=9 bash bench/ptrace_events.sh
-#   FTSCOPE_ARGS=--clone-stops bash bench/ptrace_events.sh   (threads by clone stops)
+#   FTSCOPE_ARGS=--seize-threads bash bench/ptrace_events.sh   (threads seized, no stops)
 #   ROUNDS=1 BATCHES=2 SCALE=0.05 bash bench/ptrace_events.sh   (a quick look: `make check`)
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=common.sh

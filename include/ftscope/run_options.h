@@ -30,7 +30,7 @@ struct run_opts {
 	char *registry_dir, *repos_dir, *venvs_dir, *results_dir, *package_dir;
 	char *work_dir; /* --work-dir: repos/, venvs/, results/ under it unless given */
 	char *tracer;
-	bool clone_stops; /* --clone-stops: new threads followed by stops, not process events */
+	bool seize_threads; /* --seize-threads: new threads seized from process events, no stops */
 	long jobs;
 	char *resume;
 	long max_output;

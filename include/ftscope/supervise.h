@@ -62,7 +62,7 @@ struct iter_spec {
 	struct sbuf *collect_stdout; /* if set, stdout is also kept here (bounded) */
 	long max_tasks;           /* pids cgroup limit for the tree; 0: none */
 	struct tracer *tracer;    /* what watches the tree (tracer.h); NULL: /proc only */
-	bool clone_stops;         /* follow new threads by clone stops, not process events */
+	bool seize_threads;       /* new threads seized from process events, not clone stops */
 	volatile sig_atomic_t *interrupted;
 	/* Called about every 100 ms while the tree runs (progress line). */
 	void (*tick)(void *arg, double elapsed);
@@ -109,7 +109,7 @@ struct iter_outcome {
 	const char *tracer;      /* name of the tracer that ran (may fall back to "none") */
 	bool traced;             /* ptrace followed the tree (ptrace_stops, crashes) */
 	char *tracer_error;      /* why ptrace could not be used, or NULL */
-	const char *why_clone_stops; /* static: why new threads were followed by clone stops */
+	const char *why_clone_stops; /* static: why --seize-threads could not be (NULL: not asked) */
 	struct ptrace_stops ptrace_stops; /* what tracing stopped the tests for (ptrace) */
 	int runner_crash_sig;    /* crash signal that ended the test runner (ptrace), else 0 */
 	struct proc_crash *crashes; /* every crashed process of the tree (ptrace) */

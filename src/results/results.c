@@ -492,8 +492,8 @@ cJSON *iteration_json(int index, const char *gil, const struct iter_outcome *o,
 				 * they start); the iteration's signature is faulthandler's. */
 				cJSON_AddStringToObject(j, "no_crash_stop",
 							"the crashing thread was not seized yet (a crash in its "
-							"first moments); --clone-stops stops every thread at its "
-							"start");
+							"first moments; --seize-threads: without it every thread "
+							"is stopped at its start)");
 			}
 			cJSON_AddItemToArray(cr, j);
 		}

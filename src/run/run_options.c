@@ -99,10 +99,12 @@ static const char *const run_usage[] = {
 	"                             ebpf adds the eBPF recorder (signals, lock waits, thread",
 	"                             states in real time; drives the deadlock window); none reads",
 	"                             /proc only; auto (default): ebpf, else ptrace, else none",
-"  --clone-stops              follow new threads by stopping each at its start (a crash",
-"                             in a thread's first moments keeps its registers; two stops",
-"                             per thread) instead of seizing them as the kernel's process",
-"                             events name them (default where those events reach ftscope)",
+"  --seize-threads            follow new threads without stopping them (ptrace, ebpf):",
+"                             seized as the kernel's process events name them, instead of",
+"                             two stops each at its start. Cheaper on thread-heavy suites,",
+"                             but a crash in a thread's first ~0.1 ms (one a barrier lets",
+"                             go as it starts) has no native signature. Needs the initial",
+"                             namespaces; elsewhere threads are stopped as by default",
 	"  --jobs N                   packages in parallel (default 1); warns when that leaves a",
 	"                             package fewer than two CPUs (races need threads that run",
 	"                             at the same time)",
@@ -134,7 +136,7 @@ enum {
 	OPT_USER, OPT_TSAN_SUPP, OPT_OFFLINE, OPT_FIND_LINKS, OPT_HELP, OPT_FAIL_ON,
 	OPT_PAR_THREADS, OPT_PAR_ITERS, OPT_WORK_DIR, OPT_NO_STABILITY, OPT_INSTALL_FROM,
 	OPT_TRUST_WHEELS, OPT_TRUST_ANY, OPT_MAX_LOAD, OPT_BASELINE, OPT_SHARD, OPT_LIST,
-	OPT_CLONE_STOPS,
+	OPT_SEIZE_THREADS,
 };
 
 void run_opts_init(struct run_opts *o)
@@ -208,7 +210,7 @@ static const struct option run_longopts[] = {
 	{ "results-dir", required_argument, NULL, OPT_RESULTS },
 	{ "package-dir", required_argument, NULL, OPT_PACKAGE_DIR },
 	{ "tracer", required_argument, NULL, OPT_TRACER },
-	{ "clone-stops", no_argument, NULL, OPT_CLONE_STOPS },
+	{ "seize-threads", no_argument, NULL, OPT_SEIZE_THREADS },
 	{ "jobs", required_argument, NULL, OPT_JOBS },
 	{ "resume", required_argument, NULL, OPT_RESUME },
 	{ "max-output", required_argument, NULL, OPT_MAX_OUTPUT },
@@ -372,8 +374,8 @@ int run_opts_parse(int argc, char **argv, struct run_opts *o)
 				die_usage("run", "--tracer wants %s, not '%s'", tracer_choices(), optarg);
 			set_str(&o->tracer, optarg);
 			break;
-		case OPT_CLONE_STOPS:
-			o->clone_stops = true;
+		case OPT_SEIZE_THREADS:
+			o->seize_threads = true;
 			break;
 		case OPT_PAR_THREADS:
 		case OPT_PAR_ITERS:
@@ -499,7 +501,7 @@ cJSON *run_opts_config_json(const struct run_opts *o, const char *tracer)
 	}
 	cJSON_AddItemToObject(c, "env", env);
 	cJSON_AddStringToObject(c, "tracer", tracer);
-	cJSON_AddBoolToObject(c, "clone_stops", o->clone_stops);
+	cJSON_AddBoolToObject(c, "seize_threads", o->seize_threads);
 	cJSON_AddStringToObject(c, "monitor", "procfs");
 	cJSON_AddNumberToObject(c, "jobs", (double)o->jobs);
 	json_set_str(c, "registry_dir", o->package_dir ? NULL : o->registry_dir);

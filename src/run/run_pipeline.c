@@ -231,7 +231,7 @@ static bool run_iterations(struct run_ctx *rc, const struct pkg_entry *e, const 
 			.interrupted = &run_interrupted,
 			.max_tasks = o->max_pids,
 			.tracer = rc->tracer,
-			.clone_stops = o->clone_stops,
+			.seize_threads = o->seize_threads,
 			.tick = run_progress_draw,
 			.tick_arg = pg,
 		};

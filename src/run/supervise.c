@@ -825,11 +825,11 @@ int supervise_run(const struct iter_spec *spec, struct iter_outcome *out)
 	if (s.tt.ops->begin)
 		s.tt.ops->begin(&s.tt);
 	s.sigchld_fd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (s.tt.ops != &tracer_none_ops && spec->clone_stops) {
-		out->why_clone_stops = "asked for (--clone-stops)";
-	} else if (s.tt.ops != &tracer_none_ops) {
+	if (s.tt.ops != &tracer_none_ops && spec->seize_threads) {
 		/* Threads seized from the kernel's process events instead of two stops each at
-		 * their start; where those are not to be had, clone stops as before. */
+		 * their start; where those are not to be had, clone stops as by default. Not the
+		 * default: a thread that crashes before it is seized has no crash stop, and a
+		 * thread a barrier releases as it starts can crash within microseconds. */
 		int fd = procconn_open();
 		if (fd >= 0) {
 			s.procconn_fd = fd;

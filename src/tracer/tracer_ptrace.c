@@ -28,9 +28,11 @@ static int ptrace_doctor(struct sbuf *msg)
 	sbuf_adds(msg, "permitted: --tracer ptrace (crash stops, snapshots)");
 	fd = procconn_open();
 	if (fd >= 0)
-		sbuf_adds(msg, "; new threads seized without stops (the kernel's process events)");
+		sbuf_adds(msg, "; --seize-threads can follow threads without stops (the kernel's "
+			       "process events reach ftscope)");
 	else
-		sbuf_addf(msg, "; new threads by clone stops (the kernel's process events: %s)",
+		sbuf_addf(msg, "; --seize-threads falls back to clone stops here (the kernel's "
+			       "process events: %s)",
 			  fd == -ETIMEDOUT ? "not sent to this namespace" : strerror(-fd));
 	procconn_close(fd);
 	return 0;
