@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "ftscope/procconn.h"
+#include "ftscope/procfs.h"
 #include "ftscope/ptracer.h"
 #include "ftscope/util.h"
 #include "ftscope/verdict.h"
@@ -19,6 +20,19 @@
 #define SEIZE_OPTS                                                                          \
 	(PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACEEXEC | \
 	 PTRACE_O_TRACEEXIT | PTRACE_O_EXITKILL)
+
+/* comm and parent of pid from /proc/PID/stat (procfs.h's parser). 0 or -errno. */
+static int stat_of(pid_t pid, char *comm, size_t commlen, pid_t *ppid)
+{
+	char path[64], *text = NULL, state;
+	int r;
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	r = read_file(path, &text, NULL);
+	if (r == 0)
+		r = proc_stat_parse(text, comm, commlen, &state, ppid, NULL);
+	free(text);
+	return r;
+}
 
 static pid_t tgid_of(pid_t tid)
 {
@@ -213,15 +227,11 @@ int ptracer_attach_process(struct ptracer *pt, pid_t pid)
 	return 0;
 }
 
-/* The parent process of pid, from /proc/PID/stat, or -1. */
+/* The parent process of pid, or -1. */
 static pid_t ppid_of(pid_t pid)
 {
-	char path[64], *text = NULL, *rp;
 	pid_t ppid = -1;
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (read_file(path, &text, NULL) == 0 && (rp = strrchr(text, ')')))
-		ppid = (pid_t)strtol(rp + 4, NULL, 10);
-	free(text);
+	stat_of(pid, NULL, 0, &ppid);
 	return ppid;
 }
 
@@ -340,16 +350,7 @@ void ptracer_detach_all(struct ptracer *pt)
 static void capture_identity(struct ptask *t)
 {
 	char path[64], *text = NULL;
-	snprintf(path, sizeof(path), "/proc/%d/stat", t->tid);
-	if (read_file(path, &text, NULL) == 0) {
-		char *lp = strchr(text, '('), *rp = strrchr(text, ')');
-		if (rp)
-			t->ppid = (pid_t)strtol(rp + 4, NULL, 10);
-		if (lp && rp && rp > lp)
-			snprintf(t->comm, sizeof(t->comm), "%.*s", (int)(rp - lp - 1), lp + 1);
-	}
-	free(text);
-	text = NULL;
+	stat_of(t->tid, t->comm, sizeof(t->comm), &t->ppid);
 	if (t->ppid > 0) {
 		snprintf(path, sizeof(path), "/proc/%d/comm", t->ppid);
 		if (read_file(path, &text, NULL) == 0)
