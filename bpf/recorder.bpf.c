@@ -4,6 +4,8 @@
  * The eBPF recorder: follows the process trees user space registers in `tracked` (children
  * are added here, at fork, so filtering never leaves the kernel) and records
  *   - fork/exec/exit and signal generate/deliver as ring-buffer events;
+ *   - per process, the first crash signal one of its threads raised, with that thread's
+ *     registers (`crashes`): a crash signed without the thread having been traced;
  *   - per thread, the blocking futex/wait4/waitid call it is in (`blocked`);
  *   - per futex word, how often and how long threads waited (`waits`);
  *   - on-CPU time, time with >= 2 threads of one process (and of the tree) on CPU at once,
@@ -69,6 +71,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct recorder_cpu);
 } cpu_slot SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, struct recorder_crash);
+} crashes SEC(".maps");
 
 /* tgid -> its threads on a CPU (per-process overlap); dropped when the process ends. */
 struct {
@@ -235,8 +244,15 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	e->pid = tgid;
 	e->tid = pid;
 	e->ppid = ptgid;
+	e->from_tid = parent->pid;
 	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), child->comm);
-	event_submit(e);
+	/* A process forked by a thread no tracer follows is not followed either: its tracer
+	 * learns of it only from this event, so it must know now (a fork from a traced thread
+	 * is its tracer's fork stop already). */
+	if (!parent->ptrace)
+		bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+	else
+		event_submit(e);
 	return 0;
 }
 
@@ -308,6 +324,59 @@ static __always_inline int siginfo_code(struct kernel_siginfo *info)
 	return BPF_CORE_READ(info, si_code);
 }
 
+static __always_inline bool crash_signal(int sig)
+{
+	return sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE ||
+	       sig == SIGABRT || sig == SIGTRAP;
+}
+
+/*
+ * A crash signal a thread raises against its own process (a fault, abort(), raise()): the
+ * thread's user registers now are what a crash stop would show -- the faulting instruction,
+ * or the system call that sent it. The first of a process is kept (faulthandler re-raises
+ * the signal from its handler: that second one is not the crash).
+ */
+static __always_inline void crash_record(int sig, struct kernel_siginfo *info, __u32 tgid,
+					 __u32 tid)
+{
+	struct recorder_crash c = {};
+
+	c.ts_ns = bpf_ktime_get_ns();
+	c.tid = tid;
+	c.sig = sig;
+	c.code = siginfo_code(info);
+	if ((unsigned long)info > 1 && c.code > 0)
+		c.addr = (__u64)BPF_CORE_READ(info, _sifields._sigfault._addr);
+	bpf_get_current_comm(c.comm, sizeof(c.comm));
+#if defined(__TARGET_ARCH_x86)
+	{
+		struct pt_regs *r = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+		/* user_regs_struct's order (recorder_event.h); cs (17) and ss (20) stay 0 */
+		c.regs[0] = BPF_CORE_READ(r, r15);
+		c.regs[1] = BPF_CORE_READ(r, r14);
+		c.regs[2] = BPF_CORE_READ(r, r13);
+		c.regs[3] = BPF_CORE_READ(r, r12);
+		c.regs[4] = BPF_CORE_READ(r, bp);
+		c.regs[5] = BPF_CORE_READ(r, bx);
+		c.regs[6] = BPF_CORE_READ(r, r11);
+		c.regs[7] = BPF_CORE_READ(r, r10);
+		c.regs[8] = BPF_CORE_READ(r, r9);
+		c.regs[9] = BPF_CORE_READ(r, r8);
+		c.regs[10] = BPF_CORE_READ(r, ax);
+		c.regs[11] = BPF_CORE_READ(r, cx);
+		c.regs[12] = BPF_CORE_READ(r, dx);
+		c.regs[13] = BPF_CORE_READ(r, si);
+		c.regs[14] = BPF_CORE_READ(r, di);
+		c.regs[15] = BPF_CORE_READ(r, orig_ax);
+		c.regs[16] = BPF_CORE_READ(r, ip);
+		c.regs[18] = BPF_CORE_READ(r, flags);
+		c.regs[19] = BPF_CORE_READ(r, sp);
+		c.nregs = RECORDER_CRASH_REGS;
+	}
+#endif
+	bpf_map_update_elem(&crashes, &tgid, &c, BPF_NOEXIST);
+}
+
 SEC("tp_btf/signal_generate")
 int BPF_PROG(on_signal_generate, int sig, struct kernel_siginfo *info, struct task_struct *task,
 	     int group, int result)
@@ -318,6 +387,8 @@ int BPF_PROG(on_signal_generate, int sig, struct kernel_siginfo *info, struct ta
 
 	if (!is_tracked(to) && !is_tracked(from))
 		return 0;
+	if (from == to && crash_signal(sig))
+		crash_record(sig, info, to, (__u32)id);
 	/* A SIGCHLD to a task outside the tree goes to its tracer or subreaper (ftscope): the
 	 * notice of every ptrace stop and of every traced thread's exit, ~3 per thread start, a
 	 * thousand an iteration of a thread-heavy suite, none of it the tree's doing. A process's

@@ -61,6 +61,12 @@ enum {
 
 /* UAPI errno, signal and wait values. */
 #define EAGAIN 11
+#define SIGILL 4
+#define SIGTRAP 5
+#define SIGABRT 6
+#define SIGBUS 7
+#define SIGFPE 8
+#define SIGSEGV 11
 #define SIGCHLD 17
 #define WNOHANG 0x00000001
 #define SI_USER 0
@@ -84,6 +90,7 @@ struct task_struct {
 	pid_t tgid; /* process id */
 	int exit_code; /* wait(2) status once in do_exit() */
 	char comm[16];
+	unsigned int ptrace; /* PT_PTRACED etc.: 0 when no tracer follows it */
 	struct task_struct *real_parent;
 	struct signal_struct *signal;
 };
@@ -93,6 +100,9 @@ union __sifields {
 		int _pid;
 		unsigned int _uid;
 	} _kill;
+	struct {
+		void *_addr; /* the faulting address */
+	} _sigfault;
 };
 
 /* The kernel wraps these three in an anonymous struct (__SIGINFO); CO-RE finds them there. */
@@ -103,11 +113,13 @@ struct kernel_siginfo {
 	union __sifields _sifields;
 };
 
-/* A syscall's user registers (the sys_enter/sys_exit tracepoints' regs). */
+/* A task's user registers (the sys_enter/sys_exit tracepoints' regs, bpf_task_pt_regs).
+ * x86-64: cs and ss are left out (unions since FRED), nothing reads them. */
 #if defined(__TARGET_ARCH_x86)
 struct pt_regs {
-	unsigned long di, si, dx, r10;
+	unsigned long r15, r14, r13, r12, bp, bx, r11, r10, r9, r8, ax, cx, dx, si, di;
 	unsigned long orig_ax; /* the syscall number */
+	unsigned long ip, flags, sp;
 };
 #elif defined(__TARGET_ARCH_arm64)
 struct pt_regs {

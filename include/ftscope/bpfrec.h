@@ -81,6 +81,31 @@ void bpfrec_reset(struct bpfrec *r);
  * read, or -errno. */
 int bpfrec_consume(struct bpfrec *r);
 
+/*
+ * Called from bpfrec_consume for each new process of the tree, as its fork event is read:
+ * child (its pid), the forking thread and its process, when (bpfrec_now_ns clock). A fork
+ * from a thread that no tracer follows makes the ring readable at once (it is the only way
+ * its tracer learns of the child); other fork events wait as every event does. NULL: none.
+ */
+typedef void (*bpfrec_fork_fn)(void *arg, pid_t child, pid_t parent_tid, pid_t parent_tgid,
+			       uint64_t ts_ns);
+void bpfrec_on_fork(struct bpfrec *r, bpfrec_fork_fn fn, void *arg);
+
+/* The first crash signal a thread of a tracked process raised against its own process (a
+ * fault, abort(), raise()), with that thread's user registers at that moment. */
+struct bpf_crash {
+	pid_t tid;
+	int sig, code;        /* code: si_code */
+	uint64_t addr;        /* si_addr of a fault */
+	uint64_t ts_ns;
+	char comm[16];        /* the thread's name */
+	size_t nregs;         /* 0: none read (not x86-64) */
+	uint64_t regs[21];    /* x86-64: user_regs_struct's first 21 words (r15 ... ss) */
+};
+
+/* Take (read and forget) tgid's crash since the last reset: 0, or -ENOENT if none. */
+int bpfrec_crash_take(struct bpfrec *r, pid_t tgid, struct bpf_crash *out);
+
 struct bpf_blocked {
 	pid_t tid, tgid;
 	uint64_t since_ns;    /* bpfrec_now_ns() clock: when the call started */

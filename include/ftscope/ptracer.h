@@ -14,7 +14,10 @@
  *    (a tracer is told of a tracee's exit before its real parent).
  *
  * New threads: auto-attached by PTRACE_O_TRACECLONE (a clone stop and a first stop each), or,
- * with lazy_threads, seized without any stop as the kernel's process events name them.
+ * with lazy_threads, not at their start: seized without any stop as the kernel's process
+ * events name them (the owner passes them to ptracer_on_fork), or only when they must be
+ * stopped (ptracer_stop_all); a crash in a thread not traced is seen at its process's exit
+ * stop (on_exit_crash).
  *
  * Events (strace's next_event/dispatch_event split): the owner's wait4(-1, __WALL) loop passes
  * each status of a traced task to ptracer_handle(); the tracer restarts the task as each kind
@@ -63,6 +66,7 @@ struct ptrace_stops {
 	/* Threads followed without stops (ptracer.lazy_threads): seized when the kernel's
 	 * process events named them, and how long after their creation (microseconds). */
 	bool lazy;
+	bool on_demand; /* lazy, and seized only to be stopped: no process events */
 	unsigned long seized;
 	double seize_lag_sum_us, seize_lag_max_us;
 };
@@ -81,6 +85,11 @@ struct procconn_fork;
 typedef void (*crash_fn)(void *arg, struct ptracer *pt, pid_t tid, pid_t tgid, int sig,
 			 const siginfo_t *si);
 
+/* Called at the exit stop of a process that a crash signal ends although no thread of it had
+ * a crash stop (the crashing thread was not traced: lazy_threads), once per process, with
+ * the leader held (its memory is still there; the other threads are gone). */
+typedef void (*exit_crash_fn)(void *arg, struct ptracer *pt, pid_t tgid, int sig);
+
 struct ptracer {
 	struct ptask *tasks; /* live tasks only */
 	size_t n, cap;
@@ -90,6 +99,7 @@ struct ptracer {
 	pid_t *crashed_tgids; /* processes already snapshotted for a crash */
 	size_t ncrashed;
 	crash_fn on_crash;
+	exit_crash_fn on_exit_crash;
 	void *arg;
 	struct ptrace_stops stops;
 	/* Set before attaching: new threads are not auto-attached (no PTRACE_O_TRACECLONE, so

@@ -15,7 +15,8 @@
 
 /* Ring-buffer records (struct recorder_event.kind). */
 enum recorder_event_kind {
-	RECORDER_EV_FORK = 1,     /* a tracked process forked: pid/tid = child, ppid = parent */
+	RECORDER_EV_FORK = 1,     /* a tracked process forked: pid/tid = child, ppid = parent,
+				     from_tid = the forking thread */
 	RECORDER_EV_EXEC = 2,     /* a tracked process exec'd: comm is the new one */
 	RECORDER_EV_EXIT = 3,     /* the last thread of a tracked process exited */
 	RECORDER_EV_SIG_GENERATE = 4, /* a signal was sent from or to a tracked process */
@@ -29,7 +30,7 @@ struct recorder_event {
 	__u32 tid;        /* subject thread; for signals the target thread */
 	__u32 ppid;       /* fork/exec/exit: parent tgid */
 	__u32 from_pid;   /* signals: sender tgid (0: kernel or unknown) */
-	__u32 from_tid;   /* signal_generate: sender thread */
+	__u32 from_tid;   /* signal_generate: sender thread; fork: the forking thread */
 	__u32 sig;
 	__s32 code;       /* signals: si_code (SI_USER 0, SI_KERNEL 0x80, SI_TKILL -6, ...) */
 	__s32 result;     /* signal_generate: 0 delivered, 1 ignored, 2 already pending, ... */
@@ -67,6 +68,28 @@ struct recorder_wait_val {
 	__u64 max_ns;     /* the longest (approximate: not updated atomically) */
 	__s64 cur;        /* threads waiting on it right now */
 	__u64 peak;       /* most threads seen waiting on it at once (approximate) */
+};
+
+/*
+ * Map `crashes`: tgid -> the first crash signal (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT,
+ * SIGTRAP) a thread of a tracked process raised against its own process since the last reset
+ * -- a fault, abort(), raise(), kill(getpid()) -- with that thread's user registers at that
+ * moment: where it faulted, or the system call that sent it. What a crash stop would have
+ * shown, for a thread no tracer stopped. On x86-64 regs are the kernel's struct pt_regs,
+ * which are the first RECORDER_CRASH_REGS words of <sys/user.h>'s user_regs_struct (r15 ...
+ * rip, cs, eflags, rsp, ss); nregs 0 where the recorder does not read them (other arches).
+ */
+#define RECORDER_CRASH_REGS 21
+
+struct recorder_crash {
+	__u64 ts_ns;
+	__u64 addr;       /* si_addr of a fault, else 0 */
+	__u64 regs[RECORDER_CRASH_REGS];
+	__u32 tid;        /* the thread that raised it */
+	__u32 sig;
+	__s32 code;       /* si_code */
+	__u32 nregs;      /* RECORDER_CRASH_REGS, or 0: no registers */
+	char comm[RECORDER_COMM_LEN];
 };
 
 /* Map `live`: tid -> live tracked thread. */

@@ -152,6 +152,13 @@ int snapshot_prepare(struct snapshot *snap, pid_t pid);
  * snap->duration_s. 0 or -errno. */
 int snapshot_process(struct snapshot *snap, pid_t pid, const pid_t *tids, size_t ntids,
 		     pid_t crashed_tid);
+/* The same, for a crash whose thread no tracer stopped and which is gone by now (the process
+ * is held at its exit stop): crashed_regs are its registers when it crashed (the eBPF
+ * recorder's), crashed_comm its name; the thread is added to the listed ones and its stack
+ * read from the process's memory. */
+int snapshot_process_crashed(struct snapshot *snap, pid_t pid, const pid_t *tids, size_t ntids,
+			     pid_t crashed_tid, const struct user_regs_struct *crashed_regs,
+			     const char *crashed_comm);
 /* Everything else, from what snapshot_process read: native stacks (libunwind on the
  * copied stacks), symbols, file:line, the merge with the Python stacks, what each thread
  * waits on. Processes prepared but never read are dropped. */

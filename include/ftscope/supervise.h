@@ -38,6 +38,8 @@ struct proc_crash {
 	int sig;
 	bool runner;       /* started by the test command, not by Python: the test runner */
 	int tid;           /* thread that received the signal (0 if not seen) */
+	bool from_recorder; /* its thread was not traced: registers from the eBPF recorder,
+			       the process held at its exit stop */
 	int fault_code;        /* siginfo si_code */
 	unsigned long long fault_addr; /* siginfo si_addr */
 	char sig_id[17];   /* crash signature id ("" if no snapshot) */

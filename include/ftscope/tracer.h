@@ -11,7 +11,9 @@
  *   none    the /proc progress monitor only (supervise.c samples it for every tracer);
  *   ptrace  + every process and thread followed: crash stops, every exit, snapshots;
  *   ebpf    ptrace + the eBPF recorder (bpfrec.h): signals, lock waits and thread states
- *           in real time; its blocked-thread map drives the deadlock window.
+ *           in real time; its blocked-thread map drives the deadlock window. It sees a
+ *           crash's registers itself, so threads are traced only when they must be stopped
+ *           (no stops at their start), processes from their start.
  * A tracer is chosen once per run (tracer_select) and handed to every supervised tree
  * (iter_spec.tracer); what it opens (the recorder) is opened at first use, in the process
  * that supervises, and kept for the next trees until tracer_release.
@@ -22,6 +24,7 @@
 
 #include "ftscope/util.h"
 
+struct bpf_crash;
 struct iter_outcome;
 struct ptracer;
 struct tree_sample;
@@ -76,6 +79,12 @@ struct tracer_ops {
 	/* Every live thread blocked? *quiet_from: since when (CLOCK_MONOTONIC seconds). */
 	bool (*all_blocked)(struct tracer_tree *tt, const struct proc_view *pv,
 			    double *quiet_from);
+	/* Does it see crashes without a crash stop (the recorder's registers of the crashing
+	 * thread, crash_regs)? Then threads need not be traced from their start (may be NULL:
+	 * no). Asked after begin. */
+	bool (*signs_crashes)(struct tracer_tree *tt);
+	/* The crash a thread of tgid raised, with its registers: 0, or -ENOENT. */
+	int (*crash_regs)(struct tracer_tree *tt, pid_t tgid, struct bpf_crash *out);
 	/* The tree is gone: what the tracer saw into out (may be NULL). */
 	void (*summary)(struct tracer_tree *tt, struct iter_outcome *out);
 	/* What the tracer kept (may be NULL). */

@@ -177,14 +177,9 @@ void snapshot_classify_wait(struct symbolizer *sym, struct snap_thread *t)
 	}
 }
 
-/* The registers of a held thread, and its syscall (orig_rax) and arguments. */
-static int read_regs(pid_t tid, struct snap_thread *t)
+/* A thread's registers (taken), and its syscall (orig_rax) and arguments. */
+static void set_regs(struct snap_thread *t, struct user_regs_struct *r)
 {
-	struct user_regs_struct *r = xmalloc(sizeof(*r));
-	if (ptrace(PTRACE_GETREGS, tid, 0, r) < 0) {
-		free(r);
-		return -errno;
-	}
 	t->regs = r;
 	t->syscall = (long)r->orig_rax;
 	t->args[0] = r->rdi;
@@ -193,6 +188,19 @@ static int read_regs(pid_t tid, struct snap_thread *t)
 	t->args[3] = r->r10;
 	t->args[4] = r->r8;
 	t->args[5] = r->r9;
+	/* held by us: say what it was doing before */
+	t->state = t->syscall >= 0 ? 'S' : 'R';
+}
+
+/* The registers of a held thread. */
+static int read_regs(pid_t tid, struct snap_thread *t)
+{
+	struct user_regs_struct *r = xmalloc(sizeof(*r));
+	if (ptrace(PTRACE_GETREGS, tid, 0, r) < 0) {
+		free(r);
+		return -errno;
+	}
+	set_regs(t, r);
 	return 0;
 }
 
@@ -390,6 +398,13 @@ int snapshot_prepare(struct snapshot *snap, pid_t pid)
 int snapshot_process(struct snapshot *snap, pid_t pid, const pid_t *tids, size_t ntids,
 		     pid_t crashed_tid)
 {
+	return snapshot_process_crashed(snap, pid, tids, ntids, crashed_tid, NULL, NULL);
+}
+
+int snapshot_process_crashed(struct snapshot *snap, pid_t pid, const pid_t *tids, size_t ntids,
+			     pid_t crashed_tid, const struct user_regs_struct *crashed_regs,
+			     const char *crashed_comm)
+{
 	struct snap_process *p = proc_of(snap, pid);
 	struct mem_range *rg;
 	size_t nrg = 0;
@@ -406,15 +421,25 @@ int snapshot_process(struct snapshot *snap, pid_t pid, const pid_t *tids, size_t
 	p->held = true;
 	p->crashed_tid = crashed_tid;
 	symbolizer_mem_reset(p->sym);
-	p->threads = xcalloc(ntids ? ntids : 1, sizeof(*p->threads));
+	p->threads = xcalloc(ntids + 1, sizeof(*p->threads));
 	for (size_t i = 0; i < ntids; i++) {
 		struct snap_thread *t = &p->threads[p->n++];
 		t->tid = tids[i];
 		t->crashed = tids[i] == crashed_tid;
 		t->syscall = -1;
+		t->state = 'R';
 		t->regs_err = read_regs(tids[i], t);
-		/* held by us: say what it was doing before */
-		t->state = t->syscall >= 0 ? 'S' : 'R';
+	}
+	if (crashed_regs) {
+		/* a thread gone by now, its registers from its crash: its stack is still there */
+		struct snap_thread *t = &p->threads[p->n++];
+		struct user_regs_struct *regs = xmalloc(sizeof(*regs));
+		*regs = *crashed_regs;
+		t->tid = crashed_tid;
+		t->crashed = true;
+		set_regs(t, regs);
+		if (crashed_comm)
+			snprintf(t->comm, sizeof(t->comm), "%s", crashed_comm);
 	}
 	rg = xcalloc(2 * p->n + p->nguess + 1, sizeof(*rg));
 	for (size_t pass = 0; pass < 2 && !nrg; pass++) {

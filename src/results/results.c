@@ -433,9 +433,12 @@ cJSON *iteration_json(int index, const char *gil, const struct iter_outcome *o,
 		cJSON_AddNumberToObject(c, "exit", (double)ps->exit);
 		cJSON_AddNumberToObject(c, "signal", (double)ps->signal);
 		cJSON_AddNumberToObject(c, "other", (double)ps->other);
-		/* How new threads were followed: seized as the kernel's process events named
-		 * them (no stop), or by a clone stop and a first stop each (and why). */
-		cJSON_AddStringToObject(c, "threads", ps->lazy ? "seized" : "clone-stops");
+		/* How new threads were followed: not until one had to be stopped (the recorder
+		 * signs crashes itself), seized as the kernel's process events named them (no
+		 * stop), or by a clone stop and a first stop each (and why). */
+		cJSON_AddStringToObject(c, "threads", ps->on_demand ? "on-demand"
+						      : ps->lazy     ? "seized"
+								     : "clone-stops");
 		if (ps->lazy) {
 			cJSON_AddNumberToObject(c, "seized", (double)ps->seized);
 			cJSON_AddNumberToObject(c, "seize_lag_mean_us",
@@ -486,6 +489,13 @@ cJSON *iteration_json(int index, const char *gil, const struct iter_outcome *o,
 				cJSON_AddNumberToObject(j, "si_code", c->fault_code);
 				snprintf(addr, sizeof(addr), "0x%llx", c->fault_addr);
 				cJSON_AddStringToObject(j, "si_addr", addr);
+				/* its thread was not traced: signed at its process's exit stop */
+				if (c->from_recorder)
+					cJSON_AddStringToObject(j, "registers", "recorder");
+			} else if (o->ptrace_stops.on_demand && is_crash_signal(c->sig)) {
+				cJSON_AddStringToObject(j, "no_crash_stop",
+							"the recorder saw no crash signal raised by a "
+							"thread of it (killed from outside?)");
 			} else if (o->ptrace_stops.lazy && is_crash_signal(c->sig)) {
 				/* No crash stop: its thread was not seized yet (threads are seized as
 				 * the kernel's process events name them, tens of microseconds after

@@ -14,12 +14,14 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/user.h>
 #include <sys/wait.h>
 #include <grp.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 
+#include "ftscope/bpfrec.h"
 #include "ftscope/capture.h"
 #include "ftscope/cgroup.h"
 #include "ftscope/diskspace.h"
@@ -324,17 +326,19 @@ static void add_forensics(struct iter_outcome *o, cJSON *snap)
 	cJSON_AddItemToArray(o->forensics, snap);
 }
 
-/* Crash stop (ptrace): snapshot the held process, sign the crash, before any handler runs. */
-static void on_crash(void *arg, struct ptracer *pt, pid_t tid, pid_t tgid, int sig,
-		     const siginfo_t *si)
+/*
+ * Snapshot a held crashing process and sign its crash into the outcome. tids: its held
+ * threads; regs: for a crashing thread no tracer stopped (gone by now), its registers from
+ * the recorder, and comm its name.
+ */
+static void sign_crash(struct sup *s, pid_t tid, pid_t tgid, int sig, int code,
+		       unsigned long long addr, const pid_t *tids, size_t n,
+		       const struct user_regs_struct *regs, const char *comm)
 {
-	struct sup *s = arg;
 	struct iter_outcome *o = s->out;
 	struct proc_crash *c;
 	struct snapshot snap = { 0 };
 	struct crash_sig cs;
-	pid_t tids[4096];
-	size_t n = ptracer_stopped_tasks(pt, tgid, tids, ARRAY_SIZE(tids));
 	const char *name = signal_name(sig) ? signal_name(sig) : "signal";
 	o->crashes = xrealloc(o->crashes, (o->ncrashes + 1) * sizeof(*o->crashes));
 	c = &o->crashes[o->ncrashes++];
@@ -342,11 +346,12 @@ static void on_crash(void *arg, struct ptracer *pt, pid_t tid, pid_t tgid, int s
 	c->pid = tgid;
 	c->tid = tid;
 	c->sig = sig;
-	c->fault_code = si->si_code;
-	c->fault_addr = (unsigned long long)(uintptr_t)si->si_addr;
+	c->fault_code = code;
+	c->fault_addr = addr;
+	c->from_recorder = regs != NULL;
 	snap.reason = xstrdup("crash");
 	snap.taken_at = now_wall();
-	if (snapshot_process(&snap, tgid, tids, n, tid) == 0) {
+	if (snapshot_process_crashed(&snap, tgid, tids, n, tid, regs, comm) == 0) {
 		cJSON *j, *fr;
 		snapshot_finish(&snap); /* still held: the signal kills it once we let it go */
 		snapshot_analyze(&snap);
@@ -364,9 +369,46 @@ static void on_crash(void *arg, struct ptracer *pt, pid_t tid, pid_t tgid, int s
 		cJSON_AddNumberToObject(j, "crashed_tid", tid);
 		cJSON_AddStringToObject(j, "signature_id", c->sig_id);
 		cJSON_AddStringToObject(j, "signature", c->sig_text);
+		if (regs)
+			cJSON_AddStringToObject(j, "registers", "recorder");
 		add_forensics(o, j);
 	}
 	snapshot_release(&snap);
+}
+
+/* Crash stop (ptrace): snapshot the held process, sign the crash, before any handler runs. */
+static void on_crash(void *arg, struct ptracer *pt, pid_t tid, pid_t tgid, int sig,
+		     const siginfo_t *si)
+{
+	pid_t tids[4096];
+	size_t n = ptracer_stopped_tasks(pt, tgid, tids, ARRAY_SIZE(tids));
+	sign_crash(arg, tid, tgid, sig, si->si_code, (unsigned long long)(uintptr_t)si->si_addr,
+		   tids, n, NULL, NULL);
+}
+
+/*
+ * A crash in a thread no tracer followed (threads traced on demand): its process is held at
+ * its leader's exit stop, its memory still there; the crashing thread is gone, its
+ * registers at the crash come from the recorder. Without them the crash stays unsigned here
+ * (classify_crashes lists it; faulthandler's frame signs the iteration).
+ */
+static void on_exit_crash(void *arg, struct ptracer *pt, pid_t tgid, int sig)
+{
+	struct sup *s = arg;
+	struct bpf_crash bc;
+	struct user_regs_struct regs;
+	pid_t tids[4096];
+	size_t n;
+	if (!s->tt.ops->crash_regs || s->tt.ops->crash_regs(&s->tt, tgid, &bc) < 0 ||
+	    bc.nregs * sizeof(uint64_t) > sizeof(regs) || !bc.nregs)
+		return;
+	if (bc.sig != sig)
+		debug("supervise: pid %d ended of signal %d, its first crash signal was %d",
+		      (int)tgid, sig, bc.sig);
+	memset(&regs, 0, sizeof(regs));
+	memcpy(&regs, bc.regs, bc.nregs * sizeof(uint64_t));
+	n = ptracer_stopped_tasks(pt, tgid, tids, ARRAY_SIZE(tids));
+	sign_crash(s, bc.tid, tgid, bc.sig, bc.code, bc.addr, tids, n, &regs, bc.comm);
 }
 
 /* Hold every task of the tree (ptrace) and snapshot each process into snap. */
@@ -609,6 +651,7 @@ static void capture_python_stacks(struct sup *s)
 		return;
 	pump_output(s, 0);
 	s->pt.on_crash = NULL; /* our own SIGABRT is not a crash to snapshot */
+	s->pt.on_exit_crash = NULL;
 	s->cap[0].hang = s->cap[1].hang = &s->hang_buf;
 	for (size_t i = 0; i < n; i++)
 		kill(abrt[i], SIGABRT);
@@ -825,7 +868,14 @@ int supervise_run(const struct iter_spec *spec, struct iter_outcome *out)
 	if (s.tt.ops->begin)
 		s.tt.ops->begin(&s.tt);
 	s.sigchld_fd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (s.tt.ops != &tracer_none_ops && spec->seize_threads) {
+	if (s.tt.ops->signs_crashes && s.tt.ops->signs_crashes(&s.tt)) {
+		/* The recorder sees a crash's registers itself (at the signal, in the crashing
+		 * thread): threads need not be held from their first instruction, so none is
+		 * traced until one must be stopped (a snapshot). A crash in a thread not traced
+		 * is signed at its process's exit stop. */
+		s.pt.lazy_threads = true;
+		s.pt.stops.on_demand = true;
+	} else if (s.tt.ops != &tracer_none_ops && spec->seize_threads) {
 		/* Threads seized from the kernel's process events instead of two stops each at
 		 * their start; where those are not to be had, clone stops as by default. Not the
 		 * default: a thread that crashes before it is seized has no crash stop, and a
@@ -854,6 +904,7 @@ int supervise_run(const struct iter_spec *spec, struct iter_outcome *out)
 	setpgid(s.root, s.root);
 	out->started = true;
 	s.pt.on_crash = on_crash;
+	s.pt.on_exit_crash = on_exit_crash;
 	s.pt.arg = &s;
 	s.tt.ops->attach(&s.tt, s.root, out);
 	close(outp[1]);
@@ -905,7 +956,7 @@ int supervise_run(const struct iter_spec *spec, struct iter_outcome *out)
 		if (now < next_sample)
 			continue;
 		next_sample = now + s.tt.ops->sample_interval;
-		if (s.pt.lazy_threads && s.tt.tracing)
+		if (s.procconn_fd >= 0 && s.tt.tracing)
 			ptracer_sweep(&s.pt, 0); /* a thread whose event was missed, if any */
 		{
 			bool progress = sample(&s, &s.all_blocked);

@@ -288,6 +288,9 @@ static int on_event(void *ctx, void *data, size_t size)
 
 	if (r->discard || size < sizeof(*e) || e->ts_ns < r->t0_ns)
 		return 0;
+	if (e->kind == RECORDER_EV_FORK && r->on_fork)
+		r->on_fork(r->on_fork_arg, (pid_t)e->pid, (pid_t)e->from_tid, (pid_t)e->ppid,
+			   e->ts_ns);
 	if (r->nev == BPFREC_MAX_EVENTS) {
 		r->dropped++;
 		return 0;
@@ -576,6 +579,41 @@ int bpfrec_consume(struct bpfrec *r)
 	return ring_buffer__consume(r->rb);
 }
 
+void bpfrec_on_fork(struct bpfrec *r, bpfrec_fork_fn fn, void *arg)
+{
+	r->on_fork = fn;
+	r->on_fork_arg = arg;
+}
+
+_Static_assert(sizeof(((struct bpf_crash *)0)->regs) ==
+		       sizeof(((struct recorder_crash *)0)->regs),
+	       "bpf_crash.regs holds recorder_crash.regs");
+
+int bpfrec_crash_take(struct bpfrec *r, pid_t tgid, struct bpf_crash *out)
+{
+	int fd = bpf_map__fd(r->skel->maps.crashes);
+	struct recorder_crash c;
+	__u32 key = (__u32)tgid;
+
+	if (bpf_map_lookup_and_delete_elem(fd, &key, &c) < 0) {
+		/* hash maps have lookup-and-delete since 5.14 */
+		if (bpf_map_lookup_elem(fd, &key, &c) < 0)
+			return -ENOENT;
+		bpf_map_delete_elem(fd, &key);
+	}
+	memset(out, 0, sizeof(*out));
+	out->tid = (pid_t)c.tid;
+	out->sig = (int)c.sig;
+	out->code = c.code;
+	out->addr = c.addr;
+	out->ts_ns = c.ts_ns;
+	memcpy(out->comm, c.comm, sizeof(out->comm));
+	out->comm[sizeof(out->comm) - 1] = '\0';
+	out->nregs = c.nregs <= RECORDER_CRASH_REGS ? c.nregs : 0;
+	memcpy(out->regs, c.regs, sizeof(out->regs));
+	return 0;
+}
+
 /* --- Tracking and reset ---------------------------------------------------------------------- */
 
 static void atomic_max(__u64 *peak_p, int64_t v)
@@ -663,6 +701,7 @@ void bpfrec_reset(struct bpfrec *r)
 	map_clear(r->skel->maps.live);
 	map_clear(r->skel->maps.blocked);
 	map_clear(r->skel->maps.waits);
+	map_clear(r->skel->maps.crashes);
 	/* Orphan the CPUs' running slots before zeroing the counters they would decrement. */
 	__atomic_add_fetch(&st->gen, 1, __ATOMIC_SEQ_CST);
 	__atomic_store_n(&st->n_running, 0, __ATOMIC_SEQ_CST);

@@ -29,6 +29,8 @@ struct bpfrec {
 	size_t nev, cap;
 	uint64_t dropped;            /* events past BPFREC_MAX_EVENTS */
 	bool discard;                /* draining for a reset */
+	bpfrec_fork_fn on_fork;      /* bpfrec_on_fork */
+	void *on_fork_arg;
 	const char *syscall_hooks;   /* how futex/wait4/waitid are seen (bpfrec_syscall_hooks) */
 	/* blocked_all()'s buffers for a batch read of `blocked` (its max_entries each) */
 	__u32 *bkeys;

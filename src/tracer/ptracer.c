@@ -388,6 +388,25 @@ static bool crashed_before(struct ptracer *pt, pid_t tgid)
 	return false;
 }
 
+/* A process ends of a crash signal that no crash stop of ours saw: a thread not traced
+ * crashed. Its leader is in its exit stop (the exit status is its event message). */
+static void exit_crash(struct ptracer *pt, struct ptask *t)
+{
+	unsigned long msg = 0;
+	pid_t tgid = t->tgid;
+	int st;
+	if (ptrace(PTRACE_GETEVENTMSG, t->tid, 0, &msg) < 0)
+		return;
+	st = (int)msg;
+	if (!WIFSIGNALED(st) || !is_crash_signal(WTERMSIG(st)) || crashed_before(pt, tgid))
+		return;
+	t->stopped = true;
+	pt->on_exit_crash(pt->arg, pt, tgid, WTERMSIG(st));
+	t = find(pt, tgid); /* the table may have grown meanwhile */
+	if (t)
+		t->stopped = false;
+}
+
 static bool is_group_stop_sig(int sig)
 {
 	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
@@ -454,8 +473,11 @@ void ptracer_handle(struct ptracer *pt, pid_t tid, int status)
 			pt->stops.exec++;
 		else
 			pt->stops.other++;
-		if (ev == PTRACE_EVENT_EXIT && t->tid == t->tgid)
+		if (ev == PTRACE_EVENT_EXIT && t->tid == t->tgid) {
 			capture_identity(t);
+			if (pt->lazy_threads && pt->on_exit_crash)
+				exit_crash(pt, t);
+		}
 		if (ev == PTRACE_EVENT_EXEC) {
 			t->tgid = tgid_of(tid); /* a non-leader exec takes over the leader's pid */
 			set_opts(pt, t);

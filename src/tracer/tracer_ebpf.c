@@ -6,12 +6,14 @@
  * the first tree (loading costs tens of ms) and kept for the next ones; a tree it cannot
  * watch runs under ptrace alone.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 
 #include <cjson/cJSON.h>
 
 #include "ftscope/bpfrec.h"
+#include "ftscope/procconn.h"
 #include "ftscope/ptracer.h"
 #include "ftscope/supervise.h"
 #include "ftscope/tracer.h"
@@ -79,11 +81,43 @@ static void ebpf_begin(struct tracer_tree *tt)
 		bpfrec_reset(rec); /* nothing of the previous tree is kept */
 }
 
+/* A process forked by a thread not traced (threads are traced on demand): follow it now. */
+static void ebpf_fork(void *arg, pid_t child, pid_t parent_tid, pid_t parent_tgid,
+		      uint64_t ts_ns)
+{
+	struct tracer_tree *tt = arg;
+	struct procconn_fork f = { .parent_pid = parent_tid, .parent_tgid = parent_tgid,
+				   .child_pid = child, .child_tgid = child, .at_ns = ts_ns };
+	if (tt->tracing && tt->pt->lazy_threads)
+		ptracer_on_fork(tt->pt, &f);
+}
+
+/* The recorder reads the registers of a crashing thread (x86-64). */
+static bool ebpf_signs_crashes(struct tracer_tree *tt)
+{
+#if defined(__x86_64__)
+	return recorder_get(ebpf_of(tt)) != NULL;
+#else
+	(void)tt;
+	return false;
+#endif
+}
+
+static int ebpf_crash_regs(struct tracer_tree *tt, pid_t tgid, struct bpf_crash *out)
+{
+	struct ebpf *e = ebpf_of(tt);
+	if (!e->rec)
+		return -ENOENT;
+	bpfrec_consume(e->rec); /* its process's fork and signal events before its end */
+	return bpfrec_crash_take(e->rec, tgid, out);
+}
+
 static void ebpf_attach(struct tracer_tree *tt, pid_t root, struct iter_outcome *out)
 {
 	struct ebpf *e = ebpf_of(tt);
 	if (recorder_get(e)) {
 		bpfrec_track(e->rec, root);
+		bpfrec_on_fork(e->rec, ebpf_fork, tt);
 	} else {
 		out->tracer_error = xstrdup(e->error);
 		tt->ops = &tracer_ptrace_ops;
@@ -160,6 +194,7 @@ static void ebpf_summary(struct tracer_tree *tt, struct iter_outcome *out)
 	struct ebpf *e = ebpf_of(tt);
 	const cJSON *c, *lw;
 	bpfrec_consume(e->rec);
+	bpfrec_on_fork(e->rec, NULL, NULL); /* tt is the supervisor's, gone after this */
 	out->recorder = bpfrec_summary(e->rec);
 	c = cJSON_GetObjectItemCaseSensitive(out->recorder, "concurrency");
 	lw = cJSON_GetObjectItemCaseSensitive(out->recorder, "lock_waits");
@@ -203,6 +238,8 @@ const struct tracer_ops tracer_ebpf_ops = {
 	.consume = ebpf_consume,
 	.waiters = ebpf_waiters,
 	.all_blocked = ebpf_all_blocked,
+	.signs_crashes = ebpf_signs_crashes,
+	.crash_regs = ebpf_crash_regs,
 	.summary = ebpf_summary,
 	.release = ebpf_release,
 	.doctor_what = "eBPF recorder",

@@ -201,6 +201,12 @@ need_ft_python() {
 	[ -x "$FT_PYTHON" ] || skip_all "FT_PYTHON '$FT_PYTHON' is not executable"
 }
 
+# The eBPF recorder loads here (doctor's line for it says ok), else skip with doctor's reason.
+need_ebpf() {
+	"$FTSCOPE" doctor 2>/dev/null | grep -q "ok.*eBPF recorder" ||
+		skip_all "the eBPF recorder cannot load here ($("$FTSCOPE" doctor 2>/dev/null | grep 'eBPF recorder' | sed 's/^ *//'))"
+}
+
 need_ftscope() {
 	[ -x "$FTSCOPE" ] || bail_out "FTSCOPE '$FTSCOPE' is not executable (run make first)"
 }

@@ -35,7 +35,7 @@ run_fixtures ftfix-ok --iterations 3 --tracer ptrace --no-detect-extensions --se
 	--test-command-override "python -c '$code'"
 note "seized: $(jqpkg ftfix-ok '[.iterations[] | .crashes[0] | {signature, no_crash_stop}]')"
 jqpkg_true ftfix-ok '[.iterations[] | .status] | all(. == "crash")' "seized: every iteration crashes"
-jqpkg_true ftfix-ok '.iterations | all(.crashes[0] | (.signature | test("string_at")) or (.no_crash_stop | test("not seized yet")))' \
+jqpkg_true ftfix-ok '.iterations | all(.crashes[0] | ((.signature // "") | test("string_at")) or ((.no_crash_stop // "") | test("not seized yet")))' \
 	"seized: each crash is signed natively or says its thread was not seized yet"
 jqpkg_true ftfix-ok '.iterations | all(.crash_signature | test("string_at"))' \
 	"seized: each iteration is signed (natively, else from faulthandler's frame)"

@@ -11,8 +11,7 @@
 need_ftscope
 need_root
 need_ft_python
-"$FTSCOPE" doctor 2>/dev/null | grep -q "ok.*eBPF recorder" ||
-	skip_all "the eBPF recorder cannot load here ($("$FTSCOPE" doctor 2>/dev/null | grep 'eBPF recorder' | sed 's/^ *//'))"
+need_ebpf
 
 fixture_registry deadlock slow
 run_fixtures ftfix-deadlock,ftfix-slow --iterations 1 --tracer ebpf --deadlock-window 2 \
