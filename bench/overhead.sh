@@ -205,8 +205,9 @@ machine_note
 bench_venv "$PKG"
 echo "bare: /bin/sh -c \"python -m unittest ...\" with the python of $VENV (made as ftscope makes a venv)"
 # MODES="bare none ptrace ebpf": the modes to run (default all; ebpf where the recorder loads);
-# ptrace-seize and ebpf-seize run those tracers with --seize-threads (threads seized from the
-# kernel's process events instead of two stops each), for the two side by side.
+# ptrace-seize runs ptrace with --seize-threads (threads seized from the kernel's process
+# events instead of two stops each), for the two side by side. (ebpf-seize is ebpf: under
+# the recorder threads are traced on demand, --seize-threads changes nothing.)
 if [ -n "${MODES:-}" ]; then
 	read -r -a MODES <<<"$MODES"
 else

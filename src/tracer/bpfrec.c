@@ -226,9 +226,10 @@ static void diagnose(struct sbuf *why, const char *step, int err, const char *de
 
 	uname(&u);
 	sbuf_addf(why, "cannot %s the eBPF recorder: ", step);
-	if (kernel_before(5, 12)) {
-		sbuf_addf(why, "Linux %s is older than 5.12 (the recorder needs BPF atomics, the "
-			  "ring buffer and BTF tracepoints); fix: a kernel >= 5.12, " NO_EBPF,
+	if (kernel_before(5, 15)) {
+		sbuf_addf(why, "Linux %s is older than 5.15 (the recorder needs BPF atomics, the "
+			  "ring buffer, BTF tracepoints and a task's registers); fix: a kernel "
+			  ">= 5.15, " NO_EBPF,
 			  u.release);
 	} else if (prog) {
 		sbuf_addf(why, "the kernel's verifier rejected program '%s' (%s); fix: none "

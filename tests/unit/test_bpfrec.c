@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -289,6 +290,108 @@ static void check_ring_wakeups(struct bpfrec *r)
 	close(go[1]);
 }
 
+/* A tracked child whose thread starts a process, then faults at 0x10 in fault_here(); a
+ * handler re-raises the signal, as faulthandler does. */
+static volatile int *volatile fault_ptr = (int *)0x10;
+
+__attribute__((noinline)) static void fault_here(void)
+{
+	*fault_ptr = 1;
+}
+
+static void reraise(int sig)
+{
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void *crash_thread(void *arg)
+{
+	pid_t g = fork();
+	(void)arg;
+	if (g == 0)
+		_exit(0);
+	waitpid(g, NULL, 0);
+	fault_here();
+	return NULL;
+}
+
+static int forks_seen;
+static pid_t fork_parent_tid, fork_parent_tgid;
+
+static void on_fork_cb(void *arg, pid_t child, pid_t parent_tid, pid_t parent_tgid,
+		       uint64_t ts_ns)
+{
+	(void)arg;
+	(void)child;
+	(void)ts_ns;
+	forks_seen++;
+	fork_parent_tid = parent_tid;
+	fork_parent_tgid = parent_tgid;
+}
+
+/* The first crash signal of a process, with the crashing thread's registers; a fork from a
+ * thread no tracer follows wakes the reader at once. */
+static void check_crash(struct bpfrec *r)
+{
+	struct bpf_crash c;
+	struct pollfd p;
+	int status = 0;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		pthread_t t;
+		signal(SIGSEGV, reraise);
+		raise(SIGSTOP);
+		pthread_create(&t, NULL, crash_thread, NULL);
+		pthread_join(t, NULL);
+		_exit(0);
+	}
+	if (waitpid(pid, &status, WUNTRACED) != pid || !WIFSTOPPED(status)) {
+		ok(0, "crash child stopped itself");
+		kill(pid, SIGKILL);
+		return;
+	}
+	bpfrec_reset(r);
+	bpfrec_track(r, pid);
+	bpfrec_on_fork(r, on_fork_cb, NULL);
+	/* an epoll fd stays readable after a wakeup until it is asked again with the ring
+	 * empty: ask, so that only a new wakeup makes it readable */
+	{
+		struct epoll_event ev;
+		bpfrec_consume(r);
+		epoll_wait(bpfrec_fd(r), &ev, 1, 0);
+		ok(!ring_readable(r), "crash: the ring is not readable before the child runs");
+	}
+	kill(pid, SIGCONT);
+	p = (struct pollfd){ .fd = bpfrec_fd(r), .events = POLLIN };
+	ok(poll(&p, 1, 5000) == 1, "crash: a fork from a thread not traced wakes the reader");
+	waitpid(pid, &status, 0);
+	ok(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV, "crash: the child died of SIGSEGV");
+	bpfrec_consume(r);
+	ok(forks_seen == 1 && fork_parent_tgid == pid && fork_parent_tid > 0 &&
+		   fork_parent_tid != pid,
+	   "crash: the fork hook names the forking thread (%d of %d)", (int)fork_parent_tid,
+	   (int)fork_parent_tgid);
+	is_int(bpfrec_crash_take(r, pid, &c), 0, "crash: recorded");
+	ok(c.tid > 0 && c.tid != pid, "crash: by the thread (%d), not the main one", (int)c.tid);
+	is_int(c.sig, SIGSEGV, "crash: SIGSEGV");
+	is_int(c.code, SEGV_MAPERR, "crash: the fault's si_code, not the handler's re-raise");
+	ok(c.addr == 0x10, "crash: si_addr 0x%llx", (unsigned long long)c.addr);
+#if defined(__x86_64__)
+	ok(c.nregs == 21 && c.regs[16] >= (uintptr_t)fault_here &&
+		   c.regs[16] < (uintptr_t)fault_here + 64,
+	   "crash: rip 0x%llx in fault_here (0x%llx)", (unsigned long long)c.regs[16],
+	   (unsigned long long)(uintptr_t)fault_here);
+	ok(c.regs[19] != 0, "crash: rsp read");
+#else
+	ok(1, "# SKIP registers are read on x86-64 only");
+	ok(1, "# SKIP registers are read on x86-64 only");
+#endif
+	is_int(bpfrec_crash_take(r, pid, &c), -ENOENT, "crash: taken once");
+	bpfrec_on_fork(r, NULL, NULL);
+}
+
 int main(void)
 {
 	struct sbuf why = SBUF_INIT;
@@ -405,6 +508,7 @@ int main(void)
 	cJSON_Delete(s);
 
 	check_ring_wakeups(r);
+	check_crash(r);
 
 	pthread_mutex_unlock(&own_mutex);
 	pthread_join(own, NULL);
