@@ -103,10 +103,12 @@ struct ptracer {
 	void *arg;
 	struct ptrace_stops stops;
 	/* Set before attaching: new threads are not auto-attached (no PTRACE_O_TRACECLONE, so
-	 * no clone stop and no first stop); the owner passes the kernel's process events to
-	 * ptracer_on_fork, which seizes each new thread of a traced process as it starts, and
-	 * ptracer_sweep seizes any thread that was missed. A crash in a thread's first moments,
-	 * before it is seized, has no crash stop. */
+	 * no clone stop and no first stop), nor processes their untraced threads start. The
+	 * owner passes the kernel's process events to ptracer_on_fork, which seizes each new
+	 * thread of a traced process as it starts (--seize-threads; ptracer_sweep seizes any
+	 * that was missed), or only such processes (the recorder's fork events: threads on
+	 * demand, seized by ptracer_stop_all's sweep). A crash in a thread not traced has no
+	 * crash stop: on_exit_crash is told at its process's exit stop. */
 	bool lazy_threads;
 	unsigned long processes; /* processes followed, the first one included */
 	unsigned long peak_threads; /* most live threads of one process at once, counted at
@@ -125,8 +127,9 @@ int ptracer_attach_process(struct ptracer *pt, pid_t pid);
 /* Detach from every task (the process continues). */
 void ptracer_detach_all(struct ptracer *pt);
 
-/* A task was created (procconn.h): seize it if it is a thread of a traced process, or a
- * process started by a thread not yet seized (lazy_threads only). */
+/* A task was created (procconn.h, or the recorder's fork event): seize it if it is a thread
+ * of a traced process, or a process a traced process started that is not traced yet (its
+ * creating thread was not traced when it forked); lazy_threads only. */
 void ptracer_on_fork(struct ptracer *pt, const struct procconn_fork *f);
 /* Seize every thread of process tgid (0: of every traced process) not yet traced
  * (lazy_threads only). Returns how many were seized. */

@@ -280,10 +280,12 @@ void ptracer_on_fork(struct ptracer *pt, const struct procconn_fork *f)
 	if (f->child_pid != f->child_tgid) {
 		if (!process_traced(pt, f->child_tgid))
 			return;
-	} else if (!process_traced(pt, f->parent_tgid) || find(pt, f->parent_pid)) {
-		/* not ours, or its creator is traced: its fork event attaches it */
-		return;
+	} else if (!process_traced(pt, f->parent_tgid)) {
+		return; /* not ours */
 	}
+	/* A process whose creator was traced when it forked is ours already (the kernel
+	 * attaches it in fork, before the event): the seize fails (EPERM). Its creator being
+	 * traced now says nothing: it may have been seized after the fork. */
 	if (!seize_running(pt, f->child_pid, f->child_tgid, f->parent_tgid))
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
