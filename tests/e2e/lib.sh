@@ -168,6 +168,7 @@ pass() { _tap_result 0 "$1"; }
 fail() { _tap_result 1 "$1"; }
 skip() {
 	_tap_n=$((_tap_n + 1))
+	[ $# -ge 2 ] || bail_out "skip needs a name and a reason (got: $*)"
 	echo "ok $_tap_n - $1 # SKIP $2"
 }
 

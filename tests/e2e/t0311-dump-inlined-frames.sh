@@ -67,7 +67,7 @@ if command -v gdb >/dev/null 2>&1; then
 		grep -oE '(take_second|take_pair|inl_ab_thread) \(' | tr -d ' (' | paste -sd' ')
 	is "$gdb_chain" "take_second take_pair inl_ab_thread" "gdb shows the same chain"
 else
-	skip "gdb is not installed"
+	skip "gdb shows the same chain" "gdb is not installed"
 fi
 kill -9 $pid
 wait $pid 2>/dev/null
