@@ -17,6 +17,7 @@
 #include <time.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
+#include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -477,6 +478,16 @@ const char *bpfrec_syscall_hooks(const struct bpfrec *r)
 	return r->syscall_hooks;
 }
 
+/* Is this process in the initial pid namespace? The programs see every task by its pid
+ * there (task->pid, bpf_get_current_pid_tgid), and user space tracks its children by the
+ * pids it sees: elsewhere they differ, and the recorder would see nothing of the tree. The
+ * initial namespace's inode number is fixed (PROC_PID_INIT_INO). */
+static bool initial_pid_ns(void)
+{
+	struct stat st;
+	return stat("/proc/self/ns/pid", &st) < 0 || st.st_ino == 0xEFFFFFFCu;
+}
+
 /* --- Open / close -------------------------------------------------------------------------- */
 
 int bpfrec_open(struct bpfrec **out, struct sbuf *why)
@@ -496,6 +507,12 @@ int bpfrec_open(struct bpfrec **out, struct sbuf *why)
 		print_set = true;
 	}
 	libbpf_capture = &log;
+	if (!initial_pid_ns()) {
+		sbuf_addf(why, "cannot use the eBPF recorder: ftscope runs in a pid namespace of "
+			  "its own (a container's), and the recorder sees the host's pids, not "
+			  "these; fix: run in the host's pid namespace (docker --pid=host), " NO_EBPF);
+		goto out;
+	}
 	if (access(BTF_PATH, R_OK) < 0) {
 		sbuf_addf(why, "cannot load the eBPF recorder: the kernel has no BTF (%s: %s); "
 			  "fix: a kernel built with CONFIG_DEBUG_INFO_BTF=y (Debian's, Ubuntu's "

@@ -38,6 +38,29 @@ forensics=$RUN_DIR/artifacts/ftfix-ok/1/forensics.json
 is "$(jqfile "$forensics" '[.[] | select(.reason == "crash")][0].processes[0].threads | map(select(.crashed)) | length')" 1 \
 	"the crashing thread is in the crash snapshot, marked"
 
+# A container's own pid namespace: the programs see the host's pids, not ftscope's, so the
+# recorder would see nothing of the tree (and sign no crash). It refuses there; auto uses
+# ptrace, whose clone stops sign the same crash.
+if command -v unshare >/dev/null && unshare --pid --fork --mount-proc true 2>/dev/null; then
+	FTSCOPE_PREFIX="unshare --pid --fork --mount-proc" run_ftscope doctor --tracer ebpf
+	is "$FTSCOPE_RC" 1 "own pid namespace: doctor --tracer ebpf fails"
+	like "$(ftscope_out)$(ftscope_err)" "pid namespace of its own.*--pid=host" "own pid namespace: doctor says why and the fix"
+	mv "$TEST_TMP/results" "$TEST_TMP/results-ebpf-0"
+	FTSCOPE_PREFIX="unshare --pid --fork --mount-proc" \
+		run_fixtures ftfix-ok --iterations 2 --tracer auto --no-detect-extensions \
+		--test-command-override "python -c '$code'"
+	jqpkg_true ftfix-ok '.iterations | all(.tracer == "ptrace" and .ptrace_stops.threads == "clone-stops")' \
+		"own pid namespace: auto runs ptrace with clone stops"
+	jqpkg_true ftfix-ok '.iterations | all(.crashes[0].signature // "" | test("^SIGSEGV \\| .*string_at"))' \
+		"own pid namespace: the thread's crash is still signed from its native stack"
+else
+	for t in "own pid namespace: doctor --tracer ebpf fails" "own pid namespace: doctor says why and the fix" \
+		"own pid namespace: auto runs ptrace with clone stops" \
+		"own pid namespace: the thread's crash is still signed from its native stack"; do
+		skip "$t" "unshare --pid cannot run here"
+	done
+fi
+
 # A process started by a thread not traced: followed from the recorder's fork event, its
 # crash signed like any other.
 code2='import subprocess, sys, threading
@@ -46,7 +69,7 @@ def work():
 t = threading.Thread(target=work)
 t.start()
 t.join()'
-mv "$TEST_TMP/results" "$TEST_TMP/results-ebpf-1"
+mv "$TEST_TMP/results" "$TEST_TMP/results-ebpf-1" 2>/dev/null
 run_fixtures ftfix-ok --iterations 2 --tracer ebpf --no-detect-extensions \
 	--test-command-override "python -c '$code2'"
 note "$(jqpkg ftfix-ok '[.iterations[] | {crashes: [.crashes[] | {signature, runner, registers}], seized: .ptrace_stops.seized}]')"
