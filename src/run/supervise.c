@@ -399,8 +399,8 @@ static void on_exit_crash(void *arg, struct ptracer *pt, pid_t tgid, int sig)
 	struct user_regs_struct regs;
 	pid_t tids[4096];
 	size_t n;
-	if (!s->tt.ops->crash_regs || s->tt.ops->crash_regs(&s->tt, tgid, &bc) < 0 ||
-	    bc.nregs * sizeof(uint64_t) > sizeof(regs) || !bc.nregs)
+	_Static_assert(sizeof(bc.regs) <= sizeof(regs), "the recorder's registers fit");
+	if (!s->tt.ops->crash_regs || s->tt.ops->crash_regs(&s->tt, tgid, &bc) < 0 || !bc.nregs)
 		return;
 	if (bc.sig != sig)
 		debug("supervise: pid %d ended of signal %d, its first crash signal was %d",

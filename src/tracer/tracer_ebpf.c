@@ -106,10 +106,9 @@ static bool ebpf_signs_crashes(struct tracer_tree *tt)
 static int ebpf_crash_regs(struct tracer_tree *tt, pid_t tgid, struct bpf_crash *out)
 {
 	struct ebpf *e = ebpf_of(tt);
-	if (!e->rec)
-		return -ENOENT;
-	bpfrec_consume(e->rec); /* its process's fork and signal events before its end */
-	return bpfrec_crash_take(e->rec, tgid, out);
+	/* a map of its own, not the ring: nothing to drain first (draining would run the fork
+	 * hook, which seizes, inside the exit stop's handling) */
+	return e->rec ? bpfrec_crash_take(e->rec, tgid, out) : -ENOENT;
 }
 
 static void ebpf_attach(struct tracer_tree *tt, pid_t root, struct iter_outcome *out)
